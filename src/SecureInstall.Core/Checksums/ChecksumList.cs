@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+
+namespace SecureInstall.Core.Checksums;
+
+/// <summary>A line of a checksum list that was passed over (a header, a banner), kept so callers can say so.</summary>
+public sealed class SkippedLine
+{
+    public SkippedLine(int lineNumber, string text)
+    {
+        LineNumber = lineNumber;
+        Text = text;
+    }
+
+    public int LineNumber { get; }
+    public string Text { get; }
+}
+
+/// <summary>The entries of one parsed checksum list, and the rules for finding the entry of a file.</summary>
+public sealed class ChecksumList
+{
+    private readonly Dictionary<string, List<ChecksumEntry>> _byName;
+
+    internal ChecksumList(string source, IReadOnlyList<ChecksumEntry> entries, IReadOnlyList<SkippedLine> skipped, bool clearSigned)
+    {
+        Source = source;
+        Entries = entries;
+        SkippedLines = skipped;
+        IsClearSigned = clearSigned;
+        _byName = new Dictionary<string, List<ChecksumEntry>>(StringComparer.Ordinal);
+        foreach (ChecksumEntry entry in entries)
+        {
+            if (entry.FileName == null) continue;
+            string key = NormalizeName(entry.FileName);
+            if (!_byName.TryGetValue(key, out List<ChecksumEntry>? list)) _byName[key] = list = new List<ChecksumEntry>();
+            list.Add(entry);
+        }
+    }
+
+    public string Source { get; }
+
+    public IReadOnlyList<ChecksumEntry> Entries { get; }
+
+    public IReadOnlyList<SkippedLine> SkippedLines { get; }
+
+    /// <summary>The list was wrapped in an OpenPGP clear-signature. The signature is not checked here.</summary>
+    public bool IsClearSigned { get; }
+
+    /// <summary>
+    /// Finds the entry for a file. Tried in order: its path relative to <paramref name="baseDirectory"/>
+    /// (how <c>sha256sum -c</c> reads a list), then its bare file name when exactly one listed path ends in it,
+    /// then the single entry of a hash-only sidecar. Among entries for the same name the strongest algorithm
+    /// wins unless <paramref name="algorithm"/> picks one.
+    /// </summary>
+    /// <exception cref="ChecksumNotFoundException">the list does not name the file, or names it ambiguously.</exception>
+    public ChecksumEntry Find(string path, string? baseDirectory, ChecksumAlgorithm? algorithm = null)
+    {
+        if (path == null) throw new ArgumentNullException(nameof(path));
+        string full = Path.GetFullPath(path);
+        string? relative = baseDirectory == null ? null : RelativeTo(full, Path.GetFullPath(baseDirectory));
+
+        if (relative != null && TryPick(NormalizeName(relative), algorithm, out ChecksumEntry? hit)) return hit!;
+
+        string fileName = Path.GetFileName(full);
+        var byBaseName = _byName.Where(kv => BaseName(kv.Key) == fileName).ToList();
+        if (byBaseName.Count == 1 && TryPick(byBaseName[0].Key, algorithm, out hit)) return hit!;
+        if (byBaseName.Count > 1)
+        {
+            // Several directories hold a file of this name: only accept when they all agree.
+            var picks = byBaseName.Select(kv => Pick(kv.Value, algorithm)).Where(e => e != null).ToList();
+            if (picks.Count > 0 && picks.All(e => e!.Algorithm == picks[0]!.Algorithm && e.Digest == picks[0]!.Digest)) return picks[0]!;
+            throw new ChecksumNotFoundException(path, Source,
+                $"{byBaseName.Count} listed paths end in '{fileName}' with different digests; name the file by its path relative to the list");
+        }
+
+        if (Entries.Count == 1 && Entries[0].FileName == null && (algorithm == null || Entries[0].Algorithm == algorithm))
+            return Entries[0];
+
+        string? detail = algorithm != null && (relative != null && _byName.ContainsKey(NormalizeName(relative)) || byBaseName.Count > 0)
+            ? $"it is listed, but not with a {algorithm} digest" : null;
+        throw new ChecksumNotFoundException(path, Source, detail);
+    }
+
+    /// <summary>
+    /// The file a named entry refers to, below <paramref name="baseDirectory"/> (for checking every listed file, as
+    /// <c>sha256sum -c</c> does). A name that is absolute or climbs out with ".." is refused: a hostile list must
+    /// not make us read, and report on, files elsewhere on the machine.
+    /// </summary>
+    public string ResolveListedPath(ChecksumEntry entry, string baseDirectory)
+    {
+        if (entry == null) throw new ArgumentNullException(nameof(entry));
+        if (entry.FileName == null)
+            throw new ChecksumListFormatException(Source, entry.LineNumber, "the entry names no file (a hash-only sidecar); name the file to check.");
+        string name = NormalizeName(entry.FileName);
+        bool rooted = name.StartsWith("/", StringComparison.Ordinal) || (name.Length >= 2 && name[1] == ':');
+        if (rooted || Array.IndexOf(name.Split('/'), "..") >= 0)
+            throw new ChecksumListFormatException(Source, entry.LineNumber, $"'{entry.FileName}' points outside the list's folder; refusing to read it.");
+        return Path.Combine(Path.GetFullPath(baseDirectory), name.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private bool TryPick(string key, ChecksumAlgorithm? algorithm, out ChecksumEntry? entry)
+    {
+        entry = null;
+        if (!_byName.TryGetValue(key, out List<ChecksumEntry>? list)) return false;
+        entry = Pick(list, algorithm);
+        return entry != null;
+    }
+
+    private static ChecksumEntry? Pick(List<ChecksumEntry> candidates, ChecksumAlgorithm? algorithm) =>
+        algorithm == null
+            ? candidates.OrderByDescending(e => ChecksumAlgorithms.IsWeak(e.Algorithm) ? 0 : 1).ThenByDescending(e => ChecksumAlgorithms.DigestBytes(e.Algorithm)).First()
+            : candidates.FirstOrDefault(e => e.Algorithm == algorithm.Value);
+
+    /// <summary>
+    /// The form names are compared in: forward slashes (lists written on Windows use backslashes),
+    /// no leading "./", no repeated separators.
+    /// </summary>
+    public static string NormalizeName(string name)
+    {
+        string n = name.Replace('\\', '/');
+        while (n.Contains("//")) n = n.Replace("//", "/");
+        while (n.StartsWith("./", StringComparison.Ordinal)) n = n.Substring(2);
+        return n;
+    }
+
+    private static string BaseName(string normalized)
+    {
+        int slash = normalized.LastIndexOf('/');
+        return slash < 0 ? normalized : normalized.Substring(slash + 1);
+    }
+
+    /// <summary>The path of <paramref name="full"/> below <paramref name="baseDir"/>, or null when it is not below it.</summary>
+    internal static string? RelativeTo(string full, string baseDir)
+    {
+        string b = baseDir.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        StringComparison cmp = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return full.StartsWith(b, cmp) ? full.Substring(b.Length) : null;
+    }
+}

@@ -1,0 +1,287 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+
+namespace SecureInstall.Core.Checksums;
+
+/// <summary>
+/// Reads checksum lists in every dialect met in the wild: GNU coreutils (text and <c>*</c> binary mode, the
+/// backslash-escaped name form), BSD tags and OpenSSL output, GoReleaser and Node SHASUMS lists, hash-only and
+/// hash+name sidecars, Get-FileHash table and list output, OpenPGP clear-signed lists; in UTF-8 (with or without
+/// BOM) and UTF-16LE/BE, with LF or CRLF. The algorithm comes from the tag or the digest length.
+/// </summary>
+public sealed class ChecksumListParser
+{
+    /// <summary>Real lists are kilobytes; a hostile "list" of gigabytes must not be read into memory.</summary>
+    public const long DefaultMaximumBytes = 64L * 1024 * 1024;
+
+    private static readonly Regex BsdTag = new(
+        @"^(?<esc>\\)?(?<alg>[A-Za-z][A-Za-z0-9/_-]*) ?\((?<name>.*)\) ?= ?(?<hex>[0-9A-Fa-f]+)$", RegexOptions.CultureInvariant);
+
+    private static readonly Regex Gnu = new(
+        @"^(?<esc>\\)?(?<hex>[0-9A-Fa-f]{32,})(?<mode> \*| {1,2}|\t)(?<name>.+)$", RegexOptions.CultureInvariant);
+
+    private static readonly Regex HashOnly = new(@"^[0-9A-Fa-f]{32,}$", RegexOptions.CultureInvariant);
+
+    // Get-FileHash's default table: "SHA256          0123ABC...       C:\path\file"
+    private static readonly Regex FileHashTableRow = new(
+        @"^(?<alg>MD5|SHA1|SHA256|SHA384|SHA512)\s+(?<hex>[0-9A-Fa-f]{32,})\s+(?<name>\S.*)$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+
+    // Get-FileHash | Format-List: "Algorithm : SHA256" / "Hash      : ..." / "Path      : ..."
+    private static readonly Regex FileHashListField = new(
+        @"^(?<key>Algorithm|Hash|Path)\s*:\s*(?<value>.*)$", RegexOptions.CultureInvariant);
+
+    private static readonly Regex HexRun = new(@"[0-9A-Fa-f]{32,}", RegexOptions.CultureInvariant);
+
+    public long MaximumBytes { get; set; } = DefaultMaximumBytes;
+
+    /// <summary>Reads a list from a file, decoding it from its bytes (BOM, UTF-16) rather than trusting a default encoding.</summary>
+    public ChecksumList ParseFile(string path, CancellationToken cancellationToken = default)
+    {
+        if (path == null) throw new ArgumentNullException(nameof(path));
+        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
+        return Parse(stream, path, cancellationToken);
+    }
+
+    public ChecksumList Parse(Stream stream, string source, CancellationToken cancellationToken = default)
+    {
+        if (stream == null) throw new ArgumentNullException(nameof(stream));
+        using MemoryStream buffer = new();
+        byte[] chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (buffer.Length + read > MaximumBytes)
+                throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
+            buffer.Write(chunk, 0, read);
+        }
+        return Parse(Decode(buffer.GetBuffer(), (int)buffer.Length), source);
+    }
+
+    /// <summary>Decodes list bytes: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); without one, NUL-interleaved text is UTF-16, anything else UTF-8.</summary>
+    public static string Decode(byte[] bytes, int count)
+    {
+        if (count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return Encoding.UTF8.GetString(bytes, 3, count - 3);
+        if (count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return Encoding.Unicode.GetString(bytes, 2, count - 2);
+        if (count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return Encoding.BigEndianUnicode.GetString(bytes, 2, count - 2);
+        if (count >= 4 && count % 2 == 0)
+        {
+            // UTF-16 written without a BOM: ASCII text leaves every other byte zero.
+            int zeroEven = 0, zeroOdd = 0, sample = Math.Min(count, 4096);
+            for (int i = 0; i < sample; i++)
+            {
+                if (bytes[i] == 0) { if (i % 2 == 0) zeroEven++; else zeroOdd++; }
+            }
+            if (zeroOdd > sample / 4 && zeroEven == 0) return Encoding.Unicode.GetString(bytes, 0, count);
+            if (zeroEven > sample / 4 && zeroOdd == 0) return Encoding.BigEndianUnicode.GetString(bytes, 0, count);
+        }
+        return Encoding.UTF8.GetString(bytes, 0, count);
+    }
+
+    public ChecksumList Parse(string text, string source)
+    {
+        if (text == null) throw new ArgumentNullException(nameof(text));
+        if (source == null) throw new ArgumentNullException(nameof(source));
+        var state = new ParseState(source);
+        using StringReader reader = new(text);
+        string? line;
+        int lineNumber = 0;
+        while ((line = reader.ReadLine()) != null)
+        {
+            lineNumber++;
+            ReadLine(state, line, lineNumber);
+        }
+        state.FlushListRecord();
+        if (state.PgpSection != PgpSection.None && state.PgpSection != PgpSection.Body)
+            throw new ChecksumListFormatException(source, lineNumber, "the OpenPGP armor is not closed.");
+        if (state.Entries.Count == 0)
+        {
+            string hint = state.Skipped.Count > 0
+                ? $" (line {state.Skipped[0].LineNumber} reads '{Shorten(state.Skipped[0].Text)}')"
+                : lineNumber == 0 ? " (it is empty)" : string.Empty;
+            throw new ChecksumListFormatException(source, 0, "no checksum entry could be read" + hint + ". An empty list verifies nothing.");
+        }
+        return new ChecksumList(source, state.Entries, state.Skipped, state.ClearSigned);
+    }
+
+    private static void ReadLine(ParseState s, string raw, int n)
+    {
+        string line = raw.TrimEnd();
+        if (n == 1 && line.Length > 0 && line[0] == '\uFEFF') line = line.Substring(1);
+
+        switch (s.PgpSection)
+        {
+            case PgpSection.Header:
+                if (line.Length == 0) s.PgpSection = PgpSection.Body;
+                return;
+            case PgpSection.Signature:
+                if (line == "-----END PGP SIGNATURE-----") s.PgpSection = PgpSection.Done;
+                return;
+        }
+        if (line == "-----BEGIN PGP SIGNED MESSAGE-----")
+        {
+            s.PgpSection = PgpSection.Header;
+            s.ClearSigned = true;
+            return;
+        }
+        if (line == "-----BEGIN PGP SIGNATURE-----")
+        {
+            s.PgpSection = PgpSection.Signature;
+            return;
+        }
+        if (s.PgpSection == PgpSection.Body && line.StartsWith("- ", StringComparison.Ordinal)) line = line.Substring(2); // RFC 4880 dash-escaping
+
+        if (line.Length == 0)
+        {
+            s.FlushListRecord();
+            return;
+        }
+        if (line[0] == '#') return;
+
+        // Format-List wraps a long Path over indented continuation lines.
+        if (s.ListPath != null && char.IsWhiteSpace(raw[0]) && s.LastListKey == "Path")
+        {
+            s.ListPath += line.Trim();
+            return;
+        }
+        line = line.TrimStart();
+
+        Match m = BsdTag.Match(line);
+        if (m.Success)
+        {
+            if (!ChecksumAlgorithms.TryParse(m.Groups["alg"].Value, out ChecksumAlgorithm tagged))
+            {
+                s.Skipped.Add(new SkippedLine(n, line));
+                return;
+            }
+            string name = m.Groups["esc"].Success ? Unescape(m.Groups["name"].Value, s.Source, n) : m.Groups["name"].Value;
+            s.Add(name, tagged, m.Groups["hex"].Value, n);
+            return;
+        }
+
+        m = Gnu.Match(line);
+        if (m.Success)
+        {
+            string hex = m.Groups["hex"].Value;
+            string name = m.Groups["esc"].Success ? Unescape(m.Groups["name"].Value, s.Source, n) : m.Groups["name"].Value;
+            s.Add(name, AlgorithmFromLength(hex, s.Source, n), hex, n);
+            return;
+        }
+
+        if (HashOnly.IsMatch(line))
+        {
+            s.Add(null, AlgorithmFromLength(line, s.Source, n), line, n);
+            return;
+        }
+
+        m = FileHashTableRow.Match(line);
+        if (m.Success)
+        {
+            ChecksumAlgorithms.TryParse(m.Groups["alg"].Value, out ChecksumAlgorithm alg);
+            s.Add(m.Groups["name"].Value, alg, m.Groups["hex"].Value, n);
+            return;
+        }
+
+        m = FileHashListField.Match(line);
+        if (m.Success)
+        {
+            string key = m.Groups["key"].Value, value = m.Groups["value"].Value.Trim();
+            if (key == "Algorithm") { s.FlushListRecord(); s.ListAlgorithm = value; s.ListLine = n; }
+            else if (key == "Hash") { s.ListHash = value; s.ListLine = s.ListLine == 0 ? n : s.ListLine; }
+            else s.ListPath = value;
+            s.LastListKey = key;
+            return;
+        }
+
+        if (HexRun.IsMatch(line))
+            throw new ChecksumListFormatException(s.Source, n, $"'{Shorten(line)}' holds a digest but is in no known checksum format.");
+        s.Skipped.Add(new SkippedLine(n, line));
+    }
+
+    private static ChecksumAlgorithm AlgorithmFromLength(string hex, string source, int line)
+    {
+        ChecksumAlgorithm? alg = ChecksumAlgorithms.FromHexLength(hex.Length);
+        if (alg == null)
+            throw new ChecksumListFormatException(source, line, $"a digest of {hex.Length} hex digits matches no supported algorithm (MD5 32, SHA-1 40, SHA-256 64, SHA-384 96, SHA-512 128).");
+        return alg.Value;
+    }
+
+    /// <summary>coreutils escapes names holding a backslash or newline and marks the line with a leading backslash.</summary>
+    private static string Unescape(string name, string source, int line)
+    {
+        var sb = new StringBuilder(name.Length);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (c != '\\') { sb.Append(c); continue; }
+            if (++i >= name.Length) throw new ChecksumListFormatException(source, line, "the escaped file name ends in a lone backslash.");
+            sb.Append(name[i] switch
+            {
+                '\\' => '\\',
+                'n' => '\n',
+                'r' => '\r',
+                _ => throw new ChecksumListFormatException(source, line, $"'\\{name[i]}' is not an escape coreutils writes (only \\\\, \\n and \\r)."),
+            });
+        }
+        return sb.ToString();
+    }
+
+    private static string Shorten(string s) => s.Length > 80 ? s.Substring(0, 80) + "…" : s;
+
+    private enum PgpSection { None, Header, Body, Signature, Done }
+
+    private sealed class ParseState
+    {
+        private readonly Dictionary<string, ChecksumEntry> _seen = new(StringComparer.Ordinal);
+
+        public ParseState(string source) => Source = source;
+
+        public string Source { get; }
+        public List<ChecksumEntry> Entries { get; } = new();
+        public List<SkippedLine> Skipped { get; } = new();
+        public bool ClearSigned { get; set; }
+        public PgpSection PgpSection { get; set; }
+        public string? ListAlgorithm { get; set; }
+        public string? ListHash { get; set; }
+        public string? ListPath { get; set; }
+        public string? LastListKey { get; set; }
+        public int ListLine { get; set; }
+
+        public void Add(string? name, ChecksumAlgorithm algorithm, string hex, int line)
+        {
+            if (ChecksumAlgorithms.DigestBytes(algorithm) * 2 != hex.Length)
+                throw new ChecksumListFormatException(Source, line, $"an {algorithm} digest has {ChecksumAlgorithms.DigestBytes(algorithm) * 2} hex digits, this one has {hex.Length}.");
+            if (name != null && name.IndexOf('\0') >= 0)
+                throw new ChecksumListFormatException(Source, line, "the file name holds a NUL character.");
+            var entry = new ChecksumEntry(name, algorithm, hex, Source, line);
+            string key = (name == null ? "\0" : ChecksumList.NormalizeName(name)) + "\0" + algorithm;
+            if (_seen.TryGetValue(key, out ChecksumEntry? earlier))
+            {
+                if (earlier.Digest != entry.Digest) throw new ChecksumConflictException(Source, name ?? "(unnamed)", earlier.LineNumber, line);
+                return; // the same line twice says nothing new
+            }
+            _seen[key] = entry;
+            Entries.Add(entry);
+        }
+
+        public void FlushListRecord()
+        {
+            if (ListHash != null)
+            {
+                ChecksumAlgorithm algorithm;
+                if (ListAlgorithm == null)
+                    algorithm = AlgorithmFromLength(ListHash, Source, ListLine);
+                else if (!ChecksumAlgorithms.TryParse(ListAlgorithm, out algorithm))
+                    throw new ChecksumListFormatException(Source, ListLine, $"unknown algorithm '{ListAlgorithm}'.");
+                if (!Hex.IsHex(ListHash)) throw new ChecksumListFormatException(Source, ListLine, $"'{Shorten(ListHash)}' is not a hex digest.");
+                Add(ListPath, algorithm, ListHash, ListLine);
+            }
+            ListAlgorithm = ListHash = ListPath = LastListKey = null;
+            ListLine = 0;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using System.Buffers;
+using System.IO;
+using System.Security.Cryptography;
+using System.Threading;
+
+namespace SecureInstall.Core.Checksums;
+
+/// <summary>Hashes streams and files in one pass through a pooled buffer with the platform's implementation.</summary>
+public static class FileHasher
+{
+    /// <summary>Large reads keep syscall overhead out of the way of SHA-NI; one buffer per concurrent hash, pooled.</summary>
+    public const int BufferSize = 1024 * 1024;
+
+    /// <summary>Hashes the rest of <paramref name="stream"/>; returns lower-case hex. Reports bytes read so far.</summary>
+    public static string Hash(Stream stream, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (stream == null) throw new ArgumentNullException(nameof(stream));
+        using HashAlgorithm hash = ChecksumAlgorithms.Create(algorithm);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = stream.Read(buffer, 0, BufferSize)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                hash.TransformBlock(buffer, 0, read, null, 0);
+                total += read;
+                progress?.Report(total);
+            }
+            hash.TransformFinalBlock(buffer, 0, 0);
+            return Hex.Encode(hash.Hash!);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Hashes a file opened for shared reading, without the FileStream's own buffer (we read in large blocks already).</summary>
+    public static string HashFile(string path, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using FileStream stream = OpenRead(path);
+        return Hash(stream, algorithm, progress, cancellationToken);
+    }
+
+    public static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+}

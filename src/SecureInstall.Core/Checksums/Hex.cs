@@ -1,0 +1,44 @@
+using System;
+
+namespace SecureInstall.Core.Checksums;
+
+/// <summary>Lower-case hex encoding (netstandard2.0 has no Convert.ToHexString).</summary>
+public static class Hex
+{
+    public static string Encode(byte[] bytes)
+    {
+        if (bytes == null) throw new ArgumentNullException(nameof(bytes));
+        const string digits = "0123456789abcdef";
+        char[] chars = new char[bytes.Length * 2];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            chars[2 * i] = digits[bytes[i] >> 4];
+            chars[2 * i + 1] = digits[bytes[i] & 0xF];
+        }
+        return new string(chars);
+    }
+
+    public static bool IsHex(string s)
+    {
+        if (s.Length == 0) return false;
+        foreach (char c in s)
+        {
+            if (!IsHexDigit(c)) return false;
+        }
+        return true;
+    }
+
+    public static bool IsHexDigit(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+    /// <summary>Compares two hex digests in constant time, ignoring case.</summary>
+    public static bool DigestEquals(string a, string b)
+    {
+        if (a.Length != b.Length) return false;
+        int diff = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            diff |= char.ToLowerInvariant(a[i]) ^ char.ToLowerInvariant(b[i]);
+        }
+        return diff == 0;
+    }
+}
