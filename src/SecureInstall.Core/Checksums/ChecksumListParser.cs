@@ -96,7 +96,7 @@ public sealed class ChecksumListParser
             ReadLine(state, line, lineNumber);
         }
         state.FlushListRecord();
-        if (state.PgpSection != PgpSection.None && state.PgpSection != PgpSection.Body)
+        if (state.PgpSection is PgpSection.Header or PgpSection.Signature)
             throw new ChecksumListFormatException(source, lineNumber, "the OpenPGP armor is not closed.");
         if (state.Entries.Count == 0)
         {
