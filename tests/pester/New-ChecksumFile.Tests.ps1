@@ -28,7 +28,7 @@ Describe 'New-ChecksumFile' {
         $lines[0] | Should -Match '^[0-9a-f]{64}  a\.tar\.gz$'
         $lines[1] | Should -Match '  b\.zip$'
         $lines[2] | Should -Match '  sub/c\.bin$'
-        (Test-Checksum -ChecksumFile $out | Where-Object IsValid).Count | Should -Be 3
+        @(Test-Checksum -ChecksumFile $out | Where-Object IsValid).Count | Should -Be 3
     }
 
     It 'is deterministic: the same files give the same bytes' {

@@ -86,8 +86,8 @@ Describe 'Test-Checksum paths and pipeline' {
 
     It 'expands wildcards in -Path' {
         $r = Test-Checksum -Path (Join-Path $dir '*.txt') -Hash $same
-        $r.Count | Should -Be 3
-        ($r | Where-Object IsValid).Count | Should -Be 3
+        @($r).Count | Should -Be 3
+        @($r | Where-Object IsValid).Count | Should -Be 3
     }
 
     It 'takes -LiteralPath as written, brackets included' {
@@ -104,7 +104,7 @@ Describe 'Test-Checksum paths and pipeline' {
 
     It 'binds strings from the pipeline to -Path' {
         $r = (Join-Path $dir 'one.txt'), (Join-Path $dir 'two.txt') | Test-Checksum -Hash $same
-        $r.Count | Should -Be 2
+        @($r).Count | Should -Be 2
     }
 
     It 'resolves paths relative to the current location' {
@@ -115,7 +115,7 @@ Describe 'Test-Checksum paths and pipeline' {
 
     It 'reports a missing file as PathNotFound and goes on with the others' {
         $r = Test-Checksum -Path (Join-Path $dir 'absent.txt'), (Join-Path $dir 'one.txt') -Hash $same -ErrorVariable ev -ErrorAction SilentlyContinue
-        $r.Count | Should -Be 1
+        @($r).Count | Should -Be 1
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
         $ev[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
@@ -140,7 +140,7 @@ Describe 'Test-Checksum -ChecksumFile' {
 
     It 'looks each file up by name in a GNU list (text and binary mode, comments)' {
         $r = Test-Checksum -Path (Join-Path $rel 'tool-*') -ChecksumFile $gnu
-        $r.Count | Should -Be 2
+        @($r).Count | Should -Be 2
         $r | ForEach-Object { $_.IsValid | Should -BeTrue }
         $r[0].Source | Should -Match 'SHA256SUMS:\d+$'
     }
@@ -195,7 +195,7 @@ Describe 'Test-Checksum -ChecksumFile' {
         $withMissing = Join-Path $rel 'with-missing.txt'
         Write-Fixture $withMissing ("{0}  tool-linux.tar.gz`n{1}  gone.bin`n" -f $h['tool-linux.tar.gz'], ('3' * 64))
         $r = Test-Checksum -ChecksumFile $withMissing -ErrorVariable ev -ErrorAction SilentlyContinue
-        $r.Count | Should -Be 1
+        @($r).Count | Should -Be 1
         $r.IsValid | Should -BeTrue
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
         $ev[0].Exception.Message | Should -Match 'line 2'
@@ -232,7 +232,7 @@ Describe 'Test-Checksum -Checksums and -Quiet' {
 
     It 'reads list text given inline, relative to the current location' {
         Push-Location $dir
-        try { (Test-Checksum -Path 'a.bin', 'b.bin' -Checksums $text | Where-Object IsValid).Count | Should -Be 2 }
+        try { @(Test-Checksum -Path 'a.bin', 'b.bin' -Checksums $text | Where-Object IsValid).Count | Should -Be 2 }
         finally { Pop-Location }
     }
 
