@@ -25,6 +25,14 @@ public static class ErrorIds
     public const string VersionNotInManifest = nameof(VersionNotInManifest);
     public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
 
+    // installs and the lock
+    public const string LockInvalid = nameof(LockInvalid);
+    public const string LockMismatch = nameof(LockMismatch);
+    public const string NotLocked = nameof(NotLocked);
+    public const string InstalledTreeTampered = nameof(InstalledTreeTampered);
+    public const string InstallInProgress = nameof(InstallInProgress);
+    public const string NotInstalled = nameof(NotInstalled);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
