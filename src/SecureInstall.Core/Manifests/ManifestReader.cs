@@ -35,10 +35,11 @@ public sealed class ManifestReader
         if (info.Exists && info.Length > MaximumBytes)
             throw new ManifestFormatException(path, 0, $"larger than {MaximumBytes} bytes; no real manifest is this large.");
         using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-        return Read(reader, path);
+        return Read(reader, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    public PinnedManifest Read(TextReader text, string source)
+    /// <param name="baseDirectory">What "./file" URLs are relative to (the manifest's folder); null refuses them.</param>
+    public PinnedManifest Read(TextReader text, string source, string? baseDirectory = null)
     {
         var stream = new YamlStream();
         try
@@ -67,13 +68,13 @@ public sealed class ManifestReader
             string name = Scalar(pair.Key, source);
             if (pair.Value is not YamlMappingNode body)
                 throw new ManifestFormatException(source, Line(pair.Value), $"tool '{name}' must be a mapping.");
-            manifest.Tools.Add(ReadTool(name, body, source, Line(pair.Key)));
+            manifest.Tools.Add(ReadTool(name, body, new Context(source, baseDirectory), Line(pair.Key)));
         }
         if (manifest.Tools.Count == 0) throw new ManifestFormatException(source, 1, "the manifest pins no tool.");
         return manifest;
     }
 
-    private static PinnedTool ReadTool(string name, YamlMappingNode body, string source, int line)
+    private static PinnedTool ReadTool(string name, YamlMappingNode body, Context source, int line)
     {
         var tool = new PinnedTool { Name = name, Line = line };
         tool.DefaultVersion = OptionalScalar(body, "default_version", source);
@@ -141,7 +142,7 @@ public sealed class ManifestReader
         return tool;
     }
 
-    private static PinnedVersion ReadVersion(PinnedTool tool, string key, YamlMappingNode entry, string source, int line, string? toolWaiver)
+    private static PinnedVersion ReadVersion(PinnedTool tool, string key, YamlMappingNode entry, Context source, int line, string? toolWaiver)
     {
         string? waiver = OptionalScalar(entry, "waiver", source) ?? toolWaiver;
         var version = new PinnedVersion { Key = key, Version = OptionalScalar(entry, "version", source) ?? key, Line = line };
@@ -168,12 +169,13 @@ public sealed class ManifestReader
         return version;
     }
 
-    private static void ReadArtifact(PinnedTool tool, PinnedVersion version, YamlMappingNode node, string platform, string source, string? waiver)
+    private static void ReadArtifact(PinnedTool tool, PinnedVersion version, YamlMappingNode node, string platform, Context source, string? waiver)
     {
         int line = Line(node);
         string? url = OptionalScalar(node, "url", source);
         if (url == null) throw new ManifestFormatException(source, line, $"{tool.Name} {version.Key}: the artifact has no url.");
-        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri))
+        Uri? uri = ResolveUrl(url, source);
+        if (uri == null)
             throw new ManifestFormatException(source, LineOf(node, "url"), $"{tool.Name} {version.Key}: '{url}' is not an absolute URL.");
         var artifact = new PinnedArtifact { Platform = platform, Url = uri, Line = line };
         CheckUrl(tool, version, uri, source, LineOf(node, "url"), waiver);
@@ -184,7 +186,8 @@ public sealed class ManifestReader
             foreach (YamlNode m in mirrorNodes)
             {
                 string text = Scalar(m, source);
-                if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? mirror))
+                Uri? mirror = ResolveUrl(text, source);
+                if (mirror == null)
                     throw new ManifestFormatException(source, Line(m), $"{tool.Name} {version.Key}: mirror '{text}' is not an absolute URL.");
                 CheckUrl(tool, version, mirror, source, Line(m), waiver);
                 mirrors.Add(mirror);
@@ -243,6 +246,31 @@ public sealed class ManifestReader
         if (version.Artifacts.Any(a => a.Platform == platform))
             throw new ManifestFormatException(source, line, $"{tool.Name} {version.Key}: two artifacts for {platform}.");
         version.Artifacts.Add(artifact);
+    }
+
+    /// <summary>Absolute URLs as they are; "./x" and "../x" relative to the manifest's folder, as file: URLs (bundled samples, offline bundles).</summary>
+    private static Uri? ResolveUrl(string url, Context source)
+    {
+        if (url.StartsWith("./", StringComparison.Ordinal) || url.StartsWith("../", StringComparison.Ordinal))
+            return source.BaseDirectory == null ? null : new Uri(Path.GetFullPath(Path.Combine(source.BaseDirectory, url)));
+        return Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) ? uri : null;
+    }
+
+    /// <summary>Where the manifest came from: its name for messages, its folder for relative URLs.</summary>
+    private sealed class Context
+    {
+        public Context(string name, string? baseDirectory)
+        {
+            Name = name;
+            BaseDirectory = baseDirectory;
+        }
+
+        public string Name { get; }
+        public string? BaseDirectory { get; }
+
+        public static implicit operator string(Context c) => c.Name;
+
+        public override string ToString() => Name;
     }
 
     private static void CheckVersion(PinnedTool tool, PinnedVersion version, string source, int line, string? waiver)

@@ -105,6 +105,17 @@ public class ManifestReaderTests
     }
 
     [Fact]
+    public void RelativeUrls_ResolveAgainstTheManifestFolder_AndAreRefusedWithoutOne()
+    {
+        string yaml = $"t:\n  version: \"1\"\n  url: ./dist/t.tar.gz\n  sha256: {Sha}\n";
+        PinnedManifest m = new ManifestReader().Read(new StringReader(yaml), "m.yml", "/srv/bundle");
+        Uri url = m.Tools[0].Versions[0].Artifacts[0].Url;
+        Assert.True(url.IsFile);
+        Assert.Equal(Path.GetFullPath("/srv/bundle/dist/t.tar.gz"), url.LocalPath);
+        Assert.Throws<ManifestFormatException>(() => Read(yaml));
+    }
+
+    [Fact]
     public void MalformedYaml_IsManifestInvalidWithLine()
     {
         var ex = Assert.Throws<ManifestFormatException>(() => Read("tools:\n  t: [unclosed\n"));
