@@ -301,7 +301,16 @@ public sealed class SafeArchiveExtractor
             string[]? hardTarget = null;
             if (item.Type == ArchiveItemType.HardLink)
             {
-                string[] full = EntryPathPolicy.Split(_archive, item.LinkTarget ?? "");
+                string[] full;
+                try
+                {
+                    full = EntryPathPolicy.Split(_archive, item.LinkTarget ?? "");
+                }
+                catch (UnsafeArchiveEntryException bad)
+                {
+                    // report the link entry, with the rule its target broke
+                    throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.HardLinkTarget, $"the hard link's target '{UnsafeArchiveEntryException.Printable(item.LinkTarget ?? "")}' is unsafe: {bad.Detail}");
+                }
                 if (full.Length <= _options.StripComponents)
                     throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.HardLinkTarget, $"the hard link's target '{item.LinkTarget}' names no file once {_options.StripComponents} leading folder(s) are stripped.");
                 hardTarget = Strip(full);
