@@ -48,7 +48,7 @@ public sealed class UnsafeArchiveEntryException : SecureInstallException
 {
     public UnsafeArchiveEntryException(string archivePath, string entryName, UnsafeEntryRule rule, string detail)
         : base($"Refused '{archivePath}': entry '{Printable(entryName)}' breaks rule {rule}: {detail} Nothing was extracted; the archive is malformed or hostile.",
-               "UnsafeArchiveEntry", FailureKind.Security, entryName)
+               ErrorIds.UnsafeArchiveEntry, FailureKind.Security, entryName)
     {
         ArchivePath = archivePath;
         EntryName = entryName;
@@ -92,7 +92,7 @@ public sealed class ArchiveLimitExceededException : SecureInstallException
 {
     public ArchiveLimitExceededException(string archivePath, ArchiveLimit limit, long maximum, string? entryName, string detail)
         : base($"Refused '{archivePath}': {detail} (limit {limit} = {maximum}{(entryName == null ? "" : ", at entry '" + UnsafeArchiveEntryException.Printable(entryName) + "'")}). Nothing was extracted. If the archive is trusted and really this large, raise the limit ({ParameterFor(limit)}).",
-               "ArchiveLimitExceeded", FailureKind.LimitExceeded, archivePath)
+               ErrorIds.ArchiveLimitExceeded, FailureKind.LimitExceeded, archivePath)
     {
         ArchivePath = archivePath;
         Limit = limit;
@@ -118,7 +118,7 @@ public sealed class ArchiveLimitExceededException : SecureInstallException
 public sealed class UnsupportedArchiveFormatException : SecureInstallException
 {
     public UnsupportedArchiveFormatException(string archivePath, string reason, Exception? innerException = null)
-        : base($"Cannot extract '{archivePath}': {reason}", "UnsupportedArchiveFormat", FailureKind.NotSupported, archivePath, innerException)
+        : base($"Cannot extract '{archivePath}': {reason}", ErrorIds.UnsupportedArchiveFormat, FailureKind.NotSupported, archivePath, innerException)
     {
         ArchivePath = archivePath;
         Reason = reason;
@@ -132,7 +132,7 @@ public sealed class UnsupportedArchiveFormatException : SecureInstallException
 public sealed class ArchiveCorruptException : SecureInstallException
 {
     public ArchiveCorruptException(string archivePath, string reason, Exception? innerException = null)
-        : base($"'{archivePath}' is corrupt: {reason} Nothing was extracted.", "ArchiveCorrupt", FailureKind.InvalidData, archivePath, innerException)
+        : base($"'{archivePath}' is corrupt: {reason} Nothing was extracted.", ErrorIds.ArchiveCorrupt, FailureKind.InvalidData, archivePath, innerException)
     {
         ArchivePath = archivePath;
         Reason = reason;
@@ -147,7 +147,7 @@ public sealed class DestinationExistsException : SecureInstallException
 {
     public DestinationExistsException(string destinationPath)
         : base($"'{destinationPath}' already exists. Nothing was extracted; pass -Force (--force) to replace it with the archive's content.",
-               "DestinationExists", FailureKind.WriteError, destinationPath)
+               ErrorIds.DestinationExists, FailureKind.WriteError, destinationPath)
     {
         DestinationPath = destinationPath;
     }
