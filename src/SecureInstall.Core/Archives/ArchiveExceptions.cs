@@ -147,7 +147,7 @@ public sealed class DestinationExistsException : SecureInstallException
 {
     public DestinationExistsException(string destinationPath)
         : base($"'{destinationPath}' already exists. Nothing was extracted; pass -Force (--force) to replace it with the archive's content.",
-               ErrorIds.DestinationExists, FailureKind.WriteError, destinationPath)
+               ErrorIds.DestinationExists, FailureKind.AlreadyExists, destinationPath)
     {
         DestinationPath = destinationPath;
     }
