@@ -16,6 +16,15 @@ public static class ErrorIds
     public const string ChecksumConflict = nameof(ChecksumConflict);
     public const string InvalidHash = nameof(InvalidHash);
 
+    // manifests
+    public const string ManifestInvalid = nameof(ManifestInvalid);
+    public const string ManifestEntryUnpinned = nameof(ManifestEntryUnpinned);
+    public const string ManifestVersionNotPinned = nameof(ManifestVersionNotPinned);
+    public const string ManifestInsecureUrl = nameof(ManifestInsecureUrl);
+    public const string ToolNotInManifest = nameof(ToolNotInManifest);
+    public const string VersionNotInManifest = nameof(VersionNotInManifest);
+    public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
