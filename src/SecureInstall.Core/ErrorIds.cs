@@ -42,4 +42,11 @@ public static class ErrorIds
     public const string OutFileExists = nameof(OutFileExists);
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
+
+    // archives
+    public const string UnsafeArchiveEntry = nameof(UnsafeArchiveEntry);
+    public const string ArchiveLimitExceeded = nameof(ArchiveLimitExceeded);
+    public const string UnsupportedArchiveFormat = nameof(UnsupportedArchiveFormat);
+    public const string ArchiveCorrupt = nameof(ArchiveCorrupt);
+    public const string DestinationExists = nameof(DestinationExists);
 }
