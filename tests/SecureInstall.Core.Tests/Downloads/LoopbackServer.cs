@@ -135,7 +135,7 @@ internal static class Serve
         {
             await response.Body.WriteAsync(data.AsMemory((int)start, (int)cut));
             await response.Body.FlushAsync();
-            await Task.Delay(50);
+            await Task.Delay(200); // let the client read what was sent: a reset discards unread bytes
             context.Abort();
             return;
         }
