@@ -3,6 +3,7 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -18,6 +19,7 @@ internal sealed class DigestSink : IDisposable
     private readonly ChecksumAlgorithm? _extra;
     private HashAlgorithm _sha256;
     private HashAlgorithm? _extraHash;
+    private readonly WriteBehind? _writeBehind;
 
     public DigestSink(Stream target, ChecksumAlgorithm? expectedAlgorithm)
     {
@@ -25,6 +27,7 @@ internal sealed class DigestSink : IDisposable
         _extra = expectedAlgorithm is null or ChecksumAlgorithm.SHA256 ? null : expectedAlgorithm;
         _sha256 = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256);
         _extraHash = _extra.HasValue ? ChecksumAlgorithms.Create(_extra.Value) : null;
+        if (target is FileStream file) _writeBehind = new WriteBehind(file);
     }
 
     /// <summary>Bytes written so far (also the offset a resumed request asks for).</summary>
@@ -56,6 +59,7 @@ internal sealed class DigestSink : IDisposable
             _target.Write(buffer, 0, count);
         }
         Length += count;
+        _writeBehind?.Wrote(count);
     }
 
     private void Hash(byte[] buffer, int count)
@@ -67,6 +71,7 @@ internal sealed class DigestSink : IDisposable
     /// <summary>Throws away what was received: the next bytes are the start of the file again.</summary>
     public void Reset()
     {
+        _writeBehind?.Wait();
         _target.SetLength(0);
         _target.Position = 0;
         _sha256.Dispose();
@@ -83,6 +88,7 @@ internal sealed class DigestSink : IDisposable
     /// <summary>The SHA-256, and the digest in the expected algorithm (the same string when that is SHA-256).</summary>
     public (string Sha256, string Expected) Finish()
     {
+        _writeBehind?.Wait();
         _sha256.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
         string sha = Hex.Encode(_sha256.Hash!);
         if (_extraHash == null) return (sha, sha);
@@ -111,6 +117,7 @@ internal sealed class DigestSink : IDisposable
 
     public void Dispose()
     {
+        _writeBehind?.Wait();
         _sha256.Dispose();
         _extraHash?.Dispose();
     }
