@@ -1,1 +1,27 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using System.Threading.Tasks;
+
+namespace SecureInstall.Cli;
+
+/// <summary>
+/// The `secureinstall` command: the module's core for bash CI steps and machines with only the .NET SDK.
+/// Exit codes: 0 verified, 1 verification failed, 2 usage or input error.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("SecureInstall: verified downloads, checksums and safe installs.\nExit codes: 0 verified, 1 verification failed, 2 usage or input error.");
+        root.Add(VerifyCommand.Create());
+        root.Add(ChecksumsCommand.Create());
+
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parsed.Errors) System.Console.Error.WriteLine($"secureinstall: {error.Message}");
+            System.Console.Error.WriteLine("Run 'secureinstall --help' for usage.");
+            return ExitCodes.UsageError;
+        }
+        return parsed.Invoke();
+    }
+}

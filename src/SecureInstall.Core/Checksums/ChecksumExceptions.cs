@@ -7,7 +7,7 @@ public sealed class ChecksumMismatchException : SecureInstallException
 {
     public ChecksumMismatchException(string path, ChecksumAlgorithm algorithm, string expected, string actual, string source)
         : base($"{algorithm} of '{path}' is {actual}, but {source} expects {expected}. The file is not the one that was published: do not use it; download it again from a trusted source.",
-               "ChecksumMismatch", FailureKind.Security, path)
+               ErrorIds.ChecksumMismatch, FailureKind.Security, path)
     {
         Path = path;
         Algorithm = algorithm;
@@ -30,7 +30,7 @@ public sealed class ChecksumNotFoundException : SecureInstallException
 {
     public ChecksumNotFoundException(string path, string listSource, string? detail = null)
         : base($"'{path}' is not listed in {listSource}{(detail == null ? "" : " (" + detail + ")")}. A list that does not name a file proves nothing about it: check that the list belongs to this release.",
-               "ChecksumNotFound", FailureKind.Security, path)
+               ErrorIds.ChecksumNotFound, FailureKind.Security, path)
     {
         Path = path;
         ListSource = listSource;
@@ -45,7 +45,7 @@ public sealed class ChecksumListFormatException : SecureInstallException
 {
     public ChecksumListFormatException(string source, int lineNumber, string reason)
         : base(lineNumber > 0 ? $"{source}, line {lineNumber}: {reason}" : $"{source}: {reason}",
-               "ChecksumListInvalid", FailureKind.InvalidData, source)
+               ErrorIds.ChecksumListInvalid, FailureKind.InvalidData, source)
     {
         ListSource = source;
         LineNumber = lineNumber;
@@ -62,7 +62,7 @@ public sealed class ChecksumConflictException : SecureInstallException
 {
     public ChecksumConflictException(string source, string name, int firstLine, int secondLine)
         : base($"{source} lists '{name}' twice with different digests (lines {firstLine} and {secondLine}). Refusing to guess which one is right: the list may have been tampered with.",
-               "ChecksumConflict", FailureKind.InvalidData, source)
+               ErrorIds.ChecksumConflict, FailureKind.InvalidData, source)
     {
         ListSource = source;
         Name = name;
@@ -81,7 +81,7 @@ public sealed class WeakAlgorithmException : SecureInstallException
 {
     public WeakAlgorithmException(ChecksumAlgorithm algorithm, object? target)
         : base($"{algorithm} is broken for security use (collisions are practical), so a matching {algorithm} digest proves nothing. Use a SHA-256 or stronger digest, or pass -AllowWeakAlgorithm (--allow-weak-algorithm) to check it anyway.",
-               "WeakAlgorithmRefused", FailureKind.Security, target)
+               ErrorIds.WeakAlgorithmRefused, FailureKind.Security, target)
     {
         Algorithm = algorithm;
     }
@@ -93,7 +93,7 @@ public sealed class WeakAlgorithmException : SecureInstallException
 public sealed class InvalidDigestException : SecureInstallException
 {
     public InvalidDigestException(string value, string reason)
-        : base($"'{Shorten(value)}' is not a usable digest: {reason}", "InvalidHash", FailureKind.InvalidArgument, value)
+        : base($"'{Shorten(value)}' is not a usable digest: {reason}", ErrorIds.InvalidHash, FailureKind.InvalidArgument, value)
     {
     }
 

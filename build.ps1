@@ -1,0 +1,250 @@
+<#
+.SYNOPSIS
+    Builds, tests, benchmarks and packages SecureInstall.
+.DESCRIPTION
+    Build: compiles the solution and lays out the module so that Import-Module ./SecureInstall.psd1 works from
+    the repository root (the compiled assemblies go to ./bin).
+    Test:  Build, then the xunit tests (dotnet test), then the Pester tests in tests/pester under Pester 5.5+,
+           with CI output and an NUnit result file in ./output. Any failure gives a non-zero exit code.
+    Bench: Build, then the benchmarks in bench/, which print ratios against reference tools.
+.EXAMPLE
+    ./build.ps1 -Task Test
+.EXAMPLE
+    ./build.ps1 -Task Bench
+#>
+[CmdletBinding()]
+param(
+    # Help is internal: Build runs it in a child process so the freshly built assembly is not locked by this one.
+    [ValidateSet('Build', 'Test', 'Bench', 'Help')]
+    [string]$Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string]$Configuration = 'Release'
+)
+
+# Written for Windows PowerShell 5.1 as well as pwsh 7: no ternaries, no ?? or ?., no && chains.
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$output = Join-Path $root 'output'
+
+function Invoke-Dotnet {
+    param([string[]]$Arguments)
+    Write-Host "dotnet $($Arguments -join ' ')" -ForegroundColor DarkGray
+    & dotnet @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments[0]) failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
+        throw 'The .NET SDK (dotnet) is required: https://dot.net/download'
+    }
+    Invoke-Dotnet @('build', (Join-Path $root 'SecureInstall.sln'), '-c', $Configuration, '--nologo', '-v', 'quiet')
+    # The module layout: ./bin holds the cmdlet assembly and what it needs; the host brings the engine.
+    $bin = Join-Path $root 'bin'
+    Invoke-Dotnet @('publish', (Join-Path $root 'src/SecureInstall.Commands/SecureInstall.Commands.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '--no-build', '-o', $bin)
+    $shell = (Get-Process -Id $PID).Path
+    & $shell -NoProfile -NonInteractive -File $PSCommandPath -Task Help
+    if ($LASTEXITCODE -ne 0) { throw 'Generating the cmdlet help failed.' }
+}
+
+function Write-MamlPara {
+    param([System.Xml.XmlWriter]$Writer, [string]$Text)
+    $Writer.WriteStartElement('maml', 'description', $maml)
+    foreach ($para in ($Text -split "(`r?`n){2,}")) {
+        if ($para.Trim()) { $Writer.WriteElementString('maml', 'para', $maml, ($para -replace "`r?`n", ' ').Trim()) }
+    }
+    $Writer.WriteEndElement()
+}
+
+function Get-TypeName {
+    param([type]$Type)
+    if ($Type -eq [System.Management.Automation.SwitchParameter]) { return 'SwitchParameter' }
+    $underlying = [Nullable]::GetUnderlyingType($Type)
+    if ($underlying) { return $underlying.Name }
+    return $Type.Name
+}
+
+function Write-MamlParameter {
+    param([System.Xml.XmlWriter]$Writer, $Parameter, $SetInfo, [string]$Description)
+    $pipeline = @()
+    if ($SetInfo.ValueFromPipeline) { $pipeline += 'ByValue' }
+    if ($SetInfo.ValueFromPipelineByPropertyName) { $pipeline += 'ByPropertyName' }
+    $pipelineText = 'False'
+    if ($pipeline.Count -gt 0) { $pipelineText = 'True (' + ($pipeline -join ', ') + ')' }
+    $position = 'named'
+    if ($SetInfo.Position -ge 0) { $position = [string]$SetInfo.Position }
+    $globbing = [bool]($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
+    $Writer.WriteStartElement('command', 'parameter', $command)
+    $Writer.WriteAttributeString('required', ([string]$SetInfo.IsMandatory).ToLowerInvariant())
+    $Writer.WriteAttributeString('position', $position)
+    $Writer.WriteAttributeString('pipelineInput', $pipelineText)
+    $Writer.WriteAttributeString('globbing', ([string]$globbing).ToLowerInvariant())
+    $Writer.WriteAttributeString('aliases', (@($Parameter.Aliases) -join ', '))
+    $Writer.WriteElementString('maml', 'name', $maml, $Parameter.Name)
+    Write-MamlPara -Writer $Writer -Text $Description
+    if ($Parameter.ParameterType -ne [System.Management.Automation.SwitchParameter]) {
+        $Writer.WriteStartElement('command', 'parameterValue', $command)
+        $Writer.WriteAttributeString('required', 'true')
+        $Writer.WriteString((Get-TypeName $Parameter.ParameterType))
+        $Writer.WriteEndElement()
+    }
+    $Writer.WriteStartElement('dev', 'type', $dev)
+    $Writer.WriteElementString('maml', 'name', $maml, $Parameter.ParameterType.FullName)
+    $Writer.WriteEndElement()
+    $Writer.WriteEndElement()
+}
+
+# Cmdlet help is MAML next to the assembly, generated from module/help/<Verb-Noun>.psd1 (the words) and the
+# compiled cmdlets (syntax, positions, pipeline binding), so the two cannot drift apart.
+function Invoke-Help {
+    $script:maml = 'http://schemas.microsoft.com/maml/2004/10'
+    $script:command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+    $script:dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
+    $module = Import-Module (Join-Path $root 'SecureInstall.psd1') -PassThru -Force
+    $common = [System.Management.Automation.Internal.CommonParameters].GetProperties().Name + [System.Management.Automation.Internal.ShouldProcessParameters].GetProperties().Name
+    $outDir = Join-Path $root 'en-US'  # beside the manifest: the module base is where Get-Help looks
+    $null = New-Item -ItemType Directory -Force -Path $outDir
+    $settings = New-Object System.Xml.XmlWriterSettings
+    $settings.Indent = $true
+    $settings.Encoding = New-Object System.Text.UTF8Encoding($false)
+    $writer = [System.Xml.XmlWriter]::Create((Join-Path $outDir 'SecureInstall.Commands.dll-Help.xml'), $settings)
+    try {
+        $writer.WriteStartElement('helpItems', 'http://msh')
+        $writer.WriteAttributeString('schema', 'maml')
+        foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
+            $helpFile = Join-Path $root "module/help/$name.psd1"
+            if (-not (Test-Path -LiteralPath $helpFile)) { throw "$name has no help: write $helpFile." }
+            $help = Import-PowerShellDataFile -LiteralPath $helpFile
+            $cmd = Get-Command $name
+            $params = @($cmd.Parameters.Values | Where-Object { $common -notcontains $_.Name })
+            foreach ($p in $params) {
+                if (-not $help.Parameters.ContainsKey($p.Name)) { throw "$helpFile does not describe the parameter -$($p.Name)." }
+            }
+            $writer.WriteStartElement('command', 'command', $command)
+            $writer.WriteAttributeString('xmlns', 'maml', $null, $maml)
+            $writer.WriteAttributeString('xmlns', 'dev', $null, $dev)
+            $writer.WriteStartElement('command', 'details', $command)
+            $writer.WriteElementString('command', 'name', $command, $name)
+            $writer.WriteElementString('command', 'verb', $command, $cmd.Verb)
+            $writer.WriteElementString('command', 'noun', $command, $cmd.Noun)
+            Write-MamlPara -Writer $writer -Text $help.Synopsis
+            $writer.WriteEndElement()
+            Write-MamlPara -Writer $writer -Text $help.Description
+
+            $writer.WriteStartElement('command', 'syntax', $command)
+            foreach ($set in $cmd.ParameterSets) {
+                $writer.WriteStartElement('command', 'syntaxItem', $command)
+                $writer.WriteElementString('maml', 'name', $maml, $name)
+                foreach ($sp in ($set.Parameters | Where-Object { $common -notcontains $_.Name })) {
+                    Write-MamlParameter -Writer $writer -Parameter $cmd.Parameters[$sp.Name] -SetInfo $sp -Description $help.Parameters[$sp.Name]
+                }
+                $writer.WriteEndElement()
+            }
+            $writer.WriteEndElement()
+
+            $writer.WriteStartElement('command', 'parameters', $command)
+            foreach ($p in ($params | Sort-Object Name)) {
+                $first = $cmd.ParameterSets | ForEach-Object { $_.Parameters } | Where-Object { $_.Name -eq $p.Name } | Select-Object -First 1
+                Write-MamlParameter -Writer $writer -Parameter $p -SetInfo $first -Description $help.Parameters[$p.Name]
+            }
+            $writer.WriteEndElement()
+
+            foreach ($pair in @(@('inputTypes', 'inputType', $help.Inputs), @('returnValues', 'returnValue', $help.Outputs))) {
+                $writer.WriteStartElement('command', $pair[0], $command)
+                $writer.WriteStartElement('command', $pair[1], $command)
+                $writer.WriteStartElement('dev', 'type', $dev)
+                $writer.WriteElementString('maml', 'name', $maml, ($pair[2] -split ':')[0])
+                $writer.WriteEndElement()
+                Write-MamlPara -Writer $writer -Text $pair[2]
+                $writer.WriteEndElement()
+                $writer.WriteEndElement()
+            }
+
+            $writer.WriteStartElement('maml', 'alertSet', $maml)
+            $writer.WriteStartElement('maml', 'alert', $maml)
+            $writer.WriteElementString('maml', 'para', $maml, $help.Notes)
+            $writer.WriteEndElement()
+            $writer.WriteEndElement()
+
+            $writer.WriteStartElement('command', 'examples', $command)
+            $i = 0
+            foreach ($example in $help.Examples) {
+                $i++
+                $writer.WriteStartElement('command', 'example', $command)
+                $writer.WriteElementString('maml', 'title', $maml, "-------------------------- Example $i --------------------------")
+                $writer.WriteElementString('dev', 'code', $dev, $example.Code)
+                $writer.WriteStartElement('dev', 'remarks', $dev)
+                $writer.WriteElementString('maml', 'para', $maml, $example.Remarks)
+                $writer.WriteEndElement()
+                $writer.WriteEndElement()
+            }
+            $writer.WriteEndElement()
+            $writer.WriteEndElement()
+        }
+        $writer.WriteEndElement()
+    }
+    finally {
+        $writer.Dispose()
+    }
+}
+
+function Get-TrxCounts {
+    param([string]$Folder)
+    $passed = 0; $failed = 0
+    foreach ($trx in Get-ChildItem -Path $Folder -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
+        [xml]$doc = Get-Content -LiteralPath $trx.FullName -Raw
+        $counters = $doc.TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed
+    }
+    return @($passed, $failed)
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pester = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.5.0' } | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $pester) {
+        throw "Pester 5.5 or newer is required for the shell tests. Install it with: Install-Module Pester -MinimumVersion 5.5 -Scope CurrentUser -Force -SkipPublisherCheck"
+    }
+
+    if (Test-Path $output) { Remove-Item -Recurse -Force $output }
+    $null = New-Item -ItemType Directory -Path $output
+    $xunitResults = Join-Path $output 'xunit'
+    $xunitFailed = $false
+    & dotnet test (Join-Path $root 'SecureInstall.sln') -c $Configuration --no-build --nologo --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $xunitResults
+    if ($LASTEXITCODE -ne 0) { $xunitFailed = $true }
+    $xunit = Get-TrxCounts -Folder $xunitResults
+
+    Import-Module $pester.Path -Force
+    $config = New-PesterConfiguration
+    $config.Run.Path = Join-Path $root 'tests/pester'
+    $config.Run.PassThru = $true
+    $config.Run.Exit = $false
+    $config.Output.CIFormat = 'Auto'
+    $config.Output.Verbosity = 'Normal'
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'NUnitXml'
+    $config.TestResult.OutputPath = Join-Path $output 'pester.xml'
+    $result = Invoke-Pester -Configuration $config
+
+    $passed = $xunit[0] + $result.PassedCount
+    $failed = $xunit[1] + $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    if ($xunitFailed -and $xunit[1] -eq 0) { $failed++ }
+    Write-Host ''
+    Write-Host ("xunit: {0} passed, {1} failed; Pester: {2} passed, {3} failed" -f $xunit[0], $xunit[1], $result.PassedCount, $result.FailedCount)
+    Write-Host ("Tests: {0} passed, {1} failed" -f $passed, $failed)
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/SecureInstall.Bench/SecureInstall.Bench.csproj'), '-c', 'Release', '--nologo', '--')
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Bench' { Invoke-Bench }
+    'Help' { Invoke-Help }
+}

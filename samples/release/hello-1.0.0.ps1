@@ -1,0 +1,1 @@
+Write-Output "hello from a verified tool 1.0.0"

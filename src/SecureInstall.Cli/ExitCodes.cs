@@ -1,0 +1,28 @@
+using System;
+using System.IO;
+using SecureInstall.Core;
+
+namespace SecureInstall.Cli;
+
+/// <summary>The documented exit codes, and how a failure maps to one.</summary>
+public static class ExitCodes
+{
+    public const int Verified = 0;
+    public const int VerificationFailed = 1;
+    public const int UsageError = 2;
+
+    /// <summary>Prints the failure as "secureinstall: ErrorId: message" on stderr and returns its exit code.</summary>
+    public static int Report(Exception exception)
+    {
+        string id = exception switch
+        {
+            SecureInstallException known => known.ErrorId,
+            FileNotFoundException or DirectoryNotFoundException => ErrorIds.PathNotFound,
+            UnauthorizedAccessException => ErrorIds.PermissionDenied,
+            IOException => ErrorIds.FileReadFailed,
+            _ => exception.GetType().Name,
+        };
+        Console.Error.WriteLine($"secureinstall: {id}: {exception.Message}");
+        return exception is SecureInstallException { Kind: FailureKind.Security } ? VerificationFailed : UsageError;
+    }
+}

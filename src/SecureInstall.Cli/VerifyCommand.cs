@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core;
+using SecureInstall.Core.Checksums;
+
+namespace SecureInstall.Cli;
+
+/// <summary>`secureinstall verify`: Test-Checksum for bash. Prints "FILE: OK" or "FILE: FAILED …" per file, as sha256sum -c does.</summary>
+public static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE") { Description = "Files to check. With --checksums and no FILE, every file the list names is checked.", Arity = ArgumentArity.ZeroOrMore };
+        var sha256 = new Option<string?>("--sha256") { Description = "The expected SHA-256 (hex)." };
+        var hash = new Option<string?>("--hash") { Description = "The expected digest (hex, optionally 'sha512:' prefixed); the algorithm comes from its length." };
+        var checksums = new Option<string?>("--checksums", "-c") { Description = "A checksum list (SHA256SUMS, checksums.txt, .sha256 sidecar, BSD tags, …)." };
+        var algorithm = new Option<ChecksumAlgorithm?>("--algorithm", "-a") { Description = "Use only this algorithm." };
+        var allowWeak = new Option<bool>("--allow-weak-algorithm") { Description = "Check MD5/SHA-1 digests (they prove nothing against an attacker)." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
+
+        var command = new Command("verify", "Check files against a digest or a checksum list. Exit 0 all verified, 1 a file failed, 2 bad input.")
+        {
+            files, sha256, hash, checksums, algorithm, allowWeak, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            string[] paths = parse.GetValue(files) ?? Array.Empty<string>();
+            string? digest = parse.GetValue(sha256) ?? parse.GetValue(hash);
+            string? listPath = parse.GetValue(checksums);
+            if ((digest == null) == (listPath == null) || (parse.GetValue(sha256) != null && parse.GetValue(hash) != null))
+            {
+                Console.Error.WriteLine("secureinstall: give exactly one of --sha256, --hash or --checksums.");
+                return ExitCodes.UsageError;
+            }
+            if (digest != null && paths.Length == 0)
+            {
+                Console.Error.WriteLine("secureinstall: name the FILE to check against the digest.");
+                return ExitCodes.UsageError;
+            }
+            ChecksumAlgorithm? only = parse.GetValue(algorithm);
+            if (parse.GetValue(sha256) != null) only = ChecksumAlgorithm.SHA256;
+            return Run(paths, digest, listPath, only, parse.GetValue(allowWeak), parse.GetValue(quiet));
+        });
+        return command;
+    }
+
+    private static int Run(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet)
+    {
+        var targets = new List<ChecksumTarget>();
+        int worst = ExitCodes.Verified;
+        try
+        {
+            if (digest != null)
+            {
+                ChecksumEntry entry = ChecksumEntry.FromDigest(digest, algorithm, "--sha256");
+                targets.AddRange(paths.Select(p => new ChecksumTarget(p, entry)));
+            }
+            else
+            {
+                ChecksumList list = new ChecksumListParser().ParseFile(listPath!);
+                string baseDir = Path.GetDirectoryName(Path.GetFullPath(listPath!))!;
+                foreach (SkippedLine skipped in list.SkippedLines)
+                {
+                    if (!quiet) Console.Error.WriteLine($"secureinstall: {list.Source}, line {skipped.LineNumber}: not a checksum entry, skipped.");
+                }
+                if (list.IsClearSigned && !quiet)
+                    Console.Error.WriteLine($"secureinstall: warning: {list.Source} is clear-signed; its signature is not checked by 'verify'.");
+                if (paths.Length == 0)
+                {
+                    foreach (ChecksumEntry entry in list.Entries.Where(e => algorithm == null || e.Algorithm == algorithm))
+                    {
+                        string file = list.ResolveListedPath(entry, baseDir);
+                        if (File.Exists(file)) targets.Add(new ChecksumTarget(file, entry));
+                        else worst = Max(worst, Fail($"{entry.FileName}: FAILED open or read (listed at line {entry.LineNumber}, file missing)"));
+                    }
+                }
+                else
+                {
+                    foreach (string path in paths)
+                    {
+                        try { targets.Add(new ChecksumTarget(path, list.Find(path, baseDir, algorithm))); }
+                        catch (ChecksumNotFoundException ex) { worst = Max(worst, ExitCodes.Report(ex)); }
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+        {
+            return ExitCodes.Report(ex);
+        }
+
+        var verifier = new ChecksumVerifier(new ChecksumVerifierOptions { AllowWeakAlgorithm = allowWeak });
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        int ok = 0;
+        foreach (ChecksumOutcome outcome in verifier.VerifyMany(targets, cancel.Token))
+        {
+            if (outcome.Result is { IsValid: true })
+            {
+                ok++;
+                if (!quiet) Console.Out.WriteLine($"{Display(outcome.Target.Path)}: OK");
+            }
+            else if (outcome.Result != null)
+            {
+                ChecksumResult r = outcome.Result;
+                worst = Max(worst, Fail($"{Display(r.Path)}: FAILED {r.Algorithm} expected {r.ExpectedHash} ({r.Source}), actual {r.ActualHash}"));
+            }
+            else
+            {
+                worst = Max(worst, ExitCodes.Report(outcome.Error!));
+            }
+        }
+        if (!quiet) Console.Error.WriteLine($"secureinstall: {ok} of {targets.Count} file(s) verified.");
+        return worst;
+    }
+
+    private static int Fail(string line)
+    {
+        Console.Out.WriteLine(line);
+        return ExitCodes.VerificationFailed;
+    }
+
+    private static int Max(int a, int b) => Math.Max(a, b);
+
+    /// <summary>Paths below the current folder are shown relative to it, as sha256sum -c shows list names.</summary>
+    private static string Display(string path)
+    {
+        string full = Path.GetFullPath(path), cwd = Directory.GetCurrentDirectory().TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(cwd, StringComparison.Ordinal) ? full.Substring(cwd.Length) : path;
+    }
+}

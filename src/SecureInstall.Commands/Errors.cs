@@ -1,0 +1,69 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using SecureInstall.Core;
+
+namespace SecureInstall.Commands;
+
+/// <summary>
+/// Every ErrorRecord the module writes is built here: a stable ErrorId (from <see cref="ErrorIds"/>), the category
+/// that matches the failure, the offending path or URI as target, and the real exception inside.
+/// </summary>
+internal static class Errors
+{
+    /// <summary>Maps any exception from the core (or the file system) to its record. Specific types before IOException.</summary>
+    public static ErrorRecord From(Exception exception, object? target)
+    {
+        switch (exception)
+        {
+            case SecureInstallException known:
+                return new ErrorRecord(known, known.ErrorId, Category(known.Kind), known.Target ?? target);
+            case FileNotFoundException or DirectoryNotFoundException:
+                return new ErrorRecord(exception, ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, target);
+            case UnauthorizedAccessException:
+                return new ErrorRecord(exception, ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, target);
+            case IOException:
+                return new ErrorRecord(exception, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target);
+            default:
+                return new ErrorRecord(exception, exception.GetType().Name, ErrorCategory.NotSpecified, target);
+        }
+    }
+
+    public static ErrorCategory Category(FailureKind kind) => kind switch
+    {
+        FailureKind.Security => ErrorCategory.SecurityError,
+        FailureKind.InvalidData => ErrorCategory.InvalidData,
+        FailureKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        FailureKind.NotFound => ErrorCategory.ObjectNotFound,
+        FailureKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        FailureKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        FailureKind.ReadError => ErrorCategory.ReadError,
+        FailureKind.WriteError => ErrorCategory.WriteError,
+        FailureKind.NotSupported => ErrorCategory.NotImplemented,
+        FailureKind.LimitExceeded => ErrorCategory.LimitsExceeded,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    public static ErrorRecord PathNotFound(string path, Exception? inner = null) =>
+        new(new ItemNotFoundException($"Cannot find path '{path}' because it does not exist.", inner),
+            ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord ListedFileMissing(string path, string listSource, int line) =>
+        new(new ItemNotFoundException($"'{path}' is listed in {listSource} (line {line}) but does not exist. A missing file is not verified."),
+            ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord NotFileSystemPath(string path, string providerName) =>
+        new(new ArgumentException($"'{path}' is a {providerName} path. Only file system paths can be checked."),
+            ErrorIds.NotFileSystemPath, ErrorCategory.InvalidArgument, path);
+
+    public static ErrorRecord OutFileExists(string path) =>
+        new(new IOException($"'{path}' already exists. Use -Force to replace it."),
+            ErrorIds.OutFileExists, ErrorCategory.ResourceExists, path);
+
+    public static ErrorRecord NoInputFiles(string what) =>
+        new(new ArgumentException($"No files to {what}: the paths given matched no file."),
+            ErrorIds.NoInputFiles, ErrorCategory.InvalidArgument, null);
+
+    public static ErrorRecord DuplicateListName(ArgumentException exception, string outFile) =>
+        new(exception, ErrorIds.DuplicateListName, ErrorCategory.InvalidArgument, outFile);
+}

@@ -1,0 +1,284 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    $utf8 = New-Object System.Text.UTF8Encoding($false)
+    function Write-Fixture([string]$Path, [string]$Text) {
+        $dir = Split-Path -Parent $Path
+        if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir }
+        [System.IO.File]::WriteAllText($Path, $Text, $utf8)
+    }
+    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    $FQ = ',SecureInstall.Commands.TestChecksumCommand'
+}
+
+Describe 'Test-Checksum -Hash' {
+    BeforeAll {
+        $file = Join-Path $TestDrive 'app.zip'
+        Write-Fixture $file 'release bytes'
+        $sha = Get-Sha256 $file
+    }
+
+    It 'returns a valid ChecksumResult when the digest matches' {
+        $r = Test-Checksum -Path $file -Hash $sha
+        $r | Should -BeOfType ([SecureInstall.Core.Checksums.ChecksumResult])
+        $r.IsValid | Should -BeTrue
+        $r.ActualHash | Should -BeExactly $sha
+        $r.Algorithm | Should -Be 'SHA256'
+        $r.Source | Should -BeExactly '-Hash'
+    }
+
+    It 'accepts upper-case hex and a sha256: prefix' {
+        (Test-Checksum $file $sha.ToUpperInvariant()).IsValid | Should -BeTrue
+        (Test-Checksum $file "sha256:$sha").IsValid | Should -BeTrue
+    }
+
+    It 'infers SHA512 from a 128-digit digest' {
+        $sha512 = (Get-FileHash -LiteralPath $file -Algorithm SHA512).Hash
+        $r = Test-Checksum -Path $file -Hash $sha512
+        $r.Algorithm | Should -Be 'SHA512'
+        $r.IsValid | Should -BeTrue
+    }
+
+    It 'writes a non-terminating ChecksumMismatch SecurityError naming both digests, and still returns the result' {
+        $wrong = 'a' * 64
+        $r = Test-Checksum -Path $file -Hash $wrong -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev.Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].TargetObject | Should -BeExactly $file
+        $ev[0].Exception.Message | Should -Match $wrong
+        $ev[0].Exception.Message | Should -Match $sha
+        $ev[0].Exception.Expected | Should -BeExactly $wrong
+    }
+
+    It 'raises ChecksumMismatch with -ErrorAction Stop' {
+        { Test-Checksum -Path $file -Hash ('b' * 64) -ErrorAction Stop } | Should -Throw -ErrorId "ChecksumMismatch$FQ"
+    }
+
+    It 'refuses a malformed digest before reading any file' {
+        { Test-Checksum -Path $file -Hash 'not-hex' } | Should -Throw -ErrorId "InvalidHash$FQ"
+        { Test-Checksum -Path $file -Hash ('a' * 63) } | Should -Throw -ErrorId "InvalidHash$FQ"
+    }
+
+    It 'refuses a digest whose length contradicts -Algorithm' {
+        { Test-Checksum -Path $file -Hash $sha -Algorithm SHA512 } | Should -Throw -ErrorId "InvalidHash$FQ"
+    }
+
+    It 'refuses MD5 unless -AllowWeakAlgorithm' {
+        $md5 = (Get-FileHash -LiteralPath $file -Algorithm MD5).Hash
+        $null = Test-Checksum -Path $file -Hash $md5 -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "WeakAlgorithmRefused$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        (Test-Checksum -Path $file -Hash $md5 -AllowWeakAlgorithm).IsValid | Should -BeTrue
+    }
+}
+
+Describe 'Test-Checksum paths and pipeline' {
+    BeforeAll {
+        $dir = Join-Path $TestDrive 'paths'
+        Write-Fixture (Join-Path $dir 'one.txt') 'same'
+        Write-Fixture (Join-Path $dir 'two.txt') 'same'
+        Write-Fixture (Join-Path $dir 'odd[1].txt') 'same'
+        $same = Get-Sha256 (Join-Path $dir 'one.txt')
+    }
+
+    It 'expands wildcards in -Path' {
+        $r = Test-Checksum -Path (Join-Path $dir '*.txt') -Hash $same
+        @($r).Count | Should -Be 3
+        @($r | Where-Object IsValid).Count | Should -Be 3
+    }
+
+    It 'takes -LiteralPath as written, brackets included' {
+        $r = Test-Checksum -LiteralPath (Join-Path $dir 'odd[1].txt') -Hash $same
+        $r.IsValid | Should -BeTrue
+        Split-Path -Leaf $r.Path | Should -BeExactly 'odd[1].txt'
+    }
+
+    It 'binds Get-ChildItem output by PSPath (LiteralPath)' {
+        $r = Get-ChildItem -LiteralPath $dir -Filter 'odd*' | Test-Checksum -Hash $same
+        $r.IsValid | Should -BeTrue
+        Split-Path -Leaf $r.Path | Should -BeExactly 'odd[1].txt'
+    }
+
+    It 'binds strings from the pipeline to -Path' {
+        $r = (Join-Path $dir 'one.txt'), (Join-Path $dir 'two.txt') | Test-Checksum -Hash $same
+        @($r).Count | Should -Be 2
+    }
+
+    It 'resolves paths relative to the current location' {
+        Push-Location $dir
+        try { (Test-Checksum -Path './one.txt' -Hash $same).Path | Should -BeExactly (Join-Path $dir 'one.txt') }
+        finally { Pop-Location }
+    }
+
+    It 'reports a missing file as PathNotFound and goes on with the others' {
+        $r = Test-Checksum -Path (Join-Path $dir 'absent.txt'), (Join-Path $dir 'one.txt') -Hash $same -ErrorVariable ev -ErrorAction SilentlyContinue
+        @($r).Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'refuses a path of another provider' {
+        $null = Test-Checksum -Path 'Env:PATH' -Hash $same -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "NotFileSystemPath$FQ"
+    }
+}
+
+Describe 'Test-Checksum -ChecksumFile' {
+    BeforeAll {
+        $rel = Join-Path $TestDrive 'release'
+        Write-Fixture (Join-Path $rel 'tool-linux.tar.gz') 'linux build'
+        Write-Fixture (Join-Path $rel 'tool-windows.zip') 'windows build'
+        Write-Fixture (Join-Path $rel 'sub/extra.bin') 'extra'
+        $h = @{}
+        foreach ($n in 'tool-linux.tar.gz', 'tool-windows.zip', 'sub/extra.bin') { $h[$n] = Get-Sha256 (Join-Path $rel $n) }
+        $gnu = Join-Path $rel 'SHA256SUMS'
+        Write-Fixture $gnu ("# published checksums`n{0}  tool-linux.tar.gz`n{1} *tool-windows.zip`n{2}  ./sub/extra.bin`n" -f $h['tool-linux.tar.gz'], $h['tool-windows.zip'], $h['sub/extra.bin'])
+    }
+
+    It 'looks each file up by name in a GNU list (text and binary mode, comments)' {
+        $r = Test-Checksum -Path (Join-Path $rel 'tool-*') -ChecksumFile $gnu
+        @($r).Count | Should -Be 2
+        $r | ForEach-Object { $_.IsValid | Should -BeTrue }
+        $r[0].Source | Should -Match 'SHA256SUMS:\d+$'
+    }
+
+    It 'looks a file in a subdirectory up by its relative path with a ./ prefix in the list' {
+        (Test-Checksum -LiteralPath (Join-Path $rel 'sub/extra.bin') -ChecksumFile $gnu).IsValid | Should -BeTrue
+    }
+
+    It 'reads BSD tag lists' {
+        $bsd = Join-Path $rel 'bsd.txt'
+        Write-Fixture $bsd ("SHA256 (tool-linux.tar.gz) = {0}`n" -f $h['tool-linux.tar.gz'])
+        (Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $bsd).IsValid | Should -BeTrue
+    }
+
+    It 'reads a UTF-16LE list with BOM, CRLF and upper-case hex, as Windows PowerShell writes it' {
+        $u16 = Join-Path $rel 'utf16.txt'
+        $text = "{0}  tool-windows.zip`r`n" -f $h['tool-windows.zip'].ToUpperInvariant()
+        [System.IO.File]::WriteAllText($u16, $text, [System.Text.Encoding]::Unicode)
+        (Test-Checksum -Path (Join-Path $rel 'tool-windows.zip') -ChecksumFile $u16).IsValid | Should -BeTrue
+    }
+
+    It 'reports a file the list does not name as ChecksumNotFound' {
+        $other = Join-Path $TestDrive 'unlisted.bin'
+        Write-Fixture $other 'x'
+        $null = Test-Checksum -Path $other -ChecksumFile $gnu -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumNotFound$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].TargetObject | Should -BeExactly $other
+    }
+
+    It 'refuses a list naming one file twice with different digests' {
+        $dup = Join-Path $rel 'dup.txt'
+        Write-Fixture $dup ("{0}  a.bin`n{1}  a.bin`n" -f ('1' * 64), ('2' * 64))
+        { Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $dup } | Should -Throw -ErrorId "ChecksumConflict$FQ"
+    }
+
+    It 'names the file and line of an entry it cannot read' {
+        $bad = Join-Path $rel 'bad.txt'
+        Write-Fixture $bad ("{0}  ok.bin`n{1}  short-digest.bin`n" -f ('1' * 64), ('2' * 60))
+        $err = { Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $bad } | Should -Throw -ErrorId "ChecksumListInvalid$FQ" -PassThru
+        $err.Exception.Message | Should -Match 'bad\.txt, line 2'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+
+    It 'refuses a list with no readable entry' {
+        $empty = Join-Path $rel 'empty.txt'
+        Write-Fixture $empty "# nothing here`n"
+        { Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $empty } | Should -Throw -ErrorId "ChecksumListInvalid$FQ"
+    }
+
+    It 'checks every listed file when no -Path is given, and reports a listed file that is missing' {
+        $withMissing = Join-Path $rel 'with-missing.txt'
+        Write-Fixture $withMissing ("{0}  tool-linux.tar.gz`n{1}  gone.bin`n" -f $h['tool-linux.tar.gz'], ('3' * 64))
+        $r = Test-Checksum -ChecksumFile $withMissing -ErrorVariable ev -ErrorAction SilentlyContinue
+        @($r).Count | Should -Be 1
+        $r.IsValid | Should -BeTrue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
+        $ev[0].Exception.Message | Should -Match 'line 2'
+    }
+
+    It 'refuses to read files a hostile list points outside its folder' {
+        $escape = Join-Path $rel 'escape.txt'
+        Write-Fixture $escape ("{0}  ../../etc/passwd`n" -f ('4' * 64))
+        $null = Test-Checksum -ChecksumFile $escape -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumListInvalid$FQ"
+    }
+
+    It 'warns that a clear-signed list signature is not checked' {
+        $signed = Join-Path $rel 'signed.txt'
+        Write-Fixture $signed ("-----BEGIN PGP SIGNED MESSAGE-----`nHash: SHA256`n`n{0}  tool-linux.tar.gz`n-----BEGIN PGP SIGNATURE-----`n`nabc`n-----END PGP SIGNATURE-----`n" -f $h['tool-linux.tar.gz'])
+        $r = Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $signed -WarningVariable wv -WarningAction SilentlyContinue
+        $r.IsValid | Should -BeTrue
+        $wv[0] | Should -Match 'clear-signed'
+    }
+
+    It 'explains in -Verbose where the expected digest came from' {
+        $v = Test-Checksum -Path (Join-Path $rel 'tool-linux.tar.gz') -ChecksumFile $gnu -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($v.Message -join "`n") | Should -Match 'SHA256SUMS:\d+ expects'
+    }
+}
+
+Describe 'Test-Checksum -Checksums and -Quiet' {
+    BeforeAll {
+        $dir = Join-Path $TestDrive 'quiet'
+        Write-Fixture (Join-Path $dir 'a.bin') 'a'
+        Write-Fixture (Join-Path $dir 'b.bin') 'b'
+        $text = "{0}  a.bin`n{1}  b.bin`n" -f (Get-Sha256 (Join-Path $dir 'a.bin')), (Get-Sha256 (Join-Path $dir 'b.bin'))
+    }
+
+    It 'reads list text given inline, relative to the current location' {
+        Push-Location $dir
+        try { @(Test-Checksum -Path 'a.bin', 'b.bin' -Checksums $text | Where-Object IsValid).Count | Should -Be 2 }
+        finally { Pop-Location }
+    }
+
+    It '-Quiet returns a single $true when every file verifies' {
+        Push-Location $dir
+        try { Test-Checksum -Path '*.bin' -Checksums $text -Quiet | Should -BeExactly $true }
+        finally { Pop-Location }
+    }
+
+    It '-Quiet returns $false on a mismatch without writing an error' {
+        $r = Test-Checksum -Path (Join-Path $dir 'a.bin') -Hash ('0' * 64) -Quiet -ErrorVariable ev
+        $r | Should -BeExactly $false
+        $ev.Count | Should -Be 0
+    }
+
+    It '-Quiet still reports a missing file, and returns $false' {
+        $r = Test-Checksum -Path (Join-Path $dir 'nope.bin') -Hash ('0' * 64) -Quiet -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -BeExactly $false
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
+    }
+}
+
+Describe 'Test-Checksum output' {
+    It 'declares ChecksumResult as its output type' {
+        (Get-Command Test-Checksum).OutputType.Type | Should -Contain ([SecureInstall.Core.Checksums.ChecksumResult])
+    }
+
+    It 'shows a table with Status, Algorithm, ActualHash and Path' {
+        $f = Join-Path $TestDrive 'fmt.bin'
+        Write-Fixture $f 'fmt'
+        $text = Test-Checksum -Path $f -Hash (Get-Sha256 $f) | Format-Table | Out-String -Width 200
+        $text | Should -Match 'Status\s+Algorithm\s+ActualHash\s+Path'
+        $text | Should -Match 'OK\s+SHA256'
+    }
+}
+
+Describe 'Test-Checksum on the real-world corpus' -Skip:(-not (Test-Path (Join-Path $PSScriptRoot '../../../shared/corpus/checksums'))) {
+    BeforeAll { $corpus = (Resolve-Path (Join-Path $PSScriptRoot '../../../shared/corpus/checksums')).Path }
+
+    It 'verifies empty.zip from the homebrew tap list' {
+        $r = Test-Checksum -LiteralPath (Join-Path $corpus 'verifiable/RBerga06+files-homebrew-tap/empty.zip') -ChecksumFile (Join-Path $corpus 'verifiable/RBerga06+files-homebrew-tap/sha256.txt')
+        $r.IsValid | Should -BeTrue
+    }
+
+    It 'reports the missing wxWidgets tarball of the truecrypt list as missing, not OK' {
+        $null = Test-Checksum -ChecksumFile (Join-Path $corpus 'verifiable/gheja+truecrypt-builder/sha256sums.txt') -ErrorVariable ev -ErrorAction SilentlyContinue
+        ($ev | Where-Object { $_.Exception.Message -match 'wxWidgets' }).FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
+    }
+}
