@@ -25,4 +25,15 @@ public static class ErrorIds
     public const string OutFileExists = nameof(OutFileExists);
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
+
+    // downloads
+    public const string SizeLimitExceeded = nameof(SizeLimitExceeded);
+    public const string SizeMismatch = nameof(SizeMismatch);
+    public const string InsecureRedirect = nameof(InsecureRedirect);
+    public const string InsecureTransport = nameof(InsecureTransport);
+    public const string TooManyRedirects = nameof(TooManyRedirects);
+    public const string DownloadFailed = nameof(DownloadFailed);
+    public const string UnexpectedHtml = nameof(UnexpectedHtml);
+    public const string DownloadStalled = nameof(DownloadStalled);
+    public const string VerificationRequired = nameof(VerificationRequired);
 }

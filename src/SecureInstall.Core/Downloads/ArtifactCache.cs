@@ -21,11 +21,17 @@ public sealed class ArtifactCache
 
     public string Directory { get; }
 
+    /// <summary>Overrides the default location for every SecureInstall command of a session or CI job.</summary>
+    public const string DirectoryVariable = "SECUREINSTALL_CACHE";
+
     /// <summary>
-    /// %LOCALAPPDATA%\SecureInstall\cache on Windows; $XDG_CACHE_HOME/secureinstall or ~/.cache/secureinstall elsewhere.
+    /// $env:SECUREINSTALL_CACHE when set; else %LOCALAPPDATA%\SecureInstall\cache on Windows,
+    /// $XDG_CACHE_HOME/secureinstall or ~/.cache/secureinstall elsewhere.
     /// </summary>
     public static string DefaultDirectory()
     {
+        string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
+        if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
         if (Path.DirectorySeparatorChar == '\\')
             return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SecureInstall", "cache");
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");

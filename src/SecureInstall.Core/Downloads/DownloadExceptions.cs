@@ -7,7 +7,7 @@ public sealed class SizeLimitExceededException : SecureInstallException
 {
     public SizeLimitExceededException(Uri uri, long limit, long seen)
         : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. Raise -MaximumSize (--maximum-size) if this file is meant to be this large.",
-               "SizeLimitExceeded", FailureKind.LimitExceeded, UriText.Redact(uri))
+               ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, UriText.Redact(uri))
     {
         Uri = uri;
         Limit = limit;
@@ -26,7 +26,7 @@ public sealed class SizeMismatchException : SecureInstallException
 {
     public SizeMismatchException(Uri uri, long expected, long actual)
         : base($"'{UriText.Redact(uri)}' is {actual:N0} bytes, but {expected:N0} bytes were expected. The file is not the one that was published; nothing was kept.",
-               "SizeMismatch", FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.SizeMismatch, FailureKind.Security, UriText.Redact(uri))
     {
         Uri = uri;
         Expected = expected;
@@ -43,7 +43,7 @@ public sealed class InsecureRedirectException : SecureInstallException
 {
     public InsecureRedirectException(Uri from, Uri to)
         : base($"'{UriText.Redact(from)}' redirected to '{UriText.Redact(to)}', which would drop HTTPS. Refused: anyone on the path could replace the file. Ask the publisher for an HTTPS link.",
-               "InsecureRedirect", FailureKind.Security, UriText.Redact(to))
+               ErrorIds.InsecureRedirect, FailureKind.Security, UriText.Redact(to))
     {
         From = from;
         To = to;
@@ -58,7 +58,7 @@ public sealed class InsecureTransportException : SecureInstallException
 {
     public InsecureTransportException(Uri uri)
         : base($"'{UriText.Redact(uri)}' is not HTTPS. Only https:// and file:// URIs are fetched unless -AllowInsecureTransport (--allow-insecure-transport) is given; with a pinned digest that is safe, without one it is not.",
-               "InsecureTransport", FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.InsecureTransport, FailureKind.Security, UriText.Redact(uri))
     {
         Uri = uri;
     }
@@ -73,7 +73,7 @@ public sealed class TooManyRedirectsException : SecureInstallException
         : base(loop
                 ? $"'{UriText.Redact(uri)}' redirects in a loop. The server is misconfigured; try another mirror."
                 : $"'{UriText.Redact(uri)}' redirected more than {limit} times. The server is misconfigured; try another mirror.",
-               "TooManyRedirects", FailureKind.ResourceUnavailable, UriText.Redact(uri))
+               ErrorIds.TooManyRedirects, FailureKind.ResourceUnavailable, UriText.Redact(uri))
     {
         Uri = uri;
         Limit = limit;
@@ -90,7 +90,7 @@ public sealed class DownloadFailedException : SecureInstallException
 {
     public DownloadFailedException(Uri uri, int? statusCode, string reason, int attempts, Exception? innerException = null)
         : base($"Downloading '{UriText.Redact(uri)}' failed{(attempts > 1 ? $" after {attempts} attempts" : "")}: {reason}",
-               "DownloadFailed", FailureKind.ResourceUnavailable, UriText.Redact(uri), innerException)
+               ErrorIds.DownloadFailed, FailureKind.ResourceUnavailable, UriText.Redact(uri), innerException)
     {
         Uri = uri;
         StatusCode = statusCode;
@@ -111,7 +111,7 @@ public sealed class UnexpectedHtmlException : SecureInstallException
 {
     public UnexpectedHtmlException(Uri uri, string evidence)
         : base($"'{UriText.Redact(uri)}' returned an HTML page ({evidence}) instead of the file. The link probably points at a web page or needs a login; use the direct download link.",
-               "UnexpectedHtml", FailureKind.InvalidData, UriText.Redact(uri))
+               ErrorIds.UnexpectedHtml, FailureKind.InvalidData, UriText.Redact(uri))
     {
         Uri = uri;
         Evidence = evidence;
@@ -126,7 +126,7 @@ public sealed class DownloadStalledException : SecureInstallException
 {
     public DownloadStalledException(Uri uri, TimeSpan stallTimeout, long received, int attempts)
         : base($"Downloading '{UriText.Redact(uri)}' stalled: no data for {stallTimeout.TotalSeconds:0.#} s after {received:N0} bytes{(attempts > 1 ? $", on {attempts} attempts" : "")}. Try again later or another mirror.",
-               "DownloadStalled", FailureKind.ResourceUnavailable, UriText.Redact(uri))
+               ErrorIds.DownloadStalled, FailureKind.ResourceUnavailable, UriText.Redact(uri))
     {
         Uri = uri;
         StallTimeout = stallTimeout;
@@ -145,7 +145,7 @@ public sealed class VerificationRequiredException : SecureInstallException
 {
     public VerificationRequiredException(Uri uri)
         : base($"No expected digest for '{UriText.Redact(uri)}'. Give -Sha256 (--sha256), -ChecksumUri (--checksums-uri) or -ChecksumFile; or -SkipVerification to download without checking, which prints the digest seen so you can pin it.",
-               "VerificationRequired", FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.VerificationRequired, FailureKind.Security, UriText.Redact(uri))
     {
         Uri = uri;
     }
