@@ -12,6 +12,7 @@
     FormatsToProcess       = @('module/SecureInstall.format.ps1xml')
     CmdletsToExport        = @(
         'Expand-VerifiedArchive'
+        'Get-VerifiedArtifact'
         'New-ChecksumFile'
         'Test-Checksum'
     )

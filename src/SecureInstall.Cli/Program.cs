@@ -15,6 +15,7 @@ public static class Program
         root.Add(VerifyCommand.Create());
         root.Add(ChecksumsCommand.Create());
         root.Add(ExtractCommand.Create());
+        root.Add(GetCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

@@ -49,4 +49,14 @@ public static class ErrorIds
     public const string UnsupportedArchiveFormat = nameof(UnsupportedArchiveFormat);
     public const string ArchiveCorrupt = nameof(ArchiveCorrupt);
     public const string DestinationExists = nameof(DestinationExists);
+    // downloads
+    public const string SizeLimitExceeded = nameof(SizeLimitExceeded);
+    public const string SizeMismatch = nameof(SizeMismatch);
+    public const string InsecureRedirect = nameof(InsecureRedirect);
+    public const string InsecureTransport = nameof(InsecureTransport);
+    public const string TooManyRedirects = nameof(TooManyRedirects);
+    public const string DownloadFailed = nameof(DownloadFailed);
+    public const string UnexpectedHtml = nameof(UnexpectedHtml);
+    public const string DownloadStalled = nameof(DownloadStalled);
+    public const string VerificationRequired = nameof(VerificationRequired);
 }

@@ -68,3 +68,46 @@ Describe 'secureinstall verify' {
         $r.Text | Should -Match '3 of 3 file\(s\) verified'
     }
 }
+
+Describe 'secureinstall get' {
+    BeforeAll {
+        $shaALower = $shaA.ToLowerInvariant()
+        $aUri = [System.Uri]::new((Join-Path $dir 'a.bin')).AbsoluteUri
+        $list = Join-Path $dir 'GETSUMS'
+        [System.IO.File]::WriteAllText($list, "$shaALower  a.bin`n", $utf8)
+    }
+
+    It 'exits 0, places the file and prints its digest for a matching --sha256' {
+        $target = Join-Path $TestDrive 'get-ok.bin'
+        $r = Invoke-Cli get $aUri --sha256 $shaA -o $target --no-cache
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match "OK sha256:$shaALower"
+        (Get-FileHash -LiteralPath $target).Hash | Should -Be $shaA
+    }
+
+    It 'exits 1 with ChecksumMismatch and places nothing on a mismatch' {
+        $target = Join-Path $TestDrive 'get-bad.bin'
+        $r = Invoke-Cli get $aUri --sha256 ('0' * 64) -o $target --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ChecksumMismatch'
+        Test-Path -LiteralPath $target | Should -BeFalse
+    }
+
+    It 'exits 1 with VerificationRequired when no digest is given' {
+        $r = Invoke-Cli get $aUri -o (Join-Path $TestDrive 'get-none.bin') --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'VerificationRequired'
+    }
+
+    It 'looks the artifact up in --checksums-uri' {
+        $target = Join-Path $TestDrive 'get-list.bin'
+        $r = Invoke-Cli get $aUri --checksums-uri ([System.Uri]::new($list).AbsoluteUri) -o $target --no-cache
+        $r.ExitCode | Should -Be 0
+    }
+
+    It 'exits 1 with InsecureTransport for http:// without --allow-insecure-transport' {
+        $r = Invoke-Cli get 'http://127.0.0.1:9/a.bin' --sha256 $shaA -o (Join-Path $TestDrive 'get-http.bin')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'InsecureTransport'
+    }
+}
