@@ -238,8 +238,11 @@ public sealed class ToolInstaller
 
             foreach (string exe in plan.Executables)
             {
-                if (!File.Exists(Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar))))
+                string path = Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar));
+                if (!File.Exists(path))
                     throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
+                // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
+                if (Path.DirectorySeparatorChar == '/' && !InstalledTree.IsExecutable(path)) UnixFile.SetExecutable(path, true);
             }
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
