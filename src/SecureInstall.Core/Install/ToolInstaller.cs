@@ -140,7 +140,9 @@ public sealed class ToolInstaller
             LockEntry locked = lockFile.Find(tool.Name, pinned.Version, _options.Platform)
                 ?? throw new InstallException(ErrorIds.NotLocked, FailureKind.Security, tool.Name,
                     $"-Locked: the lock records no {tool.Name} {pinned.Version} for {_options.Platform}. Install it without -Locked and commit the lock.");
-            if (!string.Equals(locked.Sha256, artifact.Sha256 ?? string.Empty, StringComparison.OrdinalIgnoreCase) || locked.Url != artifact.Url.AbsoluteUri)
+            // The digest decides; a file: URL differs from machine to machine (bundles, checkouts), so only remote URLs must match too.
+            bool urlDiffers = !artifact.Url.IsFile && !locked.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && locked.Url != artifact.Url.AbsoluteUri;
+            if (!string.Equals(locked.Sha256, artifact.Sha256 ?? string.Empty, StringComparison.OrdinalIgnoreCase) || urlDiffers)
                 throw new InstallException(ErrorIds.LockMismatch, FailureKind.Security, tool.Name,
                     $"-Locked: the manifest and the lock disagree on {tool.Name} {pinned.Version} ({_options.Platform}): manifest {artifact.Url.AbsoluteUri} sha256 {artifact.Sha256 ?? "(none)"}, lock {locked.Url} sha256 {locked.Sha256}. Re-lock deliberately, or restore the manifest.");
         }
