@@ -236,6 +236,13 @@ public sealed class VerifiedDownloader : IDisposable
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         string cached = _cache!.PathFor(expected.Digest);
+        if (!File.Exists(cached))
+        {
+            Log($"Cache miss for sha256:{expected.Digest}.");
+            return null;
+        }
+        DownloadResult? linked = await TryLinkFromCacheAsync(request, expected, destination, cached, progress, clock, cancellationToken).ConfigureAwait(false);
+        if (linked != null || !File.Exists(cached)) return linked;
         FileStream source;
         try
         {
@@ -268,6 +275,57 @@ public sealed class VerifiedDownloader : IDisposable
             Log($"Cache hit: served {destination} from {cached} (re-hashed, no network).");
             return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, sink.Length, SourceText(expected), verified: true,
                 fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
+        }
+    }
+
+    /// <summary>
+    /// A cache hit on the same volume: the entry is hard-linked beside the destination, hashed there, and renamed into
+    /// place, so a 1 GiB hit costs one read and hash instead of a copy and a flush. The name that is hashed is the
+    /// one that is placed; only a process of the same user could change the bytes in between, and it could change the
+    /// destination itself just as well. Null when linking is not possible (the caller copies) or the entry is bad.
+    /// </summary>
+    private async Task<DownloadResult?> TryLinkFromCacheAsync(DownloadRequest request, ChecksumEntry expected, string destination, string cached,
+        IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        string? temporary = _cache!.TryLinkOut(expected.Digest, destination);
+        if (temporary == null) return null;
+        try
+        {
+            var cacheUri = new Uri(cached);
+            long size = new FileInfo(temporary).Length;
+            var rate = new RateMeter();
+            rate.Start(0);
+            IProgress<long>? bytes = progress == null ? null : new CallbackProgress<long>(done =>
+            {
+                if (rate.Due() || done == size) progress.Report(new DownloadProgress(cacheUri, done, size, rate.BytesPerSecond(done)));
+            });
+            string sha256 = await Task.Run(() => FileHasher.HashFile(temporary, ChecksumAlgorithm.SHA256, bytes, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (!Hex.DigestEquals(sha256, expected.Digest))
+            {
+                Log($"The cache entry {cached} hashes to {sha256}, not {expected.Digest}; evicting it and downloading.");
+                File.Delete(temporary);
+                _cache.Evict(expected.Digest);
+                return null;
+            }
+            if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != size)
+                throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, size);
+            try
+            {
+                AtomicFile.MoveIntoPlace(temporary, destination);
+            }
+            catch (IOException ex)
+            {
+                // ReplaceFile refuses some cases a copy handles, e.g. a destination that already is this entry.
+                Log($"Could not link from the cache ({ex.Message}); copying instead.");
+                return null;
+            }
+            Log($"Cache hit: linked {destination} to {cached} (re-hashed, no network).");
+            return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, size, SourceText(expected), verified: true,
+                fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 
