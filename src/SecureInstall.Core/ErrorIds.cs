@@ -16,6 +16,23 @@ public static class ErrorIds
     public const string ChecksumConflict = nameof(ChecksumConflict);
     public const string InvalidHash = nameof(InvalidHash);
 
+    // manifests
+    public const string ManifestInvalid = nameof(ManifestInvalid);
+    public const string ManifestEntryUnpinned = nameof(ManifestEntryUnpinned);
+    public const string ManifestVersionNotPinned = nameof(ManifestVersionNotPinned);
+    public const string ManifestInsecureUrl = nameof(ManifestInsecureUrl);
+    public const string ToolNotInManifest = nameof(ToolNotInManifest);
+    public const string VersionNotInManifest = nameof(VersionNotInManifest);
+    public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
+
+    // installs and the lock
+    public const string LockInvalid = nameof(LockInvalid);
+    public const string LockMismatch = nameof(LockMismatch);
+    public const string NotLocked = nameof(NotLocked);
+    public const string InstalledTreeTampered = nameof(InstalledTreeTampered);
+    public const string InstallInProgress = nameof(InstallInProgress);
+    public const string NotInstalled = nameof(NotInstalled);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
@@ -26,6 +43,12 @@ public static class ErrorIds
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
 
+    // archives
+    public const string UnsafeArchiveEntry = nameof(UnsafeArchiveEntry);
+    public const string ArchiveLimitExceeded = nameof(ArchiveLimitExceeded);
+    public const string UnsupportedArchiveFormat = nameof(UnsupportedArchiveFormat);
+    public const string ArchiveCorrupt = nameof(ArchiveCorrupt);
+    public const string DestinationExists = nameof(DestinationExists);
     // downloads
     public const string SizeLimitExceeded = nameof(SizeLimitExceeded);
     public const string SizeMismatch = nameof(SizeMismatch);
