@@ -12,9 +12,13 @@
     FormatsToProcess       = @('module/SecureInstall.format.ps1xml')
     CmdletsToExport        = @(
         'Expand-VerifiedArchive'
+        'Get-PinnedTool'
         'Get-VerifiedArtifact'
+        'Install-PinnedTool'
         'New-ChecksumFile'
         'Test-Checksum'
+        'Test-PinnedTool'
+        'Uninstall-PinnedTool'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()
