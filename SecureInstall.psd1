@@ -16,9 +16,11 @@
         'Get-VerifiedArtifact'
         'Install-PinnedTool'
         'New-ChecksumFile'
+        'Save-PinnedTool'
         'Test-Checksum'
         'Test-PinnedTool'
         'Uninstall-PinnedTool'
+        'Update-PinnedToolManifest'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()
