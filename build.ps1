@@ -7,6 +7,8 @@
     Test:  Build, then the xunit tests (dotnet test), then the Pester tests in tests/pester under Pester 5.5+,
            with CI output and an NUnit result file in ./output. Any failure gives a non-zero exit code.
     Bench: Build, then the benchmarks in bench/, which print ratios against reference tools.
+    Release: the release assets in ./out/release (module zip and Gallery .nupkg, CLI tool .nupkg, the stamped
+           bootstrap, SBOM, checksums.txt), built reproducibly by tools/SecureInstall.Release.
 .EXAMPLE
     ./build.ps1 -Task Test
 .EXAMPLE
@@ -15,11 +17,15 @@
 [CmdletBinding()]
 param(
     # Help is internal: Build runs it in a child process so the freshly built assembly is not locked by this one.
-    [ValidateSet('Build', 'Test', 'Bench', 'Help')]
+    [ValidateSet('Build', 'Test', 'Bench', 'Release', 'Help')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string]$Configuration = 'Release'
+    [string]$Configuration = 'Release',
+
+    # Help: the module layout to document (the release tool lays one out elsewhere); Release: where the assets go.
+    [string]$ModuleRoot = '',
+    [string]$OutputPath = ''
 )
 
 # Written for Windows PowerShell 5.1 as well as pwsh 7: no ternaries, no ?? or ?., no && chains.
@@ -101,9 +107,11 @@ function Invoke-Help {
     $script:maml = 'http://schemas.microsoft.com/maml/2004/10'
     $script:command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
     $script:dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
-    $module = Import-Module (Join-Path $root 'SecureInstall.psd1') -PassThru -Force
+    $moduleBase = $root
+    if ($ModuleRoot) { $moduleBase = $ModuleRoot }
+    $module = Import-Module (Join-Path $moduleBase 'SecureInstall.psd1') -PassThru -Force
     $common = [System.Management.Automation.Internal.CommonParameters].GetProperties().Name + [System.Management.Automation.Internal.ShouldProcessParameters].GetProperties().Name
-    $outDir = Join-Path $root 'en-US'  # beside the manifest: the module base is where Get-Help looks
+    $outDir = Join-Path $moduleBase 'en-US'  # beside the manifest: the module base is where Get-Help looks
     $null = New-Item -ItemType Directory -Force -Path $outDir
     $settings = New-Object System.Xml.XmlWriterSettings
     $settings.Indent = $true
@@ -249,9 +257,17 @@ function Invoke-Bench {
     }
 }
 
+# The same command CI and a reader run to rebuild a release and compare its checksums.txt with the published one.
+function Invoke-Release {
+    $arguments = @('run', '--project', (Join-Path $root 'tools/SecureInstall.Release/SecureInstall.Release.csproj'), '-c', 'Release', '--', 'build')
+    if ($OutputPath) { $arguments += @('--output', $OutputPath) }
+    Invoke-Dotnet $arguments
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Bench' { Invoke-Bench }
+    'Release' { Invoke-Release }
     'Help' { Invoke-Help }
 }

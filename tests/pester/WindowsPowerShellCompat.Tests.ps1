@@ -36,6 +36,7 @@ Describe 'Windows PowerShell 5.1 compatibility checker' {
 Describe 'Shipped scripts run on Windows PowerShell 5.1' {
     It '<File> uses nothing newer than 5.1' -TestCases @(
         @{ File = 'build.ps1' }
+        @{ File = 'module/Install-SecureInstall.ps1' }
     ) {
         param($File)
         Get-WindowsPowerShellIncompatibility -Path (Join-Path $root $File) | Should -BeNullOrEmpty

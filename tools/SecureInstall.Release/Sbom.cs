@@ -1,0 +1,149 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace SecureInstall.Release;
+
+/// <summary>
+/// A CycloneDX 1.5 JSON SBOM derived from the NuGet lock files of the shipped projects: every package with its exact
+/// version, purl and the SHA-512 the lock pins, and the dependency graph. Deterministic: the time is the source date
+/// and the serial number is derived from the content, so two builds of a commit give the same bytes.
+/// </summary>
+public static class Sbom
+{
+    private sealed record Package(string Name, string Version, string Sha512Hex, bool CompileOnly, SortedSet<string> DependsOn);
+
+    public static byte[] Create(string root, IReadOnlyList<string> projects, string version, DateTimeOffset sourceDate)
+    {
+        var packages = new SortedDictionary<string, Package>(StringComparer.Ordinal);
+        foreach (string project in projects)
+        {
+            string dir = Path.Combine(root, project);
+            string csproj = File.ReadAllText(Directory.GetFiles(dir, "*.csproj").Single());
+            using JsonDocument lockFile = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "packages.lock.json")));
+            foreach (JsonProperty framework in lockFile.RootElement.GetProperty("dependencies").EnumerateObject())
+            {
+                foreach (JsonProperty dep in framework.Value.EnumerateObject())
+                {
+                    if (dep.Value.GetProperty("type").GetString() == "Project") continue;
+                    string name = dep.Name, resolved = dep.Value.GetProperty("resolved").GetString()!;
+                    string purl = Purl(name, resolved);
+                    // A reference-only package (ExcludeAssets="runtime") is needed to compile but does not ship.
+                    bool compileOnly = Regex.IsMatch(csproj, $"Include=\"{Regex.Escape(name)}\"[^>]*ExcludeAssets=\"[^\"]*runtime", RegexOptions.IgnoreCase);
+                    if (!packages.TryGetValue(purl, out Package? package))
+                    {
+                        string hash = Convert.ToHexString(Convert.FromBase64String(dep.Value.GetProperty("contentHash").GetString()!)).ToLowerInvariant();
+                        package = new Package(name, resolved, hash, compileOnly, new SortedSet<string>(StringComparer.Ordinal));
+                        packages[purl] = package;
+                    }
+                    if (dep.Value.TryGetProperty("dependencies", out JsonElement children))
+                    {
+                        foreach (JsonProperty child in children.EnumerateObject())
+                        {
+                            string childVersion = ResolvedVersion(framework.Value, child.Name) ?? child.Value.GetString()!;
+                            package.DependsOn.Add(Purl(child.Name, childVersion));
+                        }
+                    }
+                }
+            }
+        }
+
+        string self = $"pkg:nuget/SecureInstall@{version}";
+        byte[] body = Write(packages, self, version, sourceDate, serial: null);
+        // The serial number names this exact content (RFC 4122 layout over a SHA-256 of the document without it).
+        byte[] h = SHA256.HashData(body);
+        h[6] = (byte)((h[6] & 0x0F) | 0x50);
+        h[8] = (byte)((h[8] & 0x3F) | 0x80);
+        string serial = "urn:uuid:" + new Guid(Convert.ToHexString(h, 0, 16)).ToString();
+        return Write(packages, self, version, sourceDate, serial);
+    }
+
+    private static string? ResolvedVersion(JsonElement framework, string name)
+    {
+        foreach (JsonProperty p in framework.EnumerateObject())
+        {
+            if (string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase) && p.Value.TryGetProperty("resolved", out JsonElement v)) return v.GetString();
+        }
+        return null;
+    }
+
+    private static string Purl(string name, string version) => $"pkg:nuget/{name}@{version}";
+
+    private static byte[] Write(SortedDictionary<string, Package> packages, string self, string version, DateTimeOffset sourceDate, string? serial)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("bomFormat", "CycloneDX");
+            json.WriteString("specVersion", "1.5");
+            if (serial != null) json.WriteString("serialNumber", serial);
+            json.WriteNumber("version", 1);
+            json.WriteStartObject("metadata");
+            json.WriteString("timestamp", sourceDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteStartObject("tools");
+            json.WriteStartArray("components");
+            json.WriteStartObject();
+            json.WriteString("type", "application");
+            json.WriteString("name", "SecureInstall.Release");
+            json.WriteString("description", "tools/SecureInstall.Release: derived from the NuGet lock files");
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteStartObject("component");
+            json.WriteString("type", "library");
+            json.WriteString("bom-ref", self);
+            json.WriteString("name", "SecureInstall");
+            json.WriteString("version", version);
+            json.WriteString("purl", self);
+            json.WriteEndObject();
+            json.WriteEndObject();
+
+            json.WriteStartArray("components");
+            foreach ((string purl, Package p) in packages)
+            {
+                json.WriteStartObject();
+                json.WriteString("type", "library");
+                json.WriteString("bom-ref", purl);
+                json.WriteString("name", p.Name);
+                json.WriteString("version", p.Version);
+                json.WriteString("scope", p.CompileOnly ? "excluded" : "required");
+                json.WriteStartArray("hashes");
+                json.WriteStartObject();
+                json.WriteString("alg", "SHA-512");
+                json.WriteString("content", p.Sha512Hex);
+                json.WriteEndObject();
+                json.WriteEndArray();
+                json.WriteString("purl", purl);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+
+            json.WriteStartArray("dependencies");
+            json.WriteStartObject();
+            json.WriteString("ref", self);
+            json.WriteStartArray("dependsOn");
+            foreach (string purl in packages.Keys) json.WriteStringValue(purl);
+            json.WriteEndArray();
+            json.WriteEndObject();
+            foreach ((string purl, Package p) in packages)
+            {
+                json.WriteStartObject();
+                json.WriteString("ref", purl);
+                json.WriteStartArray("dependsOn");
+                foreach (string d in p.DependsOn.Where(packages.ContainsKey)) json.WriteStringValue(d);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+}
