@@ -84,7 +84,8 @@ $BootstrapInvocation = $MyInvocation
             $bytes = [System.IO.File]::ReadAllBytes($path)
             $source = $path
         }
-        elseif ($Invocation.MyCommand -is [System.Management.Automation.ScriptInfo]) {
+        elseif ($Invocation.MyCommand -is [System.Management.Automation.ScriptInfo] -or $Invocation.MyCommand -is [System.Management.Automation.FunctionInfo]) {
+            # (An advanced script block - this one has [CmdletBinding()] - runs as a FunctionInfo.)
             # Run from memory ([scriptblock]::Create over the downloaded bytes): this script is ASCII without a BOM,
             # so its text re-encodes to exactly the bytes that were hashed before it was created.
             $bytes = (New-Object System.Text.UTF8Encoding($false)).GetBytes($Invocation.MyCommand.ScriptBlock.ToString())

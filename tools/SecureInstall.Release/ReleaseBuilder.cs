@@ -117,7 +117,7 @@ public sealed class ReleaseBuilder
         "[Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor 3072; " +
         "$b = (New-Object Net.WebClient).DownloadData($u); " +
         "$h = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($b) | ForEach-Object { $_.ToString('x2') }); " +
-        "if ($h -ne $pin) { throw \"Install-SecureInstall.ps1 hashes to $h, not the pinned $pin: not run.\" }; " +
+        "if ($h -ne $pin) { throw \"Install-SecureInstall.ps1 hashes to $h, not the pinned ${pin}: not run.\" }; " +
         "& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString($b))) -ExpectedSha256 $pin }";
 
     /// <summary>
