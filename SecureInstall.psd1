@@ -15,6 +15,7 @@
         'Get-PinnedTool'
         'Get-VerifiedArtifact'
         'Install-PinnedTool'
+        'Invoke-VerifiedScript'
         'New-ChecksumFile'
         'Save-PinnedTool'
         'Test-Checksum'

@@ -64,4 +64,13 @@ public static class ErrorIds
     public const string UnexpectedHtml = nameof(UnexpectedHtml);
     public const string DownloadStalled = nameof(DownloadStalled);
     public const string VerificationRequired = nameof(VerificationRequired);
+
+    // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
+    public const string ScriptChanged = nameof(ScriptChanged);
+    public const string PinStoreInvalid = nameof(PinStoreInvalid);
+    public const string BootstrapNotVerified = nameof(BootstrapNotVerified);
+    public const string BootstrapChecksumMismatch = nameof(BootstrapChecksumMismatch);
+    public const string BootstrapSignatureInvalid = nameof(BootstrapSignatureInvalid);
+    public const string BootstrapNotStamped = nameof(BootstrapNotStamped);
+    public const string PowerShellNotFound = nameof(PowerShellNotFound);
 }

@@ -148,3 +148,38 @@ Describe 'secureinstall install and verify-installed' {
         (Invoke-Cli install --manifest $bad).ExitCode | Should -Be 2
     }
 }
+
+Describe 'secureinstall run-script' {
+    BeforeAll {
+        $runDir = Join-Path $TestDrive 'run-script'
+        $null = New-Item -ItemType Directory -Path $runDir
+        $installer = Join-Path $runDir 'install.ps1'
+        [System.IO.File]::WriteAllText($installer, "param(`$A, `$B)`n`"args: `$A `$B`"`nexit 7`n", $utf8)
+        $installerSha = (Get-FileHash -LiteralPath $installer).Hash.ToLowerInvariant()
+        $installerUri = [System.Uri]::new($installer).AbsoluteUri
+    }
+
+    It 'runs the verified script with pwsh, passes the arguments after --, and returns its exit code' {
+        $r = Invoke-Cli run-script $installerUri --sha256 $installerSha -- one two
+        $r.Text | Should -Match 'OK sha256:'
+        $r.Text | Should -Match 'args: one two'
+        $r.ExitCode | Should -Be 7
+    }
+
+    It 'exits 1 with ChecksumMismatch and runs nothing on a wrong digest' {
+        $r = Invoke-Cli run-script $installerUri --sha256 ('0' * 64) -- one two
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ChecksumMismatch'
+        $r.Text | Should -Not -Match 'args:'
+    }
+
+    It '--trust-on-first-use pins, then refuses a change with ScriptChanged and a diff' {
+        $pins = Join-Path $runDir 'pins.json'
+        (Invoke-Cli run-script $installerUri --trust-on-first-use --pin-store $pins).ExitCode | Should -Be 7
+        [System.IO.File]::WriteAllText($installer, "'changed'`n", $utf8)
+        $r = Invoke-Cli run-script $installerUri --trust-on-first-use --pin-store $pins --inspect
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ScriptChanged'
+        $r.Text | Should -Match "(?m)^\+'changed'"
+    }
+}

@@ -1,0 +1,129 @@
+using System;
+using System.CommandLine;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using SecureInstall.Core;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Scripts;
+
+namespace SecureInstall.Cli;
+
+/// <summary>
+/// `secureinstall run-script URI --sha256 HEX -- args`: Invoke-VerifiedScript for bash. The verified bytes are written
+/// to a private folder and run with pwsh (or Windows PowerShell); the exit code is the script's.
+/// </summary>
+public static class RunScriptCommand
+{
+    public static Command Create()
+    {
+        var uri = new Argument<string>("URI") { Description = "The script's URI (https:// or file://)." };
+        var scriptArgs = new Argument<string[]>("ARGS") { Description = "Arguments for the script, after --.", Arity = ArgumentArity.ZeroOrMore };
+        var sha256 = new Option<string?>("--sha256") { Description = "The script's expected SHA-256 (hex)." };
+        var tofu = new Option<bool>("--trust-on-first-use") { Description = "Compare with the pin recorded on an earlier run; the first run records it." };
+        var accept = new Option<bool>("--accept") { Description = "With --trust-on-first-use: run a changed script and re-pin it (review the diff first)." };
+        var pinStore = new Option<string?>("--pin-store") { Description = "The pin store file (default: $SECUREINSTALL_SCRIPT_PINS, or per user)." };
+        var inspect = new Option<bool>("--inspect") { Description = "Print the verified script and its digest; do not run it." };
+        var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Fetch an http:// URI (redirects from https to http stay refused)." };
+
+        var command = new Command("run-script", "Download a PowerShell script, verify it (pinned digest or trust on first use), and run exactly the verified bytes with pwsh. Exit: the script's code; 1 verification failed; 2 bad input or network failure.")
+        {
+            uri, scriptArgs, sha256, tofu, accept, pinStore, inspect, insecure,
+        };
+        command.SetAction(parse =>
+        {
+            if ((parse.GetValue(sha256) != null) == parse.GetValue(tofu))
+            {
+                Console.Error.WriteLine("secureinstall: give exactly one of --sha256 and --trust-on-first-use.");
+                return ExitCodes.UsageError;
+            }
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            VerifiedScript script;
+            try
+            {
+                string text = parse.GetValue(uri)!;
+                var request = new ScriptRequest(Uri.TryCreate(text, UriKind.Absolute, out Uri? parsed) ? parsed : new Uri(Path.GetFullPath(text)));
+                if (parse.GetValue(sha256) is string hex) request.Expected = ChecksumEntry.FromDigest(hex, ChecksumAlgorithm.SHA256, "--sha256");
+                request.TrustOnFirstUse = parse.GetValue(tofu);
+                request.Accept = parse.GetValue(accept);
+                request.PinStorePath = parse.GetValue(pinStore) is string store ? Path.GetFullPath(store) : null;
+                var options = new VerifiedDownloaderOptions { AllowInsecureTransport = parse.GetValue(insecure) };
+                script = new ScriptFetcher(options).FetchAsync(request, cancel.Token).GetAwaiter().GetResult();
+            }
+            catch (ScriptChangedException ex)
+            {
+                int code = ExitCodes.Report(ex);
+                Console.Error.Write(ex.Diff);
+                return code;
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("secureinstall: cancelled; nothing was run.");
+                return ExitCodes.UsageError;
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException or ArgumentException or UriFormatException)
+            {
+                return ExitCodes.Report(ex);
+            }
+
+            Console.Error.WriteLine($"secureinstall: {UriText.Redact(script.FinalUri)}: OK sha256:{script.Sha256} ({script.DigestSource})");
+            if (parse.GetValue(inspect))
+            {
+                Console.Out.Write(script.Text);
+                return ExitCodes.Verified;
+            }
+            string? shell = FindPowerShell();
+            if (shell == null)
+            {
+                Console.Error.WriteLine($"secureinstall: {ErrorIds.PowerShellNotFound}: neither pwsh nor powershell is on PATH; nothing was run.");
+                return ExitCodes.UsageError;
+            }
+            if (script.PinPending)
+            {
+                ScriptFetcher.RecordPin(script, DateTimeOffset.UtcNow);
+                Console.Error.WriteLine($"secureinstall: warning: {(script.Trust == ScriptTrust.FirstUse ? "first use" : "re-pinned")}: sha256:{script.Sha256} is now pinned in {script.PinStore}.");
+            }
+            return Run(shell, script, parse.GetValue(scriptArgs) ?? Array.Empty<string>());
+        });
+        return command;
+    }
+
+    private static int Run(string shell, VerifiedScript script, string[] arguments)
+    {
+        // A folder only this user can enter, so nobody can swap the verified file between the write and the run.
+        string folder = Path.Combine(Path.GetTempPath(), "secureinstall-run-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string file = Path.Combine(folder, "script.ps1");
+            File.WriteAllBytes(file, script.GetBytes());
+            var start = new ProcessStartInfo(shell) { UseShellExecute = false };
+            foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-File", file }) start.ArgumentList.Add(a);
+            foreach (string a in arguments) start.ArgumentList.Add(a);
+            using Process process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {shell}.");
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+        finally
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static string? FindPowerShell()
+    {
+        foreach (string name in new[] { "pwsh", "powershell" })
+        {
+            foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+            {
+                if (dir.Length == 0) continue;
+                foreach (string candidate in new[] { Path.Combine(dir, name), Path.Combine(dir, name + ".exe") })
+                    if (File.Exists(candidate)) return candidate;
+            }
+        }
+        return null;
+    }
+}
