@@ -98,11 +98,14 @@ public sealed class ReleaseBuilder
 
             string bootstrapSha = GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(bootstrapPath)));
             string bootstrapUri = _baseUri.Replace("{version}", version, StringComparison.Ordinal) + "Install-SecureInstall.ps1";
+            string oneLiner = OneLiner(bootstrapUri, bootstrapSha);
+            // Beside the assets but not listed in checksums.txt: the workflow passes it to the release as its text.
+            File.WriteAllText(Path.Combine(_output, "release-notes.md"), ReleaseNotes(version, commit, oneLiner, bootstrapSha, list), new UTF8Encoding(false));
             _log.WriteLine();
             _log.Write(list);
             _log.WriteLine();
             _log.WriteLine("Install one-liner for this release (README, release notes):");
-            _log.WriteLine(OneLiner(bootstrapUri, bootstrapSha));
+            _log.WriteLine(oneLiner);
             _log.WriteLine($"Release assets in {_output}");
         }
         finally
@@ -110,6 +113,17 @@ public sealed class ReleaseBuilder
             if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
     }
+
+    private static string ReleaseNotes(string version, string? commit, string oneLiner, string bootstrapSha, string checksums) =>
+        $"SecureInstall {version}{(commit != null ? " (commit " + commit + ")" : "")}\n\n" +
+        "## Install (Windows PowerShell 5.1 or PowerShell 7)\n\n" +
+        "The line checks the bootstrap's bytes against this digest before running it; the bootstrap checks the module package against the digest stamped into it.\n\n" +
+        $"```powershell\n{oneLiner}\n```\n\n" +
+        $"Install-SecureInstall.ps1 sha256: `{bootstrapSha}`\n\n" +
+        "## Verify the release\n\n" +
+        "checksums.txt is signed keylessly with Sigstore (checksums.txt.sigstore.json) and every asset carries GitHub build provenance; " +
+        "rebuilding the tag with `pwsh ./tools/Test-ReproducibleRelease.ps1 -Commit v" + version + " -Published checksums.txt` gives the same bytes.\n\n" +
+        $"```\n{checksums}```\n";
 
     /// <summary>The README's one-liner: hashes the downloaded bytes, compares with the pin, and only then runs them.</summary>
     public static string OneLiner(string bootstrapUri, string sha256) =>
