@@ -10,11 +10,19 @@ public static class ErrorIds
     public const string ChecksumMismatch = nameof(ChecksumMismatch);
     public const string ChecksumNotFound = nameof(ChecksumNotFound);
     public const string WeakAlgorithmRefused = nameof(WeakAlgorithmRefused);
+    public const string SignatureInvalid = nameof(SignatureInvalid);
+    public const string SignerNotTrusted = nameof(SignerNotTrusted);
 
     // malformed input
     public const string ChecksumListInvalid = nameof(ChecksumListInvalid);
     public const string ChecksumConflict = nameof(ChecksumConflict);
     public const string InvalidHash = nameof(InvalidHash);
+    public const string SignatureFormatInvalid = nameof(SignatureFormatInvalid);
+    public const string PublicKeyInvalid = nameof(PublicKeyInvalid);
+    public const string InvalidFingerprint = nameof(InvalidFingerprint);
+
+    // not available here
+    public const string SignatureNotSupported = nameof(SignatureNotSupported);
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
