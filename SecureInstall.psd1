@@ -11,6 +11,8 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('module/SecureInstall.format.ps1xml')
     CmdletsToExport        = @(
+        'Expand-VerifiedArchive'
+        'Get-VerifiedArtifact'
         'New-ChecksumFile'
         'Test-Checksum'
     )

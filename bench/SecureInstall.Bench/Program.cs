@@ -2,7 +2,7 @@ using System.Diagnostics;
 using SecureInstall.Core.Checksums;
 
 // Benchmarks that print ratios against the reference tools, measured in the same run on the same files.
-// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [--size-mib N] [--files N]
+// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [import] [archives] [--size-mib N] [--files N] [--archive-mib N] [--repeat N]
 namespace SecureInstall.Bench;
 
 public static class Program
@@ -17,6 +17,7 @@ public static class Program
             Console.WriteLine($"SecureInstall benchmarks ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription})");
             if (options.Runs("checksums")) ChecksumBench.Run(work, options);
             if (options.Runs("import")) ImportBench.Run(options);
+            if (options.Runs("archives")) ArchiveBench.Run(work, options);
             return 0;
         }
         finally
@@ -32,6 +33,7 @@ public sealed class BenchOptions
     public int SizeMiB { get; private set; } = 1024;
     public int Files { get; private set; } = 10_000;
     public int Repeat { get; private set; } = 3;
+    public int ArchiveMiB { get; private set; } = 500;
     public string RepositoryRoot { get; private set; } = FindRoot();
 
     public bool Runs(string name) => Only.Count == 0 || Only.Contains(name);
@@ -46,6 +48,7 @@ public sealed class BenchOptions
                 case "--size-mib": o.SizeMiB = int.Parse(args[++i]); break;
                 case "--files": o.Files = int.Parse(args[++i]); break;
                 case "--repeat": o.Repeat = int.Parse(args[++i]); break;
+                case "--archive-mib": o.ArchiveMiB = int.Parse(args[++i]); break;
                 default: o.Only.Add(args[i]); break;
             }
         }

@@ -14,6 +14,8 @@ public static class Program
         var root = new RootCommand("SecureInstall: verified downloads, checksums and safe installs.\nExit codes: 0 verified, 1 verification failed, 2 usage or input error.");
         root.Add(VerifyCommand.Create());
         root.Add(ChecksumsCommand.Create());
+        root.Add(ExtractCommand.Create());
+        root.Add(GetCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

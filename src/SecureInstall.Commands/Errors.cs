@@ -41,6 +41,7 @@ internal static class Errors
         FailureKind.WriteError => ErrorCategory.WriteError,
         FailureKind.NotSupported => ErrorCategory.NotImplemented,
         FailureKind.LimitExceeded => ErrorCategory.LimitsExceeded,
+        FailureKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -24,6 +24,23 @@ public static class ErrorIds
     // not available here
     public const string SignatureNotSupported = nameof(SignatureNotSupported);
 
+    // manifests
+    public const string ManifestInvalid = nameof(ManifestInvalid);
+    public const string ManifestEntryUnpinned = nameof(ManifestEntryUnpinned);
+    public const string ManifestVersionNotPinned = nameof(ManifestVersionNotPinned);
+    public const string ManifestInsecureUrl = nameof(ManifestInsecureUrl);
+    public const string ToolNotInManifest = nameof(ToolNotInManifest);
+    public const string VersionNotInManifest = nameof(VersionNotInManifest);
+    public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
+
+    // installs and the lock
+    public const string LockInvalid = nameof(LockInvalid);
+    public const string LockMismatch = nameof(LockMismatch);
+    public const string NotLocked = nameof(NotLocked);
+    public const string InstalledTreeTampered = nameof(InstalledTreeTampered);
+    public const string InstallInProgress = nameof(InstallInProgress);
+    public const string NotInstalled = nameof(NotInstalled);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
@@ -33,4 +50,21 @@ public static class ErrorIds
     public const string OutFileExists = nameof(OutFileExists);
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
+
+    // archives
+    public const string UnsafeArchiveEntry = nameof(UnsafeArchiveEntry);
+    public const string ArchiveLimitExceeded = nameof(ArchiveLimitExceeded);
+    public const string UnsupportedArchiveFormat = nameof(UnsupportedArchiveFormat);
+    public const string ArchiveCorrupt = nameof(ArchiveCorrupt);
+    public const string DestinationExists = nameof(DestinationExists);
+    // downloads
+    public const string SizeLimitExceeded = nameof(SizeLimitExceeded);
+    public const string SizeMismatch = nameof(SizeMismatch);
+    public const string InsecureRedirect = nameof(InsecureRedirect);
+    public const string InsecureTransport = nameof(InsecureTransport);
+    public const string TooManyRedirects = nameof(TooManyRedirects);
+    public const string DownloadFailed = nameof(DownloadFailed);
+    public const string UnexpectedHtml = nameof(UnexpectedHtml);
+    public const string DownloadStalled = nameof(DownloadStalled);
+    public const string VerificationRequired = nameof(VerificationRequired);
 }

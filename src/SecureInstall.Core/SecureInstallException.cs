@@ -25,6 +25,8 @@ public enum FailureKind
     NotSupported,
     /// <summary>A configured limit was reached.</summary>
     LimitExceeded,
+    /// <summary>Something to be created already exists and replacing it was not asked for.</summary>
+    AlreadyExists,
 }
 
 /// <summary>

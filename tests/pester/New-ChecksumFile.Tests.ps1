@@ -43,6 +43,13 @@ Describe 'New-ChecksumFile' {
         Get-Content -LiteralPath $out | Should -Match '^SHA512 \(a\.tar\.gz\) = [0-9a-f]{128}$'
     }
 
+    It 'takes Get-ChildItem output from the pipeline, listing subfolders by relative path' {
+        $null = Get-ChildItem -LiteralPath $dir -Recurse -File | New-ChecksumFile -OutFile $out
+        $text = Get-Content -LiteralPath $out -Raw
+        $text | Should -Match '  sub/c\.bin'
+        @(Test-Checksum -ChecksumFile $out | Where-Object IsValid).Count | Should -Be 3
+    }
+
     It 'writes nothing with -WhatIf' {
         New-ChecksumFile -Path (Join-Path $dir '*.zip') -OutFile $out -WhatIf
         Test-Path -LiteralPath $out | Should -BeFalse

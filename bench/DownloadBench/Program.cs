@@ -1,0 +1,173 @@
+// Loopback benchmark for VerifiedDownloader against `curl -o`, and for a cache hit against hashing alone.
+//   dotnet run -c Release --project bench/DownloadBench [-- --size-mib 1024 --runs 3]
+// The file server runs in a child process (this program, "serve" mode) and every client (curl, and this program
+// in "fetch" mode) runs as its own process under /usr/bin/time, so peak memory is measured per client.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+
+if (args.Length > 0 && args[0] == "serve") return await Serve(args[1]);
+if (args.Length > 0 && args[0] == "fetch") return await Fetch(args[1], args[2], args[3], args.Length > 4 ? args[4] : null);
+return await Run(args);
+
+static async Task<int> Run(string[] args)
+{
+    int sizeMib = Option(args, "--size-mib", 1024);
+    int runs = Option(args, "--runs", 3);
+    string work = Path.Combine(Path.GetTempPath(), "si-bench-" + Environment.ProcessId);
+    Directory.CreateDirectory(work);
+    try
+    {
+        string source = Path.Combine(work, "artifact.bin");
+        Console.WriteLine($"Writing a {sizeMib} MiB random file…");
+        WriteRandomFile(source, sizeMib);
+        string sha256 = FileHasher.HashFile(source, ChecksumAlgorithm.SHA256); // also warms the page cache
+
+        using Process server = StartSelf($"serve \"{source}\"");
+        string url = (await server.StandardOutput.ReadLineAsync())!.Trim() + "/artifact.bin";
+        Console.WriteLine($"Serving {url} from a separate process; {Environment.ProcessorCount} cores; SHA-256 {sha256}");
+
+        string outFile = Path.Combine(work, "out", "artifact.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
+        var curl = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+        var ours = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+        for (int i = 0; i < runs; i++)
+        {
+            // Alternate so neither tool always runs on a colder page cache.
+            curl.Add(Timed("curl", $"-s -S -o \"{outFile}\" {url}", out _));
+            File.Delete(outFile);
+            ours.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\"", out string reported));
+            ours[^1] = ours[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+            File.Delete(outFile);
+        }
+        double curlBest = curl.Min(r => r.Seconds), oursBest = ours.Min(r => r.Seconds);
+
+        // Cache hit: the entry is re-hashed while it is copied to the destination; compare with hashing the file alone.
+        string cacheDir = Path.Combine(work, "cache");
+        await new ArtifactCache(cacheDir).AddAsync(source, sha256, CancellationToken.None);
+        var hashOnly = new List<double>();
+        var hits = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            FileHasher.HashFile(new ArtifactCache(cacheDir).PathFor(sha256), ChecksumAlgorithm.SHA256);
+            hashOnly.Add(watch.Elapsed.TotalSeconds);
+            hits.Add(Timed(Self(), $"fetch {url}-not-served {sha256} \"{outFile}\" \"{cacheDir}\"", out string reported));
+            hits[^1] = hits[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+            File.Delete(outFile);
+        }
+        double hashBest = hashOnly.Min(), hitBest = hits.Min(r => r.Seconds);
+        server.Kill();
+
+        double mib = sizeMib;
+        Console.WriteLine();
+        Console.WriteLine($"{"",-34}{"best s",9}{"MiB/s",9}{"peak RSS MiB",14}   all runs (s)");
+        Row("curl -o (no verification)", curlBest, curl.Max(r => r.PeakKib), curl.Select(r => r.Seconds));
+        Row("VerifiedDownloader (download+verify)", oursBest, ours.Max(r => r.PeakKib), ours.Select(r => r.Seconds));
+        Row("SHA-256 of the file alone", hashBest, 0, hashOnly);
+        Row("VerifiedDownloader cache hit", hitBest, hits.Max(r => r.PeakKib), hits.Select(r => r.Seconds));
+        Console.WriteLine();
+        Console.WriteLine($"download+verify / curl  = {oursBest / curlBest:0.00}x  (target <= 1.10x)");
+        Console.WriteLine($"  CPU seconds per run (whole process, best): curl {curl.Min(r => r.CpuSeconds):0.00}, VerifiedDownloader {ours.Min(r => r.CpuSeconds):0.00}");
+        Console.WriteLine($"  load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"cache hit / hash alone  = {hitBest / hashBest:0.00}x  (target <= 1.15x)");
+
+        void Row(string name, double seconds, long peakKib, IEnumerable<double> all) =>
+            Console.WriteLine($"{name,-34}{seconds,9:0.000}{mib / seconds,9:0}{(peakKib > 0 ? (peakKib / 1024.0).ToString("0", CultureInfo.InvariantCulture) : "-"),14}   {string.Join(" ", all.Select(s => s.ToString("0.000", CultureInfo.InvariantCulture)))}");
+        return 0;
+    }
+    finally
+    {
+        Directory.Delete(work, recursive: true);
+    }
+}
+
+static async Task<int> Fetch(string url, string sha256, string outFile, string? cacheDir)
+{
+    var options = new VerifiedDownloaderOptions { AllowInsecureTransport = true, NoCache = cacheDir == null, CacheDirectory = cacheDir, MaximumSize = long.MaxValue };
+    using var downloader = new VerifiedDownloader(options);
+    // Warm up (JIT, connection pool) on a small file, as a PowerShell session is after its first download.
+    string warm = outFile + ".warm";
+    await downloader.DownloadAsync(new DownloadRequest(new Uri(new Uri(url), "/small"), warm) { SkipVerification = true });
+    File.Delete(warm);
+    var request = new DownloadRequest(new Uri(url), outFile) { Expected = ChecksumEntry.FromDigest(sha256, ChecksumAlgorithm.SHA256, "bench") };
+    var watch = Stopwatch.StartNew();
+    DownloadResult result = await downloader.DownloadAsync(request);
+    double seconds = watch.Elapsed.TotalSeconds;
+    if (cacheDir != null && !result.FromCache) throw new InvalidOperationException("expected a cache hit");
+    Console.WriteLine(seconds.ToString("0.0000", CultureInfo.InvariantCulture));
+    return 0;
+}
+
+static async Task<int> Serve(string file)
+{
+    WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+    WebApplication app = builder.Build();
+    long length = new FileInfo(file).Length;
+    app.Run(async context =>
+    {
+        if (context.Request.Path == "/small") { await context.Response.Body.WriteAsync(new byte[64 * 1024]); return; }
+        if (context.Request.Path != "/artifact.bin") { context.Response.StatusCode = 404; return; }
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = length;
+        await context.Response.SendFileAsync(file);
+    });
+    await app.StartAsync();
+    string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    Console.WriteLine(address);
+    await app.WaitForShutdownAsync();
+    return 0;
+}
+
+static (double Seconds, long PeakKib, double CpuSeconds) Timed(string program, string arguments, out string stdout)
+{
+    var info = new ProcessStartInfo("/usr/bin/time", $"-f \"%e %M %U %S\" {program} {arguments}")
+    {
+        RedirectStandardError = true,
+        RedirectStandardOutput = true,
+    };
+    using Process process = Process.Start(info)!;
+    stdout = process.StandardOutput.ReadToEnd().Trim();
+    string[] err = process.StandardError.ReadToEnd().Trim().Split('\n');
+    process.WaitForExit();
+    if (process.ExitCode != 0) throw new InvalidOperationException($"{program} failed: {string.Join("\n", err)}");
+    string[] last = err[^1].Trim().Split(' ');
+    return (double.Parse(last[0], CultureInfo.InvariantCulture), long.Parse(last[1], CultureInfo.InvariantCulture),
+            double.Parse(last[2], CultureInfo.InvariantCulture) + double.Parse(last[3], CultureInfo.InvariantCulture));
+}
+
+static Process StartSelf(string arguments) =>
+    Process.Start(new ProcessStartInfo(Self(), arguments) { RedirectStandardOutput = true })!;
+
+// Under `dotnet DownloadBench.dll` the process is dotnet itself; the apphost sits beside the dll.
+static string Self() => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "DownloadBench.exe" : "DownloadBench");
+
+static void WriteRandomFile(string path, int mib)
+{
+    byte[] block = new byte[1024 * 1024];
+    using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1);
+    for (int i = 0; i < mib; i++)
+    {
+        RandomNumberGenerator.Fill(block);
+        stream.Write(block);
+    }
+}
+
+static int Option(string[] args, string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}

@@ -1,0 +1,57 @@
+@{
+    Synopsis    = 'Downloads a file, checks it against a pinned digest in the same pass, and places it atomically.'
+    Description = @'
+Get-VerifiedArtifact streams the artifact to a temporary file beside -OutFile while it hashes and counts the bytes;
+only when the digest (and -ExpectedSize) match is the file renamed into place. On any failure the temporary file is
+deleted: the destination holds a verified file or is as it was. The expected digest comes from exactly one source:
+-Sha256, -Hash (with -Algorithm), -ChecksumUri (a list published beside the artifact, searched for its file name) or
+-ChecksumFile. With none of them the command refuses to run (VerificationRequired) unless -SkipVerification is given.
+
+Transport: HTTPS only (http:// needs -AllowInsecureTransport); a redirect from https to http is always refused;
+redirects are capped; the token (-Token, or GITHUB_TOKEN/GH_TOKEN for github.com) is sent only to the first URI's
+host and never after a redirect to another host, and never appears in output. TLS 1.2 or later. file:// URIs work.
+Connection errors, timeouts, 408, 429 and 5xx are retried with backoff (honouring Retry-After); interrupted transfers
+resume with Range/If-Range when the server supports it. An HTML page where a file was expected is an error.
+
+Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
+skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
+tried in order. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
+at a time with one progress bar.
+'@
+    Parameters  = @{
+        Uri                    = 'The artifact''s URI (https://, or file:// for offline mirrors). Several URIs are mirrors, tried in order; because the digest is pinned, any of them is safe.'
+        OutFile                = 'Where the verified file is placed. An existing file is replaced only after the new one verified. An existing folder receives the file under the URI''s file name.'
+        Sha256                 = 'The expected SHA-256 in hex, any case, optionally prefixed with sha256:.'
+        Hash                   = 'The expected digest in another algorithm (SHA384, SHA512); the algorithm comes from -Algorithm or the digest length.'
+        Algorithm              = 'The algorithm of -Hash; it must agree with the digest length.'
+        ChecksumUri            = 'A checksum list published beside the artifact (SHA256SUMS, checksums.txt, ...). The artifact is looked up by its file name; a list that does not name it is a ChecksumNotFound error.'
+        ChecksumFile           = 'A local checksum list; the artifact is looked up by its file name.'
+        SkipVerification       = 'Keep the file whatever it hashes to. A warning names the SHA-256 seen so it can be pinned with -Sha256.'
+        ExpectedSize           = 'The exact size in bytes. Checked against Content-Length before the body is read, and against the bytes received.'
+        MaximumSize            = 'The largest artifact accepted, in bytes (default 8 GiB). Enforced while streaming: a larger download stops at the limit.'
+        Token                  = 'A bearer token (SecureString or string) sent to the first URI''s host only. Without it, GITHUB_TOKEN or GH_TOKEN is used for github.com and api.github.com.'
+        AllowInsecureTransport = 'Fetch http:// URIs. Redirects from https to http stay refused.'
+        AllowWeakAlgorithm     = 'Accept an MD5 or SHA-1 digest. A matching weak digest proves nothing against an attacker.'
+        Proxy                  = 'A proxy to use instead of the system proxy.'
+        ProxyCredential        = 'Credentials for -Proxy.'
+        NoCache                = 'Neither read from nor add to the artifact cache.'
+        ThrottleLimit          = 'How many artifacts are downloaded at once when several are piped in (default 4).'
+    }
+    Examples    = @(
+        @{
+            Code    = "Get-VerifiedArtifact -Uri https://example.org/tool-1.2.zip -OutFile .\tool.zip -Sha256 '5f5d2e3c...'"
+            Remarks = 'Downloads the file and places it only if its SHA-256 is the pinned one.'
+        }
+        @{
+            Code    = 'Get-VerifiedArtifact https://github.com/o/r/releases/download/v1/tool.tar.gz .\tool.tar.gz -ChecksumUri https://github.com/o/r/releases/download/v1/SHA256SUMS'
+            Remarks = 'Checks the artifact against the checksum list published with the release.'
+        }
+        @{
+            Code    = 'Import-Csv .\artifacts.csv | Get-VerifiedArtifact -ThrottleLimit 8'
+            Remarks = 'Downloads every row (Uri, OutFile, Sha256 columns) eight at a time with one progress bar.'
+        }
+    )
+    Inputs      = 'Objects with Uri, OutFile and Sha256 (or Hash, ChecksumUri, ExpectedSize) properties.'
+    Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused (SecurityError); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash (InvalidArgument).'
+}

@@ -1,0 +1,106 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+
+namespace SecureInstall.Cli;
+
+/// <summary>`secureinstall get`: Get-VerifiedArtifact for bash. Prints "FILE: OK sha256:HEX" on success.</summary>
+public static class GetCommand
+{
+    public static Command Create()
+    {
+        var uris = new Argument<string[]>("URI") { Description = "The artifact's URI (https:// or file://); more URIs are mirrors, tried in order.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to place the verified file (default: the URI's file name in the current folder)." };
+        var sha256 = new Option<string?>("--sha256") { Description = "The expected SHA-256 (hex)." };
+        var hash = new Option<string?>("--hash") { Description = "The expected digest (hex, optionally 'sha512:' prefixed); the algorithm comes from its length." };
+        var checksumsUri = new Option<string?>("--checksums-uri") { Description = "A checksum list published beside the artifact; the artifact is looked up by file name." };
+        var checksums = new Option<string?>("--checksums", "-c") { Description = "A local checksum list; the artifact is looked up by file name." };
+        var skip = new Option<bool>("--skip-verification") { Description = "Keep the file whatever it hashes to (prints the digest seen so it can be pinned)." };
+        var expectedSize = new Option<long?>("--expected-size") { Description = "The exact size in bytes." };
+        var maximumSize = new Option<long?>("--maximum-size") { Description = "The largest artifact accepted, in bytes (default 8 GiB)." };
+        var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Fetch http:// URIs (redirects from https to http stay refused)." };
+        var allowWeak = new Option<bool>("--allow-weak-algorithm") { Description = "Accept an MD5/SHA-1 digest (it proves nothing against an attacker)." };
+        var noCache = new Option<bool>("--no-cache") { Description = "Neither read from nor add to the artifact cache." };
+        var proxy = new Option<string?>("--proxy") { Description = "A proxy URI instead of the system proxy." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
+
+        var command = new Command("get", "Download a file, verify it against a pinned digest in the same pass, and place it atomically. Exit 0 verified, 1 verification failed, 2 bad input or network failure.")
+        {
+            uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, proxy, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            string? digest = parse.GetValue(sha256) ?? parse.GetValue(hash);
+            int sources = new object?[] { parse.GetValue(sha256), parse.GetValue(hash), parse.GetValue(checksumsUri), parse.GetValue(checksums) }.Count(v => v != null)
+                          + (parse.GetValue(skip) ? 1 : 0);
+            if (sources > 1)
+            {
+                Console.Error.WriteLine("secureinstall: give at most one of --sha256, --hash, --checksums-uri, --checksums or --skip-verification.");
+                return ExitCodes.UsageError;
+            }
+            DownloadRequest request;
+            VerifiedDownloaderOptions options;
+            try
+            {
+                Uri[] parsed = parse.GetValue(uris)!.Select(ToUri).ToArray();
+                string destination = parse.GetValue(output) ?? string.Empty;
+                request = new DownloadRequest(parsed, destination.Length == 0 ? "." : destination);
+                if (destination.Length == 0 || Directory.Exists(destination))
+                    request = new DownloadRequest(parsed, Path.Combine(destination.Length == 0 ? "." : destination, request.LookupName));
+                if (digest != null) request.Expected = ChecksumEntry.FromDigest(digest, parse.GetValue(sha256) != null ? ChecksumAlgorithm.SHA256 : null, parse.GetValue(sha256) != null ? "--sha256" : "--hash");
+                if (parse.GetValue(checksumsUri) is string listUri) request.ChecksumUri = ToUri(listUri);
+                request.ChecksumFile = parse.GetValue(checksums);
+                request.SkipVerification = parse.GetValue(skip);
+                request.ExpectedSize = parse.GetValue(expectedSize);
+                request.Token = HostTokens.FromEnvironment(parsed[0], Environment.GetEnvironmentVariable);
+                options = new VerifiedDownloaderOptions
+                {
+                    AllowInsecureTransport = parse.GetValue(insecure),
+                    AllowWeakAlgorithm = parse.GetValue(allowWeak),
+                    NoCache = parse.GetValue(noCache),
+                    MaximumSize = parse.GetValue(maximumSize) ?? VerifiedDownloaderOptions.DefaultMaximumSize,
+                };
+                if (parse.GetValue(proxy) is string proxyUri) options.Proxy = new System.Net.WebProxy(ToUri(proxyUri));
+            }
+            catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException)
+            {
+                return ExitCodes.Report(ex);
+            }
+            return Run(request, options, parse.GetValue(quiet));
+        });
+        return command;
+    }
+
+    private static int Run(DownloadRequest request, VerifiedDownloaderOptions options, bool quiet)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        try
+        {
+            using var downloader = new VerifiedDownloader(options);
+            DownloadResult result = downloader.DownloadAsync(request, null, cancel.Token).GetAwaiter().GetResult();
+            if (!result.Verified)
+                Console.Error.WriteLine($"secureinstall: warning: {result.Path} was NOT verified; its SHA-256 is {result.Sha256} (pin it with --sha256 {result.Sha256}).");
+            if (!quiet) Console.Out.WriteLine($"{result.Path}: OK sha256:{result.Sha256}{(result.FromCache ? " (from cache)" : "")}");
+            return ExitCodes.Verified;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("secureinstall: cancelled; nothing was placed.");
+            return ExitCodes.UsageError;
+        }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return ExitCodes.Report(ex);
+        }
+    }
+
+    /// <summary>An absolute URI, or a local path taken as file://.</summary>
+    private static Uri ToUri(string text) =>
+        System.Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) ? uri : new Uri(Path.GetFullPath(text));
+}

@@ -1,0 +1,273 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Threading.Tasks;
+using SecureInstall.Core;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+
+namespace SecureInstall.Commands;
+
+/// <summary>Get-VerifiedArtifact: downloads, hashes, checks and places a file in one pass (or many, in parallel).</summary>
+[Cmdlet(VerbsCommon.Get, "VerifiedArtifact", DefaultParameterSetName = Sha256Set, SupportsShouldProcess = true)]
+[OutputType(typeof(DownloadResult))]
+public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
+{
+    private const string Sha256Set = "Sha256";
+    private const string HashSet = "Hash";
+    private const string ChecksumUriSet = "ChecksumUri";
+    private const string ChecksumFileSet = "ChecksumFile";
+    private const string SkipSet = "SkipVerification";
+    private const int ProgressActivityId = 0x51C2;
+
+    private readonly List<DownloadRequest> _requests = new();
+    private readonly ConcurrentQueue<string> _verbose = new();
+    private string? _checksumFile;
+    private volatile object? _latestProgress;
+
+    /// <summary>The artifact's URI; several are mirrors, tried in order.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Url")]
+    [ValidateNotNullOrEmpty]
+    public Uri[] Uri { get; set; } = Array.Empty<Uri>();
+
+    /// <summary>Where to place the verified file; an existing folder receives it under the URI's file name.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("Destination")]
+    [ValidateNotNullOrEmpty]
+    public string OutFile { get; set; } = string.Empty;
+
+    /// <summary>The expected SHA-256 in hex (any case, optionally prefixed "sha256:").</summary>
+    [Parameter(ParameterSetName = Sha256Set, ValueFromPipelineByPropertyName = true)]
+    public string Sha256 { get; set; } = string.Empty;
+
+    /// <summary>The expected digest in another algorithm; the algorithm comes from -Algorithm or the length.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = HashSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Hash { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = HashSet)]
+    public ChecksumAlgorithm? Algorithm { get; set; }
+
+    /// <summary>A checksum list published beside the artifact, searched for the artifact's file name.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ChecksumUriSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNull]
+    public Uri? ChecksumUri { get; set; }
+
+    /// <summary>A local checksum list, searched for the artifact's file name.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string ChecksumFile { get; set; } = string.Empty;
+
+    /// <summary>Keep the file whatever it hashes to; a warning names the digest seen so it can be pinned.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SkipSet)]
+    public SwitchParameter SkipVerification { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, long.MaxValue)]
+    public long? ExpectedSize { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long MaximumSize { get; set; } = VerifiedDownloaderOptions.DefaultMaximumSize;
+
+    /// <summary>A bearer token (SecureString or string) for the first URI's host only.</summary>
+    [Parameter]
+    public object? Token { get; set; }
+
+    [Parameter]
+    public SwitchParameter AllowInsecureTransport { get; set; }
+
+    [Parameter]
+    public SwitchParameter AllowWeakAlgorithm { get; set; }
+
+    [Parameter]
+    public Uri? Proxy { get; set; }
+
+    [Parameter]
+    [Credential]
+    public PSCredential? ProxyCredential { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = 4;
+
+    protected override void BeginProcessing()
+    {
+        if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+        if (ProxyCredential != null && Proxy == null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
+    }
+
+    protected override void ProcessRecord()
+    {
+        Uri first = Uri[0];
+        DownloadRequest request;
+        try
+        {
+            string destination = ResolveOutputPath(OutFile);
+            request = new DownloadRequest(Uri, destination);
+            if (Directory.Exists(destination)) request = new DownloadRequest(Uri, System.IO.Path.Combine(destination, request.LookupName));
+            switch (ParameterSetName)
+            {
+                case Sha256Set when Sha256.Length > 0:
+                    request.Expected = ChecksumEntry.FromDigest(Sha256, ChecksumAlgorithm.SHA256, "-Sha256");
+                    break;
+                case HashSet:
+                    request.Expected = ChecksumEntry.FromDigest(Hash, Algorithm, "-Hash");
+                    break;
+                case ChecksumUriSet:
+                    request.ChecksumUri = ChecksumUri;
+                    break;
+                case ChecksumFileSet:
+                    request.ChecksumFile = _checksumFile;
+                    break;
+                case SkipSet:
+                    request.SkipVerification = true;
+                    break;
+            }
+            request.ExpectedSize = ExpectedSize;
+            request.Token = TokenText() ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
+        }
+        catch (Exception ex) when (ex is SecureInstallException or ArgumentException or NotSupportedException)
+        {
+            WriteError(Errors.From(ex, first));
+            return;
+        }
+        if (!ShouldProcess(request.Destination, $"Download {UriText.Redact(first)}, verify it and place it")) return;
+        _requests.Add(request);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_requests.Count == 0) return;
+        var options = new VerifiedDownloaderOptions
+        {
+            MaximumSize = MaximumSize,
+            AllowInsecureTransport = AllowInsecureTransport,
+            AllowWeakAlgorithm = AllowWeakAlgorithm,
+            NoCache = NoCache,
+            Log = _verbose.Enqueue,
+        };
+        if (Proxy != null) options.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
+        if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
+        if (NoCache) WriteVerbose("-NoCache: the artifact cache is neither read nor filled.");
+        if (Proxy != null) WriteVerbose($"Using the proxy {UriText.Redact(Proxy)}.");
+
+        using var downloader = new VerifiedDownloader(options);
+        using var progress = new ThrottledProgress(this, ProgressActivityId, _requests.Count == 1 ? $"Downloading {UriText.Redact(_requests[0].Uris[0])}" : $"Downloading {_requests.Count} artifacts");
+        var outcomes = new List<(DownloadRequest Request, DownloadResult? Result, Exception? Error)>();
+        if (_requests.Count == 1)
+        {
+            DownloadRequest request = _requests[0];
+            Task<DownloadResult> single = downloader.DownloadAsync(request, new InlineProgress<DownloadProgress>(p => _latestProgress = p), CancelToken);
+            Pump(single, progress);
+            try
+            {
+                outcomes.Add((request, single.GetAwaiter().GetResult(), null));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                outcomes.Add((request, null, ex));
+            }
+        }
+        else
+        {
+            Task<IReadOnlyList<DownloadOutcome>> many = downloader.DownloadManyAsync(_requests, ThrottleLimit,
+                new InlineProgress<BatchProgress>(p => _latestProgress = p), CancelToken);
+            Pump(many, progress);
+            foreach (DownloadOutcome o in many.GetAwaiter().GetResult()) outcomes.Add((o.Request, o.Result, o.Error));
+        }
+
+        foreach ((DownloadRequest request, DownloadResult? result, Exception? error) in outcomes)
+        {
+            if (result != null)
+            {
+                if (!result.Verified)
+                    WriteWarning($"'{result.Path}' was NOT verified (-SkipVerification). Its SHA-256 is {result.Sha256}; pin it with -Sha256 {result.Sha256} once you trust it.");
+                WriteObject(result);
+            }
+            else
+            {
+                WriteError(Errors.From(error!, UriText.Redact(request.Uris[0])));
+            }
+        }
+    }
+
+    /// <summary>Waits for the core on the cmdlet's thread, writing its verbose lines and throttled progress from here.</summary>
+    private void Pump(Task work, ThrottledProgress progress)
+    {
+        while (!Finished(work, 100))
+        {
+            DrainVerbose();
+            switch (_latestProgress)
+            {
+                case DownloadProgress p:
+                    progress.Update(Describe(p.BytesReceived, p.TotalBytes, p.BytesPerSecond), p.PercentComplete ?? -1, null, Seconds(p.Remaining));
+                    break;
+                case BatchProgress b:
+                    progress.Update($"{b.Completed} of {b.Count} done; {Describe(b.BytesReceived, b.TotalBytes, b.BytesPerSecond)}",
+                        b.TotalBytes is long t && t > 0 ? (int)(b.BytesReceived * 100 / t) : -1, null, Seconds(b.Remaining));
+                    break;
+            }
+        }
+        DrainVerbose();
+    }
+
+    /// <summary>Task.Wait throws for a faulted task; here the outcome is read later, so only completion matters.</summary>
+    private static bool Finished(Task work, int milliseconds)
+    {
+        try
+        {
+            return work.Wait(milliseconds);
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
+    }
+
+    private void DrainVerbose()
+    {
+        while (_verbose.TryDequeue(out string? line)) WriteVerbose(line);
+    }
+
+    private static string Describe(long received, long? total, double rate) =>
+        $"{Mib(received)}{(total.HasValue ? " of " + Mib(total.Value) : "")} MiB at {rate / (1024 * 1024):0.0} MiB/s";
+
+    private static string Mib(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.0", System.Globalization.CultureInfo.CurrentCulture);
+
+    private static int Seconds(TimeSpan? remaining) => remaining.HasValue ? (int)Math.Min(int.MaxValue, remaining.Value.TotalSeconds) : -1;
+
+    /// <summary>The token as text for the Authorization header only; it is never written to output, verbose or errors.</summary>
+    private string? TokenText()
+    {
+        switch (Token is PSObject wrapped ? wrapped.BaseObject : Token)
+        {
+            case null:
+                return null;
+            case string text:
+                return text.Length == 0 ? null : text;
+            case SecureString secure:
+                IntPtr pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
+                try
+                {
+                    return Marshal.PtrToStringUni(pointer);
+                }
+                finally
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+                }
+            default:
+                throw new ArgumentException("-Token takes a SecureString or a string.");
+        }
+    }
+}

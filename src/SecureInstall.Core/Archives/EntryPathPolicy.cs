@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace SecureInstall.Core.Archives;
+
+/// <summary>
+/// Turns an entry name into path segments that can only name something inside the destination, or refuses it.
+/// The rules are the same on every platform: an archive that is hostile on Windows is hostile everywhere, and the
+/// same archive extracts to the same tree wherever it runs.
+/// </summary>
+public static class EntryPathPolicy
+{
+    private static readonly char[] Separators = { '/', '\\' };
+    private static readonly char[] WindowsInvalid = { '<', '>', '"', '|', '?', '*' };
+    private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+        "COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "COM\u00B9", "COM\u00B2", "COM\u00B3",
+        "LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9", "LPT\u00B9", "LPT\u00B2", "LPT\u00B3",
+    };
+
+    /// <summary>True when the name ends in a separator: the zip and v7 tar way of saying "folder".</summary>
+    public static bool EndsWithSeparator(string name) => name.Length > 0 && (name[name.Length - 1] == '/' || name[name.Length - 1] == '\\');
+
+    /// <summary>
+    /// The segments of <paramref name="name"/> with empty and "." segments dropped. Both '/' and '\' separate, so
+    /// a backslash cannot smuggle a traversal past a check that only knows '/'. Throws
+    /// <see cref="UnsafeArchiveEntryException"/> naming the rule; an empty array means the entry names the root itself.
+    /// </summary>
+    public static string[] Split(string archivePath, string name)
+    {
+        if (name == null) throw new ArgumentNullException(nameof(name));
+        if (name.Length == 0) throw Refuse(archivePath, name, UnsafeEntryRule.EmptyName, "the name is empty.");
+        foreach (char c in name)
+        {
+            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F))
+                throw Refuse(archivePath, name, UnsafeEntryRule.ControlCharacter, c == 0 ? "the name contains a NUL character, which truncates it in the file system." : "the name contains a control character.");
+        }
+        if (name.Length >= 2 && (name[0] == '/' || name[0] == '\\') && (name[1] == '/' || name[1] == '\\'))
+            throw Refuse(archivePath, name, UnsafeEntryRule.UncOrDevicePath, "UNC and device paths (\\\\server\\share, \\\\?\\, \\\\.\\) name other machines and devices.");
+        if (name[0] == '/' || name[0] == '\\')
+            throw Refuse(archivePath, name, UnsafeEntryRule.AbsolutePath, "absolute paths ignore the destination.");
+        if (name.Length >= 2 && name[1] == ':' && IsAsciiLetter(name[0]))
+            throw Refuse(archivePath, name, UnsafeEntryRule.DrivePath, "drive and drive-relative paths (C:\\x, C:x) are resolved against a drive, not the destination.");
+
+        string[] parts = name.Split(Separators);
+        var segments = new List<string>(parts.Length);
+        foreach (string part in parts)
+        {
+            if (part.Length == 0 || part == ".") continue;
+            if (part == "..") throw Refuse(archivePath, name, UnsafeEntryRule.ParentTraversal, "'..' climbs out of the destination.");
+            CheckSegment(archivePath, name, part);
+            segments.Add(part);
+        }
+        return segments.ToArray();
+    }
+
+    /// <summary>
+    /// The segments of a symbolic link's target, ".." kept (the caller resolves it against the tree). A target is
+    /// refused when it could not be relative to the link: absolute, drive, UNC or device, or with characters a name may not hold.
+    /// </summary>
+    internal static string[] SplitLinkTarget(string archivePath, string entryName, string target)
+    {
+        if (target.Length == 0) throw Refuse(archivePath, entryName, UnsafeEntryRule.LinkEscapesDestination, "the link has an empty target.");
+        foreach (char c in target)
+        {
+            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F))
+                throw Refuse(archivePath, entryName, UnsafeEntryRule.ControlCharacter, "the link target contains a control character.");
+        }
+        if (target[0] == '/' || target[0] == '\\' || (target.Length >= 2 && target[1] == ':' && IsAsciiLetter(target[0])))
+            throw Refuse(archivePath, entryName, UnsafeEntryRule.LinkEscapesDestination, $"the link points to the absolute path '{target}', outside the destination.");
+        var segments = new List<string>();
+        foreach (string part in target.Split(Separators))
+        {
+            if (part.Length == 0 || part == ".") continue;
+            if (part != "..") CheckSegment(archivePath, entryName, part);
+            segments.Add(part);
+        }
+        return segments.ToArray();
+    }
+
+    private static void CheckSegment(string archivePath, string name, string part)
+    {
+        if (part.IndexOf(':') >= 0)
+            throw Refuse(archivePath, name, UnsafeEntryRule.AlternateDataStream, $"'{part}' contains ':', which names an NTFS alternate data stream (or a drive).");
+        if (part.IndexOfAny(WindowsInvalid) >= 0)
+            throw Refuse(archivePath, name, UnsafeEntryRule.InvalidCharacter, $"'{part}' contains one of < > \" | ? *, which Windows does not allow in names.");
+        char last = part[part.Length - 1];
+        if (last == '.' || last == ' ')
+            throw Refuse(archivePath, name, UnsafeEntryRule.TrailingDotOrSpace, $"'{part}' ends in a dot or space, which Windows strips (it would alias another name).");
+        int dot = part.IndexOf('.');
+        string stem = (dot < 0 ? part : part.Substring(0, dot)).TrimEnd(' ');
+        if (Reserved.Contains(stem))
+            throw Refuse(archivePath, name, UnsafeEntryRule.ReservedName, $"'{part}' is a Windows device name; opening it opens the device, not a file.");
+        if (Encoding.UTF8.GetByteCount(part) > 255)
+            throw Refuse(archivePath, name, UnsafeEntryRule.NameTooLong, "a segment is longer than 255 bytes, the limit of common file systems.");
+    }
+
+    private static bool IsAsciiLetter(char c) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+
+    internal static UnsafeArchiveEntryException Refuse(string archivePath, string name, UnsafeEntryRule rule, string detail) => new(archivePath, name, rule, detail);
+}

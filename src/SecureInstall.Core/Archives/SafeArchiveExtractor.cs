@@ -1,0 +1,541 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
+using SharpCompress.Compressors.BZip2;
+using SharpCompress.Compressors.Xz;
+using SharpCompress.Compressors.ZStandard;
+
+namespace SecureInstall.Core.Archives;
+
+/// <summary>
+/// Extracts zip and tar archives (plain, gzip, xz, bzip2, zstd) so that nothing can land outside the destination:
+/// every entry passes <see cref="EntryPathPolicy"/> and <see cref="DestinationTree"/>, limits are counted on the bytes
+/// actually written, and the whole tree is built in a fresh folder beside the destination and moved into place only
+/// when every entry has been accepted. Any refusal deletes that folder and leaves the destination as it was.
+/// </summary>
+public sealed class SafeArchiveExtractor
+{
+    private const int BufferSize = 256 * 1024;
+
+    /// <summary>Below this many bytes an entry is too small to be a bomb, whatever its ratio (a zero-filled 100 KB blob is normal).</summary>
+    private const long RatioFloorBytes = 1024 * 1024;
+
+    private const long ProgressStepBytes = 4 * 1024 * 1024;
+
+    /// <summary>Zip stores a link's target as its data; no real target is longer than PATH_MAX.</summary>
+    private const int MaxLinkTargetBytes = 4096;
+
+    private readonly ArchiveExtractionOptions _options;
+
+    public SafeArchiveExtractor(ArchiveExtractionOptions? options = null) => _options = options ?? new ArchiveExtractionOptions();
+
+    /// <summary>
+    /// Extracts <paramref name="archivePath"/> into <paramref name="destinationPath"/>, which must not exist unless
+    /// <see cref="ArchiveExtractionOptions.Overwrite"/> is set. Throws <see cref="UnsafeArchiveEntryException"/>,
+    /// <see cref="ArchiveLimitExceededException"/>, <see cref="ArchiveCorruptException"/>, <see cref="UnsupportedArchiveFormatException"/>,
+    /// <see cref="DestinationExistsException"/>, <see cref="ChecksumMismatchException"/>; in every case nothing is left behind.
+    /// </summary>
+    public ArchiveExtractionResult Extract(string archivePath, string destinationPath, IProgress<ArchiveExtractionProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (archivePath == null) throw new ArgumentNullException(nameof(archivePath));
+        if (destinationPath == null) throw new ArgumentNullException(nameof(destinationPath));
+        _options.Validate();
+
+        string archive = Path.GetFullPath(archivePath);
+        string destination = TrimSeparators(Path.GetFullPath(destinationPath));
+        string parent = Path.GetDirectoryName(destination) ?? throw new ArgumentException("The destination cannot be the root of a drive or file system.", nameof(destinationPath));
+        bool exists = Directory.Exists(destination) || File.Exists(destination);
+        if (exists && !_options.Overwrite) throw new DestinationExistsException(destination);
+
+        // One handle for hashing and extracting: the bytes verified are the bytes extracted.
+        using FileStream stream = FileHasher.OpenRead(archive);
+        string? digest = null;
+        if (_options.ExpectedDigest is ChecksumEntry expected)
+        {
+            digest = FileHasher.Hash(stream, expected.Algorithm, null, cancellationToken);
+            var check = new ChecksumResult(archive, expected.Algorithm, expected.Digest, digest, expected.Source);
+            if (!check.IsValid) throw check.ToMismatch();
+            stream.Position = 0;
+        }
+
+        ArchiveFormat format = ArchiveFormatDetector.Detect(stream)
+            ?? throw new UnsupportedArchiveFormatException(archive, "the content is not a zip or tar archive (tar may be compressed with gzip, xz, bzip2 or zstd). The format is read from the content, not the file name.");
+
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".partial");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            var run = new Run(_options, archive, destination, temp, stream.Length, progress, cancellationToken);
+            if (format == ArchiveFormat.Zip) run.ExtractZip(stream);
+            else run.ExtractTar(stream, format);
+            run.Finish();
+            cancellationToken.ThrowIfCancellationRequested();
+            MoveIntoPlace(temp, destination, exists);
+            return new ArchiveExtractionResult(archive, destination, format, run.Entries, run.TotalBytes, run.Skipped, digest, exists);
+        }
+        catch
+        {
+            DeleteTree(temp);
+            throw;
+        }
+    }
+
+    private static void MoveIntoPlace(string temp, string destination, bool replace)
+    {
+        if (!replace)
+        {
+            Directory.Move(temp, destination);
+            return;
+        }
+        // rename the old tree aside, the new one in, then delete the old: at no moment is the destination half-written
+        string backup = Path.Combine(Path.GetDirectoryName(destination)!, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".old");
+        bool wasFile = File.Exists(destination) && !Directory.Exists(destination);
+        if (wasFile) File.Move(destination, backup);
+        else Directory.Move(destination, backup);
+        try
+        {
+            Directory.Move(temp, destination);
+        }
+        catch
+        {
+            if (wasFile) File.Move(backup, destination);
+            else Directory.Move(backup, destination);
+            throw;
+        }
+        if (wasFile) TryDeleteFile(backup);
+        else DeleteTree(backup);
+    }
+
+    /// <summary>Deletes a tree without following links (Directory.Delete removes a link, not its target).</summary>
+    private static void DeleteTree(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static string TrimSeparators(string path)
+    {
+        string root = Path.GetPathRoot(path) ?? "";
+        string trimmed = path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        return trimmed.Length < root.Length ? root : trimmed;
+    }
+
+    /// <summary>The state of one extraction.</summary>
+    private sealed class Run
+    {
+        private readonly ArchiveExtractionOptions _options;
+        private readonly string _archive;
+        private readonly string _destination;
+        private readonly string _temp;
+        private readonly long _archiveLength;
+        private readonly IProgress<ArchiveExtractionProgress>? _progress;
+        private readonly CancellationToken _cancel;
+        private readonly DestinationTree _tree;
+        private readonly List<Regex> _include = new();
+        private readonly List<KeyValuePair<string, DateTime>> _directoryTimes = new();
+        private readonly List<KeyValuePair<DestinationTree.Node, string>> _pendingLinks = new();
+        private Func<long> _compressedRead = () => 0;
+        private int _entryCount;
+        private long _lastProgress;
+
+        public Run(ArchiveExtractionOptions options, string archive, string destination, string temp, long archiveLength,
+                   IProgress<ArchiveExtractionProgress>? progress, CancellationToken cancel)
+        {
+            _options = options;
+            _archive = archive;
+            _destination = destination;
+            _temp = temp;
+            _archiveLength = archiveLength;
+            _progress = progress;
+            _cancel = cancel;
+            _tree = new DestinationTree(archive);
+            foreach (string pattern in options.Include)
+            {
+                if (!string.IsNullOrEmpty(pattern)) _include.Add(GlobToRegex(pattern));
+            }
+        }
+
+        public List<ExtractedEntry> Entries { get; } = new();
+        public long TotalBytes { get; private set; }
+        public int Skipped { get; private set; }
+
+        public void ExtractZip(FileStream stream)
+        {
+            List<ZipCentralRecord> records = ZipCentralDirectory.Read(stream, _archive);
+            if (records.Count > _options.MaxEntryCount)
+                throw Limit(ArchiveLimit.EntryCount, _options.MaxEntryCount, null, $"the archive lists {records.Count} entries");
+            long declared = 0;
+            foreach (ZipCentralRecord r in records)
+            {
+                declared += r.UncompressedSize;
+                if (r.IsEncrypted) throw new UnsupportedArchiveFormatException(_archive, "it has encrypted entries; SecureInstall extracts only unencrypted archives (verify a published digest instead of relying on a password).");
+                if (r.Method is not (0 or 8 or 9)) throw new UnsupportedArchiveFormatException(_archive, $"an entry uses compression method {r.Method}; only stored, deflate and deflate64 are supported.");
+                // refused from the headers before anything is inflated; the streaming checks below catch headers that lie
+                if (r.UncompressedSize > RatioFloorBytes && r.UncompressedSize / Math.Max(1, r.CompressedSize) > _options.MaxCompressionRatio)
+                    throw Limit(ArchiveLimit.CompressionRatio, _options.MaxCompressionRatio, null, $"an entry declares {r.UncompressedSize} bytes from {r.CompressedSize} compressed");
+            }
+            if (declared > _options.MaxTotalBytes)
+                throw Limit(ArchiveLimit.TotalBytes, _options.MaxTotalBytes, null, $"the entries declare {declared} bytes in total");
+
+            stream.Position = 0;
+            _compressedRead = () => stream.Position;
+            ZipArchive zip;
+            try
+            {
+                zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new ArchiveCorruptException(_archive, ex.Message, ex);
+            }
+            using (zip)
+            {
+                if (zip.Entries.Count != records.Count)
+                    throw new ArchiveCorruptException(_archive, "the central directory and the zip reader disagree on the number of entries.");
+                for (int i = 0; i < records.Count; i++)
+                {
+                    ZipArchiveEntry entry = zip.Entries[i];
+                    ZipCentralRecord record = records[i];
+                    string name = entry.FullName;
+                    int mode = record.UnixMode;
+                    ArchiveItemType type = (mode & 0xF000) switch
+                    {
+                        0x4000 => ArchiveItemType.Directory,
+                        0xA000 => ArchiveItemType.SymbolicLink,
+                        0x2000 => ArchiveItemType.CharacterDevice,
+                        0x6000 => ArchiveItemType.BlockDevice,
+                        0x1000 => ArchiveItemType.Fifo,
+                        0xC000 => ArchiveItemType.Unsupported,
+                        _ => EntryPathPolicy.EndsWithSeparator(name) ? ArchiveItemType.Directory : ArchiveItemType.File,
+                    };
+                    if (type == ArchiveItemType.Directory && entry.Length != 0)
+                        throw new ArchiveCorruptException(_archive, $"the folder entry '{UnsafeArchiveEntryException.Printable(name)}' carries {entry.Length} bytes of data.");
+                    string? target = type == ArchiveItemType.SymbolicLink ? ReadZipLinkTarget(entry) : null;
+                    var item = new ArchiveItem(name, type, entry.Length, mode & 0xFFF, ZipTime(entry), target, type == ArchiveItemType.Unsupported ? "socket" : null);
+                    if (type == ArchiveItemType.File)
+                    {
+                        using Stream data = OpenZipEntry(entry);
+                        Handle(item, data.Read, entry.CompressedLength);
+                    }
+                    else
+                    {
+                        Handle(item, (b, o, c) => 0, entry.CompressedLength);
+                    }
+                }
+            }
+        }
+
+        public void ExtractTar(FileStream stream, ArchiveFormat format)
+        {
+            var counter = new CountingReadStream(stream);
+            _compressedRead = () => counter.BytesRead;
+            Stream decompressed;
+            try
+            {
+                decompressed = format switch
+                {
+                    ArchiveFormat.Tar => counter,
+                    ArchiveFormat.TarGzip => new GZipStream(counter, CompressionMode.Decompress, leaveOpen: true),
+                    ArchiveFormat.TarXz => new XZStream(counter),
+                    ArchiveFormat.TarBzip2 => BZip2Stream.Create(counter, SharpCompress.Compressors.CompressionMode.Decompress, true, true, false),
+                    ArchiveFormat.TarZstd => new DecompressionStream(counter, 0, true, true),
+                    _ => throw new UnsupportedArchiveFormatException(_archive, $"{format} is not a tar format."),
+                };
+            }
+            catch (Exception ex) when (CorruptionMappingStream.IsDataError(ex))
+            {
+                throw new ArchiveCorruptException(_archive, $"the {format} stream cannot be opened ({ex.Message.TrimEnd('.')}).", ex);
+            }
+            using var source = new CorruptionMappingStream(decompressed, _archive);
+            var reader = new TarEntryReader(source, _archive, compressed: format != ArchiveFormat.Tar);
+            while (reader.MoveNext())
+            {
+                Handle(reader.Current!, reader.ReadData, null);
+            }
+        }
+
+        /// <summary>Applies every rule to one entry and writes it (links are recorded and created in <see cref="Finish"/>).</summary>
+        private void Handle(ArchiveItem item, Func<byte[], int, int, int> read, long? entryCompressedSize)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            if (++_entryCount > _options.MaxEntryCount)
+                throw Limit(ArchiveLimit.EntryCount, _options.MaxEntryCount, item.Name, $"the archive has more than {_options.MaxEntryCount} entries");
+            switch (item.Type)
+            {
+                case ArchiveItemType.CharacterDevice:
+                case ArchiveItemType.BlockDevice:
+                case ArchiveItemType.Fifo:
+                    throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.SpecialFile, $"it is a {item.Type}; archives for installation contain files, folders and links only.");
+                case ArchiveItemType.Unsupported:
+                    throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.UnsupportedEntryType, $"it is a {item.TypeDescription}, which the extractor does not write.");
+            }
+
+            string[] segments = EntryPathPolicy.Split(_archive, item.Name);
+            if (segments.Length > _options.MaxDepth)
+                throw Limit(ArchiveLimit.NestingDepth, _options.MaxDepth, item.Name, $"an entry is {segments.Length} folders deep");
+            bool isDirectory = item.Type == ArchiveItemType.Directory;
+            if (segments.Length == 0)
+            {
+                if (isDirectory) { Skipped++; return; } // "./" names the destination itself
+                throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.EmptyName, "the name has no segment but the entry is not a folder.");
+            }
+
+            string[]? linkTarget = item.Type == ArchiveItemType.SymbolicLink ? EntryPathPolicy.SplitLinkTarget(_archive, item.Name, item.LinkTarget ?? "") : null;
+            string[]? hardTarget = null;
+            if (item.Type == ArchiveItemType.HardLink)
+            {
+                string[] full;
+                try
+                {
+                    full = EntryPathPolicy.Split(_archive, item.LinkTarget ?? "");
+                }
+                catch (UnsafeArchiveEntryException bad)
+                {
+                    // report the link entry, with the rule its target broke
+                    throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.HardLinkTarget, $"the hard link's target '{UnsafeArchiveEntryException.Printable(item.LinkTarget ?? "")}' is unsafe: {bad.Detail}");
+                }
+                if (full.Length <= _options.StripComponents)
+                    throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.HardLinkTarget, $"the hard link's target '{item.LinkTarget}' names no file once {_options.StripComponents} leading folder(s) are stripped.");
+                hardTarget = Strip(full);
+            }
+
+            if (segments.Length <= _options.StripComponents) { Skipped++; return; }
+            string[] relative = Strip(segments);
+            if (!Included(relative, isDirectory)) { Skipped++; return; }
+
+            string name = string.Join("/", relative);
+            string tempPath = Path.Combine(_temp, string.Join(Path.DirectorySeparatorChar.ToString(), relative));
+            string finalPath = Path.Combine(_destination, string.Join(Path.DirectorySeparatorChar.ToString(), relative));
+            switch (item.Type)
+            {
+                case ArchiveItemType.Directory:
+                    _tree.Add(item.Name, relative, DestinationTree.NodeKind.Directory);
+                    Directory.CreateDirectory(tempPath);
+                    if (item.LastWriteTimeUtc is DateTime dirTime) _directoryTimes.Add(new KeyValuePair<string, DateTime>(tempPath, dirTime));
+                    Entries.Add(new ExtractedEntry(name, finalPath, ExtractedEntryKind.Directory, 0, null, item.LastWriteTimeUtc, false));
+                    break;
+
+                case ArchiveItemType.File:
+                {
+                    DestinationTree.Node node = _tree.Add(item.Name, relative, DestinationTree.NodeKind.File);
+                    long length = WriteFile(item, tempPath, read, entryCompressedSize);
+                    node.WrittenTo = tempPath;
+                    bool executable = (item.Mode & 0x49) != 0;
+                    Entries.Add(new ExtractedEntry(name, finalPath, ExtractedEntryKind.File, length, null, item.LastWriteTimeUtc, executable));
+                    break;
+                }
+
+                case ArchiveItemType.HardLink:
+                {
+                    DestinationTree.Node? target = _tree.Find(hardTarget!);
+                    if (target == null || target.Kind != DestinationTree.NodeKind.File || target.WrittenTo == null)
+                        throw EntryPathPolicy.Refuse(_archive, item.Name, UnsafeEntryRule.HardLinkTarget, $"the hard link's target '{item.LinkTarget}' is not a file extracted earlier from this archive.");
+                    DestinationTree.Node node = _tree.Add(item.Name, relative, DestinationTree.NodeKind.File);
+                    var copy = new ArchiveItem(item.Name, ArchiveItemType.File, new FileInfo(target.WrittenTo).Length, item.Mode, item.LastWriteTimeUtc, null);
+                    long length;
+                    using (FileStream source = FileHasher.OpenRead(target.WrittenTo))
+                    {
+                        length = WriteFile(copy, tempPath, source.Read, null);
+                    }
+                    node.WrittenTo = tempPath;
+                    Entries.Add(new ExtractedEntry(name, finalPath, ExtractedEntryKind.HardLinkCopy, length, target.Path, item.LastWriteTimeUtc, (item.Mode & 0x49) != 0));
+                    break;
+                }
+
+                case ArchiveItemType.SymbolicLink:
+                {
+                    DestinationTree.Node node = _tree.Add(item.Name, relative, DestinationTree.NodeKind.SymbolicLink, linkTarget);
+                    _pendingLinks.Add(new KeyValuePair<DestinationTree.Node, string>(node, tempPath));
+                    Entries.Add(new ExtractedEntry(name, finalPath, ExtractedEntryKind.SymbolicLink, 0, string.Join("/", linkTarget!), item.LastWriteTimeUtc, false));
+                    break;
+                }
+            }
+            Report(name, force: true);
+        }
+
+        /// <summary>Streams one entry to a new file, counting what is written against every limit before writing it.</summary>
+        private long WriteFile(ArchiveItem item, string path, Func<byte[], int, int, int> read, long? entryCompressedSize)
+        {
+            string? folder = Path.GetDirectoryName(path);
+            if (folder != null) Directory.CreateDirectory(folder);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            long written = 0;
+            try
+            {
+                using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+                {
+                    while (true)
+                    {
+                        int filled = 0, n;
+                        while (filled < BufferSize && (n = read(buffer, filled, BufferSize - filled)) > 0) filled += n;
+                        if (filled == 0) break;
+                        written += filled;
+                        TotalBytes += filled;
+                        if (written > item.Size)
+                            throw new ArchiveCorruptException(_archive, $"'{UnsafeArchiveEntryException.Printable(item.Name)}' holds more data than the {item.Size} bytes its header declares.");
+                        if (TotalBytes > _options.MaxTotalBytes)
+                            throw Limit(ArchiveLimit.TotalBytes, _options.MaxTotalBytes, item.Name, $"more than {_options.MaxTotalBytes} bytes would be written");
+                        CheckRatio(item.Name, written, entryCompressedSize);
+                        output.Write(buffer, 0, filled);
+                        _cancel.ThrowIfCancellationRequested();
+                        Report(item.Name, force: false);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (written != item.Size)
+                throw new ArchiveCorruptException(_archive, $"'{UnsafeArchiveEntryException.Printable(item.Name)}' holds {written} bytes but its header declares {item.Size}.");
+            if (item.LastWriteTimeUtc is DateTime time) File.SetLastWriteTimeUtc(path, time);
+            // only the executable bit is carried over; setuid, setgid, sticky and odd permissions never are
+            if ((item.Mode & 0x49) != 0) UnixFileSystem.MakeExecutable(path);
+            return written;
+        }
+
+        private void CheckRatio(string entryName, long entryWritten, long? entryCompressedSize)
+        {
+            long ratio = _options.MaxCompressionRatio;
+            if (entryCompressedSize is long compressed)
+            {
+                if (entryWritten > RatioFloorBytes && entryWritten / Math.Max(1, compressed) > ratio)
+                    throw Limit(ArchiveLimit.CompressionRatio, ratio, entryName, $"the entry expands {entryWritten / Math.Max(1, compressed)}-fold");
+                return;
+            }
+            long read = Math.Max(1, _compressedRead());
+            if (TotalBytes > RatioFloorBytes && TotalBytes / read > ratio)
+                throw Limit(ArchiveLimit.CompressionRatio, ratio, entryName, $"{TotalBytes} bytes were written from {read} archive bytes");
+        }
+
+        /// <summary>Links are checked against the complete tree, then created; folder times are set last, deepest first.</summary>
+        public void Finish()
+        {
+            _tree.ResolveLinks();
+            foreach (KeyValuePair<DestinationTree.Node, string> link in _pendingLinks)
+            {
+                string? folder = Path.GetDirectoryName(link.Value);
+                if (folder != null) Directory.CreateDirectory(folder);
+                UnixFileSystem.CreateSymbolicLink(link.Value, string.Join("/", link.Key.LinkTarget!), link.Key.TargetIsDirectory);
+            }
+            _directoryTimes.Sort((a, b) => b.Key.Length.CompareTo(a.Key.Length));
+            foreach (KeyValuePair<string, DateTime> dir in _directoryTimes) Directory.SetLastWriteTimeUtc(dir.Key, dir.Value);
+            Report(null, force: true);
+        }
+
+        private string[] Strip(string[] segments)
+        {
+            int n = _options.StripComponents;
+            if (n == 0) return segments;
+            var rest = new string[segments.Length - n];
+            Array.Copy(segments, n, rest, 0, rest.Length);
+            return rest;
+        }
+
+        /// <summary>An entry is written when a pattern matches its path or one of its parent folders (so "bin" takes bin/ and all in it).</summary>
+        private bool Included(string[] relative, bool isDirectory)
+        {
+            if (_include.Count == 0) return true;
+            var path = new StringBuilder();
+            for (int i = 0; i < relative.Length; i++)
+            {
+                if (i > 0) path.Append('/');
+                path.Append(relative[i]);
+                string candidate = path.ToString();
+                foreach (Regex pattern in _include)
+                {
+                    if (pattern.IsMatch(candidate) || pattern.IsMatch(relative[i])) return true;
+                }
+            }
+            return false;
+        }
+
+        private static Regex GlobToRegex(string glob)
+        {
+            var sb = new StringBuilder("^");
+            string g = glob.Replace('\\', '/').Trim('/');
+            for (int i = 0; i < g.Length; i++)
+            {
+                char c = g[i];
+                if (c == '*' && i + 1 < g.Length && g[i + 1] == '*')
+                {
+                    bool slash = i + 2 < g.Length && g[i + 2] == '/';
+                    sb.Append(slash ? "(?:.*/)?" : ".*");
+                    i += slash ? 2 : 1;
+                }
+                else if (c == '*') sb.Append("[^/]*");
+                else if (c == '?') sb.Append("[^/]");
+                else sb.Append(Regex.Escape(c.ToString()));
+            }
+            sb.Append('$');
+            return new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+        }
+
+        private string ReadZipLinkTarget(ZipArchiveEntry entry)
+        {
+            if (entry.Length > MaxLinkTargetBytes)
+                throw new ArchiveCorruptException(_archive, $"the link '{UnsafeArchiveEntryException.Printable(entry.FullName)}' has a {entry.Length}-byte target.");
+            using Stream data = OpenZipEntry(entry);
+            byte[] buffer = new byte[MaxLinkTargetBytes + 1];
+            int filled = 0, n;
+            while (filled < buffer.Length && (n = data.Read(buffer, filled, buffer.Length - filled)) > 0) filled += n;
+            if (filled > MaxLinkTargetBytes || filled != entry.Length)
+                throw new ArchiveCorruptException(_archive, $"the link '{UnsafeArchiveEntryException.Printable(entry.FullName)}' does not hold the target its header declares.");
+            TotalBytes += filled;
+            return Encoding.UTF8.GetString(buffer, 0, filled);
+        }
+
+        private Stream OpenZipEntry(ZipArchiveEntry entry)
+        {
+            try
+            {
+                return new CorruptionMappingStream(entry.Open(), _archive);
+            }
+            catch (Exception ex) when (CorruptionMappingStream.IsDataError(ex))
+            {
+                throw new ArchiveCorruptException(_archive, $"'{UnsafeArchiveEntryException.Printable(entry.FullName)}' cannot be read ({ex.Message.TrimEnd('.')}).", ex);
+            }
+        }
+
+        /// <summary>Zip stores local time without a zone; ZipArchive reads it as local time, which is what the archiver meant.</summary>
+        private static DateTime? ZipTime(ZipArchiveEntry entry)
+        {
+            try
+            {
+                DateTimeOffset t = entry.LastWriteTime;
+                return t.Year <= 1980 ? null : t.UtcDateTime;
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return null;
+            }
+        }
+
+        private void Report(string? entry, bool force)
+        {
+            if (_progress == null) return;
+            if (!force && TotalBytes - _lastProgress < ProgressStepBytes) return;
+            _lastProgress = TotalBytes;
+            _progress.Report(new ArchiveExtractionProgress(entry, _entryCount, TotalBytes, _compressedRead(), _archiveLength));
+        }
+
+        private ArchiveLimitExceededException Limit(ArchiveLimit limit, long maximum, string? entry, string detail) => new(_archive, limit, maximum, entry, detail);
+    }
+}

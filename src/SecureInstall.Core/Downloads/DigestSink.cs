@@ -1,0 +1,124 @@
+using System;
+using System.IO;
+using System.Security.Cryptography;
+using System.Threading.Tasks;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>
+/// Where downloaded bytes go: written to the target stream and hashed in the same pass (SHA-256 always, for the
+/// result and the cache; the expected algorithm too when it is another one). Resumed transfers append, so the
+/// digest covers the whole file; <see cref="Reset"/> starts over when a server ignores a range request.
+/// </summary>
+internal sealed class DigestSink : IDisposable
+{
+    internal const int PrefixSize = 64;
+    private readonly Stream _target;
+    private readonly ChecksumAlgorithm? _extra;
+    private HashAlgorithm _sha256;
+    private HashAlgorithm? _extraHash;
+    private readonly WriteBehind? _writeBehind;
+
+    public DigestSink(Stream target, ChecksumAlgorithm? expectedAlgorithm)
+    {
+        _target = target;
+        _extra = expectedAlgorithm is null or ChecksumAlgorithm.SHA256 ? null : expectedAlgorithm;
+        _sha256 = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256);
+        _extraHash = _extra.HasValue ? ChecksumAlgorithms.Create(_extra.Value) : null;
+        if (target is FileStream file) _writeBehind = new WriteBehind(file);
+    }
+
+    /// <summary>Bytes written so far (also the offset a resumed request asks for).</summary>
+    public long Length { get; private set; }
+
+    /// <summary>The first bytes of the body, for recognising an HTML page.</summary>
+    public byte[] Prefix { get; } = new byte[PrefixSize];
+
+    public int PrefixLength { get; private set; }
+
+    /// <summary>Hashes and writes one chunk. Hashing and the file write run side by side: both only read the buffer.</summary>
+    public void Write(byte[] buffer, int count)
+    {
+        if (PrefixLength < PrefixSize)
+        {
+            int n = Math.Min(count, PrefixSize - PrefixLength);
+            Buffer.BlockCopy(buffer, 0, Prefix, PrefixLength, n);
+            PrefixLength += n;
+        }
+        if (count >= 256 * 1024)
+        {
+            Task write = Task.Run(() => _target.Write(buffer, 0, count));
+            Hash(buffer, count);
+            write.GetAwaiter().GetResult();
+        }
+        else
+        {
+            Hash(buffer, count);
+            _target.Write(buffer, 0, count);
+        }
+        Length += count;
+        _writeBehind?.Wrote(count);
+    }
+
+    private void Hash(byte[] buffer, int count)
+    {
+        _sha256.TransformBlock(buffer, 0, count, null, 0);
+        _extraHash?.TransformBlock(buffer, 0, count, null, 0);
+    }
+
+    /// <summary>Throws away what was received: the next bytes are the start of the file again.</summary>
+    public void Reset()
+    {
+        _writeBehind?.Wait();
+        _target.SetLength(0);
+        _target.Position = 0;
+        _sha256.Dispose();
+        _sha256 = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256);
+        if (_extra.HasValue)
+        {
+            _extraHash!.Dispose();
+            _extraHash = ChecksumAlgorithms.Create(_extra.Value);
+        }
+        Length = 0;
+        PrefixLength = 0;
+    }
+
+    /// <summary>The SHA-256, and the digest in the expected algorithm (the same string when that is SHA-256).</summary>
+    public (string Sha256, string Expected) Finish()
+    {
+        _writeBehind?.Wait();
+        _sha256.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+        string sha = Hex.Encode(_sha256.Hash!);
+        if (_extraHash == null) return (sha, sha);
+        _extraHash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+        return (sha, Hex.Encode(_extraHash.Hash!));
+    }
+
+    /// <summary>Whether the body starts like an HTML document (after a BOM and white space).</summary>
+    public string? HtmlEvidence()
+    {
+        int i = 0;
+        if (PrefixLength >= 3 && Prefix[0] == 0xEF && Prefix[1] == 0xBB && Prefix[2] == 0xBF) i = 3;
+        while (i < PrefixLength && (Prefix[i] == ' ' || Prefix[i] == '\t' || Prefix[i] == '\r' || Prefix[i] == '\n')) i++;
+        foreach (string marker in new[] { "<!doctype html", "<html" })
+        {
+            if (PrefixLength - i < marker.Length) continue;
+            bool match = true;
+            for (int k = 0; k < marker.Length && match; k++)
+            {
+                match = char.ToLowerInvariant((char)Prefix[i + k]) == marker[k];
+            }
+            if (match) return $"the body starts with '{marker}'";
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _writeBehind?.Wait();
+        _sha256.Dispose();
+        _extraHash?.Dispose();
+    }
+}

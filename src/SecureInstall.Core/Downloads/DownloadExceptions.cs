@@ -1,0 +1,154 @@
+using System;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>The artifact is larger than the caller allows; the transfer stopped when the limit was passed.</summary>
+public sealed class SizeLimitExceededException : SecureInstallException
+{
+    public SizeLimitExceededException(Uri uri, long limit, long seen)
+        : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. Raise -MaximumSize (--maximum-size) if this file is meant to be this large.",
+               ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, UriText.Redact(uri))
+    {
+        Uri = uri;
+        Limit = limit;
+        Seen = seen;
+    }
+
+    public Uri Uri { get; }
+    public long Limit { get; }
+
+    /// <summary>Bytes announced or received when the limit was found to be passed.</summary>
+    public long Seen { get; }
+}
+
+/// <summary>The artifact's size is not the one the caller expected.</summary>
+public sealed class SizeMismatchException : SecureInstallException
+{
+    public SizeMismatchException(Uri uri, long expected, long actual)
+        : base($"'{UriText.Redact(uri)}' is {actual:N0} bytes, but {expected:N0} bytes were expected. The file is not the one that was published; nothing was kept.",
+               ErrorIds.SizeMismatch, FailureKind.Security, UriText.Redact(uri))
+    {
+        Uri = uri;
+        Expected = expected;
+        Actual = actual;
+    }
+
+    public Uri Uri { get; }
+    public long Expected { get; }
+    public long Actual { get; }
+}
+
+/// <summary>A redirect would have weakened the transport: https to http, or to a scheme that is not HTTP.</summary>
+public sealed class InsecureRedirectException : SecureInstallException
+{
+    public InsecureRedirectException(Uri from, Uri to)
+        : base($"'{UriText.Redact(from)}' redirected to '{UriText.Redact(to)}', which would drop HTTPS. Refused: anyone on the path could replace the file. Ask the publisher for an HTTPS link.",
+               ErrorIds.InsecureRedirect, FailureKind.Security, UriText.Redact(to))
+    {
+        From = from;
+        To = to;
+    }
+
+    public Uri From { get; }
+    public Uri To { get; }
+}
+
+/// <summary>An http:// (or other unencrypted) URI was given without the caller allowing it.</summary>
+public sealed class InsecureTransportException : SecureInstallException
+{
+    public InsecureTransportException(Uri uri)
+        : base($"'{UriText.Redact(uri)}' is not HTTPS. Only https:// and file:// URIs are fetched unless -AllowInsecureTransport (--allow-insecure-transport) is given; with a pinned digest that is safe, without one it is not.",
+               ErrorIds.InsecureTransport, FailureKind.Security, UriText.Redact(uri))
+    {
+        Uri = uri;
+    }
+
+    public Uri Uri { get; }
+}
+
+/// <summary>The server redirected more times than allowed, or in a loop.</summary>
+public sealed class TooManyRedirectsException : SecureInstallException
+{
+    public TooManyRedirectsException(Uri uri, int limit, bool loop)
+        : base(loop
+                ? $"'{UriText.Redact(uri)}' redirects in a loop. The server is misconfigured; try another mirror."
+                : $"'{UriText.Redact(uri)}' redirected more than {limit} times. The server is misconfigured; try another mirror.",
+               ErrorIds.TooManyRedirects, FailureKind.ResourceUnavailable, UriText.Redact(uri))
+    {
+        Uri = uri;
+        Limit = limit;
+        IsLoop = loop;
+    }
+
+    public Uri Uri { get; }
+    public int Limit { get; }
+    public bool IsLoop { get; }
+}
+
+/// <summary>The server or the network failed (after the retries allowed), or answered with an error status.</summary>
+public sealed class DownloadFailedException : SecureInstallException
+{
+    public DownloadFailedException(Uri uri, int? statusCode, string reason, int attempts, Exception? innerException = null)
+        : base($"Downloading '{UriText.Redact(uri)}' failed{(attempts > 1 ? $" after {attempts} attempts" : "")}: {reason}",
+               ErrorIds.DownloadFailed, FailureKind.ResourceUnavailable, UriText.Redact(uri), innerException)
+    {
+        Uri = uri;
+        StatusCode = statusCode;
+        Reason = reason;
+        Attempts = attempts;
+    }
+
+    public Uri Uri { get; }
+
+    /// <summary>The last HTTP status, when a response was received.</summary>
+    public int? StatusCode { get; }
+    public string Reason { get; }
+    public int Attempts { get; }
+}
+
+/// <summary>The server sent a web page where a file was expected: a login page, an error page, a "download will start" page.</summary>
+public sealed class UnexpectedHtmlException : SecureInstallException
+{
+    public UnexpectedHtmlException(Uri uri, string evidence)
+        : base($"'{UriText.Redact(uri)}' returned an HTML page ({evidence}) instead of the file. The link probably points at a web page or needs a login; use the direct download link.",
+               ErrorIds.UnexpectedHtml, FailureKind.InvalidData, UriText.Redact(uri))
+    {
+        Uri = uri;
+        Evidence = evidence;
+    }
+
+    public Uri Uri { get; }
+    public string Evidence { get; }
+}
+
+/// <summary>No bytes arrived for longer than the stall timeout, on every attempt allowed.</summary>
+public sealed class DownloadStalledException : SecureInstallException
+{
+    public DownloadStalledException(Uri uri, TimeSpan stallTimeout, long received, int attempts)
+        : base($"Downloading '{UriText.Redact(uri)}' stalled: no data for {stallTimeout.TotalSeconds:0.#} s after {received:N0} bytes{(attempts > 1 ? $", on {attempts} attempts" : "")}. Try again later or another mirror.",
+               ErrorIds.DownloadStalled, FailureKind.ResourceUnavailable, UriText.Redact(uri))
+    {
+        Uri = uri;
+        StallTimeout = stallTimeout;
+        Received = received;
+        Attempts = attempts;
+    }
+
+    public Uri Uri { get; }
+    public TimeSpan StallTimeout { get; }
+    public long Received { get; }
+    public int Attempts { get; }
+}
+
+/// <summary>Nothing says what the file must hash to, and the caller did not opt out: fail closed.</summary>
+public sealed class VerificationRequiredException : SecureInstallException
+{
+    public VerificationRequiredException(Uri uri)
+        : base($"No expected digest for '{UriText.Redact(uri)}'. Give -Sha256 (--sha256), -ChecksumUri (--checksums-uri) or -ChecksumFile; or -SkipVerification to download without checking, which prints the digest seen so you can pin it.",
+               ErrorIds.VerificationRequired, FailureKind.Security, UriText.Redact(uri))
+    {
+        Uri = uri;
+    }
+
+    public Uri Uri { get; }
+}

@@ -1,0 +1,70 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using SecureInstall.Core.Checksums;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>
+/// One artifact to fetch: where from (several URIs are mirrors, tried in order), where to, and exactly one source of
+/// the digest it must have.
+/// </summary>
+public sealed class DownloadRequest
+{
+    public DownloadRequest(IEnumerable<Uri> uris, string destination)
+    {
+        if (uris == null) throw new ArgumentNullException(nameof(uris));
+        Uris = uris.ToList();
+        if (Uris.Count == 0) throw new ArgumentException("At least one URI is needed.", nameof(uris));
+        foreach (Uri uri in Uris)
+        {
+            if (uri == null || !uri.IsAbsoluteUri) throw new ArgumentException("URIs must be absolute.", nameof(uris));
+        }
+        Destination = destination ?? throw new ArgumentNullException(nameof(destination));
+    }
+
+    public DownloadRequest(Uri uri, string destination) : this(new[] { uri }, destination)
+    {
+    }
+
+    /// <summary>The artifact's URI first, then mirrors. Any of them is safe because the digest is pinned.</summary>
+    public IReadOnlyList<Uri> Uris { get; }
+
+    /// <summary>Where the verified file is placed (replacing an existing file only after the new one verified).</summary>
+    public string Destination { get; }
+
+    /// <summary>The digest, given directly (see <see cref="ChecksumEntry.FromDigest"/>).</summary>
+    public ChecksumEntry? Expected { get; set; }
+
+    /// <summary>A checksum list published beside the artifact; the artifact is looked up in it by file name.</summary>
+    public Uri? ChecksumUri { get; set; }
+
+    /// <summary>A local checksum list; the artifact is looked up in it by file name.</summary>
+    public string? ChecksumFile { get; set; }
+
+    /// <summary>The name to look up in a checksum list; by default the last segment of the first URI.</summary>
+    public string? ArtifactName { get; set; }
+
+    /// <summary>The exact size in bytes, when known: checked against Content-Length up front and the bytes received.</summary>
+    public long? ExpectedSize { get; set; }
+
+    /// <summary>Download without a digest to check. The result still carries the SHA-256 seen, so the caller can pin it.</summary>
+    public bool SkipVerification { get; set; }
+
+    /// <summary>Sent as a bearer token to the host of the URI it was given for, never to another host after a redirect.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>The file name a checksum list is searched for.</summary>
+    public string LookupName
+    {
+        get
+        {
+            if (!string.IsNullOrEmpty(ArtifactName)) return ArtifactName!;
+            Uri first = Uris[0];
+            string segment = first.IsFile ? System.IO.Path.GetFileName(first.LocalPath) : Uri.UnescapeDataString(first.AbsolutePath.TrimEnd('/'));
+            int slash = segment.LastIndexOf('/');
+            if (slash >= 0) segment = segment.Substring(slash + 1);
+            return segment.Length > 0 ? segment : System.IO.Path.GetFileName(Destination);
+        }
+    }
+}

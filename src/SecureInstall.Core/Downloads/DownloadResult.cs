@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>A file that was fetched, checked and placed.</summary>
+public sealed class DownloadResult
+{
+    internal DownloadResult(string path, Uri uri, Uri finalUri, string sha256, long size, string digestSource, bool verified,
+                            bool fromCache, TimeSpan elapsed, IReadOnlyList<Uri> redirects, int attempts)
+    {
+        Path = path;
+        Uri = uri;
+        FinalUri = finalUri;
+        Sha256 = sha256;
+        Size = size;
+        DigestSource = digestSource;
+        Verified = verified;
+        FromCache = fromCache;
+        Elapsed = elapsed;
+        Redirects = redirects;
+        Attempts = attempts;
+    }
+
+    /// <summary>Full path of the placed file.</summary>
+    public string Path { get; }
+
+    /// <summary>The URI (of the mirrors given) the file came from; for a cache hit, the first one.</summary>
+    public Uri Uri { get; }
+
+    /// <summary>Where the bytes came from after redirects.</summary>
+    public Uri FinalUri { get; }
+
+    /// <summary>Lower-case hex SHA-256 of the placed file, whatever algorithm verified it.</summary>
+    public string Sha256 { get; }
+
+    public long Size { get; }
+
+    /// <summary>Where the expected digest came from ("-Sha256", "SHA256SUMS:3"), or "none" when verification was skipped.</summary>
+    public string DigestSource { get; }
+
+    /// <summary>False only when the caller skipped verification.</summary>
+    public bool Verified { get; }
+
+    public bool FromCache { get; }
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The redirect chain, in order, not including <see cref="Uri"/>.</summary>
+    public IReadOnlyList<Uri> Redirects { get; }
+
+    /// <summary>HTTP requests made for the artifact (retries and resumes included); 0 for a cache hit.</summary>
+    public int Attempts { get; }
+}
+
+/// <summary>Bytes received so far for one download, reported a few times a second.</summary>
+public sealed class DownloadProgress
+{
+    public DownloadProgress(Uri uri, long bytesReceived, long? totalBytes, double bytesPerSecond)
+    {
+        Uri = uri;
+        BytesReceived = bytesReceived;
+        TotalBytes = totalBytes;
+        BytesPerSecond = bytesPerSecond;
+    }
+
+    public Uri Uri { get; }
+    public long BytesReceived { get; }
+
+    /// <summary>Null when the server did not say.</summary>
+    public long? TotalBytes { get; }
+    public double BytesPerSecond { get; }
+
+    /// <summary>Null when the total or the rate is unknown.</summary>
+    public TimeSpan? Remaining =>
+        TotalBytes.HasValue && BytesPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, TotalBytes.Value - BytesReceived) / BytesPerSecond) : null;
+
+    public int? PercentComplete =>
+        TotalBytes.HasValue && TotalBytes.Value > 0 ? (int)Math.Min(100, BytesReceived * 100 / TotalBytes.Value) : null;
+}

@@ -1,0 +1,630 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
+using System.Security.Authentication;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>
+/// Fetches an artifact in one pass: the bytes stream to a temporary file beside the destination while they are
+/// hashed and counted, and the file is renamed into place only when its digest (and size) match. Any failure
+/// leaves the destination as it was and no temporary file behind.
+/// </summary>
+public sealed class VerifiedDownloader : IDisposable
+{
+    private static readonly bool IsNetFramework =
+        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
+
+    private readonly VerifiedDownloaderOptions _options;
+    private readonly HttpClient _client;
+    private readonly ArtifactCache? _cache;
+    private readonly Random _jitter = new();
+
+    public VerifiedDownloader(VerifiedDownloaderOptions? options = null)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>With <paramref name="handler"/>, the caller's handler is used as is (it must not follow redirects itself).</summary>
+    public VerifiedDownloader(VerifiedDownloaderOptions? options, HttpMessageHandler? handler)
+    {
+        _options = options ?? new VerifiedDownloaderOptions();
+        if (_options.MaximumSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "MaximumSize must be positive.");
+        if (_options.BufferSize < 4096) throw new ArgumentOutOfRangeException(nameof(options), "BufferSize must be at least 4096.");
+        _client = new HttpClient(handler ?? CreateHandler(_options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd(_options.UserAgent);
+        _cache = _options.NoCache ? null : new ArtifactCache(_options.CacheDirectory ?? ArtifactCache.DefaultDirectory());
+    }
+
+    public VerifiedDownloaderOptions Options => _options;
+
+    /// <summary>The cache in use, or null with <see cref="VerifiedDownloaderOptions.NoCache"/>.</summary>
+    public ArtifactCache? Cache => _cache;
+
+    private static HttpMessageHandler CreateHandler(VerifiedDownloaderOptions options)
+    {
+        var handler = new HttpClientHandler
+        {
+            // Redirects are followed by hand: to cap them, refuse https→http and drop the token on a host change.
+            AllowAutoRedirect = false,
+            // The digest is of the bytes as published; never let a transfer encoding change them.
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseDefaultCredentials = false,
+            UseProxy = options.UseProxy || options.Proxy != null,
+        };
+        if (options.Proxy != null) handler.Proxy = options.Proxy;
+        if (IsNetFramework)
+        {
+            // Windows PowerShell 5.1 defaults to SSL3/TLS 1.0 unless told otherwise; add TLS 1.2 to the process-wide set
+            // (adding, not replacing, so other code in the session keeps working).
+            ServicePointManager.SecurityProtocol |= SecurityProtocolType.Tls12;
+        }
+        try
+        {
+            // TLS 1.3 (0x3000) is missing from netstandard2.0's enum; on .NET Framework it fails where the OS lacks it.
+            handler.SslProtocols = IsNetFramework ? SslProtocols.Tls12 : SslProtocols.Tls12 | (SslProtocols)0x3000;
+        }
+        catch (PlatformNotSupportedException)
+        {
+        }
+        if (options.ServerCertificateValidation != null)
+            handler.ServerCertificateCustomValidationCallback = options.ServerCertificateValidation;
+        return handler;
+    }
+
+    /// <summary>
+    /// Downloads, verifies and places one artifact. Throws a <see cref="SecureInstallException"/> subclass on a refused
+    /// or failed download (<see cref="ChecksumMismatchException"/>, <see cref="SizeLimitExceededException"/>, …).
+    /// <paramref name="progress"/> is called on worker threads, a few times a second.
+    /// </summary>
+    public async Task<DownloadResult> DownloadAsync(DownloadRequest request, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (request == null) throw new ArgumentNullException(nameof(request));
+        var clock = Stopwatch.StartNew();
+        string destination = Path.GetFullPath(request.Destination);
+        foreach (Uri uri in request.Uris) CheckScheme(uri);
+
+        ChecksumEntry? expected = await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
+        if (expected == null)
+        {
+            if (!request.SkipVerification) throw new VerificationRequiredException(request.Uris[0]);
+            Log("No digest to check (verification skipped): the file will be kept whatever it hashes to.");
+        }
+        else
+        {
+            if (ChecksumAlgorithms.IsWeak(expected.Algorithm) && !_options.AllowWeakAlgorithm)
+                throw new WeakAlgorithmException(expected.Algorithm, UriText.Redact(request.Uris[0]));
+            Log($"Expected {expected.Algorithm} {expected.Digest} from {SourceText(expected)}.");
+        }
+
+        if (expected != null && expected.Algorithm == ChecksumAlgorithm.SHA256 && _cache != null)
+        {
+            DownloadResult? hit = await TryFromCacheAsync(request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+            if (hit != null) return hit;
+        }
+
+        var failures = new List<SecureInstallException>();
+        foreach (Uri uri in request.Uris)
+        {
+            try
+            {
+                DownloadResult result = await FetchArtifactAsync(uri, request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+                await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (SecureInstallException ex) when (request.Uris.Count > 1)
+            {
+                // The digest is pinned, so any mirror may serve the file; a failing one is passed over, not trusted.
+                failures.Add(ex);
+                Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < request.Uris.Count ? "; trying the next mirror" : "")}.");
+            }
+        }
+        // A security failure (a mirror serving other bytes) says more than "the last mirror was down".
+        SecureInstallException report = failures.Find(f => f.Kind == FailureKind.Security) ?? failures[failures.Count - 1];
+        ExceptionDispatchInfo.Capture(report).Throw();
+        throw report;
+    }
+
+    /// <summary>
+    /// Downloads many artifacts, <paramref name="throttleLimit"/> at a time. One failure does not stop the others:
+    /// each outcome holds a result or an exception, in input order. <paramref name="progress"/> sums all transfers.
+    /// </summary>
+    public async Task<IReadOnlyList<DownloadOutcome>> DownloadManyAsync(IReadOnlyList<DownloadRequest> requests, int throttleLimit = 4,
+        IProgress<BatchProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (requests == null) throw new ArgumentNullException(nameof(requests));
+        if (throttleLimit < 1) throw new ArgumentOutOfRangeException(nameof(throttleLimit));
+        var outcomes = new DownloadOutcome[requests.Count];
+        var tracker = new BatchTracker(requests.Count, progress);
+        var destinations = new HashSet<string>(Path.DirectorySeparatorChar == '\\' ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        using var gate = new SemaphoreSlim(throttleLimit);
+        var tasks = new List<Task>(requests.Count);
+        for (int i = 0; i < requests.Count; i++)
+        {
+            int index = i;
+            DownloadRequest request = requests[i];
+            if (!destinations.Add(Path.GetFullPath(request.Destination)))
+            {
+                outcomes[index] = new DownloadOutcome(request, null,
+                    new ArgumentException($"'{request.Destination}' is the destination of an earlier download in the same batch."));
+                tracker.Complete(index);
+                continue;
+            }
+            tasks.Add(Task.Run(async () =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var itemProgress = new CallbackProgress<DownloadProgress>(p => tracker.Update(index, p));
+                    DownloadResult result = await DownloadAsync(request, itemProgress, cancellationToken).ConfigureAwait(false);
+                    outcomes[index] = new DownloadOutcome(request, result, null);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    outcomes[index] = new DownloadOutcome(request, null, ex);
+                }
+                finally
+                {
+                    gate.Release();
+                    tracker.Complete(index);
+                }
+            }, cancellationToken));
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        tracker.Flush();
+        return outcomes;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private void CheckScheme(Uri uri)
+    {
+        if (uri.IsFile || uri.Scheme == Uri.UriSchemeHttps) return;
+        if (uri.Scheme == Uri.UriSchemeHttp && _options.AllowInsecureTransport) return;
+        throw new InsecureTransportException(uri);
+    }
+
+    private void Log(string message) => _options.Log?.Invoke(message);
+
+    private static string SourceText(ChecksumEntry entry) => entry.LineNumber > 0 ? $"{entry.Source}:{entry.LineNumber}" : entry.Source;
+
+    private async Task<ChecksumEntry?> ResolveExpectedAsync(DownloadRequest request, CancellationToken cancellationToken)
+    {
+        int sources = (request.Expected != null ? 1 : 0) + (request.ChecksumUri != null ? 1 : 0) + (request.ChecksumFile != null ? 1 : 0);
+        if (sources > 1) throw new ArgumentException("Give exactly one source for the expected digest: a digest, a checksum list URI or a checksum list file.", nameof(request));
+        if (sources == 1 && request.SkipVerification) throw new ArgumentException("SkipVerification cannot be combined with an expected digest.", nameof(request));
+        if (request.Expected != null) return request.Expected;
+        var parser = new ChecksumListParser();
+        if (request.ChecksumFile != null)
+        {
+            ChecksumList fileList = parser.ParseFile(request.ChecksumFile, cancellationToken);
+            return fileList.Find(request.LookupName, null);
+        }
+        if (request.ChecksumUri == null) return null;
+
+        Uri listUri = request.ChecksumUri;
+        CheckScheme(listUri);
+        Log($"Fetching the checksum list {UriText.Redact(listUri)}.");
+        using var buffer = new MemoryStream();
+        using (var sink = new DigestSink(buffer, null))
+        {
+            await FetchIntoAsync(listUri, TokenFor(request, listUri), sink, ChecksumListParser.DefaultMaximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
+        }
+        buffer.Position = 0;
+        ChecksumList list = parser.Parse(buffer, UriText.Redact(listUri), cancellationToken);
+        return list.Find(request.LookupName, null);
+    }
+
+    /// <summary>The token is bound to the origin of the request's first URI: mirrors and lists elsewhere never see it.</summary>
+    private static string? TokenFor(DownloadRequest request, Uri target) =>
+        request.Token != null && Origin(target) == Origin(request.Uris[0]) ? request.Token : null;
+
+    private static string Origin(Uri uri) => uri.Scheme + "://" + uri.IdnHost.ToLowerInvariant() + ":" + uri.Port;
+
+    private async Task<DownloadResult?> TryFromCacheAsync(DownloadRequest request, ChecksumEntry expected, string destination,
+        IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        string cached = _cache!.PathFor(expected.Digest);
+        FileStream source;
+        try
+        {
+            source = FileHasher.OpenRead(cached);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            Log($"Cache miss for sha256:{expected.Digest}.");
+            return null;
+        }
+        using (source)
+        {
+            using AtomicFile file = AtomicFile.Create(destination);
+            using var sink = new DigestSink(file.Stream, null);
+            var cacheUri = new Uri(cached);
+            await CopyAsync(source, sink, source.Length, _options.MaximumSize, cacheUri, progress, null, cancellationToken).ConfigureAwait(false);
+            (string sha256, _) = sink.Finish();
+            if (!Hex.DigestEquals(sha256, expected.Digest))
+            {
+                // A cache entry is re-hashed on every use; a bad one is dropped and the file fetched again.
+                Log($"The cache entry {cached} hashes to {sha256}, not {expected.Digest}; evicting it and downloading.");
+                file.Dispose();
+                source.Dispose();
+                _cache.Evict(expected.Digest);
+                return null;
+            }
+            if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != sink.Length)
+                throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, sink.Length);
+            file.Commit();
+            Log($"Cache hit: served {destination} from {cached} (re-hashed, no network).");
+            return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, sink.Length, SourceText(expected), verified: true,
+                fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
+        }
+    }
+
+    private async Task AddToCacheAsync(DownloadResult result, CancellationToken cancellationToken)
+    {
+        if (_cache == null || !result.Verified) return;
+        try
+        {
+            await _cache.AddAsync(result.Path, result.Sha256, cancellationToken).ConfigureAwait(false);
+            Log($"Cached as {_cache.PathFor(result.Sha256)}.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The file is verified and in place; a cache that cannot be written costs a later download, nothing more.
+            Log($"Could not add the file to the cache ({ex.Message}).");
+        }
+    }
+
+    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, DownloadRequest request, ChecksumEntry? expected, string destination,
+        IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        Log($"Downloading {UriText.Redact(uri)} to {destination}.");
+        using AtomicFile file = AtomicFile.Create(destination);
+        using var sink = new DigestSink(file.Stream, expected?.Algorithm);
+        bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
+        FetchInfo info = await FetchIntoAsync(uri, TokenFor(request, uri), sink, _options.MaximumSize, request.ExpectedSize, checkHtml, progress, cancellationToken)
+            .ConfigureAwait(false);
+
+        if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != sink.Length)
+            throw new SizeMismatchException(uri, request.ExpectedSize.Value, sink.Length);
+        (string sha256, string actual) = sink.Finish();
+        if (expected != null && !Hex.DigestEquals(actual, expected.Digest))
+            throw new ChecksumMismatchException(UriText.Redact(uri), expected.Algorithm, expected.Digest, actual, SourceText(expected));
+        file.Commit();
+        Log(expected != null
+            ? $"Verified {expected.Algorithm} {actual}; placed {destination}."
+            : $"Placed {destination} without verification; its SHA-256 is {sha256}.");
+        return new DownloadResult(destination, uri, info.FinalUri, sha256, sink.Length, expected != null ? SourceText(expected) : "none",
+            verified: expected != null, fromCache: false, clock.Elapsed, info.Redirects, info.Attempts);
+    }
+
+    private static bool LooksLikeHtmlName(string name) =>
+        name.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)
+        || name.EndsWith(".xhtml", StringComparison.OrdinalIgnoreCase);
+
+    private sealed class FetchInfo
+    {
+        public FetchInfo(Uri finalUri, IReadOnlyList<Uri> redirects, int attempts)
+        {
+            FinalUri = finalUri;
+            Redirects = redirects;
+            Attempts = attempts;
+        }
+
+        public Uri FinalUri { get; }
+        public IReadOnlyList<Uri> Redirects { get; }
+        public int Attempts { get; }
+    }
+
+    /// <summary>A failure worth another attempt: the connection broke, timed out or stalled, or the server said "later".</summary>
+    private sealed class TransientFailure : Exception
+    {
+        public TransientFailure(string reason, int? statusCode = null, TimeSpan? retryAfter = null, bool stalled = false, Exception? inner = null)
+            : base(reason, inner)
+        {
+            StatusCode = statusCode;
+            RetryAfter = retryAfter;
+            Stalled = stalled;
+        }
+
+        public int? StatusCode { get; }
+        public TimeSpan? RetryAfter { get; }
+        public bool Stalled { get; }
+    }
+
+    /// <summary>Streams <paramref name="uri"/> into <paramref name="sink"/>, with redirects, retries and resume.</summary>
+    private async Task<FetchInfo> FetchIntoAsync(Uri uri, string? token, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (uri.IsFile) return await FetchFileIntoAsync(uri, sink, maximumSize, expectedSize, checkHtml, progress, cancellationToken).ConfigureAwait(false);
+
+        int attempts = 0, retries = 0;
+        RangeConditionHeaderValue? validator = null;
+        bool acceptsRanges = false;
+        var rate = new RateMeter();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool resume = sink.Length > 0 && acceptsRanges && validator != null;
+            if (sink.Length > 0 && !resume)
+            {
+                Log("The server does not support resuming; starting again from byte 0.");
+                sink.Reset();
+            }
+            attempts++;
+            using var watch = new StallWatch(_options.StallTimeout, cancellationToken);
+            try
+            {
+                (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
+                    await SendAsync(uri, token, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken).ConfigureAwait(false);
+                using (response)
+                using (watch.OnStall(response.Dispose))
+                {
+                    int status = (int)response.StatusCode;
+                    if (status == 408 || status == 429 || status >= 500)
+                        throw new TransientFailure($"HTTP {status} {response.ReasonPhrase}", status, RetryAfter(response));
+                    if (status == 416 && resume)
+                    {
+                        sink.Reset();
+                        validator = null;
+                        throw new TransientFailure("the server refused the resume range (416)", status, TimeSpan.Zero);
+                    }
+                    if (status < 200 || status > 299)
+                        throw new DownloadFailedException(uri, status, $"the server answered HTTP {status} {response.ReasonPhrase}.", attempts);
+
+                    if (resume && status == 206)
+                    {
+                        long? start = response.Content.Headers.ContentRange?.From;
+                        if (start != sink.Length)
+                        {
+                            sink.Reset();
+                            throw new TransientFailure($"the server sent a range from byte {start?.ToString() ?? "?"} instead of {sink.Length}", status, TimeSpan.Zero);
+                        }
+                        Log($"Resuming at byte {sink.Length:N0}.");
+                    }
+                    else if (resume || status == 206)
+                    {
+                        // A server that ignores Range sends the whole file with 200: keeping our bytes would splice two copies.
+                        Log($"The server answered {status} to a range request; starting again from byte 0.");
+                        sink.Reset();
+                        if (status == 206) throw new TransientFailure("the server sent a partial response that was not asked for", status, TimeSpan.Zero);
+                    }
+                    if (status == 200)
+                    {
+                        EntityTagHeaderValue? etag = response.Headers.ETag;
+                        validator = etag != null && !etag.IsWeak ? new RangeConditionHeaderValue(etag)
+                            : response.Content.Headers.LastModified is DateTimeOffset modified ? new RangeConditionHeaderValue(modified) : null;
+                        acceptsRanges = response.Headers.AcceptRanges.Contains("bytes");
+                    }
+
+                    string? mediaType = response.Content.Headers.ContentType?.MediaType;
+                    if (checkHtml && (string.Equals(mediaType, "text/html", StringComparison.OrdinalIgnoreCase)
+                                      || string.Equals(mediaType, "application/xhtml+xml", StringComparison.OrdinalIgnoreCase)))
+                        throw new UnexpectedHtmlException(uri, $"Content-Type {mediaType}");
+
+                    long? length = response.Content.Headers.ContentLength;
+                    long? total = length.HasValue ? sink.Length + length.Value : response.Content.Headers.ContentRange?.Length;
+                    if (total > maximumSize) throw new SizeLimitExceededException(uri, maximumSize, total.Value);
+                    if (expectedSize.HasValue && total.HasValue && total.Value != expectedSize.Value)
+                        throw new SizeMismatchException(uri, expectedSize.Value, total.Value);
+
+                    long startLength = sink.Length;
+                    Stream body;
+                    try
+                    {
+                        body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (IsNetworkFailure(ex, watch, cancellationToken))
+                    {
+                        throw Transient(ex, watch, sink.Length);
+                    }
+                    using (body)
+                    {
+                        await CopyAsync(body, sink, total, maximumSize, uri, progress, watch, cancellationToken, rate, checkHtml).ConfigureAwait(false);
+                    }
+                    if (length.HasValue && sink.Length - startLength < length.Value)
+                        throw new TransientFailure($"the connection closed after {sink.Length:N0} of {total:N0} bytes");
+                    if (checkHtml && sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
+                    return new FetchInfo(finalUri, redirects, attempts);
+                }
+            }
+            catch (TransientFailure failure)
+            {
+                if (retries >= _options.MaximumRetries)
+                {
+                    if (failure.Stalled) throw new DownloadStalledException(uri, _options.StallTimeout, sink.Length, attempts);
+                    throw new DownloadFailedException(uri, failure.StatusCode, failure.Message + ".", attempts, failure.InnerException);
+                }
+                retries++;
+                TimeSpan delay = failure.RetryAfter ?? Backoff(retries);
+                Log($"Attempt {attempts} failed: {failure.Message}; retrying in {delay.TotalSeconds:0.##} s.");
+                await _options.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<FetchInfo> FetchFileIntoAsync(Uri uri, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        FileStream source;
+        try
+        {
+            source = FileHasher.OpenRead(uri.LocalPath);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DownloadFailedException(uri, null, "the file does not exist.", 1, ex);
+        }
+        using (source)
+        {
+            long total = source.Length;
+            if (total > maximumSize) throw new SizeLimitExceededException(uri, maximumSize, total);
+            if (expectedSize.HasValue && total != expectedSize.Value) throw new SizeMismatchException(uri, expectedSize.Value, total);
+            await CopyAsync(source, sink, total, maximumSize, uri, progress, null, cancellationToken, null, checkHtml).ConfigureAwait(false);
+        }
+        if (checkHtml && sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
+        return new FetchInfo(uri, Array.Empty<Uri>(), 1);
+    }
+
+    /// <summary>
+    /// Sends a GET and follows redirects by hand. Every hop is checked: no https→http, no scheme other than HTTP(S),
+    /// a finite chain without loops, and the token only to the origin it was given for.
+    /// </summary>
+    private async Task<(HttpResponseMessage, Uri, List<Uri>)> SendAsync(Uri start, string? token, long? rangeFrom, RangeConditionHeaderValue? validator,
+        StallWatch watch, CancellationToken cancellationToken)
+    {
+        var redirects = new List<Uri>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { start.AbsoluteUri };
+        Uri current = start;
+        string? tokenOrigin = token != null ? Origin(start) : null;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+            if (tokenOrigin != null && Origin(current) == tokenOrigin)
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (rangeFrom.HasValue)
+            {
+                request.Headers.Range = new RangeHeaderValue(rangeFrom.Value, null);
+                request.Headers.IfRange = validator;
+            }
+
+            HttpResponseMessage response;
+            watch.Touch();
+            try
+            {
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, watch.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsNetworkFailure(ex, watch, cancellationToken))
+            {
+                throw Transient(ex, watch, 0);
+            }
+
+            int status = (int)response.StatusCode;
+            if (status is not (301 or 302 or 303 or 307 or 308)) return (response, current, redirects);
+
+            Uri? location = response.Headers.Location;
+            response.Dispose();
+            if (location == null) throw new DownloadFailedException(current, status, $"HTTP {status} redirect without a Location header.", 1);
+            Uri next = location.IsAbsoluteUri ? location : new Uri(current, location);
+            if (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp) throw new InsecureRedirectException(current, next);
+            // A downgrade is refused even with AllowInsecureTransport: it only loosens URIs the caller typed.
+            if (current.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp) throw new InsecureRedirectException(current, next);
+            if (!seen.Add(next.AbsoluteUri)) throw new TooManyRedirectsException(start, _options.MaximumRedirects, loop: true);
+            if (redirects.Count >= _options.MaximumRedirects) throw new TooManyRedirectsException(start, _options.MaximumRedirects, loop: false);
+            if (tokenOrigin != null && Origin(next) != tokenOrigin)
+            {
+                // Once the chain leaves the token's host it never gets the token again (CVE-2018-1000007 class of leak).
+                Log($"Redirected to another host ({next.Host}); the token is not sent there.");
+                tokenOrigin = null;
+            }
+            Log($"Redirect {status} to {UriText.Redact(next)}.");
+            redirects.Add(next);
+            current = next;
+        }
+    }
+
+    private static bool IsNetworkFailure(Exception ex, StallWatch? watch, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return false;
+        return ex is HttpRequestException or IOException
+            || (ex is OperationCanceledException or ObjectDisposedException && watch != null && watch.Stalled);
+    }
+
+    private TransientFailure Transient(Exception ex, StallWatch? watch, long received) =>
+        watch != null && watch.Stalled
+            ? new TransientFailure($"no data for {_options.StallTimeout.TotalSeconds:0.#} s after {received:N0} bytes", stalled: true, inner: ex)
+            : new TransientFailure(Innermost(ex).Message, inner: ex);
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException != null) ex = ex.InnerException;
+        return ex;
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        RetryConditionHeaderValue? header = response.Headers.RetryAfter;
+        TimeSpan? wait = header?.Delta ?? (header?.Date is DateTimeOffset date ? date - DateTimeOffset.UtcNow : null);
+        if (wait == null) return null;
+        if (wait.Value < TimeSpan.Zero) return TimeSpan.Zero;
+        return wait.Value > _options.MaximumRetryAfter ? _options.MaximumRetryAfter : wait.Value;
+    }
+
+    /// <summary>Exponential backoff with "equal jitter": half the step is fixed, half random, so clients do not retry in lockstep.</summary>
+    private TimeSpan Backoff(int retry)
+    {
+        double step = _options.InitialRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry - 1, 30));
+        step = Math.Min(step, _options.MaximumRetryDelay.TotalMilliseconds);
+        double random;
+        lock (_jitter) random = _jitter.NextDouble();
+        return TimeSpan.FromMilliseconds(step / 2 + random * step / 2);
+    }
+
+    /// <summary>
+    /// Copies with two pooled buffers: while one chunk is hashed and written, the next is read, so the network,
+    /// the hash and the disk overlap. The size limit is enforced on every read, before the bytes are kept.
+    /// </summary>
+    private async Task CopyAsync(Stream source, DigestSink sink, long? total, long maximumSize, Uri uri, IProgress<DownloadProgress>? progress,
+        StallWatch? watch, CancellationToken cancellationToken, RateMeter? rate = null, bool checkHtml = false)
+    {
+        int size = _options.BufferSize;
+        byte[] reading = ArrayPool<byte>.Shared.Rent(size);
+        byte[] spare = ArrayPool<byte>.Shared.Rent(size);
+        Task pending = Task.CompletedTask;
+        rate ??= new RateMeter();
+        long position = sink.Length;
+        rate.Start(position);
+        CancellationToken readToken = watch?.Token ?? cancellationToken;
+        try
+        {
+            while (true)
+            {
+                int read;
+                watch?.Touch();
+                try
+                {
+                    read = await source.ReadAsync(reading, 0, size, readToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (watch != null && IsNetworkFailure(ex, watch, cancellationToken))
+                {
+                    await pending.ConfigureAwait(false);
+                    throw Transient(ex, watch, position);
+                }
+                await pending.ConfigureAwait(false);
+                if (read == 0) break;
+                position += read;
+                if (position > maximumSize) throw new SizeLimitExceededException(uri, maximumSize, position);
+                byte[] chunk = reading;
+                pending = Task.Run(() => sink.Write(chunk, read), cancellationToken);
+                reading = spare;
+                spare = chunk;
+                if (checkHtml && position >= DigestSink.PrefixSize && position - read < DigestSink.PrefixSize)
+                {
+                    await pending.ConfigureAwait(false);
+                    if (sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
+                }
+                if (progress != null && rate.Due()) progress.Report(new DownloadProgress(uri, position, total, rate.BytesPerSecond(position)));
+            }
+            progress?.Report(new DownloadProgress(uri, position, total, rate.BytesPerSecond(position)));
+        }
+        finally
+        {
+            // A chunk still being written must finish before its buffer goes back to the pool.
+            try { await pending.ConfigureAwait(false); } catch { /* the first failure is already propagating */ }
+            ArrayPool<byte>.Shared.Return(reading);
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System;
+using System.ComponentModel;
+using System.IO;
+using System.Runtime.InteropServices;
+
+namespace SecureInstall.Core.IO;
+
+/// <summary>
+/// The few file-system calls netstandard2.0 lacks: symbolic links and the Unix executable bit
+/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7).
+/// </summary>
+internal static class UnixFileSystem
+{
+    public static bool IsWindows { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    /// <summary>rwxr-xr-x, never setuid, setgid or sticky whatever the archive asked for. No-op on Windows.</summary>
+    public static void MakeExecutable(string path)
+    {
+        if (IsWindows) return;
+        if (chmod(path, 0x1ED /* 0755 */) != 0) throw new IOException($"chmod '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+    }
+
+    /// <summary>Creates <paramref name="linkPath"/> pointing at the relative <paramref name="target"/> ('/'-separated).</summary>
+    public static void CreateSymbolicLink(string linkPath, string target, bool targetIsDirectory)
+    {
+        if (IsWindows)
+        {
+            // 0x2: SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE (Developer Mode); without it only elevated users can create links
+            int flags = 0x2 | (targetIsDirectory ? 0x1 : 0);
+            if (!CreateSymbolicLinkW(linkPath, target.Replace('/', '\\'), flags))
+                throw new IOException($"Cannot create the symbolic link '{linkPath}': {new Win32Exception(Marshal.GetLastWin32Error()).Message} (Windows needs Developer Mode or elevation for links).");
+            return;
+        }
+        if (symlink(target, linkPath) != 0) throw new IOException($"symlink '{linkPath}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+    }
+
+    // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
+    private static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
+
+    private static int chmod(string path, uint mode) => chmod(Utf8z(path), mode);
+
+    private static int symlink(string target, string linkPath) => symlink(Utf8z(target), Utf8z(linkPath));
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chmod(byte[] path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int symlink(byte[] target, byte[] linkPath);
+
+    [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+    [return: MarshalAs(UnmanagedType.I1)]
+    private static extern bool CreateSymbolicLinkW(string linkPath, string target, int flags);
+}

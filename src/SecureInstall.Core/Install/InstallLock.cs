@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using SecureInstall.Core.IO;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>What the lock records for one tool, version and platform.</summary>
+public sealed class LockEntry
+{
+    public string Tool { get; set; } = string.Empty;
+    public string Version { get; set; } = string.Empty;
+    public string Platform { get; set; } = string.Empty;
+    public string Url { get; set; } = string.Empty;
+
+    /// <summary>Lower-case hex, or empty for a waived entry.</summary>
+    public string Sha256 { get; set; } = string.Empty;
+
+    public long Size { get; set; }
+
+    /// <summary>What vouched for the bytes, e.g. "sha256 pinned in manifest", "minisign key RWQ…".</summary>
+    public List<string> VerifiedBy { get; set; } = new();
+
+    public string InstalledPath { get; set; } = string.Empty;
+
+    /// <summary>"sha256:" + the SHA-256 of the installed tree's canonical listing.</summary>
+    public string TreeDigest { get; set; } = string.Empty;
+
+    public List<string> Waivers { get; set; } = new();
+}
+
+/// <summary>
+/// <c>secureinstall.lock.json</c>: what was installed, from where, verified how, and the digest of each installed tree.
+/// Written deterministically (sorted keys, two-space indent, LF, UTF-8 without BOM) so it diffs well in review, and atomically.
+/// </summary>
+public sealed class InstallLock
+{
+    public const string FileName = "secureinstall.lock.json";
+    public const int FormatVersion = 1;
+
+    private readonly SortedDictionary<string, LockEntry> _entries = new(StringComparer.Ordinal);
+
+    public IEnumerable<LockEntry> Entries => _entries.Values;
+
+    public static string PathBeside(string manifestPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifestPath))!, FileName);
+
+    private static string Key(string tool, string version, string platform) => tool + "\0" + version + "\0" + platform;
+
+    public LockEntry? Find(string tool, string version, string platform) =>
+        _entries.TryGetValue(Key(tool, version, platform), out LockEntry? e) ? e : null;
+
+    /// <summary>Every locked version of a tool for a platform.</summary>
+    public IEnumerable<LockEntry> ForTool(string tool, string platform) =>
+        _entries.Values.Where(e => string.Equals(e.Tool, tool, StringComparison.OrdinalIgnoreCase) && e.Platform == platform);
+
+    public void Set(LockEntry entry) => _entries[Key(entry.Tool, entry.Version, entry.Platform)] = entry;
+
+    public bool Remove(string tool, string version, string platform) => _entries.Remove(Key(tool, version, platform));
+
+    /// <summary>Reads a lock; a missing file is an empty lock, a malformed one an error naming the file.</summary>
+    public static InstallLock Load(string path)
+    {
+        var lockFile = new InstallLock();
+        if (!File.Exists(path)) return lockFile;
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+            JsonElement root = doc.RootElement;
+            int version = root.GetProperty("lockVersion").GetInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"lockVersion {version} is not supported (expected {FormatVersion}).");
+            foreach (JsonProperty tool in root.GetProperty("tools").EnumerateObject())
+            foreach (JsonProperty ver in tool.Value.EnumerateObject())
+            foreach (JsonProperty platform in ver.Value.EnumerateObject())
+            {
+                JsonElement e = platform.Value;
+                lockFile.Set(new LockEntry
+                {
+                    Tool = tool.Name,
+                    Version = ver.Name,
+                    Platform = platform.Name,
+                    Url = e.GetProperty("url").GetString() ?? string.Empty,
+                    Sha256 = e.GetProperty("sha256").GetString() ?? string.Empty,
+                    Size = e.GetProperty("size").GetInt64(),
+                    VerifiedBy = e.GetProperty("verifiedBy").EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList(),
+                    InstalledPath = e.GetProperty("installedPath").GetString() ?? string.Empty,
+                    TreeDigest = e.GetProperty("treeDigest").GetString() ?? string.Empty,
+                    Waivers = e.TryGetProperty("waivers", out JsonElement w) ? w.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : new List<string>(),
+                });
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or FormatException)
+        {
+            throw new LockFormatException(path, ex);
+        }
+        return lockFile;
+    }
+
+    /// <summary>The canonical text of the lock.</summary>
+    public string ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("lockVersion", FormatVersion);
+            w.WriteStartObject("tools");
+            foreach (IGrouping<string, LockEntry> tool in _entries.Values.GroupBy(e => e.Tool).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                w.WriteStartObject(tool.Key);
+                foreach (IGrouping<string, LockEntry> version in tool.GroupBy(e => e.Version).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    w.WriteStartObject(version.Key);
+                    foreach (LockEntry e in version.OrderBy(e => e.Platform, StringComparer.Ordinal))
+                    {
+                        w.WriteStartObject(e.Platform);
+                        w.WriteString("url", e.Url);
+                        w.WriteString("sha256", e.Sha256);
+                        w.WriteNumber("size", e.Size);
+                        w.WriteStartArray("verifiedBy");
+                        foreach (string v in e.VerifiedBy) w.WriteStringValue(v);
+                        w.WriteEndArray();
+                        w.WriteString("installedPath", e.InstalledPath);
+                        w.WriteString("treeDigest", e.TreeDigest);
+                        w.WriteStartArray("waivers");
+                        foreach (string v in e.Waivers) w.WriteStringValue(v);
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        // Utf8JsonWriter (8.0) ends lines with Environment.NewLine: normalise so the lock is the same bytes everywhere.
+        return Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n") + "\n";
+    }
+
+    public void Save(string path)
+    {
+        using AtomicFile file = AtomicFile.Create(path);
+        byte[] bytes = new UTF8Encoding(false).GetBytes(ToJson());
+        file.Stream.Write(bytes, 0, bytes.Length);
+        file.Commit();
+    }
+}
+
+public sealed class LockFormatException : SecureInstallException
+{
+    public LockFormatException(string path, Exception inner)
+        : base($"{path} is not a SecureInstall lock file: {inner.Message} Restore it from version control, or delete it to re-lock from the manifest.",
+               ErrorIds.LockInvalid, FailureKind.InvalidData, path, inner)
+    {
+    }
+}

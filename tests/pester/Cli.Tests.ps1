@@ -1,0 +1,113 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+# The `secureinstall` command line, run as a process the way a bash CI step runs it.
+BeforeAll {
+    $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
+    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
+    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    function Invoke-Cli {
+        $out = & dotnet $cli @args 2>&1
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
+    }
+    $utf8 = New-Object System.Text.UTF8Encoding($false)
+    $dir = Join-Path $TestDrive 'cli'
+    $null = New-Item -ItemType Directory -Path $dir
+    [System.IO.File]::WriteAllText((Join-Path $dir 'a.bin'), 'alpha', $utf8)
+    [System.IO.File]::WriteAllText((Join-Path $dir 'b.bin'), 'beta', $utf8)
+    $shaA = (Get-FileHash -LiteralPath (Join-Path $dir 'a.bin')).Hash
+}
+
+Describe 'secureinstall verify' {
+    It 'exits 0 and prints OK for a matching --sha256' {
+        $r = Invoke-Cli verify --sha256 $shaA (Join-Path $dir 'a.bin')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'a\.bin: OK'
+    }
+
+    It 'exits 1 and prints both digests on a mismatch' {
+        $r = Invoke-Cli verify --sha256 $shaA (Join-Path $dir 'b.bin')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match "FAILED SHA256 expected $($shaA.ToLowerInvariant())"
+    }
+
+    It 'exits 2 on a malformed digest, naming the error id' {
+        $r = Invoke-Cli verify --sha256 'xyz' (Join-Path $dir 'a.bin')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'InvalidHash'
+    }
+
+    It 'exits 2 on a usage error' {
+        (Invoke-Cli verify --no-such-option).ExitCode | Should -Be 2
+        (Invoke-Cli verify (Join-Path $dir 'a.bin')).ExitCode | Should -Be 2
+    }
+
+    It 'writes a list with checksums -o that verify --checksums accepts, and fails on a missing listed file' {
+        $list = Join-Path $dir 'SHA256SUMS'
+        (Invoke-Cli checksums -o $list (Join-Path $dir 'a.bin') (Join-Path $dir 'b.bin')).ExitCode | Should -Be 0
+        $ok = Invoke-Cli verify --checksums $list
+        $ok.ExitCode | Should -Be 0
+        $ok.Text | Should -Match '2 of 2 file\(s\) verified'
+        Remove-Item -LiteralPath (Join-Path $dir 'b.bin')
+        $missing = Invoke-Cli verify --checksums $list
+        $missing.ExitCode | Should -Be 1
+        $missing.Text | Should -Match 'b\.bin: FAILED'
+    }
+
+    It 'exits 1 for a file the list does not name (ChecksumNotFound)' {
+        $list = Join-Path $dir 'one.txt'
+        [System.IO.File]::WriteAllText($list, "$shaA  a.bin`n", $utf8)
+        [System.IO.File]::WriteAllText((Join-Path $dir 'c.bin'), 'gamma', $utf8)
+        $r = Invoke-Cli verify --checksums $list (Join-Path $dir 'c.bin')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ChecksumNotFound'
+    }
+
+    It 'verifies the bundled sample release (the README main job)' {
+        $r = Invoke-Cli verify --checksums (Join-Path $root 'samples/release/SHA256SUMS')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match '3 of 3 file\(s\) verified'
+    }
+}
+
+Describe 'secureinstall get' {
+    BeforeAll {
+        $shaALower = $shaA.ToLowerInvariant()
+        $aUri = [System.Uri]::new((Join-Path $dir 'a.bin')).AbsoluteUri
+        $list = Join-Path $dir 'GETSUMS'
+        [System.IO.File]::WriteAllText($list, "$shaALower  a.bin`n", $utf8)
+    }
+
+    It 'exits 0, places the file and prints its digest for a matching --sha256' {
+        $target = Join-Path $TestDrive 'get-ok.bin'
+        $r = Invoke-Cli get $aUri --sha256 $shaA -o $target --no-cache
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match "OK sha256:$shaALower"
+        (Get-FileHash -LiteralPath $target).Hash | Should -Be $shaA
+    }
+
+    It 'exits 1 with ChecksumMismatch and places nothing on a mismatch' {
+        $target = Join-Path $TestDrive 'get-bad.bin'
+        $r = Invoke-Cli get $aUri --sha256 ('0' * 64) -o $target --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ChecksumMismatch'
+        Test-Path -LiteralPath $target | Should -BeFalse
+    }
+
+    It 'exits 1 with VerificationRequired when no digest is given' {
+        $r = Invoke-Cli get $aUri -o (Join-Path $TestDrive 'get-none.bin') --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'VerificationRequired'
+    }
+
+    It 'looks the artifact up in --checksums-uri' {
+        $target = Join-Path $TestDrive 'get-list.bin'
+        $r = Invoke-Cli get $aUri --checksums-uri ([System.Uri]::new($list).AbsoluteUri) -o $target --no-cache
+        $r.ExitCode | Should -Be 0
+    }
+
+    It 'exits 1 with InsecureTransport for http:// without --allow-insecure-transport' {
+        $r = Invoke-Cli get 'http://127.0.0.1:9/a.bin' --sha256 $shaA -o (Join-Path $TestDrive 'get-http.bin')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'InsecureTransport'
+    }
+}

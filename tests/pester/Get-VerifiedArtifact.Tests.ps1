@@ -1,0 +1,168 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    $utf8 = New-Object System.Text.UTF8Encoding($false)
+    function Write-Fixture([string]$Path, [string]$Text) {
+        $dir = Split-Path -Parent $Path
+        if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir }
+        [System.IO.File]::WriteAllText($Path, $Text, $utf8)
+    }
+    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
+    $FQ = ',SecureInstall.Commands.GetVerifiedArtifactCommand'
+
+    # Keep the tests out of the user's cache.
+    $savedCache = $env:SECUREINSTALL_CACHE
+    $env:SECUREINSTALL_CACHE = Join-Path $TestDrive 'cache'
+
+    $mirror = Join-Path $TestDrive 'mirror'
+    $artifact = Join-Path $mirror 'tool-1.0.zip'
+    Write-Fixture $artifact 'release bytes of tool 1.0'
+    $sha = Get-Sha256 $artifact
+    $uri = ConvertTo-FileUri $artifact
+}
+
+AfterAll {
+    $env:SECUREINSTALL_CACHE = $savedCache
+}
+
+Describe 'Get-VerifiedArtifact' {
+    BeforeEach {
+        $out = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $out
+        $dest = Join-Path $out 'tool.zip'
+    }
+
+    It 'places the verified file and returns a DownloadResult' {
+        $r = Get-VerifiedArtifact -Uri $uri -OutFile $dest -Sha256 $sha -NoCache
+        $r | Should -BeOfType ([SecureInstall.Core.Downloads.DownloadResult])
+        $r.Path | Should -BeExactly $dest
+        $r.Sha256 | Should -BeExactly $sha
+        $r.Verified | Should -BeTrue
+        $r.DigestSource | Should -BeExactly '-Sha256'
+        Get-Sha256 $dest | Should -BeExactly $sha
+    }
+
+    It 'resolves a relative -OutFile against the current location' {
+        Push-Location $out
+        try { $r = Get-VerifiedArtifact $uri 'relative.zip' -Sha256 $sha -NoCache }
+        finally { Pop-Location }
+        $r.Path | Should -BeExactly (Join-Path $out 'relative.zip')
+    }
+
+    It 'writes ChecksumMismatch (SecurityError), leaves nothing behind and keeps an existing destination' {
+        Write-Fixture $dest 'the previous version'
+        $r = Get-VerifiedArtifact -Uri $uri -OutFile $dest -Sha256 ('a' * 64) -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $ev.Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].Exception.Actual | Should -BeExactly $sha
+        Get-Content -LiteralPath $dest -Raw | Should -BeExactly 'the previous version'
+        @(Get-ChildItem -LiteralPath $out -Force).Count | Should -Be 1
+    }
+
+    It 'refuses to run without a digest source (VerificationRequired)' {
+        Get-VerifiedArtifact -Uri $uri -OutFile $dest -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "VerificationRequired$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It '-SkipVerification keeps the file and warns with the digest seen' {
+        $r = Get-VerifiedArtifact -Uri $uri -OutFile $dest -SkipVerification -NoCache -WarningVariable wv -WarningAction SilentlyContinue
+        $r.Verified | Should -BeFalse
+        $wv.Count | Should -Be 1
+        "$($wv[0])" | Should -Match $sha
+    }
+
+    It 'refuses http:// without -AllowInsecureTransport (InsecureTransport)' {
+        Get-VerifiedArtifact -Uri 'http://127.0.0.1:9/tool.zip' -OutFile $dest -Sha256 $sha -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "InsecureTransport$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+    }
+
+    It 'reports an HTML page where a file was expected (UnexpectedHtml, InvalidData)' {
+        $page = Join-Path $mirror 'page.zip'
+        Write-Fixture $page '<!DOCTYPE html><html><body>Sign in to download</body></html>'
+        Get-VerifiedArtifact -Uri (ConvertTo-FileUri $page) -OutFile $dest -Sha256 (Get-Sha256 $page) -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "UnexpectedHtml$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        @(Get-ChildItem -LiteralPath $out -Force).Count | Should -Be 0
+    }
+
+    It 'checks -ExpectedSize (SizeMismatch) and -MaximumSize (SizeLimitExceeded)' {
+        Get-VerifiedArtifact $uri $dest -Sha256 $sha -ExpectedSize 3 -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SizeMismatch$FQ"
+        Get-VerifiedArtifact $uri $dest -Sha256 $sha -MaximumSize 3 -NoCache -ErrorVariable ev2 -ErrorAction SilentlyContinue
+        $ev2[0].FullyQualifiedErrorId | Should -BeExactly "SizeLimitExceeded$FQ"
+        $ev2[0].CategoryInfo.Category | Should -Be 'LimitsExceeded'
+        @(Get-ChildItem -LiteralPath $out -Force).Count | Should -Be 0
+    }
+
+    It 'refuses a malformed -Sha256 (InvalidHash)' {
+        Get-VerifiedArtifact $uri $dest -Sha256 'xyz' -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "InvalidHash$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'looks the artifact up by file name in -ChecksumFile' {
+        $list = Join-Path $TestDrive 'SHA256SUMS'
+        Write-Fixture $list "$('0' * 64)  other.zip`n$sha  tool-1.0.zip`n"
+        $r = Get-VerifiedArtifact $uri $dest -ChecksumFile $list -NoCache
+        $r.DigestSource | Should -Match 'SHA256SUMS:2$'
+    }
+
+    It 'writes ChecksumNotFound when the list does not name the artifact' {
+        $list = Join-Path $TestDrive 'OTHERSUMS'
+        Write-Fixture $list "$sha  something-else.zip`n"
+        Get-VerifiedArtifact $uri $dest -ChecksumFile $list -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumNotFound$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It 'tries mirrors in order' {
+        $missing = ConvertTo-FileUri (Join-Path $mirror 'gone.zip')
+        $r = Get-VerifiedArtifact -Uri $missing, $uri -OutFile $dest -Sha256 $sha -NoCache
+        $r.Uri.AbsoluteUri | Should -BeExactly $uri
+    }
+
+    It 'serves a pinned digest from the cache without the source' {
+        $once = Join-Path $mirror 'once.zip'
+        Write-Fixture $once "cached content $([guid]::NewGuid())"
+        $onceSha = Get-Sha256 $once
+        (Get-VerifiedArtifact (ConvertTo-FileUri $once) $dest -Sha256 $onceSha).FromCache | Should -BeFalse
+        Remove-Item -LiteralPath $once, $dest
+        $r = Get-VerifiedArtifact (ConvertTo-FileUri $once) $dest -Sha256 $onceSha -Verbose 4>&1
+        $result = $r | Where-Object { $_ -is [SecureInstall.Core.Downloads.DownloadResult] }
+        $result.FromCache | Should -BeTrue
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'Cache hit'
+        Get-Sha256 $dest | Should -BeExactly $onceSha
+    }
+
+    It 'binds Uri, OutFile and Sha256 by property name and downloads many' {
+        $rows = 1..5 | ForEach-Object { [pscustomobject]@{ Uri = $uri; OutFile = (Join-Path $out "copy$_.zip"); Sha256 = $sha } }
+        $results = $rows | Get-VerifiedArtifact -ThrottleLimit 2 -NoCache
+        @($results).Count | Should -Be 5
+        @($results | Where-Object Verified).Count | Should -Be 5
+        @(Get-ChildItem -LiteralPath $out -Filter 'copy*.zip').Count | Should -Be 5
+    }
+
+    It 'places nothing with -WhatIf' {
+        Get-VerifiedArtifact $uri $dest -Sha256 $sha -WhatIf
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It 'narrates the digest source with -Verbose' {
+        $verbose = Get-VerifiedArtifact $uri $dest -Sha256 $sha -NoCache -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($verbose.Message -join "`n") | Should -Match "Expected SHA256 $sha from -Sha256"
+    }
+
+    It 'shows Status, Size, Sha256 and Path in the table view' {
+        $text = Get-VerifiedArtifact $uri $dest -Sha256 $sha -NoCache | Format-Table | Out-String -Width 200
+        $text | Should -Match 'Status\s+Size\s+Sha256\s+Path'
+        $text | Should -Match 'Verified'
+        $text | Should -Match ([regex]::Escape($sha.Substring(0, 16)))
+    }
+}
