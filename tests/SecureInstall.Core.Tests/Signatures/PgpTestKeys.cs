@@ -59,7 +59,7 @@ internal sealed class PgpTestKey
                 var backPackets = new PgpSignatureSubpacketGenerator();
                 backPackets.SetSignatureCreationTime(false, t);
                 back.SetHashedSubpackets(backPackets.Generate());
-                bindingPackets.SetEmbeddedSignature(false, back.GenerateCertification(key.Primary.PublicKey, key.Subkey.PublicKey));
+                bindingPackets.AddEmbeddedSignature(false, back.GenerateCertification(key.Primary.PublicKey, key.Subkey.PublicKey));
             }
             rings.AddSubKey(key.Subkey, bindingPackets.Generate(), null, HashAlgorithmTag.Sha256);
         }
