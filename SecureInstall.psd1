@@ -14,6 +14,7 @@
         'Expand-VerifiedArchive'
         'Get-VerifiedArtifact'
         'New-ChecksumFile'
+        'Test-ArtifactSignature'
         'Test-Checksum'
     )
     FunctionsToExport      = @()

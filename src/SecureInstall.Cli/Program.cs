@@ -16,6 +16,7 @@ public static class Program
         root.Add(ChecksumsCommand.Create());
         root.Add(ExtractCommand.Create());
         root.Add(GetCommand.Create());
+        root.Add(VerifySignatureCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

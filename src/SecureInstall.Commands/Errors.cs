@@ -67,4 +67,8 @@ internal static class Errors
 
     public static ErrorRecord DuplicateListName(ArgumentException exception, string outFile) =>
         new(exception, ErrorIds.DuplicateListName, ErrorCategory.InvalidArgument, outFile);
+
+    public static ErrorRecord SignerPinRequired() =>
+        new(new ArgumentException("Authenticode needs a pin: give -SignerThumbprint or -SignerSubject. \"Signed by anyone Windows trusts\" is not a pin."),
+            ErrorIds.InvalidFingerprint, ErrorCategory.InvalidArgument, null);
 }

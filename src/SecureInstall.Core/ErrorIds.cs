@@ -43,6 +43,7 @@ public static class ErrorIds
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
+    public const string SignatureNotFound = nameof(SignatureNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
     public const string PermissionDenied = nameof(PermissionDenied);
     public const string FileReadFailed = nameof(FileReadFailed);

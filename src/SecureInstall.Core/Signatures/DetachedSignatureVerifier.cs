@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Threading;
 
@@ -28,14 +30,33 @@ public abstract class DetachedSignatureVerifier
     /// <param name="signatureName">The signature file, for messages and the result's SignaturePath.</param>
     public abstract SignatureResult Verify(Stream data, string dataName, Stream signature, string signatureName, CancellationToken cancellationToken = default);
 
-    public SignatureResult VerifyFile(string path, string signaturePath, CancellationToken cancellationToken = default)
+    /// <summary>Where publishers put this scheme's signature beside a file: "app.zip.minisig"; "SHA256SUMS.sig", ".asc", ".gpg".</summary>
+    public abstract IReadOnlyList<string> SignatureExtensions { get; }
+
+    /// <summary>
+    /// Checks a file against <paramref name="signaturePath"/>, or, when it is null, against the first signature found beside
+    /// it (<see cref="SignatureExtensions"/>); with none there, a scheme whose files can carry their own signature
+    /// (OpenPGP clear-signed text) checks that, and any other case is a <see cref="SignatureFileNotFoundException"/>.
+    /// </summary>
+    public SignatureResult VerifyFile(string path, string? signaturePath = null, CancellationToken cancellationToken = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        if (signaturePath == null) throw new ArgumentNullException(nameof(signaturePath));
+        if (signaturePath == null)
+        {
+            signaturePath = SignatureExtensions.Select(e => path + e).FirstOrDefault(File.Exists);
+            if (signaturePath == null)
+            {
+                SignatureResult? inline = VerifyInlineSignature(path, cancellationToken);
+                return inline ?? throw new SignatureFileNotFoundException(path, SignatureExtensions.Select(e => Path.GetFileName(path) + e).ToList());
+            }
+        }
         using FileStream signature = new(signaturePath, FileMode.Open, FileAccess.Read, FileShare.Read);
         using FileStream data = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
         return Verify(data, path, signature, signaturePath, cancellationToken);
     }
+
+    /// <summary>Checks a file that carries its own signature, or returns null when it does not (the default).</summary>
+    protected virtual SignatureResult? VerifyInlineSignature(string path, CancellationToken cancellationToken) => null;
 
     /// <summary>Reads a small input (signature, key) whole, refusing one larger than <paramref name="limit"/>.</summary>
     internal static byte[] ReadSmall(Stream stream, string source, int limit, Func<string, Exception> tooLarge)

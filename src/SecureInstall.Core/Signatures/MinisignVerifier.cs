@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -38,6 +39,8 @@ public sealed class MinisignVerifier : DetachedSignatureVerifier
     public override SignatureScheme Scheme => SignatureScheme.Minisign;
 
     public override string TrustedKeyDescription => $"minisign key {_key.KeyId} (from {_key.Source})";
+
+    public override IReadOnlyList<string> SignatureExtensions { get; } = new[] { ".minisig" };
 
     public override SignatureResult Verify(Stream data, string dataName, Stream signature, string signatureName, CancellationToken cancellationToken = default)
     {

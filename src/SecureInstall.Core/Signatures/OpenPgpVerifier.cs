@@ -74,6 +74,21 @@ public sealed class OpenPgpVerifier : DetachedSignatureVerifier
     public override string TrustedKeyDescription =>
         _pin != null ? $"OpenPGP key {_pin} (pinned, from {_keys.Source})" : $"OpenPGP key(s) {string.Join(", ", _keys.Fingerprints)} (from {_keys.Source})";
 
+    public override IReadOnlyList<string> SignatureExtensions { get; } = new[] { ".sig", ".asc", ".gpg" };
+
+    /// <summary>A file with no detached signature beside it may be clear-signed itself (a SHA256SUMS made with gpg --clearsign).</summary>
+    protected override SignatureResult? VerifyInlineSignature(string path, CancellationToken cancellationToken)
+    {
+        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        byte[] head = new byte[200];
+        int read = stream.Read(head, 0, head.Length);
+        int bom = read >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
+        string start = Encoding.ASCII.GetString(head, bom, read - bom).TrimStart(' ', '\t', '\r', '\n');
+        if (!start.StartsWith("-----BEGIN PGP SIGNED MESSAGE-----", StringComparison.Ordinal)) return null;
+        stream.Position = 0;
+        return VerifyClearSigned(stream, path, cancellationToken).Signature;
+    }
+
     private DateTime Now => (_options.ReferenceTime ?? DateTimeOffset.UtcNow).UtcDateTime;
 
     public override SignatureResult Verify(Stream data, string dataName, Stream signature, string signatureName, CancellationToken cancellationToken = default)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace SecureInstall.Core.Signatures;
 
@@ -99,4 +100,19 @@ public sealed class InvalidFingerprintException : SecureInstallException
         : base($"'{value}' is not a usable pin: {reason}", ErrorIds.InvalidFingerprint, FailureKind.InvalidArgument, value)
     {
     }
+}
+
+/// <summary>No signature was named and none was found beside the file: nothing can vouch for it.</summary>
+public sealed class SignatureFileNotFoundException : SecureInstallException
+{
+    public SignatureFileNotFoundException(string path, IReadOnlyList<string> tried)
+        : base($"No signature found for '{path}' (looked for {string.Join(", ", tried)} beside it). Name the signature file; an unsigned file is not verified.",
+               ErrorIds.SignatureNotFound, FailureKind.NotFound, path)
+    {
+        Path = path;
+        Tried = tried;
+    }
+
+    public string Path { get; }
+    public IReadOnlyList<string> Tried { get; }
 }
