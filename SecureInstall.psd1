@@ -12,10 +12,14 @@
     FormatsToProcess       = @('module/SecureInstall.format.ps1xml')
     CmdletsToExport        = @(
         'Expand-VerifiedArchive'
+        'Get-PinnedTool'
         'Get-VerifiedArtifact'
+        'Install-PinnedTool'
         'New-ChecksumFile'
         'Test-ArtifactSignature'
         'Test-Checksum'
+        'Test-PinnedTool'
+        'Uninstall-PinnedTool'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

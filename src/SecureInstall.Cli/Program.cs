@@ -17,6 +17,7 @@ public static class Program
         root.Add(ExtractCommand.Create());
         root.Add(GetCommand.Create());
         root.Add(VerifySignatureCommand.Create());
+        root.Add(InstallCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

@@ -40,6 +40,8 @@ public static class ErrorIds
     public const string InstalledTreeTampered = nameof(InstalledTreeTampered);
     public const string InstallInProgress = nameof(InstallInProgress);
     public const string NotInstalled = nameof(NotInstalled);
+    public const string NotInBundle = nameof(NotInBundle);
+    public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);

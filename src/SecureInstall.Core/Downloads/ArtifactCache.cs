@@ -25,13 +25,15 @@ public sealed class ArtifactCache
     public const string DirectoryVariable = "SECUREINSTALL_CACHE";
 
     /// <summary>
-    /// $env:SECUREINSTALL_CACHE when set; else %LOCALAPPDATA%\SecureInstall\cache on Windows,
+    /// $env:SECUREINSTALL_CACHE when set; else $env:SECUREINSTALL_HOME/cache (the variable that moves the tool root too); else %LOCALAPPDATA%\SecureInstall\cache on Windows,
     /// $XDG_CACHE_HOME/secureinstall or ~/.cache/secureinstall elsewhere.
     /// </summary>
     public static string DefaultDirectory()
     {
         string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
         if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
+        string? home = Environment.GetEnvironmentVariable("SECUREINSTALL_HOME");
+        if (!string.IsNullOrWhiteSpace(home)) return Path.Combine(Path.GetFullPath(home), "cache");
         if (Path.DirectorySeparatorChar == '\\')
             return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SecureInstall", "cache");
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");

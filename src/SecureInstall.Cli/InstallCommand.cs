@@ -1,0 +1,93 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Cli;
+
+/// <summary>`secureinstall install`: Install-PinnedTool for bash. Prints what was verified per tool and the shims written.</summary>
+public static class InstallCommand
+{
+    public static Command Create()
+    {
+        var manifest = new Option<string>("--manifest", "-m") { Description = "The manifest (YAML); secureinstall.lock.json beside it is the lock.", Required = true };
+        var names = new Argument<string[]>("TOOL") { Description = "Tools to install (default: every tool the manifest pins).", Arity = ArgumentArity.ZeroOrMore };
+        var version = new Option<string?>("--version") { Description = "The version to install (default: the tool's default_version)." };
+        var platform = new Option<string?>("--platform") { Description = "os-arch to install for (default: this machine)." };
+        var scope = new Option<InstallScope>("--scope") { Description = "CurrentUser (default) or AllUsers.", DefaultValueFactory = _ => InstallScope.CurrentUser };
+        var locked = new Option<bool>("--locked") { Description = "CI mode: install only what the lock records; fail if the manifest and the lock disagree." };
+        var source = new Option<string?>("--source") { Description = "A bundle folder written by 'save': install from it with no network." };
+        var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
+
+        var command = new Command("install", "Install the tool versions a manifest pins: verified download, safe extraction, shims, lock. Exit 0 installed, 1 a verification or pin failed, 2 bad input.")
+        {
+            names, manifest, version, platform, scope, locked, source, force, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            bool silent = parse.GetValue(quiet);
+            string manifestPath = parse.GetValue(manifest)!;
+            PinnedManifest pinned;
+            try
+            {
+                pinned = new ManifestReader().ReadFile(manifestPath);
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+            {
+                return ExitCodes.Report(ex);
+            }
+            string? platformName = parse.GetValue(platform);
+            if (platformName != null && Platforms.Normalize(platformName) is not { } normalized)
+            {
+                Console.Error.WriteLine($"secureinstall: '{platformName}' is not a platform (one of {string.Join(", ", Platforms.Known)}).");
+                return ExitCodes.UsageError;
+            }
+            var options = new ToolInstallerOptions
+            {
+                Root = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope)),
+                Platform = platformName == null ? Platforms.Current : Platforms.Normalize(platformName)!,
+                Locked = parse.GetValue(locked),
+                Source = parse.GetValue(source) is string s ? Path.GetFullPath(s) : null,
+                Force = parse.GetValue(force),
+            };
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());
+            var installer = new ToolInstaller(options, downloader);
+            InstallLock lockFile;
+            try { lockFile = InstallLock.Load(InstallLock.PathBeside(manifestPath)); }
+            catch (SecureInstallException ex) { return ExitCodes.Report(ex); }
+
+            string[] requested = parse.GetValue(names) is { Length: > 0 } given ? given : pinned.Tools.Select(t => t.Name).ToArray();
+            int worst = ExitCodes.Verified;
+            foreach (string name in requested)
+            {
+                try
+                {
+                    InstallPlan plan = installer.Plan(pinned, lockFile, name, parse.GetValue(version));
+                    InstallResult result = installer.InstallAsync(plan, InstallLock.PathBeside(manifestPath), null,
+                        line => { if (!silent || line.StartsWith("WAIVER", StringComparison.Ordinal)) Console.Error.WriteLine("  " + line); }, cancel.Token).GetAwaiter().GetResult();
+                    if (!silent)
+                    {
+                        Console.Out.WriteLine(result.Status == InstallStatus.AlreadyInstalled
+                            ? $"{result.Name} {result.Version}: already installed, verified ({result.TreeDigest})"
+                            : $"{result.Name} {result.Version}: installed to {result.Path}; sha256 {result.Sha256} verified by {string.Join(", ", result.VerifiedBy.DefaultIfEmpty("nothing (waived)"))}");
+                        foreach (string shim in result.Shims) Console.Out.WriteLine($"  shim: {shim}");
+                    }
+                }
+                catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+                {
+                    worst = Math.Max(worst, ExitCodes.Report(ex));
+                }
+            }
+            return worst;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Commands;
+
+/// <summary>Install-PinnedTool: gives this machine exactly the tool versions a manifest pins, and proves it in the lock.</summary>
+[Cmdlet(VerbsLifecycle.Install, "PinnedTool", SupportsShouldProcess = true)]
+[OutputType(typeof(InstallResult))]
+public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
+{
+    private const int ProgressActivityId = 0x51C4;
+    private readonly List<string> _names = new();
+
+    /// <summary>Tools to install; all the manifest pins when omitted.</summary>
+    [Parameter(Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>The version (its key in the manifest, or the exact version); the tool's default_version when omitted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Version { get; set; }
+
+    [Parameter]
+    public InstallScope Scope { get; set; } = InstallScope.CurrentUser;
+
+    /// <summary>auto (this machine), or one of windows-x64, windows-arm64, linux-x64, linux-arm64, darwin-x64, darwin-arm64.</summary>
+    [Parameter]
+    [ValidateSet("auto", "windows-x64", "windows-arm64", "linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64")]
+    public string Platform { get; set; } = "auto";
+
+    /// <summary>Put the shim folder on PATH (this session; on Windows also the user's PATH).</summary>
+    [Parameter]
+    public SwitchParameter AddToPath { get; set; }
+
+    /// <summary>CI mode: install only what the lock records; fail if the manifest and the lock disagree.</summary>
+    [Parameter]
+    public SwitchParameter Locked { get; set; }
+
+    /// <summary>A bundle folder written by Save-PinnedTool: install from it with no network.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Source { get; set; }
+
+    /// <summary>Reinstall even when the installed tree verifies.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessRecord() => _names.AddRange(Name);
+
+    protected override void EndProcessing()
+    {
+        PinnedManifest manifest = LoadManifest();
+        InstallLock lockFile = LoadLock();
+        var options = new ToolInstallerOptions
+        {
+            Root = ToolInstallerOptions.DefaultRoot(Scope),
+            Platform = Platform == "auto" ? Platforms.Current : Platform,
+            Locked = Locked,
+            Force = Force,
+            Source = Source == null ? null : ResolveDirectory(Source),
+        };
+        WriteVerbose($"Installing into {options.Root} for {options.Platform}{(Locked ? ", only what the lock records" : "")}{(options.Source != null ? ", from the bundle " + options.Source : "")}.");
+        IEnumerable<string> names = _names.Count > 0 ? _names : manifest.Tools.Select(t => t.Name);
+
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
+        var installer = new ToolInstaller(options, downloader);
+        foreach (string name in names.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            InstallPlan plan;
+            try
+            {
+                plan = installer.Plan(manifest, lockFile, name, Version);
+            }
+            catch (Core.SecureInstallException ex)
+            {
+                WriteError(Errors.From(ex, name));
+                continue;
+            }
+            string description = $"Install {plan.Tool} {plan.Version} ({plan.Platform}): {string.Join("; ", plan.Actions)}";
+            if (!ShouldProcess(description, $"Install {plan.Tool} {plan.Version} into {plan.TargetDirectory}?", "Install-PinnedTool")) continue;
+
+            using var progress = new ThrottledProgress(this, ProgressActivityId, $"Installing {plan.Tool} {plan.Version}");
+            DownloadProgress? latest = null;
+            try
+            {
+                InstallResult result = Wait(
+                    installer.InstallAsync(plan, LockPath, new InlineProgress<DownloadProgress>(p => latest = p), Log, CancelToken),
+                    () =>
+                    {
+                        if (latest is { } p) progress.Update($"{p.BytesReceived / 1024} KiB{(p.TotalBytes is long t ? $" of {t / 1024} KiB" : "")}", p.PercentComplete ?? -1);
+                    });
+                if (result.Status == InstallStatus.AlreadyInstalled)
+                    WriteVerbose($"{result.Name} {result.Version}: already installed, verified.");
+                foreach (string waiver in result.Waivers) WriteWarning($"{result.Name} {result.Version}: {waiver}");
+                WriteObject(result);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
+            {
+                WriteError(Errors.From(ex, plan.Tool));
+            }
+        }
+
+        if (AddToPath) AddBinToPath(options.BinDirectory);
+    }
+
+    private string ResolveDirectory(string path)
+    {
+        string resolved = ResolveOutputPath(path);
+        if (!Directory.Exists(resolved)) ThrowTerminatingError(Errors.PathNotFound(path));
+        return resolved;
+    }
+
+    private void AddBinToPath(string bin)
+    {
+        string current = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        if (current.Split(System.IO.Path.PathSeparator).Contains(bin, StringComparer.OrdinalIgnoreCase)) return;
+        if (!ShouldProcess(bin, "Add to PATH")) return;
+        Environment.SetEnvironmentVariable("PATH", bin + System.IO.Path.PathSeparator + current);
+        if (System.IO.Path.DirectorySeparatorChar == '\\')
+        {
+            string user = Environment.GetEnvironmentVariable("PATH", EnvironmentVariableTarget.User) ?? string.Empty;
+            Environment.SetEnvironmentVariable("PATH", bin + System.IO.Path.PathSeparator + user, EnvironmentVariableTarget.User);
+            WriteVerbose($"Added {bin} to this session's and the user's PATH.");
+        }
+        else
+        {
+            WriteVerbose($"Added {bin} to this session's PATH. For new shells add it to your profile: export PATH=\"{bin}:$PATH\"");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>
+/// A cross-process lock held as an exclusively opened file: the operating system releases it when the holder
+/// exits, even when it is killed, so a crashed install never leaves a lock behind.
+/// </summary>
+public sealed class FileLock : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private FileLock(FileStream stream) => _stream = stream;
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the lock; false when another process still holds it.</summary>
+    public static FileLock? TryAcquire(string path, TimeSpan timeout, CancellationToken cancellationToken, Action? onWait = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var clock = Stopwatch.StartNew();
+        bool told = false;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+            }
+            catch (IOException) when (clock.Elapsed < timeout)
+            {
+                if (!told) { onWait?.Invoke(); told = true; }
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

@@ -1,0 +1,33 @@
+using System;
+using System.Collections.Generic;
+
+namespace SecureInstall.Core.Install;
+
+public enum InstalledState
+{
+    /// <summary>The tree on disk has the digest the lock recorded.</summary>
+    Verified,
+    /// <summary>Files were changed, added or removed after the install.</summary>
+    Tampered,
+    /// <summary>The lock records it, but its folder is gone.</summary>
+    Missing,
+    /// <summary>The manifest pins it, the lock records no install for this platform.</summary>
+    NotInstalled,
+    /// <summary>Installed (not re-hashed: Get-PinnedTool without -Verify).</summary>
+    Installed,
+}
+
+/// <summary>One tool as found on this machine, against the manifest and the lock.</summary>
+public sealed class InstalledToolStatus
+{
+    public string Name { get; set; } = string.Empty;
+    public string Version { get; set; } = string.Empty;
+    public string Platform { get; set; } = string.Empty;
+    public InstalledState Status { get; set; }
+    public string? Path { get; set; }
+    public string? PinnedVersion { get; set; }
+    public string? TreeDigest { get; set; }
+    public IReadOnlyList<string> Changed { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Added { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Removed { get; set; } = Array.Empty<string>();
+}

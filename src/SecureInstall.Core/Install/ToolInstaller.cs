@@ -1,0 +1,432 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Archives;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Core.Install;
+
+public enum InstallScope
+{
+    CurrentUser,
+    AllUsers,
+}
+
+public sealed class ToolInstallerOptions
+{
+    /// <summary>Where tools go: <c>&lt;Root&gt;/&lt;tool&gt;/&lt;version&gt;/</c>, shims in <c>&lt;Root&gt;/bin</c>.</summary>
+    public string Root { get; set; } = DefaultRoot(InstallScope.CurrentUser);
+
+    public string Platform { get; set; } = Platforms.Current;
+
+    /// <summary>CI mode: install only what the lock records, and fail when the manifest disagrees with it.</summary>
+    public bool Locked { get; set; }
+
+    /// <summary>A folder written by Save-PinnedTool: artifacts are taken from it by digest, with no network.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>Reinstall even when the installed tree verifies.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>How long to wait for another process installing the same tool.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    public ArchiveExtractionOptions Extraction { get; set; } = new();
+
+    public string BinDirectory => Path.Combine(Root, "bin");
+
+    /// <summary>
+    /// Per user: %LOCALAPPDATA%\SecureInstall\tools on Windows, $XDG_DATA_HOME/secureinstall/tools (~/.local/share) elsewhere;
+    /// all users: %ProgramData%\SecureInstall\tools or /opt/secureinstall/tools. SECUREINSTALL_HOME overrides both.
+    /// </summary>
+    public static string DefaultRoot(InstallScope scope)
+    {
+        string? overridden = Environment.GetEnvironmentVariable("SECUREINSTALL_HOME");
+        if (!string.IsNullOrEmpty(overridden)) return Path.Combine(overridden, "tools");
+        bool windows = Path.DirectorySeparatorChar == '\\';
+        if (scope == InstallScope.AllUsers)
+            return windows ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "SecureInstall", "tools") : "/opt/secureinstall/tools";
+        if (windows) return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SecureInstall", "tools");
+        string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        string data = string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share") : xdg!;
+        return Path.Combine(data, "secureinstall", "tools");
+    }
+}
+
+/// <summary>What an install will do, before it does it (for -WhatIf and for the install itself).</summary>
+public sealed class InstallPlan
+{
+    public string Tool { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+    public string Platform { get; internal set; } = string.Empty;
+    public PinnedArtifact Artifact { get; internal set; } = null!;
+    public IReadOnlyList<Uri> Uris { get; internal set; } = Array.Empty<Uri>();
+    public IReadOnlyList<Waiver> Waivers { get; internal set; } = Array.Empty<Waiver>();
+    public string TargetDirectory { get; internal set; } = string.Empty;
+    public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>Paths inside the installed tree that get shims: the manifest's bin, or the file itself for a plain binary.</summary>
+    public IReadOnlyList<string> Executables { get; internal set; } = Array.Empty<string>();
+
+    public string DigestSource { get; internal set; } = string.Empty;
+
+    /// <summary>Every download and write, in order, as a person reads it.</summary>
+    public IReadOnlyList<string> Actions { get; internal set; } = Array.Empty<string>();
+}
+
+public enum InstallStatus
+{
+    Installed,
+    AlreadyInstalled,
+}
+
+/// <summary>The outcome of installing one tool.</summary>
+public sealed class InstallResult
+{
+    public string Name { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+    public string Platform { get; internal set; } = string.Empty;
+    public InstallStatus Status { get; internal set; }
+    public string Path { get; internal set; } = string.Empty;
+    public string Sha256 { get; internal set; } = string.Empty;
+    public IReadOnlyList<string> VerifiedBy { get; internal set; } = Array.Empty<string>();
+    public string TreeDigest { get; internal set; } = string.Empty;
+    public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Waivers { get; internal set; } = Array.Empty<string>();
+    public bool FromCache { get; internal set; }
+}
+
+/// <summary>
+/// Installs pinned tools: resolve → verified download → safe extraction (or a plain binary) → atomic move into
+/// <c>&lt;root&gt;/&lt;tool&gt;/&lt;version&gt;/</c> → shims → lock. One process at a time per tool (a file lock);
+/// an interrupted install leaves the previous version working and no half-written version folder.
+/// </summary>
+public sealed class ToolInstaller
+{
+    private readonly ToolInstallerOptions _options;
+    private readonly VerifiedDownloader _downloader;
+
+    public ToolInstaller(ToolInstallerOptions options, VerifiedDownloader downloader)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _downloader = downloader ?? throw new ArgumentNullException(nameof(downloader));
+    }
+
+    public ToolInstallerOptions Options => _options;
+
+    /// <summary>Resolves a tool to one artifact and checks every fail-closed rule; throws when it may not be installed.</summary>
+    public InstallPlan Plan(PinnedManifest manifest, InstallLock lockFile, string name, string? version)
+    {
+        PinnedTool tool = manifest.Find(name)
+            ?? throw new InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, name, $"{manifest.Source} pins no tool named '{name}' (it pins {string.Join(", ", manifest.Tools.Select(t => t.Name))}).");
+        PinnedVersion pinned = tool.Resolve(version)
+            ?? throw new InstallException(ErrorIds.VersionNotInManifest, FailureKind.NotFound, tool.Name, version == null
+                ? $"{manifest.Source}: {tool.Name} has several versions and no default_version; name one with -Version ({string.Join(", ", tool.Versions.Select(v => v.Key))})."
+                : $"{manifest.Source}: {tool.Name} has no version '{version}' (it pins {string.Join(", ", tool.Versions.Select(v => v.Key))}).");
+        if (pinned.Problems.Count > 0) throw pinned.Problems[0];
+        PinnedArtifact artifact = pinned.ArtifactFor(_options.Platform)
+            ?? throw new InstallException(ErrorIds.PlatformNotInManifest, FailureKind.NotFound, tool.Name,
+                $"{manifest.Source}: {tool.Name} {pinned.Version} has no artifact for {_options.Platform} (it has {string.Join(", ", pinned.Artifacts.Select(a => a.Platform))}).");
+
+        if (_options.Locked)
+        {
+            LockEntry locked = lockFile.Find(tool.Name, pinned.Version, _options.Platform)
+                ?? throw new InstallException(ErrorIds.NotLocked, FailureKind.Security, tool.Name,
+                    $"-Locked: the lock records no {tool.Name} {pinned.Version} for {_options.Platform}. Install it without -Locked and commit the lock.");
+            if (!string.Equals(locked.Sha256, artifact.Sha256 ?? string.Empty, StringComparison.OrdinalIgnoreCase) || locked.Url != artifact.Url.AbsoluteUri)
+                throw new InstallException(ErrorIds.LockMismatch, FailureKind.Security, tool.Name,
+                    $"-Locked: the manifest and the lock disagree on {tool.Name} {pinned.Version} ({_options.Platform}): manifest {artifact.Url.AbsoluteUri} sha256 {artifact.Sha256 ?? "(none)"}, lock {locked.Url} sha256 {locked.Sha256}. Re-lock deliberately, or restore the manifest.");
+        }
+
+        string target = Path.Combine(_options.Root, SafeSegment(tool.Name), SafeSegment(pinned.Version));
+        var uris = new List<Uri>();
+        string? bundled = BundledArtifact(artifact);
+        if (bundled != null) uris.Add(new Uri(bundled));
+        else if (_options.Source != null)
+            throw new InstallException(ErrorIds.NotInBundle, FailureKind.NotFound, tool.Name, $"the bundle '{_options.Source}' holds no artifact with sha256 {artifact.Sha256} for {tool.Name} {pinned.Version}; save it again with Save-PinnedTool.");
+        else
+        {
+            uris.Add(artifact.Url);
+            uris.AddRange(artifact.Mirrors);
+        }
+
+        IReadOnlyList<string> executables = artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;
+        var shims = executables.Select(e => ShimPath(Path.GetFileNameWithoutExtension(e))).ToList();
+        string digestSource = artifact.Sha256 == null ? "none (waived)" : $"sha256 pinned in {manifest.Source}:{artifact.Line}";
+        var actions = new List<string>
+        {
+            $"download {string.Join(" (then mirrors: ", uris.Select(u => u.AbsoluteUri))}{(uris.Count > 1 ? ")" : "")} and verify sha256 {artifact.Sha256 ?? "(waived)"}",
+            KindOf(artifact) == ArtifactKind.Binary ? $"copy the binary into {target}" : $"extract into {target}{(artifact.StripComponents > 0 ? $" (strip {artifact.StripComponents})" : "")}",
+        };
+        actions.AddRange(shims.Select(s => $"write shim {s}"));
+        actions.Add($"record {tool.Name} {pinned.Version} ({_options.Platform}) in the lock");
+        return new InstallPlan
+        {
+            Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
+            Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = digestSource, Actions = actions,
+        };
+    }
+
+    /// <summary>Carries out a plan and records it in the lock at <paramref name="lockPath"/>.</summary>
+    public async Task<InstallResult> InstallAsync(InstallPlan plan, string lockPath, IProgress<DownloadProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
+        Directory.CreateDirectory(toolDir);
+        using FileLock toolLock = FileLock.TryAcquire(Path.Combine(_options.Root, ".locks", SafeSegment(plan.Tool) + ".lock"), _options.LockTimeout, cancellationToken,
+                () => log?.Invoke($"Another process is installing {plan.Tool}; waiting for it."))
+            ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, plan.Tool, $"another process has been installing {plan.Tool} for over {_options.LockTimeout.TotalMinutes:F0} minutes; try again later.");
+
+        RemoveLeftovers(toolDir, log);
+
+        // Under the lock, what another process installed meanwhile counts: the second of two concurrent installs is a no-op.
+        LockEntry? recorded = LoadLock(lockPath).Find(plan.Tool, plan.Version, plan.Platform);
+        if (!_options.Force && recorded != null && recorded.Sha256 == (plan.Artifact.Sha256 ?? string.Empty) && Directory.Exists(plan.TargetDirectory))
+        {
+            InstalledTree current = InstalledTree.Compute(plan.TargetDirectory, cancellationToken);
+            if (current.Digest == recorded.TreeDigest)
+            {
+                log?.Invoke($"{plan.Tool} {plan.Version} is already installed at {plan.TargetDirectory}; its tree verified against the lock ({recorded.TreeDigest}).");
+                WriteShims(plan);
+                return Result(plan, recorded, InstallStatus.AlreadyInstalled, fromCache: false);
+            }
+            log?.Invoke($"{plan.Tool} {plan.Version} at {plan.TargetDirectory} no longer matches the lock; reinstalling.");
+        }
+
+        string work = Path.Combine(toolDir, ".download-" + Guid.NewGuid().ToString("N"));
+        string staging = Path.Combine(toolDir, ".staging-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(work);
+            string fileName = FileNameOf(plan.Artifact.Url);
+            var request = new DownloadRequest(plan.Uris, Path.Combine(work, fileName))
+            {
+                Expected = plan.Artifact.Sha256 == null ? null : ChecksumEntry.FromDigest(plan.Artifact.Sha256, ChecksumAlgorithm.SHA256, plan.DigestSource),
+                ExpectedSize = plan.Artifact.Size,
+                SkipVerification = plan.Artifact.Sha256 == null,
+            };
+            foreach (Waiver w in plan.Waivers) log?.Invoke($"WAIVER {plan.Tool} {plan.Version}: {w}");
+            DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            log?.Invoke($"Downloaded {downloaded.FinalUri} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(downloaded.Verified ? "matches " + plan.DigestSource : "NOT VERIFIED (waived)")}.");
+
+            if (KindOf(plan.Artifact) == ArtifactKind.Binary)
+            {
+                Directory.CreateDirectory(staging);
+                string exe = Path.Combine(staging, fileName);
+                File.Move(downloaded.Path, exe);
+                if (Path.DirectorySeparatorChar == '/') UnixFile.SetExecutable(exe, true);
+            }
+            else
+            {
+                var extraction = new ArchiveExtractionOptions
+                {
+                    MaxTotalBytes = _options.Extraction.MaxTotalBytes,
+                    MaxEntryCount = _options.Extraction.MaxEntryCount,
+                    MaxCompressionRatio = _options.Extraction.MaxCompressionRatio,
+                    MaxDepth = _options.Extraction.MaxDepth,
+                    StripComponents = plan.Artifact.StripComponents,
+                };
+                ArchiveExtractionResult extracted = new SafeArchiveExtractor(extraction).Extract(downloaded.Path, staging, null, cancellationToken);
+                log?.Invoke($"Extracted {extracted.Entries.Count} entries, every one checked against the archive rules.");
+            }
+
+            foreach (string exe in plan.Executables)
+            {
+                if (!File.Exists(Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar))))
+                    throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
+            }
+
+            InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
+            WriteText(TreeRecordPath(plan.TargetDirectory), tree.Listing);
+            MoveIntoPlace(staging, plan.TargetDirectory);
+            log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
+            WriteShims(plan);
+
+            var entry = new LockEntry
+            {
+                Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Url = plan.Artifact.Url.AbsoluteUri,
+                Sha256 = plan.Artifact.Sha256 ?? string.Empty, Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
+                VerifiedBy = plan.Artifact.Sha256 == null ? new List<string>() : new List<string> { plan.DigestSource },
+                Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
+            };
+            UpdateLock(_options, lockPath, l => l.Set(entry), cancellationToken);
+            return Result(plan, entry, InstallStatus.Installed, downloaded.FromCache);
+        }
+        finally
+        {
+            TryDelete(work);
+            TryDelete(staging);
+        }
+    }
+
+    /// <summary>Re-verifies an installed tree against the lock; returns the differences (empty when it verifies).</summary>
+    public static TreeDiff Verify(LockEntry entry, CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(entry.InstalledPath))
+            return new TreeDiff { Removed = new[] { "(the whole tree: " + entry.InstalledPath + ")" } };
+        InstalledTree actual = InstalledTree.Compute(entry.InstalledPath, cancellationToken);
+        if (actual.Digest == entry.TreeDigest) return new TreeDiff();
+        string record = TreeRecordPath(entry.InstalledPath);
+        InstalledTree? recorded = File.Exists(record) ? InstalledTree.Parse(File.ReadAllText(record)) : null;
+        if (recorded == null || recorded.Digest != entry.TreeDigest)
+            return new TreeDiff { Changed = new[] { "(the tree differs from the lock, and its file list was changed too: " + record + ")" } };
+        return InstalledTree.Compare(recorded, actual);
+    }
+
+    /// <summary>Removes an installed version, its record, its shims and its lock entry.</summary>
+    public static void Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
+    {
+        using FileLock toolLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", SafeSegment(entry.Tool) + ".lock"), options.LockTimeout, cancellationToken)
+            ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
+        // A shim names the tree it starts; those of this version go with it.
+        if (Directory.Exists(options.BinDirectory))
+        {
+            foreach (string shim in Directory.GetFiles(options.BinDirectory))
+            {
+                if (new FileInfo(shim).Length < 4096 && File.ReadAllText(shim).Contains(entry.InstalledPath + Path.DirectorySeparatorChar)) File.Delete(shim);
+            }
+        }
+        if (Directory.Exists(entry.InstalledPath))
+        {
+            // Rename first: a half-deleted tree must not look installed.
+            string doomed = entry.InstalledPath + ".removing-" + Guid.NewGuid().ToString("N");
+            Directory.Move(entry.InstalledPath, doomed);
+            TryDelete(doomed);
+        }
+        if (File.Exists(TreeRecordPath(entry.InstalledPath))) File.Delete(TreeRecordPath(entry.InstalledPath));
+        UpdateLock(options, lockPath, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
+    }
+
+    public static string TreeRecordPath(string installedPath) => installedPath.TrimEnd(Path.DirectorySeparatorChar) + ".tree";
+
+    public string ShimPath(string name) =>
+        Path.Combine(_options.BinDirectory, Path.DirectorySeparatorChar == '\\' ? name + ".cmd" : name);
+
+    private static void UpdateLock(ToolInstallerOptions options, string lockPath, Action<InstallLock> change, CancellationToken cancellationToken)
+    {
+        // Installs of different tools share one lock file: serialise its read-modify-write.
+        string key = Hex.Encode(System.Security.Cryptography.SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes(Path.GetFullPath(lockPath)))).Substring(0, 16);
+        using FileLock fileLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", "lockfile-" + key + ".lock"), options.LockTimeout, cancellationToken)
+            ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, lockPath, $"another process holds {lockPath}.");
+        InstallLock current = LoadLock(lockPath);
+        change(current);
+        current.Save(lockPath);
+    }
+
+    private static InstallLock LoadLock(string lockPath) => InstallLock.Load(lockPath);
+
+    private void WriteShims(InstallPlan plan)
+    {
+        if (plan.Executables.Count == 0) return;
+        Directory.CreateDirectory(_options.BinDirectory);
+        foreach (string exe in plan.Executables)
+        {
+            string target = Path.Combine(plan.TargetDirectory, exe.Replace('/', Path.DirectorySeparatorChar));
+            string shim = ShimPath(Path.GetFileNameWithoutExtension(exe));
+            if (Path.DirectorySeparatorChar == '\\')
+            {
+                WriteText(shim, $"@\"{target}\" %*\r\n");
+            }
+            else
+            {
+                WriteText(shim, $"#!/bin/sh\n# SecureInstall shim for {plan.Tool} {plan.Version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n");
+                UnixFile.SetExecutable(shim, true);
+            }
+        }
+    }
+
+    private static void WriteText(string path, string text)
+    {
+        using AtomicFile file = AtomicFile.Create(path);
+        byte[] bytes = new UTF8Encoding(false).GetBytes(text);
+        file.Stream.Write(bytes, 0, bytes.Length);
+        file.Commit();
+    }
+
+    /// <summary>Swaps the staged tree in with renames, so the version folder is either the old tree or the complete new one.</summary>
+    private static void MoveIntoPlace(string staging, string target)
+    {
+        if (!Directory.Exists(target))
+        {
+            Directory.Move(staging, target);
+            return;
+        }
+        string old = target + ".old-" + Guid.NewGuid().ToString("N");
+        Directory.Move(target, old);
+        try
+        {
+            Directory.Move(staging, target);
+        }
+        catch
+        {
+            Directory.Move(old, target);
+            throw;
+        }
+        TryDelete(old);
+    }
+
+    /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>
+    private static void RemoveLeftovers(string toolDir, Action<string>? log)
+    {
+        foreach (string dir in Directory.GetDirectories(toolDir))
+        {
+            string name = Path.GetFileName(dir);
+            if (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal) || name.Contains(".old-") || name.Contains(".removing-"))
+            {
+                log?.Invoke($"Removing {dir}, left by an interrupted install.");
+                TryDelete(dir);
+            }
+        }
+    }
+
+    private string? BundledArtifact(PinnedArtifact artifact)
+    {
+        if (_options.Source == null || artifact.Sha256 == null) return null;
+        string path = Path.Combine(_options.Source, "artifacts", artifact.Sha256, FileNameOf(artifact.Url));
+        return File.Exists(path) ? Path.GetFullPath(path) : null;
+    }
+
+    internal static string FileNameOf(Uri url)
+    {
+        string name = Uri.UnescapeDataString(url.Segments.Length > 0 ? url.Segments[url.Segments.Length - 1] : string.Empty).Trim('/');
+        return name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name == "." || name == ".." ? "artifact" : name;
+    }
+
+    internal static ArtifactKind KindOf(PinnedArtifact artifact)
+    {
+        if (artifact.Kind != ArtifactKind.Auto) return artifact.Kind;
+        string name = FileNameOf(artifact.Url).ToLowerInvariant();
+        string[] archives = { ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst", ".tzst" };
+        return archives.Any(name.EndsWith) ? ArtifactKind.Auto : ArtifactKind.Binary;
+    }
+
+    /// <summary>Tool names and versions become folder names: refuse anything that is not a plain segment.</summary>
+    internal static string SafeSegment(string value)
+    {
+        if (value.Length == 0 || value == "." || value == ".." || value.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, value, $"'{value}' cannot be a folder name; tool names and versions must be plain names.");
+        return value;
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private static InstallResult Result(InstallPlan plan, LockEntry entry, InstallStatus status, bool fromCache) => new()
+    {
+        Name = plan.Tool, Version = plan.Version, Platform = plan.Platform, Status = status, Path = plan.TargetDirectory,
+        Sha256 = entry.Sha256, VerifiedBy = entry.VerifiedBy, TreeDigest = entry.TreeDigest, Shims = plan.Shims, Waivers = entry.Waivers, FromCache = fromCache,
+    };
+}

@@ -1,0 +1,208 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    $FQ = ',SecureInstall.Commands.InstallPinnedToolCommand'
+    $sample = Resolve-Path (Join-Path $PSScriptRoot '../../samples/tools')
+    $unixSha = (Get-FileHash -LiteralPath (Join-Path $sample 'dist/hello-1.0.0-unix.tar.gz')).Hash.ToLowerInvariant()
+    $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
+    $platform = if ($isWin) { 'windows-x64' } else { 'linux-x64' }
+
+    # A fresh tool root and a copy of the sample manifest (with its bundled artifacts) per test.
+    function New-Workspace {
+        $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $ws
+        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $ws
+        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $ws
+        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+        $ws
+    }
+    function Write-Manifest([string]$Folder, [string]$Text) {
+        $path = Join-Path $Folder 'custom.yml'
+        [System.IO.File]::WriteAllText($path, $Text)
+        $path
+    }
+}
+
+AfterAll { $env:SECUREINSTALL_HOME = $null }
+
+Describe 'Install-PinnedTool' {
+    It 'installs the pinned sample tool, writes a shim that runs and records the lock' {
+        $ws = New-Workspace
+        $r = Install-PinnedTool -Manifest (Join-Path $ws 'secureinstall.yml') -Platform $platform
+        $r | Should -BeOfType ([SecureInstall.Core.Install.InstallResult])
+        $r.Status | Should -Be 'Installed'
+        $r.Version | Should -BeExactly '1.0.0'
+        $r.VerifiedBy[0] | Should -Match 'sha256 pinned in .*secureinstall\.yml:\d+'
+        Test-Path (Join-Path $ws 'home/tools/hello/1.0.0/bin') | Should -BeTrue
+        if (-not $isWin) { & $r.Shims[0] | Should -Match 'hello 1.0.0' }
+        $lock = Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json') | ConvertFrom-Json
+        $lock.tools.hello.'1.0.0'.$platform.sha256 | Should -BeExactly $r.Sha256
+        $lock.tools.hello.'1.0.0'.$platform.treeDigest | Should -Match '^sha256:[0-9a-f]{64}$'
+    }
+
+    It 'is idempotent: a second run says already installed, verified' {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        $null = Install-PinnedTool -Manifest $m -Platform $platform
+        $lockBefore = Get-FileHash (Join-Path $ws 'secureinstall.lock.json')
+        $again = Install-PinnedTool -Manifest $m -Platform $platform -Verbose 4>&1
+        ($again | Where-Object { $_ -is [SecureInstall.Core.Install.InstallResult] }).Status | Should -Be 'AlreadyInstalled'
+        ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'already installed, verified'
+        (Get-FileHash (Join-Path $ws 'secureinstall.lock.json')).Hash | Should -BeExactly $lockBefore.Hash
+    }
+
+    It 'shows every download and write with -WhatIf and changes nothing' {
+        $ws = New-Workspace
+        # What-if lines go to the host, so run a child shell and read what it printed.
+        $module = Resolve-Path (Join-Path $PSScriptRoot '../../SecureInstall.psd1')
+        $shell = (Get-Process -Id $PID).Path
+        $out = & $shell -NoProfile -NonInteractive -Command "Import-Module '$module'; Install-PinnedTool -Manifest '$(Join-Path $ws 'secureinstall.yml')' -Platform $platform -WhatIf" | Out-String
+        $out | Should -Match 'What if: .*download .*hello-1\.0\.0-unix\.tar\.gz and verify sha256'
+        $out | Should -Match 'extract into'
+        $out | Should -Match 'write shim'
+        $out | Should -Match 'record hello 1\.0\.0'
+        Test-Path (Join-Path $ws 'home') | Should -BeFalse
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+    }
+
+    It 'refuses an entry without a digest, naming tool, version and line' {
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools:`n  t:`n    versions:`n      `"1.0`":`n        url: ./dist/hello-1.0.0-unix.tar.gz`n"
+        $null = Install-PinnedTool -Manifest $m -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ManifestEntryUnpinned$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].Exception.Message | Should -Match 'custom\.yml, line \d+: t 1\.0'
+        Test-Path (Join-Path $ws 'home/tools/t') | Should -BeFalse
+    }
+
+    It 'refuses <Case>' -TestCases @(
+        @{ Case = 'a moving version'; Version = 'latest'; Url = './dist/hello-1.0.0-unix.tar.gz'; Id = 'ManifestVersionNotPinned' }
+        @{ Case = 'a version range'; Version = '^1.0'; Url = './dist/hello-1.0.0-unix.tar.gz'; Id = 'ManifestVersionNotPinned' }
+        @{ Case = 'an http URL'; Version = '1.0'; Url = 'http://example.test/t.tar.gz'; Id = 'ManifestInsecureUrl' }
+    ) {
+        param($Case, $Version, $Url, $Id)
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools:`n  t:`n    versions:`n      `"$Version`":`n        url: $Url`n        sha256: $unixSha`n"
+        { Install-PinnedTool -Manifest $m -ErrorAction Stop } | Should -Throw -ErrorId "$Id$FQ"
+    }
+
+    It 'installs a waived entry only with a warning, and records the waiver in the lock' {
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools:`n  t:`n    version: `"1.0`"`n    url: ./dist/hello-1.0.0-unix.tar.gz`n    strip_components: 1`n    waiver: `"publisher rebuilds in place`"`n"
+        $r = Install-PinnedTool -Manifest $m -Platform $platform -WarningVariable wv -WarningAction SilentlyContinue
+        $r.Status | Should -Be 'Installed'
+        ($wv -join "`n") | Should -Match 'publisher rebuilds in place'
+        (Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json')) | Should -Match 'ManifestEntryUnpinned waived'
+    }
+
+    It 'refuses a tampered artifact, leaving no version folder and no lock' {
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools:`n  t:`n    version: `"1.0`"`n    url: ./dist/hello-1.0.0-unix.tar.gz`n    sha256: $('0' * 64)`n"
+        $null = Install-PinnedTool -Manifest $m -Platform $platform -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        Test-Path (Join-Path $ws 'home/tools/t/1.0') | Should -BeFalse
+        @(Get-ChildItem -Force (Join-Path $ws 'home/tools/t') -ErrorAction SilentlyContinue | Where-Object Name -like '.*').Count | Should -Be 0
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+    }
+
+    It 'with -Locked refuses what the lock does not record, and a manifest that disagrees with the lock' {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        { Install-PinnedTool -Manifest $m -Platform $platform -Locked -ErrorAction Stop } | Should -Throw -ErrorId "NotLocked$FQ"
+        $null = Install-PinnedTool -Manifest $m -Platform $platform
+        (Install-PinnedTool -Manifest $m -Platform $platform -Locked).Status | Should -Be 'AlreadyInstalled'
+        $text = (Get-Content -Raw $m) -replace [regex]::Escape($unixSha), ('1' * 64)
+        [System.IO.File]::WriteAllText($m, $text)
+        { Install-PinnedTool -Manifest $m -Platform $platform -Locked -ErrorAction Stop } | Should -Throw -ErrorId "LockMismatch$FQ"
+    }
+
+    It 'reports an unknown tool and a missing platform' {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        { Install-PinnedTool -Manifest $m -Name nope -ErrorAction Stop } | Should -Throw -ErrorId "ToolNotInManifest$FQ"
+        $m2 = Write-Manifest $ws "tools:`n  t:`n    versions:`n      `"1.0`":`n        artifacts:`n          darwin-arm64:`n            url: ./dist/hello-1.0.0-unix.tar.gz`n            sha256: $unixSha`n"
+        { Install-PinnedTool -Manifest $m2 -Platform linux-x64 -ErrorAction Stop } | Should -Throw -ErrorId "PlatformNotInManifest$FQ"
+    }
+
+    It 'stops on a manifest that is not YAML' {
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools: [unclosed`n"
+        { Install-PinnedTool -Manifest $m } | Should -Throw -ErrorId "ManifestInvalid$FQ"
+    }
+
+    It 'ends with one good install when two processes install the same tool at once' {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        $module = Resolve-Path (Join-Path $PSScriptRoot '../../SecureInstall.psd1')
+        $jobs = 1..2 | ForEach-Object {
+            Start-Job -ScriptBlock {
+                param($module, $m, $home_, $platform)
+                $env:SECUREINSTALL_HOME = $home_
+                Import-Module $module
+                (Install-PinnedTool -Manifest $m -Platform $platform -ErrorAction Stop).Status.ToString()
+            } -ArgumentList $module, $m, $env:SECUREINSTALL_HOME, $platform
+        }
+        $statuses = $jobs | Wait-Job -Timeout 120 | Receive-Job
+        $jobs | Remove-Job -Force
+        @($statuses).Count | Should -Be 2
+        @($statuses | Where-Object { $_ -eq 'Installed' }).Count | Should -BeGreaterOrEqual 1
+        (Test-PinnedTool -Manifest $m).Status | Should -Be 'Verified'
+    }
+}
+
+Describe 'Test-PinnedTool, Get-PinnedTool, Uninstall-PinnedTool' {
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        $installed = Install-PinnedTool -Manifest $m -Platform $platform
+    }
+
+    It 'Test-PinnedTool verifies an untouched tree' {
+        $s = Test-PinnedTool -Manifest $m
+        $s | Should -BeOfType ([SecureInstall.Core.Install.InstalledToolStatus])
+        $s.Status | Should -Be 'Verified'
+        Test-PinnedTool -Manifest $m -Quiet | Should -BeExactly $true
+    }
+
+    It 'Test-PinnedTool names a changed, an added and a removed file' {
+        $tree = $installed.Path
+        Add-Content -LiteralPath (Join-Path $tree 'LICENSE') -Value 'tampered'
+        Set-Content -LiteralPath (Join-Path $tree 'bin/extra') -Value 'backdoor'
+        Remove-Item -LiteralPath (Get-ChildItem (Join-Path $tree 'bin') | Where-Object Name -like 'hello*' | Select-Object -First 1).FullName
+        $s = Test-PinnedTool -Manifest $m -ErrorVariable ev -ErrorAction SilentlyContinue
+        $s.Status | Should -Be 'Tampered'
+        $s.Changed | Should -Contain 'LICENSE'
+        $s.Added | Should -Contain 'bin/extra'
+        @($s.Removed).Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly 'InstalledTreeTampered,SecureInstall.Commands.TestPinnedToolCommand'
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Test-PinnedTool -Manifest $m -Quiet | Should -BeExactly $false
+    }
+
+    It 'Install-PinnedTool repairs a tampered tree' {
+        Add-Content -LiteralPath (Join-Path $installed.Path 'LICENSE') -Value 'tampered'
+        (Install-PinnedTool -Manifest $m -Platform $platform).Status | Should -Be 'Installed'
+        (Test-PinnedTool -Manifest $m).Status | Should -Be 'Verified'
+    }
+
+    It 'Get-PinnedTool lists the installed version, and -Verify re-hashes it' {
+        $g = Get-PinnedTool -Manifest $m
+        $g.Name | Should -BeExactly 'hello'
+        $g.Status | Should -Be 'Installed'
+        $g.PinnedVersion | Should -BeExactly '1.0.0'
+        (Get-PinnedTool -Manifest $m -Verify).Status | Should -Be 'Verified'
+        (Get-PinnedTool -Manifest $m | Format-Table | Out-String) | Should -Match 'Name\s+Version\s+Status'
+    }
+
+    It 'Uninstall-PinnedTool honours -WhatIf, then removes the tree, the shim and the lock entry' {
+        Uninstall-PinnedTool -Manifest $m -Name hello -WhatIf
+        Test-Path $installed.Path | Should -BeTrue
+        Uninstall-PinnedTool -Manifest $m -Name hello -Confirm:$false
+        Test-Path $installed.Path | Should -BeFalse
+        Test-Path $installed.Shims[0] | Should -BeFalse
+        (Get-PinnedTool -Manifest $m).Status | Should -Be 'NotInstalled'
+        $null = Uninstall-PinnedTool -Manifest $m -Name hello -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly 'NotInstalled,SecureInstall.Commands.UninstallPinnedToolCommand'
+    }
+}
