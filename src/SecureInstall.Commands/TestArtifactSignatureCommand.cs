@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 
@@ -18,9 +17,6 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
     private const string LiteralPgpSet = "LiteralPgp";
     private const string AuthenticodeSet = "Authenticode";
     private const string LiteralAuthenticodeSet = "LiteralAuthenticode";
-
-    // A minisign public key as minisign prints it: "RW" + base64 of 42 bytes.
-    private static readonly Regex MinisignKeyText = new(@"^\s*(untrusted comment:[^\n]*\n)?\s*RW[A-Za-z0-9+/]{54}\s*$", RegexOptions.CultureInvariant);
 
     private DetachedSignatureVerifier? _detached;
     private AuthenticodeVerifier? _authenticode;
@@ -104,19 +100,11 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
             switch (scheme)
             {
                 case MinisignSet:
-                    Core.Signatures.MinisignPublicKey key = MinisignKeyText.IsMatch(MinisignPublicKey.Replace("\r", ""))
-                        ? Core.Signatures.MinisignPublicKey.Parse(MinisignPublicKey, "-MinisignPublicKey")
-                        : Core.Signatures.MinisignPublicKey.FromFile(ResolveSingleFile(MinisignPublicKey, nameof(MinisignPublicKey)));
-                    _detached = new MinisignVerifier(key);
+                    _detached = CreateSignatureVerifier(MinisignPublicKey, string.Empty, string.Empty, false);
                     if (MinisignSignature.Length > 0) _signature = ResolveSingleFile(MinisignSignature, nameof(MinisignSignature));
                     break;
                 case PgpSet:
-                    OpenPgpKeyRing ring = OpenPgpKeyRing.FromFile(ResolveSingleFile(PgpPublicKey, nameof(PgpPublicKey)));
-                    _detached = new OpenPgpVerifier(ring, new OpenPgpVerifierOptions
-                    {
-                        Fingerprint = Fingerprint.Length > 0 ? Fingerprint : null,
-                        AllowExpiredKey = AllowExpiredKey,
-                    });
+                    _detached = CreateSignatureVerifier(string.Empty, PgpPublicKey, Fingerprint, AllowExpiredKey);
                     if (PgpSignature.Length > 0) _signature = ResolveSingleFile(PgpSignature, nameof(PgpSignature));
                     if (AllowExpiredKey) WriteVerbose("-AllowExpiredKey: a signature made while its key was valid is accepted even if the key has expired since.");
                     break;

@@ -20,6 +20,7 @@ public static class ErrorIds
     public const string SignatureFormatInvalid = nameof(SignatureFormatInvalid);
     public const string PublicKeyInvalid = nameof(PublicKeyInvalid);
     public const string InvalidFingerprint = nameof(InvalidFingerprint);
+    public const string SignatureParametersInvalid = nameof(SignatureParametersInvalid);
 
     // not available here
     public const string SignatureNotSupported = nameof(SignatureNotSupported);
