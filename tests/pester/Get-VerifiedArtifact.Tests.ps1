@@ -235,3 +235,74 @@ Describe 'Get-VerifiedArtifact -SignatureUri' {
             Should -Throw -ErrorId "InvalidFingerprint$FQ"
     }
 }
+
+Describe 'Get-VerifiedArtifact against a loopback HTTP server' {
+    BeforeAll {
+        # A free port on 127.0.0.1, then HttpListener on it in a runspace of its own; stopped in AfterAll.
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+        $payload = [System.Text.Encoding]::UTF8.GetBytes("served over loopback $([guid]::NewGuid())")
+        $payloadSha = [System.BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash($payload)).Replace('-', '').ToLowerInvariant()
+        $seen = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+        $listener = [System.Net.HttpListener]::new()
+        $listener.Prefixes.Add("http://127.0.0.1:$port/")
+        $listener.Start()
+        $server = [powershell]::Create()
+        $null = $server.AddScript({
+            param($listener, $payload, $seen)
+            while ($listener.IsListening) {
+                try { $context = $listener.GetContext() } catch { break }
+                $seen.Enqueue("$($context.Request.Url.AbsolutePath)|$($context.Request.Headers['Authorization'])")
+                if ($context.Request.Url.AbsolutePath -eq '/latest') {
+                    $context.Response.StatusCode = 302
+                    $context.Response.RedirectLocation = '/files/tool-2.0.bin'
+                }
+                elseif ($context.Request.Url.AbsolutePath -eq '/files/tool-2.0.bin') {
+                    $context.Response.ContentType = 'application/octet-stream'
+                    $context.Response.ContentLength64 = $payload.Length
+                    $context.Response.OutputStream.Write($payload, 0, $payload.Length)
+                }
+                else { $context.Response.StatusCode = 404 }
+                $context.Response.Close()
+            }
+        }).AddArgument($listener).AddArgument($payload).AddArgument($seen)
+        $handle = $server.BeginInvoke()
+        $base = "http://127.0.0.1:$port"
+        $token = 'tok_' + [guid]::NewGuid().ToString('N')
+    }
+
+    AfterAll {
+        $listener.Stop()
+        $listener.Close()
+        $null = $handle.AsyncWaitHandle.WaitOne(5000)
+        $server.Dispose()
+    }
+
+    It 'follows the redirect, narrates it with -Verbose, sends the token to its host and never prints it' {
+        $dest = Join-Path $TestDrive 'tool-2.0.bin'
+        $all = Get-VerifiedArtifact "$base/latest" $dest -Sha256 $payloadSha -Token $token -AllowInsecureTransport -NoCache -Verbose 4>&1
+        $result = $all | Where-Object { $_ -is [SecureInstall.Core.Downloads.DownloadResult] }
+        $verbose = ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $result.FinalUri.AbsoluteUri | Should -BeExactly "$base/files/tool-2.0.bin"
+        $result.Redirects.Count | Should -Be 1
+        $verbose | Should -Match 'Redirect 302 to http://127\.0\.0\.1:\d+/files/tool-2\.0\.bin'
+        $verbose | Should -Match 'AllowInsecureTransport'
+        $verbose | Should -Not -Match $token
+        ($result | Format-List * | Out-String) | Should -Not -Match $token
+        $seen.ToArray() | Should -Contain "/files/tool-2.0.bin|Bearer $token"
+    }
+
+    It 'refuses the http:// server without -AllowInsecureTransport and sends nothing' {
+        $before = $seen.Count
+        Get-VerifiedArtifact "$base/latest" (Join-Path $TestDrive 'refused.bin') -Sha256 $payloadSha -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "InsecureTransport$FQ"
+        $seen.Count | Should -Be $before
+    }
+
+    It 'writes DownloadFailed (ResourceUnavailable) for a 404' {
+        Get-VerifiedArtifact "$base/missing.bin" (Join-Path $TestDrive 'missing.bin') -Sha256 $payloadSha -AllowInsecureTransport -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "DownloadFailed$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        Test-Path -LiteralPath (Join-Path $TestDrive 'missing.bin') | Should -BeFalse
+    }
+}

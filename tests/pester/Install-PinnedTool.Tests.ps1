@@ -151,6 +151,54 @@ Describe 'Install-PinnedTool' {
     }
 }
 
+Describe 'Install-PinnedTool interrupted' {
+    It 'a process killed mid-install leaves the previous version working, no version folder and the lock unchanged' {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        $old = Install-PinnedTool -Manifest $m -Platform $platform
+
+        # Version 2.0.0: a 192 MiB tar, so download, extraction and hashing take long enough to be killed in between.
+        $src = Join-Path $ws 'v2/hello-2.0.0'
+        $null = New-Item -ItemType Directory -Path (Join-Path $src 'bin')
+        $bytes = New-Object byte[] (192MB)
+        (New-Object System.Random 5).NextBytes($bytes)
+        [System.IO.File]::WriteAllBytes((Join-Path $src 'payload.bin'), $bytes)
+        [System.IO.File]::WriteAllText((Join-Path $src 'bin/hello'), "#!/bin/sh`necho hello 2.0.0`n")
+        [System.IO.File]::WriteAllText((Join-Path $src 'bin/hello.cmd'), "@echo hello 2.0.0`r`n")
+        $tar = Join-Path $ws 'dist/hello-2.0.0.tar'
+        [System.Formats.Tar.TarFile]::CreateFromDirectory((Join-Path $ws 'v2'), $tar, $false)
+        $sha = (Get-FileHash -LiteralPath $tar).Hash.ToLowerInvariant()
+        $bin = if ($isWin) { 'bin/hello.cmd' } else { 'bin/hello' }
+        $m2 = Write-Manifest $ws "tools:`n  hello:`n    default_version: `"2.0.0`"`n    versions:`n      `"1.0.0`":`n        url: ./dist/hello-1.0.0-unix.tar.gz`n        sha256: $unixSha`n        strip_components: 1`n        bin: $bin`n      `"2.0.0`":`n        url: ./dist/hello-2.0.0.tar`n        sha256: $sha`n        strip_components: 1`n        bin: $bin`n"
+        $lockBefore = (Get-FileHash (Join-Path $ws 'secureinstall.lock.json')).Hash
+
+        $module = Resolve-Path (Join-Path $PSScriptRoot '../../SecureInstall.psd1')
+        $shell = (Get-Process -Id $PID).Path
+        $child = Start-Process -FilePath $shell -PassThru -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$module'; Install-PinnedTool -Manifest '$m2' -Platform $platform")
+        $toolDir = Join-Path $env:SECUREINSTALL_HOME 'tools/hello'
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        $killedAt = $null
+        while (-not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+            $partial = Get-ChildItem -Force -LiteralPath $toolDir -Directory -ErrorAction SilentlyContinue | Where-Object Name -like '.download-*' |
+                ForEach-Object { Get-ChildItem -Force -LiteralPath $_.FullName -Recurse -File } | Where-Object { $_.Length -ge (Get-Item $tar).Length }
+            if ($partial) { $child.Kill(); $killedAt = 'after the download, before the move'; break }
+            Start-Sleep -Milliseconds 5
+        }
+        $child.WaitForExit()
+        $killedAt | Should -Not -BeNullOrEmpty -Because 'the child must be killed while installing, not finish'
+        Test-Path (Join-Path $toolDir '2.0.0') | Should -BeFalse
+        (Test-PinnedTool -Manifest $m2).Status | Should -Be 'Verified' -Because 'the previous version is untouched'
+        if (-not $isWin) { & $old.Shims[0] | Should -Match 'hello 1.0.0' }
+        (Get-FileHash (Join-Path $ws 'secureinstall.lock.json')).Hash | Should -BeExactly $lockBefore
+
+        # The next install cleans up what the killed one left and completes.
+        $r = Install-PinnedTool -Manifest $m2 -Platform $platform
+        $r.Version | Should -BeExactly '2.0.0'
+        @(Get-ChildItem -Force -LiteralPath $toolDir -Directory | Where-Object Name -like '.*').Count | Should -Be 0
+        if (-not $isWin) { & $r.Shims[0] | Should -Match 'hello 2.0.0' }
+    }
+}
+
 Describe 'Test-PinnedTool, Get-PinnedTool, Uninstall-PinnedTool' {
     BeforeEach {
         $ws = New-Workspace

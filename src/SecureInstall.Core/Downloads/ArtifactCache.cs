@@ -54,12 +54,32 @@ public sealed class ArtifactCache
 
     public bool Contains(string sha256) => File.Exists(PathFor(sha256));
 
-    /// <summary>Copies a verified file into the cache atomically. The caller vouches that <paramref name="sha256"/> is its digest.</summary>
+    /// <summary>
+    /// Adds a verified file to the cache atomically: as a hard link when the cache is on the same volume (no bytes
+    /// copied), else as a copy. The caller vouches that <paramref name="sha256"/> is its digest.
+    /// </summary>
     public async Task AddAsync(string verifiedFile, string sha256, CancellationToken cancellationToken)
     {
         string target = PathFor(sha256);
         if (File.Exists(target)) return;
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        string linked = HardLink.TemporaryNameFor(target);
+        if (HardLink.TryCreate(verifiedFile, linked))
+        {
+            try
+            {
+                AtomicFile.MoveIntoPlace(linked, target);
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                // Another process cached the same content first; its entry is as good as ours.
+            }
+            finally
+            {
+                if (File.Exists(linked)) File.Delete(linked);
+            }
+            return;
+        }
         using AtomicFile file = AtomicFile.Create(target);
         using (FileStream source = FileHasher.OpenRead(verifiedFile))
         {
@@ -71,8 +91,17 @@ public sealed class ArtifactCache
         }
         catch (IOException) when (File.Exists(target))
         {
-            // Another process cached the same content first; its copy is as good as ours.
         }
+    }
+
+    /// <summary>
+    /// Links the entry to a temporary name beside <paramref name="destination"/> and returns that name, or null when
+    /// linking is impossible there (the caller copies instead). The caller hashes the linked file before using it.
+    /// </summary>
+    internal string? TryLinkOut(string sha256, string destination)
+    {
+        string temporary = HardLink.TemporaryNameFor(destination);
+        return HardLink.TryCreate(PathFor(sha256), temporary) ? temporary : null;
     }
 
     /// <summary>Removes an entry that failed its re-hash.</summary>

@@ -140,7 +140,9 @@ public sealed class ToolInstaller
             LockEntry locked = lockFile.Find(tool.Name, pinned.Version, _options.Platform)
                 ?? throw new InstallException(ErrorIds.NotLocked, FailureKind.Security, tool.Name,
                     $"-Locked: the lock records no {tool.Name} {pinned.Version} for {_options.Platform}. Install it without -Locked and commit the lock.");
-            if (!string.Equals(locked.Sha256, artifact.Sha256 ?? string.Empty, StringComparison.OrdinalIgnoreCase) || locked.Url != artifact.Url.AbsoluteUri)
+            // The digest decides; a file: URL differs from machine to machine (bundles, checkouts), so only remote URLs must match too.
+            bool urlDiffers = !artifact.Url.IsFile && !locked.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && locked.Url != artifact.Url.AbsoluteUri;
+            if (!string.Equals(locked.Sha256, artifact.Sha256 ?? string.Empty, StringComparison.OrdinalIgnoreCase) || urlDiffers)
                 throw new InstallException(ErrorIds.LockMismatch, FailureKind.Security, tool.Name,
                     $"-Locked: the manifest and the lock disagree on {tool.Name} {pinned.Version} ({_options.Platform}): manifest {artifact.Url.AbsoluteUri} sha256 {artifact.Sha256 ?? "(none)"}, lock {locked.Url} sha256 {locked.Sha256}. Re-lock deliberately, or restore the manifest.");
         }
@@ -238,8 +240,11 @@ public sealed class ToolInstaller
 
             foreach (string exe in plan.Executables)
             {
-                if (!File.Exists(Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar))))
+                string path = Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar));
+                if (!File.Exists(path))
                     throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
+                // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
+                if (Path.DirectorySeparatorChar == '/' && !InstalledTree.IsExecutable(path)) UnixFile.SetExecutable(path, true);
             }
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);

@@ -426,6 +426,18 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CacheHitOnTheDestinationItself_LeavesTheFileInPlace()
+    {
+        using var downloader = new VerifiedDownloader(Options(cache: true));
+        await downloader.DownloadAsync(Pinned(_server.Https("artifact.bin")));
+
+        DownloadResult again = await downloader.DownloadAsync(Pinned(_server.Https("artifact.bin")));
+
+        AssertPlaced(again);
+        Assert.True(again.FromCache);
+    }
+
+    [Fact]
     public async Task CorruptedCacheEntry_IsEvicted_AndTheFileDownloadedAgain()
     {
         var cache = new ArtifactCache(CacheDir);

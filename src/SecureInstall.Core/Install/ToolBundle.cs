@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>One artifact written into a bundle.</summary>
+public sealed class BundledArtifact
+{
+    public string Tool { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+    public string Platform { get; internal set; } = string.Empty;
+    public string Path { get; internal set; } = string.Empty;
+    public string Sha256 { get; internal set; } = string.Empty;
+    public long Size { get; internal set; }
+}
+
+/// <summary>
+/// An offline bundle for air-gapped machines: <c>artifacts/&lt;sha256&gt;/&lt;file&gt;</c> (each verified against its pin
+/// while it was fetched), the manifest, its lock when there is one, and a SHA256SUMS over the artifacts.
+/// Another machine installs from it with Install-PinnedTool -Source &lt;bundle&gt;.
+/// </summary>
+public sealed class ToolBundle
+{
+    private readonly VerifiedDownloader _downloader;
+
+    public ToolBundle(VerifiedDownloader downloader) => _downloader = downloader ?? throw new ArgumentNullException(nameof(downloader));
+
+    /// <summary>Which (tool, version, artifact) a Save covers: the named tools (all when none), one version (the default when none), the given platforms.</summary>
+    public static IReadOnlyList<(PinnedTool Tool, PinnedVersion Version, PinnedArtifact Artifact)> Select(
+        PinnedManifest manifest, IReadOnlyCollection<string> names, string? version, IReadOnlyCollection<string> platforms)
+    {
+        var selected = new List<(PinnedTool, PinnedVersion, PinnedArtifact)>();
+        foreach (PinnedTool tool in names.Count == 0 ? manifest.Tools : names.Select(n => manifest.Find(n)
+                     ?? throw new InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, n, $"{manifest.Source} pins no tool named '{n}'.")))
+        {
+            PinnedVersion pinned = tool.Resolve(version)
+                ?? throw new InstallException(ErrorIds.VersionNotInManifest, FailureKind.NotFound, tool.Name, $"{manifest.Source}: {tool.Name} has no version '{version ?? "(default)"}'.");
+            if (pinned.Problems.Count > 0) throw pinned.Problems[0];
+            IEnumerable<PinnedArtifact> artifacts = platforms.Count == 0 ? pinned.Artifacts : platforms.Select(p => pinned.ArtifactFor(p)
+                ?? throw new InstallException(ErrorIds.PlatformNotInManifest, FailureKind.NotFound, tool.Name, $"{tool.Name} {pinned.Version} has no artifact for {p}."));
+            foreach (PinnedArtifact a in artifacts.Distinct())
+            {
+                if (a.Sha256 == null)
+                    throw new InstallException(ErrorIds.ManifestEntryUnpinned, FailureKind.Security, tool.Name, $"{tool.Name} {pinned.Version} is waived (no sha256): a bundle holds only pinned artifacts.");
+                selected.Add((tool, pinned, a));
+            }
+        }
+        return selected;
+    }
+
+    public async Task<IReadOnlyList<BundledArtifact>> SaveAsync(string manifestPath, IReadOnlyList<(PinnedTool Tool, PinnedVersion Version, PinnedArtifact Artifact)> selection,
+        string bundleDirectory, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(bundleDirectory);
+        var written = new List<BundledArtifact>();
+        foreach ((PinnedTool tool, PinnedVersion version, PinnedArtifact artifact) in selection)
+        {
+            string fileName = ToolInstaller.FileNameOf(artifact.Url);
+            string target = Path.Combine(bundleDirectory, "artifacts", artifact.Sha256!, fileName);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            var request = new DownloadRequest(new[] { artifact.Url }.Concat(artifact.Mirrors), target)
+            {
+                Expected = ChecksumEntry.FromDigest(artifact.Sha256!, ChecksumAlgorithm.SHA256, $"sha256 pinned in {Path.GetFileName(manifestPath)}:{artifact.Line}"),
+                ExpectedSize = artifact.Size,
+            };
+            DownloadResult result = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
+            log?.Invoke($"Bundled {tool.Name} {version.Version} ({artifact.Platform}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
+            written.Add(new BundledArtifact { Tool = tool.Name, Version = version.Version, Platform = artifact.Platform, Path = target, Sha256 = result.Sha256, Size = result.Size });
+        }
+
+        File.Copy(manifestPath, Path.Combine(bundleDirectory, Path.GetFileName(manifestPath)), overwrite: true);
+        string lockPath = InstallLock.PathBeside(manifestPath);
+        if (File.Exists(lockPath)) File.Copy(lockPath, Path.Combine(bundleDirectory, InstallLock.FileName), overwrite: true);
+
+        // A list over the whole bundle, so whoever carries it across the air gap can check it with any sha256sum.
+        var items = Directory.GetFiles(Path.Combine(bundleDirectory, "artifacts"), "*", SearchOption.AllDirectories)
+            .Select(f => new ChecksumListItem(f, ChecksumListWriter.NameFor(f, bundleDirectory)));
+        ChecksumListWriter.Save(new ChecksumListWriter().Write(items, ChecksumAlgorithm.SHA256, ChecksumListFormat.Gnu, cancellationToken), Path.Combine(bundleDirectory, "SHA256SUMS"));
+        return written;
+    }
+}
