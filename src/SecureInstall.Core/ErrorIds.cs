@@ -21,6 +21,7 @@ public static class ErrorIds
     public const string PublicKeyInvalid = nameof(PublicKeyInvalid);
     public const string InvalidFingerprint = nameof(InvalidFingerprint);
     public const string SignatureParametersInvalid = nameof(SignatureParametersInvalid);
+    public const string TrustedRootInvalid = nameof(TrustedRootInvalid);
 
     // not available here
     public const string SignatureNotSupported = nameof(SignatureNotSupported);

@@ -8,6 +8,8 @@ public enum SignatureScheme
     Minisign,
     OpenPgp,
     Authenticode,
+    /// <summary>A Sigstore bundle (cosign, GitHub artifact attestations), verified offline against a trusted root.</summary>
+    Sigstore,
 }
 
 /// <summary>
@@ -51,8 +53,18 @@ public sealed class SignatureResult
     /// <summary>The algorithms, e.g. "Ed25519, prehashed BLAKE2b-512" or "RSA 4096, SHA512".</summary>
     public string? Algorithm { get; internal set; }
 
+    /// <summary>Sigstore: the OIDC issuer that vouched for the signer's identity (from the Fulcio certificate).</summary>
+    public string? OidcIssuer { get; internal set; }
+
+    /// <summary>Sigstore: the index of the transparency-log entry that records the signature.</summary>
+    public long? LogIndex { get; internal set; }
+
+    /// <summary>Sigstore DSSE bundles: the in-toto predicate type (e.g. https://slsa.dev/provenance/v1).</summary>
+    public string? PredicateType { get; internal set; }
+
     public SignatureResult AsInvalid() => new(Scheme, false, Path, SignaturePath)
     {
         Signer = Signer, KeyId = KeyId, Fingerprint = Fingerprint, TrustedComment = TrustedComment, SignedAt = SignedAt, Algorithm = Algorithm,
+        OidcIssuer = OidcIssuer, LogIndex = LogIndex, PredicateType = PredicateType,
     };
 }
