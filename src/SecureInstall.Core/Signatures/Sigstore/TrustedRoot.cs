@@ -84,6 +84,19 @@ public sealed class TrustedRoot
     public IReadOnlyList<CertificateAuthority> CertificateAuthorities { get; }
     public IReadOnlyList<CertificateAuthority> TimestampAuthorities { get; }
 
+    /// <summary>
+    /// The public-good Sigstore root the module ships (module/sigstore-trusted-root.json, embedded at build time), so
+    /// verification never needs the network. Pass a newer root file to <see cref="Load"/> to use one without rebuilding.
+    /// </summary>
+    public static TrustedRoot PublicGood()
+    {
+        using Stream stream = typeof(TrustedRoot).Assembly.GetManifestResourceStream("SecureInstall.Core." + PublicGoodFileName)
+            ?? throw new InvalidOperationException("the embedded public-good trusted root is missing from this build");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return Parse(copy.ToArray(), "public-good Sigstore root (shipped)");
+    }
+
     public static TrustedRoot Load(string path)
     {
         byte[] bytes;
