@@ -158,3 +158,40 @@ Describe 'secureinstall verify-signature' {
         $r.Text | Should -Match 'SignatureNotSupported'
     }
 }
+
+Describe 'secureinstall install and verify-installed' {
+    BeforeAll {
+        $ws = Join-Path $TestDrive 'install'
+        $null = New-Item -ItemType Directory -Path $ws
+        Copy-Item -Recurse (Join-Path $root 'samples/tools/dist') $ws
+        Copy-Item (Join-Path $root 'samples/tools/secureinstall.yml') $ws
+        $m = Join-Path $ws 'secureinstall.yml'
+        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+    }
+    AfterAll { $env:SECUREINSTALL_HOME = $null }
+
+    It 'installs the sample tool, then says already installed, verified' {
+        $r = Invoke-Cli install --manifest $m
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'hello 1\.0\.0: installed to .* verified by sha256 pinned in'
+        (Invoke-Cli install --manifest $m).Text | Should -Match 'already installed, verified'
+    }
+
+    It 'verify-installed exits 0 for an untouched tree and 1 naming a changed file' {
+        (Invoke-Cli verify-installed --manifest $m).ExitCode | Should -Be 0
+        Add-Content -LiteralPath (Join-Path $env:SECUREINSTALL_HOME 'tools/hello/1.0.0/LICENSE') -Value 'x'
+        $r = Invoke-Cli verify-installed --manifest $m
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'TAMPERED changed: LICENSE'
+    }
+
+    It 'exits 1 for an unpinned entry and 2 for a manifest that is not YAML' {
+        $bad = Join-Path $ws 'bad.yml'
+        [System.IO.File]::WriteAllText($bad, "tools:`n  t:`n    version: `"1`"`n    url: https://e.test/t.zip`n")
+        $r = Invoke-Cli install --manifest $bad
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ManifestEntryUnpinned'
+        [System.IO.File]::WriteAllText($bad, "tools: [")
+        (Invoke-Cli install --manifest $bad).ExitCode | Should -Be 2
+    }
+}

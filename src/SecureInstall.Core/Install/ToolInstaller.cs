@@ -249,7 +249,7 @@ public sealed class ToolInstaller
                 Directory.CreateDirectory(staging);
                 string exe = Path.Combine(staging, fileName);
                 File.Move(downloaded.Path, exe);
-                if (Path.DirectorySeparatorChar == '/') UnixFile.SetExecutable(exe, true);
+                UnixFileSystem.SetExecutable(exe, true);
             }
             else
             {
@@ -271,7 +271,7 @@ public sealed class ToolInstaller
                 if (!File.Exists(path))
                     throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
                 // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
-                if (Path.DirectorySeparatorChar == '/' && !InstalledTree.IsExecutable(path)) UnixFile.SetExecutable(path, true);
+                if (!UnixFileSystem.IsWindows && !UnixFileSystem.IsExecutable(path)) UnixFileSystem.SetExecutable(path, true);
             }
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
@@ -368,7 +368,7 @@ public sealed class ToolInstaller
             else
             {
                 WriteText(shim, $"#!/bin/sh\n# SecureInstall shim for {plan.Tool} {plan.Version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n");
-                UnixFile.SetExecutable(shim, true);
+                UnixFileSystem.SetExecutable(shim, true);
             }
         }
     }
