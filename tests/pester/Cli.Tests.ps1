@@ -129,9 +129,9 @@ Describe 'secureinstall verify-signature' {
     }
 
     It 'exits 0 for an OpenPGP detached signature beside the list, with a fingerprint pin' {
-        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '338A773F1AEF797CACA072EE0F7C263273F9DD4B' (Join-Path $sigDir 'SHA256SUMS')
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '01461741D1D1D2745FB4D2B602652EAC77DD49B9' (Join-Path $sigDir 'SHA256SUMS')
         $r.ExitCode | Should -Be 0
-        $r.Text | Should -Match 'OK OpenPgp key 29A00E9BFA1E085C'
+        $r.Text | Should -Match 'OK OpenPgp key 63F1A99DBAC50892'
     }
 
     It 'exits 1 with SignerNotTrusted for another key' {
