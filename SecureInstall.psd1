@@ -16,10 +16,12 @@
         'Get-VerifiedArtifact'
         'Install-PinnedTool'
         'New-ChecksumFile'
+        'Save-PinnedTool'
         'Test-ArtifactSignature'
         'Test-Checksum'
         'Test-PinnedTool'
         'Uninstall-PinnedTool'
+        'Update-PinnedToolManifest'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

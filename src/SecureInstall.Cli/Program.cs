@@ -18,6 +18,7 @@ public static class Program
         root.Add(GetCommand.Create());
         root.Add(VerifySignatureCommand.Create());
         root.Add(InstallCommand.Create());
+        root.Add(VerifyInstalledCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

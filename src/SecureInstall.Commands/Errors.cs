@@ -65,6 +65,10 @@ internal static class Errors
         new(new ArgumentException($"No files to {what}: the paths given matched no file."),
             ErrorIds.NoInputFiles, ErrorCategory.InvalidArgument, null);
 
+    public static ErrorRecord ReasonRequired(string target) =>
+        new(new ArgumentException("-Force needs a -Reason: it is written into the manifest beside the new digest."),
+            ErrorIds.ReasonRequired, ErrorCategory.InvalidArgument, target);
+
     public static ErrorRecord DuplicateListName(ArgumentException exception, string outFile) =>
         new(exception, ErrorIds.DuplicateListName, ErrorCategory.InvalidArgument, outFile);
 

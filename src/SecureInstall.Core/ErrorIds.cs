@@ -34,6 +34,9 @@ public static class ErrorIds
     public const string ToolNotInManifest = nameof(ToolNotInManifest);
     public const string VersionNotInManifest = nameof(VersionNotInManifest);
     public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
+    public const string PinnedDigestChanged = nameof(PinnedDigestChanged);
+    public const string NoChecksumsUrl = nameof(NoChecksumsUrl);
+    public const string ReasonRequired = nameof(ReasonRequired);
 
     // installs and the lock
     public const string LockInvalid = nameof(LockInvalid);

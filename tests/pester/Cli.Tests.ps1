@@ -129,9 +129,9 @@ Describe 'secureinstall verify-signature' {
     }
 
     It 'exits 0 for an OpenPGP detached signature beside the list, with a fingerprint pin' {
-        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '338A773F1AEF797CACA072EE0F7C263273F9DD4B' (Join-Path $sigDir 'SHA256SUMS')
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '01461741D1D1D2745FB4D2B602652EAC77DD49B9' (Join-Path $sigDir 'SHA256SUMS')
         $r.ExitCode | Should -Be 0
-        $r.Text | Should -Match 'OK OpenPgp key 29A00E9BFA1E085C'
+        $r.Text | Should -Match 'OK OpenPgp key 63F1A99DBAC50892'
     }
 
     It 'exits 1 with SignerNotTrusted for another key' {
@@ -156,5 +156,42 @@ Describe 'secureinstall verify-signature' {
         $r = Invoke-Cli verify-signature --signer-thumbprint ('0' * 40) (Join-Path $sigDir 'test')
         $r.ExitCode | Should -Be 2
         $r.Text | Should -Match 'SignatureNotSupported'
+    }
+}
+
+Describe 'secureinstall install and verify-installed' {
+    BeforeAll {
+        $ws = Join-Path $TestDrive 'install'
+        $null = New-Item -ItemType Directory -Path $ws
+        Copy-Item -Recurse (Join-Path $root 'samples/tools/dist') $ws
+        Copy-Item (Join-Path $root 'samples/tools/secureinstall.yml') $ws
+        $m = Join-Path $ws 'secureinstall.yml'
+        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+    }
+    AfterAll { $env:SECUREINSTALL_HOME = $null }
+
+    It 'installs the sample tool, then says already installed, verified' {
+        $r = Invoke-Cli install --manifest $m
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'hello 1\.0\.0: installed to .* verified by sha256 pinned in'
+        (Invoke-Cli install --manifest $m).Text | Should -Match 'already installed, verified'
+    }
+
+    It 'verify-installed exits 0 for an untouched tree and 1 naming a changed file' {
+        (Invoke-Cli verify-installed --manifest $m).ExitCode | Should -Be 0
+        Add-Content -LiteralPath (Join-Path $env:SECUREINSTALL_HOME 'tools/hello/1.0.0/LICENSE') -Value 'x'
+        $r = Invoke-Cli verify-installed --manifest $m
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'TAMPERED changed: LICENSE'
+    }
+
+    It 'exits 1 for an unpinned entry and 2 for a manifest that is not YAML' {
+        $bad = Join-Path $ws 'bad.yml'
+        [System.IO.File]::WriteAllText($bad, "tools:`n  t:`n    version: `"1`"`n    url: https://e.test/t.zip`n")
+        $r = Invoke-Cli install --manifest $bad
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'ManifestEntryUnpinned'
+        [System.IO.File]::WriteAllText($bad, "tools: [")
+        (Invoke-Cli install --manifest $bad).ExitCode | Should -Be 2
     }
 }

@@ -178,7 +178,7 @@ Describe 'Get-VerifiedArtifact -SignatureUri' {
         $sigUri = ConvertTo-FileUri (Join-Path $release 'SHA256SUMS.asc')
         $signerKey = Join-Path $vectors 'signer.pub.asc'
         $rsaKey = Join-Path $vectors 'rsa.pub.asc'
-        $fingerprint = '338A773F1AEF797CACA072EE0F7C263273F9DD4B'
+        $fingerprint = '01461741D1D1D2745FB4D2B602652EAC77DD49B9'
         $minisignKey = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'
     }
 
@@ -190,7 +190,7 @@ Describe 'Get-VerifiedArtifact -SignatureUri' {
         $result = $r | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
         $result.Verified | Should -BeTrue
         $result.Signature.Fingerprint | Should -BeExactly $fingerprint
-        $result.Signature.KeyId | Should -BeExactly '29A00E9BFA1E085C'
+        $result.Signature.KeyId | Should -BeExactly '63F1A99DBAC50892'
         $verbose | Should -Match "OpenPGP key $fingerprint \(pinned"
         $verbose | Should -Match "checksum list's OpenPgp signature is valid"
         Test-Path -LiteralPath $out | Should -BeTrue
@@ -231,7 +231,7 @@ Describe 'Get-VerifiedArtifact -SignatureUri' {
     }
 
     It 'stops with InvalidFingerprint for a short key id' {
-        { Get-VerifiedArtifact -Uri $toolUri -OutFile (Join-Path $TestDrive 'short.zip') -ChecksumUri $listUri -SignatureUri $sigUri -PgpPublicKey $signerKey -Fingerprint '73F9DD4B' } |
+        { Get-VerifiedArtifact -Uri $toolUri -OutFile (Join-Path $TestDrive 'short.zip') -ChecksumUri $listUri -SignatureUri $sigUri -PgpPublicKey $signerKey -Fingerprint '77DD49B9' } |
             Should -Throw -ErrorId "InvalidFingerprint$FQ"
     }
 }

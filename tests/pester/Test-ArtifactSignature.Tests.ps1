@@ -6,7 +6,7 @@ BeforeAll {
     $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
     $FQ = ',SecureInstall.Commands.TestArtifactSignatureCommand'
     $minisignKey = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'
-    $signerFingerprint = '338A773F1AEF797CACA072EE0F7C263273F9DD4B'
+    $signerFingerprint = '01461741D1D1D2745FB4D2B602652EAC77DD49B9'
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     function Copy-Vector([string]$Name, [string]$To) {
         $dir = Split-Path -Parent $To
@@ -120,7 +120,7 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
         $r = Test-ArtifactSignature -Path $list -PgpPublicKey $key -PgpSignature $sig
         $r.IsValid | Should -BeTrue
         $r.Scheme | Should -Be 'OpenPgp'
-        $r.KeyId | Should -BeExactly '29A00E9BFA1E085C'
+        $r.KeyId | Should -BeExactly '63F1A99DBAC50892'
         $r.Fingerprint | Should -BeExactly $signerFingerprint
         $r.Signer | Should -BeExactly 'SecureInstall Test Signer <signer@secureinstall.invalid>'
     }
@@ -143,7 +143,7 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
         $r = Test-ArtifactSignature -Path $list -PgpPublicKey $rsaKey -PgpSignature $sig -ErrorVariable ev -ErrorAction SilentlyContinue
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
         $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
-        $ev[0].Exception.Actual | Should -Match '4E1D11AB53C879B569BA3EC829A00E9BFA1E085C'
+        $ev[0].Exception.Actual | Should -Match '3F47347DC1FA12CC99B0923B63F1A99DBAC50892'
         $r.IsValid | Should -BeFalse
     }
 
@@ -167,7 +167,7 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
     }
 
     It 'stops with InvalidFingerprint for a short key id pin' {
-        { Test-ArtifactSignature -Path $list -PgpPublicKey $key -Fingerprint '73F9DD4B' } | Should -Throw -ErrorId "InvalidFingerprint$FQ"
+        { Test-ArtifactSignature -Path $list -PgpPublicKey $key -Fingerprint '77DD49B9' } | Should -Throw -ErrorId "InvalidFingerprint$FQ"
     }
 
     It 'stops with PublicKeyInvalid for a key file holding a private key' {

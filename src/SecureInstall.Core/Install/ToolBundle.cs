@@ -60,8 +60,11 @@ public sealed class ToolBundle
     {
         Directory.CreateDirectory(bundleDirectory);
         var written = new List<BundledArtifact>();
-        foreach ((PinnedTool tool, PinnedVersion version, PinnedArtifact artifact) in selection)
+        // Platforms often share one artifact (a universal tarball): fetch each digest once.
+        foreach (var group in selection.GroupBy(s => (s.Tool.Name, s.Version.Version, s.Artifact.Sha256)))
         {
+            (PinnedTool tool, PinnedVersion version, PinnedArtifact artifact) = group.First();
+            string platforms = string.Join(", ", group.Select(g => g.Artifact.Platform));
             string fileName = ToolInstaller.FileNameOf(artifact.Url);
             string target = Path.Combine(bundleDirectory, "artifacts", artifact.Sha256!, fileName);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -71,8 +74,8 @@ public sealed class ToolBundle
                 ExpectedSize = artifact.Size,
             };
             DownloadResult result = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
-            log?.Invoke($"Bundled {tool.Name} {version.Version} ({artifact.Platform}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
-            written.Add(new BundledArtifact { Tool = tool.Name, Version = version.Version, Platform = artifact.Platform, Path = target, Sha256 = result.Sha256, Size = result.Size });
+            log?.Invoke($"Bundled {tool.Name} {version.Version} ({platforms}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
+            written.Add(new BundledArtifact { Tool = tool.Name, Version = version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
         }
 
         File.Copy(manifestPath, Path.Combine(bundleDirectory, Path.GetFileName(manifestPath)), overwrite: true);

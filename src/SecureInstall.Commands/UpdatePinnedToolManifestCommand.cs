@@ -1,0 +1,94 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Commands;
+
+/// <summary>Update-PinnedToolManifest: pins a new version from the publisher's checksum list, keeping the manifest's formatting and comments.</summary>
+[Cmdlet(VerbsData.Update, "PinnedToolManifest", SupportsShouldProcess = true)]
+[OutputType(typeof(ManifestUpdate))]
+public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
+{
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>The version to pin.</summary>
+    [Parameter(Mandatory = true, Position = 2)]
+    [ValidateNotNullOrEmpty]
+    public string Version { get; set; } = string.Empty;
+
+    /// <summary>The publisher's checksum list; by default the tool's checksums_url with {version} replaced.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ChecksumUri { get; set; }
+
+    /// <summary>Also make the new version the tool's default_version.</summary>
+    [Parameter]
+    public SwitchParameter SetDefault { get; set; }
+
+    /// <summary>Change the digest of a version already pinned (needs -Reason, which is written into the manifest).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
+    protected override void EndProcessing()
+    {
+        PinnedManifest manifest = LoadManifest();
+        if (Force && string.IsNullOrWhiteSpace(Reason))
+            ThrowTerminatingError(Errors.ReasonRequired(Name));
+        PinnedTool? tool = manifest.Find(Name);
+        string? listUri = ChecksumUri ?? tool?.ChecksumsUrl?.Replace("{version}", Version);
+        if (tool != null && listUri == null)
+            ThrowTerminatingError(Errors.From(new Core.Install.InstallException(Core.ErrorIds.NoChecksumsUrl, Core.FailureKind.InvalidArgument, Name,
+                $"{Name} has no checksums_url in {ManifestPath}; pass -ChecksumUri with the publisher's checksum list."), Name));
+
+        try
+        {
+            ChecksumList list = FetchList(listUri ?? string.Empty);
+            string text = File.ReadAllText(ManifestPath);
+            ManifestUpdate update = ManifestUpdater.AddVersion(text, ManifestPath, Path.GetDirectoryName(ManifestPath), Name, Version, list, Force, Reason, SetDefault);
+            foreach (string line in update.Artifacts) WriteVerbose($"{Name} {Version} {line} (from {update.ChecksumsSource}).");
+            if (update.Change != "unchanged" && ShouldProcess(ManifestPath, $"{(update.Change == "added" ? "Pin" : "Re-pin")} {Name} {Version} ({update.Artifacts.Count} artifact(s))"))
+            {
+                using AtomicFile file = AtomicFile.Create(ManifestPath);
+                byte[] bytes = new System.Text.UTF8Encoding(false).GetBytes(update.Text);
+                file.Stream.Write(bytes, 0, bytes.Length);
+                file.Commit();
+                if (update.Change == "re-pinned") WriteWarning($"{Name} {Version} was re-pinned to new digests: {Reason}");
+            }
+            WriteObject(update);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
+        {
+            WriteError(Errors.From(ex, Name));
+        }
+    }
+
+    /// <summary>The publisher's list, fetched over the verified transport (https only), or read from a file.</summary>
+    private ChecksumList FetchList(string uri)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out Uri? parsed)) parsed = new Uri(ResolveSingleFile(uri, nameof(ChecksumUri)));
+        string temp = Path.Combine(Path.GetTempPath(), "secureinstall-list-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = ChecksumListParser.DefaultMaximumBytes });
+            // Nothing pins the list itself: its authenticity rests on HTTPS (a signature policy tightens this).
+            WriteWarning($"The checksum list {parsed} is trusted as served over its transport; review the new digests before committing the manifest.");
+            Wait(downloader.DownloadAsync(new DownloadRequest(parsed, temp) { SkipVerification = true }, null, CancelToken));
+            using FileStream stream = File.OpenRead(temp);
+            return new ChecksumListParser().Parse(stream, parsed.ToString(), CancelToken);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

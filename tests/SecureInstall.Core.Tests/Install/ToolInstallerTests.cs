@@ -1,0 +1,133 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Core.Tests.Install;
+
+public sealed class ToolInstallerTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly VerifiedDownloader _downloader;
+
+    public ToolInstallerTests() => _downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true });
+
+    public void Dispose()
+    {
+        _downloader.Dispose();
+        _dir.Dispose();
+    }
+
+    private string Root => Path.Combine(_dir.Path, "root");
+    private string LockPath => Path.Combine(_dir.Path, InstallLock.FileName);
+
+    /// <summary>A tool-1.0/bin/tool tarball; returns its path and SHA-256.</summary>
+    private (string Path, string Sha256) TarGz(string content)
+    {
+        string src = Path.Combine(_dir.Path, "src-" + Guid.NewGuid().ToString("N"));
+        _dir.File(Path.Combine(Path.GetFileName(src), "tool-1.0", "bin", "tool"), content);
+        string archive = Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".tar.gz");
+        using (FileStream fs = File.Create(archive))
+        using (var gz = new GZipStream(fs, CompressionLevel.Fastest))
+            TarFile.CreateFromDirectory(src, gz, includeBaseDirectory: false);
+        return (archive, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(archive))).ToLowerInvariant());
+    }
+
+    private PinnedManifest Manifest(string url, string? sha, string extra = "") => new ManifestReader().Read(new StringReader(
+        $"tools:\n  tool:\n    versions:\n      \"1.0\":\n        url: {url}\n{(sha == null ? "" : $"        sha256: {sha}\n")}        strip_components: 1\n        bin: bin/tool\n{extra}"), "m.yml", _dir.Path);
+
+    private ToolInstaller Installer(bool locked = false, string? source = null) =>
+        new(new ToolInstallerOptions { Root = Root, Platform = "linux-x64", Locked = locked, Source = source }, _downloader);
+
+    [Fact]
+    public async Task Install_PlacesTheTree_WritesShimAndLock_ThenIsANoOp()
+    {
+        (string archive, string sha) = TarGz("v1");
+        PinnedManifest m = Manifest(new Uri(archive).AbsoluteUri, sha);
+        ToolInstaller installer = Installer();
+        InstallResult first = await installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath);
+        Assert.Equal(InstallStatus.Installed, first.Status);
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool")));
+        Assert.True(File.Exists(installer.ShimPath("tool")));
+        LockEntry entry = InstallLock.Load(LockPath).Find("tool", "1.0", "linux-x64")!;
+        Assert.Equal(sha, entry.Sha256);
+        Assert.Equal(first.TreeDigest, entry.TreeDigest);
+        Assert.Contains("sha256 pinned in m.yml", entry.VerifiedBy.Single());
+
+        File.Delete(archive); // a no-op needs no download at all
+        InstallResult second = await installer.InstallAsync(installer.Plan(m, InstallLock.Load(LockPath), "tool", null), LockPath);
+        Assert.Equal(InstallStatus.AlreadyInstalled, second.Status);
+    }
+
+    [Fact]
+    public async Task TamperedArtifact_FailsWithMismatch_AndLeavesNothing()
+    {
+        (string archive, _) = TarGz("v1");
+        PinnedManifest m = Manifest(new Uri(archive).AbsoluteUri, new string('0', 64));
+        ToolInstaller installer = Installer();
+        await Assert.ThrowsAsync<ChecksumMismatchException>(() => installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath));
+        Assert.False(Directory.Exists(Path.Combine(Root, "tool", "1.0")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Root, "tool")));
+        Assert.False(File.Exists(LockPath));
+    }
+
+    [Fact]
+    public void Plan_RefusesUnpinnedEntries_WithTheRuleAndLine()
+    {
+        PinnedManifest m = Manifest("https://e.test/tool.tar.gz", null);
+        var ex = Assert.Throws<ManifestRuleException>(() => Installer().Plan(m, new InstallLock(), "tool", null));
+        Assert.Equal(ErrorIds.ManifestEntryUnpinned, ex.ErrorId);
+    }
+
+    [Fact]
+    public void Plan_Locked_RefusesWhatTheLockDoesNotRecord_OrRecordsDifferently()
+    {
+        PinnedManifest m = Manifest("https://e.test/tool.tar.gz", new string('a', 64));
+        Assert.Equal(ErrorIds.NotLocked, Assert.Throws<InstallException>(() => Installer(locked: true).Plan(m, new InstallLock(), "tool", null)).ErrorId);
+        var lockFile = new InstallLock();
+        lockFile.Set(new LockEntry { Tool = "tool", Version = "1.0", Platform = "linux-x64", Url = "https://e.test/tool.tar.gz", Sha256 = new string('b', 64) });
+        Assert.Equal(ErrorIds.LockMismatch, Assert.Throws<InstallException>(() => Installer(locked: true).Plan(m, lockFile, "tool", null)).ErrorId);
+    }
+
+    [Fact]
+    public async Task Verify_ReportsChangedFilesAfterInstall()
+    {
+        (string archive, string sha) = TarGz("v1");
+        ToolInstaller installer = Installer();
+        await installer.InstallAsync(installer.Plan(Manifest(new Uri(archive).AbsoluteUri, sha), new InstallLock(), "tool", null), LockPath);
+        LockEntry entry = InstallLock.Load(LockPath).Entries.Single();
+        Assert.True(ToolInstaller.Verify(entry).IsEmpty);
+        File.AppendAllText(Path.Combine(entry.InstalledPath, "bin", "tool"), "!");
+        Assert.Equal(new[] { "bin/tool" }, ToolInstaller.Verify(entry).Changed);
+    }
+
+    [Fact]
+    public async Task MissingBin_IsRefused_BeforeAnythingIsPlaced()
+    {
+        (string archive, string sha) = TarGz("v1");
+        PinnedManifest m = new ManifestReader().Read(new StringReader(
+            $"tool:\n  version: \"1.0\"\n  url: {new Uri(archive).AbsoluteUri}\n  sha256: {sha}\n  bin: bin/tool\n"), "m.yml");
+        ToolInstaller installer = Installer();
+        var ex = await Assert.ThrowsAsync<InstallException>(() => installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath));
+        Assert.Equal(ErrorIds.ExecutableNotInArtifact, ex.ErrorId);
+        Assert.False(Directory.Exists(Path.Combine(Root, "tool", "1.0")));
+    }
+
+    [SkippableFact]
+    public async Task ClaudedBunPlaceholderDigest_FailsLoudly_EvenFromABundle()
+    {
+        Skip.If(TestPaths.Corpus == null, "../shared/corpus is not present on this machine");
+        PinnedManifest m = new ManifestReader().ReadFile(Path.Combine(TestPaths.Corpus!, "seeds", "clauded-downloads.with-sha256.yml"));
+        // A bundle holding some file under the pinned digest's name: the digest is re-checked, and a placeholder never matches.
+        string bundle = Path.Combine(_dir.Path, "bundle");
+        string placeholder = m.Find("bun")!.Versions[0].ArtifactFor("linux-arm64")!.Sha256!;
+        _dir.File(Path.Combine("bundle", "artifacts", placeholder, "bun-linux-aarch64.zip"), "not bun");
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Root, Platform = "linux-arm64", Source = bundle }, _downloader);
+        var ex = await Assert.ThrowsAsync<ChecksumMismatchException>(() => installer.InstallAsync(installer.Plan(m, new InstallLock(), "bun", null), LockPath));
+        Assert.Equal(placeholder, ex.Expected);
+        Assert.False(File.Exists(LockPath));
+    }
+}
