@@ -192,3 +192,93 @@ Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
         { Test-ArtifactSignature -Path $exe -SignerThumbprint 'ABCD' } | Should -Throw -ErrorId "InvalidFingerprint$FQ"
     }
 }
+
+BeforeDiscovery {
+    # -Skip is evaluated at discovery, before any BeforeAll runs.
+    $noSigstoreCorpus = -not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'))
+}
+
+Describe 'Test-ArtifactSignature -SigstoreBundle / -Attestation' {
+    BeforeAll {
+        # The sigstore-conformance cases, read in place from the shared corpus (skipped when this machine has none).
+        $cases = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
+        $haveCorpus = Test-Path -LiteralPath $cases
+        $id = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+        $iss = 'https://token.actions.githubusercontent.com'
+        $repo = 'sigstore-conformance/extremely-dangerous-public-oidc-beacon'
+        if ($haveCorpus) {
+            $dir = Join-Path $TestDrive 'sigstore'
+            $null = New-Item -ItemType Directory -Path $dir
+            $file = Join-Path $dir 'a.txt'
+            Copy-Item -LiteralPath (Join-Path $cases 'a.txt') -Destination $file
+            function Bundle([string]$Case) { Join-Path $cases "$Case/bundle.sigstore.json" }
+        }
+    }
+
+    It 'verifies a keyless bundle against the shipped public-good root' -Skip:$noSigstoreCorpus {
+        $r = Test-ArtifactSignature -Path $file -SigstoreBundle (Bundle 'happy-path-v0.3') -CertificateIdentity $id -CertificateOidcIssuer $iss
+        $r | Should -BeOfType ([SecureInstall.Core.Signatures.SignatureResult])
+        $r.IsValid | Should -BeTrue
+        $r.Scheme | Should -Be 'Sigstore'
+        $r.Signer | Should -BeExactly $id
+        $r.OidcIssuer | Should -BeExactly $iss
+        $r.LogIndex | Should -BeGreaterThan 0
+        $r.SignedAt | Should -Not -BeNullOrEmpty
+    }
+
+    It 'takes the file from the pipeline and an identity regex' -Skip:$noSigstoreCorpus {
+        $r = Get-Item -LiteralPath $file | Test-ArtifactSignature -SigstoreBundle (Bundle 'happy-path-v0.2') -CertificateIdentityRegex 'https://github\.com/sigstore-conformance/.*' -CertificateOidcIssuer $iss
+        @($r).Count | Should -Be 1
+        $r.IsValid | Should -BeTrue
+    }
+
+    It 'verifies a keyed bundle with -PublicKey and a Rekor v2 bundle with its own -TrustedRoot' -Skip:$noSigstoreCorpus {
+        (Test-ArtifactSignature $file -SigstoreBundle (Bundle 'managed-key-happy-path') -PublicKey (Join-Path $cases 'managed-key-happy-path/key.pub')).IsValid | Should -BeTrue
+        (Test-ArtifactSignature $file -SigstoreBundle (Bundle 'rekor2-happy-path') -TrustedRoot (Join-Path $cases 'rekor2-happy-path/trusted_root.json') -CertificateIdentity $id -CertificateOidcIssuer $iss).IsValid | Should -BeTrue
+    }
+
+    It 'writes SignatureInvalid for a tampered bundle and outputs the invalid result' -Skip:$noSigstoreCorpus {
+        $r = Test-ArtifactSignature $file -SigstoreBundle (Bundle 'signature-mismatch_fail') -CertificateIdentity $id -CertificateOidcIssuer $iss -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+    }
+
+    It 'writes SignerNotTrusted for another identity or issuer' -Skip:$noSigstoreCorpus {
+        $null = Test-ArtifactSignature $file -SigstoreBundle (Bundle 'happy-path-v0.3') -CertificateIdentity "$id-other" -CertificateOidcIssuer $iss -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $null = Test-ArtifactSignature $file -SigstoreBundle (Bundle 'happy-path-v0.3') -CertificateIdentity $id -CertificateOidcIssuer 'https://accounts.google.com' -ErrorVariable ev2 -ErrorAction SilentlyContinue
+        $ev2[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+    }
+
+    It 'stops with SignatureFormatInvalid for a malformed bundle and TrustedRootInvalid for a bad root' -Skip:$noSigstoreCorpus {
+        { Test-ArtifactSignature $file -SigstoreBundle (Bundle 'bundle-malformed-json_fail') -CertificateIdentity $id -CertificateOidcIssuer $iss -ErrorAction Stop } |
+            Should -Throw -ErrorId "SignatureFormatInvalid$FQ"
+        { Test-ArtifactSignature $file -SigstoreBundle (Bundle 'rekor2-happy-path') -TrustedRoot (Join-Path $cases 'trust-root-tlog-missing-validity-start_fail/trusted_root.json') -CertificateIdentity $id -CertificateOidcIssuer $iss -ErrorAction Stop } |
+            Should -Throw -ErrorId "TrustedRootInvalid$FQ"
+    }
+
+    It 'verifies a GitHub attestation by repository, owner and workflow, GitHub-hosted runners only' -Skip:$noSigstoreCorpus {
+        $r = Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -Repository $repo -DenySelfHostedRunners
+        $r.IsValid | Should -BeTrue
+        $r.PredicateType | Should -BeExactly 'https://slsa.dev/provenance/v1'
+        (Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -Owner 'sigstore-conformance' -SignerWorkflow "$repo/.github/workflows/extremely-dangerous-oidc-beacon.yml").IsValid | Should -BeTrue
+    }
+
+    It 'refuses an attestation from another repository or with another predicate' -Skip:$noSigstoreCorpus {
+        $null = Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -Repository 'sigstore/cosign' -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $null = Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -Repository $repo -PredicateType 'https://spdx.dev/Document' -ErrorVariable ev2 -ErrorAction SilentlyContinue
+        $ev2[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+    }
+
+    It 'requires -Repository, -Owner or -SignerWorkflow with -Attestation' -Skip:$noSigstoreCorpus {
+        { Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -ErrorAction Stop } |
+            Should -Throw -ErrorId "SignatureParametersInvalid$FQ"
+    }
+
+    It 'shows Sigstore results in the signature table view' -Skip:$noSigstoreCorpus {
+        $text = Test-ArtifactSignature $file -SigstoreBundle (Bundle 'happy-path-v0.3') -CertificateIdentity $id -CertificateOidcIssuer $iss | Format-Table | Out-String -Width 200
+        $text | Should -Match 'Valid\s+Sigstore'
+    }
+}
