@@ -17,6 +17,7 @@ public static class Program
         root.Add(ExtractCommand.Create());
         root.Add(GetCommand.Create());
         root.Add(VerifySignatureCommand.Create());
+        root.Add(VerifyBundleCommand.Create());
         root.Add(InstallCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
 

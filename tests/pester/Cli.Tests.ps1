@@ -195,3 +195,38 @@ Describe 'secureinstall install and verify-installed' {
         (Invoke-Cli install --manifest $bad).ExitCode | Should -Be 2
     }
 }
+
+BeforeDiscovery {
+    $noSigstoreCorpus = -not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'))
+}
+
+# The sigstore-conformance client protocol; the full suite runs in xunit (SigstoreConformanceTests).
+Describe 'secureinstall verify-bundle' {
+    BeforeAll {
+        $cases = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
+        $id = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+        $iss = 'https://token.actions.githubusercontent.com'
+    }
+
+    It 'exits 0 for a keyless bundle with the shipped root, with the file and with sha256:HEX' -Skip:$noSigstoreCorpus {
+        $a = Join-Path $cases 'a.txt'
+        $r = Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss $a
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK Sigstore'
+        $hex = (Get-FileHash -LiteralPath $a).Hash.ToLowerInvariant()
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss "sha256:$hex").ExitCode | Should -Be 0
+    }
+
+    It 'exits 0 for a keyed bundle with --key and --trusted-root' -Skip:$noSigstoreCorpus {
+        $case = Join-Path $cases 'managed-key-and-trusted-root'
+        (Invoke-Cli verify-bundle --bundle (Join-Path $case 'bundle.sigstore.json') --key (Join-Path $case 'key.pub') --trusted-root (Join-Path $case 'trusted_root.json') (Join-Path $cases 'a.txt')).ExitCode | Should -Be 0
+    }
+
+    It 'exits 1 with SignatureInvalid for a bad bundle, 2 for a malformed one or bad usage' -Skip:$noSigstoreCorpus {
+        $r = Invoke-Cli verify-bundle --bundle (Join-Path $cases 'signature-mismatch_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignatureInvalid'
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'bundle-malformed-json_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+    }
+}
