@@ -14,7 +14,8 @@ Connection errors, timeouts, 408, 429 and 5xx are retried with backoff (honourin
 resume with Range/If-Range when the server supports it. An HTML page where a file was expected is an error.
 
 Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
-skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
+skips it); a pinned digest already cached is re-hashed and served with no network. Mirrors from configuration
+(mirrors.json in the per-user config folder, or $env:SECUREINSTALL_MIRRORS) are tried first for pinned downloads only. Several -Uri values are mirrors
 tried in order. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
 at a time with one progress bar.
 '@
