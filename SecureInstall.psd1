@@ -17,6 +17,7 @@
         'Install-PinnedTool'
         'New-ChecksumFile'
         'Save-PinnedTool'
+        'Test-ArtifactSignature'
         'Test-Checksum'
         'Test-PinnedTool'
         'Uninstall-PinnedTool'

@@ -16,6 +16,7 @@ public static class Program
         root.Add(ChecksumsCommand.Create());
         root.Add(ExtractCommand.Create());
         root.Add(GetCommand.Create());
+        root.Add(VerifySignatureCommand.Create());
         root.Add(InstallCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
 

@@ -29,6 +29,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private readonly ConcurrentQueue<string> _verbose = new();
     private string? _checksumFile;
     private volatile object? _latestProgress;
+    private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
 
     /// <summary>The artifact's URI; several are mirrors, tried in order.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -63,6 +64,41 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ChecksumFileSet)]
     [ValidateNotNullOrEmpty]
     public string ChecksumFile { get; set; } = string.Empty;
+
+    /// <summary>
+    /// A detached signature of the checksum list (with -ChecksumUri/-ChecksumFile) or, without a list, of the artifact.
+    /// Needs -MinisignPublicKey or -PgpPublicKey.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Sha256Set)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = HashSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumUriSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNull]
+    public Uri? SignatureUri { get; set; }
+
+    /// <summary>The trusted minisign public key (RWQ… or a minisign.pub path) the signature must be made with.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string MinisignPublicKey { get; set; } = string.Empty;
+
+    /// <summary>The trusted OpenPGP public key file the signature must be made with.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string PgpPublicKey { get; set; } = string.Empty;
+
+    /// <summary>Trust only the OpenPGP key with this primary-key fingerprint.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string Fingerprint { get; set; } = string.Empty;
 
     /// <summary>Keep the file whatever it hashes to; a warning names the digest seen so it can be pinned.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SkipSet)]
@@ -103,6 +139,22 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     protected override void BeginProcessing()
     {
         if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+        if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
+        if (Fingerprint.Length > 0 && PgpPublicKey.Length == 0)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid("-Fingerprint pins a key of -PgpPublicKey; give the key file too."));
+        if (MinisignPublicKey.Length > 0 || PgpPublicKey.Length > 0)
+        {
+            try
+            {
+                _signatureVerifier = CreateSignatureVerifier(MinisignPublicKey, PgpPublicKey, Fingerprint, allowExpiredKey: false);
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(Errors.From(ex, MinisignPublicKey.Length > 0 ? MinisignPublicKey : PgpPublicKey));
+            }
+            WriteVerbose($"Signatures must be made by {_signatureVerifier!.TrustedKeyDescription}.");
+        }
         if (ProxyCredential != null && Proxy == null)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
     }
@@ -134,6 +186,13 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                     request.SkipVerification = true;
                     break;
             }
+            if (SignatureUri != null && _signatureVerifier == null)
+            {
+                WriteError(Errors.SignatureParametersInvalid("-SignatureUri needs the key to check it with: -MinisignPublicKey or -PgpPublicKey."));
+                return;
+            }
+            request.SignatureUri = SignatureUri;
+            request.SignatureVerifier = _signatureVerifier;
             request.ExpectedSize = ExpectedSize;
             request.Token = TokenText() ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
         }

@@ -108,6 +108,32 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         return resolved;
     }
 
+    // A minisign public key as minisign prints it ("RW" + base64 of 42 bytes), optionally after its comment line.
+    private static readonly System.Text.RegularExpressions.Regex MinisignKeyText =
+        new(@"^\s*(untrusted comment:[^\n]*\n)?\s*RW[A-Za-z0-9+/]{54}\s*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The verifier for the key parameters a cmdlet was given: a minisign key (string or .pub path) or an OpenPGP key
+    /// file, resolved through PowerShell paths. Throws the core's exceptions (PublicKeyInvalid, InvalidFingerprint);
+    /// a key path that does not resolve is terminating.
+    /// </summary>
+    protected Core.Signatures.DetachedSignatureVerifier CreateSignatureVerifier(string minisignPublicKey, string pgpPublicKey, string fingerprint, bool allowExpiredKey)
+    {
+        if (minisignPublicKey.Length > 0)
+        {
+            Core.Signatures.MinisignPublicKey key = MinisignKeyText.IsMatch(minisignPublicKey.Replace("\r", ""))
+                ? Core.Signatures.MinisignPublicKey.Parse(minisignPublicKey, "-MinisignPublicKey")
+                : Core.Signatures.MinisignPublicKey.FromFile(ResolveSingleFile(minisignPublicKey, "MinisignPublicKey"));
+            return new Core.Signatures.MinisignVerifier(key);
+        }
+        Core.Signatures.OpenPgpKeyRing ring = Core.Signatures.OpenPgpKeyRing.FromFile(ResolveSingleFile(pgpPublicKey, "PgpPublicKey"));
+        return new Core.Signatures.OpenPgpVerifier(ring, new Core.Signatures.OpenPgpVerifierOptions
+        {
+            Fingerprint = fingerprint.Length > 0 ? fingerprint : null,
+            AllowExpiredKey = allowExpiredKey,
+        });
+    }
+
     protected string CurrentDirectory => SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
     /// <summary>

@@ -112,6 +112,53 @@ Describe 'secureinstall get' {
     }
 }
 
+Describe 'secureinstall verify-signature' {
+    BeforeAll {
+        $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
+        $sigDir = Join-Path $TestDrive 'sig'
+        $null = New-Item -ItemType Directory -Path $sigDir
+        Copy-Item -Path (Join-Path $vectors 'minisign/*') -Destination $sigDir
+        Copy-Item -LiteralPath (Join-Path $vectors 'SHA256SUMS'), (Join-Path $vectors 'SHA256SUMS.asc'), (Join-Path $vectors 'signer.pub.asc'), (Join-Path $vectors 'rsa.pub.asc') -Destination $sigDir
+    }
+
+    It 'exits 0 for the official minisign vector and prints the verified trusted comment' {
+        $r = Invoke-Cli verify-signature --minisign-key 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3' (Join-Path $sigDir 'test')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK Minisign key E7620F1842B4E81F'
+        $r.Text | Should -Match 'trusted comment: timestamp:1556193335'
+    }
+
+    It 'exits 0 for an OpenPGP detached signature beside the list, with a fingerprint pin' {
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '01461741D1D1D2745FB4D2B602652EAC77DD49B9' (Join-Path $sigDir 'SHA256SUMS')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK OpenPgp key 63F1A99DBAC50892'
+    }
+
+    It 'exits 1 with SignerNotTrusted for another key' {
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'rsa.pub.asc') (Join-Path $sigDir 'SHA256SUMS')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignerNotTrusted'
+    }
+
+    It 'exits 1 with SignatureInvalid for a changed file' {
+        $changed = Join-Path $sigDir 'changed'
+        [System.IO.File]::WriteAllText($changed, 'Test', $utf8)
+        $r = Invoke-Cli verify-signature -P (Join-Path $sigDir 'minisign.pub') -x (Join-Path $sigDir 'test.minisig') $changed
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignatureInvalid'
+    }
+
+    It 'exits 2 without exactly one trusted key' {
+        (Invoke-Cli verify-signature (Join-Path $sigDir 'test')).ExitCode | Should -Be 2
+    }
+
+    It 'exits 2 with SignatureNotSupported for Authenticode off Windows' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+        $r = Invoke-Cli verify-signature --signer-thumbprint ('0' * 40) (Join-Path $sigDir 'test')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'SignatureNotSupported'
+    }
+}
+
 Describe 'secureinstall install and verify-installed' {
     BeforeAll {
         $ws = Join-Path $TestDrive 'install'

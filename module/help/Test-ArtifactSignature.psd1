@@ -1,0 +1,58 @@
+@{
+    Synopsis    = 'Checks that files were signed by a key you trust: minisign, OpenPGP or Authenticode, verified in process.'
+    Description = @'
+A checksum proves a file is the one that was pinned; a signature proves the publisher made it. Test-ArtifactSignature
+verifies signatures in process, with no gpg, minisign or signtool executable, on Windows PowerShell 5.1 and
+PowerShell 7. A signature counts only when it was made by the key you name: a valid signature by any other key is a
+SignerNotTrusted error, never a pass. Choose the scheme with its parameters:
+
+minisign (-MinisignPublicKey, -MinisignSignature): legacy (Ed) and prehashed (ED, BLAKE2b-512) signatures. The key id
+must match; the trusted comment is verified with its global signature and returned in TrustedComment.
+
+OpenPGP (-PgpPublicKey, -PgpSignature, -Fingerprint): detached signatures, binary or armored, and clear-signed files
+(a SHA256SUMS made with gpg --clearsign needs no -PgpSignature). The signing key may be the primary key or a subkey
+bound to it with a valid binding and back-signature. Revoked keys and subkeys, expired keys, expired signatures and
+MD5/SHA-1 signatures are refused. -Fingerprint pins the primary key (full fingerprint; short key ids can be forged).
+In a clear-signed file, text outside the signed part is refused rather than ignored.
+
+Authenticode (-SignerThumbprint, -SignerSubject): Windows only, through WinVerifyTrust with revocation checks, then
+the signer certificate must match a pin. On other systems the check fails with SignatureNotSupported: a signature
+that cannot be checked is never reported as valid.
+
+Without -MinisignSignature or -PgpSignature the signature is looked for beside each file (FILE.minisig;
+FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs the result with IsValid $false.
+'@
+    Parameters  = @{
+        Path              = 'Files to check. Wildcards are expanded; a path without wildcards that does not exist is a PathNotFound error.'
+        LiteralPath       = 'Files to check, taken exactly as written. Get-ChildItem output binds here through PSPath.'
+        MinisignPublicKey = 'The trusted minisign public key: the base64 string minisign prints (RWQ...), or the path of a minisign.pub file.'
+        MinisignSignature = 'The .minisig signature file. By default FILE.minisig beside each file.'
+        PgpPublicKey      = 'A file with the trusted OpenPGP public key(s), armored (gpg --export --armor) or binary. Several keys (or armored blocks) are all trusted unless -Fingerprint picks one. A file holding a private key is refused.'
+        PgpSignature      = 'The detached signature (.sig, .asc or .gpg). By default one beside each file, or, when there is none, the file''s own clear-signature.'
+        Fingerprint       = 'Trust only the key whose primary-key fingerprint this is: 40 hex digits (64 for v6 keys), spaces allowed, as gpg --fingerprint prints it.'
+        AllowExpiredKey   = 'Accept a signature made while its key was valid from a key that has expired since (old releases). A signature made after the key expired is always refused.'
+        SignerThumbprint  = 'Authenticode: the SHA-1 thumbprint(s) of the signer certificates to trust, as (Get-AuthenticodeSignature FILE).SignerCertificate.Thumbprint shows them.'
+        SignerSubject     = 'Authenticode: the exact subject(s) of the signer certificates to trust, e.g. ''CN=Contoso Ltd, O=Contoso Ltd, L=Redmond, S=Washington, C=US''.'
+    }
+    Examples    = @(
+        @{
+            Code    = "Test-ArtifactSignature -Path .\zig.tar.xz -MinisignPublicKey 'RWSGOq2NVecA2UPNdBUZykf1CCb147pkmdtYxgb3Ti+JO/wCYvhbAb/U'"
+            Remarks = 'Checks zig.tar.xz against zig.tar.xz.minisig beside it with the publisher''s minisign key, and shows the verified trusted comment.'
+        }
+        @{
+            Code    = 'Test-ArtifactSignature .\SHA256SUMS -PgpPublicKey .\hashicorp.asc -PgpSignature .\SHA256SUMS.sig -Fingerprint ''C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F'''
+            Remarks = 'Checks a HashiCorp-style checksum list against its detached signature, trusting only the pinned primary key; then Test-Checksum can trust the list.'
+        }
+        @{
+            Code    = 'Test-ArtifactSignature .\hashes.txt -PgpPublicKey .\release-key.asc'
+            Remarks = 'Checks a clear-signed checksum list (no detached signature needed).'
+        }
+        @{
+            Code    = "Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'"
+            Remarks = 'On Windows, checks the Authenticode signature and that the signer is the pinned certificate.'
+        }
+    )
+    Inputs      = 'System.String[]: paths to -Path; objects with a PSPath, FullName or LiteralPath property (Get-ChildItem output) to -LiteralPath.'
+    Outputs     = 'SecureInstall.Core.Signatures.SignatureResult (Scheme, IsValid, Path, SignaturePath, Signer, KeyId, Fingerprint, TrustedComment, SignedAt, Algorithm).'
+    Notes       = 'ErrorIds: SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureNotSupported (NotImplemented); SignatureNotFound, PathNotFound (ObjectNotFound); InvalidFingerprint (InvalidArgument); NotFileSystemPath.'
+}
