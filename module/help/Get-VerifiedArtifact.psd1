@@ -15,7 +15,8 @@ resume with Range/If-Range when the server supports it. An HTML page where a fil
 
 Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
 skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
-tried in order.
+tried in order; mirrors from configuration (mirrors.json in the per-user config folder, or $env:SECUREINSTALL_MIRRORS)
+are tried first, for pinned downloads only.
 
 Signatures: with -SignatureUri and a trusted key (-MinisignPublicKey, or -PgpPublicKey with an optional -Fingerprint) the
 checksum list, or the artifact itself, must carry a valid signature by that key; any failure (SignatureInvalid,

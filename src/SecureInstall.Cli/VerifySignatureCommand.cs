@@ -44,16 +44,8 @@ public static class VerifySignatureCommand
             AuthenticodeVerifier? windows = null;
             try
             {
-                if (minisign != null)
-                {
-                    detached = new MinisignVerifier(File.Exists(minisign) ? MinisignPublicKey.FromFile(minisign) : MinisignPublicKey.Parse(minisign, "--minisign-key"));
-                }
-                else if (pgp != null)
-                {
-                    detached = new OpenPgpVerifier(OpenPgpKeyRing.FromFile(pgp),
-                        new OpenPgpVerifierOptions { Fingerprint = parse.GetValue(fingerprint), AllowExpiredKey = parse.GetValue(allowExpired) });
-                }
-                else
+                detached = SignatureKeys.Create(minisign, pgp, parse.GetValue(fingerprint), parse.GetValue(allowExpired));
+                if (detached == null)
                 {
                     var options = new AuthenticodeVerifierOptions();
                     foreach (string t in thumbprints) options.SignerThumbprints.Add(t);

@@ -26,7 +26,6 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private const int ProgressActivityId = 0x51C2;
 
     private readonly List<DownloadRequest> _requests = new();
-    private readonly ConcurrentQueue<string> _verbose = new();
     private string? _checksumFile;
     private volatile object? _latestProgress;
     private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
@@ -214,7 +213,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             AllowInsecureTransport = AllowInsecureTransport,
             AllowWeakAlgorithm = AllowWeakAlgorithm,
             NoCache = NoCache,
-            Log = _verbose.Enqueue,
+            Log = Log,
         };
         if (Proxy != null) options.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
         if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
@@ -228,7 +227,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         {
             DownloadRequest request = _requests[0];
             Task<DownloadResult> single = downloader.DownloadAsync(request, new InlineProgress<DownloadProgress>(p => _latestProgress = p), CancelToken);
-            Pump(single, progress);
+            WaitForCompletion(single, () => ShowProgress(progress));
             try
             {
                 outcomes.Add((request, single.GetAwaiter().GetResult(), null));
@@ -242,7 +241,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         {
             Task<IReadOnlyList<DownloadOutcome>> many = downloader.DownloadManyAsync(_requests, ThrottleLimit,
                 new InlineProgress<BatchProgress>(p => _latestProgress = p), CancelToken);
-            Pump(many, progress);
+            WaitForCompletion(many, () => ShowProgress(progress));
             foreach (DownloadOutcome o in many.GetAwaiter().GetResult()) outcomes.Add((o.Request, o.Result, o.Error));
         }
 
@@ -261,42 +260,19 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         }
     }
 
-    /// <summary>Waits for the core on the cmdlet's thread, writing its verbose lines and throttled progress from here.</summary>
-    private void Pump(Task work, ThrottledProgress progress)
+    /// <summary>Throttled progress from the latest report of the core, written from the cmdlet's thread.</summary>
+    private void ShowProgress(ThrottledProgress progress)
     {
-        while (!Finished(work, 100))
+        switch (_latestProgress)
         {
-            DrainVerbose();
-            switch (_latestProgress)
-            {
-                case DownloadProgress p:
-                    progress.Update(Describe(p.BytesReceived, p.TotalBytes, p.BytesPerSecond), p.PercentComplete ?? -1, null, Seconds(p.Remaining));
-                    break;
-                case BatchProgress b:
-                    progress.Update($"{b.Completed} of {b.Count} done; {Describe(b.BytesReceived, b.TotalBytes, b.BytesPerSecond)}",
-                        b.TotalBytes is long t && t > 0 ? (int)(b.BytesReceived * 100 / t) : -1, null, Seconds(b.Remaining));
-                    break;
-            }
+            case DownloadProgress p:
+                progress.Update(Describe(p.BytesReceived, p.TotalBytes, p.BytesPerSecond), p.PercentComplete ?? -1, null, Seconds(p.Remaining));
+                break;
+            case BatchProgress b:
+                progress.Update($"{b.Completed} of {b.Count} done; {Describe(b.BytesReceived, b.TotalBytes, b.BytesPerSecond)}",
+                    b.TotalBytes is long t && t > 0 ? (int)(b.BytesReceived * 100 / t) : -1, null, Seconds(b.Remaining));
+                break;
         }
-        DrainVerbose();
-    }
-
-    /// <summary>Task.Wait throws for a faulted task; here the outcome is read later, so only completion matters.</summary>
-    private static bool Finished(Task work, int milliseconds)
-    {
-        try
-        {
-            return work.Wait(milliseconds);
-        }
-        catch (AggregateException)
-        {
-            return true;
-        }
-    }
-
-    private void DrainVerbose()
-    {
-        while (_verbose.TryDequeue(out string? line)) WriteVerbose(line);
     }
 
     private static string Describe(long received, long? total, double rate) =>

@@ -15,6 +15,7 @@ namespace SecureInstall.Commands;
 public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _verbose = new();
 
     protected CancellationToken CancelToken => _cancel.Token;
 
@@ -73,6 +74,48 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
                 }
                 yield return file;
             }
+        }
+    }
+
+    /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
+    protected void Log(string line) => _verbose.Enqueue(line);
+
+    /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come; returns its result or throws its failure.</summary>
+    protected T Wait<T>(System.Threading.Tasks.Task<T> work, Action? onTick = null)
+    {
+        WaitForCompletion(work, onTick);
+        return work.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Like <see cref="Wait{T}"/>, but leaves the outcome (result or failure) for the caller to read.</summary>
+    protected void WaitForCompletion(System.Threading.Tasks.Task work, Action? onTick = null)
+    {
+        while (!Finished(work))
+        {
+            DrainVerbose();
+            onTick?.Invoke();
+        }
+        DrainVerbose();
+    }
+
+    protected void DrainVerbose()
+    {
+        while (_verbose.TryDequeue(out string? line))
+        {
+            if (line.StartsWith("WAIVER ", StringComparison.Ordinal)) WriteWarning(line);
+            else WriteVerbose(line);
+        }
+    }
+
+    private static bool Finished(System.Threading.Tasks.Task work)
+    {
+        try
+        {
+            return work.Wait(100);
+        }
+        catch (AggregateException)
+        {
+            return true;
         }
     }
 

@@ -48,6 +48,8 @@ public static class ErrorIds
     public const string NotInBundle = nameof(NotInBundle);
     public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
 
+    public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string SignatureNotFound = nameof(SignatureNotFound);

@@ -228,5 +228,34 @@ Describe 'secureinstall verify-bundle' {
         $r.Text | Should -Match 'SignatureInvalid'
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'bundle-malformed-json_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+
+Describe 'secureinstall get with a signed checksum list' {
+    BeforeAll {
+        $fx = Join-Path $root 'tests/pester/fixtures/signatures'
+        $rel = Join-Path $fx 'release'
+        $zip = [System.Uri]::new((Join-Path $rel 'tool-1.0.zip')).AbsoluteUri
+        $sums = [System.Uri]::new((Join-Path $rel 'SHA256SUMS')).AbsoluteUri
+        $sig = [System.Uri]::new((Join-Path $rel 'SHA256SUMS.asc')).AbsoluteUri
+    }
+
+    It 'verifies the list signature with the trusted key, then the artifact against the list' {
+        $out = Join-Path $TestDrive 'signed-ok.zip'
+        $r = Invoke-Cli get $zip --checksums-uri $sums --signature-uri $sig --pgp-key (Join-Path $fx 'signer.pub.asc') -o $out --no-cache
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Test-Path $out | Should -BeTrue
+    }
+
+    It 'exits 1 and places nothing when the list is signed by another key' {
+        $out = Join-Path $TestDrive 'signed-wrong.zip'
+        $r = Invoke-Cli get $zip --checksums-uri $sums --signature-uri $sig --pgp-key (Join-Path $fx 'rsa.pub.asc') -o $out --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignerNotTrusted'
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'exits 2 when --signature-uri comes without a key' {
+        $r = Invoke-Cli get $zip --sha256 ('0' * 64) --signature-uri $sig -o (Join-Path $TestDrive 'x')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'needs the key'
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -120,8 +121,18 @@ public sealed class VerifiedDownloader : IDisposable
             }
         }
 
+        IReadOnlyList<Uri> uris = request.Uris;
+        if (expected != null)
+        {
+            // Configured mirrors only ever serve pinned downloads: the digest, not the mirror, is what is trusted.
+            MirrorConfiguration mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
+            uris = mirrors.Expand(request.Uris);
+            foreach (Uri mirror in uris.Except(request.Uris)) Log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
+            foreach (Uri uri in uris) CheckScheme(uri);
+        }
+
         var failures = new List<SecureInstallException>();
-        foreach (Uri uri in request.Uris)
+        foreach (Uri uri in uris)
         {
             try
             {
@@ -130,11 +141,11 @@ public sealed class VerifiedDownloader : IDisposable
                 await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
                 return result;
             }
-            catch (SecureInstallException ex) when (request.Uris.Count > 1)
+            catch (SecureInstallException ex) when (uris.Count > 1)
             {
                 // The digest is pinned, so any mirror may serve the file; a failing one is passed over, not trusted.
                 failures.Add(ex);
-                Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < request.Uris.Count ? "; trying the next mirror" : "")}.");
+                Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < uris.Count ? "; trying the next mirror" : "")}.");
             }
         }
         // A security failure (a mirror serving other bytes) says more than "the last mirror was down".

@@ -166,10 +166,16 @@ public sealed class ToolInstaller
         Signatures.ManifestSignatureRequirement? signature = null;
         if (tool.Signature != null)
         {
-            if (bundled != null)
-                throw new InstallException(ErrorIds.SignatureNotSupported, FailureKind.NotSupported, tool.Name,
-                    $"{tool.Name} requires a {tool.Signature.Scheme} signature, and the bundle '{_options.Source}' holds the artifact but not its signature; install it online, where the signature can be checked.");
             signature = Signatures.ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, pinned.Version, artifact.Url);
+            if (bundled != null)
+            {
+                // Save-PinnedTool keeps the signature beside the artifact; it is checked with the manifest's key as online.
+                string bundledSignature = Path.Combine(Path.GetDirectoryName(bundled)!, signature.SignatureFileName);
+                if (!File.Exists(bundledSignature))
+                    throw new InstallException(ErrorIds.SignatureNotFound, FailureKind.Security, tool.Name,
+                        $"{tool.Name} requires a {tool.Signature.Scheme} signature, and the bundle '{_options.Source}' holds the artifact but not {signature.SignatureFileName}; save the bundle again with Save-PinnedTool.");
+                signature = signature.WithSignatureUri(new Uri(bundledSignature));
+            }
         }
 
         IReadOnlyList<string> executables = artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;

@@ -28,6 +28,12 @@ public sealed class ManifestSignatureRequirement
     public DetachedSignatureVerifier Verifier { get; }
     public Uri SignatureUri { get; }
 
+    /// <summary>The same key, with the signature fetched from elsewhere (an offline bundle).</summary>
+    public ManifestSignatureRequirement WithSignatureUri(Uri signatureUri) => new(Verifier, signatureUri);
+
+    /// <summary>The signature's file name, as a bundle stores it beside the artifact.</summary>
+    public string SignatureFileName => Uri.UnescapeDataString(SignatureUri.Segments[SignatureUri.Segments.Length - 1]).Trim('/');
+
     /// <summary>How the lock and the plan name it: "minisign signature URL, key E762…".</summary>
     public string Describe(SignatureResult? verified) =>
         $"{Verifier.Scheme} signature {SignatureUri.AbsoluteUri}, {(verified != null ? $"key {verified.KeyId}{(verified.Fingerprint != null && verified.Fingerprint != verified.KeyId ? " (" + verified.Fingerprint + ")" : "")}" : Verifier.TrustedKeyDescription)}";

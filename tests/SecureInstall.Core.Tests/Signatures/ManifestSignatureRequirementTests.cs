@@ -37,15 +37,40 @@ public sealed class ManifestSignatureRequirementTests : IDisposable
     private string MinisignBlock(string? url = null) =>
         $"    signature:\n      scheme: minisign\n      key: {_key.PublicKeyBase64}\n" + (url == null ? "" : $"      url: \"{url}\"\n");
 
-    private async Task<InstallResult> Install(string manifestPath)
+    private async Task<InstallResult> Install(string manifestPath, string? source = null)
     {
-        var options = new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "home"), Platform = "linux-x64" };
+        var options = new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "home"), Platform = "linux-x64", Source = source };
         using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true });
         var installer = new ToolInstaller(options, downloader);
         PinnedManifest manifest = new ManifestReader().ReadFile(manifestPath);
         string lockPath = InstallLock.PathBeside(manifestPath);
         InstallPlan plan = installer.Plan(manifest, InstallLock.Load(lockPath), "hello", null);
         return await installer.InstallAsync(plan, lockPath);
+    }
+
+    [Fact]
+    public async Task MinisignPolicy_OfflineBundle_KeepsTheSignature_AndTheAirGappedInstallChecksIt()
+    {
+        string manifest = Manifest(MinisignBlock());
+        _dir.File("hello.minisig", _key.Sign(Tool, "timestamp:1700000000\tfile:hello", prehashed: true));
+        string bundle = Path.Combine(_dir.Path, "bundle");
+        using (var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true }))
+        {
+            PinnedManifest m = new ManifestReader().ReadFile(manifest);
+            await new ToolBundle(downloader).SaveAsync(manifest, ToolBundle.Select(m, Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
+        }
+        File.Delete(Path.Combine(_dir.Path, "hello"));
+        File.Delete(Path.Combine(_dir.Path, "hello.minisig"));
+
+        InstallResult r = await Install(Path.Combine(bundle, "secureinstall.yml"), bundle);
+        Assert.Contains(_key.KeyId, r.VerifiedBy[1]);
+
+        // A bundle whose signature was removed (or never saved) does not install: the policy still applies offline.
+        Directory.Delete(Path.Combine(_dir.Path, "home"), recursive: true);
+        File.Delete(Path.Combine(bundle, InstallLock.FileName));
+        foreach (string sig in Directory.GetFiles(bundle, "*.minisig", SearchOption.AllDirectories)) File.Delete(sig);
+        var ex = await Assert.ThrowsAsync<InstallException>(() => Install(Path.Combine(bundle, "secureinstall.yml"), bundle));
+        Assert.Equal(ErrorIds.SignatureNotFound, ex.ErrorId);
     }
 
     [Fact]
