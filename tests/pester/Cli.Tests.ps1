@@ -228,6 +228,8 @@ Describe 'secureinstall verify-bundle' {
         $r.Text | Should -Match 'SignatureInvalid'
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'bundle-malformed-json_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+    }
+}
 
 Describe 'secureinstall get with a signed checksum list' {
     BeforeAll {
