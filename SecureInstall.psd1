@@ -18,6 +18,7 @@
         'Invoke-VerifiedScript'
         'New-ChecksumFile'
         'Save-PinnedTool'
+        'Test-ArtifactSignature'
         'Test-Checksum'
         'Test-PinnedTool'
         'Uninstall-PinnedTool'

@@ -15,7 +15,12 @@ resume with Range/If-Range when the server supports it. An HTML page where a fil
 
 Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
 skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
-tried in order. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
+tried in order; mirrors from configuration (mirrors.json in the per-user config folder, or $env:SECUREINSTALL_MIRRORS)
+are tried first, for pinned downloads only.
+
+Signatures: with -SignatureUri and a trusted key (-MinisignPublicKey, or -PgpPublicKey with an optional -Fingerprint) the
+checksum list, or the artifact itself, must carry a valid signature by that key; any failure (SignatureInvalid,
+SignerNotTrusted, SignatureFormatInvalid) stops the download and places nothing. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
 at a time with one progress bar.
 '@
     Parameters  = @{
@@ -26,6 +31,10 @@ at a time with one progress bar.
         Algorithm              = 'The algorithm of -Hash; it must agree with the digest length.'
         ChecksumUri            = 'A checksum list published beside the artifact (SHA256SUMS, checksums.txt, ...). The artifact is looked up by its file name; a list that does not name it is a ChecksumNotFound error.'
         ChecksumFile           = 'A local checksum list; the artifact is looked up by its file name.'
+        SignatureUri           = 'A detached signature (minisign .minisig, OpenPGP .sig/.asc) published beside the checksum list or the artifact. With -ChecksumUri or -ChecksumFile it signs the list, which is verified before any digest in it is trusted (the HashiCorp SHA256SUMS + SHA256SUMS.sig flow); without a list it signs the artifact, which is verified before it is placed. Needs -MinisignPublicKey or -PgpPublicKey.'
+        MinisignPublicKey      = 'The trusted minisign public key (the RWQ... string, or a minisign.pub path) that must have made the signature.'
+        PgpPublicKey           = 'A file with the trusted OpenPGP public key(s), armored or binary, that must have made the signature. With -ChecksumUri and no -SignatureUri, the list must be OpenPGP clear-signed.'
+        Fingerprint            = 'Trust only the OpenPGP key with this primary-key fingerprint (40 hex digits, spaces allowed).'
         SkipVerification       = 'Keep the file whatever it hashes to. A warning names the SHA-256 seen so it can be pinned with -Sha256.'
         ExpectedSize           = 'The exact size in bytes. Checked against Content-Length before the body is read, and against the bytes received.'
         MaximumSize            = 'The largest artifact accepted, in bytes (default 8 GiB). Enforced while streaming: a larger download stops at the limit.'
@@ -38,6 +47,10 @@ at a time with one progress bar.
         ThrottleLimit          = 'How many artifacts are downloaded at once when several are piped in (default 4).'
     }
     Examples    = @(
+        @{
+            Code    = "Get-VerifiedArtifact -Uri https://releases.hashicorp.com/terraform/1.9.0/terraform_1.9.0_windows_amd64.zip -OutFile . -ChecksumUri https://releases.hashicorp.com/terraform/1.9.0/terraform_1.9.0_SHA256SUMS -SignatureUri https://releases.hashicorp.com/terraform/1.9.0/terraform_1.9.0_SHA256SUMS.sig -PgpPublicKey .\hashicorp.asc -Fingerprint 'C874011F0AB405110D02105534365D9472D7468F'"
+            Remarks = 'The HashiCorp flow: the list''s signature is verified with the pinned HashiCorp key before the digest of the zip is taken from it.'
+        }
         @{
             Code    = "Get-VerifiedArtifact -Uri https://example.org/tool-1.2.zip -OutFile .\tool.zip -Sha256 '5f5d2e3c...'"
             Remarks = 'Downloads the file and places it only if its SHA-256 is the pinned one.'
@@ -53,5 +66,5 @@ at a time with one progress bar.
     )
     Inputs      = 'Objects with Uri, OutFile and Sha256 (or Hash, ChecksumUri, ExpectedSize) properties.'
     Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused (SecurityError); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash (InvalidArgument).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash (InvalidArgument).'
 }

@@ -6,7 +6,8 @@ machine's platform unless -Platform), verifying each against its sha256 as it st
 <Path>/artifacts/<sha256>/<file>, together with a copy of the manifest, its lock (when there is one) and a
 SHA256SUMS over the artifacts that anyone can check with sha256sum -c or Test-Checksum before carrying the folder
 across. On the other machine: Install-PinnedTool -Manifest <Path>/<manifest> -Source <Path> installs with no network.
-Waived (unpinned) entries are refused: a bundle holds only pinned artifacts.
+Waived (unpinned) entries are refused: a bundle holds only pinned artifacts. When the manifest requires a signature, it
+is verified while saving and kept beside the artifact, and the offline install verifies it again with the same key.
 '@
     Parameters  = @{
         Manifest = 'The manifest to bundle.'

@@ -28,10 +28,15 @@ public static class GetCommand
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read from nor add to the artifact cache." };
         var proxy = new Option<string?>("--proxy") { Description = "A proxy URI instead of the system proxy." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
+        var signatureUri = new Option<string?>("--signature-uri") { Description = "A detached signature over the checksum list (with --checksums-uri/--checksums) or over the artifact, checked before any digest is trusted." };
+        var minisignKey = new Option<string?>("--minisign-key", "-P") { Description = "The trusted minisign public key (RWQ… string) or minisign.pub file." };
+        var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s)." };
+        var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint." };
 
         var command = new Command("get", "Download a file, verify it against a pinned digest in the same pass, and place it atomically. Exit 0 verified, 1 verification failed, 2 bad input or network failure.")
         {
             uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, proxy, quiet,
+            signatureUri, minisignKey, pgpKey, fingerprint,
         };
         command.SetAction(parse =>
         {
@@ -58,6 +63,14 @@ public static class GetCommand
                 request.SkipVerification = parse.GetValue(skip);
                 request.ExpectedSize = parse.GetValue(expectedSize);
                 request.Token = HostTokens.FromEnvironment(parsed[0], Environment.GetEnvironmentVariable);
+                if (parse.GetValue(minisignKey) != null && parse.GetValue(pgpKey) != null)
+                    throw new ArgumentException("give one trusted key: --minisign-key or --pgp-key.");
+                request.SignatureVerifier = SignatureKeys.Create(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), allowExpiredKey: false);
+                if (parse.GetValue(signatureUri) is string sigUri)
+                {
+                    if (request.SignatureVerifier == null) throw new ArgumentException("--signature-uri needs the key to check it with: --minisign-key or --pgp-key.");
+                    request.SignatureUri = ToUri(sigUri);
+                }
                 options = new VerifiedDownloaderOptions
                 {
                     AllowInsecureTransport = parse.GetValue(insecure),
@@ -67,7 +80,7 @@ public static class GetCommand
                 };
                 if (parse.GetValue(proxy) is string proxyUri) options.Proxy = new System.Net.WebProxy(ToUri(proxyUri));
             }
-            catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException)
+            catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException or IOException)
             {
                 return ExitCodes.Report(ex);
             }

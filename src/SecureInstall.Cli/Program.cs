@@ -16,6 +16,8 @@ public static class Program
         root.Add(ChecksumsCommand.Create());
         root.Add(ExtractCommand.Create());
         root.Add(GetCommand.Create());
+        root.Add(VerifySignatureCommand.Create());
+        root.Add(VerifyBundleCommand.Create());
         root.Add(InstallCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
         root.Add(RunScriptCommand.Create());

@@ -71,4 +71,11 @@ internal static class Errors
 
     public static ErrorRecord DuplicateListName(ArgumentException exception, string outFile) =>
         new(exception, ErrorIds.DuplicateListName, ErrorCategory.InvalidArgument, outFile);
+
+    public static ErrorRecord SignerPinRequired() =>
+        new(new ArgumentException("Authenticode needs a pin: give -SignerThumbprint or -SignerSubject. \"Signed by anyone Windows trusts\" is not a pin."),
+            ErrorIds.InvalidFingerprint, ErrorCategory.InvalidArgument, null);
+
+    public static ErrorRecord SignatureParametersInvalid(string message) =>
+        new(new ArgumentException(message), ErrorIds.SignatureParametersInvalid, ErrorCategory.InvalidArgument, null);
 }

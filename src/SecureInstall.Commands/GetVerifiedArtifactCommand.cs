@@ -26,9 +26,9 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private const int ProgressActivityId = 0x51C2;
 
     private readonly List<DownloadRequest> _requests = new();
-    private readonly ConcurrentQueue<string> _verbose = new();
     private string? _checksumFile;
     private volatile object? _latestProgress;
+    private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
 
     /// <summary>The artifact's URI; several are mirrors, tried in order.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -63,6 +63,41 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ChecksumFileSet)]
     [ValidateNotNullOrEmpty]
     public string ChecksumFile { get; set; } = string.Empty;
+
+    /// <summary>
+    /// A detached signature of the checksum list (with -ChecksumUri/-ChecksumFile) or, without a list, of the artifact.
+    /// Needs -MinisignPublicKey or -PgpPublicKey.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Sha256Set)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = HashSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumUriSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNull]
+    public Uri? SignatureUri { get; set; }
+
+    /// <summary>The trusted minisign public key (RWQ… or a minisign.pub path) the signature must be made with.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string MinisignPublicKey { get; set; } = string.Empty;
+
+    /// <summary>The trusted OpenPGP public key file the signature must be made with.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string PgpPublicKey { get; set; } = string.Empty;
+
+    /// <summary>Trust only the OpenPGP key with this primary-key fingerprint.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string Fingerprint { get; set; } = string.Empty;
 
     /// <summary>Keep the file whatever it hashes to; a warning names the digest seen so it can be pinned.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SkipSet)]
@@ -103,6 +138,22 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     protected override void BeginProcessing()
     {
         if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+        if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
+        if (Fingerprint.Length > 0 && PgpPublicKey.Length == 0)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid("-Fingerprint pins a key of -PgpPublicKey; give the key file too."));
+        if (MinisignPublicKey.Length > 0 || PgpPublicKey.Length > 0)
+        {
+            try
+            {
+                _signatureVerifier = CreateSignatureVerifier(MinisignPublicKey, PgpPublicKey, Fingerprint, allowExpiredKey: false);
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(Errors.From(ex, MinisignPublicKey.Length > 0 ? MinisignPublicKey : PgpPublicKey));
+            }
+            WriteVerbose($"Signatures must be made by {_signatureVerifier!.TrustedKeyDescription}.");
+        }
         if (ProxyCredential != null && Proxy == null)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
     }
@@ -134,6 +185,13 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                     request.SkipVerification = true;
                     break;
             }
+            if (SignatureUri != null && _signatureVerifier == null)
+            {
+                WriteError(Errors.SignatureParametersInvalid("-SignatureUri needs the key to check it with: -MinisignPublicKey or -PgpPublicKey."));
+                return;
+            }
+            request.SignatureUri = SignatureUri;
+            request.SignatureVerifier = _signatureVerifier;
             request.ExpectedSize = ExpectedSize;
             request.Token = TokenText() ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
         }
@@ -155,7 +213,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             AllowInsecureTransport = AllowInsecureTransport,
             AllowWeakAlgorithm = AllowWeakAlgorithm,
             NoCache = NoCache,
-            Log = _verbose.Enqueue,
+            Log = Log,
         };
         if (Proxy != null) options.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
         if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
@@ -169,7 +227,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         {
             DownloadRequest request = _requests[0];
             Task<DownloadResult> single = downloader.DownloadAsync(request, new InlineProgress<DownloadProgress>(p => _latestProgress = p), CancelToken);
-            Pump(single, progress);
+            WaitForCompletion(single, () => ShowProgress(progress));
             try
             {
                 outcomes.Add((request, single.GetAwaiter().GetResult(), null));
@@ -183,7 +241,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         {
             Task<IReadOnlyList<DownloadOutcome>> many = downloader.DownloadManyAsync(_requests, ThrottleLimit,
                 new InlineProgress<BatchProgress>(p => _latestProgress = p), CancelToken);
-            Pump(many, progress);
+            WaitForCompletion(many, () => ShowProgress(progress));
             foreach (DownloadOutcome o in many.GetAwaiter().GetResult()) outcomes.Add((o.Request, o.Result, o.Error));
         }
 
@@ -202,42 +260,19 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         }
     }
 
-    /// <summary>Waits for the core on the cmdlet's thread, writing its verbose lines and throttled progress from here.</summary>
-    private void Pump(Task work, ThrottledProgress progress)
+    /// <summary>Throttled progress from the latest report of the core, written from the cmdlet's thread.</summary>
+    private void ShowProgress(ThrottledProgress progress)
     {
-        while (!Finished(work, 100))
+        switch (_latestProgress)
         {
-            DrainVerbose();
-            switch (_latestProgress)
-            {
-                case DownloadProgress p:
-                    progress.Update(Describe(p.BytesReceived, p.TotalBytes, p.BytesPerSecond), p.PercentComplete ?? -1, null, Seconds(p.Remaining));
-                    break;
-                case BatchProgress b:
-                    progress.Update($"{b.Completed} of {b.Count} done; {Describe(b.BytesReceived, b.TotalBytes, b.BytesPerSecond)}",
-                        b.TotalBytes is long t && t > 0 ? (int)(b.BytesReceived * 100 / t) : -1, null, Seconds(b.Remaining));
-                    break;
-            }
+            case DownloadProgress p:
+                progress.Update(Describe(p.BytesReceived, p.TotalBytes, p.BytesPerSecond), p.PercentComplete ?? -1, null, Seconds(p.Remaining));
+                break;
+            case BatchProgress b:
+                progress.Update($"{b.Completed} of {b.Count} done; {Describe(b.BytesReceived, b.TotalBytes, b.BytesPerSecond)}",
+                    b.TotalBytes is long t && t > 0 ? (int)(b.BytesReceived * 100 / t) : -1, null, Seconds(b.Remaining));
+                break;
         }
-        DrainVerbose();
-    }
-
-    /// <summary>Task.Wait throws for a faulted task; here the outcome is read later, so only completion matters.</summary>
-    private static bool Finished(Task work, int milliseconds)
-    {
-        try
-        {
-            return work.Wait(milliseconds);
-        }
-        catch (AggregateException)
-        {
-            return true;
-        }
-    }
-
-    private void DrainVerbose()
-    {
-        while (_verbose.TryDequeue(out string? line)) WriteVerbose(line);
     }
 
     private static string Describe(long received, long? total, double rate) =>

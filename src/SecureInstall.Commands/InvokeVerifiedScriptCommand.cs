@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.IO;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
@@ -20,8 +19,6 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
 {
     private const string Sha256Set = "Sha256";
     private const string TrustOnFirstUseSet = "TrustOnFirstUse";
-
-    private readonly ConcurrentQueue<string> _verbose = new();
 
     [Parameter(Mandatory = true, Position = 0)]
     [Alias("Url")]
@@ -79,18 +76,14 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
         }
         if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
 
-        var options = new VerifiedDownloaderOptions { AllowInsecureTransport = AllowInsecureTransport, Log = _verbose.Enqueue };
+        var options = new VerifiedDownloaderOptions { AllowInsecureTransport = AllowInsecureTransport, Log = Log };
         VerifiedScript script;
         try
         {
-            var work = new ScriptFetcher(options).FetchAsync(request, CancelToken);
-            while (!Finished(work)) DrainVerbose();
-            DrainVerbose();
-            script = work.GetAwaiter().GetResult();
+            script = Wait(new ScriptFetcher(options).FetchAsync(request, CancelToken));
         }
         catch (ScriptChangedException ex)
         {
-            DrainVerbose();
             ErrorRecord record = Errors.From(ex, UriText.Redact(Uri!));
             record.ErrorDetails = new ErrorDetails(ex.Message + "\n" + ex.Diff);
             ThrowTerminatingError(record);
@@ -98,7 +91,6 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
         }
         catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            DrainVerbose();
             ThrowTerminatingError(Errors.From(ex, UriText.Redact(Uri!)));
             return;
         }
@@ -151,23 +143,6 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
         finally
         {
             try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
-
-    private void DrainVerbose()
-    {
-        while (_verbose.TryDequeue(out string? line)) WriteVerbose(line);
-    }
-
-    private static bool Finished(System.Threading.Tasks.Task work)
-    {
-        try
-        {
-            return work.Wait(100);
-        }
-        catch (AggregateException)
-        {
-            return true;
         }
     }
 }

@@ -1,7 +1,5 @@
 using System;
-using System.Collections.Concurrent;
 using System.Management.Automation;
-using System.Threading.Tasks;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Manifests;
 
@@ -10,8 +8,6 @@ namespace SecureInstall.Commands;
 /// <summary>What the *-PinnedTool cmdlets share: the manifest they read and the lock beside it.</summary>
 public abstract class PinnedToolCmdlet : SecureInstallCmdlet
 {
-    private readonly ConcurrentQueue<string> _verbose = new();
-
     /// <summary>The manifest (YAML). Its lock, secureinstall.lock.json, sits beside it.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
@@ -51,42 +47,6 @@ public abstract class PinnedToolCmdlet : SecureInstallCmdlet
         {
             ThrowTerminatingError(Errors.From(ex, LockPath));
             throw;
-        }
-    }
-
-    /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
-    protected void Log(string line) => _verbose.Enqueue(line);
-
-    /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come.</summary>
-    protected T Wait<T>(Task<T> work, Action? onTick = null)
-    {
-        while (!Finished(work))
-        {
-            DrainVerbose();
-            onTick?.Invoke();
-        }
-        DrainVerbose();
-        return work.GetAwaiter().GetResult();
-    }
-
-    protected void DrainVerbose()
-    {
-        while (_verbose.TryDequeue(out string? line))
-        {
-            if (line.StartsWith("WAIVER ", StringComparison.Ordinal)) WriteWarning(line);
-            else WriteVerbose(line);
-        }
-    }
-
-    private static bool Finished(Task work)
-    {
-        try
-        {
-            return work.Wait(100);
-        }
-        catch (AggregateException)
-        {
-            return true;
         }
     }
 }

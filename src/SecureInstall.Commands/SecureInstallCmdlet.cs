@@ -15,6 +15,7 @@ namespace SecureInstall.Commands;
 public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _verbose = new();
 
     protected CancellationToken CancelToken => _cancel.Token;
 
@@ -76,6 +77,48 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
+    protected void Log(string line) => _verbose.Enqueue(line);
+
+    /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come; returns its result or throws its failure.</summary>
+    protected T Wait<T>(System.Threading.Tasks.Task<T> work, Action? onTick = null)
+    {
+        WaitForCompletion(work, onTick);
+        return work.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Like <see cref="Wait{T}"/>, but leaves the outcome (result or failure) for the caller to read.</summary>
+    protected void WaitForCompletion(System.Threading.Tasks.Task work, Action? onTick = null)
+    {
+        while (!Finished(work))
+        {
+            DrainVerbose();
+            onTick?.Invoke();
+        }
+        DrainVerbose();
+    }
+
+    protected void DrainVerbose()
+    {
+        while (_verbose.TryDequeue(out string? line))
+        {
+            if (line.StartsWith("WAIVER ", StringComparison.Ordinal)) WriteWarning(line);
+            else WriteVerbose(line);
+        }
+    }
+
+    private static bool Finished(System.Threading.Tasks.Task work)
+    {
+        try
+        {
+            return work.Wait(100);
+        }
+        catch (AggregateException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>How <see cref="ResolveFiles"/> reports a path it could not use; a cmdlet that counts failures overrides it.</summary>
     protected virtual void WritePathError(ErrorRecord record) => WriteError(record);
 
@@ -106,6 +149,32 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
         if (provider.Name != "FileSystem") ThrowTerminatingError(Errors.NotFileSystemPath(path, provider.Name));
         return resolved;
+    }
+
+    // A minisign public key as minisign prints it ("RW" + base64 of 42 bytes), optionally after its comment line.
+    private static readonly System.Text.RegularExpressions.Regex MinisignKeyText =
+        new(@"^\s*(untrusted comment:[^\n]*\n)?\s*RW[A-Za-z0-9+/]{54}\s*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The verifier for the key parameters a cmdlet was given: a minisign key (string or .pub path) or an OpenPGP key
+    /// file, resolved through PowerShell paths. Throws the core's exceptions (PublicKeyInvalid, InvalidFingerprint);
+    /// a key path that does not resolve is terminating.
+    /// </summary>
+    protected Core.Signatures.DetachedSignatureVerifier CreateSignatureVerifier(string minisignPublicKey, string pgpPublicKey, string fingerprint, bool allowExpiredKey)
+    {
+        if (minisignPublicKey.Length > 0)
+        {
+            Core.Signatures.MinisignPublicKey key = MinisignKeyText.IsMatch(minisignPublicKey.Replace("\r", ""))
+                ? Core.Signatures.MinisignPublicKey.Parse(minisignPublicKey, "-MinisignPublicKey")
+                : Core.Signatures.MinisignPublicKey.FromFile(ResolveSingleFile(minisignPublicKey, "MinisignPublicKey"));
+            return new Core.Signatures.MinisignVerifier(key);
+        }
+        Core.Signatures.OpenPgpKeyRing ring = Core.Signatures.OpenPgpKeyRing.FromFile(ResolveSingleFile(pgpPublicKey, "PgpPublicKey"));
+        return new Core.Signatures.OpenPgpVerifier(ring, new Core.Signatures.OpenPgpVerifierOptions
+        {
+            Fingerprint = fingerprint.Length > 0 ? fingerprint : null,
+            AllowExpiredKey = allowExpiredKey,
+        });
     }
 
     protected string CurrentDirectory => SessionState.Path.CurrentFileSystemLocation.ProviderPath;

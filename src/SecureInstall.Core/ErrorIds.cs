@@ -10,11 +10,21 @@ public static class ErrorIds
     public const string ChecksumMismatch = nameof(ChecksumMismatch);
     public const string ChecksumNotFound = nameof(ChecksumNotFound);
     public const string WeakAlgorithmRefused = nameof(WeakAlgorithmRefused);
+    public const string SignatureInvalid = nameof(SignatureInvalid);
+    public const string SignerNotTrusted = nameof(SignerNotTrusted);
 
     // malformed input
     public const string ChecksumListInvalid = nameof(ChecksumListInvalid);
     public const string ChecksumConflict = nameof(ChecksumConflict);
     public const string InvalidHash = nameof(InvalidHash);
+    public const string SignatureFormatInvalid = nameof(SignatureFormatInvalid);
+    public const string PublicKeyInvalid = nameof(PublicKeyInvalid);
+    public const string InvalidFingerprint = nameof(InvalidFingerprint);
+    public const string SignatureParametersInvalid = nameof(SignatureParametersInvalid);
+    public const string TrustedRootInvalid = nameof(TrustedRootInvalid);
+
+    // not available here
+    public const string SignatureNotSupported = nameof(SignatureNotSupported);
 
     // manifests
     public const string ManifestInvalid = nameof(ManifestInvalid);
@@ -38,8 +48,11 @@ public static class ErrorIds
     public const string NotInBundle = nameof(NotInBundle);
     public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
 
+    public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
+    public const string SignatureNotFound = nameof(SignatureNotFound);
     public const string NotFileSystemPath = nameof(NotFileSystemPath);
     public const string PermissionDenied = nameof(PermissionDenied);
     public const string FileReadFailed = nameof(FileReadFailed);

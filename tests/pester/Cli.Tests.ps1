@@ -112,6 +112,53 @@ Describe 'secureinstall get' {
     }
 }
 
+Describe 'secureinstall verify-signature' {
+    BeforeAll {
+        $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
+        $sigDir = Join-Path $TestDrive 'sig'
+        $null = New-Item -ItemType Directory -Path $sigDir
+        Copy-Item -Path (Join-Path $vectors 'minisign/*') -Destination $sigDir
+        Copy-Item -LiteralPath (Join-Path $vectors 'SHA256SUMS'), (Join-Path $vectors 'SHA256SUMS.asc'), (Join-Path $vectors 'signer.pub.asc'), (Join-Path $vectors 'rsa.pub.asc') -Destination $sigDir
+    }
+
+    It 'exits 0 for the official minisign vector and prints the verified trusted comment' {
+        $r = Invoke-Cli verify-signature --minisign-key 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3' (Join-Path $sigDir 'test')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK Minisign key E7620F1842B4E81F'
+        $r.Text | Should -Match 'trusted comment: timestamp:1556193335'
+    }
+
+    It 'exits 0 for an OpenPGP detached signature beside the list, with a fingerprint pin' {
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'signer.pub.asc') --fingerprint '01461741D1D1D2745FB4D2B602652EAC77DD49B9' (Join-Path $sigDir 'SHA256SUMS')
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK OpenPgp key 63F1A99DBAC50892'
+    }
+
+    It 'exits 1 with SignerNotTrusted for another key' {
+        $r = Invoke-Cli verify-signature --pgp-key (Join-Path $sigDir 'rsa.pub.asc') (Join-Path $sigDir 'SHA256SUMS')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignerNotTrusted'
+    }
+
+    It 'exits 1 with SignatureInvalid for a changed file' {
+        $changed = Join-Path $sigDir 'changed'
+        [System.IO.File]::WriteAllText($changed, 'Test', $utf8)
+        $r = Invoke-Cli verify-signature -P (Join-Path $sigDir 'minisign.pub') -x (Join-Path $sigDir 'test.minisig') $changed
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignatureInvalid'
+    }
+
+    It 'exits 2 without exactly one trusted key' {
+        (Invoke-Cli verify-signature (Join-Path $sigDir 'test')).ExitCode | Should -Be 2
+    }
+
+    It 'exits 2 with SignatureNotSupported for Authenticode off Windows' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+        $r = Invoke-Cli verify-signature --signer-thumbprint ('0' * 40) (Join-Path $sigDir 'test')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'SignatureNotSupported'
+    }
+}
+
 Describe 'secureinstall install and verify-installed' {
     BeforeAll {
         $ws = Join-Path $TestDrive 'install'
@@ -181,5 +228,71 @@ Describe 'secureinstall run-script' {
         $r.ExitCode | Should -Be 1
         $r.Text | Should -Match 'ScriptChanged'
         $r.Text | Should -Match "(?m)^\+'changed'"
+    }
+}
+
+BeforeDiscovery {
+    $noSigstoreCorpus = -not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'))
+}
+
+# The sigstore-conformance client protocol; the full suite runs in xunit (SigstoreConformanceTests).
+Describe 'secureinstall verify-bundle' {
+    BeforeAll {
+        $cases = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
+        $id = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+        $iss = 'https://token.actions.githubusercontent.com'
+    }
+
+    It 'exits 0 for a keyless bundle with the shipped root, with the file and with sha256:HEX' -Skip:$noSigstoreCorpus {
+        $a = Join-Path $cases 'a.txt'
+        $r = Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss $a
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'OK Sigstore'
+        $hex = (Get-FileHash -LiteralPath $a).Hash.ToLowerInvariant()
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss "sha256:$hex").ExitCode | Should -Be 0
+    }
+
+    It 'exits 0 for a keyed bundle with --key and --trusted-root' -Skip:$noSigstoreCorpus {
+        $case = Join-Path $cases 'managed-key-and-trusted-root'
+        (Invoke-Cli verify-bundle --bundle (Join-Path $case 'bundle.sigstore.json') --key (Join-Path $case 'key.pub') --trusted-root (Join-Path $case 'trusted_root.json') (Join-Path $cases 'a.txt')).ExitCode | Should -Be 0
+    }
+
+    It 'exits 1 with SignatureInvalid for a bad bundle, 2 for a malformed one or bad usage' -Skip:$noSigstoreCorpus {
+        $r = Invoke-Cli verify-bundle --bundle (Join-Path $cases 'signature-mismatch_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignatureInvalid'
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'bundle-malformed-json_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+        (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
+    }
+}
+
+Describe 'secureinstall get with a signed checksum list' {
+    BeforeAll {
+        $fx = Join-Path $root 'tests/pester/fixtures/signatures'
+        $rel = Join-Path $fx 'release'
+        $zip = [System.Uri]::new((Join-Path $rel 'tool-1.0.zip')).AbsoluteUri
+        $sums = [System.Uri]::new((Join-Path $rel 'SHA256SUMS')).AbsoluteUri
+        $sig = [System.Uri]::new((Join-Path $rel 'SHA256SUMS.asc')).AbsoluteUri
+    }
+
+    It 'verifies the list signature with the trusted key, then the artifact against the list' {
+        $out = Join-Path $TestDrive 'signed-ok.zip'
+        $r = Invoke-Cli get $zip --checksums-uri $sums --signature-uri $sig --pgp-key (Join-Path $fx 'signer.pub.asc') -o $out --no-cache
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Test-Path $out | Should -BeTrue
+    }
+
+    It 'exits 1 and places nothing when the list is signed by another key' {
+        $out = Join-Path $TestDrive 'signed-wrong.zip'
+        $r = Invoke-Cli get $zip --checksums-uri $sums --signature-uri $sig --pgp-key (Join-Path $fx 'rsa.pub.asc') -o $out --no-cache
+        $r.ExitCode | Should -Be 1
+        $r.Text | Should -Match 'SignerNotTrusted'
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'exits 2 when --signature-uri comes without a key' {
+        $r = Invoke-Cli get $zip --sha256 ('0' * 64) --signature-uri $sig -o (Join-Path $TestDrive 'x')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'needs the key'
     }
 }

@@ -167,6 +167,75 @@ Describe 'Get-VerifiedArtifact' {
     }
 }
 
+Describe 'Get-VerifiedArtifact -SignatureUri' {
+    BeforeAll {
+        # Public vectors (fixtures/signatures/README.md): a GnuPG-signed SHA256SUMS naming release/tool-1.0.zip, and
+        # minisign's official vector (the file "test" and its prehashed signature).
+        $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
+        $release = Join-Path $vectors 'release'
+        $toolUri = ConvertTo-FileUri (Join-Path $release 'tool-1.0.zip')
+        $listUri = ConvertTo-FileUri (Join-Path $release 'SHA256SUMS')
+        $sigUri = ConvertTo-FileUri (Join-Path $release 'SHA256SUMS.asc')
+        $signerKey = Join-Path $vectors 'signer.pub.asc'
+        $rsaKey = Join-Path $vectors 'rsa.pub.asc'
+        $fingerprint = '01461741D1D1D2745FB4D2B602652EAC77DD49B9'
+        $minisignKey = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'
+    }
+
+    It 'verifies the signed checksum list with the pinned key before taking the digest from it' {
+        $out = Join-Path $TestDrive 'signed/tool-1.0.zip'
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $out)
+        $r = Get-VerifiedArtifact -Uri $toolUri -OutFile $out -ChecksumUri $listUri -SignatureUri $sigUri -PgpPublicKey $signerKey -Fingerprint $fingerprint -NoCache -Verbose 4>&1
+        $verbose = @($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $result = $r | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $result.Verified | Should -BeTrue
+        $result.Signature.Fingerprint | Should -BeExactly $fingerprint
+        $result.Signature.KeyId | Should -BeExactly '63F1A99DBAC50892'
+        $verbose | Should -Match "OpenPGP key $fingerprint \(pinned"
+        $verbose | Should -Match "checksum list's OpenPgp signature is valid"
+        Test-Path -LiteralPath $out | Should -BeTrue
+    }
+
+    It 'writes SignerNotTrusted and places nothing when the list is signed by another key' {
+        $out = Join-Path $TestDrive 'signed-wrong/tool-1.0.zip'
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $out)
+        $r = Get-VerifiedArtifact -Uri $toolUri -OutFile $out -ChecksumUri $listUri -SignatureUri $sigUri -PgpPublicKey $rsaKey -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Test-Path -LiteralPath $out | Should -BeFalse
+    }
+
+    It 'writes SignatureInvalid when the list was changed after signing' {
+        $forged = Join-Path $TestDrive 'forged/SHA256SUMS'
+        Write-Fixture $forged (([System.IO.File]::ReadAllText((Join-Path $release 'SHA256SUMS'))) -replace 'd9298a10', 'd9298a11')
+        $out = Join-Path $TestDrive 'forged/tool-1.0.zip'
+        $null = Get-VerifiedArtifact -Uri $toolUri -OutFile $out -ChecksumUri (ConvertTo-FileUri $forged) -SignatureUri $sigUri -PgpPublicKey $signerKey -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        Test-Path -LiteralPath $out | Should -BeFalse
+    }
+
+    It 'verifies a minisign signature over the artifact itself, with no digest given' {
+        $out = Join-Path $TestDrive 'minisign/test'
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $out)
+        $r = Get-VerifiedArtifact -Uri (ConvertTo-FileUri (Join-Path $vectors 'minisign/test')) -OutFile $out -SignatureUri (ConvertTo-FileUri (Join-Path $vectors 'minisign/test.minisig')) -MinisignPublicKey $minisignKey -NoCache
+        $r.Verified | Should -BeTrue
+        $r.Signature.TrustedComment | Should -BeExactly "timestamp:1556193335`tfile:test"
+        $r.DigestSource | Should -Match '^Minisign signature'
+    }
+
+    It 'refuses -SignatureUri without a key (SignatureParametersInvalid)' {
+        $null = Get-VerifiedArtifact -Uri $toolUri -OutFile (Join-Path $TestDrive 'nokey.zip') -ChecksumUri $listUri -SignatureUri $sigUri -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureParametersInvalid$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'stops with InvalidFingerprint for a short key id' {
+        { Get-VerifiedArtifact -Uri $toolUri -OutFile (Join-Path $TestDrive 'short.zip') -ChecksumUri $listUri -SignatureUri $sigUri -PgpPublicKey $signerKey -Fingerprint '77DD49B9' } |
+            Should -Throw -ErrorId "InvalidFingerprint$FQ"
+    }
+}
+
 Describe 'Get-VerifiedArtifact against a loopback HTTP server' {
     BeforeAll {
         # A free port on 127.0.0.1, then HttpListener on it in a runspace of its own; stopped in AfterAll.

@@ -55,8 +55,9 @@ public sealed class ReleaseBuilder
             Dotnet(new[] { "publish", commands, "--no-build", "-o", Path.Combine(module, "bin") }.Concat(properties));
             File.Copy(Path.Combine(_root, "SecureInstall.psd1"), Path.Combine(module, "SecureInstall.psd1"));
             Directory.CreateDirectory(Path.Combine(module, "module"));
-            foreach (string shipped in new[] { "SecureInstall.format.ps1xml", "secureinstall.manifest.schema.json" })
-                File.Copy(Path.Combine(_root, "module", shipped), Path.Combine(module, "module", shipped));
+            // Format views and the data files beside them (manifest schema, Sigstore trusted root); not the bootstrap, not help sources.
+            foreach (string shipped in Directory.GetFiles(Path.Combine(_root, "module")).Where(f => f.EndsWith(".ps1xml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
+                File.Copy(shipped, Path.Combine(module, "module", Path.GetFileName(shipped)));
             Run(PowerShell(), "-NoProfile", "-NonInteractive", "-File", Path.Combine(_root, "build.ps1"), "-Task", "Help", "-ModuleRoot", module);
 
             List<KeyValuePair<string, byte[]>> moduleFiles = DeterministicZip.ReadTree(module);

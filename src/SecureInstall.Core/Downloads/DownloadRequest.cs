@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -41,6 +42,19 @@ public sealed class DownloadRequest
 
     /// <summary>A local checksum list; the artifact is looked up in it by file name.</summary>
     public string? ChecksumFile { get; set; }
+
+    /// <summary>
+    /// A detached signature: of the checksum list when <see cref="ChecksumUri"/> or <see cref="ChecksumFile"/> is given
+    /// (the list is verified before any digest in it is trusted), otherwise of the artifact itself (verified before the
+    /// file is placed). Needs <see cref="SignatureVerifier"/>.
+    /// </summary>
+    public Uri? SignatureUri { get; set; }
+
+    /// <summary>
+    /// The verifier holding the trusted key(s). With a checksum list and no <see cref="SignatureUri"/>, the list must be
+    /// OpenPGP clear-signed. A signature that cannot be checked fails the download.
+    /// </summary>
+    public DetachedSignatureVerifier? SignatureVerifier { get; set; }
 
     /// <summary>The name to look up in a checksum list; by default the last segment of the first URI.</summary>
     public string? ArtifactName { get; set; }

@@ -48,6 +48,9 @@ public sealed class DownloadResult
     /// <summary>The redirect chain, in order, not including <see cref="Uri"/>.</summary>
     public IReadOnlyList<Uri> Redirects { get; }
 
+    /// <summary>The signature that vouched for the checksum list or the artifact, when one was required; else null.</summary>
+    public SecureInstall.Core.Signatures.SignatureResult? Signature { get; internal set; }
+
     /// <summary>HTTP requests made for the artifact (retries and resumes included); 0 for a cache hit.</summary>
     public int Attempts { get; }
 }

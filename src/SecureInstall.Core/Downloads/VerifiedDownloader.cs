@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -11,6 +12,7 @@ using System.Security.Authentication;
 using System.Threading;
 using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Signatures;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Downloads;
@@ -95,39 +97,55 @@ public sealed class VerifiedDownloader : IDisposable
         string destination = Path.GetFullPath(request.Destination);
         foreach (Uri uri in request.Uris) CheckScheme(uri);
 
-        ChecksumEntry? expected = await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
-        if (expected == null)
+        (ChecksumEntry? expected, SignatureResult? listSignature, byte[]? artifactSignature) =
+            await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
+        if (expected == null && artifactSignature == null)
         {
             if (!request.SkipVerification) throw new VerificationRequiredException(request.Uris[0]);
             Log("No digest to check (verification skipped): the file will be kept whatever it hashes to.");
         }
-        else
+        else if (expected != null)
         {
             if (ChecksumAlgorithms.IsWeak(expected.Algorithm) && !_options.AllowWeakAlgorithm)
                 throw new WeakAlgorithmException(expected.Algorithm, UriText.Redact(request.Uris[0]));
             Log($"Expected {expected.Algorithm} {expected.Digest} from {SourceText(expected)}.");
         }
 
-        if (expected != null && expected.Algorithm == ChecksumAlgorithm.SHA256 && _cache != null)
+        if (expected != null && expected.Algorithm == ChecksumAlgorithm.SHA256 && _cache != null && artifactSignature == null)
         {
             DownloadResult? hit = await TryFromCacheAsync(request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
-            if (hit != null) return hit;
+            if (hit != null)
+            {
+                hit.Signature = listSignature;
+                return hit;
+            }
+        }
+
+        IReadOnlyList<Uri> uris = request.Uris;
+        if (expected != null)
+        {
+            // Configured mirrors only ever serve pinned downloads: the digest, not the mirror, is what is trusted.
+            MirrorConfiguration mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
+            uris = mirrors.Expand(request.Uris);
+            foreach (Uri mirror in uris.Except(request.Uris)) Log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
+            foreach (Uri uri in uris) CheckScheme(uri);
         }
 
         var failures = new List<SecureInstallException>();
-        foreach (Uri uri in request.Uris)
+        foreach (Uri uri in uris)
         {
             try
             {
-                DownloadResult result = await FetchArtifactAsync(uri, request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+                DownloadResult result = await FetchArtifactAsync(uri, request, expected, artifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+                result.Signature ??= listSignature;
                 await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
                 return result;
             }
-            catch (SecureInstallException ex) when (request.Uris.Count > 1)
+            catch (SecureInstallException ex) when (uris.Count > 1)
             {
                 // The digest is pinned, so any mirror may serve the file; a failing one is passed over, not trusted.
                 failures.Add(ex);
-                Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < request.Uris.Count ? "; trying the next mirror" : "")}.");
+                Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < uris.Count ? "; trying the next mirror" : "")}.");
             }
         }
         // A security failure (a mirror serving other bytes) says more than "the last mirror was down".
@@ -199,31 +217,69 @@ public sealed class VerifiedDownloader : IDisposable
 
     private static string SourceText(ChecksumEntry entry) => entry.LineNumber > 0 ? $"{entry.Source}:{entry.LineNumber}" : entry.Source;
 
-    private async Task<ChecksumEntry?> ResolveExpectedAsync(DownloadRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The expected digest, and the signature work: a list's signature is verified here, before any digest in it is
+    /// trusted; an artifact's signature is fetched here (before the artifact, so a missing one fails fast) and
+    /// verified on the downloaded bytes before they are placed.
+    /// </summary>
+    private async Task<(ChecksumEntry? Expected, SignatureResult? ListSignature, byte[]? ArtifactSignature)> ResolveExpectedAsync(
+        DownloadRequest request, CancellationToken cancellationToken)
     {
         int sources = (request.Expected != null ? 1 : 0) + (request.ChecksumUri != null ? 1 : 0) + (request.ChecksumFile != null ? 1 : 0);
         if (sources > 1) throw new ArgumentException("Give exactly one source for the expected digest: a digest, a checksum list URI or a checksum list file.", nameof(request));
-        if (sources == 1 && request.SkipVerification) throw new ArgumentException("SkipVerification cannot be combined with an expected digest.", nameof(request));
-        if (request.Expected != null) return request.Expected;
-        var parser = new ChecksumListParser();
+        if ((sources == 1 || request.SignatureVerifier != null) && request.SkipVerification)
+            throw new ArgumentException("SkipVerification cannot be combined with an expected digest or a signature.", nameof(request));
+        if (request.SignatureUri != null && request.SignatureVerifier == null)
+            throw new ArgumentException("A signature URI needs the trusted key to check it with (a signature verifier).", nameof(request));
+        bool hasList = request.ChecksumUri != null || request.ChecksumFile != null;
+        if (request.SignatureVerifier != null && request.SignatureUri == null && !hasList)
+            throw new ArgumentException("A signature key needs a signature URI, or a clear-signed checksum list.", nameof(request));
+
+        byte[]? signature = null;
+        string? signatureName = null;
+        if (request.SignatureUri != null)
+        {
+            signatureName = UriText.Redact(request.SignatureUri);
+            signature = await FetchSmallAsync(request, request.SignatureUri, "signature", DetachedSignatureVerifier.MaximumSignatureBytes, cancellationToken).ConfigureAwait(false);
+        }
+        if (!hasList) return (request.Expected, null, signature);
+
+        byte[] listBytes;
+        string listName;
         if (request.ChecksumFile != null)
         {
-            ChecksumList fileList = parser.ParseFile(request.ChecksumFile, cancellationToken);
-            return fileList.Find(request.LookupName, null);
+            listName = request.ChecksumFile;
+            using FileStream stream = new(request.ChecksumFile, FileMode.Open, FileAccess.Read, FileShare.Read);
+            listBytes = DetachedSignatureVerifier.ReadSmall(stream, listName, (int)ChecksumListParser.DefaultMaximumBytes,
+                reason => new ChecksumListFormatException(listName, 0, reason));
         }
-        if (request.ChecksumUri == null) return null;
+        else
+        {
+            listName = UriText.Redact(request.ChecksumUri!);
+            listBytes = await FetchSmallAsync(request, request.ChecksumUri!, "checksum list", ChecksumListParser.DefaultMaximumBytes, cancellationToken).ConfigureAwait(false);
+        }
 
-        Uri listUri = request.ChecksumUri;
-        CheckScheme(listUri);
-        Log($"Fetching the checksum list {UriText.Redact(listUri)}.");
+        if (request.SignatureVerifier == null)
+            return (new ChecksumListParser().Parse(new MemoryStream(listBytes, writable: false), listName, cancellationToken).Find(request.LookupName, null), null, null);
+
+        Log($"Verifying the checksum list {listName} against {(signatureName ?? "its clear-signature")} with {request.SignatureVerifier.TrustedKeyDescription}.");
+        VerifiedChecksumList verified = new SignedChecksumListReader(request.SignatureVerifier).Read(
+            new MemoryStream(listBytes, writable: false), listName, signature == null ? null : new MemoryStream(signature, writable: false), signatureName, cancellationToken);
+        Log($"The checksum list's {verified.Signature.Scheme} signature is valid: key {verified.Signature.KeyId}{(verified.Signature.Signer != null ? " (" + verified.Signature.Signer + ")" : "")}.");
+        return (verified.List.Find(request.LookupName, null), verified.Signature, null);
+    }
+
+    /// <summary>Fetches a small companion file (a checksum list, a signature) into memory, capped, refusing an HTML page.</summary>
+    private async Task<byte[]> FetchSmallAsync(DownloadRequest request, Uri uri, string what, long maximum, CancellationToken cancellationToken)
+    {
+        CheckScheme(uri);
+        Log($"Fetching the {what} {UriText.Redact(uri)}.");
         using var buffer = new MemoryStream();
         using (var sink = new DigestSink(buffer, null))
         {
-            await FetchIntoAsync(listUri, TokenFor(request, listUri), sink, ChecksumListParser.DefaultMaximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
+            await FetchIntoAsync(uri, TokenFor(request, uri), sink, maximum, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
         }
-        buffer.Position = 0;
-        ChecksumList list = parser.Parse(buffer, UriText.Redact(listUri), cancellationToken);
-        return list.Find(request.LookupName, null);
+        return buffer.ToArray();
     }
 
     /// <summary>The token is bound to the origin of the request's first URI: mirrors and lists elsewhere never see it.</summary>
@@ -344,7 +400,7 @@ public sealed class VerifiedDownloader : IDisposable
         }
     }
 
-    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, DownloadRequest request, ChecksumEntry? expected, string destination,
+    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, DownloadRequest request, ChecksumEntry? expected, byte[]? signature, string destination,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         Log($"Downloading {UriText.Redact(uri)} to {destination}.");
@@ -359,12 +415,23 @@ public sealed class VerifiedDownloader : IDisposable
         (string sha256, string actual) = sink.Finish();
         if (expected != null && !Hex.DigestEquals(actual, expected.Digest))
             throw new ChecksumMismatchException(UriText.Redact(uri), expected.Algorithm, expected.Digest, actual, SourceText(expected));
+        SignatureResult? signed = null;
+        if (signature != null)
+        {
+            // The bytes checked are the temporary file's, read back before the rename: what is placed is what was verified.
+            file.Stream.Flush();
+            file.Stream.Position = 0;
+            Log($"Verifying the artifact against {UriText.Redact(request.SignatureUri!)} with {request.SignatureVerifier!.TrustedKeyDescription}.");
+            signed = request.SignatureVerifier.Verify(file.Stream, UriText.Redact(uri), new MemoryStream(signature, writable: false), UriText.Redact(request.SignatureUri!), cancellationToken);
+            Log($"The artifact's {signed.Scheme} signature is valid: key {signed.KeyId}{(signed.Signer != null ? " (" + signed.Signer + ")" : "")}.");
+        }
         file.Commit();
-        Log(expected != null
-            ? $"Verified {expected.Algorithm} {actual}; placed {destination}."
+        Log(expected != null || signed != null
+            ? $"Verified {(expected != null ? expected.Algorithm + " " + actual : "the signature")}; placed {destination}."
             : $"Placed {destination} without verification; its SHA-256 is {sha256}.");
-        return new DownloadResult(destination, uri, info.FinalUri, sha256, sink.Length, expected != null ? SourceText(expected) : "none",
-            verified: expected != null, fromCache: false, clock.Elapsed, info.Redirects, info.Attempts);
+        string source = expected != null ? SourceText(expected) : signed != null ? $"{signed.Scheme} signature {UriText.Redact(request.SignatureUri!)}" : "none";
+        return new DownloadResult(destination, uri, info.FinalUri, sha256, sink.Length, source,
+            verified: expected != null || signed != null, fromCache: false, clock.Elapsed, info.Redirects, info.Attempts) { Signature = signed };
     }
 
     private static bool LooksLikeHtmlName(string name) =>

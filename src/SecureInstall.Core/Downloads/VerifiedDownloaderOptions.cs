@@ -50,6 +50,9 @@ public sealed class VerifiedDownloaderOptions
     /// <summary>Neither read nor fill the cache.</summary>
     public bool NoCache { get; set; }
 
+    /// <summary>Mirrors tried before each pinned download's own URIs; by default read from <see cref="MirrorConfiguration.DefaultPath"/>.</summary>
+    public MirrorConfiguration? Mirrors { get; set; }
+
     /// <summary>
     /// Decides on server certificates instead of the system's trust store, e.g. to trust one pinned certificate.
     /// Null (the default) keeps the platform's validation.

@@ -14,10 +14,25 @@ internal static class UnixFileSystem
     public static bool IsWindows { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
     /// <summary>rwxr-xr-x, never setuid, setgid or sticky whatever the archive asked for. No-op on Windows.</summary>
-    public static void MakeExecutable(string path)
+    public static void MakeExecutable(string path) => SetExecutable(path, true);
+
+    /// <summary>rwxr-xr-x or rw-r--r--: never setuid, setgid or world-writable. No-op on Windows.</summary>
+    public static void SetExecutable(string path, bool executable)
     {
         if (IsWindows) return;
-        if (chmod(path, 0x1ED /* 0755 */) != 0) throw new IOException($"chmod '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        if (chmod(path, executable ? 0x1EDu : 0x1A4u) != 0) throw new IOException($"chmod '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+    }
+
+    /// <summary>Whether any execute bit is set (false on Windows, which has none).</summary>
+    public static bool IsExecutable(string path) => !IsWindows && access(Utf8z(path), 1 /* X_OK */) == 0;
+
+    /// <summary>The target of a symbolic link as stored, or null when it cannot be read (or on Windows).</summary>
+    public static string? ReadLink(string path)
+    {
+        if (IsWindows) return null;
+        var buffer = new byte[4096];
+        int n = readlink(Utf8z(path), buffer, buffer.Length);
+        return n > 0 ? System.Text.Encoding.UTF8.GetString(buffer, 0, n) : null;
     }
 
     /// <summary>Creates <paramref name="linkPath"/> pointing at the relative <paramref name="target"/> ('/'-separated).</summary>
@@ -46,6 +61,12 @@ internal static class UnixFileSystem
 
     [DllImport("libc", SetLastError = true)]
     private static extern int symlink(byte[] target, byte[] linkPath);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int access(byte[] path, int mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int readlink(byte[] path, byte[] buffer, int size);
 
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     [return: MarshalAs(UnmanagedType.I1)]

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Install;
 
@@ -125,19 +126,9 @@ public sealed class InstalledTree
         }
     }
 
-    private static string LinkTarget(FileSystemInfo entry)
-    {
-        // netstandard2.0 has no LinkTarget; readlink on Unix, the reparse point is recorded by name only on Windows.
-        if (Path.DirectorySeparatorChar == '/')
-        {
-            var buffer = new byte[4096];
-            int n = UnixFile.readlink(entry.FullName, buffer, buffer.Length);
-            if (n > 0) return Encoding.UTF8.GetString(buffer, 0, n);
-        }
-        return "?";
-    }
+    private static string LinkTarget(FileSystemInfo entry) => UnixFileSystem.ReadLink(entry.FullName) ?? "?";
 
-    internal static bool IsExecutable(string path) => Path.DirectorySeparatorChar == '/' && UnixFile.IsExecutable(path);
+    internal static bool IsExecutable(string path) => UnixFileSystem.IsExecutable(path);
 
     private static byte[] SHA256Of(string text)
     {

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Core.Install;
 
@@ -73,7 +74,21 @@ public sealed class ToolBundle
                 Expected = ChecksumEntry.FromDigest(artifact.Sha256!, ChecksumAlgorithm.SHA256, $"sha256 pinned in {Path.GetFileName(manifestPath)}:{artifact.Line}"),
                 ExpectedSize = artifact.Size,
             };
+            ManifestSignatureRequirement? signature = tool.Signature == null ? null : ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, version.Version, artifact.Url);
+            if (signature != null)
+            {
+                request.SignatureUri = signature.SignatureUri;
+                request.SignatureVerifier = signature.Verifier;
+            }
             DownloadResult result = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
+            if (signature != null)
+            {
+                // Keep the signature beside the artifact, so the air-gapped install checks it with the manifest's key too.
+                string signaturePath = Path.Combine(Path.GetDirectoryName(target)!, signature.SignatureFileName);
+                await _downloader.DownloadAsync(new DownloadRequest(signature.SignatureUri, signaturePath) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
+                SignatureResult checkedAgain = signature.Verifier.VerifyFile(target, signaturePath, cancellationToken);
+                log?.Invoke($"Bundled its {signature.Describe(checkedAgain)}.");
+            }
             log?.Invoke($"Bundled {tool.Name} {version.Version} ({platforms}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
             written.Add(new BundledArtifact { Tool = tool.Name, Version = version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
         }

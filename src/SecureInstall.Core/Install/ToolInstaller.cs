@@ -77,6 +77,9 @@ public sealed class InstallPlan
 
     public string DigestSource { get; internal set; } = string.Empty;
 
+    /// <summary>The signature the manifest's policy requires of the artifact, or null when it requires none.</summary>
+    public Signatures.ManifestSignatureRequirement? Signature { get; internal set; }
+
     /// <summary>Every download and write, in order, as a person reads it.</summary>
     public IReadOnlyList<string> Actions { get; internal set; } = Array.Empty<string>();
 }
@@ -159,6 +162,22 @@ public sealed class ToolInstaller
             uris.AddRange(artifact.Mirrors);
         }
 
+        // The tool's signature policy: resolved (key read, URL built) now, so a policy that cannot be enforced stops the plan.
+        Signatures.ManifestSignatureRequirement? signature = null;
+        if (tool.Signature != null)
+        {
+            signature = Signatures.ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, pinned.Version, artifact.Url);
+            if (bundled != null)
+            {
+                // Save-PinnedTool keeps the signature beside the artifact; it is checked with the manifest's key as online.
+                string bundledSignature = Path.Combine(Path.GetDirectoryName(bundled)!, signature.SignatureFileName);
+                if (!File.Exists(bundledSignature))
+                    throw new InstallException(ErrorIds.SignatureNotFound, FailureKind.Security, tool.Name,
+                        $"{tool.Name} requires a {tool.Signature.Scheme} signature, and the bundle '{_options.Source}' holds the artifact but not {signature.SignatureFileName}; save the bundle again with Save-PinnedTool.");
+                signature = signature.WithSignatureUri(new Uri(bundledSignature));
+            }
+        }
+
         IReadOnlyList<string> executables = artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;
         var shims = executables.Select(e => ShimPath(Path.GetFileNameWithoutExtension(e))).ToList();
         string digestSource = artifact.Sha256 == null ? "none (waived)" : $"sha256 pinned in {manifest.Source}:{artifact.Line}";
@@ -167,13 +186,24 @@ public sealed class ToolInstaller
             $"download {string.Join(" (then mirrors: ", uris.Select(u => u.AbsoluteUri))}{(uris.Count > 1 ? ")" : "")} and verify sha256 {artifact.Sha256 ?? "(waived)"}",
             KindOf(artifact) == ArtifactKind.Binary ? $"copy the binary into {target}" : $"extract into {target}{(artifact.StripComponents > 0 ? $" (strip {artifact.StripComponents})" : "")}",
         };
+        if (signature != null) actions.Insert(1, $"verify the {signature.Describe(null)} before using the download");
         actions.AddRange(shims.Select(s => $"write shim {s}"));
         actions.Add($"record {tool.Name} {pinned.Version} ({_options.Platform}) in the lock");
         return new InstallPlan
         {
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
             Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = digestSource, Actions = actions,
+            Signature = signature,
         };
+    }
+
+    /// <summary>What vouched for the bytes, as the lock records it: the pinned digest, then the signature that verified.</summary>
+    private static List<string> VerifiedBy(InstallPlan plan, DownloadResult downloaded)
+    {
+        var by = new List<string>();
+        if (plan.Artifact.Sha256 != null) by.Add(plan.DigestSource);
+        if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature));
+        return by;
     }
 
     /// <summary>Carries out a plan and records it in the lock at <paramref name="lockPath"/>.</summary>
@@ -211,18 +241,21 @@ public sealed class ToolInstaller
             {
                 Expected = plan.Artifact.Sha256 == null ? null : ChecksumEntry.FromDigest(plan.Artifact.Sha256, ChecksumAlgorithm.SHA256, plan.DigestSource),
                 ExpectedSize = plan.Artifact.Size,
-                SkipVerification = plan.Artifact.Sha256 == null,
+                SkipVerification = plan.Artifact.Sha256 == null && plan.Signature == null,
+                SignatureUri = plan.Signature?.SignatureUri,
+                SignatureVerifier = plan.Signature?.Verifier,
             };
             foreach (Waiver w in plan.Waivers) log?.Invoke($"WAIVER {plan.Tool} {plan.Version}: {w}");
             DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            log?.Invoke($"Downloaded {downloaded.FinalUri} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(downloaded.Verified ? "matches " + plan.DigestSource : "NOT VERIFIED (waived)")}.");
+            log?.Invoke($"Downloaded {downloaded.FinalUri} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(plan.Artifact.Sha256 != null ? "matches " + plan.DigestSource : plan.Signature == null ? "NOT VERIFIED (waived)" : "(no pinned digest)")}.");
+            if (plan.Signature != null) log?.Invoke($"Verified the {plan.Signature.Describe(downloaded.Signature)}.");
 
             if (KindOf(plan.Artifact) == ArtifactKind.Binary)
             {
                 Directory.CreateDirectory(staging);
                 string exe = Path.Combine(staging, fileName);
                 File.Move(downloaded.Path, exe);
-                if (Path.DirectorySeparatorChar == '/') UnixFile.SetExecutable(exe, true);
+                UnixFileSystem.SetExecutable(exe, true);
             }
             else
             {
@@ -244,7 +277,7 @@ public sealed class ToolInstaller
                 if (!File.Exists(path))
                     throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
                 // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
-                if (Path.DirectorySeparatorChar == '/' && !InstalledTree.IsExecutable(path)) UnixFile.SetExecutable(path, true);
+                if (!UnixFileSystem.IsWindows && !UnixFileSystem.IsExecutable(path)) UnixFileSystem.SetExecutable(path, true);
             }
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
@@ -257,7 +290,7 @@ public sealed class ToolInstaller
             {
                 Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Url = plan.Artifact.Url.AbsoluteUri,
                 Sha256 = plan.Artifact.Sha256 ?? string.Empty, Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
-                VerifiedBy = plan.Artifact.Sha256 == null ? new List<string>() : new List<string> { plan.DigestSource },
+                VerifiedBy = VerifiedBy(plan, downloaded),
                 Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
             };
             UpdateLock(_options, lockPath, l => l.Set(entry), cancellationToken);
@@ -341,7 +374,7 @@ public sealed class ToolInstaller
             else
             {
                 WriteText(shim, $"#!/bin/sh\n# SecureInstall shim for {plan.Tool} {plan.Version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n");
-                UnixFile.SetExecutable(shim, true);
+                UnixFileSystem.SetExecutable(shim, true);
             }
         }
     }

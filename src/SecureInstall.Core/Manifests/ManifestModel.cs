@@ -122,6 +122,9 @@ public sealed class SignaturePolicy
     public string Scheme { get; set; } = string.Empty;
     public IReadOnlyDictionary<string, string> Settings { get; set; } = new Dictionary<string, string>();
     public int Line { get; set; }
+
+    /// <summary>The manifest's folder: a relative key path in <see cref="Settings"/> is read from here.</summary>
+    public string? BaseDirectory { get; set; }
 }
 
 public sealed class PinnedTool

@@ -87,6 +87,7 @@ public sealed class ManifestReader
                 Scheme = OptionalScalar(sig, "scheme", source) ?? string.Empty,
                 Settings = sig.Children.ToDictionary(kv => Scalar(kv.Key, source), kv => kv.Value is YamlScalarNode s ? s.Value ?? string.Empty : string.Empty),
                 Line = Line(sig),
+                BaseDirectory = source.BaseDirectory,
             };
         }
 

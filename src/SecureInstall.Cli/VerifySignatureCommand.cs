@@ -1,0 +1,85 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Threading;
+using SecureInstall.Core;
+using SecureInstall.Core.Signatures;
+
+namespace SecureInstall.Cli;
+
+/// <summary>
+/// `secureinstall verify-signature`: Test-ArtifactSignature for bash. Prints "FILE: OK scheme key … " per file, the
+/// verified trusted comment for minisign; exit 0 all verified, 1 a signature failed, 2 bad input.
+/// </summary>
+public static class VerifySignatureCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("FILE") { Description = "Files to check.", Arity = ArgumentArity.OneOrMore };
+        var minisignKey = new Option<string?>("--minisign-key", "-P") { Description = "The trusted minisign public key (RWQ… string) or minisign.pub file." };
+        var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s), armored or binary." };
+        var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint (40 hex digits)." };
+        var allowExpired = new Option<bool>("--allow-expired-key") { Description = "OpenPGP: accept a signature made while its key was valid from a key that has expired since." };
+        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode (Windows only): trusted signer certificate SHA-1 thumbprint.", Arity = ArgumentArity.ZeroOrMore };
+        var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode (Windows only): trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
+        var signature = new Option<string?>("--signature", "-x") { Description = "The signature file (default: FILE.minisig; FILE.sig/.asc/.gpg; or the file's own clear-signature)." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
+
+        var command = new Command("verify-signature", "Check files against a minisign, OpenPGP or Authenticode signature by a key you trust, in process. Exit 0 verified, 1 a signature failed, 2 bad input.")
+        {
+            files, minisignKey, pgpKey, fingerprint, allowExpired, thumbprint, subject, signature, quiet,
+        };
+        command.SetAction(parse =>
+        {
+            string? minisign = parse.GetValue(minisignKey), pgp = parse.GetValue(pgpKey);
+            string[] thumbprints = parse.GetValue(thumbprint) ?? Array.Empty<string>(), subjects = parse.GetValue(subject) ?? Array.Empty<string>();
+            bool authenticode = thumbprints.Length + subjects.Length > 0;
+            if ((minisign != null ? 1 : 0) + (pgp != null ? 1 : 0) + (authenticode ? 1 : 0) != 1)
+            {
+                Console.Error.WriteLine("secureinstall: give exactly one trusted key: --minisign-key, --pgp-key, or --signer-thumbprint/--signer-subject.");
+                return ExitCodes.UsageError;
+            }
+            bool beQuiet = parse.GetValue(quiet);
+            DetachedSignatureVerifier? detached = null;
+            AuthenticodeVerifier? windows = null;
+            try
+            {
+                detached = SignatureKeys.Create(minisign, pgp, parse.GetValue(fingerprint), parse.GetValue(allowExpired));
+                if (detached == null)
+                {
+                    var options = new AuthenticodeVerifierOptions();
+                    foreach (string t in thumbprints) options.SignerThumbprints.Add(t);
+                    foreach (string s in subjects) options.SignerSubjects.Add(s);
+                    windows = new AuthenticodeVerifier(options);
+                }
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+            {
+                return ExitCodes.Report(ex);
+            }
+
+            using var cancel = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            int worst = ExitCodes.Verified;
+            foreach (string file in parse.GetValue(files)!)
+            {
+                try
+                {
+                    SignatureResult r = detached != null ? detached.VerifyFile(file, parse.GetValue(signature), cancel.Token) : windows!.Verify(file);
+                    if (!beQuiet)
+                    {
+                        Console.Out.WriteLine($"{file}: OK {r.Scheme} key {r.KeyId}{(r.Fingerprint != null && r.Fingerprint != r.KeyId ? " (" + r.Fingerprint + ")" : "")}{(r.Signer != null ? " " + r.Signer : "")}");
+                        if (r.TrustedComment != null) Console.Out.WriteLine($"  trusted comment: {r.TrustedComment}");
+                    }
+                }
+                catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+                {
+                    if (ex is SignatureVerificationException) Console.Out.WriteLine($"{file}: FAILED");
+                    worst = Math.Max(worst, ExitCodes.Report(ex));
+                }
+            }
+            return worst;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+
+namespace SecureInstall.Core.Signatures;
+
+public sealed class AuthenticodeVerifierOptions
+{
+    /// <summary>Accept only a signer certificate with one of these SHA-1 thumbprints (40 hex digits, as Get-AuthenticodeSignature shows).</summary>
+    public IList<string> SignerThumbprints { get; } = new List<string>();
+
+    /// <summary>Accept only a signer certificate whose subject is exactly one of these distinguished names (case-insensitive).</summary>
+    public IList<string> SignerSubjects { get; } = new List<string>();
+
+    /// <summary>Check the whole certificate chain for revocation (on by default; turning it off is for offline machines).</summary>
+    public bool CheckRevocation { get; set; } = true;
+}
+
+/// <summary>
+/// Verifies the Authenticode signature embedded in a Windows file (.exe, .dll, .msi, .ps1, .cab, …) through Windows'
+/// WinVerifyTrust, then pins the signer certificate by thumbprint or subject: "signed by someone Windows trusts" is not
+/// enough to install a tool. Elsewhere it fails with <see cref="SignatureNotSupportedException"/>: a check that
+/// cannot run never passes (PSResourceGet skips it off Windows and reports success).
+/// </summary>
+public sealed class AuthenticodeVerifier
+{
+    private readonly AuthenticodeVerifierOptions _options;
+    private readonly HashSet<string> _thumbprints;
+
+    /// <exception cref="InvalidFingerprintException">a thumbprint is not 40 hex digits.</exception>
+    /// <exception cref="ArgumentException">neither a thumbprint nor a subject is given.</exception>
+    public AuthenticodeVerifier(AuthenticodeVerifierOptions options)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.SignerThumbprints.Count == 0 && options.SignerSubjects.Count == 0)
+            throw new ArgumentException("Name the signer to trust with a certificate thumbprint or subject: any valid Authenticode signature is not a pin.", nameof(options));
+        _thumbprints = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string t in options.SignerThumbprints)
+        {
+            string hex = new string(t.Where(c => !char.IsWhiteSpace(c)).ToArray()).ToUpperInvariant();
+            if (hex.Length != 40 || !Checksums.Hex.IsHex(hex))
+                throw new InvalidFingerprintException(t, "an Authenticode signer thumbprint is the certificate's SHA-1 thumbprint, 40 hex digits ((Get-AuthenticodeSignature FILE).SignerCertificate.Thumbprint).");
+            _thumbprints.Add(hex);
+        }
+    }
+
+    public string TrustedSignerDescription =>
+        string.Join(" or ", _thumbprints.Select(t => "thumbprint " + t).Concat(_options.SignerSubjects.Select(s => $"subject '{s}'")));
+
+    public static bool IsSupported => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    public SignatureResult Verify(string path)
+    {
+        if (path == null) throw new ArgumentNullException(nameof(path));
+        if (!IsSupported)
+            throw new SignatureNotSupportedException(path,
+                $"Authenticode is verified by Windows (WinVerifyTrust and the Windows certificate store), and this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
+        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+
+        var result = new SignatureResult(SignatureScheme.Authenticode, true, path, path);
+        X509Certificate2 signer = WinTrust.VerifyEmbedded(Path.GetFullPath(path), _options.CheckRevocation, result);
+        using (signer)
+        {
+            result.Signer = signer.Subject;
+            result.KeyId = signer.Thumbprint;
+            result.Fingerprint = signer.Thumbprint;
+            result.Algorithm = signer.SignatureAlgorithm.FriendlyName;
+            bool pinned = _thumbprints.Contains(signer.Thumbprint.ToUpperInvariant())
+                || _options.SignerSubjects.Any(s => string.Equals(s.Trim(), signer.Subject, StringComparison.OrdinalIgnoreCase));
+            if (!pinned)
+                throw new SignerNotTrustedException(result.AsInvalid(), TrustedSignerDescription, $"thumbprint {signer.Thumbprint}, subject '{signer.Subject}'",
+                    "the file is validly signed, but by a certificate you did not pin");
+        }
+        return result;
+    }
+
+    /// <summary>WinVerifyTrust through P/Invoke; the only Windows-specific code of the core.</summary>
+    private static class WinTrust
+    {
+        private static readonly Guid GenericVerifyV2 = new("00AAC56B-CD44-11d0-8CC2-00C04FC295EE");
+        private const uint UiNone = 2, RevokeNone = 0, RevokeWholeChain = 1, ChoiceFile = 1, StateVerify = 1, StateClose = 2;
+        private const uint RevocationCheckChainExcludeRoot = 0x80;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        private struct FileInfo
+        {
+            public uint cbStruct;
+            [MarshalAs(UnmanagedType.LPWStr)] public string pcwszFilePath;
+            public IntPtr hFile;
+            public IntPtr pgKnownSubject;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        private struct TrustData
+        {
+            public uint cbStruct;
+            public IntPtr pPolicyCallbackData;
+            public IntPtr pSIPClientData;
+            public uint dwUIChoice;
+            public uint fdwRevocationChecks;
+            public uint dwUnionChoice;
+            public IntPtr pFile;
+            public uint dwStateAction;
+            public IntPtr hWVTStateData;
+            public IntPtr pwszURLReference;
+            public uint dwProvFlags;
+            public uint dwUIContext;
+            public IntPtr pSignatureSettings;
+        }
+
+        [DllImport("wintrust.dll", ExactSpelling = true, SetLastError = false)]
+        private static extern int WinVerifyTrust(IntPtr hwnd, [In] ref Guid action, [In, Out] ref TrustData data);
+
+        [DllImport("wintrust.dll", ExactSpelling = true)]
+        private static extern IntPtr WTHelperProvDataFromStateData(IntPtr stateData);
+
+        [DllImport("wintrust.dll", ExactSpelling = true)]
+        private static extern IntPtr WTHelperGetProvSignerFromChain(IntPtr provData, uint signerIndex, [MarshalAs(UnmanagedType.Bool)] bool counterSigner, uint counterSignerIndex);
+
+        [DllImport("wintrust.dll", ExactSpelling = true)]
+        private static extern IntPtr WTHelperGetProvCertFromChain(IntPtr signer, uint certIndex);
+
+        public static X509Certificate2 VerifyEmbedded(string path, bool checkRevocation, SignatureResult result)
+        {
+            var file = new FileInfo { cbStruct = (uint)Marshal.SizeOf<FileInfo>(), pcwszFilePath = path };
+            IntPtr filePtr = Marshal.AllocHGlobal(Marshal.SizeOf<FileInfo>());
+            Guid action = GenericVerifyV2;
+            var data = new TrustData
+            {
+                cbStruct = (uint)Marshal.SizeOf<TrustData>(),
+                dwUIChoice = UiNone,
+                fdwRevocationChecks = checkRevocation ? RevokeWholeChain : RevokeNone,
+                dwUnionChoice = ChoiceFile,
+                dwStateAction = StateVerify,
+                dwProvFlags = checkRevocation ? RevocationCheckChainExcludeRoot : 0,
+            };
+            try
+            {
+                Marshal.StructureToPtr(file, filePtr, false);
+                data.pFile = filePtr;
+                int status = WinVerifyTrust(new IntPtr(-1), ref action, ref data);
+                try
+                {
+                    if (status != 0) throw Failure(status, result);
+                    // The signer certificate WinVerifyTrust just validated: CRYPT_PROVIDER_CERT { DWORD cbStruct; PCCERT_CONTEXT pCert; … }.
+                    IntPtr provider = WTHelperProvDataFromStateData(data.hWVTStateData);
+                    IntPtr signer = provider == IntPtr.Zero ? IntPtr.Zero : WTHelperGetProvSignerFromChain(provider, 0, false, 0);
+                    IntPtr cert = signer == IntPtr.Zero ? IntPtr.Zero : WTHelperGetProvCertFromChain(signer, 0);
+                    IntPtr context = cert == IntPtr.Zero ? IntPtr.Zero : Marshal.ReadIntPtr(cert, IntPtr.Size);
+                    if (context == IntPtr.Zero)
+                        throw new SignatureInvalidException(result.AsInvalid(), "Windows accepted the signature but did not report its signer certificate; refusing to pass it unpinned");
+                    return new X509Certificate2(context); // duplicates the context, which stays valid until the state is closed
+                }
+                finally
+                {
+                    data.dwStateAction = StateClose;
+                    WinVerifyTrust(new IntPtr(-1), ref action, ref data);
+                }
+            }
+            finally
+            {
+                Marshal.DestroyStructure<FileInfo>(filePtr);
+                Marshal.FreeHGlobal(filePtr);
+            }
+        }
+
+        private static Exception Failure(int status, SignatureResult result)
+        {
+            string code = "0x" + ((uint)status).ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+            string message = new Win32Exception(status).Message;
+            switch ((uint)status)
+            {
+                case 0x800B0100: // TRUST_E_NOSIGNATURE
+                case 0x800B0003: // TRUST_E_SUBJECT_FORM_UNKNOWN
+                case 0x800B0001: // TRUST_E_PROVIDER_UNKNOWN
+                    return new SignatureInvalidException(result.AsInvalid(), $"the file carries no Authenticode signature Windows can read ({code}: {message})");
+                case 0x80096010: // TRUST_E_BAD_DIGEST
+                    return new SignatureInvalidException(result.AsInvalid(), $"the file was changed after it was signed ({code}: {message})");
+                case 0x800B0109: // CERT_E_UNTRUSTEDROOT
+                case 0x800B010A: // CERT_E_CHAINING
+                case 0x800B0111: // TRUST_E_EXPLICIT_DISTRUST
+                case 0x800B010C: // CERT_E_REVOKED
+                case 0x800B0101: // CERT_E_EXPIRED
+                case 0x80092010: // CRYPT_E_REVOKED
+                    return new SignerNotTrustedException(result.AsInvalid(), "a certificate chain Windows trusts", code, $"Windows does not trust the signer ({message})");
+                default:
+                    return new SignatureInvalidException(result.AsInvalid(), $"WinVerifyTrust failed with {code}: {message}");
+            }
+        }
+    }
+}

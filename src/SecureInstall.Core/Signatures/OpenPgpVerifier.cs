@@ -1,0 +1,481 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Org.BouncyCastle.Bcpg;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+using Org.BouncyCastle.Bcpg.Sig;
+
+namespace SecureInstall.Core.Signatures;
+
+public sealed class OpenPgpVerifierOptions
+{
+    /// <summary>Trust only the key whose primary-key fingerprint is this (40 or 64 hex digits; spaces allowed).</summary>
+    public string? Fingerprint { get; set; }
+
+    /// <summary>
+    /// Accept a signature from a key that has expired since, as long as the signature was made while the key was valid
+    /// (old releases signed with a since-expired key). Off by default: an expired key is not trusted.
+    /// </summary>
+    public bool AllowExpiredKey { get; set; }
+
+    /// <summary>The time expiry is judged at; the current time unless a test fixes it.</summary>
+    public DateTimeOffset? ReferenceTime { get; set; }
+}
+
+/// <summary>A clear-signed text whose signature verified, and the text that was signed (nothing outside it).</summary>
+public sealed class ClearSignedText
+{
+    internal ClearSignedText(SignatureResult signature, string signedText)
+    {
+        Signature = signature;
+        SignedText = signedText;
+    }
+
+    public SignatureResult Signature { get; }
+
+    /// <summary>The signed lines, dash-escaping undone, LF line endings. Only this text is vouched for.</summary>
+    public string SignedText { get; }
+}
+
+/// <summary>
+/// Verifies OpenPGP signatures (RFC 4880: detached binary or armored, and clear-signed text) against the caller's
+/// trusted public keys. A signature counts only when its key is in the trusted set (and matches the fingerprint pin),
+/// the signing key is the primary or a subkey bound to it by a valid binding signature with a back-signature, neither
+/// is revoked, expired or not allowed to sign, and the signature itself is not expired and uses no broken hash.
+/// </summary>
+public sealed class OpenPgpVerifier : DetachedSignatureVerifier
+{
+    /// <summary>Clock skew tolerated for a signature that says it was made in the future.</summary>
+    private static readonly TimeSpan FutureSkew = TimeSpan.FromDays(1);
+
+    private readonly OpenPgpKeyRing _keys;
+    private readonly OpenPgpVerifierOptions _options;
+    private readonly string? _pin;
+    private readonly List<PgpPublicKeyRing> _trusted;
+
+    /// <exception cref="InvalidFingerprintException">the fingerprint pin is not a full fingerprint.</exception>
+    public OpenPgpVerifier(OpenPgpKeyRing keys, OpenPgpVerifierOptions? options = null)
+    {
+        _keys = keys ?? throw new ArgumentNullException(nameof(keys));
+        _options = options ?? new OpenPgpVerifierOptions();
+        if (_options.Fingerprint != null)
+        {
+            _pin = OpenPgpKeyRing.NormalizeFingerprint(_options.Fingerprint)
+                ?? throw new InvalidFingerprintException(_options.Fingerprint, "give the primary key's full fingerprint (40 hex digits, gpg --fingerprint); short key ids can be forged.");
+        }
+        _trusted = keys.Rings.Where(r => _pin == null || OpenPgpKeyRing.FormatFingerprint(r.GetPublicKey().GetFingerprint()) == _pin).ToList();
+    }
+
+    public override SignatureScheme Scheme => SignatureScheme.OpenPgp;
+
+    public override string TrustedKeyDescription =>
+        _pin != null ? $"OpenPGP key {_pin} (pinned, from {_keys.Source})" : $"OpenPGP key(s) {string.Join(", ", _keys.Fingerprints)} (from {_keys.Source})";
+
+    public override IReadOnlyList<string> SignatureExtensions { get; } = new[] { ".sig", ".asc", ".gpg" };
+
+    /// <summary>A file with no detached signature beside it may be clear-signed itself (a SHA256SUMS made with gpg --clearsign).</summary>
+    protected override SignatureResult? VerifyInlineSignature(string path, CancellationToken cancellationToken)
+    {
+        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        byte[] head = new byte[200];
+        int read = stream.Read(head, 0, head.Length);
+        int bom = read >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
+        string start = Encoding.ASCII.GetString(head, bom, read - bom).TrimStart(' ', '\t', '\r', '\n');
+        if (!start.StartsWith("-----BEGIN PGP SIGNED MESSAGE-----", StringComparison.Ordinal)) return null;
+        stream.Position = 0;
+        return VerifyClearSigned(stream, path, cancellationToken).Signature;
+    }
+
+    private DateTime Now => (_options.ReferenceTime ?? DateTimeOffset.UtcNow).UtcDateTime;
+
+    public override SignatureResult Verify(Stream data, string dataName, Stream signature, string signatureName, CancellationToken cancellationToken = default)
+    {
+        if (data == null) throw new ArgumentNullException(nameof(data));
+        if (dataName == null) throw new ArgumentNullException(nameof(dataName));
+        if (signature == null) throw new ArgumentNullException(nameof(signature));
+        if (signatureName == null) throw new ArgumentNullException(nameof(signatureName));
+        List<PgpSignature> signatures = ReadDetached(signature, signatureName);
+        List<Candidate> candidates = Prepare(signatures, dataName, signatureName, clearSigned: false);
+        MinisignVerifier.Pump(data, (buffer, count) =>
+        {
+            foreach (Candidate c in candidates) c.Signature.Update(buffer, 0, count);
+        }, cancellationToken);
+        return Finish(candidates);
+    }
+
+    /// <summary>
+    /// Verifies a clear-signed text (a SHA256SUMS published with gpg --clearsign) and returns the signed text, which is
+    /// all a caller may read: lines before or after the signed block are refused, not skipped, because a checksum parser
+    /// would otherwise read entries no signature covers.
+    /// </summary>
+    public ClearSignedText VerifyClearSigned(Stream message, string source, CancellationToken cancellationToken = default)
+    {
+        if (message == null) throw new ArgumentNullException(nameof(message));
+        if (source == null) throw new ArgumentNullException(nameof(source));
+        byte[] bytes = ReadSmall(message, source, Checksums.ChecksumListParser.DefaultMaximumBytes > int.MaxValue ? int.MaxValue : (int)Checksums.ChecksumListParser.DefaultMaximumBytes,
+            reason => new SignatureFormatException(source, reason));
+        string text;
+        try
+        {
+            text = DecodeText(bytes);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new SignatureFormatException(source, "a clear-signed message is UTF-8 text; this one is not.", ex);
+        }
+        ClearSignedParts parts = ClearSignedParts.Parse(text, source);
+        List<PgpSignature> signatures = ReadDetached(new MemoryStream(Encoding.ASCII.GetBytes(parts.SignatureArmor)), source);
+        List<Candidate> candidates = Prepare(signatures, source, "clear-signed", clearSigned: true);
+        foreach (PgpSignature s in signatures)
+        {
+            if (!parts.HashAllowed(s.HashAlgorithm))
+                throw new SignatureFormatException(source, $"the signature uses {s.HashAlgorithm}, which the 'Hash:' header does not announce.");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        byte[] canonical = Encoding.UTF8.GetBytes(parts.CanonicalText);
+        foreach (Candidate c in candidates) c.Signature.Update(canonical, 0, canonical.Length);
+        return new ClearSignedText(Finish(candidates), parts.SignedText);
+    }
+
+    private sealed class Candidate
+    {
+        public Candidate(PgpSignature signature, SignatureResult result)
+        {
+            Signature = signature;
+            Result = result;
+        }
+
+        public PgpSignature Signature { get; }
+        public SignatureResult Result { get; }
+    }
+
+    /// <summary>Finds the signatures made by trusted keys, checks those keys, and readies each signature to hash the data.</summary>
+    private List<Candidate> Prepare(List<PgpSignature> signatures, string dataName, string signatureName, bool clearSigned)
+    {
+        var candidates = new List<Candidate>();
+        var issuers = new List<string>();
+        foreach (PgpSignature s in signatures)
+        {
+            if (s.SignatureType != PgpSignature.BinaryDocument && s.SignatureType != PgpSignature.CanonicalTextDocument)
+                throw new SignatureFormatException(signatureName, $"it holds a signature of type 0x{s.SignatureType:X2}, not a document signature (0x00 binary or 0x01 text).");
+            if (clearSigned && s.SignatureType != PgpSignature.CanonicalTextDocument)
+                throw new SignatureFormatException(signatureName, "a clear-signed message must carry a text signature (type 0x01).");
+
+            long issuer = IssuerKeyId(s);
+            byte[]? issuerFingerprint = s.GetHashedSubPackets()?.GetIssuerFingerprint()?.GetFingerprint() ?? s.GetUnhashedSubPackets()?.GetIssuerFingerprint()?.GetFingerprint();
+            issuers.Add(issuerFingerprint != null ? OpenPgpKeyRing.FormatFingerprint(issuerFingerprint) : OpenPgpKeyRing.FormatKeyId(issuer));
+            if (issuer == 0) continue;
+
+            foreach (PgpPublicKeyRing ring in _trusted)
+            {
+                PgpPublicKey? key = ring.GetPublicKey(issuer);
+                if (key == null) continue;
+                if (issuerFingerprint != null && !key.GetFingerprint().SequenceEqual(issuerFingerprint)) continue;
+                SignatureResult result = Describe(s, ring, key, dataName, signatureName);
+                CheckSigningKey(s, ring, key, result);
+                CheckSignature(s, result);
+                try
+                {
+                    s.InitVerify(key);
+                }
+                catch (PgpException ex)
+                {
+                    throw new SignatureNotSupportedException(dataName, $"the signature's algorithm ({key.Algorithm}, {s.HashAlgorithm}) is not supported ({ex.Message})");
+                }
+                candidates.Add(new Candidate(s, result));
+                break;
+            }
+        }
+        if (candidates.Count == 0)
+        {
+            var unsigned = new SignatureResult(SignatureScheme.OpenPgp, false, dataName, signatureName) { KeyId = string.Join(", ", issuers) };
+            string trusted = _pin ?? string.Join(", ", _keys.Fingerprints);
+            string reason = _pin != null && _trusted.Count == 0
+                ? $"{_keys.Source} holds no key with the pinned fingerprint (it holds {string.Join(", ", _keys.Fingerprints)})"
+                : "no signature was made by a trusted key";
+            throw new SignerNotTrustedException(unsigned, trusted, issuers.Count == 0 ? "(no issuer)" : string.Join(", ", issuers), reason);
+        }
+        return candidates;
+    }
+
+    /// <summary>Every signature by a trusted key must hold; one that does not means the data changed.</summary>
+    private static SignatureResult Finish(List<Candidate> candidates)
+    {
+        foreach (Candidate c in candidates)
+        {
+            bool ok;
+            try
+            {
+                ok = c.Signature.Verify();
+            }
+            catch (PgpException ex)
+            {
+                throw new SignatureInvalidException(c.Result.AsInvalid(), "the signature cannot be checked (" + ex.Message + ")", ex);
+            }
+            if (!ok)
+                throw new SignatureInvalidException(c.Result.AsInvalid(), $"the data does not match the signature by key {c.Result.KeyId} (the file was changed, or the signature belongs to another file)");
+        }
+        return candidates[0].Result;
+    }
+
+    private SignatureResult Describe(PgpSignature s, PgpPublicKeyRing ring, PgpPublicKey key, string dataName, string signatureName)
+    {
+        PgpPublicKey primary = ring.GetPublicKey();
+        return new SignatureResult(SignatureScheme.OpenPgp, true, dataName, signatureName)
+        {
+            Signer = PrimaryUserId(primary),
+            KeyId = OpenPgpKeyRing.FormatKeyId(key.KeyId),
+            Fingerprint = OpenPgpKeyRing.FormatFingerprint(primary.GetFingerprint()),
+            SignedAt = new DateTimeOffset(DateTime.SpecifyKind(s.CreationTime, DateTimeKind.Utc)),
+            Algorithm = $"{AlgorithmName(key.Algorithm)}{(key.BitStrength > 0 ? " " + key.BitStrength : "")}, {s.HashAlgorithm.ToString().ToUpperInvariant()}",
+        };
+    }
+
+    /// <summary>The checks on the key: the ones a forged or stale key would fail.</summary>
+    private void CheckSigningKey(PgpSignature s, PgpPublicKeyRing ring, PgpPublicKey key, SignatureResult result)
+    {
+        PgpPublicKey primary = ring.GetPublicKey();
+        string primaryName = OpenPgpKeyRing.FormatFingerprint(primary.GetFingerprint());
+        string keyName = OpenPgpKeyRing.FormatKeyId(key.KeyId);
+        DateTime signedAt = DateTime.SpecifyKind(s.CreationTime, DateTimeKind.Utc);
+
+        foreach (PgpSignature revocation in primary.GetSignaturesOfType(PgpSignature.KeyRevocation))
+        {
+            if (revocation.KeyId == primary.KeyId && Holds(() => { revocation.InitVerify(primary); return revocation.VerifyCertification(primary); }))
+                throw NotTrusted(result, primaryName, $"the key was revoked on {Day(revocation.CreationTime)}{RevocationReason(revocation)}");
+        }
+
+        PgpSignature? self = LatestSelfSignature(primary);
+        if (self == null) throw NotTrusted(result, primaryName, "the key has no valid self-signature (its user IDs are not certified by the key itself)");
+        CheckExpiry(result, primaryName, "the key", primary.CreationTime, self, signedAt);
+
+        PgpSignature binding = self;
+        if (key.KeyId != primary.KeyId)
+        {
+            foreach (PgpSignature revocation in key.GetSignaturesOfType(PgpSignature.SubkeyRevocation))
+            {
+                if (revocation.KeyId == primary.KeyId && Holds(() => { revocation.InitVerify(primary); return revocation.VerifyCertification(primary, key); }))
+                    throw NotTrusted(result, primaryName, $"signing subkey {keyName} was revoked on {Day(revocation.CreationTime)}{RevocationReason(revocation)}");
+            }
+            PgpSignature? latest = null;
+            foreach (PgpSignature b in key.GetSignaturesOfType(PgpSignature.SubkeyBinding))
+            {
+                if (b.KeyId != primary.KeyId || (latest != null && b.CreationTime <= latest.CreationTime)) continue;
+                if (Holds(() => { b.InitVerify(primary); return b.VerifyCertification(primary, key); })) latest = b;
+            }
+            // A subkey not bound by the primary could be anyone's key pasted into the key file.
+            binding = latest ?? throw NotTrusted(result, primaryName, $"subkey {keyName} has no valid binding signature from the primary key");
+            // The back-signature proves the subkey's owner agreed to the binding: without it, a key could claim another's signing subkey.
+            if (!HasBackSignature(binding, primary, key))
+                throw NotTrusted(result, primaryName, $"signing subkey {keyName} has no valid back-signature (primary key binding)");
+            CheckExpiry(result, primaryName, $"subkey {keyName}", key.CreationTime, binding, signedAt);
+        }
+
+        PgpSignatureSubpacketVector? flags = binding.GetHashedSubPackets();
+        if (flags != null && flags.HasSubpacket(SignatureSubpacketTag.KeyFlags) && (flags.GetKeyFlags() & KeyFlags.SignData) == 0)
+            throw NotTrusted(result, primaryName, $"key {keyName} is not certified for signing data (its key flags do not include 'sign')");
+
+        if (key.CreationTime > s.CreationTime)
+            throw new SignatureInvalidException(result.AsInvalid(), $"the signature ({Day(s.CreationTime)}) is older than the key that made it ({Day(key.CreationTime)})");
+    }
+
+    private void CheckExpiry(SignatureResult result, string primaryName, string what, DateTime created, PgpSignature selfSignature, DateTime signedAt)
+    {
+        PgpSignatureSubpacketVector? hashed = selfSignature.GetHashedSubPackets();
+        if (hashed == null || !hashed.HasKeyExpirationTime()) return;
+        long seconds = hashed.GetKeyExpirationTime();
+        if (seconds <= 0) return;
+        DateTime expires = DateTime.SpecifyKind(created, DateTimeKind.Utc).AddSeconds(seconds);
+        if (expires <= signedAt)
+            throw NotTrusted(result, primaryName, $"{what} expired on {Day(expires)}, before the signature was made ({Day(signedAt)})");
+        if (expires <= Now && !_options.AllowExpiredKey)
+            throw NotTrusted(result, primaryName, $"{what} expired on {Day(expires)}; get the publisher's current key, or allow an expired key explicitly for a signature made while it was valid");
+    }
+
+    private void CheckSignature(PgpSignature s, SignatureResult result)
+    {
+        DateTime signedAt = DateTime.SpecifyKind(s.CreationTime, DateTimeKind.Utc);
+        PgpSignatureSubpacketVector? hashed = s.GetHashedSubPackets();
+        if (hashed == null || !hashed.HasSignatureCreationTime())
+            throw new SignatureInvalidException(result.AsInvalid(), "the signature has no signed creation time");
+        if (hashed.HasSignatureExpirationTime())
+        {
+            long seconds = hashed.GetSignatureExpirationTime();
+            if (seconds > 0 && signedAt.AddSeconds(seconds) <= Now)
+                throw new SignatureInvalidException(result.AsInvalid(), $"the signature expired on {Day(signedAt.AddSeconds(seconds))}");
+        }
+        if (signedAt > Now + FutureSkew)
+            throw new SignatureInvalidException(result.AsInvalid(), $"the signature says it was made on {Day(signedAt)}, in the future");
+        // Collisions are practical for MD5 and SHA-1 (SHAttered, 2017): a signature over such a digest can be moved to other data.
+        if (s.HashAlgorithm is HashAlgorithmTag.MD5 or HashAlgorithmTag.Sha1 or HashAlgorithmTag.RipeMD160 or HashAlgorithmTag.MD2 or HashAlgorithmTag.Tiger192 or HashAlgorithmTag.Haval5pass160)
+            throw new SignatureInvalidException(result.AsInvalid(), $"it is made over a {s.HashAlgorithm} digest, which is broken for signatures; ask the publisher for a SHA-256 or stronger signature");
+        foreach (SignatureSubpacketTag tag in hashed.GetCriticalTags())
+        {
+            if (tag is not (SignatureSubpacketTag.CreationTime or SignatureSubpacketTag.ExpireTime or SignatureSubpacketTag.IssuerKeyId
+                or SignatureSubpacketTag.IssuerFingerprint or SignatureSubpacketTag.SignerUserId or SignatureSubpacketTag.PolicyUrl))
+                throw new SignatureInvalidException(result.AsInvalid(), $"it has a critical '{tag}' subpacket this verifier does not act on (RFC 4880 5.2.3.1 requires rejecting it)");
+        }
+    }
+
+    private static SignerNotTrustedException NotTrusted(SignatureResult result, string primaryName, string reason) =>
+        new(result.AsInvalid(), primaryName, result.KeyId ?? primaryName, reason);
+
+    private static bool HasBackSignature(PgpSignature binding, PgpPublicKey primary, PgpPublicKey subkey)
+    {
+        foreach (PgpSignatureSubpacketVector? area in new[] { binding.GetHashedSubPackets(), binding.GetUnhashedSubPackets() })
+        {
+            if (area == null) continue;
+            PgpSignatureList embedded;
+            try
+            {
+                embedded = area.GetEmbeddedSignatures();
+            }
+            catch (Exception ex) when (ex is PgpException or IOException)
+            {
+                continue;
+            }
+            for (int i = 0; i < embedded.Count; i++)
+            {
+                PgpSignature back = embedded[i];
+                if (back.SignatureType == PgpSignature.PrimaryKeyBinding && Holds(() => { back.InitVerify(subkey); return back.VerifyCertification(primary, subkey); }))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The newest self-certification of a user ID, or direct-key signature, that verifies. It holds the key's current expiry and flags.</summary>
+    private static PgpSignature? LatestSelfSignature(PgpPublicKey primary)
+    {
+        PgpSignature? latest = null;
+        foreach (string id in primary.GetUserIds())
+        {
+            foreach (PgpSignature s in primary.GetSignaturesForId(id))
+            {
+                if (s.KeyId != primary.KeyId || !s.IsCertification() || s.SignatureType == PgpSignature.CertificationRevocation) continue;
+                if (latest != null && s.CreationTime <= latest.CreationTime) continue;
+                if (Holds(() => { s.InitVerify(primary); return s.VerifyCertification(id, primary); })) latest = s;
+            }
+        }
+        foreach (PgpSignature s in primary.GetSignaturesOfType(PgpSignature.DirectKey))
+        {
+            if (s.KeyId != primary.KeyId || (latest != null && s.CreationTime <= latest.CreationTime)) continue;
+            if (Holds(() => { s.InitVerify(primary); return s.VerifyCertification(primary); })) latest = s;
+        }
+        return latest;
+    }
+
+    private static string? PrimaryUserId(PgpPublicKey primary)
+    {
+        string? first = null;
+        foreach (string id in primary.GetUserIds())
+        {
+            foreach (PgpSignature s in primary.GetSignaturesForId(id))
+            {
+                if (s.KeyId != primary.KeyId || !s.IsCertification() || s.SignatureType == PgpSignature.CertificationRevocation) continue;
+                if (!Holds(() => { s.InitVerify(primary); return s.VerifyCertification(id, primary); })) continue;
+                if (s.GetHashedSubPackets()?.IsPrimaryUserId() == true) return id;
+                first ??= id;
+            }
+        }
+        return first;
+    }
+
+    private static long IssuerKeyId(PgpSignature s)
+    {
+        if (s.KeyId != 0) return s.KeyId;
+        byte[]? fp = s.GetHashedSubPackets()?.GetIssuerFingerprint()?.GetFingerprint();
+        if (fp is { Length: 20 })
+        {
+            long id = 0;
+            for (int i = 12; i < 20; i++) id = (id << 8) | fp[i];
+            return id;
+        }
+        return 0;
+    }
+
+    /// <summary>A self-signature that cannot be checked (unknown algorithm, malformed) counts as absent, never as valid.</summary>
+    private static bool Holds(Func<bool> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (Exception ex) when (ex is PgpException or IOException or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static string RevocationReason(PgpSignature revocation)
+    {
+        RevocationReason? reason = revocation.GetHashedSubPackets()?.GetRevocationReason();
+        string? text = reason?.GetRevocationDescription();
+        return string.IsNullOrEmpty(text) ? "" : $" ('{text}')";
+    }
+
+    private static string Day(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string AlgorithmName(PublicKeyAlgorithmTag tag) => tag switch
+    {
+        PublicKeyAlgorithmTag.RsaGeneral or PublicKeyAlgorithmTag.RsaSign => "RSA",
+        PublicKeyAlgorithmTag.Dsa => "DSA",
+        PublicKeyAlgorithmTag.ECDsa => "ECDSA",
+        PublicKeyAlgorithmTag.EdDsa_Legacy or PublicKeyAlgorithmTag.Ed25519 => "EdDSA",
+        _ => tag.ToString(),
+    };
+
+    /// <summary>Reads the signature packets of a detached signature, armored or binary.</summary>
+    internal static List<PgpSignature> ReadDetached(Stream stream, string source)
+    {
+        byte[] bytes = ReadSmall(stream, source, MaximumSignatureBytes, reason => new SignatureFormatException(source, reason));
+        if (bytes.Length == 0) throw new SignatureFormatException(source, "it is empty.");
+        var signatures = new List<PgpSignature>();
+        try
+        {
+            Stream input = new MemoryStream(bytes);
+            if (OpenPgpKeyRing.LooksArmored(bytes))
+            {
+                string head = Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 200)).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+                if (head.StartsWith("-----BEGIN PGP SIGNED MESSAGE-----", StringComparison.Ordinal))
+                    throw new SignatureFormatException(source, "it is a clear-signed message, not a detached signature; verify it as a clear-signed list instead.");
+                if (!head.StartsWith("-----BEGIN PGP SIGNATURE-----", StringComparison.Ordinal))
+                    throw new SignatureFormatException(source, head.StartsWith("untrusted comment:", StringComparison.Ordinal)
+                        ? "it is a minisign signature, not an OpenPGP one."
+                        : "it is text but not an armored OpenPGP signature ('-----BEGIN PGP SIGNATURE-----').");
+                input = new ArmoredInputStream(input);
+            }
+            Collect(new PgpObjectFactory(input), signatures, source, depth: 0);
+        }
+        catch (Exception ex) when (ex is PgpException or IOException or ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new SignatureFormatException(source, "it is not a readable OpenPGP signature (" + ex.Message + ").", ex);
+        }
+        if (signatures.Count == 0) throw new SignatureFormatException(source, "it holds no OpenPGP signature.");
+        return signatures;
+    }
+
+    private static void Collect(PgpObjectFactory factory, List<PgpSignature> into, string source, int depth)
+    {
+        object? next;
+        while ((next = factory.NextPgpObject()) != null)
+        {
+            switch (next)
+            {
+                case PgpSignatureList list:
+                    for (int i = 0; i < list.Count; i++) into.Add(list[i]);
+                    break;
+                case PgpMarker:
+                    break;
+                case PgpCompressedData compressed when depth == 0:
+                    Collect(new PgpObjectFactory(compressed.GetDataStream()), into, source, depth + 1);
+                    break;
+                default:
+                    throw new SignatureFormatException(source, $"it holds {next.GetType().Name} where a detached signature was expected (is it a signed message or a key?).");
+            }
+        }
+    }
+}
