@@ -23,6 +23,14 @@ Describe 'Windows PowerShell 5.1 compatibility checker' {
         @{ Name = 'Get-Content -AsByteStream'; Code = 'Get-Content x -AsByteStream' }
         @{ Name = 'Set-Content -Encoding utf8NoBOM'; Code = 'Set-Content x -Value 1 -Encoding utf8NoBOM' }
         @{ Name = 'Test-Json'; Code = 'Test-Json -Json "{}"' }
+        @{ Name = '$IsWindows'; Code = 'if ($IsWindows) { 1 }' }
+        @{ Name = 'the background operator'; Code = 'Get-Date &' }
+        @{ Name = '[Convert]::ToHexString'; Code = '[Convert]::ToHexString($b)' }
+        @{ Name = '[System.Security.Cryptography.SHA256]::HashData'; Code = '[System.Security.Cryptography.SHA256]::HashData($b)' }
+        @{ Name = '[IO.Path]::Join'; Code = '[IO.Path]::Join("a", "b")' }
+        @{ Name = 'X509CertificateLoader'; Code = '[System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadCertificate($b)' }
+        @{ Name = 'Split-Path -LeafBase'; Code = 'Split-Path x.txt -LeafBase' }
+        @{ Name = 'Sort-Object -Top'; Code = '1..3 | Sort-Object -Top 1' }
     ) {
         param($Name, $Code)
         @(Test-Snippet $Code).Count | Should -BeGreaterThan 0
@@ -30,6 +38,7 @@ Describe 'Windows PowerShell 5.1 compatibility checker' {
 
     It 'passes 5.1-compatible code' {
         Test-Snippet 'if ($a) { $b = 1 } else { $b = 2 }; Get-Content x -Encoding Byte; [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12' | Should -BeNullOrEmpty
+        Test-Snippet '[Convert]::ToBase64String($b); [System.Security.Cryptography.SHA256]::Create(); Split-Path x -Leaf; $IsOk = 1; Get-Date | Out-Null' | Should -BeNullOrEmpty
     }
 }
 
@@ -37,6 +46,7 @@ Describe 'Shipped scripts run on Windows PowerShell 5.1' {
     It '<File> uses nothing newer than 5.1' -TestCases @(
         @{ File = 'build.ps1' }
         @{ File = 'module/Install-SecureInstall.ps1' }
+        @{ File = 'tools/Test-ReproducibleRelease.ps1' }
     ) {
         param($File)
         Get-WindowsPowerShellIncompatibility -Path (Join-Path $root $File) | Should -BeNullOrEmpty
