@@ -1,0 +1,133 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+# The release build (tools/SecureInstall.Release) once, into TestDrive: what each asset holds, that checksums.txt
+# verifies, and that the stamped bootstrap installs the real module package. That two builds give the same bytes is
+# proven by tools/Test-ReproducibleRelease.ps1 (two clean clones; too slow for every test run).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'LoopbackServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Add-Type -AssemblyName System.IO.Compression
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $tool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
+        Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+    $out = Join-Path $TestDrive 'release'
+    $log = & dotnet $tool.FullName build --root $root --output $out 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "The release build failed:`n$($log -join "`n")" }
+    $version = (Import-PowerShellDataFile (Join-Path $root 'SecureInstall.psd1')).ModuleVersion
+    function Get-Sha256Hex([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+    function Get-ZipEntries([string]$Path) {
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($Path)
+        try { @($zip.Entries | ForEach-Object { [pscustomobject]@{ Name = $_.FullName; Time = $_.LastWriteTime; Length = $_.Length } }) }
+        finally { $zip.Dispose() }
+    }
+    function Read-ZipText([string]$Path, [string]$Name) {
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($Path)
+        try { $reader = [System.IO.StreamReader]::new($zip.GetEntry($Name).Open()); try { $reader.ReadToEnd() } finally { $reader.Dispose() } }
+        finally { $zip.Dispose() }
+    }
+    $zipPath = Join-Path $out "SecureInstall-$version.zip"
+}
+
+Describe 'the release build' {
+    It 'writes the assets, checksums.txt lists every one and verifies with Test-Checksum' {
+        $names = @(Get-ChildItem -LiteralPath $out -File | ForEach-Object Name | Sort-Object)
+        $names | Should -Be (@("Install-SecureInstall.ps1", "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg", 'checksums.txt', 'release-notes.md') | Sort-Object)
+        $listed = @(Get-Content -LiteralPath (Join-Path $out 'checksums.txt') | ForEach-Object { ($_ -split '  ', 2)[1] })
+        $listed | Should -Be @('Install-SecureInstall.ps1', "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg")
+        Push-Location $out
+        try { $results = @(Test-Checksum -ChecksumFile checksums.txt) }
+        finally { Pop-Location }
+        @($results | Where-Object { -not $_.IsValid }).Count | Should -Be 0
+        $results.Count | Should -Be 5
+    }
+
+    It 'the module zip holds the module layout in ordinal order with one timestamp, and no bootstrap' {
+        $entries = Get-ZipEntries $zipPath
+        $names = @($entries.Name)
+        $sorted = [string[]]$names.Clone(); [Array]::Sort($sorted, [StringComparer]::Ordinal)
+        $names | Should -Be $sorted
+        @($entries.Time | Sort-Object -Unique).Count | Should -Be 1
+        foreach ($required in 'SecureInstall.psd1', 'bin/SecureInstall.Commands.dll', 'bin/SecureInstall.Core.dll', 'en-US/SecureInstall.Commands.dll-Help.xml', 'module/SecureInstall.format.ps1xml') {
+            $names | Should -Contain $required
+        }
+        $names | Should -Not -Contain 'module/Install-SecureInstall.ps1'
+    }
+
+    It 'the Gallery .nupkg has the module at its root and a nuspec that names every cmdlet' {
+        $nupkg = Join-Path $out "SecureInstall.$version.nupkg"
+        $names = @((Get-ZipEntries $nupkg).Name)
+        foreach ($file in (Get-ZipEntries $zipPath).Name) { $names | Should -Contain $file }
+        $names | Should -Contain '[Content_Types].xml'
+        $names | Should -Contain '_rels/.rels'
+        [xml]$nuspec = Read-ZipText $nupkg 'SecureInstall.nuspec'
+        $nuspec.package.metadata.id | Should -BeExactly 'SecureInstall'
+        $nuspec.package.metadata.version | Should -BeExactly $version
+        $tags = $nuspec.package.metadata.tags -split ' '
+        foreach ($tag in 'PSModule', 'PSIncludes_Cmdlet', 'PSCmdlet_Invoke-VerifiedScript', 'PSCommand_Get-VerifiedArtifact', 'PSEdition_Desktop', 'PSEdition_Core') { $tags | Should -Contain $tag }
+    }
+
+    It 'the CLI is a .NET tool package' {
+        $names = @((Get-ZipEntries (Join-Path $out "SecureInstall.Cli.$version.nupkg")).Name)
+        $names | Should -Contain 'tools/net10.0/any/DotnetToolSettings.xml'
+        $names | Should -Contain 'tools/net10.0/any/secureinstall.dll'
+    }
+
+    It 'the bootstrap carries the zip digest and size, is ASCII with LF, and the release notes pin the bootstrap' {
+        $boot = Join-Path $out 'Install-SecureInstall.ps1'
+        $bytes = [System.IO.File]::ReadAllBytes($boot)
+        @($bytes | Where-Object { $_ -gt 0x7e -or $_ -eq 0x0d }).Count | Should -Be 0
+        $text = [System.Text.Encoding]::ASCII.GetString($bytes)
+        $text | Should -Match ([regex]::Escape("`$ReleasePackageSha256 = '$(Get-Sha256Hex $zipPath)'"))
+        $text | Should -Match ([regex]::Escape("`$ReleasePackageSize = $((Get-Item -LiteralPath $zipPath).Length)"))
+        $text | Should -Match ([regex]::Escape("`$ReleaseVersion = '$version'"))
+        $notes = Get-Content -LiteralPath (Join-Path $out 'release-notes.md') -Raw
+        $notes | Should -Match ([regex]::Escape("`$pin = '$(Get-Sha256Hex $boot)'"))
+    }
+
+    It 'the SBOM is CycloneDX listing every locked package with its SHA-512; reference-only packages are excluded' {
+        $bom = Get-Content -LiteralPath (Join-Path $out "SecureInstall-$version.cdx.json") -Raw | ConvertFrom-Json
+        $bom.bomFormat | Should -BeExactly 'CycloneDX'
+        $bom.serialNumber | Should -Match '^urn:uuid:[0-9a-f-]{36}$'
+        foreach ($project in 'SecureInstall.Core', 'SecureInstall.Commands', 'SecureInstall.Cli') {
+            $lock = Get-Content -LiteralPath (Join-Path $root "src/$project/packages.lock.json") -Raw | ConvertFrom-Json
+            foreach ($framework in $lock.dependencies.PSObject.Properties) {
+                foreach ($dep in $framework.Value.PSObject.Properties | Where-Object { $_.Value.type -ne 'Project' }) {
+                    $component = @($bom.components | Where-Object { $_.purl -eq "pkg:nuget/$($dep.Name)@$($dep.Value.resolved)" })
+                    $component.Count | Should -Be 1 -Because "$($dep.Name) $($dep.Value.resolved) is locked by $project"
+                    $expected = ([System.BitConverter]::ToString([Convert]::FromBase64String($dep.Value.contentHash)) -replace '-', '').ToLowerInvariant()
+                    $component[0].hashes[0].content | Should -BeExactly $expected
+                }
+            }
+        }
+        @($bom.components | Where-Object { $_.name -eq 'PowerShellStandard.Library' })[0].scope | Should -BeExactly 'excluded'
+    }
+
+    It 'the stamped bootstrap installs the real package from an HTTPS mirror, and the module imports with every cmdlet' {
+        $childHome = Join-Path $TestDrive 'home'
+        $null = New-Item -ItemType Directory -Path (Join-Path $childHome 'data'), (Join-Path $childHome 'tmp')
+        $pem = Join-Path $TestDrive 'ca.pem'
+        $server = Start-LoopbackServer -Certificate (New-LoopbackCertificate -PemPath $pem) -Routes @{ '/mirror.zip' = @{ Body = [System.IO.File]::ReadAllBytes($zipPath) } }
+        try {
+            $boot = Join-Path $out 'Install-SecureInstall.ps1'
+            $start = [System.Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+            $code = "& '$boot' -ExpectedSha256 $(Get-Sha256Hex $boot) -PackageUri '$($server.Base)/mirror.zip'; (Get-Command -Module SecureInstall).Name -join ','"
+            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $code) { $start.ArgumentList.Add($a) }
+            $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
+            $start.Environment['HOME'] = $childHome
+            $start.Environment['XDG_DATA_HOME'] = Join-Path $childHome 'data'
+            $start.Environment['TMPDIR'] = Join-Path $childHome 'tmp'
+            $start.Environment['SSL_CERT_FILE'] = $pem
+            $start.Environment.Remove('PSModulePath') | Out-Null
+            $process = [System.Diagnostics.Process]::Start($start)
+            $stderr = $process.StandardError.ReadToEndAsync()
+            $text = $process.StandardOutput.ReadToEnd() + $stderr.Result
+            $process.WaitForExit()
+        }
+        finally { Stop-LoopbackServer $server }
+        $process.ExitCode | Should -Be 0 -Because $text
+        $text | Should -Match "Installed SecureInstall $version in"
+        $text | Should -Match 'Invoke-VerifiedScript'
+        $text | Should -Match 'Test-Checksum'
+        Test-Path -LiteralPath (Join-Path $childHome "data/powershell/Modules/SecureInstall/$version/bin/SecureInstall.Commands.dll") | Should -BeTrue
+    }
+}
