@@ -24,6 +24,11 @@ SignerNotTrusted, SignatureFormatInvalid) stops the download and places nothing.
 at a time with one progress bar.
 '@
     Parameters  = @{
+        SigstoreBundle           = 'A Sigstore bundle (a file, or an https URI) that must vouch for the artifact''s SHA-256, verified offline against the shipped public-good trusted root before the file is placed. With -Sha256 the pinned digest is checked against the bundle first.'
+        CertificateIdentity      = 'With -SigstoreBundle: the signing certificate''s identity (SAN), exactly, e.g. https://github.com/owner/repo/.github/workflows/release.yml@refs/tags/v1.2.3.'
+        CertificateIdentityRegex = 'With -SigstoreBundle: a regular expression the certificate identity must match as a whole.'
+        CertificateOidcIssuer    = 'With -SigstoreBundle: the OIDC issuer of the identity, e.g. https://token.actions.githubusercontent.com.'
+        SigstorePublicKey        = 'With -SigstoreBundle: a PEM public key, for bundles signed with a key rather than a Fulcio certificate.'
         Uri                    = 'The artifact''s URI (https://, or file:// for offline mirrors). Several URIs are mirrors, tried in order; because the digest is pinned, any of them is safe.'
         OutFile                = 'Where the verified file is placed. An existing file is replaced only after the new one verified. An existing folder receives the file under the URI''s file name.'
         Sha256                 = 'The expected SHA-256 in hex, any case, optionally prefixed with sha256:.'

@@ -29,6 +29,8 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private string? _checksumFile;
     private volatile object? _latestProgress;
     private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
+    private Core.Signatures.Sigstore.SigstoreRequirement? _sigstore;
+    private byte[]? _sigstoreBundle;
 
     /// <summary>The artifact's URI; several are mirrors, tried in order.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -99,6 +101,46 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateNotNullOrEmpty]
     public string Fingerprint { get; set; } = string.Empty;
 
+    /// <summary>A Sigstore bundle (a path, or an https/file URI) that must vouch for the artifact's SHA-256 before it is placed.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string SigstoreBundle { get; set; } = string.Empty;
+
+    /// <summary>The signing certificate's identity (SAN) the Sigstore bundle must carry, exactly.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string CertificateIdentity { get; set; } = string.Empty;
+
+    /// <summary>A regular expression (anchored) the certificate identity must match.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string CertificateIdentityRegex { get; set; } = string.Empty;
+
+    /// <summary>The OIDC issuer of the signing identity, e.g. https://token.actions.githubusercontent.com.</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string CertificateOidcIssuer { get; set; } = string.Empty;
+
+    /// <summary>A PEM public key for a keyed Sigstore bundle (instead of an identity).</summary>
+    [Parameter(ParameterSetName = Sha256Set)]
+    [Parameter(ParameterSetName = HashSet)]
+    [Parameter(ParameterSetName = ChecksumUriSet)]
+    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [ValidateNotNullOrEmpty]
+    public string SigstorePublicKey { get; set; } = string.Empty;
+
     /// <summary>Keep the file whatever it hashes to; a warning names the digest seen so it can be pinned.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SkipSet)]
     public SwitchParameter SkipVerification { get; set; }
@@ -154,6 +196,9 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             }
             WriteVerbose($"Signatures must be made by {_signatureVerifier!.TrustedKeyDescription}.");
         }
+        if (SigstoreBundle.Length > 0) LoadSigstoreBundle();
+        else if (CertificateIdentity.Length + CertificateIdentityRegex.Length + CertificateOidcIssuer.Length + SigstorePublicKey.Length > 0)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid("-CertificateIdentity, -CertificateIdentityRegex, -CertificateOidcIssuer and -SigstorePublicKey need -SigstoreBundle."));
         if (ProxyCredential != null && Proxy == null)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
     }
@@ -192,6 +237,12 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             }
             request.SignatureUri = SignatureUri;
             request.SignatureVerifier = _signatureVerifier;
+            if (_sigstore != null)
+            {
+                Core.Signatures.Sigstore.SigstoreRequirement requirement = _sigstore;
+                byte[] bundle = _sigstoreBundle!;
+                request.DigestCheck = (sha, ct) => requirement.Verify(bundle, SigstoreBundle, sha, ct);
+            }
             request.ExpectedSize = ExpectedSize;
             request.Token = TokenText() ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
         }
@@ -258,6 +309,44 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                 WriteError(Errors.From(error!, UriText.Redact(request.Uris[0])));
             }
         }
+    }
+
+    /// <summary>Reads -SigstoreBundle (a file, or fetched over https) and the identity or key it must carry; any failure stops the command.</summary>
+    private void LoadSigstoreBundle()
+    {
+        var settings = new System.Collections.Generic.Dictionary<string, string> { ["scheme"] = "sigstore" };
+        if (CertificateIdentity.Length > 0) settings["identity"] = CertificateIdentity;
+        if (CertificateIdentityRegex.Length > 0) settings["identity_regex"] = CertificateIdentityRegex;
+        if (CertificateOidcIssuer.Length > 0) settings["issuer"] = CertificateOidcIssuer;
+        if (SigstorePublicKey.Length > 0) settings["key"] = ResolveSingleFile(SigstorePublicKey, nameof(SigstorePublicKey));
+        try
+        {
+            _sigstore = Core.Signatures.Sigstore.SigstoreRequirement.FromSettings(settings, CurrentDirectory, "-SigstoreBundle");
+            if (System.Uri.TryCreate(SigstoreBundle, UriKind.Absolute, out Uri? remote) && (remote.Scheme == System.Uri.UriSchemeHttps || remote.Scheme == System.Uri.UriSchemeHttp))
+            {
+                string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "secureinstall-bundle-" + Guid.NewGuid().ToString("N"));
+                try
+                {
+                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport });
+                    // The bundle needs no pin: it is only data until it verifies against the trusted root and the identity.
+                    Wait(downloader.DownloadAsync(new DownloadRequest(remote, temp) { SkipVerification = true }, null, CancelToken));
+                    _sigstoreBundle = File.ReadAllBytes(temp);
+                }
+                finally
+                {
+                    if (File.Exists(temp)) File.Delete(temp);
+                }
+            }
+            else
+            {
+                _sigstoreBundle = File.ReadAllBytes(remote is { IsFile: true } ? remote.LocalPath : ResolveSingleFile(SigstoreBundle, nameof(SigstoreBundle)));
+            }
+        }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(Errors.From(ex, SigstoreBundle));
+        }
+        WriteVerbose($"The artifact's digest must be vouched for by the Sigstore bundle {SigstoreBundle}: {_sigstore!.Verifier.TrustedKeyDescription}.");
     }
 
     /// <summary>Throttled progress from the latest report of the core, written from the cmdlet's thread.</summary>

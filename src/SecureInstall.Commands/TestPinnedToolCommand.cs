@@ -47,6 +47,21 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
                 Changed = diff.Changed, Added = diff.Added, Removed = diff.Removed,
                 Status = diff.IsEmpty ? InstalledState.Verified : System.IO.Directory.Exists(entry.InstalledPath) ? InstalledState.Tampered : InstalledState.Missing,
             };
+            try
+            {
+                Core.Signatures.SignatureResult? signature = ToolInstaller.VerifyRecordedSignature(entry, CancelToken);
+                if (signature != null)
+                {
+                    status.Signature = $"{signature.Scheme}: {signature.Signer ?? signature.KeyId}";
+                    WriteVerbose($"{entry.Tool} {entry.Version}: the Sigstore bundle kept in the lock still verifies sha256 {entry.Sha256} ({status.Signature}).");
+                }
+            }
+            catch (Core.SecureInstallException ex)
+            {
+                allGood = false;
+                status.Status = InstalledState.Tampered;
+                if (!Quiet) WriteError(Errors.From(ex, entry.Tool));
+            }
             if (!diff.IsEmpty)
             {
                 allGood = false;

@@ -306,3 +306,39 @@ Describe 'Get-VerifiedArtifact against a loopback HTTP server' {
         Test-Path -LiteralPath (Join-Path $TestDrive 'missing.bin') | Should -BeFalse
     }
 }
+
+Describe 'Get-VerifiedArtifact -SigstoreBundle' -Skip:(-not (Test-Path (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance'))) {
+    BeforeAll {
+        $cases = (Resolve-Path (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify')).Path
+        $artifactUri = [System.Uri]::new((Join-Path $cases 'a.txt')).AbsoluteUri
+        $bundle = Join-Path $cases 'happy-path-v0.3-new-mediaType/bundle.sigstore.json'
+        $identity = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+        $issuer = 'https://token.actions.githubusercontent.com'
+    }
+
+    It 'places the file only after the bundle vouched for its digest' {
+        $out = Join-Path $TestDrive 'sig-ok.txt'
+        $r = Get-VerifiedArtifact -Uri $artifactUri -OutFile $out -SigstoreBundle $bundle -CertificateIdentity $identity -CertificateOidcIssuer $issuer -NoCache
+        $r.Signature.Scheme | Should -Be 'Sigstore'
+        Test-Path $out | Should -BeTrue
+    }
+
+    It 'refuses a bundle made by another identity and places nothing' {
+        $out = Join-Path $TestDrive 'sig-wrong.txt'
+        $null = Get-VerifiedArtifact -Uri $artifactUri -OutFile $out -SigstoreBundle $bundle -CertificateIdentity 'https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main' -CertificateOidcIssuer $issuer -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'Signer*,SecureInstall.Commands.GetVerifiedArtifactCommand'
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'refuses a pinned digest the bundle does not vouch for, before downloading' {
+        $out = Join-Path $TestDrive 'sig-pin.txt'
+        $null = Get-VerifiedArtifact -Uri $artifactUri -OutFile $out -Sha256 ('0' * 64) -SigstoreBundle $bundle -CertificateIdentity $identity -CertificateOidcIssuer $issuer -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'asks for -SigstoreBundle when identity parameters come alone' {
+        { Get-VerifiedArtifact -Uri $artifactUri -OutFile (Join-Path $TestDrive 'x') -CertificateIdentity $identity -CertificateOidcIssuer $issuer } | Should -Throw -ErrorId 'SignatureParametersInvalid,SecureInstall.Commands.GetVerifiedArtifactCommand'
+    }
+}

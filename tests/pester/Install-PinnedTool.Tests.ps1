@@ -254,3 +254,33 @@ Describe 'Test-PinnedTool, Get-PinnedTool, Uninstall-PinnedTool' {
         $ev[0].FullyQualifiedErrorId | Should -BeExactly 'NotInstalled,SecureInstall.Commands.UninstallPinnedToolCommand'
     }
 }
+
+Describe 'Install-PinnedTool with a Sigstore policy' -Skip:(-not (Test-Path (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance'))) {
+    BeforeAll {
+        $cases = (Resolve-Path (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify')).Path
+        $artifact = Join-Path $cases 'a.txt'
+        $sha = (Get-FileHash -LiteralPath $artifact).Hash.ToLowerInvariant()
+        $bundleUri = [System.Uri]::new((Join-Path $cases 'happy-path-v0.3-new-mediaType/bundle.sigstore.json')).AbsoluteUri
+        $identity = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+    }
+
+    It 'records the bundle in the lock, and Test-PinnedTool re-verifies it offline and catches a forged one' {
+        $ws = New-Workspace
+        $m = Write-Manifest $ws "tools:`n  a:`n    signature:`n      scheme: sigstore`n      identity: `"$identity`"`n      issuer: https://token.actions.githubusercontent.com`n      bundle: `"$bundleUri`"`n    version: `"1`"`n    url: $([System.Uri]::new($artifact).AbsoluteUri)`n    sha256: $sha`n    archive: binary`n"
+        $r = Install-PinnedTool -Manifest $m -Platform $platform
+        ($r.VerifiedBy -join ' ') | Should -Match 'Sigstore bundle'
+        $status = Test-PinnedTool -Manifest $m
+        $status.Status | Should -Be 'Verified'
+        $status.Signature | Should -Match '^Sigstore: '
+
+        $lockPath = Join-Path $ws 'secureinstall.lock.json'
+        $lock = Get-Content -Raw $lockPath | ConvertFrom-Json
+        $entry = $lock.tools.a.'1'.$platform
+        $forged = $entry.sigstoreBundle -replace '("signature"\s*:\s*")[A-Za-z0-9+/]{4}', '${1}AAAA'
+        $forged | Should -Not -BeExactly $entry.sigstoreBundle
+        $entry.sigstoreBundle = $forged
+        [System.IO.File]::WriteAllText($lockPath, ($lock | ConvertTo-Json -Depth 20))
+        $null = Test-PinnedTool -Manifest $m -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+    }
+}

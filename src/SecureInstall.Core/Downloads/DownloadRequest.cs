@@ -56,6 +56,12 @@ public sealed class DownloadRequest
     /// </summary>
     public DetachedSignatureVerifier? SignatureVerifier { get; set; }
 
+    /// <summary>
+    /// A check of the artifact's SHA-256 (lower-case hex) run before the file is placed, on every path including a cache
+    /// hit: a Sigstore bundle is verified against the digest. It throws to refuse the file.
+    /// </summary>
+    public Func<string, System.Threading.CancellationToken, SignatureResult>? DigestCheck { get; set; }
+
     /// <summary>The name to look up in a checksum list; by default the last segment of the first URI.</summary>
     public string? ArtifactName { get; set; }
 

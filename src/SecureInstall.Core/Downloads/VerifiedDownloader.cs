@@ -99,7 +99,7 @@ public sealed class VerifiedDownloader : IDisposable
 
         (ChecksumEntry? expected, SignatureResult? listSignature, byte[]? artifactSignature) =
             await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
-        if (expected == null && artifactSignature == null)
+        if (expected == null && artifactSignature == null && request.DigestCheck == null)
         {
             if (!request.SkipVerification) throw new VerificationRequiredException(request.Uris[0]);
             Log("No digest to check (verification skipped): the file will be kept whatever it hashes to.");
@@ -111,12 +111,22 @@ public sealed class VerifiedDownloader : IDisposable
             Log($"Expected {expected.Algorithm} {expected.Digest} from {SourceText(expected)}.");
         }
 
+        SignatureResult? digestSignature = null;
+        if (request.DigestCheck != null && expected != null)
+        {
+            // A pinned digest can be checked against the bundle before any byte moves; the bytes are then held to that digest.
+            if (expected.Algorithm != ChecksumAlgorithm.SHA256)
+                throw new ArgumentException("A Sigstore bundle vouches for a SHA-256 digest; pin the artifact with SHA-256.", nameof(request));
+            digestSignature = request.DigestCheck(expected.Digest, cancellationToken);
+            Log($"The pinned digest is vouched for by a {digestSignature.Scheme} bundle: {digestSignature.Signer ?? digestSignature.KeyId}.");
+        }
+
         if (expected != null && expected.Algorithm == ChecksumAlgorithm.SHA256 && _cache != null && artifactSignature == null)
         {
             DownloadResult? hit = await TryFromCacheAsync(request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
             if (hit != null)
             {
-                hit.Signature = listSignature;
+                hit.Signature = digestSignature ?? listSignature;
                 return hit;
             }
         }
@@ -137,6 +147,7 @@ public sealed class VerifiedDownloader : IDisposable
             try
             {
                 DownloadResult result = await FetchArtifactAsync(uri, request, expected, artifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+                if (digestSignature != null) result.Signature = digestSignature;
                 result.Signature ??= listSignature;
                 await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
                 return result;
@@ -424,6 +435,12 @@ public sealed class VerifiedDownloader : IDisposable
             Log($"Verifying the artifact against {UriText.Redact(request.SignatureUri!)} with {request.SignatureVerifier!.TrustedKeyDescription}.");
             signed = request.SignatureVerifier.Verify(file.Stream, UriText.Redact(uri), new MemoryStream(signature, writable: false), UriText.Redact(request.SignatureUri!), cancellationToken);
             Log($"The artifact's {signed.Scheme} signature is valid: key {signed.KeyId}{(signed.Signer != null ? " (" + signed.Signer + ")" : "")}.");
+        }
+        if (request.DigestCheck != null && expected == null)
+        {
+            // No pinned digest: the bundle vouches for the bytes just received, before they are placed.
+            signed = request.DigestCheck(sha256, cancellationToken);
+            Log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
         file.Commit();
         Log(expected != null || signed != null

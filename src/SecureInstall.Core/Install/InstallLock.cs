@@ -30,6 +30,12 @@ public sealed class LockEntry
     public string TreeDigest { get; set; } = string.Empty;
 
     public List<string> Waivers { get; set; } = new();
+
+    /// <summary>The Sigstore / attestation requirement that verified the artifact (its settings), or null.</summary>
+    public SortedDictionary<string, string>? SignaturePolicy { get; set; }
+
+    /// <summary>The Sigstore bundle (JSON) that verified the artifact, kept so Test-PinnedTool re-verifies it offline.</summary>
+    public string? SigstoreBundle { get; set; }
 }
 
 /// <summary>
@@ -89,6 +95,10 @@ public sealed class InstallLock
                     InstalledPath = e.GetProperty("installedPath").GetString() ?? string.Empty,
                     TreeDigest = e.GetProperty("treeDigest").GetString() ?? string.Empty,
                     Waivers = e.TryGetProperty("waivers", out JsonElement w) ? w.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : new List<string>(),
+                    SignaturePolicy = e.TryGetProperty("signaturePolicy", out JsonElement sp)
+                        ? new SortedDictionary<string, string>(sp.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal)
+                        : null,
+                    SigstoreBundle = e.TryGetProperty("sigstoreBundle", out JsonElement sb) ? sb.GetString() : null,
                 });
             }
         }
@@ -128,6 +138,14 @@ public sealed class InstallLock
                         w.WriteStartArray("waivers");
                         foreach (string v in e.Waivers) w.WriteStringValue(v);
                         w.WriteEndArray();
+                        if (e.SignaturePolicy != null)
+                        {
+                            w.WriteStartObject("signaturePolicy");
+                            foreach (var kv in e.SignaturePolicy) w.WriteString(kv.Key, kv.Value);
+                            w.WriteEndObject();
+                        }
+                        // The bundle as one JSON string: the lock stays valid JSON, and the bytes verified are the bytes kept.
+                        if (e.SigstoreBundle != null) w.WriteString("sigstoreBundle", e.SigstoreBundle);
                         w.WriteEndObject();
                     }
                     w.WriteEndObject();

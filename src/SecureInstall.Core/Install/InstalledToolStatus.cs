@@ -30,4 +30,7 @@ public sealed class InstalledToolStatus
     public IReadOnlyList<string> Changed { get; set; } = Array.Empty<string>();
     public IReadOnlyList<string> Added { get; set; } = Array.Empty<string>();
     public IReadOnlyList<string> Removed { get; set; } = Array.Empty<string>();
+
+    /// <summary>The signature re-verified from the lock (a Sigstore bundle), or null when the install recorded none.</summary>
+    public string? Signature { get; set; }
 }

@@ -74,7 +74,8 @@ public sealed class ToolBundle
                 Expected = ChecksumEntry.FromDigest(artifact.Sha256!, ChecksumAlgorithm.SHA256, $"sha256 pinned in {Path.GetFileName(manifestPath)}:{artifact.Line}"),
                 ExpectedSize = artifact.Size,
             };
-            ManifestSignatureRequirement? signature = tool.Signature == null ? null : ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, version.Version, artifact.Url);
+            bool sigstore = tool.Signature != null && Signatures.Sigstore.SigstoreRequirement.IsSigstoreScheme(tool.Signature.Scheme);
+            ManifestSignatureRequirement? signature = tool.Signature == null || sigstore ? null : ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, version.Version, artifact.Url);
             if (signature != null)
             {
                 request.SignatureUri = signature.SignatureUri;
@@ -90,6 +91,19 @@ public sealed class ToolBundle
                 log?.Invoke($"Bundled its {signature.Describe(checkedAgain)}.");
             }
             log?.Invoke($"Bundled {tool.Name} {version.Version} ({platforms}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
+            if (sigstore)
+            {
+                // The Sigstore bundle travels too, checked against the digest now and again at the offline install.
+                string where = $"{tool.Name}: signature (line {tool.Signature!.Line})";
+                var settings = tool.Signature.Settings.ToDictionary(kv => kv.Key, kv => kv.Value);
+                settings["scheme"] = tool.Signature.Scheme.Trim().ToLowerInvariant();
+                var requirement = Signatures.Sigstore.SigstoreRequirement.FromSettings(settings, tool.Signature.BaseDirectory, where);
+                Uri bundleUri = requirement.BundleUri(artifact.Url, version.Version, where);
+                string bundlePath = Path.Combine(Path.GetDirectoryName(target)!, ToolInstaller.FileNameOf(bundleUri));
+                await _downloader.DownloadAsync(new DownloadRequest(bundleUri, bundlePath) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
+                SignatureResult verified = requirement.Verify(File.ReadAllBytes(bundlePath), bundleUri.AbsoluteUri, result.Sha256, cancellationToken);
+                log?.Invoke($"Bundled its {requirement.Describe(verified)}.");
+            }
             written.Add(new BundledArtifact { Tool = tool.Name, Version = version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
         }
 

@@ -80,6 +80,12 @@ public sealed class InstallPlan
     /// <summary>The signature the manifest's policy requires of the artifact, or null when it requires none.</summary>
     public Signatures.ManifestSignatureRequirement? Signature { get; internal set; }
 
+    /// <summary>The Sigstore bundle (or GitHub attestation) the manifest's policy requires, or null.</summary>
+    public Signatures.Sigstore.SigstoreRequirement? Sigstore { get; internal set; }
+
+    /// <summary>Where that bundle is fetched from.</summary>
+    public Uri? SigstoreBundleUri { get; internal set; }
+
     /// <summary>Every download and write, in order, as a person reads it.</summary>
     public IReadOnlyList<string> Actions { get; internal set; } = Array.Empty<string>();
 }
@@ -164,7 +170,24 @@ public sealed class ToolInstaller
 
         // The tool's signature policy: resolved (key read, URL built) now, so a policy that cannot be enforced stops the plan.
         Signatures.ManifestSignatureRequirement? signature = null;
-        if (tool.Signature != null)
+        Signatures.Sigstore.SigstoreRequirement? sigstore = null;
+        Uri? bundleUri = null;
+        if (tool.Signature != null && Signatures.Sigstore.SigstoreRequirement.IsSigstoreScheme(tool.Signature.Scheme))
+        {
+            string where = $"{tool.Name}: signature (line {tool.Signature.Line})";
+            var settings = new Dictionary<string, string>(tool.Signature.Settings.ToDictionary(kv => kv.Key, kv => kv.Value)) { ["scheme"] = tool.Signature.Scheme.Trim().ToLowerInvariant() };
+            sigstore = Signatures.Sigstore.SigstoreRequirement.FromSettings(settings, tool.Signature.BaseDirectory, where);
+            bundleUri = sigstore.BundleUri(artifact.Url, pinned.Version, where);
+            if (bundled != null)
+            {
+                string bundledBundle = Path.Combine(Path.GetDirectoryName(bundled)!, FileNameOf(bundleUri));
+                if (!File.Exists(bundledBundle))
+                    throw new InstallException(ErrorIds.SignatureNotFound, FailureKind.Security, tool.Name,
+                        $"{tool.Name} requires a {tool.Signature.Scheme} bundle, and the bundle '{_options.Source}' holds the artifact but not {FileNameOf(bundleUri)}; save the bundle again with Save-PinnedTool.");
+                bundleUri = new Uri(bundledBundle);
+            }
+        }
+        else if (tool.Signature != null)
         {
             signature = Signatures.ManifestSignatureRequirement.Resolve(tool.Signature, tool.Name, pinned.Version, artifact.Url);
             if (bundled != null)
@@ -187,6 +210,7 @@ public sealed class ToolInstaller
             KindOf(artifact) == ArtifactKind.Binary ? $"copy the binary into {target}" : $"extract into {target}{(artifact.StripComponents > 0 ? $" (strip {artifact.StripComponents})" : "")}",
         };
         if (signature != null) actions.Insert(1, $"verify the {signature.Describe(null)} before using the download");
+        if (sigstore != null) actions.Insert(1, $"verify the {sigstore.Describe(null)} from {bundleUri!.AbsoluteUri} before using the download");
         actions.AddRange(shims.Select(s => $"write shim {s}"));
         actions.Add($"record {tool.Name} {pinned.Version} ({_options.Platform}) in the lock");
         return new InstallPlan
@@ -194,6 +218,8 @@ public sealed class ToolInstaller
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
             Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = digestSource, Actions = actions,
             Signature = signature,
+            Sigstore = sigstore,
+            SigstoreBundleUri = bundleUri,
         };
     }
 
@@ -203,6 +229,7 @@ public sealed class ToolInstaller
         var by = new List<string>();
         if (plan.Artifact.Sha256 != null) by.Add(plan.DigestSource);
         if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature));
+        if (plan.Sigstore != null) by.Add(plan.Sigstore.Describe(downloaded.Signature));
         return by;
     }
 
@@ -241,14 +268,27 @@ public sealed class ToolInstaller
             {
                 Expected = plan.Artifact.Sha256 == null ? null : ChecksumEntry.FromDigest(plan.Artifact.Sha256, ChecksumAlgorithm.SHA256, plan.DigestSource),
                 ExpectedSize = plan.Artifact.Size,
-                SkipVerification = plan.Artifact.Sha256 == null && plan.Signature == null,
+                SkipVerification = plan.Artifact.Sha256 == null && plan.Signature == null && plan.Sigstore == null,
                 SignatureUri = plan.Signature?.SignatureUri,
                 SignatureVerifier = plan.Signature?.Verifier,
             };
+            byte[]? bundleJson = null;
+            if (plan.Sigstore != null)
+            {
+                // The bundle is only data until it verifies against the artifact's digest, offline, before anything is placed.
+                string bundleFile = Path.Combine(work, "sigstore-bundle.json");
+                await _downloader.DownloadAsync(new DownloadRequest(plan.SigstoreBundleUri!, bundleFile) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
+                if (new FileInfo(bundleFile).Length > 4L * 1024 * 1024)
+                    throw new Signatures.SignatureFormatException(plan.SigstoreBundleUri!.AbsoluteUri, "is larger than any Sigstore bundle (4 MiB); refusing to read it.");
+                bundleJson = File.ReadAllBytes(bundleFile);
+                byte[] json = bundleJson;
+                request.DigestCheck = (sha, ct) => plan.Sigstore.Verify(json, plan.SigstoreBundleUri!.AbsoluteUri, sha, ct);
+            }
             foreach (Waiver w in plan.Waivers) log?.Invoke($"WAIVER {plan.Tool} {plan.Version}: {w}");
             DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);
             log?.Invoke($"Downloaded {downloaded.FinalUri} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(plan.Artifact.Sha256 != null ? "matches " + plan.DigestSource : plan.Signature == null ? "NOT VERIFIED (waived)" : "(no pinned digest)")}.");
             if (plan.Signature != null) log?.Invoke($"Verified the {plan.Signature.Describe(downloaded.Signature)}.");
+            if (plan.Sigstore != null) log?.Invoke($"Verified the {plan.Sigstore.Describe(downloaded.Signature)}.");
 
             if (KindOf(plan.Artifact) == ArtifactKind.Binary)
             {
@@ -292,6 +332,8 @@ public sealed class ToolInstaller
                 Sha256 = plan.Artifact.Sha256 ?? string.Empty, Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
                 VerifiedBy = VerifiedBy(plan, downloaded),
                 Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
+                SignaturePolicy = plan.Sigstore == null ? null : new SortedDictionary<string, string>(plan.Sigstore.Settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+                SigstoreBundle = bundleJson == null ? null : System.Text.Encoding.UTF8.GetString(bundleJson),
             };
             UpdateLock(_options, lockPath, l => l.Set(entry), cancellationToken);
             return Result(plan, entry, InstallStatus.Installed, downloaded.FromCache);
@@ -315,6 +357,17 @@ public sealed class ToolInstaller
         if (recorded == null || recorded.Digest != entry.TreeDigest)
             return new TreeDiff { Changed = new[] { "(the tree differs from the lock, and its file list was changed too: " + record + ")" } };
         return InstalledTree.Compare(recorded, actual);
+    }
+
+    /// <summary>
+    /// Re-verifies the Sigstore bundle the lock kept for an install against the locked SHA-256, offline, with the
+    /// requirement the lock recorded; null when the install has none. Throws when it no longer verifies.
+    /// </summary>
+    public static Signatures.SignatureResult? VerifyRecordedSignature(LockEntry entry, CancellationToken cancellationToken = default)
+    {
+        if (entry.SigstoreBundle == null || entry.SignaturePolicy == null) return null;
+        var requirement = Signatures.Sigstore.SigstoreRequirement.FromSettings(entry.SignaturePolicy, null, $"{entry.Tool} {entry.Version}: the lock's signature policy");
+        return requirement.Verify(System.Text.Encoding.UTF8.GetBytes(entry.SigstoreBundle), $"the lock's bundle for {entry.Tool} {entry.Version}", entry.Sha256, cancellationToken);
     }
 
     /// <summary>Removes an installed version, its record, its shims and its lock entry.</summary>

@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core.Checksums;
+
+namespace SecureInstall.Core.Signatures.Sigstore;
+
+/// <summary>
+/// A Sigstore or GitHub-attestation requirement described by settings, as a manifest's <c>signature:</c> block and the
+/// lock write them: <c>scheme: sigstore</c> with <c>identity</c> (or <c>identity_regex</c>) and <c>issuer</c>, or <c>key</c>
+/// (a PEM file); <c>scheme: github-attestation</c> with <c>repository</c>, <c>owner</c>, <c>workflow</c>,
+/// <c>predicate_type</c>, <c>deny_self_hosted_runners</c>; optional <c>trusted_root</c> (default: the shipped public-good
+/// root) and <c>bundle</c> (the bundle's URL pattern; default <c>{url}.sigstore.json</c>). It verifies offline, against the
+/// artifact's SHA-256, so the lock can keep the bundle and re-verify later with no network.
+/// </summary>
+public sealed class SigstoreRequirement
+{
+    private static readonly string[] Known =
+    {
+        "scheme", "identity", "identity_regex", "issuer", "key", "repository", "owner", "workflow", "predicate_type",
+        "deny_self_hosted_runners", "trusted_root", "bundle",
+    };
+
+    private SigstoreRequirement(SigstoreVerifier verifier, string bundlePattern, IReadOnlyDictionary<string, string> settings)
+    {
+        Verifier = verifier;
+        BundlePattern = bundlePattern;
+        Settings = settings;
+    }
+
+    public SigstoreVerifier Verifier { get; }
+
+    /// <summary>Where the bundle is: {url} the artifact URL, {file} its name, {version} the version; relative to the artifact URL.</summary>
+    public string BundlePattern { get; }
+
+    /// <summary>The settings it was built from (key and trusted-root paths made absolute), as the lock records them.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; }
+
+    public static bool IsSigstoreScheme(string scheme) =>
+        scheme.Trim().Equals("sigstore", StringComparison.OrdinalIgnoreCase) || scheme.Trim().Equals("github-attestation", StringComparison.OrdinalIgnoreCase);
+
+    /// <exception cref="SignatureFormatException">a setting is missing, unknown or malformed.</exception>
+    public static SigstoreRequirement FromSettings(IReadOnlyDictionary<string, string> settings, string? baseDirectory, string where)
+    {
+        foreach (string name in settings.Keys)
+        {
+            if (!Known.Contains(name)) throw new SignatureFormatException(where, $"'{name}' is not a Sigstore setting (known: {string.Join(", ", Known)}).");
+        }
+        string? Get(string name) => settings.TryGetValue(name, out string? v) && v.Trim().Length > 0 ? v.Trim() : null;
+        string Absolute(string path) => Path.IsPathRooted(path) || baseDirectory == null ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
+        var resolved = settings.ToDictionary(kv => kv.Key, kv => kv.Value);
+
+        SigstorePolicy policy;
+        try
+        {
+            if ((Get("scheme") ?? "sigstore").Equals("github-attestation", StringComparison.OrdinalIgnoreCase))
+            {
+                var attestation = new GitHubAttestationPolicy
+                {
+                    Repository = Get("repository"), Owner = Get("owner"), SignerWorkflow = Get("workflow"),
+                    PredicateType = Get("predicate_type") ?? GitHubAttestationPolicy.SlsaProvenanceV1,
+                    DenySelfHostedRunners = string.Equals(Get("deny_self_hosted_runners"), "true", StringComparison.OrdinalIgnoreCase),
+                };
+                if (attestation.Repository == null && attestation.Owner == null && attestation.SignerWorkflow == null)
+                    throw new SignatureFormatException(where, "a github-attestation requirement names no repository, owner or workflow: any GitHub repository could satisfy it.");
+                policy = SigstorePolicy.ForGitHubAttestation(attestation, Get("issuer") ?? GitHubAttestationPolicy.GitHubActionsIssuer);
+            }
+            else if (Get("key") is string key)
+            {
+                resolved["key"] = Absolute(key);
+                policy = SigstorePolicy.ForKeyFile(resolved["key"]);
+            }
+            else
+            {
+                string issuer = Get("issuer") ?? throw new SignatureFormatException(where, "names no issuer (the OIDC issuer of the signing identity, e.g. https://token.actions.githubusercontent.com).");
+                policy = Get("identity") is string identity ? SigstorePolicy.ForIdentity(identity, issuer)
+                    : Get("identity_regex") is string regex ? SigstorePolicy.ForIdentityRegex(regex, issuer)
+                    : throw new SignatureFormatException(where, "names no identity or identity_regex (the certificate's SAN) nor key.");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SignatureFormatException(where, ex.Message);
+        }
+        catch (IOException ex)
+        {
+            throw new SignatureFormatException(where, ex.Message);
+        }
+
+        TrustedRoot root;
+        if (Get("trusted_root") is string rootPath)
+        {
+            resolved["trusted_root"] = Absolute(rootPath);
+            root = TrustedRoot.Load(resolved["trusted_root"]);
+        }
+        else
+        {
+            root = TrustedRoot.PublicGood();
+        }
+        return new SigstoreRequirement(new SigstoreVerifier(root, policy), Get("bundle") ?? "{url}.sigstore.json", resolved);
+    }
+
+    /// <summary>The bundle's URL for an artifact.</summary>
+    public Uri BundleUri(Uri artifactUrl, string version, string where)
+    {
+        string fileName = Path.GetFileName(artifactUrl.IsFile ? artifactUrl.LocalPath : Uri.UnescapeDataString(artifactUrl.AbsolutePath));
+        string text = BundlePattern.Replace("{url}", artifactUrl.AbsoluteUri).Replace("{file}", fileName).Replace("{version}", version);
+        if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || Uri.TryCreate(artifactUrl, text, out uri)) return uri!;
+        throw new SignatureFormatException(where, $"the bundle url '{text}' is not a URL.");
+    }
+
+    /// <summary>Verifies bundle JSON against an artifact's SHA-256 (hex), offline.</summary>
+    public SignatureResult Verify(byte[] bundleJson, string bundleSource, string sha256Hex, CancellationToken cancellationToken = default)
+    {
+        SigstoreBundle bundle = SigstoreBundle.Parse(bundleJson, bundleSource);
+        if (!SigstoreArtifact.TryParseDigest("sha256:" + sha256Hex, out SigstoreArtifact? artifact))
+            throw new ArgumentException($"'{sha256Hex}' is not a SHA-256 digest.", nameof(sha256Hex));
+        return Verifier.Verify(bundle, artifact!, cancellationToken);
+    }
+
+    public string Describe(SignatureResult? verified) =>
+        $"Sigstore bundle, {Verifier.TrustedKeyDescription}{(verified?.Signer != null ? $"; signed by {verified.Signer}" : "")}{(verified?.LogIndex != null ? $", Rekor entry {verified.LogIndex}" : "")}";
+}
