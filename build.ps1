@@ -115,6 +115,7 @@ function Invoke-Help {
     $null = New-Item -ItemType Directory -Force -Path $outDir
     $settings = New-Object System.Xml.XmlWriterSettings
     $settings.Indent = $true
+    $settings.NewLineChars = "`n"   # the same bytes on Windows and Linux: the help goes into the reproducible release
     $settings.Encoding = New-Object System.Text.UTF8Encoding($false)
     $writer = [System.Xml.XmlWriter]::Create((Join-Path $outDir 'SecureInstall.Commands.dll-Help.xml'), $settings)
     try {

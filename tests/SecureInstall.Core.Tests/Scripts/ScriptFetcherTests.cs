@@ -75,19 +75,4 @@ public sealed class ScriptFetcherTests : IDisposable
         (Uri uri, _) = Publish("'hi'\n");
         await Assert.ThrowsAsync<ArgumentException>(() => Fetcher().FetchAsync(new ScriptRequest(uri)));
     }
-
-    [Fact]
-    public void PinStore_IsSortedLfJson_AndRejectsACopyOutsideItsFolder()
-    {
-        var store = new ScriptPinStore(Path.Combine(_dir, "pins.json"));
-        store.Pin(new Uri("https://b.example/i.ps1"), new string('b', 64), new byte[] { 1 }, DateTimeOffset.UnixEpoch);
-        store.Pin(new Uri("https://a.example/i.ps1"), new string('a', 64), new byte[] { 2 }, DateTimeOffset.UnixEpoch);
-        string text = File.ReadAllText(store.FilePath);
-        Assert.DoesNotContain("\r", text);
-        Assert.True(text.IndexOf("a.example", StringComparison.Ordinal) < text.IndexOf("b.example", StringComparison.Ordinal));
-        Assert.True(File.Exists(Path.Combine(_dir, "pins", new string('a', 64) + ".ps1")));
-
-        File.WriteAllText(store.FilePath, "{\"scripts\":[{\"uri\":\"u\",\"sha256\":\"" + new string('a', 64) + "\",\"copy\":\"../../etc/passwd\"}]}");
-        Assert.Throws<PinStoreInvalidException>(() => store.Load());
-    }
 }

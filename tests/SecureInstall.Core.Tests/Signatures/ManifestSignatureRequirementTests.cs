@@ -133,7 +133,8 @@ public sealed class ManifestSignatureRequirementTests : IDisposable
 
     [Theory]
     [InlineData("    signature:\n      scheme: minisign\n", typeof(SignatureFormatException))]
-    [InlineData("    signature:\n      scheme: sigstore\n      key: x\n", typeof(SignatureNotSupportedException))]
+    // sigstore is enforceable since main 15455dc: a sigstore block without a bundle URL or identity is malformed, still fail closed
+    [InlineData("    signature:\n      scheme: sigstore\n      key: x\n", typeof(SignatureFormatException))]
     [InlineData("    signature:\n      scheme: openpgp\n      key: absent.asc\n      url: \"{url}.sig\"\n", typeof(PublicKeyFormatException))]
     public async Task UnenforceablePolicy_FailsClosed(string block, Type expected)
     {
