@@ -21,7 +21,7 @@ public sealed class SkippedLine
 /// <summary>The entries of one parsed checksum list, and the rules for finding the entry of a file.</summary>
 public sealed class ChecksumList
 {
-    private readonly Dictionary<string, List<ChecksumEntry>> _byName;
+    private Dictionary<string, List<ChecksumEntry>>? _byNameIndex;
 
     internal ChecksumList(string source, IReadOnlyList<ChecksumEntry> entries, IReadOnlyList<SkippedLine> skipped, bool clearSigned)
     {
@@ -29,13 +29,23 @@ public sealed class ChecksumList
         Entries = entries;
         SkippedLines = skipped;
         IsClearSigned = clearSigned;
-        _byName = new Dictionary<string, List<ChecksumEntry>>(StringComparer.Ordinal);
-        foreach (ChecksumEntry entry in entries)
+    }
+
+    /// <summary>Entries by normalized name, built on the first <see cref="Find"/>: checking every listed file does not need it.</summary>
+    private Dictionary<string, List<ChecksumEntry>> _byName
+    {
+        get
         {
-            if (entry.FileName == null) continue;
-            string key = NormalizeName(entry.FileName);
-            if (!_byName.TryGetValue(key, out List<ChecksumEntry>? list)) _byName[key] = list = new List<ChecksumEntry>();
-            list.Add(entry);
+            if (_byNameIndex != null) return _byNameIndex;
+            var index = new Dictionary<string, List<ChecksumEntry>>(StringComparer.Ordinal);
+            foreach (ChecksumEntry entry in Entries)
+            {
+                if (entry.FileName == null) continue;
+                string key = NormalizeName(entry.FileName);
+                if (!index.TryGetValue(key, out List<ChecksumEntry>? list)) index[key] = list = new List<ChecksumEntry>();
+                list.Add(entry);
+            }
+            return _byNameIndex = index;
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
@@ -46,25 +47,55 @@ public sealed class ChecksumListParser
     public ChecksumList Parse(Stream stream, string source, CancellationToken cancellationToken = default)
     {
         if (stream == null) throw new ArgumentNullException(nameof(stream));
-        using MemoryStream buffer = new();
-        byte[] chunk = new byte[81920];
-        int read;
-        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        if (source == null) throw new ArgumentNullException(nameof(source));
+        // One pooled buffer, sized from the length when the stream knows it: a list of 10,000 lines would otherwise
+        // cost a growing MemoryStream and a decoded copy of the whole text, fresh large-object-heap memory every time.
+        long known = stream.CanSeek ? Math.Max(stream.Length - stream.Position, 0) : -1;
+        if (known > MaximumBytes)
+            throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
+        int capacity = known >= 0 ? (int)known + 1 : 81920; // +1: the read that sees the end needs room
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (buffer.Length + read > MaximumBytes)
-                throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
-            buffer.Write(chunk, 0, read);
+            int count = 0, read;
+            while ((read = stream.Read(buffer, count, buffer.Length - count)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                count += read;
+                if (count > MaximumBytes)
+                    throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
+                if (count == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, MaximumBytes + 1));
+                    Buffer.BlockCopy(buffer, 0, larger, 0, count);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+            (Encoding encoding, int preamble) = DetectEncoding(buffer, count);
+            using var reader = new StreamReader(new MemoryStream(buffer, preamble, count - preamble, writable: false), encoding, detectEncodingFromByteOrderMarks: false);
+            return Parse(reader, source);
         }
-        return Parse(Decode(buffer.GetBuffer(), (int)buffer.Length), source);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Decodes list bytes: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); without one, NUL-interleaved text is UTF-16, anything else UTF-8.</summary>
     public static string Decode(byte[] bytes, int count)
     {
-        if (count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return Encoding.UTF8.GetString(bytes, 3, count - 3);
-        if (count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return Encoding.Unicode.GetString(bytes, 2, count - 2);
-        if (count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return Encoding.BigEndianUnicode.GetString(bytes, 2, count - 2);
+        if (bytes == null) throw new ArgumentNullException(nameof(bytes));
+        (Encoding encoding, int preamble) = DetectEncoding(bytes, count);
+        return encoding.GetString(bytes, preamble, count - preamble);
+    }
+
+    /// <summary>The encoding of list bytes and the length of their byte-order mark.</summary>
+    private static (Encoding Encoding, int Preamble) DetectEncoding(byte[] bytes, int count)
+    {
+        if (count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return (Encoding.UTF8, 3);
+        if (count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return (Encoding.Unicode, 2);
+        if (count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return (Encoding.BigEndianUnicode, 2);
         if (count >= 4 && count % 2 == 0)
         {
             // UTF-16 written without a BOM: ASCII text leaves every other byte zero.
@@ -73,18 +104,23 @@ public sealed class ChecksumListParser
             {
                 if (bytes[i] == 0) { if (i % 2 == 0) zeroEven++; else zeroOdd++; }
             }
-            if (zeroOdd > sample / 4 && zeroEven == 0) return Encoding.Unicode.GetString(bytes, 0, count);
-            if (zeroEven > sample / 4 && zeroOdd == 0) return Encoding.BigEndianUnicode.GetString(bytes, 0, count);
+            if (zeroOdd > sample / 4 && zeroEven == 0) return (Encoding.Unicode, 0);
+            if (zeroEven > sample / 4 && zeroOdd == 0) return (Encoding.BigEndianUnicode, 0);
         }
-        return Encoding.UTF8.GetString(bytes, 0, count);
+        return (Encoding.UTF8, 0);
     }
 
     public ChecksumList Parse(string text, string source)
     {
         if (text == null) throw new ArgumentNullException(nameof(text));
         if (source == null) throw new ArgumentNullException(nameof(source));
-        var state = new ParseState(source);
         using StringReader reader = new(text);
+        return Parse(reader, source);
+    }
+
+    private static ChecksumList Parse(TextReader reader, string source)
+    {
+        var state = new ParseState(source);
         string? line;
         int lineNumber = 0;
         while ((line = reader.ReadLine()) != null)
@@ -247,7 +283,7 @@ public sealed class ChecksumListParser
 
     private sealed class ParseState
     {
-        private readonly Dictionary<string, ChecksumEntry> _seen = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string? Name, ChecksumAlgorithm Algorithm), ChecksumEntry> _seen = new();
 
         public ParseState(string source) => Source = source;
 
@@ -269,7 +305,7 @@ public sealed class ChecksumListParser
             if (name != null && name.IndexOf('\0') >= 0)
                 throw new ChecksumListFormatException(Source, line, "the file name holds a NUL character.");
             var entry = new ChecksumEntry(name, algorithm, hex, Source, line);
-            string key = (name == null ? "\0" : ChecksumList.NormalizeName(name)) + "\0" + algorithm;
+            var key = (name == null ? null : ChecksumList.NormalizeName(name), algorithm);
             if (_seen.TryGetValue(key, out ChecksumEntry? earlier))
             {
                 if (earlier.Digest != entry.Digest) throw new ChecksumConflictException(Source, name ?? "(unnamed)", earlier.LineNumber, line);

@@ -45,7 +45,6 @@ public sealed class ChecksumVerifierOptions
 /// <summary>Checks files against expected digests: one at a time with byte progress, or many in parallel.</summary>
 public sealed class ChecksumVerifier
 {
-    private const int BatchSize = 256;
     private readonly ChecksumVerifierOptions _options;
 
     public ChecksumVerifier(ChecksumVerifierOptions? options = null) => _options = options ?? new ChecksumVerifierOptions();
@@ -66,40 +65,164 @@ public sealed class ChecksumVerifier
     }
 
     /// <summary>
-    /// Checks many files on all cores and yields outcomes in input order, a batch at a time, so results stream
-    /// out while later files are still being hashed and a failure of one file does not stop the others.
+    /// Checks many files on all cores and yields outcomes in input order as soon as each is ready, so results stream
+    /// out while later files are still being hashed and a failure of one file does not stop the others. The workers
+    /// live for the whole run and never wait for each other: a batch-and-barrier scheme lets a core fall idle at every
+    /// barrier, and waking it again costs more than hashing a small file (half the cores' time on 10,000 files of 4 KiB
+    /// in a VM). At most <see cref="Window"/> outcomes wait for the caller; an enumeration error of
+    /// <paramref name="targets"/> is thrown after the outcomes of the targets before it.
     /// </summary>
     public IEnumerable<ChecksumOutcome> VerifyMany(IEnumerable<ChecksumTarget> targets, CancellationToken cancellationToken = default)
     {
         if (targets == null) throw new ArgumentNullException(nameof(targets));
-        var batch = new List<ChecksumTarget>(BatchSize);
-        foreach (ChecksumTarget target in targets)
-        {
-            batch.Add(target);
-            if (batch.Count == BatchSize)
-            {
-                foreach (ChecksumOutcome outcome in RunBatch(batch, cancellationToken)) yield return outcome;
-                batch.Clear();
-            }
-        }
-        foreach (ChecksumOutcome outcome in RunBatch(batch, cancellationToken)) yield return outcome;
+        return Run(targets, cancellationToken);
     }
 
-    private ChecksumOutcome[] RunBatch(List<ChecksumTarget> batch, CancellationToken cancellationToken)
+    /// <summary>How many finished outcomes may wait for the caller before the workers pause.</summary>
+    internal const int Window = 4096;
+
+    private IEnumerable<ChecksumOutcome> Run(IEnumerable<ChecksumTarget> targets, CancellationToken cancellationToken)
     {
-        var outcomes = new ChecksumOutcome[batch.Count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxDegreeOfParallelism), CancellationToken = cancellationToken };
-        Parallel.For(0, batch.Count, parallel, i =>
+        cancellationToken.ThrowIfCancellationRequested();
+        int workers = Math.Max(1, _options.MaxDegreeOfParallelism);
+        if (workers == 1)
+        {
+            foreach (ChecksumTarget target in targets)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return VerifyOutcome(target, cancellationToken);
+            }
+            yield break;
+        }
+
+        using var pipeline = new OrderedPipeline(this, targets, workers, cancellationToken);
+        while (pipeline.TryTake(out ChecksumOutcome? outcome)) yield return outcome!;
+    }
+
+    private ChecksumOutcome VerifyOutcome(ChecksumTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new ChecksumOutcome(target, Verify(target, null, cancellationToken), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new ChecksumOutcome(target, null, ex);
+        }
+    }
+
+    /// <summary>
+    /// Workers take targets from the shared enumerator in order, verify them and put each outcome in its slot of a ring;
+    /// the caller takes the slots in order. A semaphore of <see cref="Window"/> free slots keeps memory bounded.
+    /// </summary>
+    private sealed class OrderedPipeline : IDisposable
+    {
+        private readonly ChecksumVerifier _verifier;
+        private readonly IEnumerator<ChecksumTarget> _source;
+        private readonly CancellationToken _cancellationToken;
+        private readonly ChecksumOutcome?[] _ring = new ChecksumOutcome?[Window];
+        private readonly SemaphoreSlim _free = new(Window, Window);
+        private readonly CancellationTokenSource _stop;
+        private readonly Task[] _workers;
+        private readonly object _gate = new();
+        private long _taken;           // targets handed to workers (under _source's lock)
+        private long _yielded;         // outcomes given to the caller
+        private bool _sourceDone;      // the enumerator ended or threw; _taken is final
+        private Exception? _failure;   // the enumerator threw (after _taken targets) or a worker was cancelled
+
+        public OrderedPipeline(ChecksumVerifier verifier, IEnumerable<ChecksumTarget> targets, int workers, CancellationToken cancellationToken)
+        {
+            _verifier = verifier;
+            _source = targets.GetEnumerator();
+            _cancellationToken = cancellationToken;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _workers = new Task[workers];
+            for (int i = 0; i < workers; i++) _workers[i] = Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        private void Work()
         {
             try
             {
-                outcomes[i] = new ChecksumOutcome(batch[i], Verify(batch[i], null, cancellationToken), null);
+                while (true)
+                {
+                    _free.Wait(_stop.Token);
+                    ChecksumTarget target;
+                    long index;
+                    lock (_source)
+                    {
+                        if (_sourceDone || _stop.IsCancellationRequested) return;
+                        try
+                        {
+                            if (!_source.MoveNext()) { Finish(null); return; }
+                            target = _source.Current ?? throw new ArgumentException("a target is null.", "targets");
+                        }
+                        catch (Exception ex)
+                        {
+                            Finish(ex);
+                            return;
+                        }
+                        index = _taken++;
+                    }
+                    ChecksumOutcome outcome = _verifier.VerifyOutcome(target, _stop.Token);
+                    // No wake-up call per outcome: waking the caller for each small file costs a core more than the
+                    // hashing. It polls every millisecond instead and then takes every outcome that is ready.
+                    Volatile.Write(ref _ring[index % Window], outcome);
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException ex)
             {
-                outcomes[i] = new ChecksumOutcome(batch[i], null, ex);
+                lock (_gate)
+                {
+                    _failure ??= ex;
+                    Monitor.PulseAll(_gate);
+                }
             }
-        });
-        return outcomes;
+        }
+
+        // Called under _source's lock.
+        private void Finish(Exception? error)
+        {
+            lock (_gate)
+            {
+                _sourceDone = true;
+                if (error != null) _failure ??= error;
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>The next outcome in input order; false after the last. Only the caller's thread calls this.</summary>
+        public bool TryTake(out ChecksumOutcome? outcome)
+        {
+            int slot = (int)(_yielded % Window);
+            while ((outcome = Volatile.Read(ref _ring[slot])) == null)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                lock (_gate)
+                {
+                    if (Volatile.Read(ref _ring[slot]) != null) continue;
+                    if (_failure is OperationCanceledException) throw _failure;
+                    if (_sourceDone && _yielded == Interlocked.Read(ref _taken))
+                    {
+                        if (_failure != null) throw _failure;
+                        return false;
+                    }
+                    Monitor.Wait(_gate, 1);
+                }
+            }
+            _ring[slot] = null;
+            _yielded++;
+            _free.Release();
+            return true;
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            try { Task.WaitAll(_workers); } catch (AggregateException) { }
+            lock (_source) _source.Dispose();
+            _stop.Dispose();
+            _free.Dispose();
+        }
     }
 }

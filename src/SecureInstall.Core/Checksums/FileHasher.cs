@@ -3,6 +3,7 @@ using System.Buffers;
 using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Checksums;
 
@@ -38,11 +39,41 @@ public static class FileHasher
         }
     }
 
-    /// <summary>Hashes a file opened for shared reading, without the FileStream's own buffer (we read in large blocks already).</summary>
+    /// <summary>
+    /// Hashes a file. On Linux and macOS it is read with bare open/read/close (see <see cref="UnixFileReader"/>: half the
+    /// system calls of a FileStream, which is what decides the time for thousands of small files); elsewhere through a
+    /// FileStream opened for shared reading, without its own buffer (we read in large blocks already).
+    /// </summary>
     public static string HashFile(string path, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
-        using FileStream stream = OpenRead(path);
-        return Hash(stream, algorithm, progress, cancellationToken);
+        if (path == null) throw new ArgumentNullException(nameof(path));
+        if (!UnixFileReader.IsAvailable)
+        {
+            using FileStream stream = OpenRead(path);
+            return Hash(stream, algorithm, progress, cancellationToken);
+        }
+        int fd = UnixFileReader.Open(path);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            using HashAlgorithm hash = ChecksumAlgorithms.Create(algorithm);
+            long total = 0;
+            int read;
+            while ((read = UnixFileReader.Read(fd, buffer, BufferSize, path)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                hash.TransformBlock(buffer, 0, read, null, 0);
+                total += read;
+                progress?.Report(total);
+            }
+            hash.TransformFinalBlock(buffer, 0, 0);
+            return Hex.Encode(hash.Hash!);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            UnixFileReader.Close(fd);
+        }
     }
 
     public static FileStream OpenRead(string path) =>

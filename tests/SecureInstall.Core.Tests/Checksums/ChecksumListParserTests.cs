@@ -184,6 +184,40 @@ public class ChecksumListParserTests
     }
 
     [Fact]
+    public void OversizedUnseekableInput_IsRefusedWhileReading()
+    {
+        var parser = new ChecksumListParser { MaximumBytes = 100_000 };
+        var ex = Assert.Throws<ChecksumListFormatException>(() => parser.Parse(new UnseekableStream(new byte[300_000]), "piped"));
+        Assert.Contains("larger than 100000 bytes", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("utf-8")]
+    [InlineData("utf-16")]
+    [InlineData("utf-16BE")]
+    public void StreamedList_ReadsTheSameWhateverTheStream_AcrossBufferGrowth(string encodingName)
+    {
+        // Longer than the first buffer of an unseekable stream, so the pooled buffer grows while reading.
+        var text = new StringBuilder();
+        for (int i = 0; i < 3000; i++) text.Append(i % 2 == 0 ? A64 : B64).Append("  dir/file-").Append(i).Append("-é.bin\n");
+        Encoding encoding = Encoding.GetEncoding(encodingName);
+        byte[] bytes = encoding.GetPreamble().Concat(encoding.GetBytes(text.ToString())).ToArray();
+        ChecksumList seekable = _parser.Parse(new MemoryStream(bytes), "s");
+        ChecksumList piped = _parser.Parse(new UnseekableStream(bytes), "p");
+        Assert.Equal(3000, seekable.Entries.Count);
+        Assert.Equal(seekable.Entries.Select(e => e.ToString()), piped.Entries.Select(e => e.ToString()));
+        Assert.Equal("dir/file-2999-é.bin", piped.Entries[^1].FileName);
+        Assert.Equal(3000, piped.Entries[^1].LineNumber);
+    }
+
+    private sealed class UnseekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    }
+
+    [Fact]
     public void NameWithNul_IsRefused()
     {
         Assert.Throws<ChecksumListFormatException>(() => _parser.Parse($"{A64}  a\0b\n", "t"));

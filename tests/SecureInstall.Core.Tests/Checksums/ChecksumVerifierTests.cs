@@ -71,6 +71,76 @@ public class ChecksumVerifierTests
     }
 
     [Fact]
+    public void VerifyMany_ListThatFailsHalfWay_YieldsWhatCameBefore_ThenThrows()
+    {
+        using var dir = new TempDir();
+        string f = dir.File("a", "x");
+        var entry = ChecksumEntry.FromDigest(Sha256Of("x"), null, "t");
+        IEnumerable<ChecksumTarget> Targets()
+        {
+            for (int i = 0; i < 5000; i++) yield return new ChecksumTarget(f, entry);
+            throw new ChecksumListFormatException("list", 5001, "'..' points outside the list's folder");
+        }
+        var seen = new List<ChecksumOutcome>();
+        var ex = Assert.Throws<ChecksumListFormatException>(() => { foreach (ChecksumOutcome o in new ChecksumVerifier().VerifyMany(Targets())) seen.Add(o); });
+        Assert.Equal(5001, ex.LineNumber);
+        Assert.Equal(5000, seen.Count);
+        Assert.All(seen, o => Assert.True(o.Result!.IsValid));
+    }
+
+    [Fact]
+    public void VerifyMany_CallerStopsEarly_StopsTheWorkers()
+    {
+        using var dir = new TempDir();
+        string f = dir.File("a", "x");
+        var entry = ChecksumEntry.FromDigest(Sha256Of("x"), null, "t");
+        int handedOut = 0;
+        IEnumerable<ChecksumTarget> Endless()
+        {
+            while (true)
+            {
+                Interlocked.Increment(ref handedOut);
+                yield return new ChecksumTarget(f, entry);
+            }
+        }
+        Assert.Equal(10, new ChecksumVerifier().VerifyMany(Endless()).Take(10).Count());
+        int afterStop = Volatile.Read(ref handedOut);
+        Thread.Sleep(200);
+        Assert.Equal(afterStop, Volatile.Read(ref handedOut)); // nothing is still pulling targets
+        Assert.True(afterStop <= 10 + 4096 + Environment.ProcessorCount, $"{afterStop} targets taken: the window bounds the work done ahead");
+    }
+
+    [Fact]
+    public void VerifyMany_OnOneCore_KeepsOrder()
+    {
+        using var dir = new TempDir();
+        var targets = Enumerable.Range(0, 20).Select(i => new ChecksumTarget(dir.File("f" + i, "c" + i), ChecksumEntry.FromDigest(Sha256Of("c" + (i == 7 ? "x" : i.ToString())), null, "t"))).ToList();
+        List<ChecksumOutcome> outcomes = new ChecksumVerifier(new ChecksumVerifierOptions { MaxDegreeOfParallelism = 1 }).VerifyMany(targets).ToList();
+        Assert.Equal(targets.Select(t => t.Path), outcomes.Select(o => o.Target.Path));
+        Assert.False(outcomes[7].Result!.IsValid);
+        Assert.Equal(19, outcomes.Count(o => o.Result!.IsValid));
+    }
+
+    [Fact]
+    public void FileHasher_Directory_MissingFile_AndMissingFolder_FailAsFileStreamDoes()
+    {
+        using var dir = new TempDir();
+        Assert.Throws<UnauthorizedAccessException>(() => FileHasher.HashFile(dir.Path, ChecksumAlgorithm.SHA256));
+        Assert.Throws<FileNotFoundException>(() => FileHasher.HashFile(Path.Combine(dir.Path, "absent"), ChecksumAlgorithm.SHA256));
+        string file = dir.File("plain", "x");
+        Exception ex = Assert.ThrowsAny<IOException>(() => FileHasher.HashFile(Path.Combine(file, "below-a-file"), ChecksumAlgorithm.SHA256));
+        Assert.Contains("below-a-file", ex.Message);
+    }
+
+    [Fact]
+    public void FileHasher_NonAsciiName_IsHashed()
+    {
+        using var dir = new TempDir();
+        string f = dir.File("Grüße-日本.bin", "payload");
+        Assert.Equal(Sha256Of("payload"), FileHasher.HashFile(f, ChecksumAlgorithm.SHA256));
+    }
+
+    [Fact]
     public void FileHasher_MatchesPlatformHash_AcrossBufferBoundaries()
     {
         using var dir = new TempDir();
