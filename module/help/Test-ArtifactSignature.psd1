@@ -53,7 +53,7 @@ FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs t
         CertificateIdentityRegex = 'Keyless Sigstore bundles: a .NET regular expression the whole identity must match (it is anchored at both ends).'
         CertificateOidcIssuer    = 'The OIDC issuer that must have vouched for the identity, e.g. https://token.actions.githubusercontent.com or https://accounts.google.com. With -Attestation it defaults to GitHub Actions.'
         TrustedRoot       = 'A Sigstore trusted_root.json to verify against instead of the public-good root shipped with the module (module/sigstore-trusted-root.json): GitHub''s own root for private-repository attestations, a private Sigstore instance, or a newer public-good root.'
-        Attestation       = 'A GitHub artifact attestation bundle (gh attestation download, or the output of actions/attest-build-provenance), saved beside the artifact or kept with the lock.'
+        Attestation       = 'A GitHub artifact attestation bundle (the output of actions/attest-build-provenance), or the JSON Lines file gh attestation download saves (one bundle per line: the first that satisfies the policy counts, and the error names every line when none does); saved beside the artifact or kept with the lock.'
         Repository        = 'Attestations: the source repository (OWNER/REPO) whose workflow must have made the attestation.'
         Owner             = 'Attestations: the owner (user or organization) of the source repository.'
         SignerWorkflow    = 'Attestations: the workflow that must have signed, OWNER/REPO/.github/workflows/FILE.yml (any ref), or its full URL with @ref.'

@@ -49,7 +49,7 @@ public static class VerifyBundleCommand
                 string? rootFile = parse.GetValue(trustedRoot);
                 TrustedRoot root = rootFile != null ? TrustedRoot.Load(rootFile) : TrustedRoot.PublicGood();
                 SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, cancel.Token);
-                SignatureResult r = new SigstoreVerifier(root, policy).Verify(SigstoreBundle.Load(parse.GetValue(bundle)!, cancel.Token), subject, cancel.Token);
+                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token), subject, cancel.Token);
                 if (!parse.GetValue(quiet))
                 {
                     Console.Out.WriteLine($"{target}: OK Sigstore {r.Signer}{(r.OidcIssuer != null ? " (" + r.OidcIssuer + ")" : "")}{(r.SignedAt != null ? $", signed {r.SignedAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(r.LogIndex != null ? $", log index {r.LogIndex}" : "")}");

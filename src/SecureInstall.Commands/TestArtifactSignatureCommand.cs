@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using SecureInstall.Core;
@@ -31,7 +32,7 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
     private AuthenticodeVerifier? _authenticode;
     private string? _signature;
     private SigstoreVerifier? _sigstore;
-    private SigstoreBundle? _bundle;
+    private IReadOnlyList<SigstoreBundle>? _bundles;
 
     /// <summary>Files to check; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = MinisignSet)]
@@ -272,9 +273,11 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
             {
                 policy = SigstorePolicy.ForIdentity(CertificateIdentity, CertificateOidcIssuer);
             }
-            _bundle = Core.Signatures.Sigstore.SigstoreBundle.Load(ResolveSingleFile(bundlePath, attestation ? nameof(Attestation) : nameof(SigstoreBundle)), CancelToken);
+            _bundles = Core.Signatures.Sigstore.SigstoreBundle.LoadAll(ResolveSingleFile(bundlePath, attestation ? nameof(Attestation) : nameof(SigstoreBundle)), CancelToken);
             _sigstore = new SigstoreVerifier(root, policy);
-            WriteVerbose($"Trusting {_sigstore.TrustedKeyDescription}; bundle {_bundle.Source} ({_bundle.MediaType}).");
+            WriteVerbose(_bundles.Count == 1
+                ? $"Trusting {_sigstore.TrustedKeyDescription}; bundle {_bundles[0].Source} ({_bundles[0].MediaType})."
+                : $"Trusting {_sigstore.TrustedKeyDescription}; {_bundles.Count} bundles in {bundlePath} (JSON Lines): the first that satisfies the policy counts.");
         }
         catch (ArgumentException ex)
         {
@@ -296,8 +299,8 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
                 SignatureResult result;
                 if (_sigstore != null)
                 {
-                    WriteVerbose($"Checking '{file}' against the Sigstore bundle {_bundle!.Source}: transparency log, timestamps, certificate chain at signing time, identity, signature.");
-                    result = _sigstore.Verify(_bundle, SigstoreArtifact.FromFile(file, CancelToken), CancelToken);
+                    WriteVerbose($"Checking '{file}' against the Sigstore bundle {(_bundles!.Count == 1 ? _bundles[0].Source : $"set {_bundles[0].Source}…")}: transparency log, timestamps, certificate chain at signing time, identity, signature.");
+                    result = _sigstore.VerifyAny(_bundles, SigstoreArtifact.FromFile(file, CancelToken), CancelToken);
                 }
                 else if (_detached != null)
                 {

@@ -272,6 +272,21 @@ Describe 'Test-ArtifactSignature -SigstoreBundle / -Attestation' {
         $ev2[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
     }
 
+    It 'takes the JSON Lines file gh attestation download saves: the bundle that satisfies the policy counts' -Skip:$noSigstoreCorpus {
+        $jsonl = Join-Path $dir 'a.txt.jsonl'
+        $lines = 'dsse-invalid-sig_fail', 'happy-path-intoto-in-dsse-v3' | ForEach-Object { Get-Content -Raw -LiteralPath (Bundle $_) | ConvertFrom-Json | ConvertTo-Json -Depth 50 -Compress }
+        [System.IO.File]::WriteAllText($jsonl, ($lines -join "`n") + "`n")
+        $r = Test-ArtifactSignature $file -Attestation $jsonl -Repository $repo -Verbose 4>&1 | Where-Object { $_ -is [SecureInstall.Core.Signatures.SignatureResult] -or $_ -is [System.Management.Automation.VerboseRecord] }
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match '2 bundles in .*JSON Lines'
+        $result = $r | Where-Object { $_ -is [SecureInstall.Core.Signatures.SignatureResult] }
+        $result.IsValid | Should -BeTrue
+        $result.SignaturePath | Should -BeExactly "${jsonl}:2"
+
+        $null = Test-ArtifactSignature $file -Attestation $jsonl -Repository 'sigstore/cosign' -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].Exception.Message | Should -Match 'none of the 2 bundles verified'
+    }
+
     It 'requires -Repository, -Owner or -SignerWorkflow with -Attestation' -Skip:$noSigstoreCorpus {
         { Test-ArtifactSignature $file -Attestation (Bundle 'happy-path-intoto-in-dsse-v3') -ErrorAction Stop } |
             Should -Throw -ErrorId "SignatureParametersInvalid$FQ"

@@ -118,6 +118,49 @@ public sealed class SigstoreBundle
         return Parse(File.ReadAllBytes(path), path);
     }
 
+    /// <summary>
+    /// Reads a bundle file, or a JSON Lines file of bundles (what <c>gh attestation download</c> saves: one bundle per
+    /// line, often several predicate types for one digest). Each bundle of a JSON Lines file is named by its line.
+    /// </summary>
+    public static IReadOnlyList<SigstoreBundle> LoadAll(string path, System.Threading.CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ParseAll(File.ReadAllBytes(path), path);
+    }
+
+    public static IReadOnlyList<SigstoreBundle> ParseAll(byte[] json, string source)
+    {
+        if (json == null) throw new ArgumentNullException(nameof(json));
+        if (IsSingleDocument(json)) return new[] { Parse(json, source) };
+        var bundles = new List<SigstoreBundle>();
+        int start = 0, line = 0;
+        while (start < json.Length)
+        {
+            int end = Array.IndexOf(json, (byte)'\n', start);
+            if (end < 0) end = json.Length;
+            line++;
+            var text = new ArraySegment<byte>(json, start, end - start);
+            if (text.Any(b => b != ' ' && b != '\t' && b != '\r'))
+                bundles.Add(Parse(text.ToArray(), $"{source}:{line}"));
+            start = end + 1;
+        }
+        if (bundles.Count == 0) throw new SignatureFormatException(source, "not a usable Sigstore bundle: the file is empty.");
+        return bundles;
+    }
+
+    private static bool IsSingleDocument(byte[] json)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(json);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false; // JSON Lines, or not JSON at all: reading it line by line says which line is wrong
+        }
+    }
+
     public static SigstoreBundle Parse(byte[] json, string source)
     {
         try

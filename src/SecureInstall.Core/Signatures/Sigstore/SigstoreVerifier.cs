@@ -51,6 +51,43 @@ public sealed class SigstoreVerifier
         }
     }
 
+    /// <summary>
+    /// Verifies with the first of <paramref name="bundles"/> that satisfies the policy (a JSON Lines attestation file
+    /// holds one bundle per predicate type and signer). When none does, the error names every bundle and why it failed;
+    /// it is <see cref="SignerNotTrustedException"/> only when every bundle was sound but signed by someone else.
+    /// </summary>
+    public SignatureResult VerifyAny(IReadOnlyList<SigstoreBundle> bundles, SigstoreArtifact artifact, CancellationToken cancellationToken = default)
+    {
+        if (bundles == null) throw new ArgumentNullException(nameof(bundles));
+        if (bundles.Count == 0) throw new ArgumentException("no bundle to verify with.", nameof(bundles));
+        if (bundles.Count == 1) return Verify(bundles[0], artifact, cancellationToken);
+        var failures = new List<SignatureVerificationException>();
+        foreach (SigstoreBundle bundle in bundles)
+        {
+            try
+            {
+                return Verify(bundle, artifact, cancellationToken);
+            }
+            catch (SignatureVerificationException ex)
+            {
+                failures.Add(ex);
+            }
+        }
+        string reasons = $"none of the {bundles.Count} bundles verified: " +
+            string.Join("; ", failures.Select(f => $"{f.Result.SignaturePath}: {(f is SignerNotTrustedException n ? n.Reason : ((SignatureInvalidException)f).Reason)}"));
+        var result = new SignatureResult(SignatureScheme.Sigstore, false, artifact.Display, WithoutLineNumber(bundles[0].Source));
+        if (failures.All(f => f is SignerNotTrustedException))
+            throw new SignerNotTrustedException(result, _policy.Describe(), string.Join(", ", failures.Select(f => f.Result.Signer ?? "?").Distinct()), reasons);
+        throw new SignatureInvalidException(result, reasons);
+    }
+
+    // "attestations.jsonl:3" -> "attestations.jsonl"
+    private static string WithoutLineNumber(string source)
+    {
+        int colon = source.LastIndexOf(':');
+        return colon > 0 && colon < source.Length - 1 && source.Skip(colon + 1).All(char.IsDigit) ? source.Substring(0, colon) : source;
+    }
+
     private void Check(SigstoreBundle bundle, SigstoreArtifact artifact, SignatureResult result, CancellationToken cancellationToken)
     {
         // 1. Who signed, as the bundle claims it.
