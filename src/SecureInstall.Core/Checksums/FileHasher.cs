@@ -17,17 +17,22 @@ public static class FileHasher
     public static string Hash(Stream stream, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         if (stream == null) throw new ArgumentNullException(nameof(stream));
+        return HashChunks(buffer => stream.Read(buffer, 0, BufferSize), algorithm, progress, cancellationToken);
+    }
+
+    private static string HashChunks(Func<byte[], int> read, ChecksumAlgorithm algorithm, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
         using HashAlgorithm hash = ChecksumAlgorithms.Create(algorithm);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
             long total = 0;
-            int read;
-            while ((read = stream.Read(buffer, 0, BufferSize)) > 0)
+            int count;
+            while ((count = read(buffer)) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                hash.TransformBlock(buffer, 0, read, null, 0);
-                total += read;
+                hash.TransformBlock(buffer, 0, count, null, 0);
+                total += count;
                 progress?.Report(total);
             }
             hash.TransformFinalBlock(buffer, 0, 0);
@@ -53,25 +58,12 @@ public static class FileHasher
             return Hash(stream, algorithm, progress, cancellationToken);
         }
         int fd = UnixFileReader.Open(path);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            using HashAlgorithm hash = ChecksumAlgorithms.Create(algorithm);
-            long total = 0;
-            int read;
-            while ((read = UnixFileReader.Read(fd, buffer, BufferSize, path)) > 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                hash.TransformBlock(buffer, 0, read, null, 0);
-                total += read;
-                progress?.Report(total);
-            }
-            hash.TransformFinalBlock(buffer, 0, 0);
-            return Hex.Encode(hash.Hash!);
+            return HashChunks(buffer => UnixFileReader.Read(fd, buffer, BufferSize, path), algorithm, progress, cancellationToken);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             UnixFileReader.Close(fd);
         }
     }
