@@ -6,10 +6,10 @@ using System.Runtime.InteropServices;
 namespace SecureInstall.Core.IO;
 
 /// <summary>
-/// Reads a whole file with open/read/close and nothing else, on Linux and macOS. A FileStream opened for reading costs
-/// twice the system calls (fstat, flock on open and close, fadvise), which is most of the time when thousands of small
-/// files are checked from one list (sha256sum -c makes five calls a file; so do we). The advisory flock FileStream
-/// takes is not taken: like sha256sum, this reads a file another .NET process holds open for writing.
+/// Reads a whole file with open/read/close and nothing else, on Linux and macOS: four system calls for a small file.
+/// A FileStream opened for reading makes eight (fstat, flock on open and close, fadvise besides), which is most of
+/// the time when thousands of small files are checked from one list (sha256sum -c makes seven). The advisory flock
+/// FileStream takes is not taken: like sha256sum, this reads a file another .NET process holds open for writing.
 /// </summary>
 internal static class UnixFileReader
 {
