@@ -50,9 +50,10 @@ public sealed class ChecksumListParser
         if (source == null) throw new ArgumentNullException(nameof(source));
         // One pooled buffer, sized from the length when the stream knows it: a list of 10,000 lines would otherwise
         // cost a growing MemoryStream and a decoded copy of the whole text, fresh large-object-heap memory every time.
+        long limit = Math.Min(MaximumBytes, int.MaxValue / 2); // one byte array holds the list
         long known = stream.CanSeek ? Math.Max(stream.Length - stream.Position, 0) : -1;
-        if (known > MaximumBytes)
-            throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
+        if (known > limit)
+            throw new ChecksumListFormatException(source, 0, $"larger than {limit} bytes; no real checksum list is this large.");
         int capacity = known >= 0 ? (int)known + 1 : 81920; // +1: the read that sees the end needs room
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
         try
@@ -62,11 +63,11 @@ public sealed class ChecksumListParser
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 count += read;
-                if (count > MaximumBytes)
-                    throw new ChecksumListFormatException(source, 0, $"larger than {MaximumBytes} bytes; no real checksum list is this large.");
+                if (count > limit)
+                    throw new ChecksumListFormatException(source, 0, $"larger than {limit} bytes; no real checksum list is this large.");
                 if (count == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, MaximumBytes + 1));
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
                     Buffer.BlockCopy(buffer, 0, larger, 0, count);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;

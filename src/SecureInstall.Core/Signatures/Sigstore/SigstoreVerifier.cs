@@ -74,12 +74,19 @@ public sealed class SigstoreVerifier
             }
         }
         string reasons = $"none of the {bundles.Count} bundles verified: " +
-            string.Join("; ", failures.Select(f => $"{f.Result.SignaturePath}: {(f is SignerNotTrustedException n ? n.Reason : ((SignatureInvalidException)f).Reason)}"));
+            string.Join("; ", failures.Select(f => $"{f.Result.SignaturePath}: {Reason(f)}"));
         var result = new SignatureResult(SignatureScheme.Sigstore, false, artifact.Display, WithoutLineNumber(bundles[0].Source));
         if (failures.All(f => f is SignerNotTrustedException))
             throw new SignerNotTrustedException(result, _policy.Describe(), string.Join(", ", failures.Select(f => f.Result.Signer ?? "?").Distinct()), reasons);
         throw new SignatureInvalidException(result, reasons);
     }
+
+    private static string Reason(SignatureVerificationException failure) => failure switch
+    {
+        SignerNotTrustedException n => n.Reason,
+        SignatureInvalidException i => i.Reason,
+        _ => failure.Message,
+    };
 
     // "attestations.jsonl:3" -> "attestations.jsonl"
     private static string WithoutLineNumber(string source)
