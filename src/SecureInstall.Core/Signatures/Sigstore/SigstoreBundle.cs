@@ -131,7 +131,11 @@ public sealed class SigstoreBundle
     public static IReadOnlyList<SigstoreBundle> ParseAll(byte[] json, string source)
     {
         if (json == null) throw new ArgumentNullException(nameof(json));
-        if (IsSingleDocument(json)) return new[] { Parse(json, source) };
+        JsonDocument? whole = TryParseDocument(json);
+        if (whole != null)
+        {
+            using (whole) return new[] { Read(whole, source) };
+        }
         var bundles = new List<SigstoreBundle>();
         int start = 0, line = 0;
         while (start < json.Length)
@@ -148,24 +152,36 @@ public sealed class SigstoreBundle
         return bundles;
     }
 
-    private static bool IsSingleDocument(byte[] json)
+    private static JsonDocument? TryParseDocument(byte[] json)
     {
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(json);
-            return true;
+            return JsonDocument.Parse(json);
         }
         catch (JsonException)
         {
-            return false; // JSON Lines, or not JSON at all: reading it line by line says which line is wrong
+            return null; // JSON Lines, or not JSON at all: reading it line by line says which line is wrong
         }
     }
 
     public static SigstoreBundle Parse(byte[] json, string source)
     {
+        JsonDocument doc;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(json);
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new SignatureFormatException(source, "not a usable Sigstore bundle: " + ex.Message, ex);
+        }
+        using (doc) return Read(doc, source);
+    }
+
+    private static SigstoreBundle Read(JsonDocument doc, string source)
+    {
+        try
+        {
             return Read(doc.RootElement, source);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException or IOException)
