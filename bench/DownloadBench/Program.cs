@@ -1,10 +1,15 @@
 // Loopback benchmark for VerifiedDownloader against `curl -o`, and for a cache hit against hashing alone.
-//   dotnet run -c Release --project bench/DownloadBench [-- --size-mib 1024 --runs 3]
+//   dotnet run -c Release --project bench/DownloadBench [-- --size-mib 1024 --runs 3 --server sendfile|kestrel|both]
 // The file server runs in a child process (this program, "serve" mode) and every client (curl, and this program
 // in "fetch" mode) runs as its own process under /usr/bin/time, so peak memory is measured per client.
+// Two servers, because on loopback the server shares the client's cores: "sendfile" hands the file to the kernel as
+// static file servers (nginx, CDNs) do and costs little CPU; Kestrel copies every byte through user space and needs
+// about one core per GB/s, which on a 2-core machine leaves the client one core for reading, hashing and writing.
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,8 +22,9 @@ using Microsoft.Extensions.Logging;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 
-if (args.Length > 0 && args[0] == "serve") return await Serve(args[1]);
-if (args.Length > 0 && args[0] == "fetch") return await Fetch(args[1], args[2], args[3], args.Length > 4 ? args[4] : null, args.Length > 5);
+if (args.Length > 0 && args[0] == "serve") return args[1] == "sendfile" ? ServeSendFile(args[2]) : await Serve(args[2]);
+if (args.Length > 0 && args[0] == "fetch")
+    return await Fetch(args[1], args[2], args[3], args.Length > 4 && args[4] != "-" ? args[4] : null, args.Length > 5 ? args[5] : null);
 return await Run(args);
 
 static async Task<int> Run(string[] args)
@@ -27,6 +33,7 @@ static async Task<int> Run(string[] args)
     int runs = Option(args, "--runs", 3);
     string work = Path.Combine(Path.GetTempPath(), "si-bench-" + Environment.ProcessId);
     Directory.CreateDirectory(work);
+    var serverProcesses = new List<Process>();
     try
     {
         string source = Path.Combine(work, "artifact.bin");
@@ -34,42 +41,65 @@ static async Task<int> Run(string[] args)
         WriteRandomFile(source, sizeMib);
         string sha256 = FileHasher.HashFile(source, ChecksumAlgorithm.SHA256); // also warms the page cache
 
-        using Process server = StartSelf($"serve \"{source}\"");
-        string url = (await server.StandardOutput.ReadLineAsync())!.Trim() + "/artifact.bin";
-        Console.WriteLine($"Serving {url} from a separate process; {Environment.ProcessorCount} cores; SHA-256 {sha256}");
-
         string outFile = Path.Combine(work, "out", "artifact.bin");
         Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
-        var curl = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
-        var ours = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
-        for (int i = 0; i < runs; i++)
+        string serverOption = OptionText(args, "--server", "both");
+        string[] servers = serverOption == "both" ? new[] { "sendfile", "kestrel" } : new[] { serverOption };
+        var summary = new List<string>();
+        string? url = null;
+        Console.WriteLine($"{Environment.ProcessorCount} cores; SHA-256 {sha256}");
+        foreach (string kind in servers)
         {
-            // Alternate so neither tool always runs on a colder page cache.
-            curl.Add(Timed("curl", $"-s -S -o \"{outFile}\" {url}", out _));
-            File.Delete(outFile);
-            ours.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\"", out string reported));
-            ours[^1] = ours[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-            File.Delete(outFile);
-        }
-        // curl with the durability the atomic commit gives: the file flushed to disk before it counts as written.
-        var curlSynced = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
-        for (int i = 0; i < runs; i++)
-        {
-            curlSynced.Add(Timed("sh", $"-c \"curl -s -S -o '{outFile}' {url} && sync '{outFile}'\"", out _));
-            File.Delete(outFile);
-        }
+            Process server = StartSelf($"serve {kind} \"{source}\"");
+            serverProcesses.Add(server);
+            url = (await server.StandardOutput.ReadLineAsync())!.Trim() + "/artifact.bin";
+            Console.WriteLine();
+            Console.WriteLine($"Server: {kind}, {url}, a separate process");
+            var curl = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            var ours = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            for (int i = 0; i < runs; i++)
+            {
+                // Alternate so neither tool always runs on a colder page cache.
+                curl.Add(Timed("curl", $"-s -S -o \"{outFile}\" {url}", out _));
+                File.Delete(outFile);
+                ours.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\"", out string reported));
+                ours[^1] = ours[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+                File.Delete(outFile);
+            }
+            // Both with the durability FlushToDisk gives: the file on disk before it counts as written.
+            var curlSynced = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            var oursDurable = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            for (int i = 0; i < runs; i++)
+            {
+                curlSynced.Add(Timed("sh", $"-c \"curl -s -S -o '{outFile}' {url} && sync '{outFile}'\"", out _));
+                File.Delete(outFile);
+                oursDurable.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\" - durable", out string reported));
+                oursDurable[^1] = oursDurable[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+                File.Delete(outFile);
+            }
 
-        // The default: the verified file is also added to the cache (a hard link on the same volume).
-        var filling = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
-        for (int i = 0; i < runs; i++)
-        {
-            string freshCache = Path.Combine(work, "fill-cache-" + i);
-            filling.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\" \"{freshCache}\" fill", out string reported));
-            filling[^1] = filling[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-            File.Delete(outFile);
-            Directory.Delete(freshCache, recursive: true);
+            // The default: the verified file is also added to the cache (a hard link on the same volume).
+            var filling = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            for (int i = 0; i < runs; i++)
+            {
+                string freshCache = Path.Combine(work, "fill-cache-" + i);
+                filling.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\" \"{freshCache}\" fill", out string reported));
+                filling[^1] = filling[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+                File.Delete(outFile);
+                Directory.Delete(freshCache, recursive: true);
+            }
+            double curlBest = curl.Min(r => r.Seconds), oursBest = ours.Min(r => r.Seconds);
+            Console.WriteLine($"{"",-38}{"best s",9}{"MiB/s",9}{"peak RSS MiB",14}   all runs (s)");
+            Row("curl -o (no verification)", curlBest, curl.Max(r => r.PeakKib), curl.Select(r => r.Seconds));
+            Row("VerifiedDownloader (download+verify)", oursBest, ours.Max(r => r.PeakKib), ours.Select(r => r.Seconds));
+            Row("  the same, filling the cache", filling.Min(r => r.Seconds), filling.Max(r => r.PeakKib), filling.Select(r => r.Seconds));
+            Row("curl -o, then sync FILE", curlSynced.Min(r => r.Seconds), curlSynced.Max(r => r.PeakKib), curlSynced.Select(r => r.Seconds));
+            Row("VerifiedDownloader, FlushToDisk", oursDurable.Min(r => r.Seconds), oursDurable.Max(r => r.PeakKib), oursDurable.Select(r => r.Seconds));
+            Console.WriteLine($"  CPU seconds per run (whole process, best): curl {curl.Min(r => r.CpuSeconds):0.00}, VerifiedDownloader {ours.Min(r => r.CpuSeconds):0.00}");
+            summary.Add($"{kind + " server:",-17} download+verify / curl -o = {oursBest / curlBest:0.00}x  (target <= 1.10x); "
+                + $"with FlushToDisk / (curl -o + sync) = {oursDurable.Min(r => r.Seconds) / curlSynced.Min(r => r.Seconds):0.00}x");
         }
-        double curlBest = curl.Min(r => r.Seconds), oursBest = ours.Min(r => r.Seconds);
+        Console.WriteLine();
 
         // Cache hit: the entry is re-hashed while it is copied to the destination; compare with hashing the file alone.
         string cacheDir = Path.Combine(work, "cache");
@@ -86,37 +116,37 @@ static async Task<int> Run(string[] args)
             File.Delete(outFile);
         }
         double hashBest = hashOnly.Min(), hitBest = hits.Min(r => r.Seconds);
-        server.Kill();
-
-        double mib = sizeMib;
-        Console.WriteLine();
-        Console.WriteLine($"{"",-34}{"best s",9}{"MiB/s",9}{"peak RSS MiB",14}   all runs (s)");
-        Row("curl -o (no verification)", curlBest, curl.Max(r => r.PeakKib), curl.Select(r => r.Seconds));
-        Row("curl -o, then sync FILE", curlSynced.Min(r => r.Seconds), curlSynced.Max(r => r.PeakKib), curlSynced.Select(r => r.Seconds));
-        Row("VerifiedDownloader (download+verify)", oursBest, ours.Max(r => r.PeakKib), ours.Select(r => r.Seconds));
-        Row("  the same, filling the cache", filling.Min(r => r.Seconds), filling.Max(r => r.PeakKib), filling.Select(r => r.Seconds));
+        Console.WriteLine("Cache hit (no network)");
         Row("SHA-256 of the file alone", hashBest, 0, hashOnly);
         Row("VerifiedDownloader cache hit", hitBest, hits.Max(r => r.PeakKib), hits.Select(r => r.Seconds));
         Console.WriteLine();
-        Console.WriteLine($"download+verify / curl  = {oursBest / curlBest:0.00}x  (target <= 1.10x)");
-        Console.WriteLine($"download+verify / (curl -o + sync) = {oursBest / curlSynced.Min(r => r.Seconds):0.00}x");
-        Console.WriteLine($"  CPU seconds per run (whole process, best): curl {curl.Min(r => r.CpuSeconds):0.00}, VerifiedDownloader {ours.Min(r => r.CpuSeconds):0.00}");
+        foreach (string line in summary) Console.WriteLine(line);
+        Console.WriteLine($"cache hit / hash alone = {hitBest / hashBest:0.00}x  (target <= 1.15x)");
         Console.WriteLine($"  load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
-        Console.WriteLine($"cache hit / hash alone  = {hitBest / hashBest:0.00}x  (target <= 1.15x)");
 
         void Row(string name, double seconds, long peakKib, IEnumerable<double> all) =>
-            Console.WriteLine($"{name,-34}{seconds,9:0.000}{mib / seconds,9:0}{(peakKib > 0 ? (peakKib / 1024.0).ToString("0", CultureInfo.InvariantCulture) : "-"),14}   {string.Join(" ", all.Select(s => s.ToString("0.000", CultureInfo.InvariantCulture)))}");
+            Console.WriteLine($"{name,-38}{seconds,9:0.000}{sizeMib / seconds,9:0}{(peakKib > 0 ? (peakKib / 1024.0).ToString("0", CultureInfo.InvariantCulture) : "-"),14}   {string.Join(" ", all.Select(s => s.ToString("0.000", CultureInfo.InvariantCulture)))}");
         return 0;
     }
     finally
     {
+        foreach (Process server in serverProcesses)
+        {
+            server.Kill();
+            server.Dispose();
+        }
         Directory.Delete(work, recursive: true);
     }
 }
 
-static async Task<int> Fetch(string url, string sha256, string outFile, string? cacheDir, bool expectMiss)
+// fetch URL SHA256 OUT [CACHE|-] [fill|durable]: "fill" expects a cache miss that fills CACHE, "durable" sets FlushToDisk.
+static async Task<int> Fetch(string url, string sha256, string outFile, string? cacheDir, string? mode)
 {
-    var options = new VerifiedDownloaderOptions { AllowInsecureTransport = true, NoCache = cacheDir == null, CacheDirectory = cacheDir, MaximumSize = long.MaxValue };
+    bool expectMiss = mode == "fill";
+    var options = new VerifiedDownloaderOptions
+    {
+        AllowInsecureTransport = true, NoCache = cacheDir == null, CacheDirectory = cacheDir, MaximumSize = long.MaxValue, FlushToDisk = mode == "durable",
+    };
     using var downloader = new VerifiedDownloader(options);
     // Warm up (JIT, connection pool) on a small file, as a PowerShell session is after its first download.
     string warm = outFile + ".warm";
@@ -153,6 +183,54 @@ static async Task<int> Serve(string file)
     return 0;
 }
 
+// A static file server as nginx is one: keep-alive HTTP/1.1, the body handed to the kernel with sendfile(2).
+static int ServeSendFile(string file)
+{
+    long length = new FileInfo(file).Length;
+    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    listener.Listen(16);
+    Console.WriteLine($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}");
+    while (true)
+    {
+        Socket client = listener.Accept();
+        new Thread(() => ServeConnection(client, file, length)) { IsBackground = true }.Start();
+    }
+}
+
+static void ServeConnection(Socket client, string file, long length)
+{
+    using (client)
+    {
+        byte[] request = new byte[16 * 1024];
+        while (true)
+        {
+            int filled = 0, end;
+            while ((end = Encoding.ASCII.GetString(request, 0, filled).IndexOf("\r\n\r\n", StringComparison.Ordinal)) < 0)
+            {
+                int n = filled < request.Length ? client.Receive(request, filled, request.Length - filled, SocketFlags.None) : 0;
+                if (n == 0) return;
+                filled += n;
+            }
+            string path = Encoding.ASCII.GetString(request, 0, end).Split(' ')[1];
+            if (path == "/small")
+            {
+                client.Send(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n"));
+                client.Send(new byte[64 * 1024]);
+            }
+            else if (path == "/artifact.bin")
+            {
+                byte[] head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n");
+                client.SendFile(file, head, null, TransmitFileOptions.UseDefaultWorkerThread);
+            }
+            else
+            {
+                client.Send(Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+            }
+        }
+    }
+}
+
 static (double Seconds, long PeakKib, double CpuSeconds) Timed(string program, string arguments, out string stdout)
 {
     var info = new ProcessStartInfo("/usr/bin/time", $"-f \"%e %M %U %S\" {program} {arguments}")
@@ -185,6 +263,12 @@ static void WriteRandomFile(string path, int mib)
         RandomNumberGenerator.Fill(block);
         stream.Write(block);
     }
+}
+
+static string OptionText(string[] args, string name, string fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
 static int Option(string[] args, string name, int fallback)

@@ -49,6 +49,7 @@ at a time with one progress bar.
         Proxy                  = 'A proxy to use instead of the system proxy.'
         ProxyCredential        = 'Credentials for -Proxy.'
         NoCache                = 'Neither read from nor add to the artifact cache.'
+        FlushToDisk            = 'Write each verified file to disk before renaming it into place, so that even a power cut leaves the old file or the whole new one, never an empty one. Off by default (as with Invoke-WebRequest and curl): the rename is atomic for every reader either way, and the flush costs about the time it takes to write the file to disk.'
         ThrottleLimit          = 'How many artifacts are downloaded at once when several are piped in (default 4).'
     }
     Examples    = @(

@@ -26,6 +26,7 @@ public static class GetCommand
         var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Fetch http:// URIs (redirects from https to http stay refused)." };
         var allowWeak = new Option<bool>("--allow-weak-algorithm") { Description = "Accept an MD5/SHA-1 digest (it proves nothing against an attacker)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read from nor add to the artifact cache." };
+        var flush = new Option<bool>("--flush-to-disk") { Description = "Write the verified file to disk before renaming it into place, so a power cut cannot leave it empty." };
         var proxy = new Option<string?>("--proxy") { Description = "A proxy URI instead of the system proxy." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
         var signatureUri = new Option<string?>("--signature-uri") { Description = "A detached signature over the checksum list (with --checksums-uri/--checksums) or over the artifact, checked before any digest is trusted." };
@@ -35,7 +36,7 @@ public static class GetCommand
 
         var command = new Command("get", "Download a file, verify it against a pinned digest in the same pass, and place it atomically. Exit 0 verified, 1 verification failed, 2 bad input or network failure.")
         {
-            uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, proxy, quiet,
+            uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, flush, proxy, quiet,
             signatureUri, minisignKey, pgpKey, fingerprint,
         };
         command.SetAction(parse =>
@@ -76,6 +77,7 @@ public static class GetCommand
                     AllowInsecureTransport = parse.GetValue(insecure),
                     AllowWeakAlgorithm = parse.GetValue(allowWeak),
                     NoCache = parse.GetValue(noCache),
+                    FlushToDisk = parse.GetValue(flush),
                     MaximumSize = parse.GetValue(maximumSize) ?? VerifiedDownloaderOptions.DefaultMaximumSize,
                 };
                 if (parse.GetValue(proxy) is string proxyUri) options.Proxy = new System.Net.WebProxy(ToUri(proxyUri));

@@ -174,6 +174,9 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     public SwitchParameter NoCache { get; set; }
 
     [Parameter]
+    public SwitchParameter FlushToDisk { get; set; }
+
+    [Parameter]
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
 
@@ -264,11 +267,13 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             AllowInsecureTransport = AllowInsecureTransport,
             AllowWeakAlgorithm = AllowWeakAlgorithm,
             NoCache = NoCache,
+            FlushToDisk = FlushToDisk,
             Log = Log,
         };
         if (Proxy != null) options.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
         if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
         if (NoCache) WriteVerbose("-NoCache: the artifact cache is neither read nor filled.");
+        if (FlushToDisk) WriteVerbose("-FlushToDisk: each verified file is written to disk before it is renamed into place.");
         if (Proxy != null) WriteVerbose($"Using the proxy {UriText.Redact(Proxy)}.");
 
         using var downloader = new VerifiedDownloader(options);

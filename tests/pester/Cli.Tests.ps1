@@ -85,6 +85,13 @@ Describe 'secureinstall get' {
         (Get-FileHash -LiteralPath $target).Hash | Should -Be $shaA
     }
 
+    It 'takes --flush-to-disk and places the same verified file' {
+        $target = Join-Path $TestDrive 'get-flushed.bin'
+        $r = Invoke-Cli get $aUri --sha256 $shaA -o $target --no-cache --flush-to-disk
+        $r.ExitCode | Should -Be 0
+        (Get-FileHash -LiteralPath $target).Hash | Should -Be $shaA
+    }
+
     It 'exits 1 with ChecksumMismatch and places nothing on a mismatch' {
         $target = Join-Path $TestDrive 'get-bad.bin'
         $r = Invoke-Cli get $aUri --sha256 ('0' * 64) -o $target --no-cache

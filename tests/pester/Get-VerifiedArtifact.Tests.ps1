@@ -154,6 +154,18 @@ Describe 'Get-VerifiedArtifact' {
         Test-Path -LiteralPath $dest | Should -BeFalse
     }
 
+    It '-FlushToDisk places the verified file, says so with -Verbose, and still refuses a mismatch leaving the old file' {
+        $r = Get-VerifiedArtifact -Uri $uri -OutFile $dest -Sha256 $sha -NoCache -FlushToDisk -Verbose 4>&1 |
+            Tee-Object -Variable all | Where-Object { $_ -is [SecureInstall.Core.Downloads.DownloadResult] }
+        ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain '-FlushToDisk: each verified file is written to disk before it is renamed into place.'
+        Get-Sha256 $r.Path | Should -BeExactly $sha
+        Write-Fixture $dest 'the previous version'
+        Get-VerifiedArtifact -Uri $uri -OutFile $dest -Sha256 ('b' * 64) -NoCache -FlushToDisk -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        Get-Content -LiteralPath $dest -Raw | Should -BeExactly 'the previous version'
+        @(Get-ChildItem -LiteralPath $out -Force).Count | Should -Be 1
+    }
+
     It 'narrates the digest source with -Verbose' {
         $verbose = Get-VerifiedArtifact $uri $dest -Sha256 $sha -NoCache -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         ($verbose.Message -join "`n") | Should -Match "Expected SHA256 $sha from -Sha256"

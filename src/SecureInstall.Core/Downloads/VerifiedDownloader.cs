@@ -323,7 +323,7 @@ public sealed class VerifiedDownloader : IDisposable
         using (source)
         {
             using AtomicFile file = AtomicFile.Create(destination);
-            using var sink = new DigestSink(file.Stream, null);
+            using var sink = new DigestSink(file.Stream, null, _options.FlushToDisk);
             var cacheUri = new Uri(cached);
             await CopyAsync(source, sink, source.Length, _options.MaximumSize, cacheUri, progress, null, cancellationToken).ConfigureAwait(false);
             (string sha256, _) = sink.Finish();
@@ -338,7 +338,7 @@ public sealed class VerifiedDownloader : IDisposable
             }
             if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != sink.Length)
                 throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, sink.Length);
-            file.Commit();
+            file.Commit(_options.FlushToDisk);
             Log($"Cache hit: served {destination} from {cached} (re-hashed, no network).");
             return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, sink.Length, SourceText(expected), verified: true,
                 fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
@@ -416,7 +416,7 @@ public sealed class VerifiedDownloader : IDisposable
     {
         Log($"Downloading {UriText.Redact(uri)} to {destination}.");
         using AtomicFile file = AtomicFile.Create(destination);
-        using var sink = new DigestSink(file.Stream, expected?.Algorithm);
+        using var sink = new DigestSink(file.Stream, expected?.Algorithm, _options.FlushToDisk);
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
         FetchInfo info = await FetchIntoAsync(uri, TokenFor(request, uri), sink, _options.MaximumSize, request.ExpectedSize, checkHtml, progress, cancellationToken)
             .ConfigureAwait(false);
@@ -442,7 +442,7 @@ public sealed class VerifiedDownloader : IDisposable
             signed = request.DigestCheck(sha256, cancellationToken);
             Log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
-        file.Commit();
+        file.Commit(_options.FlushToDisk);
         Log(expected != null || signed != null
             ? $"Verified {(expected != null ? expected.Algorithm + " " + actual : "the signature")}; placed {destination}."
             : $"Placed {destination} without verification; its SHA-256 is {sha256}.");
@@ -715,15 +715,20 @@ public sealed class VerifiedDownloader : IDisposable
     }
 
     /// <summary>
-    /// Copies with two pooled buffers: while one chunk is hashed and written, the next is read, so the network,
-    /// the hash and the disk overlap. The size limit is enforced on every read, before the bytes are kept.
+    /// Copies with two pooled buffers: while one chunk is hashed and written, the next is read, so the network overlaps
+    /// with the hash and the disk. The size limit is enforced on every read, before the bytes are kept.
     /// </summary>
-    private const int MinimumChunk = 256 * 1024;
+    /// <remarks>
+    /// Chunks of 128 KiB (measured on loopback against 64 KiB to 1 MiB): large enough that the thread-pool hop per chunk
+    /// does not show, small enough that the chunk is still in the CPU cache when it is hashed and then written.
+    /// </remarks>
+    private const int MinimumChunk = 128 * 1024;
 
     private async Task CopyAsync(Stream source, DigestSink sink, long? total, long maximumSize, Uri uri, IProgress<DownloadProgress>? progress,
         StallWatch? watch, CancellationToken cancellationToken, RateMeter? rate = null, bool checkHtml = false)
     {
         int size = _options.BufferSize;
+        int chunkSize = Math.Min(MinimumChunk, size);
         byte[] reading = ArrayPool<byte>.Shared.Rent(size);
         byte[] spare = ArrayPool<byte>.Shared.Rent(size);
         Task pending = Task.CompletedTask;
@@ -741,7 +746,7 @@ public sealed class VerifiedDownloader : IDisposable
                 bool end = false;
                 try
                 {
-                    while (read < MinimumChunk)
+                    while (read < chunkSize)
                     {
                         watch?.Touch();
                         int n = await source.ReadAsync(reading, read, size - read, readToken).ConfigureAwait(false);

@@ -67,6 +67,15 @@ public sealed class VerifiedDownloaderOptions
 
     public string UserAgent { get; set; } = "SecureInstall/0.1";
 
-    /// <summary>Size of each read; large reads keep per-call overhead out of the way of hashing.</summary>
-    public int BufferSize { get; set; } = 1024 * 1024;
+    /// <summary>
+    /// Flush the verified file to disk before it is renamed into place, so that even after a power cut the destination
+    /// holds the old file or the new one, never an empty one. Off by default, as with curl -o and Invoke-WebRequest: the
+    /// rename is atomic for every reader either way, and on this path a flush costs the time to write the whole file to
+    /// disk (about as long again as the download on a fast link). Installs do not need it: each run re-checks the installed
+    /// tree against the lock and reinstalls what does not match.
+    /// </summary>
+    public bool FlushToDisk { get; set; }
+
+    /// <summary>Size of each read buffer (two are used); reads are gathered into chunks of up to 128 KiB before hashing.</summary>
+    public int BufferSize { get; set; } = 256 * 1024;
 }

@@ -34,10 +34,16 @@ public sealed class AtomicFile : IDisposable
     }
 
     /// <summary>Flushes to disk and renames over the destination (replacing an existing file in one step).</summary>
-    public void Commit()
+    public void Commit() => Commit(flushToDisk: true);
+
+    /// <summary>
+    /// Renames over the destination. Readers see the old file or the whole new one either way; <paramref name="flushToDisk"/>
+    /// also makes that hold across a power cut (without it the OS may write the rename before the data, leaving an empty file).
+    /// </summary>
+    public void Commit(bool flushToDisk)
     {
         if (_committed) throw new InvalidOperationException("Already committed.");
-        Stream.Flush(flushToDisk: true);
+        Stream.Flush(flushToDisk);
         Stream.Dispose();
         MoveIntoPlace(TemporaryPath, Destination);
         _committed = true;

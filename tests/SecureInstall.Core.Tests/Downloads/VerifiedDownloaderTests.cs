@@ -98,6 +98,42 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(4096)]
+    [InlineData(100_000)]
+    public async Task BufferSmallerThanAChunk_StillReadsTheWholeBodyInOneAttempt(int bufferSize)
+    {
+        // A buffer below the 128 KiB chunk size once made the copy loop ask for 0 bytes, read that as the end of the
+        // body, and limp through the file one resume per buffer.
+        VerifiedDownloaderOptions options = Options();
+        options.BufferSize = bufferSize;
+        options.MaximumRetries = 0;
+        using var downloader = new VerifiedDownloader(options);
+
+        DownloadResult result = await downloader.DownloadAsync(Pinned(_server.Https("artifact.bin")));
+
+        AssertPlaced(result);
+        Assert.Equal(1, result.Attempts);
+    }
+
+    [Fact]
+    public async Task FlushToDisk_PlacesTheSameVerifiedFile_AndRefusesATamperedOneLeavingNothing()
+    {
+        VerifiedDownloaderOptions options = Options();
+        options.FlushToDisk = true;
+        using (var downloader = new VerifiedDownloader(options))
+        {
+            AssertPlaced(await downloader.DownloadAsync(Pinned(_server.Https("artifact.bin"))));
+        }
+        File.Delete(Destination);
+        byte[] tampered = (byte[])_data.Clone();
+        tampered[1_234_567] ^= 1;
+        _server.Map("tampered.bin", c => Serve.File(c, tampered));
+
+        await FailsWith<ChecksumMismatchException>(Pinned(_server.Https("tampered.bin")), options, "ChecksumMismatch");
+        AssertNothingLeft();
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(65_536)]
     [InlineData(1_500_000)]
