@@ -7,9 +7,9 @@ using Microsoft.Win32.SafeHandles;
 namespace SecureInstall.Core.IO;
 
 /// <summary>
-/// Pushes a file being written to disk in the background, every few tens of MiB. An atomic commit must flush
-/// before its rename; without this the whole file (a GiB installer) is written out at that moment, after the
-/// download, instead of while the network is the bottleneck. The final flush stays the authoritative one.
+/// Pushes a file being written to disk in the background, every few tens of MiB, when the download will be flushed
+/// before its rename (FlushToDisk); without this the whole file (a GiB installer) is written out at that moment, after
+/// the download, instead of while the network is the bottleneck. The final flush stays the authoritative one.
 /// </summary>
 internal sealed class WriteBehind
 {
