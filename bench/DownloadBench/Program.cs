@@ -57,35 +57,28 @@ static async Task<int> Run(string[] args)
             Console.WriteLine($"Server: {kind}, {url}, a separate process");
             var curl = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
             var ours = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            var curlSynced = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            var oursDurable = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
+            var filling = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
             for (int i = 0; i < runs; i++)
             {
                 // Alternate so neither tool always runs on a colder page cache.
                 curl.Add(Timed("curl", $"-s -S -o \"{outFile}\" {url}", out _));
                 File.Delete(outFile);
-                ours.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\"", out string reported));
-                ours[^1] = ours[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-                File.Delete(outFile);
+                ours.Add(FetchTimed($"fetch {url} {sha256} \"{outFile}\""));
             }
-            // Both with the durability FlushToDisk gives: the file on disk before it counts as written.
-            var curlSynced = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
-            var oursDurable = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
             for (int i = 0; i < runs; i++)
             {
+                // Both with the durability FlushToDisk gives: the file on disk before it counts as written.
                 curlSynced.Add(Timed("sh", $"-c \"curl -s -S -o '{outFile}' {url} && sync '{outFile}'\"", out _));
                 File.Delete(outFile);
-                oursDurable.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\" - durable", out string reported));
-                oursDurable[^1] = oursDurable[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-                File.Delete(outFile);
+                oursDurable.Add(FetchTimed($"fetch {url} {sha256} \"{outFile}\" - durable"));
             }
-
-            // The default: the verified file is also added to the cache (a hard link on the same volume).
-            var filling = new List<(double Seconds, long PeakKib, double CpuSeconds)>();
             for (int i = 0; i < runs; i++)
             {
+                // The default: the verified file is also added to the cache (a hard link on the same volume).
                 string freshCache = Path.Combine(work, "fill-cache-" + i);
-                filling.Add(Timed(Self(), $"fetch {url} {sha256} \"{outFile}\" \"{freshCache}\" fill", out string reported));
-                filling[^1] = filling[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-                File.Delete(outFile);
+                filling.Add(FetchTimed($"fetch {url} {sha256} \"{outFile}\" \"{freshCache}\" fill"));
                 Directory.Delete(freshCache, recursive: true);
             }
             double curlBest = curl.Min(r => r.Seconds), oursBest = ours.Min(r => r.Seconds);
@@ -111,9 +104,7 @@ static async Task<int> Run(string[] args)
             var watch = Stopwatch.StartNew();
             FileHasher.HashFile(new ArtifactCache(cacheDir).PathFor(sha256), ChecksumAlgorithm.SHA256);
             hashOnly.Add(watch.Elapsed.TotalSeconds);
-            hits.Add(Timed(Self(), $"fetch {url}-not-served {sha256} \"{outFile}\" \"{cacheDir}\"", out string reported));
-            hits[^1] = hits[^1] with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
-            File.Delete(outFile);
+            hits.Add(FetchTimed($"fetch {url}-not-served {sha256} \"{outFile}\" \"{cacheDir}\""));
         }
         double hashBest = hashOnly.Min(), hitBest = hits.Min(r => r.Seconds);
         Console.WriteLine("Cache hit (no network)");
@@ -123,6 +114,14 @@ static async Task<int> Run(string[] args)
         foreach (string line in summary) Console.WriteLine(line);
         Console.WriteLine($"cache hit / hash alone = {hitBest / hashBest:0.00}x  (target <= 1.15x)");
         Console.WriteLine($"  load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
+
+        // This program in fetch mode: its own timing (without process start-up) replaces the wall time; the file is removed.
+        (double Seconds, long PeakKib, double CpuSeconds) FetchTimed(string arguments)
+        {
+            (double Seconds, long PeakKib, double CpuSeconds) run = Timed(Self(), arguments, out string reported);
+            File.Delete(outFile);
+            return run with { Seconds = double.Parse(reported, CultureInfo.InvariantCulture) };
+        }
 
         void Row(string name, double seconds, long peakKib, IEnumerable<double> all) =>
             Console.WriteLine($"{name,-38}{seconds,9:0.000}{sizeMib / seconds,9:0}{(peakKib > 0 ? (peakKib / 1024.0).ToString("0", CultureInfo.InvariantCulture) : "-"),14}   {string.Join(" ", all.Select(s => s.ToString("0.000", CultureInfo.InvariantCulture)))}");
