@@ -181,7 +181,7 @@ Describe 'Install-PinnedTool interrupted' {
         while (-not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
             $partial = Get-ChildItem -Force -LiteralPath $toolDir -Directory -ErrorAction SilentlyContinue | Where-Object Name -like '.download-*' |
                 ForEach-Object { Get-ChildItem -Force -LiteralPath $_.FullName -Recurse -File } | Where-Object { $_.Length -ge (Get-Item $tar).Length }
-            if ($partial) { $child.Kill(); $killedAt = 'after the download, before the move'; break }
+            if ($partial) { $child.Kill(); $killedAt = 'after the download, before the tree is in place'; break }
             Start-Sleep -Milliseconds 5
         }
         $child.WaitForExit()
@@ -194,7 +194,7 @@ Describe 'Install-PinnedTool interrupted' {
         # The next install cleans up what the killed one left and completes.
         $r = Install-PinnedTool -Manifest $m2 -Platform $platform
         $r.Version | Should -BeExactly '2.0.0'
-        @(Get-ChildItem -Force -LiteralPath $toolDir -Directory | Where-Object Name -like '.*').Count | Should -Be 0
+        @(Get-ChildItem -Force -LiteralPath $toolDir -Directory | Where-Object Name -like '.*').Name | Should -BeNullOrEmpty
         if (-not $isWin) { & $r.Shims[0] | Should -Match 'hello 2.0.0' }
     }
 }

@@ -463,17 +463,31 @@ public sealed class ToolInstaller
     }
 
     /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>
+    /// <remarks>
+    /// Runs under the tool's lock, so nothing else is working here. Besides our staging, download, old and removing
+    /// folders, a process killed while extracting leaves the extractor's temporary tree beside the staging folder, and one
+    /// killed while writing a file leaves an atomic write's temporary file: both are named ".{name}.{id}.partial".
+    /// </remarks>
     private static void RemoveLeftovers(string toolDir, Action<string>? log)
     {
         foreach (string dir in Directory.GetDirectories(toolDir))
         {
             string name = Path.GetFileName(dir);
-            if (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal) || name.Contains(".old-") || name.Contains(".removing-"))
+            if (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal) || name.Contains(".old-") || name.Contains(".removing-")
+                || IsPartial(name))
             {
                 log?.Invoke($"Removing {dir}, left by an interrupted install.");
                 TryDelete(dir);
             }
         }
+        foreach (string file in Directory.GetFiles(toolDir))
+        {
+            if (!IsPartial(Path.GetFileName(file))) continue;
+            log?.Invoke($"Removing {file}, left by an interrupted install.");
+            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+
+        static bool IsPartial(string name) => name.StartsWith(".", StringComparison.Ordinal) && name.EndsWith(".partial", StringComparison.Ordinal);
     }
 
     private string? BundledArtifact(PinnedArtifact artifact)

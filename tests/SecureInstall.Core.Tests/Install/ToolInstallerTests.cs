@@ -63,6 +63,24 @@ public sealed class ToolInstallerTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_RemovesWhatAKilledInstallLeft_IncludingTheExtractorsTemporaryTree()
+    {
+        // What a process killed mid-extraction leaves (the Pester kill test found the extractor's tree was kept).
+        string toolDir = Path.Combine(Root, "tool");
+        string[] leftDirs = { ".staging-1f2e", ".download-3c4d", "..staging-1f2e.0123456789ab.partial" };
+        foreach (string d in leftDirs) _dir.File(Path.Combine("root", "tool", d, "bin", "tool"), "half");
+        _dir.File(Path.Combine("root", "tool", ".tree.txt.0123456789ab.partial"), "half");
+        _dir.File(Path.Combine("root", "tool", "notes.partial"), "a user's file: no leading dot, kept");
+        (string archive, string sha) = TarGz("v1");
+        ToolInstaller installer = Installer();
+        PinnedManifest m = Manifest(new Uri(archive).AbsoluteUri, sha);
+
+        await installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath);
+
+        Assert.Equal(new[] { "1.0", "1.0.tree", "notes.partial" }, Directory.GetFileSystemEntries(toolDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task TamperedArtifact_FailsWithMismatch_AndLeavesNothing()
     {
         (string archive, _) = TarGz("v1");
