@@ -194,7 +194,7 @@ Describe 'Install-PinnedTool interrupted' {
         # The next install cleans up what the killed one left and completes.
         $r = Install-PinnedTool -Manifest $m2 -Platform $platform
         $r.Version | Should -BeExactly '2.0.0'
-        @(Get-ChildItem -Force -LiteralPath $toolDir -Directory | Where-Object Name -like '.*').Name | Should -BeNullOrEmpty
+        (@(Get-ChildItem -Force -LiteralPath $toolDir | Where-Object Name -like '.*' | ForEach-Object Name) -join ', ') | Should -BeExactly ''
         if (-not $isWin) { & $r.Shims[0] | Should -Match 'hello 2.0.0' }
     }
 }
