@@ -69,7 +69,7 @@ public sealed class SafeArchiveExtractor
             ?? throw new UnsupportedArchiveFormatException(archive, "the content is not a zip or tar archive (tar may be compressed with gzip, xz, bzip2 or zstd). The format is read from the content, not the file name.");
 
         Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".partial");
+        string temp = AtomicFile.TemporaryPathFor(destination);
         Directory.CreateDirectory(temp);
         try
         {

@@ -63,7 +63,7 @@ public sealed class ArtifactCache
         string target = PathFor(sha256);
         if (File.Exists(target)) return;
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        string linked = HardLink.TemporaryNameFor(target);
+        string linked = AtomicFile.TemporaryPathFor(target);
         if (HardLink.TryCreate(verifiedFile, linked))
         {
             try
@@ -100,7 +100,7 @@ public sealed class ArtifactCache
     /// </summary>
     internal string? TryLinkOut(string sha256, string destination)
     {
-        string temporary = HardLink.TemporaryNameFor(destination);
+        string temporary = AtomicFile.TemporaryPathFor(destination);
         return HardLink.TryCreate(PathFor(sha256), temporary) ? temporary : null;
     }
 

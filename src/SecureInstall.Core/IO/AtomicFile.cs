@@ -27,11 +27,27 @@ public sealed class AtomicFile : IDisposable
     {
         if (destination == null) throw new ArgumentNullException(nameof(destination));
         string full = Path.GetFullPath(destination);
-        string dir = Path.GetDirectoryName(full) ?? throw new ArgumentException("The destination has no folder.", nameof(destination));
-        string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".partial");
+        if (Path.GetDirectoryName(full) == null) throw new ArgumentException("The destination has no folder.", nameof(destination));
+        string temp = TemporaryPathFor(full);
         var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
         return new AtomicFile(full, temp, stream);
     }
+
+    /// <summary>
+    /// A fresh temporary name beside <paramref name="destination"/>, ".{name}.{id}.partial", for a file or a folder that is
+    /// renamed into place when complete (atomic writes, cache links, extraction trees).
+    /// </summary>
+    public static string TemporaryPathFor(string destination)
+    {
+        string full = Path.GetFullPath(destination);
+        return Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + TemporarySuffix);
+    }
+
+    /// <summary>Whether a file or folder name has the form <see cref="TemporaryPathFor"/> gives: something left by an interrupted write.</summary>
+    public static bool IsTemporaryName(string name) =>
+        name.StartsWith(".", StringComparison.Ordinal) && name.EndsWith(TemporarySuffix, StringComparison.Ordinal);
+
+    private const string TemporarySuffix = ".partial";
 
     /// <summary>Flushes to disk and renames over the destination (replacing an existing file in one step).</summary>
     public void Commit() => Commit(flushToDisk: true);

@@ -25,13 +25,6 @@ internal static class HardLink
         }
     }
 
-    /// <summary>A fresh name beside <paramref name="destination"/> in AtomicFile's temporary form.</summary>
-    public static string TemporaryNameFor(string destination)
-    {
-        string full = Path.GetFullPath(destination);
-        return Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".partial");
-    }
-
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     private static extern bool CreateHardLinkW(string fileName, string existingFileName, IntPtr securityAttributes);
 

@@ -466,7 +466,7 @@ public sealed class ToolInstaller
     /// <remarks>
     /// Runs under the tool's lock, so nothing else is working here. Besides our staging, download, old and removing
     /// folders, a process killed while extracting leaves the extractor's temporary tree beside the staging folder, and one
-    /// killed while writing a file leaves an atomic write's temporary file: both are named ".{name}.{id}.partial".
+    /// killed while writing a file leaves an atomic write's temporary file: both are named by AtomicFile.TemporaryPathFor.
     /// </remarks>
     private static void RemoveLeftovers(string toolDir, Action<string>? log)
     {
@@ -474,7 +474,7 @@ public sealed class ToolInstaller
         {
             string name = Path.GetFileName(dir);
             if (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal) || name.Contains(".old-") || name.Contains(".removing-")
-                || IsPartial(name))
+                || AtomicFile.IsTemporaryName(name))
             {
                 log?.Invoke($"Removing {dir}, left by an interrupted install.");
                 TryDelete(dir);
@@ -482,12 +482,10 @@ public sealed class ToolInstaller
         }
         foreach (string file in Directory.GetFiles(toolDir))
         {
-            if (!IsPartial(Path.GetFileName(file))) continue;
+            if (!AtomicFile.IsTemporaryName(Path.GetFileName(file))) continue;
             log?.Invoke($"Removing {file}, left by an interrupted install.");
             try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
-
-        static bool IsPartial(string name) => name.StartsWith(".", StringComparison.Ordinal) && name.EndsWith(".partial", StringComparison.Ordinal);
     }
 
     private string? BundledArtifact(PinnedArtifact artifact)
