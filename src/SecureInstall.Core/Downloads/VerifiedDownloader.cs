@@ -719,16 +719,16 @@ public sealed class VerifiedDownloader : IDisposable
     /// with the hash and the disk. The size limit is enforced on every read, before the bytes are kept.
     /// </summary>
     /// <remarks>
-    /// Chunks of 128 KiB (measured on loopback against 64 KiB to 1 MiB): large enough that the thread-pool hop per chunk
-    /// does not show, small enough that the chunk is still in the CPU cache when it is hashed and then written.
+    /// A chunk is handed over once its buffer is at least half full (1 MiB by default), and each read asks for all the room
+    /// left in the buffer. Measured on loopback against Kestrel: with 128 KiB chunks from 256 KiB buffers the client spent
+    /// 1.2-1.5 s of system time per GiB, with 1 MiB chunks from 2 MiB buffers 0.65-0.9 s (fewer reads, fewer wake-ups
+    /// and thread-pool hops), and the download took 0.74-0.96x as long.
     /// </remarks>
-    private const int MinimumChunk = 128 * 1024;
-
     private async Task CopyAsync(Stream source, DigestSink sink, long? total, long maximumSize, Uri uri, IProgress<DownloadProgress>? progress,
         StallWatch? watch, CancellationToken cancellationToken, RateMeter? rate = null, bool checkHtml = false)
     {
         int size = _options.BufferSize;
-        int chunkSize = Math.Min(MinimumChunk, size);
+        int chunkSize = size / 2;
         byte[] reading = ArrayPool<byte>.Shared.Rent(size);
         byte[] spare = ArrayPool<byte>.Shared.Rent(size);
         Task pending = Task.CompletedTask;
@@ -756,6 +756,8 @@ public sealed class VerifiedDownloader : IDisposable
                             break;
                         }
                         read += n;
+                        // Throttled to a few reports a second; reported per read so a slow link counts up within a chunk.
+                        if (progress != null && rate.Due()) progress.Report(new DownloadProgress(uri, position + read, total, rate.BytesPerSecond(position + read)));
                     }
                 }
                 catch (Exception ex) when (watch != null && IsNetworkFailure(ex, watch, cancellationToken))
@@ -782,7 +784,6 @@ public sealed class VerifiedDownloader : IDisposable
                     await pending.ConfigureAwait(false);
                     if (sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
                 }
-                if (progress != null && rate.Due()) progress.Report(new DownloadProgress(uri, position, total, rate.BytesPerSecond(position)));
                 if (end) break;
             }
             await pending.ConfigureAwait(false);

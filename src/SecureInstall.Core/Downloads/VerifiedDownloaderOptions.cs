@@ -76,6 +76,9 @@ public sealed class VerifiedDownloaderOptions
     /// </summary>
     public bool FlushToDisk { get; set; }
 
-    /// <summary>Size of each read buffer (two are used); reads are gathered into chunks of up to 128 KiB before hashing.</summary>
-    public int BufferSize { get; set; } = 256 * 1024;
+    /// <summary>
+    /// Size of each of the two read buffers. Reads fill a buffer to at least half before it is hashed and written while
+    /// the other one is read into; each read asks for all the room left, so one read can take everything the socket holds.
+    /// </summary>
+    public int BufferSize { get; set; } = 2 * 1024 * 1024;
 }

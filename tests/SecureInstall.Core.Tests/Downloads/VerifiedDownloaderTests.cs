@@ -102,7 +102,7 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
     [InlineData(100_000)]
     public async Task BufferSmallerThanAChunk_StillReadsTheWholeBodyInOneAttempt(int bufferSize)
     {
-        // A buffer below the 128 KiB chunk size once made the copy loop ask for 0 bytes, read that as the end of the
+        // A buffer below the (then fixed) 128 KiB chunk size once made the copy loop ask for 0 bytes, read that as the end of the
         // body, and limp through the file one resume per buffer.
         VerifiedDownloaderOptions options = Options();
         options.BufferSize = bufferSize;
@@ -181,6 +181,31 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
         await FailsWith<DownloadFailedException>(Pinned(_server.Https("short.bin")), errorId: "DownloadFailed");
 
         AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task SlowBody_ReportsProgressBeforeAWholeChunkHasArrived()
+    {
+        // Reads are gathered into 1 MiB chunks before hashing; a slow link must still see the bytes count up.
+        _server.Map("trickle.bin", async c =>
+        {
+            c.Response.ContentLength = _data.Length;
+            for (int offset = 0; offset < 256 * 1024; offset += 64 * 1024)
+            {
+                await c.Response.Body.WriteAsync(_data.AsMemory(offset, 64 * 1024));
+                await c.Response.Body.FlushAsync();
+                await Task.Delay(200);
+            }
+            await c.Response.Body.WriteAsync(_data.AsMemory(256 * 1024));
+        });
+        var reports = new ConcurrentQueue<DownloadProgress>();
+        using var downloader = new VerifiedDownloader(Options());
+
+        DownloadResult result = await downloader.DownloadAsync(Pinned(_server.Https("trickle.bin")), new SyncProgress<DownloadProgress>(reports.Enqueue));
+
+        AssertPlaced(result);
+        Assert.Contains(reports, r => r.BytesReceived > 0 && r.BytesReceived <= 256 * 1024);
+        Assert.Equal(_data.Length, reports.Last().BytesReceived);
     }
 
     [Fact]
