@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
@@ -69,7 +70,11 @@ public sealed class SafeArchiveExtractor
             ?? throw new UnsupportedArchiveFormatException(archive, "the content is not a zip or tar archive (tar may be compressed with gzip, xz, bzip2 or zstd). The format is read from the content, not the file name.");
 
         Directory.CreateDirectory(parent);
+        RemoveAbandonedTrees(destination);
         string temp = AtomicFile.TemporaryPathFor(destination);
+        // Held while the tree exists: a later extraction to the same place can tell a killed run's tree from a live one.
+        string ownerLock = AtomicFile.OwnerLockFor(temp);
+        using var owner = new FileStream(ownerLock, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         Directory.CreateDirectory(temp);
         try
         {
@@ -85,6 +90,21 @@ public sealed class SafeArchiveExtractor
         {
             DeleteTree(temp);
             throw;
+        }
+        finally
+        {
+            owner.Dispose();
+            TryDeleteFile(ownerLock);
+        }
+    }
+
+    /// <summary>Removes the hidden trees (and their lock files) that extractions to the same destination left when they were killed.</summary>
+    private static void RemoveAbandonedTrees(string destination)
+    {
+        foreach (string tree in AtomicFile.AbandonedTemporaryFolders(destination).ToList())
+        {
+            DeleteTree(tree);
+            if (!Directory.Exists(tree)) TryDeleteFile(AtomicFile.OwnerLockFor(tree));
         }
     }
 

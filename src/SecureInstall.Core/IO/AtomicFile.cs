@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 
 namespace SecureInstall.Core.IO;
@@ -40,13 +41,58 @@ public sealed class AtomicFile : IDisposable
     public static string TemporaryPathFor(string destination)
     {
         string full = Path.GetFullPath(destination);
-        return Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + TemporarySuffix);
+        return Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, IdLength) + TemporarySuffix);
     }
 
     /// <summary>Whether a file or folder name has the form <see cref="TemporaryPathFor"/> gives: something left by an interrupted write.</summary>
     public static bool IsTemporaryName(string name) =>
         name.StartsWith(".", StringComparison.Ordinal) && name.EndsWith(TemporarySuffix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// The lock file beside a temporary folder from <see cref="TemporaryPathFor"/>, ".{name}.{id}.lock.partial": its writer
+    /// holds it open exclusively while the folder exists, so a folder whose lock can be taken was left by a process that
+    /// died (the OS releases the lock with the process), and can be removed.
+    /// </summary>
+    public static string OwnerLockFor(string temporaryPath) =>
+        temporaryPath.Substring(0, temporaryPath.Length - TemporarySuffix.Length) + ".lock" + TemporarySuffix;
+
+    /// <summary>
+    /// The temporary folders beside <paramref name="destination"/> (".{name}.{id}.partial") whose owner lock exists and is
+    /// free: left by a writer that was killed. Folders without a lock file are not reported (not ours, or still being set up).
+    /// </summary>
+    public static IEnumerable<string> AbandonedTemporaryFolders(string destination)
+    {
+        string full = Path.GetFullPath(destination);
+        string parent = Path.GetDirectoryName(full)!;
+        string prefix = "." + Path.GetFileName(full) + ".";
+        foreach (string folder in Directory.EnumerateDirectories(parent))
+        {
+            string name = Path.GetFileName(folder);
+            if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(TemporarySuffix, StringComparison.Ordinal)) continue;
+            if (name.Length != prefix.Length + IdLength + TemporarySuffix.Length) continue;
+            string owner = OwnerLockFor(folder);
+            if (!File.Exists(owner) || IsHeld(owner)) continue;
+            yield return folder;
+        }
+    }
+
+    private static bool IsHeld(string lockPath)
+    {
+        try
+        {
+            using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    private const int IdLength = 12;
     private const string TemporarySuffix = ".partial";
 
     /// <summary>Flushes to disk and renames over the destination (replacing an existing file in one step).</summary>

@@ -427,6 +427,84 @@ public sealed class SafeArchiveExtractorTests : IDisposable
         Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
     }
 
+    // What an extraction killed mid-way leaves beside its destination: the hidden tree and the lock file it held.
+    private (string Tree, string Lock) LeftBehind(string id)
+    {
+        string tree = Path.Combine(_box.Work, $".dest.{id}.partial");
+        Directory.CreateDirectory(Path.Combine(tree, "half"));
+        File.WriteAllText(Path.Combine(tree, "half", "written.txt"), "half");
+        string owner = Path.Combine(_box.Work, $".dest.{id}.lock.partial");
+        File.WriteAllBytes(owner, Array.Empty<byte>());
+        return (tree, owner);
+    }
+
+    [Fact]
+    public void TreeLeftByAKilledExtraction_IsRemovedByTheNextExtractionToTheSamePlace()
+    {
+        LeftBehind("0123456789ab");
+        string tar = _box.Tar("a.tar", TarFile("a.txt", "a"));
+
+        _box.Extract(tar);
+
+        Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
+    }
+
+    [Fact]
+    public void TreeOfARunningExtraction_OrWithoutItsLock_IsLeftAlone()
+    {
+        (string liveTree, string liveLock) = LeftBehind("0123456789ab");
+        string foreign = Directory.CreateDirectory(Path.Combine(_box.Work, ".dest.ba9876543210.partial")).FullName;
+        string tar = _box.Tar("a.tar", TarFile("a.txt", "a"));
+
+        using (new FileStream(liveLock, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            _box.Extract(tar);
+        }
+
+        Assert.True(Directory.Exists(liveTree));
+        Assert.True(File.Exists(liveLock));
+        Assert.True(Directory.Exists(foreign));
+        Assert.Equal("a", File.ReadAllText(Path.Combine(_box.Destination, "a.txt")));
+    }
+
+    [Fact]
+    public void TreeIsRemoved_OnlyOnceTheProcessHoldingItsLockIsKilled()
+    {
+        if (!OperatingSystem.IsLinux()) return; // flock(1) holds the same lock .NET takes for FileShare.None on Linux
+        (string tree, string owner) = LeftBehind("0123456789ab");
+        string tar = _box.Tar("a.tar", TarFile("a.txt", "a"));
+        using var holder = System.Diagnostics.Process.Start("flock", $"--exclusive --close \"{owner}\" sleep 60")!;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!HeldElsewhere(owner) && DateTime.UtcNow < deadline) Thread.Sleep(20);
+            Assert.True(HeldElsewhere(owner), "flock did not take the lock");
+            _box.Extract(tar);
+            Assert.True(Directory.Exists(tree));
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            holder.WaitForExit();
+        }
+
+        _box.Extract(tar, new ArchiveExtractionOptions { Overwrite = true });
+
+        Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
+    }
+
+    private static bool HeldElsewhere(string path)
+    {
+        try
+        {
+            using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     [Fact]
     public void HostileArchiveWithOverwrite_LeavesTheExistingDestinationIntact()
     {
