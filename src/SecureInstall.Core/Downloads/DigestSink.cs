@@ -20,6 +20,7 @@ internal sealed class DigestSink : IDisposable
     private HashAlgorithm _sha256;
     private HashAlgorithm? _extraHash;
     private readonly WriteBehind? _writeBehind;
+    private ChunkThread? _background;
 
     /// <param name="flushing">The target will be flushed to disk at the end: push it out while the download runs.</param>
     public DigestSink(Stream target, ChecksumAlgorithm? expectedAlgorithm, bool flushing = false)
@@ -62,6 +63,19 @@ internal sealed class DigestSink : IDisposable
         Length += count;
         _writeBehind?.Wrote(count);
     }
+
+    /// <summary>
+    /// Starts <see cref="Write"/> on the sink's own thread, so the caller can read the next chunk meanwhile; the buffer is
+    /// the sink's until <see cref="EndWrite"/> returns.
+    /// </summary>
+    public void BeginWrite(byte[] buffer, int count)
+    {
+        _background ??= new ChunkThread(Write, "SecureInstall hash+write");
+        _background.Start(buffer, count);
+    }
+
+    /// <summary>Waits for the chunk given to <see cref="BeginWrite"/>, if any, and rethrows its failure.</summary>
+    public void EndWrite() => _background?.Wait();
 
     /// <summary>Throws away what was received: the next bytes are the start of the file again.</summary>
     public void Reset()
@@ -112,6 +126,7 @@ internal sealed class DigestSink : IDisposable
 
     public void Dispose()
     {
+        _background?.Dispose();
         _writeBehind?.Wait();
         _sha256.Dispose();
         _extraHash?.Dispose();

@@ -228,6 +228,51 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
         AssertNothingLeft();
     }
 
+    /// <summary>A body far longer than the drain limit: the first MiB arrives, then the server goes silent for good.</summary>
+    private void MapHangingLargeBody(string path)
+    {
+        _server.Map(path, async c =>
+        {
+            c.Response.ContentLength = 64L * 1024 * 1024;
+            await c.Response.Body.WriteAsync(_data.AsMemory(0, 1024 * 1024));
+            await c.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, c.RequestAborted).ContinueWith(_ => { });
+        });
+    }
+
+    [Fact]
+    public async Task StallWithMostOfALargeBodyToCome_EndsTheWaitingRead_WithDownloadStalled_AndLeavesNothing()
+    {
+        // Most of a large body is read with blocking reads; a stall must still end the read that waits for the network.
+        MapHangingLargeBody("hangs.bin");
+        VerifiedDownloaderOptions options = Options();
+        options.StallTimeout = TimeSpan.FromMilliseconds(300);
+        options.MaximumRetries = 1;
+        using var downloader = new VerifiedDownloader(options);
+
+        Task<DownloadResult> download = downloader.DownloadAsync(Pinned(_server.Https("hangs.bin")));
+        Assert.Same(download, await Task.WhenAny(download, Task.Delay(TimeSpan.FromSeconds(30))));
+
+        DownloadStalledException ex = await Assert.ThrowsAsync<DownloadStalledException>(() => download);
+        Assert.Equal("DownloadStalled", ex.ErrorId);
+        Assert.Equal(2, ex.Attempts);
+        AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task Cancellation_WhileAReadWaitsForALargeBody_StopsTheDownload_AndLeavesNothing()
+    {
+        MapHangingLargeBody("hangs.bin");
+        using var downloader = new VerifiedDownloader(Options());
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        Task<DownloadResult> download = downloader.DownloadAsync(Pinned(_server.Https("hangs.bin")), null, cancel.Token);
+        Assert.Same(download, await Task.WhenAny(download, Task.Delay(TimeSpan.FromSeconds(30))));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download);
+        AssertNothingLeft();
+    }
+
     [Fact]
     public async Task ServerError500ThenSuccess_RetriesAfterBackoff_AndSucceeds()
     {
