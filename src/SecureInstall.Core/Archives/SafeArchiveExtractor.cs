@@ -94,17 +94,21 @@ public sealed class SafeArchiveExtractor
         finally
         {
             owner.Dispose();
-            TryDeleteFile(ownerLock);
+            // A tree that could not be deleted keeps its (now free) lock: the next extraction here tries again.
+            if (!Directory.Exists(temp) && !File.Exists(temp)) TryDeleteFile(ownerLock);
         }
     }
 
-    /// <summary>Removes the hidden trees (and their lock files) that extractions to the same destination left when they were killed.</summary>
+    /// <summary>
+    /// Removes what extractions to the same destination left when they were killed or could not clean up: the hidden
+    /// tree (new, or the old one swapped out), and then its lock file.
+    /// </summary>
     private static void RemoveAbandonedTrees(string destination)
     {
-        foreach (string tree in AtomicFile.AbandonedTemporaryFolders(destination).ToList())
+        foreach ((string tree, string ownerLock) in AtomicFile.AbandonedTemporaries(destination).ToList())
         {
-            DeleteTree(tree);
-            if (!Directory.Exists(tree)) TryDeleteFile(AtomicFile.OwnerLockFor(tree));
+            DeletePath(tree);
+            if (!Directory.Exists(tree) && !File.Exists(tree)) TryDeleteFile(ownerLock);
         }
     }
 
@@ -115,7 +119,14 @@ public sealed class SafeArchiveExtractor
             Directory.Move(temp, destination);
             return;
         }
-        // rename the old tree aside, the new one in, then delete the old: at no moment is the destination half-written
+        if (UnixFileSystem.TryExchange(temp, destination))
+        {
+            // Swapped in one step; the old tree (or file) now sits at the hidden path, under this extraction's lock until gone.
+            DeletePath(temp);
+            return;
+        }
+        // Windows (and file systems that cannot swap): rename the old tree aside, the new one in, then delete the old; the
+        // destination is never half-written, but for an instant it is absent.
         string backup = Path.Combine(Path.GetDirectoryName(destination)!, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".old");
         bool wasFile = File.Exists(destination) && !Directory.Exists(destination);
         if (wasFile) File.Move(destination, backup);
@@ -132,6 +143,13 @@ public sealed class SafeArchiveExtractor
         }
         if (wasFile) TryDeleteFile(backup);
         else DeleteTree(backup);
+    }
+
+    /// <summary>Deletes a tree or a file (or a link, never its target), whichever is there.</summary>
+    private static void DeletePath(string path)
+    {
+        if (Directory.Exists(path)) DeleteTree(path);
+        else TryDeleteFile(path);
     }
 
     /// <summary>Deletes a tree without following links (Directory.Delete removes a link, not its target).</summary>

@@ -54,25 +54,25 @@ public sealed class AtomicFile : IDisposable
     /// died (the OS releases the lock with the process), and can be removed.
     /// </summary>
     public static string OwnerLockFor(string temporaryPath) =>
-        temporaryPath.Substring(0, temporaryPath.Length - TemporarySuffix.Length) + ".lock" + TemporarySuffix;
+        temporaryPath.Substring(0, temporaryPath.Length - TemporarySuffix.Length) + LockSuffix + TemporarySuffix;
 
     /// <summary>
-    /// The temporary folders beside <paramref name="destination"/> (".{name}.{id}.partial") whose owner lock exists and is
-    /// free: left by a writer that was killed. Folders without a lock file are not reported (not ours, or still being set up).
+    /// What writers that died left beside <paramref name="destination"/>: for every owner lock (".{name}.{id}.lock.partial")
+    /// that exists and is free, the temporary path it guards (".{name}.{id}.partial": a folder, a file, or already gone)
+    /// and the lock itself. A temporary folder without a lock file is not reported (not ours, or still being set up).
     /// </summary>
-    public static IEnumerable<string> AbandonedTemporaryFolders(string destination)
+    public static IEnumerable<(string Temporary, string Lock)> AbandonedTemporaries(string destination)
     {
         string full = Path.GetFullPath(destination);
         string parent = Path.GetDirectoryName(full)!;
         string prefix = "." + Path.GetFileName(full) + ".";
-        foreach (string folder in Directory.EnumerateDirectories(parent))
+        string suffix = LockSuffix + TemporarySuffix;
+        foreach (string owner in Directory.EnumerateFiles(parent))
         {
-            string name = Path.GetFileName(folder);
-            if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(TemporarySuffix, StringComparison.Ordinal)) continue;
-            if (name.Length != prefix.Length + IdLength + TemporarySuffix.Length) continue;
-            string owner = OwnerLockFor(folder);
-            if (!File.Exists(owner) || IsHeld(owner)) continue;
-            yield return folder;
+            string name = Path.GetFileName(owner);
+            if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+            if (name.Length != prefix.Length + IdLength + suffix.Length || IsHeld(owner)) continue;
+            yield return (owner.Substring(0, owner.Length - suffix.Length) + TemporarySuffix, owner);
         }
     }
 
@@ -94,6 +94,7 @@ public sealed class AtomicFile : IDisposable
 
     private const int IdLength = 12;
     private const string TemporarySuffix = ".partial";
+    private const string LockSuffix = ".lock";
 
     /// <summary>Flushes to disk and renames over the destination (replacing an existing file in one step).</summary>
     public void Commit() => Commit(flushToDisk: true);

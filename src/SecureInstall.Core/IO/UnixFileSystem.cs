@@ -7,11 +7,13 @@ namespace SecureInstall.Core.IO;
 
 /// <summary>
 /// The few file-system calls netstandard2.0 lacks: symbolic links and the Unix executable bit
-/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7).
+/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7), and swapping two paths in one step.
 /// </summary>
 internal static class UnixFileSystem
 {
     public static bool IsWindows { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    private static bool IsMacOS { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
 
     /// <summary>rwxr-xr-x, never setuid, setgid or sticky whatever the archive asked for. No-op on Windows.</summary>
     public static void MakeExecutable(string path) => SetExecutable(path, true);
@@ -49,6 +51,26 @@ internal static class UnixFileSystem
         if (symlink(target, linkPath) != 0) throw new IOException($"symlink '{linkPath}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
     }
 
+    /// <summary>
+    /// Swaps two existing paths in one step (renameat2 with RENAME_EXCHANGE on Linux 3.15+, renamex_np with RENAME_SWAP on
+    /// macOS), so a reader of either name sees the old entry or the new one, never neither. False when it was not done:
+    /// Windows, a C library or file system without it, or any error (the caller falls back to two renames, which report it).
+    /// </summary>
+    public static bool TryExchange(string a, string b)
+    {
+        if (IsWindows) return false;
+        try
+        {
+            return IsMacOS
+                ? renamex_np(Utf8z(a), Utf8z(b), 0x2 /* RENAME_SWAP */) == 0
+                : renameat2(-100 /* AT_FDCWD */, Utf8z(a), -100, Utf8z(b), 0x2 /* RENAME_EXCHANGE */) == 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
     private static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
 
@@ -67,6 +89,12 @@ internal static class UnixFileSystem
 
     [DllImport("libc", SetLastError = true)]
     private static extern int readlink(byte[] path, byte[] buffer, int size);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int renameat2(int oldDirectory, byte[] oldPath, int newDirectory, byte[] newPath, uint flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int renamex_np(byte[] from, byte[] to, uint flags);
 
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     [return: MarshalAs(UnmanagedType.I1)]

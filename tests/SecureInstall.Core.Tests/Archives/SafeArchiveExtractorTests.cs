@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using SecureInstall.Core.Archives;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
 using static SecureInstall.Core.Tests.Archives.ArchiveSandbox;
 
 namespace SecureInstall.Core.Tests.Archives;
@@ -425,6 +426,99 @@ public sealed class SafeArchiveExtractorTests : IDisposable
         ArchiveExtractionResult result = _box.Extract(tar, new ArchiveExtractionOptions { Overwrite = true });
         Assert.True(result.ReplacedExisting);
         Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
+    }
+
+    [Fact]
+    public void ReplacingAnExistingTree_SwapsItInOneStep_WithoutRenamingItAside()
+    {
+        // Renaming the old tree aside and the new one in left the destination absent for an instant (and absent for good
+        // if the process died in between); where the system can swap two paths, it is never absent.
+        if (!OperatingSystem.IsLinux()) return; // renameat2; inotify reports every rename in the folder
+        Directory.CreateDirectory(_box.Destination);
+        File.WriteAllText(Path.Combine(_box.Destination, "old.txt"), "old");
+        string tar = _box.Tar("a.tar", TarFile("a.txt", "new"));
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watcher = new FileSystemWatcher(_box.Work) { IncludeSubdirectories = false };
+        watcher.Created += (_, e) => seen.Enqueue(e.Name!);
+        watcher.Renamed += (_, e) => { seen.Enqueue(e.OldName!); seen.Enqueue(e.Name!); };
+        watcher.EnableRaisingEvents = true;
+
+        _box.Extract(tar, new ArchiveExtractionOptions { Overwrite = true });
+        File.WriteAllText(Path.Combine(_box.Work, "sentinel"), ""); // events arrive in order: once this one is seen, all are
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!seen.Contains("sentinel") && DateTime.UtcNow < deadline) Thread.Sleep(10);
+        File.Delete(Path.Combine(_box.Work, "sentinel"));
+
+        Assert.Contains("sentinel", seen);
+        Assert.DoesNotContain(seen, name => name.EndsWith(".old", StringComparison.Ordinal));
+        Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
+    }
+
+    [Fact]
+    public void LockWithoutItsTree_AndAnOldFileSwappedOut_AreRemovedByTheNextExtraction()
+    {
+        // Killed between moving its tree into place and deleting its lock; killed after swapping out a file it replaced.
+        File.WriteAllBytes(Path.Combine(_box.Work, ".dest.0123456789ab.lock.partial"), Array.Empty<byte>());
+        File.WriteAllText(Path.Combine(_box.Work, ".dest.ba9876543210.partial"), "the file dest used to be");
+        File.WriteAllBytes(Path.Combine(_box.Work, ".dest.ba9876543210.lock.partial"), Array.Empty<byte>());
+        string tar = _box.Tar("a.tar", TarFile("a.txt", "a"));
+
+        _box.Extract(tar);
+
+        Assert.Equal(new[] { "dest", "dest/a.txt" }, Snapshot(_box.Work));
+    }
+
+    [Fact]
+    public void TreeThatCannotBeDeleted_KeepsItsLock_SoALaterExtractionRemovesIt()
+    {
+        // chattr +i makes a file undeletable even for root: the failed extraction cannot remove its tree.
+        if (!OperatingSystem.IsLinux() || !Chattr("+i", _box.Tar("probe.tar", TarFile("p", "p")))) return;
+        Chattr("-i", _box.ArchivePath("probe.tar"));
+        string tar = _box.Tar("two.tar", TarFile("a.txt", "a"), TarFile("b.txt", "b"));
+        string? stuck = null;
+        using var cancel = new CancellationTokenSource();
+        var pinOnFirstEntry = new Callback<ArchiveExtractionProgress>(p =>
+        {
+            if (stuck != null || p.EntriesDone == 0) return;
+            string tree = Directory.GetDirectories(_box.Work, ".dest.*.partial").Single();
+            stuck = Directory.GetFiles(tree).First();
+            Assert.True(Chattr("+i", stuck));
+            cancel.Cancel();
+        });
+        try
+        {
+            Assert.ThrowsAny<OperationCanceledException>(() => _box.Extract(tar, progress: pinOnFirstEntry, cancel: cancel.Token));
+            Assert.NotNull(stuck);
+            string treeLeft = Path.GetDirectoryName(stuck)!;
+            Assert.True(File.Exists(AtomicFile.OwnerLockFor(treeLeft)), "the lock of the tree left behind was deleted");
+        }
+        finally
+        {
+            if (stuck != null) Chattr("-i", stuck);
+        }
+
+        _box.Extract(tar);
+
+        Assert.Equal(new[] { "dest", "dest/a.txt", "dest/b.txt" }, Snapshot(_box.Work));
+    }
+
+    private static bool Chattr(string flag, string path)
+    {
+        try
+        {
+            using var chattr = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", $"{flag} \"{path}\"") { RedirectStandardError = true })!;
+            chattr.WaitForExit();
+            return chattr.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no chattr
+        }
+    }
+
+    private sealed class Callback<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     // What an extraction killed mid-way leaves beside its destination: the hidden tree and the lock file it held.
