@@ -448,6 +448,13 @@ public sealed class ToolInstaller
             Directory.Move(staging, target);
             return;
         }
+        if (UnixFileSystem.TryExchange(staging, target))
+        {
+            // One step, never absent; the old tree now sits in the staging folder (removed as a leftover if we die here).
+            TryDelete(staging);
+            return;
+        }
+        // Windows: rename the old tree aside, then the new one in; for an instant the version folder is absent.
         string old = target + ".old-" + Guid.NewGuid().ToString("N");
         Directory.Move(target, old);
         try

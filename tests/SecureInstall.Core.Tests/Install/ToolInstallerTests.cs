@@ -63,6 +63,36 @@ public sealed class ToolInstallerTests : IDisposable
     }
 
     [Fact]
+    public async Task ForcedReinstall_SwapsTheNewTreeIn_WithoutRenamingTheOldOneAside()
+    {
+        if (!OperatingSystem.IsLinux()) return; // renameat2; inotify reports every rename in the folder
+        (string archive, string sha) = TarGz("v1");
+        PinnedManifest m = Manifest(new Uri(archive).AbsoluteUri, sha);
+        ToolInstaller installer = Installer();
+        await installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath);
+        File.WriteAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool"), "changed by hand");
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watcher = new FileSystemWatcher(Path.Combine(Root, "tool"));
+        watcher.Created += (_, e) => seen.Enqueue(e.Name!);
+        watcher.Renamed += (_, e) => { seen.Enqueue(e.OldName!); seen.Enqueue(e.Name!); };
+        watcher.EnableRaisingEvents = true;
+        var forced = new ToolInstaller(new ToolInstallerOptions { Root = Root, Platform = "linux-x64", Force = true }, _downloader);
+
+        InstallResult result = await forced.InstallAsync(forced.Plan(m, InstallLock.Load(LockPath), "tool", null), LockPath);
+        string sentinel = Path.Combine(Root, "tool", "sentinel");
+        File.WriteAllText(sentinel, ""); // events arrive in order: once this one is seen, all are
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!seen.Contains("sentinel") && DateTime.UtcNow < deadline) Thread.Sleep(10);
+        File.Delete(sentinel);
+
+        Assert.Equal(InstallStatus.Installed, result.Status);
+        Assert.Equal("v1", File.ReadAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool")));
+        Assert.Contains("sentinel", seen);
+        Assert.DoesNotContain(seen, name => name.Contains(".old-", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(Root, "tool")), d => Path.GetFileName(d).StartsWith(".", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Install_RemovesWhatAKilledInstallLeft_IncludingTheExtractorsTemporaryTree()
     {
         // What a process killed mid-extraction leaves (the Pester kill test found the extractor's tree was kept).
