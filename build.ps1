@@ -46,8 +46,10 @@ function Invoke-Build {
         throw 'The .NET SDK (dotnet) is required: https://dot.net/download'
     }
     Invoke-Dotnet @('build', (Join-Path $root 'SecureInstall.sln'), '-c', $Configuration, '--nologo', '-v', 'quiet')
-    # The module layout: ./bin holds the cmdlet assembly and what it needs; the host brings the engine.
+    # The module layout: ./bin holds the cmdlet assembly and the loader, ./bin/deps what they need; the host brings the
+    # engine. Emptied first, so no file from an earlier layout is left where the host would find it.
     $bin = Join-Path $root 'bin'
+    if (Test-Path -LiteralPath $bin) { Remove-Item -LiteralPath $bin -Recurse -Force }
     Invoke-Dotnet @('publish', (Join-Path $root 'src/SecureInstall.Commands/SecureInstall.Commands.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '--no-build', '-o', $bin)
     $shell = (Get-Process -Id $PID).Path
     & $shell -NoProfile -NonInteractive -File $PSCommandPath -Task Help

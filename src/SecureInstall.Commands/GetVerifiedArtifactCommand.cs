@@ -54,7 +54,11 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     public string Hash { get; set; } = string.Empty;
 
     [Parameter(ParameterSetName = HashSet)]
-    public ChecksumAlgorithm? Algorithm { get; set; }
+    public ChecksumAlgorithm? Algorithm { get => (ChecksumAlgorithm?)_algorithm; set => _algorithm = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be: PowerShell lays out the cmdlet types while it
+    // lists the module's commands, before ModuleInitializer has said where SecureInstall.Core comes from.
+    private object? _algorithm;
 
     /// <summary>A checksum list published beside the artifact, searched for the artifact's file name.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ChecksumUriSet, ValueFromPipelineByPropertyName = true)]

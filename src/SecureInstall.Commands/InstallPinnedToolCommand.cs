@@ -28,7 +28,11 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     public string? Version { get; set; }
 
     [Parameter]
-    public InstallScope Scope { get; set; } = InstallScope.CurrentUser;
+    public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be: PowerShell lays out the cmdlet types while it
+    // lists the module's commands, before ModuleInitializer has said where SecureInstall.Core comes from.
+    private object _scope = InstallScope.CurrentUser;
 
     /// <summary>auto (this machine), or one of windows-x64, windows-arm64, linux-x64, linux-arm64, darwin-x64, darwin-arm64.</summary>
     [Parameter]

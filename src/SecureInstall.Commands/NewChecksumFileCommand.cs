@@ -39,11 +39,16 @@ public sealed class NewChecksumFileCommand : SecureInstallCmdlet
     public string OutFile { get; set; } = string.Empty;
 
     [Parameter]
-    public ChecksumAlgorithm Algorithm { get; set; } = ChecksumAlgorithm.SHA256;
+    public ChecksumAlgorithm Algorithm { get => (ChecksumAlgorithm)_algorithm; set => _algorithm = value; }
 
     /// <summary>Gnu: "hex  name" (sha256sum, GoReleaser). Bsd: "SHA256 (name) = hex".</summary>
     [Parameter]
-    public ChecksumListFormat Format { get; set; } = ChecksumListFormat.Gnu;
+    public ChecksumListFormat Format { get => (ChecksumListFormat)_format; set => _format = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be: PowerShell lays out the cmdlet types while it
+    // lists the module's commands, before ModuleInitializer has said where SecureInstall.Core comes from.
+    private object _algorithm = ChecksumAlgorithm.SHA256;
+    private object _format = ChecksumListFormat.Gnu;
 
     /// <summary>Replace an existing list.</summary>
     [Parameter]

@@ -73,7 +73,11 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
 
     /// <summary>The algorithm; by default taken from the digest length or the list's tags.</summary>
     [Parameter]
-    public ChecksumAlgorithm? Algorithm { get; set; }
+    public ChecksumAlgorithm? Algorithm { get => (ChecksumAlgorithm?)_algorithm; set => _algorithm = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be: PowerShell lays out the cmdlet types while it
+    // lists the module's commands, before ModuleInitializer has said where SecureInstall.Core comes from.
+    private object? _algorithm;
 
     /// <summary>Check MD5 or SHA-1 digests, which prove nothing against an attacker.</summary>
     [Parameter]

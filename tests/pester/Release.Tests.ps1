@@ -47,7 +47,7 @@ Describe 'the release build' {
         $sorted = [string[]]$names.Clone(); [Array]::Sort($sorted, [StringComparer]::Ordinal)
         $names | Should -Be $sorted
         @($entries.Time | Sort-Object -Unique).Count | Should -Be 1
-        foreach ($required in 'SecureInstall.psd1', 'bin/SecureInstall.Commands.dll', 'bin/SecureInstall.Core.dll', 'en-US/SecureInstall.Commands.dll-Help.xml', 'module/SecureInstall.format.ps1xml') {
+        foreach ($required in 'SecureInstall.psd1', 'bin/SecureInstall.Commands.dll', 'bin/SecureInstall.Loader.dll', 'bin/deps/SecureInstall.Core.dll', 'bin/deps/YamlDotNet.dll', 'en-US/SecureInstall.Commands.dll-Help.xml', 'module/SecureInstall.format.ps1xml') {
             $names | Should -Contain $required
         }
         $names | Should -Not -Contain 'module/Install-SecureInstall.ps1'

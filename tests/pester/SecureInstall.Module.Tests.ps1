@@ -35,3 +35,53 @@ Describe 'SecureInstall module manifest' {
         }
     }
 }
+
+Describe 'SecureInstall dependencies (PowerShell 7)' -Skip:($PSVersionTable.PSEdition -ne 'Core') {
+    BeforeAll {
+        # A child pwsh per case: what another module loaded first must be in the process before SecureInstall is.
+        $shell = (Get-Process -Id $PID).Path
+        $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        function Invoke-Child([string]$Script) {
+            $output = & $shell -NoProfile -NonInteractive -Command $Script 2>&1
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
+        }
+        # Another module's YamlDotNet, older than ours, compiled with the Roslyn that ships in pwsh.
+        $otherYaml = Join-Path $TestDrive 'other/YamlDotNet.dll'
+        New-Item -ItemType Directory -Path (Split-Path $otherYaml) | Out-Null
+        Add-Type -TypeDefinition 'public static class SecureInstallRoslynWarmUp { }'
+        $tree = [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText('[assembly: System.Reflection.AssemblyVersion("1.0.0.0")] namespace YamlDotNet { public static class OtherModulesCopy { } }')
+        $references = [Microsoft.CodeAnalysis.MetadataReference[]]@([Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile([object].Assembly.Location))
+        $options = [Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions]::new([Microsoft.CodeAnalysis.OutputKind]::DynamicallyLinkedLibrary)
+        $compilation = [Microsoft.CodeAnalysis.CSharp.CSharpCompilation]::Create('YamlDotNet', [Microsoft.CodeAnalysis.SyntaxTree[]]@($tree), $references, $options)
+        $file = [System.IO.File]::Create($otherYaml)
+        try { $compilation.Emit($file).Success | Should -BeTrue } finally { $file.Dispose() }
+    }
+
+    It 'reads manifests with its own YamlDotNet when another module loaded an older one first' {
+        $r = Invoke-Child @"
+`$ErrorActionPreference = 'Stop'
+Add-Type -Path '$otherYaml'
+Import-Module '$repo/SecureInstall.psd1'
+(Get-PinnedTool -Manifest '$repo/samples/tools/secureinstall.yml' | Select-Object -First 1).Name
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' } |
+    ForEach-Object { 'YamlDotNet {0} in {1}' -f `$_.GetName().Version, [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name } | Sort-Object
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'hello'
+        $r.Output | Should -Match 'YamlDotNet 1\.0\.0\.0 in Default'
+        $r.Output | Should -Match 'YamlDotNet 16\.\d+\.\d+\.\d+ in SecureInstall'
+    }
+
+    It 'keeps its own output types reachable by name: [SecureInstall.Core...] literals resolve' {
+        $r = Invoke-Child @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$repo/SecureInstall.psd1'
+`$result = Test-Checksum -Path '$repo/README.md' -Hash ('0' * 64) -ErrorAction SilentlyContinue
+'is ChecksumResult: ' + (`$result -is [SecureInstall.Core.Checksums.ChecksumResult])
+'enum: ' + [SecureInstall.Core.Checksums.ChecksumAlgorithm]::SHA512
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $r.Output | Should -Match 'is ChecksumResult: True'
+        $r.Output | Should -Match 'enum: SHA512'
+    }
+}

@@ -90,7 +90,7 @@ public sealed class ReleaseBuilder
             File.WriteAllBytes(bootstrapPath, BootstrapStamp.Encode(stamped));
 
             File.WriteAllBytes(Path.Combine(_output, $"SecureInstall-{version}.cdx.json"),
-                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Cli" }, version, sourceDate));
+                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Loader", "src/SecureInstall.Cli" }, version, sourceDate));
 
             // checksums.txt by the same writer as New-ChecksumFile: sorted, LF, UTF-8 without BOM.
             var items = Directory.GetFiles(_output).Select(f => new ChecksumListItem(f, Path.GetFileName(f)));
