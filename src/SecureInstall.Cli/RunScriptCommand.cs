@@ -6,6 +6,7 @@ using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
 using SecureInstall.Core.Scripts;
 
 namespace SecureInstall.Cli;
@@ -109,7 +110,7 @@ public static class RunScriptCommand
         }
         finally
         {
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            BestEffort.DeleteTree(folder);
         }
     }
 

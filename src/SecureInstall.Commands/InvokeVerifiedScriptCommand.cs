@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
 using SecureInstall.Core.Scripts;
 
 namespace SecureInstall.Commands;
@@ -142,7 +143,7 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
         }
         finally
         {
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            BestEffort.DeleteTree(folder);
         }
     }
 }

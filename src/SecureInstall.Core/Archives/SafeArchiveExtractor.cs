@@ -88,14 +88,14 @@ public sealed class SafeArchiveExtractor
         }
         catch
         {
-            DeleteTree(temp);
+            BestEffort.DeleteTree(temp);
             throw;
         }
         finally
         {
             owner.Dispose();
             // A tree that could not be deleted keeps its (now free) lock: the next extraction here tries again.
-            if (!Directory.Exists(temp) && !File.Exists(temp)) TryDeleteFile(ownerLock);
+            if (!Directory.Exists(temp) && !File.Exists(temp)) BestEffort.DeleteFile(ownerLock);
         }
     }
 
@@ -107,8 +107,8 @@ public sealed class SafeArchiveExtractor
     {
         foreach ((string tree, string ownerLock) in AtomicFile.AbandonedTemporaries(destination).ToList())
         {
-            DeletePath(tree);
-            if (!Directory.Exists(tree) && !File.Exists(tree)) TryDeleteFile(ownerLock);
+            BestEffort.Delete(tree);
+            if (!Directory.Exists(tree) && !File.Exists(tree)) BestEffort.DeleteFile(ownerLock);
         }
     }
 
@@ -122,7 +122,7 @@ public sealed class SafeArchiveExtractor
         if (UnixFileSystem.TryExchange(temp, destination))
         {
             // Swapped in one step; the old tree (or file) now sits at the hidden path, under this extraction's lock until gone.
-            DeletePath(temp);
+            BestEffort.Delete(temp);
             return;
         }
         // Windows (and file systems that cannot swap): rename the old tree aside, the new one in, then delete the old; the
@@ -141,31 +141,7 @@ public sealed class SafeArchiveExtractor
             else Directory.Move(backup, destination);
             throw;
         }
-        if (wasFile) TryDeleteFile(backup);
-        else DeleteTree(backup);
-    }
-
-    /// <summary>Deletes a tree or a file (or a link, never its target), whichever is there.</summary>
-    private static void DeletePath(string path)
-    {
-        if (Directory.Exists(path)) DeleteTree(path);
-        else TryDeleteFile(path);
-    }
-
-    /// <summary>Deletes a tree without following links (Directory.Delete removes a link, not its target).</summary>
-    private static void DeleteTree(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
-
-    private static void TryDeleteFile(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        BestEffort.Delete(backup);
     }
 
     private static string TrimSeparators(string path)

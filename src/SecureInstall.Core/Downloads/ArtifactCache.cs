@@ -107,6 +107,6 @@ public sealed class ArtifactCache
     /// <summary>Removes an entry that failed its re-hash.</summary>
     public void Evict(string sha256)
     {
-        try { File.Delete(PathFor(sha256)); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        BestEffort.DeleteFile(PathFor(sha256));
     }
 }

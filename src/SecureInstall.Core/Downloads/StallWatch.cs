@@ -35,8 +35,8 @@ internal sealed class StallWatch : IDisposable
     public void Touch() => Volatile.Write(ref _lastProgress, Stopwatch.GetTimestamp());
 
     /// <summary>
-    /// Runs <paramref name="abort"/> when the attempt is cancelled: on .NET Framework a pending read ignores its token,
-    /// so the response has to be disposed to end it.
+    /// Runs <paramref name="abort"/> when the attempt is cancelled: a blocking read has no token, and on .NET Framework a
+    /// pending read ignores its token, so the response has to be disposed to end them.
     /// </summary>
     public IDisposable OnStall(Action abort) => new Registration(_source.Token.Register(abort));
 

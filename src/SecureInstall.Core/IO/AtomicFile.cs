@@ -126,6 +126,6 @@ public sealed class AtomicFile : IDisposable
     {
         if (_committed) return;
         Stream.Dispose();
-        try { File.Delete(TemporaryPath); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        BestEffort.DeleteFile(TemporaryPath);
     }
 }

@@ -25,7 +25,7 @@ internal static class UnixFileReader
     /// <summary>Opens <paramref name="path"/> read-only; failures are the exceptions FileStream throws for the same cause.</summary>
     public static int Open(string path)
     {
-        byte[] native = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        byte[] native = UnixFileSystem.Utf8z(path);
         while (true)
         {
             int fd = open(native, OpenFlags);

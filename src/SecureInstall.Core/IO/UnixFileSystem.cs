@@ -72,7 +72,7 @@ internal static class UnixFileSystem
     }
 
     // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
-    private static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
+    internal static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
 
     private static int chmod(string path, uint mode) => chmod(Utf8z(path), mode);
 

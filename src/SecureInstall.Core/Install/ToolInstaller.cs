@@ -340,8 +340,8 @@ public sealed class ToolInstaller
         }
         finally
         {
-            TryDelete(work);
-            TryDelete(staging);
+            BestEffort.DeleteTree(work);
+            BestEffort.DeleteTree(staging);
         }
     }
 
@@ -388,7 +388,7 @@ public sealed class ToolInstaller
             // Rename first: a half-deleted tree must not look installed.
             string doomed = entry.InstalledPath + ".removing-" + Guid.NewGuid().ToString("N");
             Directory.Move(entry.InstalledPath, doomed);
-            TryDelete(doomed);
+            BestEffort.DeleteTree(doomed);
         }
         if (File.Exists(TreeRecordPath(entry.InstalledPath))) File.Delete(TreeRecordPath(entry.InstalledPath));
         UpdateLock(options, lockPath, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
@@ -451,7 +451,7 @@ public sealed class ToolInstaller
         if (UnixFileSystem.TryExchange(staging, target))
         {
             // One step, never absent; the old tree now sits in the staging folder (removed as a leftover if we die here).
-            TryDelete(staging);
+            BestEffort.DeleteTree(staging);
             return;
         }
         // Windows: rename the old tree aside, then the new one in; for an instant the version folder is absent.
@@ -466,7 +466,7 @@ public sealed class ToolInstaller
             Directory.Move(old, target);
             throw;
         }
-        TryDelete(old);
+        BestEffort.DeleteTree(old);
     }
 
     /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>
@@ -484,14 +484,14 @@ public sealed class ToolInstaller
                 || AtomicFile.IsTemporaryName(name))
             {
                 log?.Invoke($"Removing {dir}, left by an interrupted install.");
-                TryDelete(dir);
+                BestEffort.DeleteTree(dir);
             }
         }
         foreach (string file in Directory.GetFiles(toolDir))
         {
             if (!AtomicFile.IsTemporaryName(Path.GetFileName(file))) continue;
             log?.Invoke($"Removing {file}, left by an interrupted install.");
-            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            BestEffort.DeleteFile(file);
         }
     }
 
@@ -522,16 +522,6 @@ public sealed class ToolInstaller
         if (value.Length == 0 || value == "." || value == ".." || value.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, value, $"'{value}' cannot be a folder name; tool names and versions must be plain names.");
         return value;
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
     }
 
     private static InstallResult Result(InstallPlan plan, LockEntry entry, InstallStatus status, bool fromCache) => new()

@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Scripts;
 
@@ -130,7 +131,7 @@ public sealed class ScriptFetcher
         }
         finally
         {
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            BestEffort.DeleteTree(folder);
         }
     }
 
