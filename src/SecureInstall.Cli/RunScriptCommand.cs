@@ -72,7 +72,8 @@ public static class RunScriptCommand
             Console.Error.WriteLine($"secureinstall: {UriText.Redact(script.FinalUri)}: OK sha256:{script.Sha256} ({script.DigestSource})");
             if (parse.GetValue(inspect))
             {
-                Console.Out.Write(script.Text);
+                // For a person to read: control and bidi characters as escapes, so no line can hide (ScriptText.ForReview).
+                Console.Out.Write(script.ReviewText);
                 return ExitCodes.Verified;
             }
             string? shell = FindPowerShell();
@@ -93,14 +94,21 @@ public static class RunScriptCommand
 
     private static int Run(string shell, VerifiedScript script, string[] arguments)
     {
-        // A folder only this user can enter, so nobody can swap the verified file between the write and the run.
-        string folder = Path.Combine(Path.GetTempPath(), "secureinstall-run-" + Guid.NewGuid().ToString("N").Substring(0, 12));
-        Directory.CreateDirectory(folder);
+        // A folder only this user can enter (mkdtemp: created 0700, under a fresh name), so nobody can swap the verified
+        // file between the write and the run; the file itself is 0600 and goes with the folder when the script ends.
+        DirectoryInfo folder = Directory.CreateTempSubdirectory("secureinstall-run-");
         try
         {
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            string file = Path.Combine(folder, "script.ps1");
-            File.WriteAllBytes(file, script.GetBytes());
+            string file = Path.Combine(folder.FullName, "script.ps1");
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows()) create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(file, create))
+            {
+                // The text that was hashed and shown, as UTF-8 with a BOM unless its own BOM already decodes the same:
+                // Windows PowerShell reads a BOM-less file in the ANSI code page, so what ran could differ from what was reviewed.
+                byte[] bytes = script.GetScriptFileBytes();
+                stream.Write(bytes, 0, bytes.Length);
+            }
             var start = new ProcessStartInfo(shell) { UseShellExecute = false };
             foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-File", file }) start.ArgumentList.Add(a);
             foreach (string a in arguments) start.ArgumentList.Add(a);
@@ -110,7 +118,7 @@ public static class RunScriptCommand
         }
         finally
         {
-            BestEffort.DeleteTree(folder);
+            BestEffort.DeleteTree(folder.FullName);
         }
     }
 

@@ -71,6 +71,69 @@ internal static class UnixFileSystem
         }
     }
 
+    /// <summary>
+    /// Opens an existing file read-only without following a symbolic link as its last component (O_NOFOLLOW: a link
+    /// fails, it is not read even for a moment) and without waiting on a FIFO (O_NONBLOCK). -1 where this is not
+    /// available (Windows, a Unix other than Linux and macOS): the caller checks with managed calls instead.
+    /// </summary>
+    public static int OpenNoFollow(string path)
+    {
+        int flags = IsWindows ? 0
+            : IsMacOS ? 0x1000000 | 0x100 | 0x4                          // O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
+            : RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? 0x80000 | LinuxNoFollow | 0x800
+            : 0;
+        if (flags == 0) return -1;
+        byte[] native = Utf8z(path);
+        while (true)
+        {
+            int fd = openFile(native, flags);
+            if (fd >= 0) return fd;
+            int errno = Marshal.GetLastWin32Error();
+            switch (errno)
+            {
+                case 4: continue;                                                                 // EINTR
+                case 2: throw new FileNotFoundException($"Could not find file '{path}'.", path);  // ENOENT
+                case 20: throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
+                case 40 when !IsMacOS:
+                case 62 when IsMacOS: throw new IOException($"'{path}' is a symbolic link, which is not followed.");  // ELOOP
+                case 1 or 13: throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+                default: throw new IOException($"'{path}': {new Win32Exception(errno).Message}");
+            }
+        }
+    }
+
+    /// <summary>O_NOFOLLOW differs by architecture on Linux: 0100000 on ARM and POWER, 0400000 elsewhere.</summary>
+    private static int LinuxNoFollow =>
+        RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64
+        || RuntimeInformation.ProcessArchitecture.ToString() is "Armv6" or "Ppc64le" ? 0x8000 : 0x20000;
+
+    /// <summary>
+    /// Type, number of names (hard links) and size of an open file, by statx(2), whose layout is the same on every Linux
+    /// architecture. False where it is missing (macOS, Windows, C libraries before glibc 2.28 or musl 1.2.5).
+    /// </summary>
+    public static bool TryStat(int fd, out bool isRegularFile, out long linkCount, out long size)
+    {
+        isRegularFile = false;
+        linkCount = 0;
+        size = 0;
+        if (IsWindows || !RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return false;
+        var buffer = new byte[256];
+        try
+        {
+            // AT_EMPTY_PATH: the descriptor itself; STATX_TYPE | STATX_NLINK | STATX_SIZE.
+            if (statx(fd, new byte[] { 0 }, 0x1000, 0x1 | 0x4 | 0x200, buffer) != 0) return false;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+        ushort mode = BitConverter.ToUInt16(buffer, 28);            // struct statx: stx_nlink at 16, stx_mode at 28, stx_size at 40
+        isRegularFile = (mode & 0xF000) == 0x8000;                  // S_IFMT, S_IFREG
+        linkCount = BitConverter.ToUInt32(buffer, 16);
+        size = (long)BitConverter.ToUInt64(buffer, 40);
+        return true;
+    }
+
     // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
     internal static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
 
@@ -95,6 +158,12 @@ internal static class UnixFileSystem
 
     [DllImport("libc", SetLastError = true)]
     private static extern int renamex_np(byte[] from, byte[] to, uint flags);
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int openFile(byte[] path, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statx(int directory, byte[] path, int flags, uint mask, byte[] buffer);
 
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     [return: MarshalAs(UnmanagedType.I1)]

@@ -78,7 +78,16 @@ public sealed class VerifiedScript
     /// <summary>For <see cref="ScriptTrust.Repinned"/>: the digest that was pinned before.</summary>
     public string? PreviousSha256 { get; }
 
+    /// <summary>The script as it runs: the verified bytes decoded once (<see cref="ScriptText.Decode"/>).</summary>
     public string Text { get; }
+
+    /// <summary>
+    /// <see cref="Text"/> for a person to read (-Inspect, --inspect): control, bidi and invisible characters shown as
+    /// escapes (<see cref="ScriptText.ForReview"/>), so no line can hide from the reader.
+    /// </summary>
+    public string ReviewText => _reviewText ??= ScriptText.ForReview(Text);
+
+    private string? _reviewText;
 
     /// <summary>Authenticode status, filled in by the caller on Windows; "NotChecked" elsewhere.</summary>
     public string Authenticode { get; set; } = "NotChecked";
@@ -89,6 +98,9 @@ public sealed class VerifiedScript
     public int LineCount => Text.Length == 0 ? 0 : Text.Split('\n').Length;
 
     public byte[] GetBytes() => (byte[])_bytes.Clone();
+
+    /// <summary>The bytes to write for a PowerShell host to run, which it decodes to exactly <see cref="Text"/> (<see cref="ScriptText.ForScriptFile"/>).</summary>
+    public byte[] GetScriptFileBytes() => ScriptText.ForScriptFile(_bytes);
 }
 
 /// <summary>
@@ -126,6 +138,11 @@ public sealed class ScriptFetcher
                 result = await downloader.DownloadAsync(download, null, cancellationToken).ConfigureAwait(false);
             }
             byte[] bytes = File.ReadAllBytes(result.Path);
+            // What runs is these bytes in memory: hash them again, so a file changed after the download's hash cannot slip in.
+            string held;
+            using (var sha = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256)) held = Hex.Encode(sha.ComputeHash(bytes));
+            if (!string.Equals(held, result.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new IOException($"The downloaded script '{result.Path}' changed on disk after it was hashed (sha256:{result.Sha256}, now sha256:{held}); nothing was run.");
             if (request.Expected != null) return new VerifiedScript(result, bytes, ScriptTrust.PinnedDigest, result.DigestSource, null, null);
             return Decide(request, result, bytes);
         }
@@ -156,9 +173,11 @@ public sealed class ScriptFetcher
             _options.Log?.Invoke($"sha256:{result.Sha256} matches the pin of {pin.PinnedAt} in {store.FilePath}.");
             return new VerifiedScript(result, bytes, ScriptTrust.PinStore, $"pin store {store.FilePath} ({pin.PinnedAt})", store.FilePath, null);
         }
-        byte[]? previous = store.ReadCopy(pin);
+        // The old side is shown only from a copy that hashes to the pin; otherwise the diff says why it is empty.
+        byte[]? previous = store.ReadCopy(pin, request.MaximumSize, out string? problem);
+        if (problem != null) _options.Log?.Invoke($"The pinned copy of {UriText.Redact(request.Uri)} is not shown: {ScriptText.ForReviewLine(problem)}.");
         string diff = UnifiedDiff.Create(previous == null ? string.Empty : ScriptText.Decode(previous), ScriptText.Decode(bytes),
-            $"pinned sha256:{pin.Sha256} ({pin.PinnedAt}){(previous == null ? " (copy missing)" : "")}", $"{UriText.Redact(request.Uri)} sha256:{result.Sha256}");
+            $"pinned sha256:{pin.Sha256} ({pin.PinnedAt}){(problem == null ? "" : $" (pinned copy not shown: {problem})")}", $"{UriText.Redact(request.Uri)} sha256:{result.Sha256}");
         if (!request.Accept) throw new ScriptChangedException(request.Uri, pin.Sha256, result.Sha256, store.FilePath, diff);
         _options.Log?.Invoke($"-Accept: {UriText.Redact(request.Uri)} changed from sha256:{pin.Sha256}; the new script will be pinned.\n{diff}");
         return new VerifiedScript(result, bytes, ScriptTrust.Repinned, $"re-pinned with -Accept in {store.FilePath} (was sha256:{pin.Sha256})", store.FilePath, pin.Sha256);

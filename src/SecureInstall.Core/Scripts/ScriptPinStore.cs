@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
+using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.IO;
 
@@ -26,18 +27,28 @@ public sealed class ScriptPin
     /// <summary>UTC, ISO 8601.</summary>
     public string PinnedAt { get; }
 
-    /// <summary>The kept copy, relative to the store's folder ('/' separators).</summary>
+    /// <summary>
+    /// The kept copy, relative to the store's folder ('/' separators): always the copies folder, the digest and an
+    /// extension (<see cref="ScriptPinStore.CopyNameFor"/>); the store refuses an entry that names anything else.
+    /// </summary>
     public string Copy { get; }
 }
 
 /// <summary>
 /// The trust-on-first-use pins: a JSON file (sorted by URI, one entry per script) and, in a folder beside it named
 /// after it, a copy of each pinned script by digest. Both are meant to be committed and reviewed: a re-pin shows in
-/// the history as a changed digest and a new copy.
+/// the history as a changed digest and a new copy. Being committed, both can arrive in a pull request: a copy is found
+/// by its digest, never by a path the file names, and is shown only if it is a regular file there that hashes to the pin.
 /// </summary>
 public sealed class ScriptPinStore
 {
     public const string FileVariable = "SECUREINSTALL_SCRIPT_PINS";
+
+    /// <summary>A pin store holds a few entries per script; a file past this is not one (or is /dev/zero behind a link).</summary>
+    public const long MaximumFileSize = 16L * 1024 * 1024;
+
+    private static readonly System.Text.RegularExpressions.Regex CopyExtension =
+        new("^\\.[A-Za-z0-9]{1,7}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     public ScriptPinStore(string path)
     {
@@ -50,6 +61,18 @@ public sealed class ScriptPinStore
     private string Folder => System.IO.Path.GetDirectoryName(FilePath)!;
 
     private string CopiesFolderName => System.IO.Path.GetFileNameWithoutExtension(FilePath);
+
+    private string CopiesFolder => System.IO.Path.Combine(Folder, CopiesFolderName);
+
+    /// <summary>
+    /// The copy's name, relative to the store's folder: "{store name}/{sha256}{extension}", the extension the script's
+    /// (ASCII letters and digits, up to 7) or ".txt". Derived from the digest, so the file cannot point a reader elsewhere.
+    /// </summary>
+    public string CopyNameFor(string sha256, string extension)
+    {
+        if (!CopyExtension.IsMatch(extension)) extension = ".txt";
+        return CopiesFolderName + "/" + sha256 + extension;
+    }
 
     /// <summary>
     /// $env:SECUREINSTALL_SCRIPT_PINS; else $env:SECUREINSTALL_HOME/script-pins.json; else per user:
@@ -78,17 +101,26 @@ public sealed class ScriptPinStore
         if (!File.Exists(FilePath)) return Array.Empty<ScriptPin>();
         try
         {
-            using FileStream stream = File.OpenRead(FilePath);
-            using JsonDocument doc = JsonDocument.Parse(stream);
+            using JsonDocument doc = JsonDocument.Parse(ReadStoreFile());
             if (!doc.RootElement.TryGetProperty("scripts", out JsonElement scripts) || scripts.ValueKind != JsonValueKind.Array)
                 throw new PinStoreInvalidException(FilePath, "it has no \"scripts\" array");
             var pins = new List<ScriptPin>();
             foreach (JsonElement e in scripts.EnumerateArray())
             {
                 string uri = Text(e, "uri"), sha = Text(e, "sha256").ToLowerInvariant(), copy = Text(e, "copy");
-                if (sha.Length != 64 || !sha.All(Uri.IsHexDigit)) throw new PinStoreInvalidException(FilePath, $"the sha256 of {uri} is not 64 hex digits");
-                if (copy.Contains("..") || System.IO.Path.IsPathRooted(copy)) throw new PinStoreInvalidException(FilePath, $"the copy of {uri} is outside the store's folder");
-                pins.Add(new ScriptPin(uri, sha, e.TryGetProperty("pinnedAt", out JsonElement at) ? at.GetString() ?? "" : "", copy));
+                string shown = ScriptText.ForReviewLine(uri);
+                if (sha.Length != 64 || !sha.All(Uri.IsHexDigit)) throw new PinStoreInvalidException(FilePath, $"the sha256 of {shown} is not 64 hex digits");
+                // The copy is named by the digest: a "copy" that names anything else (.git/config, a link, another pin's copy) is refused.
+                string extension = copy.Length > CopiesFolderName.Length + 1 + 64 ? copy.Substring(CopiesFolderName.Length + 1 + 64) : string.Empty;
+                string expected = CopyNameFor(sha, extension);
+                if (!string.Equals(copy, expected, StringComparison.Ordinal))
+                    throw new PinStoreInvalidException(FilePath,
+                        $"the \"copy\" of {shown} is '{ScriptText.ForReviewLine(copy)}', expected '{expected}': a pinned copy is always named by its digest, in the folder '{CopiesFolderName}' beside the store");
+                string pinnedAt = e.TryGetProperty("pinnedAt", out JsonElement at) && at.ValueKind == JsonValueKind.String ? at.GetString() ?? "" : "";
+                if (pinnedAt.Length > 0 && !DateTime.TryParseExact(pinnedAt, "yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+                        System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out _))
+                    throw new PinStoreInvalidException(FilePath, $"the \"pinnedAt\" of {shown} is '{ScriptText.ForReviewLine(pinnedAt)}', not a UTC time such as 2025-01-31T12:00:00Z");
+                pins.Add(new ScriptPin(uri, sha, pinnedAt, copy));
             }
             return pins;
         }
@@ -98,28 +130,77 @@ public sealed class ScriptPinStore
         }
     }
 
+    private ReadOnlyMemory<byte> ReadStoreFile()
+    {
+        using FileStream stream = File.OpenRead(FilePath);
+        using var content = new MemoryStream();
+        var buffer = new byte[81920];
+        int n;
+        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            if (content.Length + n > MaximumFileSize) throw new PinStoreInvalidException(FilePath, $"it is larger than {MaximumFileSize:N0} bytes");
+            content.Write(buffer, 0, n);
+        }
+        return content.ToArray();
+    }
+
     public ScriptPin? Find(Uri uri)
     {
         string key = KeyFor(uri);
         return Load().FirstOrDefault(p => p.Uri == key);
     }
 
-    /// <summary>The pinned copy's bytes, or null when it was removed (the diff then shows the whole new script).</summary>
-    public byte[]? ReadCopy(ScriptPin pin)
+    /// <summary>
+    /// The pinned copy's bytes, for the old side of a diff; null with the reason when it cannot be shown: missing, not a
+    /// regular file in the copies folder (a symbolic link, a hard link, a FIFO), larger than <paramref name="maximumSize"/>,
+    /// or not hashing to the pin. Only bytes that hash to the pinned digest are ever returned, so a hostile store cannot
+    /// make the diff print a file the reader does not already know.
+    /// </summary>
+    public byte[]? ReadCopy(ScriptPin pin, long maximumSize, out string? problem)
     {
+        if (pin == null) throw new ArgumentNullException(nameof(pin));
         string path = System.IO.Path.Combine(Folder, pin.Copy.Replace('/', System.IO.Path.DirectorySeparatorChar));
-        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+        if (IsLink(CopiesFolder))
+        {
+            problem = $"the copies folder '{CopiesFolder}' is a symbolic link, which is not followed";
+            return null;
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = RegularFile.ReadAll(path, maximumSize);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problem = $"the copy '{path}' is missing";
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = ex.Message.TrimEnd('.');
+            return null;
+        }
+        string actual;
+        using (var sha = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256)) actual = Hex.Encode(sha.ComputeHash(bytes));
+        if (!string.Equals(actual, pin.Sha256, StringComparison.Ordinal))
+        {
+            problem = $"the copy '{path}' hashes to sha256:{actual}, not the pinned digest";
+            return null;
+        }
+        problem = null;
+        return bytes;
     }
 
     /// <summary>Records (or replaces) the pin for <paramref name="uri"/>; the copy is written before the entry that names it.</summary>
     public ScriptPin Pin(Uri uri, string sha256, byte[] content, DateTimeOffset when)
     {
         string key = KeyFor(uri);
-        string extension = System.IO.Path.GetExtension(uri.AbsolutePath);
-        if (extension.Length == 0 || extension.Length > 8 || extension.Any(c => !char.IsLetterOrDigit(c) && c != '.')) extension = ".txt";
-        string copy = CopiesFolderName + "/" + sha256 + extension;
-        Directory.CreateDirectory(System.IO.Path.Combine(Folder, CopiesFolderName));
-        using (AtomicFile file = AtomicFile.Create(System.IO.Path.Combine(Folder, CopiesFolderName, sha256 + extension)))
+        string copy = CopyNameFor(sha256, System.IO.Path.GetExtension(uri.AbsolutePath));
+        // A copies folder that is a link (committed as one) would take the copy somewhere else.
+        if (IsLink(CopiesFolder))
+            throw new PinStoreInvalidException(FilePath, $"its copies folder '{CopiesFolder}' is a symbolic link; it must be a folder");
+        Directory.CreateDirectory(CopiesFolder);
+        using (AtomicFile file = AtomicFile.Create(System.IO.Path.Combine(Folder, copy.Replace('/', System.IO.Path.DirectorySeparatorChar))))
         {
             file.Stream.Write(content, 0, content.Length);
             file.Commit();
@@ -158,6 +239,19 @@ public sealed class ScriptPinStore
         using AtomicFile file = AtomicFile.Create(FilePath);
         file.Stream.Write(bytes, 0, bytes.Length);
         file.Commit();
+    }
+
+    /// <summary>Whether the path is a symbolic link (or junction) itself, whether or not its target exists.</summary>
+    private static bool IsLink(string path)
+    {
+        try
+        {
+            return (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     private string Text(JsonElement e, string name)

@@ -4,7 +4,11 @@ using System.Text;
 
 namespace SecureInstall.Core.Scripts;
 
-/// <summary>A line-based unified diff (as `diff -u` prints), for showing a person how a pinned script changed.</summary>
+/// <summary>
+/// A line-based unified diff (as `diff -u` prints), for showing a person how a pinned script changed. Lines end where
+/// PowerShell ends them (LF, CRLF, or a lone CR), and every line and name is shown through
+/// <see cref="ScriptText.ForReviewLine"/>, so no control character in either script can hide a change from the reader.
+/// </summary>
 public static class UnifiedDiff
 {
     /// <summary>Beyond this many lines on each side (after the common ends are cut) the diff is summarised, not computed.</summary>
@@ -19,7 +23,7 @@ public static class UnifiedDiff
         while (suffix < a.Length - prefix && suffix < b.Length - prefix && a[a.Length - 1 - suffix] == b[b.Length - 1 - suffix]) suffix++;
         int n = a.Length - prefix - suffix, m = b.Length - prefix - suffix;
         var sb = new StringBuilder();
-        sb.Append("--- ").Append(oldName).Append('\n').Append("+++ ").Append(newName).Append('\n');
+        sb.Append("--- ").Append(ScriptText.ForReviewLine(oldName)).Append('\n').Append("+++ ").Append(ScriptText.ForReviewLine(newName)).Append('\n');
         if (n == 0 && m == 0) return sb.ToString();
         if ((long)n * m > (long)MaximumLines * 1000)
         {
@@ -69,7 +73,7 @@ public static class UnifiedDiff
             for (int k = start; k < end; k++)
             {
                 string line = ops[k].Op == '+' ? b[ops[k].NewLine] : a[ops[k].OldLine];
-                sb.Append(ops[k].Op).Append(line).Append('\n');
+                sb.Append(ops[k].Op).Append(ScriptText.ForReviewLine(line)).Append('\n');
             }
             index = end;
         }
@@ -78,10 +82,18 @@ public static class UnifiedDiff
 
     private static string Range(int start, int count) => count == 0 ? $"{start},0" : count == 1 ? $"{start + 1}" : $"{start + 1},{count}";
 
+    /// <summary>The lines as PowerShell's parser sees them; a line ended by a lone CR keeps it, so the diff shows it.</summary>
     private static string[] Lines(string text)
     {
         string normalized = text.Replace("\r\n", "\n");
-        if (normalized.EndsWith("\n", StringComparison.Ordinal)) normalized = normalized.Substring(0, normalized.Length - 1);
-        return normalized.Length == 0 ? Array.Empty<string>() : normalized.Split('\n');
+        var lines = new List<string>();
+        int start = 0;
+        for (int i = 0; i < normalized.Length; i++)
+        {
+            if (normalized[i] == '\n') { lines.Add(normalized.Substring(start, i - start)); start = i + 1; }
+            else if (normalized[i] == '\r') { lines.Add(normalized.Substring(start, i + 1 - start)); start = i + 1; }
+        }
+        if (start < normalized.Length) lines.Add(normalized.Substring(start));
+        return lines.ToArray();
     }
 }
