@@ -13,7 +13,14 @@ file (sorted, LF) with a folder of copies beside it: commit both and review ever
 $env:SECUREINSTALL_SCRIPT_PINS, else $env:SECUREINSTALL_HOME/script-pins.json, else a per-user data folder.
 
 -Inspect prints the verified script with its digest (and its Authenticode status on Windows) without running it or
-writing any pin.
+writing any pin. The script is shown with control, bidi and invisible characters as escapes (\x1b, \u202e; a lone CR,
+which PowerShell reads as a line break, as \x0d and a line break), and so is the ScriptChanged diff, so an escape
+sequence or a bidi override cannot hide a line from the reader; the Text property keeps the script exactly as it runs.
+
+The pin store is input too (it may arrive in a pull request): an entry's copy must be named by its digest
+(script-pins/<sha256>.ps1), else PinStoreInvalid; the copy is shown as the old side of the diff only when it is a
+regular file there, not a symbolic or hard link, within the size limit, and hashes to the pin; otherwise the diff says
+why it is not shown.
 '@
     Parameters  = @{
         Uri                    = 'The script''s URI (https://, or file:// for local copies).'
@@ -22,7 +29,7 @@ writing any pin.
         Accept                 = 'With -TrustOnFirstUse: run a script that changed since it was pinned, and pin the new version. Review the diff first.'
         PinStore               = 'The pin store file to use with -TrustOnFirstUse (a path you can commit, e.g. .\script-pins.json).'
         ArgumentList           = 'Arguments passed to the script.'
-        Inspect                = 'Print the verified script, its digest and Authenticode status (Windows) without running it.'
+        Inspect                = 'Print the verified script (control and bidi characters as escapes), its digest and Authenticode status (Windows) without running it.'
         AllowInsecureTransport = 'Fetch an http:// URI. Redirects from https to http stay refused.'
         MaximumSize            = 'The largest script accepted, in bytes (default 16 MiB).'
     }
@@ -41,6 +48,6 @@ writing any pin.
         }
     )
     Inputs      = 'None.'
-    Outputs     = 'Whatever the script writes; with -Inspect, SecureInstall.Core.Scripts.VerifiedScript (Uri, FinalUri, Sha256, Size, Trust, DigestSource, PinStore, Authenticode, Text).'
+    Outputs     = 'Whatever the script writes; with -Inspect, SecureInstall.Core.Scripts.VerifiedScript (Uri, FinalUri, Sha256, Size, Trust, DigestSource, PinStore, Authenticode, Text, ReviewText: the text with control and bidi characters as escapes).'
     Notes       = 'ErrorIds: ChecksumMismatch, ScriptChanged, InsecureRedirect, InsecureTransport (SecurityError); PinStoreInvalid (InvalidData); DownloadFailed (ResourceUnavailable); SizeLimitExceeded (LimitsExceeded); InvalidHash (InvalidArgument).'
 }

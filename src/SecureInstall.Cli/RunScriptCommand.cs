@@ -12,8 +12,9 @@ using SecureInstall.Core.Scripts;
 namespace SecureInstall.Cli;
 
 /// <summary>
-/// `secureinstall run-script URI --sha256 HEX -- args`: Invoke-VerifiedScript for bash. The verified bytes are written
-/// to a private folder and run with pwsh (or Windows PowerShell); the exit code is the script's.
+/// `secureinstall run-script URI --sha256 HEX -- args`: Invoke-VerifiedScript for bash. The verified text is written
+/// to a private folder (UTF-8 with a BOM unless its own BOM reads the same everywhere) and run with pwsh (or Windows
+/// PowerShell); the exit code is the script's.
 /// </summary>
 public static class RunScriptCommand
 {
@@ -25,7 +26,7 @@ public static class RunScriptCommand
         var tofu = new Option<bool>("--trust-on-first-use") { Description = "Compare with the pin recorded on an earlier run; the first run records it." };
         var accept = new Option<bool>("--accept") { Description = "With --trust-on-first-use: run a changed script and re-pin it (review the diff first)." };
         var pinStore = new Option<string?>("--pin-store") { Description = "The pin store file (default: $SECUREINSTALL_SCRIPT_PINS, or per user)." };
-        var inspect = new Option<bool>("--inspect") { Description = "Print the verified script and its digest; do not run it." };
+        var inspect = new Option<bool>("--inspect") { Description = "Print the verified script (control and bidi characters as escapes) and its digest; do not run it." };
         var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Fetch an http:// URI (redirects from https to http stay refused)." };
 
         var command = new Command("run-script", "Download a PowerShell script, verify it (pinned digest or trust on first use), and run exactly the verified bytes with pwsh. Exit: the script's code; 1 verification failed; 2 bad input or network failure.")
