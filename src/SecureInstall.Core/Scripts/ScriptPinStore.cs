@@ -48,7 +48,7 @@ public sealed class ScriptPinStore
     public const long MaximumFileSize = 16L * 1024 * 1024;
 
     private static readonly System.Text.RegularExpressions.Regex CopyExtension =
-        new("^\\.[A-Za-z0-9]{1,7}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        new("^\\.[A-Za-z0-9]{1,7}\\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant);   // \z: '$' would allow a trailing newline
 
     public ScriptPinStore(string path)
     {

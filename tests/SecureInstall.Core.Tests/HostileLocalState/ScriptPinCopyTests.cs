@@ -68,6 +68,7 @@ public sealed class ScriptPinCopyTests : IDisposable
     [InlineData("script-pins/0000000000000000000000000000000000000000000000000000000000000000.ps1")]
     [InlineData("other/{sha}.ps1")]
     [InlineData("script-pins/{sha}.ps1/x")]
+    [InlineData("script-pins/{sha}.ps1\\n")]
     public void CopyFieldNotNamedByTheDigest_IsPinStoreInvalid_NamingTheFieldAndTheFile(string copy)
     {
         string sha = new('a', 64);
