@@ -95,7 +95,8 @@ public sealed class VerifiedScript
     /// <summary>True when running it must first record a pin (<see cref="ScriptTrust.FirstUse"/>, <see cref="ScriptTrust.Repinned"/>).</summary>
     public bool PinPending => Trust is ScriptTrust.FirstUse or ScriptTrust.Repinned;
 
-    public int LineCount => Text.Length == 0 ? 0 : Text.Split('\n').Length;
+    /// <summary>Lines as PowerShell counts them (a lone CR ends one too), as <see cref="ReviewText"/> shows them.</summary>
+    public int LineCount => Text.Length == 0 ? 0 : ReviewText.Split('\n').Length;
 
     public byte[] GetBytes() => (byte[])_bytes.Clone();
 

