@@ -9,7 +9,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var options = BenchOptions.Parse(args);
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 2;
+        }
         string work = Path.Combine(Path.GetTempPath(), "secureinstall-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
         try
@@ -29,6 +38,9 @@ public static class Program
 
 public sealed class BenchOptions
 {
+    /// <summary>The benchmarks this program runs, in order; a name outside this list is an error, not "run nothing".</summary>
+    public static readonly IReadOnlyList<string> Names = new[] { "checksums", "import", "archives" };
+
     public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int SizeMiB { get; private set; } = 1024;
     public int Files { get; private set; } = 10_000;
@@ -49,7 +61,13 @@ public sealed class BenchOptions
                 case "--files": o.Files = int.Parse(args[++i]); break;
                 case "--repeat": o.Repeat = int.Parse(args[++i]); break;
                 case "--archive-mib": o.ArchiveMiB = int.Parse(args[++i]); break;
-                default: o.Only.Add(args[i]); break;
+                // `dotnet run -- ` passes a lone "--" through on some SDKs; it separates, it names nothing.
+                case "--": break;
+                default:
+                    if (!Names.Contains(args[i], StringComparer.OrdinalIgnoreCase))
+                        throw new ArgumentException($"Unknown benchmark or option '{args[i]}'. Benchmarks: {string.Join(", ", Names)}; options: --size-mib N, --files N, --repeat N, --archive-mib N.");
+                    o.Only.Add(args[i]);
+                    break;
             }
         }
         return o;

@@ -71,7 +71,7 @@ public static class VerifyCommand
                     Console.Error.WriteLine($"secureinstall: warning: {list.Source} is clear-signed; its signature is not checked by 'verify'.");
                 if (paths.Length == 0)
                 {
-                    foreach (ChecksumEntry entry in list.Entries.Where(e => algorithm == null || e.Algorithm == algorithm))
+                    foreach (ChecksumEntry entry in list.EntriesToCheck(algorithm))
                     {
                         string file = list.ResolveListedPath(entry, baseDir);
                         if (File.Exists(file)) targets.Add(new ChecksumTarget(file, entry));

@@ -186,7 +186,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
 
     protected override void BeginProcessing()
     {
-        if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(ChecksumFile))) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
         if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
         if (Fingerprint.Length > 0 && PgpPublicKey.Length == 0)

@@ -21,6 +21,7 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
     private const string LiteralTextSet = "LiteralPathChecksums";
     private const int ProgressActivityId = 0x51C1;
     private const int FlushAt = 512;
+    private static readonly StringComparison PathComparison = System.IO.Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
     private readonly List<ChecksumTarget> _pending = new();
     private readonly ChecksumListParser _parser = new();
@@ -28,6 +29,7 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
     private ChecksumEntry? _singleDigest;
     private ChecksumList? _list;
     private string? _listBase;
+    private string? _listPath;
     private bool _verifyWholeList;
     private int _checked;
     private int _failed;
@@ -92,23 +94,25 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
         _verifier = new ChecksumVerifier(new ChecksumVerifierOptions { AllowWeakAlgorithm = AllowWeakAlgorithm });
         try
         {
-            switch (ParameterSetName)
+            // Decided by what is bound, not by ParameterSetName: with pipeline input still to come the set is not settled
+            // yet here (`Get-ChildItem | Test-Checksum -ChecksumFile …` once fell into the -Checksums branch).
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Hash)))
             {
-                case PathHashSet:
-                case LiteralHashSet:
-                    _singleDigest = ChecksumEntry.FromDigest(Hash, Algorithm, "-Hash");
-                    WriteVerbose($"Expected digest: {_singleDigest.Algorithm} {_singleDigest.Digest} (from -Hash).");
-                    break;
-                case PathListSet:
-                case LiteralListSet:
-                    string listPath = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
-                    _list = _parser.ParseFile(listPath, CancelToken);
-                    _listBase = System.IO.Path.GetDirectoryName(listPath);
-                    break;
-                default:
-                    _list = _parser.Parse(Checksums, "-Checksums");
-                    _listBase = CurrentDirectory;
-                    break;
+                _singleDigest = ChecksumEntry.FromDigest(Hash, Algorithm, "-Hash");
+                WriteVerbose($"Expected digest: {_singleDigest.Algorithm} {_singleDigest.Digest} (from -Hash)"
+                             + (_singleDigest.Companions.Count > 0 ? $", with {string.Join(", ", _singleDigest.Companions.Select(c => c.Algorithm))} checked alongside." : "."));
+            }
+            else if (MyInvocation.BoundParameters.ContainsKey(nameof(ChecksumFile)))
+            {
+                string listPath = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+                _listPath = listPath;
+                _list = _parser.ParseFile(listPath, CancelToken);
+                _listBase = System.IO.Path.GetDirectoryName(listPath);
+            }
+            else
+            {
+                _list = _parser.Parse(Checksums, "-Checksums");
+                _listBase = CurrentDirectory;
             }
         }
         catch (Exception ex) when (ex is Core.SecureInstallException or IOException or UnauthorizedAccessException)
@@ -127,6 +131,12 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
         }
         foreach (string file in ResolveFiles(Path, literal: ParameterSetName is LiteralHashSet or LiteralListSet or LiteralTextSet))
         {
+            if (_listPath != null && string.Equals(System.IO.Path.GetFullPath(file), _listPath, PathComparison))
+            {
+                // `Get-ChildItem .\release | Test-Checksum -ChecksumFile .\release\SHA256SUMS`: no list names itself.
+                WriteVerbose($"Skipping '{file}': it is the checksum list itself.");
+                continue;
+            }
             ChecksumEntry expected;
             try
             {
@@ -153,9 +163,8 @@ public sealed class TestChecksumCommand : SecureInstallCmdlet
     private void QueueWholeList()
     {
         WriteVerbose($"No files named: checking every file {_list!.Source} lists, relative to {_listBase}.");
-        foreach (ChecksumEntry entry in _list.Entries)
+        foreach (ChecksumEntry entry in _list.EntriesToCheck(Algorithm))
         {
-            if (Algorithm != null && entry.Algorithm != Algorithm) continue;
             string file;
             try
             {

@@ -282,3 +282,80 @@ Describe 'Test-Checksum on the real-world corpus' -Skip:(-not (Test-Path (Join-P
         ($ev | Where-Object { $_.Exception.Message -match 'wxWidgets' }).FullyQualifiedErrorId | Should -BeExactly "PathNotFound$FQ"
     }
 }
+
+Describe 'Test-Checksum as the README shows it' {
+    It 'checks every file of a release folder piped from Get-ChildItem against the list in it, skipping the list itself' {
+        # The README's second example; it once failed with "-Checksums: no checksum entry could be read (it is empty)".
+        $release = Join-Path $TestDrive 'readme-release'
+        Copy-Item -Path (Join-Path $PSScriptRoot '../../samples/release') -Destination $release -Recurse
+        Push-Location $TestDrive
+        try {
+            $results = @(Get-ChildItem .\readme-release | Test-Checksum -ChecksumFile .\readme-release\SHA256SUMS -ErrorVariable ev -ErrorAction SilentlyContinue)
+        }
+        finally {
+            Pop-Location
+        }
+        $ev | Should -BeNullOrEmpty
+        $results.Count | Should -Be 3
+        $results.IsValid | Should -Not -Contain $false
+        $results.Path | ForEach-Object { Split-Path -Leaf $_ } | Should -Not -Contain 'SHA256SUMS'
+    }
+}
+
+Describe 'Test-Checksum with Debian Release lists and SRI digests' {
+    BeforeAll {
+        $fixtures = Join-Path $PSScriptRoot '../fixtures/debian'
+        $dists = Join-Path $TestDrive 'debian/dists/bookworm'
+        $null = New-Item -ItemType Directory -Path (Join-Path $dists 'contrib/debian-installer/binary-all') -Force
+        Copy-Item (Join-Path $fixtures 'bookworm-InRelease') (Join-Path $dists 'InRelease')
+        # gzip -9n of nothing: bookworm's contrib/debian-installer/binary-all/Packages.gz (20 bytes).
+        $gz = [byte[]](0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0x02, 0x03, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        $packages = Join-Path $dists 'contrib/debian-installer/binary-all/Packages.gz'
+        [System.IO.File]::WriteAllBytes($packages, $gz)
+    }
+
+    It 'verifies a file against the real bookworm InRelease after checking its signature with the archive key' {
+        $sig = Test-ArtifactSignature -Path (Join-Path $dists 'InRelease') -PgpPublicKey (Join-Path $fixtures 'debian-archive-bookworm-automatic.gpg')
+        $sig.IsValid | Should -BeTrue
+        $sig.Fingerprint | Should -BeExactly 'B8B80B5B623EAB6AD8775C45B7C5D7D6350947F8'
+        $r = Test-Checksum -Path $packages -ChecksumFile (Join-Path $dists 'InRelease') -WarningAction SilentlyContinue
+        $r.IsValid | Should -BeTrue
+        $r.Algorithm | Should -Be 'SHA256'
+        $r.ExpectedSize | Should -Be 20
+        $r.Companions[0].Algorithm | Should -Be 'MD5'
+        $r.Companions[0].IsValid | Should -BeTrue
+    }
+
+    It 'reports a file whose size the Release list contradicts as ChecksumMismatch' {
+        $list = Join-Path $TestDrive 'Release'
+        Write-Fixture $list "SHA256:`n f61f27bd17de546264aa58f40f3aafaac7021e0ef69c17f6b1b4cd7664a037ec 21 Packages.gz`n"
+        Copy-Item $packages (Join-Path $TestDrive 'Packages.gz')
+        $r = Test-Checksum -Path (Join-Path $TestDrive 'Packages.gz') -ChecksumFile $list -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].Exception.Message | Should -Match 'the file is 20 bytes, .*Release:2 states 21'
+    }
+
+    It 'accepts an SRI digest (sha512-<base64>) as -Hash' {
+        $file = Join-Path $TestDrive 'sri.tgz'
+        Write-Fixture $file 'npm tarball bytes'
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $sri = 'sha512-' + [Convert]::ToBase64String([System.Security.Cryptography.SHA512]::Create().ComputeHash($bytes))
+        $r = Test-Checksum -Path $file -Hash $sri
+        $r.IsValid | Should -BeTrue
+        $r.Algorithm | Should -Be 'SHA512'
+    }
+
+    It 'fails an SRI value with two hashes when the weaker one disagrees, whatever the stronger says' {
+        $file = Join-Path $TestDrive 'sri2.tgz'
+        Write-Fixture $file 'npm tarball bytes'
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $good512 = 'sha512-' + [Convert]::ToBase64String([System.Security.Cryptography.SHA512]::Create().ComputeHash($bytes))
+        $bad384 = 'sha384-' + [Convert]::ToBase64String((New-Object byte[] 48))
+        $r = Test-Checksum -Path $file -Hash "$bad384 $good512" -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        $ev[0].Exception.Message | Should -Match 'SHA384'
+    }
+}

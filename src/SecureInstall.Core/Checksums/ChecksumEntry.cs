@@ -1,18 +1,48 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.RegularExpressions;
 
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>One expected digest: from a checksum list line, or given directly by the caller.</summary>
 public sealed class ChecksumEntry
 {
-    public ChecksumEntry(string? fileName, ChecksumAlgorithm algorithm, string digest, string source, int lineNumber = 0)
+    // Subresource Integrity (W3C SRI), as npm/yarn/pnpm lock files, HTML integrity= and Nix write digests.
+    private static readonly Regex Sri = new(@"^(?<alg>[A-Za-z0-9]+)-(?<b64>[A-Za-z0-9+/]+={0,2})$", RegexOptions.CultureInvariant);
+
+    public ChecksumEntry(string? fileName, ChecksumAlgorithm algorithm, string digest, string source, int lineNumber = 0, long? size = null)
     {
         if (digest == null) throw new ArgumentNullException(nameof(digest));
+        if (size < 0) throw new ArgumentOutOfRangeException(nameof(size));
         FileName = fileName;
         Algorithm = algorithm;
         Digest = digest.ToLowerInvariant();
         Source = source ?? throw new ArgumentNullException(nameof(source));
         LineNumber = lineNumber;
+        Size = size;
+    }
+
+    /// <summary>The size in bytes the source states beside the digest (Debian Release lists), or null.</summary>
+    public long? Size { get; }
+
+    /// <summary>
+    /// The other digests the same source gives for the same file (a list with MD5Sum and SHA256 sections, an SRI value
+    /// with two hashes). Each is checked too, in the same pass: two algorithms that disagree make a mismatch, whichever
+    /// is stronger.
+    /// </summary>
+    public IReadOnlyList<ChecksumEntry> Companions { get; private set; } = Array.Empty<ChecksumEntry>();
+
+    /// <summary>This entry with <paramref name="others"/> (other algorithms for the same file) to be checked alongside it.</summary>
+    public ChecksumEntry WithCompanions(IEnumerable<ChecksumEntry> others)
+    {
+        if (others == null) throw new ArgumentNullException(nameof(others));
+        var list = others.Where(o => !ReferenceEquals(o, this)).ToList();
+        if (list.Count == 0) return this;
+        return new ChecksumEntry(FileName, Algorithm, Digest, Source, LineNumber, Size ?? list.Select(o => o.Size).FirstOrDefault(z => z != null))
+        {
+            Companions = list,
+        };
     }
 
     /// <summary>The name as the list wrote it (unescaped), or null for a hash-only sidecar or a digest given directly.</summary>
@@ -37,7 +67,40 @@ public sealed class ChecksumEntry
     public static ChecksumEntry FromDigest(string value, ChecksumAlgorithm? algorithm, string source)
     {
         if (value == null) throw new ArgumentNullException(nameof(value));
-        string hex = value.Trim();
+        string[] parts = value.Trim().Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length > 1)
+        {
+            // An SRI value may list several hashes ("sha384-… sha512-…"); browsers use the strongest, we require every one.
+            var all = parts.Select(p => FromOne(p, algorithm, source, value)).ToList();
+            ChecksumEntry primary = all.OrderBy(e => ChecksumAlgorithms.IsWeak(e.Algorithm) ? 0 : 1).ThenBy(e => ChecksumAlgorithms.DigestBytes(e.Algorithm)).Last();
+            return primary.WithCompanions(all);
+        }
+        return FromOne(value.Trim(), algorithm, source, value);
+    }
+
+    private static ChecksumEntry FromOne(string text, ChecksumAlgorithm? algorithm, string source, string value)
+    {
+        string hex = text;
+        Match sri = Sri.Match(hex);
+        if (sri.Success && hex.IndexOf(':') < 0 && !Hex.IsHex(hex.Replace("-", string.Empty)))
+        {
+            if (!ChecksumAlgorithms.TryParse(sri.Groups["alg"].Value, out ChecksumAlgorithm sriAlgorithm))
+                throw new InvalidDigestException(value, $"unknown algorithm prefix '{sri.Groups["alg"].Value}-'.");
+            if (algorithm.HasValue && algorithm.Value != sriAlgorithm)
+                throw new InvalidDigestException(value, $"the prefix says {sriAlgorithm} but {algorithm} was asked for.");
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(sri.Groups["b64"].Value);
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDigestException(value, "the part after the SRI prefix is not base64.");
+            }
+            if (bytes.Length != ChecksumAlgorithms.DigestBytes(sriAlgorithm))
+                throw new InvalidDigestException(value, $"an {sriAlgorithm} digest has {ChecksumAlgorithms.DigestBytes(sriAlgorithm)} bytes, this SRI value decodes to {bytes.Length}.");
+            return new ChecksumEntry(null, sriAlgorithm, Hex.Encode(bytes), source);
+        }
         ChecksumAlgorithm? named = algorithm;
         int colon = hex.IndexOf(':');
         if (colon > 0)

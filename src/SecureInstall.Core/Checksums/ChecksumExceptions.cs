@@ -5,8 +5,10 @@ namespace SecureInstall.Core.Checksums;
 /// <summary>A file's digest is not the expected one.</summary>
 public sealed class ChecksumMismatchException : SecureInstallException
 {
-    public ChecksumMismatchException(string path, ChecksumAlgorithm algorithm, string expected, string actual, string source)
-        : base($"{algorithm} of '{path}' is {actual}, but {source} expects {expected}. The file is not the one that was published: do not use it; download it again from a trusted source.",
+    public ChecksumMismatchException(string path, ChecksumAlgorithm algorithm, string expected, string actual, string source, string? detail = null)
+        : base(Hex.DigestEquals(expected, actual) && detail != null
+                   ? $"'{path}' does not match {source}: {detail}. The file is not the one that was published: do not use it; download it again from a trusted source."
+                   : $"{algorithm} of '{path}' is {actual}, but {source} expects {expected}{(detail == null ? "" : " (" + detail + ")")}. The file is not the one that was published: do not use it; download it again from a trusted source.",
                ErrorIds.ChecksumMismatch, FailureKind.Security, path)
     {
         Path = path;

@@ -62,7 +62,8 @@ public sealed class ChecksumList
     /// Finds the entry for a file. Tried in order: its path relative to <paramref name="baseDirectory"/>
     /// (how <c>sha256sum -c</c> reads a list), then its bare file name when exactly one listed path ends in it,
     /// then the single entry of a hash-only sidecar. Among entries for the same name the strongest algorithm
-    /// wins unless <paramref name="algorithm"/> picks one.
+    /// is reported unless <paramref name="algorithm"/> picks one; the others come along as
+    /// <see cref="ChecksumEntry.Companions"/> and must agree too.
     /// </summary>
     /// <exception cref="ChecksumNotFoundException">the list does not name the file, or names it ambiguously.</exception>
     public ChecksumEntry Find(string path, string? baseDirectory, ChecksumAlgorithm? algorithm = null)
@@ -94,6 +95,37 @@ public sealed class ChecksumList
     }
 
     /// <summary>
+    /// What to check when every listed file is checked (<c>sha256sum -c</c>): one entry per file, in list order. A list
+    /// that gives a file several digests (Debian's MD5Sum and SHA256 sections) yields the strongest (or the one of
+    /// <paramref name="algorithm"/>) once, with the others as companions, instead of one check per algorithm.
+    /// </summary>
+    public IEnumerable<ChecksumEntry> EntriesToCheck(ChecksumAlgorithm? algorithm = null)
+    {
+        if (!Entries.Any(e => e.Algorithm != Entries[0].Algorithm))
+        {
+            // The common case, one algorithm throughout: no index needed (lists of 10,000 files are checked this way).
+            foreach (ChecksumEntry entry in Entries)
+            {
+                if (algorithm == null || entry.Algorithm == algorithm) yield return entry;
+            }
+            yield break;
+        }
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ChecksumEntry entry in Entries)
+        {
+            if (entry.FileName == null)
+            {
+                if (algorithm == null || entry.Algorithm == algorithm) yield return entry;
+                continue;
+            }
+            string key = NormalizeName(entry.FileName);
+            if (!done.Add(key)) continue;
+            ChecksumEntry? pick = Pick(_byName[key], algorithm);
+            if (pick != null) yield return pick;
+        }
+    }
+
+    /// <summary>
     /// The file a named entry refers to, below <paramref name="baseDirectory"/> (for checking every listed file, as
     /// <c>sha256sum -c</c> does). A name that is absolute or climbs out with ".." is refused: a hostile list must
     /// not make us read, and report on, files elsewhere on the machine.
@@ -118,10 +150,17 @@ public sealed class ChecksumList
         return entry != null;
     }
 
-    private static ChecksumEntry? Pick(List<ChecksumEntry> candidates, ChecksumAlgorithm? algorithm) =>
-        algorithm == null
+    /// <summary>
+    /// The entry to report (the strongest, or the one of <paramref name="algorithm"/>), carrying the list's other digests
+    /// of the same file as companions: each is checked too, so a list whose MD5Sum and SHA256 sections disagree fails.
+    /// </summary>
+    private static ChecksumEntry? Pick(List<ChecksumEntry> candidates, ChecksumAlgorithm? algorithm)
+    {
+        ChecksumEntry? primary = algorithm == null
             ? candidates.OrderByDescending(e => ChecksumAlgorithms.IsWeak(e.Algorithm) ? 0 : 1).ThenByDescending(e => ChecksumAlgorithms.DigestBytes(e.Algorithm)).First()
             : candidates.FirstOrDefault(e => e.Algorithm == algorithm.Value);
+        return candidates.Count == 1 || primary == null ? primary : primary.WithCompanions(candidates);
+    }
 
     /// <summary>
     /// The form names are compared in: forward slashes (lists written on Windows use backslashes),

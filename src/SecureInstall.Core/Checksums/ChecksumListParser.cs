@@ -34,6 +34,17 @@ public sealed class ChecksumListParser
 
     private static readonly Regex HexRun = new(@"[0-9A-Fa-f]{32,}", RegexOptions.CultureInvariant);
 
+    // Debian/Ubuntu Release and InRelease (and .dsc/.changes Checksums-*): a field naming the algorithm, then one
+    // indented " <hex> <size> <path>" line per file. Every apt repository publishes its index this way.
+    private static readonly Regex ReleaseSection = new(
+        @"^(?:Checksums-)?(?<alg>MD5Sum|SHA1|SHA256|SHA512)\s*:\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+
+    private static readonly Regex ReleaseLine = new(
+        @"^(?<hex>[0-9A-Fa-f]{32,})\s+(?<size>[0-9]{1,19})\s+(?<name>\S.*)$", RegexOptions.CultureInvariant);
+
+    // Release fields that may hold a long hex run without being a digest (a key fingerprint).
+    private static readonly Regex ReleaseFingerprintField = new(@"^Signed-By\s*:", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
+
     public long MaximumBytes { get; set; } = DefaultMaximumBytes;
 
     /// <summary>Reads a list from a file, decoding it from its bytes (BOM, UTF-16) rather than trusting a default encoding.</summary>
@@ -172,9 +183,12 @@ public sealed class ChecksumListParser
         if (line.Length == 0)
         {
             s.FlushListRecord();
+            s.ReleaseAlgorithm = null;
             return;
         }
         if (line[0] == '#') return;
+
+        if (TryReadRelease(s, raw, line, n)) return;
 
         // Format-List wraps a long Path over indented continuation lines.
         if (s.ListPath != null && char.IsWhiteSpace(raw[0]) && s.LastListKey == "Path")
@@ -227,6 +241,40 @@ public sealed class ChecksumListParser
         if (HexRun.IsMatch(line))
             throw new ChecksumListFormatException(s.Source, n, $"'{Shorten(line)}' holds a digest but is in no known checksum format.");
         s.Skipped.Add(new SkippedLine(n, line));
+    }
+
+    /// <summary>
+    /// Debian Release sections: "SHA256:" at the start of a line opens one, indented lines belong to it, and the next
+    /// field at the start of a line closes it. The size is kept and checked with the digest.
+    /// </summary>
+    private static bool TryReadRelease(ParseState s, string raw, string line, int n)
+    {
+        bool indented = raw.Length > 0 && (raw[0] == ' ' || raw[0] == '\t');
+        if (s.ReleaseAlgorithm != null && indented)
+        {
+            Match entry = ReleaseLine.Match(line.TrimStart());
+            if (!entry.Success)
+                throw new ChecksumListFormatException(s.Source, n, $"'{Shorten(line.Trim())}' is in the {s.ReleaseAlgorithm} section but is not a '<digest> <size> <path>' line.");
+            if (!long.TryParse(entry.Groups["size"].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long size))
+                throw new ChecksumListFormatException(s.Source, n, $"the size '{entry.Groups["size"].Value}' is out of range.");
+            s.Add(entry.Groups["name"].Value, s.ReleaseAlgorithm.Value, entry.Groups["hex"].Value, n, size);
+            return true;
+        }
+        if (indented) return false;
+        s.ReleaseAlgorithm = null;
+        Match section = ReleaseSection.Match(line);
+        if (section.Success)
+        {
+            ChecksumAlgorithms.TryParse(section.Groups["alg"].Value, out ChecksumAlgorithm algorithm);
+            s.ReleaseAlgorithm = algorithm;
+            return true;
+        }
+        if (ReleaseFingerprintField.IsMatch(line))
+        {
+            s.Skipped.Add(new SkippedLine(n, line));
+            return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -285,6 +333,7 @@ public sealed class ChecksumListParser
     private sealed class ParseState
     {
         private readonly Dictionary<(string? Name, ChecksumAlgorithm Algorithm), ChecksumEntry> _seen = new();
+        private readonly Dictionary<string, (long Size, int Line)> _sizes = new(StringComparer.Ordinal);
 
         public ParseState(string source) => Source = source;
 
@@ -299,19 +348,25 @@ public sealed class ChecksumListParser
         public string? LastListKey { get; set; }
         public int ListLine { get; set; }
 
-        public void Add(string? name, ChecksumAlgorithm algorithm, string hex, int line)
+        /// <summary>The algorithm of the Release section being read, or null outside one.</summary>
+        public ChecksumAlgorithm? ReleaseAlgorithm { get; set; }
+
+        public void Add(string? name, ChecksumAlgorithm algorithm, string hex, int line, long? size = null)
         {
             if (ChecksumAlgorithms.DigestBytes(algorithm) * 2 != hex.Length)
                 throw new ChecksumListFormatException(Source, line, $"an {algorithm} digest has {ChecksumAlgorithms.DigestBytes(algorithm) * 2} hex digits, this one has {hex.Length}.");
             if (name != null && name.IndexOf('\0') >= 0)
                 throw new ChecksumListFormatException(Source, line, "the file name holds a NUL character.");
-            var entry = new ChecksumEntry(name, algorithm, hex, Source, line);
+            var entry = new ChecksumEntry(name, algorithm, hex, Source, line, size);
             var key = (name == null ? null : ChecksumList.NormalizeName(name), algorithm);
             if (_seen.TryGetValue(key, out ChecksumEntry? earlier))
             {
                 if (earlier.Digest != entry.Digest) throw new ChecksumConflictException(Source, name ?? "(unnamed)", earlier.LineNumber, line);
                 return; // the same line twice says nothing new
             }
+            if (name != null && size != null && _sizes.TryGetValue(key.Item1!, out (long Size, int Line) stated) && stated.Size != size)
+                throw new ChecksumListFormatException(Source, line, $"'{name}' is {size} bytes here but {stated.Size} bytes on line {stated.Line}; a list that disagrees with itself proves nothing.");
+            if (name != null && size != null) _sizes[key.Item1!] = (size.Value, line);
             _seen[key] = entry;
             Entries.Add(entry);
         }

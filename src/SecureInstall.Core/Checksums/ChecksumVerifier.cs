@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -59,10 +60,21 @@ public sealed class ChecksumVerifier
         ChecksumEntry expected = target.Expected;
         if (ChecksumAlgorithms.IsWeak(expected.Algorithm) && !_options.AllowWeakAlgorithm)
             throw new WeakAlgorithmException(expected.Algorithm, target.Path);
-        string actual = FileHasher.HashFile(target.Path, expected.Algorithm, progress, cancellationToken);
-        string source = expected.LineNumber > 0 ? $"{expected.Source}:{expected.LineNumber}" : expected.Source;
-        return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, actual, source);
+        string source = SourceOf(expected);
+        if (expected.Companions.Count == 0 && expected.Size == null)
+        {
+            string actual = FileHasher.HashFile(target.Path, expected.Algorithm, progress, cancellationToken);
+            return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, actual, source);
+        }
+        // Every digest the source gave for the file is computed in the same read: two that disagree are a mismatch.
+        var algorithms = new List<ChecksumAlgorithm> { expected.Algorithm };
+        algorithms.AddRange(expected.Companions.Select(c => c.Algorithm));
+        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, cancellationToken);
+        var companions = expected.Companions.Select((c, i) => new ChecksumResult(target.Path, c.Algorithm, c.Digest, digests[i + 1], SourceOf(c))).ToList();
+        return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, digests[0], source, expected.Size, length, companions);
     }
+
+    private static string SourceOf(ChecksumEntry entry) => entry.LineNumber > 0 ? $"{entry.Source}:{entry.LineNumber}" : entry.Source;
 
     /// <summary>
     /// Checks many files on all cores and yields outcomes in input order as soon as each is ready, so results stream

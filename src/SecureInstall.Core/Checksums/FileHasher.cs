@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
 using System.Security.Cryptography;
 using System.Threading;
@@ -20,26 +21,38 @@ public static class FileHasher
         return HashChunks(buffer => stream.Read(buffer, 0, BufferSize), algorithm, progress, cancellationToken);
     }
 
-    private static string HashChunks(Func<byte[], int> read, ChecksumAlgorithm algorithm, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static string HashChunks(Func<byte[], int> read, ChecksumAlgorithm algorithm, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        HashChunks(read, new[] { algorithm }, progress, cancellationToken).Digests[0];
+
+    /// <summary>Every algorithm over the same bytes, read once: a list giving two digests of a file has both checked.</summary>
+    private static (string[] Digests, long Length) HashChunks(Func<byte[], int> read, IReadOnlyList<ChecksumAlgorithm> algorithms, IProgress<long>? progress,
+        CancellationToken cancellationToken)
     {
-        using HashAlgorithm hash = ChecksumAlgorithms.Create(algorithm);
+        var hashes = new HashAlgorithm[algorithms.Count];
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
+            for (int i = 0; i < hashes.Length; i++) hashes[i] = ChecksumAlgorithms.Create(algorithms[i]);
             long total = 0;
             int count;
             while ((count = read(buffer)) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                hash.TransformBlock(buffer, 0, count, null, 0);
+                foreach (HashAlgorithm hash in hashes) hash.TransformBlock(buffer, 0, count, null, 0);
                 total += count;
                 progress?.Report(total);
             }
-            hash.TransformFinalBlock(buffer, 0, 0);
-            return Hex.Encode(hash.Hash!);
+            var digests = new string[hashes.Length];
+            for (int i = 0; i < hashes.Length; i++)
+            {
+                hashes[i].TransformFinalBlock(buffer, 0, 0);
+                digests[i] = Hex.Encode(hashes[i].Hash!);
+            }
+            return (digests, total);
         }
         finally
         {
+            foreach (HashAlgorithm? hash in hashes) hash?.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -49,18 +62,24 @@ public static class FileHasher
     /// system calls of a FileStream, which is what decides the time for thousands of small files); elsewhere through a
     /// FileStream opened for shared reading, without its own buffer (we read in large blocks already).
     /// </summary>
-    public static string HashFile(string path, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    public static string HashFile(string path, ChecksumAlgorithm algorithm, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        HashFile(path, new[] { algorithm }, progress, cancellationToken).Digests[0];
+
+    /// <summary>Hashes a file with several algorithms in one read; returns the digests in the order asked and the bytes read.</summary>
+    public static (string[] Digests, long Length) HashFile(string path, IReadOnlyList<ChecksumAlgorithm> algorithms, IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
+        if (algorithms == null || algorithms.Count == 0) throw new ArgumentException("Name at least one algorithm.", nameof(algorithms));
         if (!UnixFileReader.IsAvailable)
         {
             using FileStream stream = OpenRead(path);
-            return Hash(stream, algorithm, progress, cancellationToken);
+            return HashChunks(buffer => stream.Read(buffer, 0, BufferSize), algorithms, progress, cancellationToken);
         }
         int fd = UnixFileReader.Open(path);
         try
         {
-            return HashChunks(buffer => UnixFileReader.Read(fd, buffer, BufferSize, path), algorithm, progress, cancellationToken);
+            return HashChunks(buffer => UnixFileReader.Read(fd, buffer, BufferSize, path), algorithms, progress, cancellationToken);
         }
         finally
         {

@@ -19,12 +19,17 @@ internal sealed class DigestSink : IDisposable
     private readonly ChecksumAlgorithm? _extra;
     private HashAlgorithm _sha256;
     private HashAlgorithm? _extraHash;
+    private readonly ChecksumAlgorithm[] _companions;
+    private HashAlgorithm[] _companionHashes;
     private readonly WriteBehind? _writeBehind;
     private ChunkThread? _background;
 
     /// <param name="flushing">The target will be flushed to disk at the end: push it out while the download runs.</param>
-    public DigestSink(Stream target, ChecksumAlgorithm? expectedAlgorithm, bool flushing = false)
+    /// <param name="companions">Further algorithms to hash the same bytes with (a list that gives a file two digests).</param>
+    public DigestSink(Stream target, ChecksumAlgorithm? expectedAlgorithm, bool flushing = false, System.Collections.Generic.IReadOnlyList<ChecksumAlgorithm>? companions = null)
     {
+        _companions = companions == null ? Array.Empty<ChecksumAlgorithm>() : System.Linq.Enumerable.ToArray(companions);
+        _companionHashes = Array.ConvertAll(_companions, ChecksumAlgorithms.Create);
         _target = target;
         _extra = expectedAlgorithm is null or ChecksumAlgorithm.SHA256 ? null : expectedAlgorithm;
         _sha256 = ChecksumAlgorithms.Create(ChecksumAlgorithm.SHA256);
@@ -59,6 +64,7 @@ internal sealed class DigestSink : IDisposable
             int n = Math.Min(Slice, count - offset);
             _sha256.TransformBlock(buffer, offset, n, null, 0);
             _extraHash?.TransformBlock(buffer, offset, n, null, 0);
+            foreach (HashAlgorithm companion in _companionHashes) companion.TransformBlock(buffer, offset, n, null, 0);
             _target.Write(buffer, offset, n);
         }
         Length += count;
@@ -91,6 +97,8 @@ internal sealed class DigestSink : IDisposable
             _extraHash!.Dispose();
             _extraHash = ChecksumAlgorithms.Create(_extra.Value);
         }
+        foreach (HashAlgorithm companion in _companionHashes) companion.Dispose();
+        _companionHashes = Array.ConvertAll(_companions, ChecksumAlgorithms.Create);
         Length = 0;
         PrefixLength = 0;
     }
@@ -105,6 +113,13 @@ internal sealed class DigestSink : IDisposable
         _extraHash.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
         return (sha, Hex.Encode(_extraHash.Hash!));
     }
+
+    /// <summary>The digests of the companion algorithms, in the order given; call once, after <see cref="Finish"/>.</summary>
+    public string[] FinishCompanions() => Array.ConvertAll(_companionHashes, h =>
+    {
+        h.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+        return Hex.Encode(h.Hash!);
+    });
 
     /// <summary>Whether the body starts like an HTML document (after a BOM and white space).</summary>
     public string? HtmlEvidence()
@@ -131,5 +146,6 @@ internal sealed class DigestSink : IDisposable
         _writeBehind?.Wait();
         _sha256.Dispose();
         _extraHash?.Dispose();
+        foreach (HashAlgorithm companion in _companionHashes) companion.Dispose();
     }
 }
