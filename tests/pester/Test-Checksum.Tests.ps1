@@ -337,7 +337,7 @@ Describe 'Test-Checksum with Debian Release lists and SRI digests' {
         $ev[0].Exception.Message | Should -Match 'the file is 20 bytes, .*Release:2 states 21'
     }
 
-    It 'accepts an SRI digest (sha512-<base64>) as -Hash' {
+    It 'accepts an SRI digest (sha512- and base64) as -Hash' {
         $file = Join-Path $TestDrive 'sri.tgz'
         Write-Fixture $file 'npm tarball bytes'
         $bytes = [System.IO.File]::ReadAllBytes($file)
