@@ -585,7 +585,10 @@ public sealed class ToolInstaller
         {
             if (folder.Kind != UnixEntryKind.Directory)
             {
-                File.Delete(dir); // a link (or file) in the version folder's place: remove it, never what it points at
+                // A link (or file) in the version folder's place: remove it, never what it points at.
+                // On Windows a link to a folder is itself removed as a folder (non-recursive: the link, not its target).
+                if (UnixFileSystem.IsWindows && (File.GetAttributes(dir) & FileAttributes.Directory) != 0) Directory.Delete(dir, recursive: false);
+                else File.Delete(dir);
             }
             else
             {

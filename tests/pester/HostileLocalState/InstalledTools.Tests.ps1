@@ -2,6 +2,10 @@
 
 # Issue 17 #4, #6, #11: the lock's installedPath is reported, never obeyed; tampering with modes, kinds and shims is
 # reported; a FIFO never hangs the check; names the installer uses are reserved and a shim collision is refused.
+BeforeDiscovery {
+    $onWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
@@ -88,7 +92,7 @@ Describe 'Test-PinnedTool on a tampered install' {
         $installed = Install-PinnedTool -Manifest $m -Platform $platform
     }
 
-    It 'names a setuid file and a world-writable folder' -Skip:$isWin {
+    It 'names a setuid file and a world-writable folder' -Skip:$onWindows {
         $exe = Join-Path $installed.Path 'bin/hello'
         & chmod u+s $exe
         & chmod o+w (Join-Path $installed.Path 'bin')
@@ -105,7 +109,7 @@ Describe 'Test-PinnedTool on a tampered install' {
         $s.Changed | Should -Contain "$($installed.Shims[0]) (shim: not what SecureInstall wrote)"
     }
 
-    It 'reports a FIFO in the tree instead of hanging on it' -Skip:$isWin {
+    It 'reports a FIFO in the tree instead of hanging on it' -Skip:$onWindows {
         & mkfifo (Join-Path $installed.Path 'bin/pipe')
         # In a child shell with a deadline: before the fix the check blocked forever opening the FIFO.
         $shell = (Get-Process -Id $PID).Path
