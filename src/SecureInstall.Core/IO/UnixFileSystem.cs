@@ -91,7 +91,7 @@ internal static class UnixFileSystem
             return true;
         }
         var buffer = new byte[StatBufferSize];
-        int rc = IsMacOS ? MacLStat(Utf8z(path), buffer) : statx(-100 /* AT_FDCWD */, Utf8z(path), 0x100 /* AT_SYMLINK_NOFOLLOW */, StatxTypeAndMode, buffer);
+        int rc = IsMacOS ? MacLStat(Utf8z(path), buffer) : LinuxStat(-100 /* AT_FDCWD */, Utf8z(path), 0x100 /* AT_SYMLINK_NOFOLLOW */, buffer);
         if (rc != 0)
         {
             int errno = Marshal.GetLastWin32Error();
@@ -112,7 +112,7 @@ internal static class UnixFileSystem
     {
         if (IsWindows) throw new PlatformNotSupportedException("OpenRegularFile is for Linux and macOS.");
         int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x100 /* O_NOFOLLOW */ | 0x4 /* O_NONBLOCK */
-            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (IsArmLinux ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
+            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
         int fd;
         do fd = open(Utf8z(path), flags);
         while (fd < 0 && Marshal.GetLastWin32Error() == 4 /* EINTR */);
@@ -125,7 +125,7 @@ internal static class UnixFileSystem
             throw new IOException($"open '{path}' failed: {new Win32Exception(errno).Message}");
         }
         var buffer = new byte[StatBufferSize];
-        int rc = IsMacOS ? MacFStat(fd, buffer) : statx(fd, new byte[1], 0x1000 /* AT_EMPTY_PATH */, StatxTypeAndMode, buffer);
+        int rc = IsMacOS ? MacFStat(fd, buffer) : LinuxStat(fd, new byte[1], 0x1000 /* AT_EMPTY_PATH */, buffer);
         if (rc != 0 || FromStat(buffer).Kind != UnixEntryKind.RegularFile)
         {
             close(fd);
@@ -138,11 +138,37 @@ internal static class UnixFileSystem
     private const int StatBufferSize = 256;
     private const uint StatxTypeAndMode = 0x1 /* STATX_TYPE */ | 0x2 /* STATX_MODE */;
 
-    private static bool IsArmLinux { get; } = RuntimeInformation.OSArchitecture is Architecture.Arm or Architecture.Arm64;
+    // O_NOFOLLOW is 0100000 on arm, arm64 and powerpc, 0400000 on the others .NET runs on.
+    private static bool NoFollowIs0x8000 { get; } =
+        RuntimeInformation.OSArchitecture is Architecture.Arm or Architecture.Arm64 || RuntimeInformation.OSArchitecture.ToString().StartsWith("Ppc", StringComparison.Ordinal);
+
+    /// <summary>Whether the C library has statx (glibc 2.28+, musl 1.2.5+); without it, lstat/fstat and the kernel's stat layout.</summary>
+    private static bool _noStatx;
+
+    private static int LinuxStat(int directory, byte[] path, int flags, byte[] buffer)
+    {
+        if (!_noStatx)
+        {
+            try
+            {
+                return statx(directory, path, flags, StatxTypeAndMode, buffer);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                _noStatx = true;
+            }
+        }
+        // The kernel's struct stat puts st_mode at 24 on x64 and 16 on arm64; other layouts are not guessed.
+        if (KernelStatModeOffset < 0) throw new PlatformNotSupportedException($"This C library has no statx, and the stat layout of {RuntimeInformation.OSArchitecture} is not known.");
+        return (flags & 0x1000) != 0 ? fstat(directory, buffer) : lstat(path, buffer);
+    }
+
+    private static int KernelStatModeOffset { get; } =
+        RuntimeInformation.OSArchitecture == Architecture.X64 ? 24 : RuntimeInformation.OSArchitecture == Architecture.Arm64 ? 16 : -1;
 
     private static UnixEntry FromStat(byte[] buffer)
     {
-        int mode = IsMacOS ? BitConverter.ToUInt16(buffer, 4) : BitConverter.ToUInt16(buffer, 28);
+        int mode = IsMacOS ? BitConverter.ToUInt16(buffer, 4) : _noStatx ? (int)BitConverter.ToUInt32(buffer, KernelStatModeOffset) : BitConverter.ToUInt16(buffer, 28);
         UnixEntryKind kind = (mode & 0xF000) switch
         {
             0x8000 => UnixEntryKind.RegularFile,
