@@ -120,6 +120,23 @@ public sealed class InstallLockPathTests : IDisposable
         Assert.Equal("precious", File.ReadAllText(Path.Combine(victim, "main.c")));
     }
 
+    [SkippableFact]
+    public async Task Reinstall_OverAVersionFolderReplacedByALink_ReplacesTheLink_AndLeavesItsTargetAlone()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        LockEntry entry = await _box.InstallSample();
+        string victim = Victim();
+        Directory.Delete(_box.VersionDir, recursive: true);
+        Directory.CreateSymbolicLink(_box.VersionDir, victim);
+
+        InstallResult again = await _box.Install(_box.Manifest("tools:\n" + InstalledToolSandbox.Tool("tool", "1.0", entry.Url, entry.Sha256, "bin/tool")), "tool");
+
+        Assert.Equal(InstallStatus.Installed, again.Status);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(victim, "main.c")));
+        Assert.True(UnixFileSystemProbe.IsRealDirectory(_box.VersionDir));
+        Assert.Equal(InstalledState.Verified, _box.Verify().Status);
+    }
+
     [Fact]
     public async Task AlreadyInstalled_RecordsThePathWhereTheTreeVerified()
     {
@@ -130,4 +147,10 @@ public sealed class InstallLockPathTests : IDisposable
         Assert.Equal(_box.VersionDir, InstallLock.Load(_box.LockPath).Entries.Single().InstalledPath);
         Assert.Null(_box.Verify().RecordedPath);
     }
+}
+
+internal static class UnixFileSystemProbe
+{
+    public static bool IsRealDirectory(string path) =>
+        global::SecureInstall.Core.IO.UnixFileSystem.TryGetEntry(path, out global::SecureInstall.Core.IO.UnixEntry e) && e.Kind == global::SecureInstall.Core.IO.UnixEntryKind.Directory;
 }

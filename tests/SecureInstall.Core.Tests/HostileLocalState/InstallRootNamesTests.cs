@@ -135,9 +135,9 @@ public sealed class InstallRootNamesTests : IDisposable
     [InlineData("tools:\n  bin:\n    versions:\n      \"1\":\n        url: https://e.test/t.zip\n")]
     [InlineData("tools:\n  t:\n    versions:\n      .staging-1:\n        url: https://e.test/t.zip\n")]
     [InlineData("tools:\n  t:\n    versions:\n      1.0.tree:\n        url: https://e.test/t.zip\n")]
-    public void ReservedNames_AreInvalidForEditorsToo(string yaml)
+    public async Task ReservedNames_AreInvalidForEditorsToo(string yaml)
     {
-        JsonSchema schema = JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "module", "secureinstall.manifest.schema.json"))).GetAwaiter().GetResult();
+        JsonSchema schema = await JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "module", "secureinstall.manifest.schema.json")));
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
         Assert.NotEmpty(schema.Validate(ToJson(stream.Documents[0].RootNode)!.ToJsonString()));
@@ -145,9 +145,9 @@ public sealed class InstallRootNamesTests : IDisposable
     }
 
     [Fact]
-    public void OwnsShims_IsValidForEditors()
+    public async Task OwnsShims_IsValidForEditors()
     {
-        JsonSchema schema = JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "module", "secureinstall.manifest.schema.json"))).GetAwaiter().GetResult();
+        JsonSchema schema = await JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "module", "secureinstall.manifest.schema.json")));
         var stream = new YamlStream();
         stream.Load(new StringReader($"tools:\n  t:\n    owns_shims: [run]\n    versions:\n      \"1.0\":\n        url: https://e.test/t.zip\n        sha256: {Sha}\n"));
         Assert.Empty(schema.Validate(ToJson(stream.Documents[0].RootNode)!.ToJsonString()));

@@ -1,3 +1,6 @@
+// Unix modes are set only in tests that skip on Windows.
+#pragma warning disable CA1416
+
 using SecureInstall.Core.Install;
 
 namespace SecureInstall.Core.Tests.HostileLocalState;

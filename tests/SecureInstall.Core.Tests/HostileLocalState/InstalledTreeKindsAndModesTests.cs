@@ -1,3 +1,6 @@
+// Unix modes are set only in tests that skip on Windows.
+#pragma warning disable CA1416
+
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
