@@ -28,13 +28,30 @@ internal static class UnixFileSystem
     /// <summary>Whether any execute bit is set (false on Windows, which has none).</summary>
     public static bool IsExecutable(string path) => !IsWindows && access(Utf8z(path), 1 /* X_OK */) == 0;
 
-    /// <summary>The target of a symbolic link as stored, or null when it cannot be read (or on Windows).</summary>
+    /// <summary>The target of a symbolic link as stored, or null when it cannot be read (or on Windows PowerShell 5.1's .NET Framework).</summary>
     public static string? ReadLink(string path)
     {
-        if (IsWindows) return null;
+        if (IsWindows) return WindowsLinkTarget(path);
         var buffer = new byte[4096];
         int n = readlink(Utf8z(path), buffer, buffer.Length);
         return n > 0 ? System.Text.Encoding.UTF8.GetString(buffer, 0, n) : null;
+    }
+
+    // FileSystemInfo.LinkTarget arrived in .NET 6: found at run time, so pwsh 7 on Windows reads links and 5.1 reports none.
+    private static readonly System.Reflection.PropertyInfo? LinkTargetProperty = typeof(FileSystemInfo).GetProperty("LinkTarget");
+
+    private static string? WindowsLinkTarget(string path)
+    {
+        if (LinkTargetProperty == null) return null;
+        try
+        {
+            FileSystemInfo info = (File.GetAttributes(path) & FileAttributes.Directory) != 0 ? new DirectoryInfo(path) : new FileInfo(path);
+            return (LinkTargetProperty.GetValue(info) as string)?.Replace('\\', '/');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Reflection.TargetInvocationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Creates <paramref name="linkPath"/> pointing at the relative <paramref name="target"/> ('/'-separated).</summary>

@@ -27,6 +27,9 @@ public sealed class TreeFile
     /// <summary>What a link's digest is when it does not lead to a regular file or folder inside the tree.</summary>
     public const string LinkOutside = "outside", LinkDangling = "dangling", LinkToDirectory = "dir", LinkToOther = "other";
 
+    /// <summary>A link whose target cannot be read here (Windows PowerShell 5.1's .NET Framework has no API for it): recorded, not resolved.</summary>
+    public const string LinkUnreadable = "unreadable";
+
     public TreeFile(string path, TreeEntryKind kind, int mode, string sha256, string? linkTarget = null)
     {
         Path = path;
@@ -278,7 +281,8 @@ public sealed class InstalledTree
         current.RemoveAt(current.Count - 1);
         var pending = new LinkedList<string>();
         string? first = UnixFileSystem.ReadLink(System.IO.Path.Combine(root, linkRelative.Replace('/', System.IO.Path.DirectorySeparatorChar)));
-        if (first == null || !Push(pending, first)) return first == null ? TreeFile.LinkDangling : TreeFile.LinkOutside;
+        if (first == null) return UnixFileSystem.IsWindows ? TreeFile.LinkUnreadable : TreeFile.LinkDangling;
+        if (!Push(pending, first)) return TreeFile.LinkOutside;
         int hops = 0;
         UnixEntry last = new(UnixEntryKind.Directory, 0);
         while (pending.Count > 0)
