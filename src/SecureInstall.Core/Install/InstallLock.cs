@@ -54,6 +54,9 @@ public sealed class InstallLock
     public const string FileName = "secureinstall.lock.json";
     public const int FormatVersion = 1;
 
+    /// <summary>Locks are kilobytes (a kept Sigstore bundle is a few); anything near this is not a lock.</summary>
+    public const int MaximumBytes = 64 * 1024 * 1024;
+
     private readonly SortedDictionary<string, LockEntry> _entries = new(StringComparer.Ordinal);
 
     public IEnumerable<LockEntry> Entries => _entries.Values;
@@ -78,10 +81,13 @@ public sealed class InstallLock
     public static InstallLock Load(string path)
     {
         var lockFile = new InstallLock();
-        if (!File.Exists(path)) return lockFile;
+        if (!UnixFileSystem.TryGetEntry(path, out _)) return lockFile;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+            // A lock is input like any file: a FIFO, device or link put in its place is refused, never read (it could block or never end).
+            byte[] bytes = InstallRootLayout.ReadRegularFile(path, MaximumBytes)
+                ?? throw new InvalidDataException($"it is not a regular file of at most {MaximumBytes / (1024 * 1024)} MiB (a symbolic link, FIFO, device or folder, or larger).");
+            using JsonDocument doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
             JsonElement root = doc.RootElement;
             int version = root.GetProperty("lockVersion").GetInt32();
             if (version != FormatVersion) throw new InvalidDataException($"lockVersion {version} is not supported (expected {FormatVersion}).");

@@ -101,6 +101,24 @@ public static class InstallRootLayout
     /// <summary>A regular file's text when it is at most <paramref name="limit"/> bytes of UTF-8; null for anything else. Never opens a FIFO or follows a link.</summary>
     internal static string? ReadSmallRegularFile(string path, int limit)
     {
+        byte[]? bytes = ReadRegularFile(path, limit);
+        if (bytes == null) return null;
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The bytes of a regular file of at most <paramref name="limit"/> bytes; null when it is anything else (absent, a link, a
+    /// FIFO, a device, a folder, or larger). The kind is taken with lstat and the file opened so a FIFO cannot block the read.
+    /// </summary>
+    internal static byte[]? ReadRegularFile(string path, int limit)
+    {
         if (!UnixFileSystem.TryGetEntry(path, out UnixEntry entry) || entry.Kind != UnixEntryKind.RegularFile) return null;
         var content = new MemoryStream();
         var chunk = new byte[16 * 1024];
@@ -124,15 +142,7 @@ public static class InstallRootLayout
                 UnixFileReader.Close(fd);
             }
         }
-        if (content.Length > limit) return null;
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(content.GetBuffer(), 0, (int)content.Length);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
+        return content.Length > limit ? null : content.ToArray();
     }
 
     /// <summary>Whether two paths name the same place, as written (full paths, no trailing separator; case-insensitive on Windows).</summary>
