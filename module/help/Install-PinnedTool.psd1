@@ -24,6 +24,7 @@ Each bin entry gets a shim named after its file; two tools of the manifest with 
 (ShimConflict) unless one lists it in owns_shims, and a file in the shim folder that is not this tool's own shim (another
 tool's, a user's script, an edited shim) is never overwritten unless the manifest says this tool owns the command.
 When the tree is already installed and verifies, the lock's installed path and shims are re-recorded for this machine.
+The lock must be a regular file: a symbolic link, FIFO, device or folder in its place is refused (LockInvalid), never read.
 '@
     Parameters  = @{
         Manifest  = 'The manifest file. Its lock, secureinstall.lock.json, is read and written beside it.'
