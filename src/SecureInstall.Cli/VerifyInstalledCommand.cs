@@ -44,7 +44,7 @@ public static class VerifyInstalledCommand
                 if (status.RecordedPath != null)
                 {
                     // Reported, never obeyed: only <root>/<tool>/<version> was checked.
-                    ExitCodes.Report(new LockPathMismatchException(entry.Tool, entry.Version, status.RecordedPath, status.Path!, "Only the derived path was checked."));
+                    ExitCodes.Report(new LockPathMismatchException(entry.Tool, entry.Version, status.RecordedPath, status.Path!, "Only the derived path was checked. If it was installed for all users, check with --scope AllUsers; else reinstall with 'secureinstall install', or restore the lock."));
                     worst = Math.Max(worst, ExitCodes.VerificationFailed);
                 }
                 var diff = new TreeTamperedException(status).Diff;

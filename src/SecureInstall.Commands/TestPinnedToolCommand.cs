@@ -79,7 +79,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
             {
                 allGood = false;
                 if (!Quiet) WriteError(Errors.From(new LockPathMismatchException(entry.Tool, entry.Version, status.RecordedPath, status.Path!,
-                    "Only the derived path was checked. Reinstall with Install-PinnedTool (it records the path where the tree verifies), or restore the lock."), status.RecordedPath));
+                    "Only the derived path was checked. If it was installed for all users, check with -Scope AllUsers; else reinstall with Install-PinnedTool (it records the path where the tree verifies), or restore the lock."), status.RecordedPath));
             }
             if (treeDiffers)
             {
