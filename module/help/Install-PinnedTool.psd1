@@ -14,6 +14,17 @@ no-op that re-hashes the installed tree and says "already installed, verified". 
 tool (two processes) end with one good install: the second waits for the first, then finds it installed. With
 -Locked (CI) only what the lock records is installed, and a manifest that disagrees with the lock is an error.
 Every waiver is printed as a warning at each install and recorded in the lock.
+
+The installed tree is recorded as a listing of every entry's kind (file, folder, link, other), mode (setuid, setgid,
+sticky and rwx bits) and content digest (for a link, of the file it leads to inside the tree); a tree holding a link
+that leads outside itself is refused. Tool names and versions are folders of the install root, so the names the
+installer uses itself are refused in the manifest (ManifestInvalid): a leading dot (.staging-, .download-, .locks,
+*.partial), '.old-' and '.removing-' (deleted as leftovers), a version ending in '.tree', a tool named 'bin'.
+Each bin entry gets a shim named after its file; two tools of the manifest with the same command are refused
+(ShimConflict) unless one lists it in owns_shims, and a file in the shim folder that is not this tool's own shim (another
+tool's, a user's script, an edited shim) is never overwritten unless the manifest says this tool owns the command.
+When the tree is already installed and verifies, the lock's installed path and shims are re-recorded for this machine.
+The lock must be a regular file: a symbolic link, FIFO, device or folder in its place is refused (LockInvalid), never read.
 '@
     Parameters  = @{
         Manifest  = 'The manifest file. Its lock, secureinstall.lock.json, is read and written beside it.'
@@ -42,5 +53,5 @@ Every waiver is printed as a warning at each install and recorded in the lock.
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstallResult (Name, Version, Platform, Status, Path, Sha256, VerifiedBy, TreeDigest, Shims, Waivers).'
-    Notes       = 'ErrorIds: ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; and every Get-VerifiedArtifact and Expand-VerifiedArchive error.'
+    Notes       = 'ErrorIds: ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; and every Get-VerifiedArtifact and Expand-VerifiedArchive error.'
 }

@@ -13,9 +13,10 @@ public static class VerifyInstalledCommand
     {
         var manifest = new Option<string>("--manifest", "-m") { Description = "The manifest; secureinstall.lock.json beside it records the installs.", Required = true };
         var names = new Argument<string[]>("TOOL") { Description = "Tools to check (default: every tool the lock records).", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("verify-installed", "Re-hash installed tools against the lock and name every changed, added or removed file. Exit 0 all verified, 1 tampered or missing, 2 bad input.")
+        var scope = new Option<InstallScope>("--scope") { Description = "The install root to check: CurrentUser (default) or AllUsers, as for install.", DefaultValueFactory = _ => InstallScope.CurrentUser };
+        var command = new Command("verify-installed", "Re-hash installed tools against the lock and name every changed, added or removed entry (content, kind, mode) and shim. Exit 0 all verified, 1 tampered, missing or a lock path that disagrees, 2 bad input.")
         {
-            names, manifest,
+            names, manifest, scope,
         };
         command.SetAction(parse =>
         {
@@ -30,17 +31,35 @@ public static class VerifyInstalledCommand
                 return ExitCodes.VerificationFailed;
             }
             int worst = ExitCodes.Verified;
+            string root = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope));
             foreach (LockEntry entry in entries)
             {
-                TreeDiff diff = ToolInstaller.Verify(entry);
-                if (diff.IsEmpty)
+                InstalledToolStatus status;
+                try { status = ToolInstaller.Verify(root, lockFile, entry); }
+                catch (Exception ex) when (ex is SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
+                {
+                    worst = Math.Max(worst, ExitCodes.Report(ex));
+                    continue;
+                }
+                if (status.RecordedPath != null)
+                {
+                    // Reported, never obeyed: only <root>/<tool>/<version> was checked.
+                    ExitCodes.Report(new LockPathMismatchException(entry.Tool, entry.Version, status.RecordedPath, status.Path!, "Only the derived path was checked. If it was installed for all users, check with --scope AllUsers; else reinstall with 'secureinstall install', or restore the lock."));
+                    worst = Math.Max(worst, ExitCodes.VerificationFailed);
+                }
+                var diff = new TreeTamperedException(status).Diff;
+                if (status.Status == InstalledState.Verified)
                 {
                     Console.Out.WriteLine($"{entry.Tool} {entry.Version} ({entry.Platform}): OK {entry.TreeDigest}");
                 }
+                else if (!diff.IsEmpty)
+                {
+                    Console.Out.WriteLine($"{entry.Tool} {entry.Version} ({entry.Platform}): {(status.Status == InstalledState.Missing ? "MISSING" : "TAMPERED")} {diff}");
+                    worst = Math.Max(worst, ExitCodes.VerificationFailed);
+                }
                 else
                 {
-                    Console.Out.WriteLine($"{entry.Tool} {entry.Version} ({entry.Platform}): TAMPERED {diff}");
-                    worst = ExitCodes.VerificationFailed;
+                    Console.Out.WriteLine($"{entry.Tool} {entry.Version} ({entry.Platform}): LOCK PATH MISMATCH (the tree at {status.Path} verifies)");
                 }
             }
             return worst;

@@ -21,6 +21,13 @@ public sealed class GetPinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Verify { get; set; }
 
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    [Parameter]
+    public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be (see InstallPinnedToolCommand).
+    private object _scope = InstallScope.CurrentUser;
+
     private PinnedManifest? _manifest;
     private InstallLock? _lock;
 
@@ -43,21 +50,28 @@ public sealed class GetPinnedToolCommand : PinnedToolCmdlet
                 WriteObject(new InstalledToolStatus { Name = tool.Name, Version = string.Empty, Platform = platform, Status = InstalledState.NotInstalled, PinnedVersion = pinned });
                 continue;
             }
+            string root = ToolInstallerOptions.DefaultRoot(Scope);
             foreach (LockEntry entry in installed)
             {
-                var status = new InstalledToolStatus
+                InstalledToolStatus status;
+                try
                 {
-                    Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = entry.InstalledPath, PinnedVersion = pinned, TreeDigest = entry.TreeDigest,
-                    Status = System.IO.Directory.Exists(entry.InstalledPath) ? InstalledState.Installed : InstalledState.Missing,
-                };
-                if (Verify && status.Status == InstalledState.Installed)
-                {
-                    TreeDiff diff = ToolInstaller.Verify(entry, CancelToken);
-                    status.Status = diff.IsEmpty ? InstalledState.Verified : InstalledState.Tampered;
-                    status.Changed = diff.Changed;
-                    status.Added = diff.Added;
-                    status.Removed = diff.Removed;
+                    // The folder is derived from the root and the (checked) names; the lock's path is only compared.
+                    string dir = InstallRootLayout.VersionDirectory(root, entry.Tool, entry.Version);
+                    status = Verify ? ToolInstaller.Verify(root, _lock!, entry, CancelToken) : new InstalledToolStatus
+                    {
+                        Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
+                        RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
+                        Status = System.IO.Directory.Exists(dir) ? InstalledState.Installed : InstalledState.Missing,
+                    };
                 }
+                catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
+                {
+                    WriteError(Errors.From(ex, entry.Tool));
+                    continue;
+                }
+                status.PinnedVersion = pinned;
+                if (status.RecordedPath != null) WriteWarning($"{entry.Tool} {entry.Version}: the lock records '{status.RecordedPath}', not '{status.Path}'; the recorded path is not used.");
                 WriteObject(status);
             }
         }

@@ -22,6 +22,13 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    [Parameter]
+    public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be (see InstallPinnedToolCommand).
+    private object _scope = InstallScope.CurrentUser;
+
     protected override void ProcessRecord() => _names.AddRange(Name);
 
     protected override void EndProcessing()
@@ -37,16 +44,22 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
         }
 
         bool allGood = entries.Count > 0;
+        string root = ToolInstallerOptions.DefaultRoot(Scope);
         foreach (LockEntry entry in entries)
         {
-            WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} at {entry.InstalledPath}; the lock expects {entry.TreeDigest}.");
-            TreeDiff diff = ToolInstaller.Verify(entry, CancelToken);
-            var status = new InstalledToolStatus
+            InstalledToolStatus status;
+            try
             {
-                Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = entry.InstalledPath, TreeDigest = entry.TreeDigest,
-                Changed = diff.Changed, Added = diff.Added, Removed = diff.Removed,
-                Status = diff.IsEmpty ? InstalledState.Verified : System.IO.Directory.Exists(entry.InstalledPath) ? InstalledState.Tampered : InstalledState.Missing,
-            };
+                WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} under {root}; the lock expects {entry.TreeDigest}.");
+                status = ToolInstaller.Verify(root, lockFile, entry, CancelToken);
+            }
+            catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
+            {
+                allGood = false;
+                if (!Quiet) WriteError(Errors.From(ex, entry.Tool));
+                continue;
+            }
+            bool treeDiffers = status.Changed.Count + status.Added.Count + status.Removed.Count > 0;
             try
             {
                 Core.Signatures.SignatureResult? signature = ToolInstaller.VerifyRecordedSignature(entry, CancelToken);
@@ -62,10 +75,16 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
                 status.Status = InstalledState.Tampered;
                 if (!Quiet) WriteError(Errors.From(ex, entry.Tool));
             }
-            if (!diff.IsEmpty)
+            if (status.RecordedPath != null)
             {
                 allGood = false;
-                if (!Quiet) WriteError(Errors.From(new TreeTamperedException(entry.Tool, entry.Version, entry.InstalledPath, diff), entry.InstalledPath));
+                if (!Quiet) WriteError(Errors.From(new LockPathMismatchException(entry.Tool, entry.Version, status.RecordedPath, status.Path!,
+                    "Only the derived path was checked. If it was installed for all users, check with -Scope AllUsers; else reinstall with Install-PinnedTool (it records the path where the tree verifies), or restore the lock."), status.RecordedPath));
+            }
+            if (treeDiffers)
+            {
+                allGood = false;
+                if (!Quiet) WriteError(Errors.From(new TreeTamperedException(status), status.Path));
             }
             if (!Quiet) WriteObject(status);
         }

@@ -19,6 +19,13 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Version { get; set; }
 
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    [Parameter]
+    public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
+
+    // Boxed, as every SecureInstall.Core value type in a field here must be (see InstallPinnedToolCommand).
+    private object _scope = InstallScope.CurrentUser;
+
     protected override void BeginProcessing() => ResolveManifestPath();
 
     protected override void ProcessRecord()
@@ -34,19 +41,31 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
                     $"the lock {LockPath} records no install of {name}{(string.IsNullOrEmpty(Version) ? "" : " " + Version)}."), name));
                 continue;
             }
+            var options = new ToolInstallerOptions { Root = ToolInstallerOptions.DefaultRoot(Scope) };
             foreach (LockEntry entry in entries)
             {
-                if (!ShouldProcess(entry.InstalledPath, $"Uninstall {entry.Tool} {entry.Version} ({entry.Platform})")) continue;
-                // The root is the folder above <tool>/<version>: shims and locks live there.
-                string root = Path.GetDirectoryName(Path.GetDirectoryName(entry.InstalledPath.TrimEnd(Path.DirectorySeparatorChar))!)!;
+                string target;
                 try
                 {
-                    ToolInstaller.Uninstall(new ToolInstallerOptions { Root = root }, entry, LockPath, CancelToken);
-                    WriteVerbose($"Removed {entry.Tool} {entry.Version} from {entry.InstalledPath}, its shims and its lock entry.");
+                    // Only <root>/<tool>/<version> is ever removed; the lock's installedPath is compared and reported, never used.
+                    target = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
+                }
+                catch (Core.SecureInstallException ex)
+                {
+                    WriteError(Errors.From(ex, entry.Tool));
+                    continue;
+                }
+                if (!ShouldProcess(target, $"Uninstall {entry.Tool} {entry.Version} ({entry.Platform})")) continue;
+                try
+                {
+                    UninstallResult removed = ToolInstaller.Uninstall(options, entry, LockPath, CancelToken);
+                    if (removed.RecordedPath != null)
+                        WriteWarning($"{entry.Tool} {entry.Version}: the lock recorded '{removed.RecordedPath}'; that path was not touched. Removed '{removed.Path}', where this install root keeps it.");
+                    WriteVerbose($"Removed {entry.Tool} {entry.Version} from {removed.Path}, {removed.Shims.Count} shim(s) ({string.Join(", ", removed.Shims)}) and its lock entry.");
                 }
                 catch (Exception ex) when (ex is Core.SecureInstallException or IOException or UnauthorizedAccessException)
                 {
-                    WriteError(Errors.From(ex, entry.InstalledPath));
+                    WriteError(Errors.From(ex, target));
                 }
             }
         }

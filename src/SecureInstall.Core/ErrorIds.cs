@@ -47,6 +47,8 @@ public static class ErrorIds
     public const string NotInstalled = nameof(NotInstalled);
     public const string NotInBundle = nameof(NotInBundle);
     public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
+    public const string LockPathMismatch = nameof(LockPathMismatch);
+    public const string ShimConflict = nameof(ShimConflict);
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 

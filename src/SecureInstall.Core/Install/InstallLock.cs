@@ -24,7 +24,14 @@ public sealed class LockEntry
     /// <summary>What vouched for the bytes, e.g. "sha256 pinned in manifest", "minisign key RWQ…".</summary>
     public List<string> VerifiedBy { get; set; } = new();
 
+    /// <summary>
+    /// Where the install went, as recorded: only reported. Every check and deletion uses
+    /// &lt;root&gt;/&lt;tool&gt;/&lt;version&gt; of the root it is given (a lock is edited in pull requests and copied between machines).
+    /// </summary>
     public string InstalledPath { get; set; } = string.Empty;
+
+    /// <summary>The shims written for this install: command name → the bin entry (path inside the tree) it starts.</summary>
+    public SortedDictionary<string, string> Shims { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>"sha256:" + the SHA-256 of the installed tree's canonical listing.</summary>
     public string TreeDigest { get; set; } = string.Empty;
@@ -46,6 +53,9 @@ public sealed class InstallLock
 {
     public const string FileName = "secureinstall.lock.json";
     public const int FormatVersion = 1;
+
+    /// <summary>Locks are kilobytes (a kept Sigstore bundle is a few); anything near this is not a lock.</summary>
+    public const int MaximumBytes = 64 * 1024 * 1024;
 
     private readonly SortedDictionary<string, LockEntry> _entries = new(StringComparer.Ordinal);
 
@@ -71,10 +81,13 @@ public sealed class InstallLock
     public static InstallLock Load(string path)
     {
         var lockFile = new InstallLock();
-        if (!File.Exists(path)) return lockFile;
+        if (!UnixFileSystem.TryGetEntry(path, out _)) return lockFile;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
+            // A lock is input like any file: a FIFO, device or link put in its place is refused, never read (it could block or never end).
+            byte[] bytes = InstallRootLayout.ReadRegularFile(path, MaximumBytes)
+                ?? throw new InvalidDataException($"it is not a regular file of at most {MaximumBytes / (1024 * 1024)} MiB (a symbolic link, FIFO, device or folder, or larger).");
+            using JsonDocument doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
             JsonElement root = doc.RootElement;
             int version = root.GetProperty("lockVersion").GetInt32();
             if (version != FormatVersion) throw new InvalidDataException($"lockVersion {version} is not supported (expected {FormatVersion}).");
@@ -99,6 +112,10 @@ public sealed class InstallLock
                         ? new SortedDictionary<string, string>(sp.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal)
                         : null,
                     SigstoreBundle = e.TryGetProperty("sigstoreBundle", out JsonElement sb) ? sb.GetString() : null,
+                    // Absent in locks written before shims were recorded: their shims are then not checked.
+                    Shims = e.TryGetProperty("shims", out JsonElement sh)
+                        ? new SortedDictionary<string, string>(sh.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal)
+                        : new SortedDictionary<string, string>(StringComparer.Ordinal),
                 });
             }
         }
@@ -134,6 +151,12 @@ public sealed class InstallLock
                         foreach (string v in e.VerifiedBy) w.WriteStringValue(v);
                         w.WriteEndArray();
                         w.WriteString("installedPath", e.InstalledPath);
+                        if (e.Shims.Count > 0)
+                        {
+                            w.WriteStartObject("shims");
+                            foreach (var kv in e.Shims) w.WriteString(kv.Key, kv.Value);
+                            w.WriteEndObject();
+                        }
                         w.WriteString("treeDigest", e.TreeDigest);
                         w.WriteStartArray("waivers");
                         foreach (string v in e.Waivers) w.WriteStringValue(v);

@@ -7,7 +7,7 @@ public enum InstalledState
 {
     /// <summary>The tree on disk has the digest the lock recorded.</summary>
     Verified,
-    /// <summary>Files were changed, added or removed after the install.</summary>
+    /// <summary>Entries were changed, added or removed after the install (content, kind or mode), a shim was replaced, or the lock's path disagrees.</summary>
     Tampered,
     /// <summary>The lock records it, but its folder is gone.</summary>
     Missing,
@@ -24,7 +24,11 @@ public sealed class InstalledToolStatus
     public string Version { get; set; } = string.Empty;
     public string Platform { get; set; } = string.Empty;
     public InstalledState Status { get; set; }
+    /// <summary>Where the tool is: &lt;root&gt;/&lt;tool&gt;/&lt;version&gt;, derived from the install root, never read from the lock.</summary>
     public string? Path { get; set; }
+
+    /// <summary>The path the lock records when it differs from <see cref="Path"/> (LockPathMismatch); null when they agree.</summary>
+    public string? RecordedPath { get; set; }
     public string? PinnedVersion { get; set; }
     public string? TreeDigest { get; set; }
     public IReadOnlyList<string> Changed { get; set; } = Array.Empty<string>();

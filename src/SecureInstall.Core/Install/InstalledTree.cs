@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -10,23 +11,64 @@ using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Install;
 
-/// <summary>One file of an installed tree: its path relative to the tree root, its SHA-256 and whether it is executable.</summary>
+/// <summary>What an entry of an installed tree is, as lstat sees it (a link is never followed to decide).</summary>
+public enum TreeEntryKind
+{
+    File,
+    Directory,
+    Link,
+    /// <summary>A FIFO, device or socket: never opened, always reported.</summary>
+    Other,
+}
+
+/// <summary>One entry of an installed tree: its path relative to the tree root, kind, permission bits and content digest.</summary>
 public sealed class TreeFile
 {
-    public TreeFile(string path, string sha256, bool executable)
+    /// <summary>What a link's digest is when it does not lead to a regular file or folder inside the tree.</summary>
+    public const string LinkOutside = "outside", LinkDangling = "dangling", LinkToDirectory = "dir", LinkToOther = "other";
+
+    /// <summary>A link whose target cannot be read here (Windows PowerShell 5.1's .NET Framework has no API for it): recorded, not resolved.</summary>
+    public const string LinkUnreadable = "unreadable";
+
+    public TreeFile(string path, TreeEntryKind kind, int mode, string sha256, string? linkTarget = null)
     {
         Path = path;
+        Kind = kind;
+        Mode = mode;
         Sha256 = sha256;
-        Executable = executable;
+        LinkTarget = linkTarget;
     }
 
-    /// <summary>Forward slashes, relative to the tree root.</summary>
+    /// <summary>A file of a format-1 listing, which recorded only the executable bit.</summary>
+    public TreeFile(string path, string sha256, bool executable)
+        : this(path, TreeEntryKind.File, executable ? 0x1ED : 0x1A4, sha256)
+    {
+    }
+
+    /// <summary>Forward slashes, relative to the tree root; "." is the root folder itself.</summary>
     public string Path { get; }
 
-    /// <summary>Lower-case hex; for a symbolic link, "link:" and its target.</summary>
+    public TreeEntryKind Kind { get; }
+
+    /// <summary>mode &amp; 07777 (setuid, setgid, sticky and the rwx bits); 0 on Windows.</summary>
+    public int Mode { get; }
+
+    /// <summary>
+    /// Lower-case hex of the content; for a link, of the regular file it leads to inside the tree ("dir" for a folder
+    /// inside the tree, "outside", "dangling" or "other" otherwise); "-" for a folder; the kind ("fifo", …) for an other.
+    /// </summary>
     public string Sha256 { get; }
 
-    public bool Executable { get; }
+    /// <summary>A link's target as stored; null for anything else.</summary>
+    public string? LinkTarget { get; }
+
+    public bool Executable => (Mode & 0x49) != 0;
+
+    /// <summary>Setuid, setgid, or writable by group or others: what Test-PinnedTool names when it appears.</summary>
+    public bool HasRiskyMode => (Mode & 0xC00) != 0 || (Mode & 0x12) != 0;
+
+    internal bool SameAs(TreeFile other) =>
+        Kind == other.Kind && Mode == other.Mode && Sha256 == other.Sha256 && LinkTarget == other.LinkTarget;
 }
 
 /// <summary>What changed between a recorded tree and the tree on disk.</summary>
@@ -43,51 +85,108 @@ public sealed class TreeDiff
 }
 
 /// <summary>
-/// The canonical listing of an installed tree ("sha256 mode path" lines, sorted by path) and its digest, which the
-/// lock records. Re-listing the tree later and comparing digests detects any changed, added or removed file.
+/// The canonical listing of an installed tree and its digest, which the lock records. Re-listing the tree later and
+/// comparing digests detects any changed, added or removed entry, and any change of kind or mode.
 /// </summary>
+/// <remarks>
+/// Format 2 (this one) starts with the line "secureinstall-tree 2", then one "kind mode digest target path" line per entry,
+/// sorted ordinally by path: kind f (file), d (folder), l (link) or o (FIFO, device, socket); mode in octal (4 digits,
+/// setuid/setgid/sticky included); the SHA-256 of a file, or of the file a link leads to inside the tree; the link target
+/// (else "-"); the path ('/'-separated, "." for the root). Targets and paths escape '%', CR, LF (and in targets ' ') as
+/// %XX. Format 1 ("sha256 x|- path", files only, links as "link:target") is read so an old install is reported clearly.
+/// The walk takes every entry's kind with lstat and opens only regular files, never following a link and never
+/// waiting on a FIFO or device: such an entry is recorded (and so reported), never read.
+/// </remarks>
 public sealed class InstalledTree
 {
-    private InstalledTree(IReadOnlyList<TreeFile> files, string listing)
+    public const int CurrentFormat = 2;
+    private const string Header = "secureinstall-tree 2";
+
+    private InstalledTree(IReadOnlyList<TreeFile> files, string listing, int format)
     {
         Files = files;
         Listing = listing;
+        Format = format;
         Digest = "sha256:" + Hex.Encode(SHA256Of(listing));
     }
 
     public IReadOnlyList<TreeFile> Files { get; }
 
-    /// <summary>The canonical text: one "hex x|- path" line per file, LF, sorted ordinally by path.</summary>
+    /// <summary>The canonical text (see the remarks).</summary>
     public string Listing { get; }
 
     /// <summary>"sha256:" and the SHA-256 of <see cref="Listing"/>.</summary>
     public string Digest { get; }
 
+    /// <summary>2, or 1 for a listing written before kinds, modes and folders were recorded.</summary>
+    public int Format { get; }
+
+    /// <summary>Links that do not lead to a file or folder inside the tree (what an installed tree must never hold).</summary>
+    public IEnumerable<TreeFile> EscapingLinks =>
+        Files.Where(f => f.Kind == TreeEntryKind.Link && (f.Sha256 == TreeFile.LinkOutside || f.Sha256 == TreeFile.LinkDangling || f.Sha256 == TreeFile.LinkToOther));
+
+    /// <summary>Lists the tree at <paramref name="root"/>, which must be a folder (not a link to one).</summary>
     public static InstalledTree Compute(string root, CancellationToken cancellationToken = default)
     {
-        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"'{root}' does not exist.");
-        var files = new List<TreeFile>();
-        Walk(new DirectoryInfo(root), string.Empty, files, cancellationToken);
+        if (!UnixFileSystem.TryGetEntry(root, out UnixEntry top)) throw new DirectoryNotFoundException($"'{root}' does not exist.");
+        if (top.Kind != UnixEntryKind.Directory) throw new IOException($"'{root}' is a {Describe(top.Kind)}, not a folder.");
+        var files = new List<TreeFile> { new(".", TreeEntryKind.Directory, top.Mode, "-") };
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            Walk(root, root, string.Empty, files, buffer, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         return FromFiles(files);
     }
 
     public static InstalledTree FromFiles(IEnumerable<TreeFile> files)
     {
         List<TreeFile> sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
-        var sb = new StringBuilder();
-        foreach (TreeFile f in sorted) sb.Append(f.Sha256).Append(' ').Append(f.Executable ? 'x' : '-').Append(' ').Append(f.Path).Append('\n');
-        return new InstalledTree(sorted, sb.ToString());
+        var sb = new StringBuilder(Header).Append('\n');
+        foreach (TreeFile f in sorted)
+        {
+            sb.Append(KindLetter(f.Kind)).Append(' ').Append(Convert.ToString(f.Mode, 8).PadLeft(4, '0')).Append(' ').Append(f.Sha256).Append(' ')
+              .Append(f.LinkTarget == null ? "-" : Escape(f.LinkTarget, target: true)).Append(' ').Append(Escape(f.Path, target: false)).Append('\n');
+        }
+        return new InstalledTree(sorted, sb.ToString(), CurrentFormat);
     }
 
-    /// <summary>Reads a listing written by <see cref="Listing"/>.</summary>
+    /// <summary>Reads a listing written by <see cref="Listing"/> (either format).</summary>
     public static InstalledTree Parse(string listing)
     {
         var files = new List<TreeFile>();
-        foreach (string line in listing.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries))
+        string[] lines = listing.Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0 || lines[0] != Header)
         {
-            string[] parts = line.Split(new[] { ' ' }, 3);
-            if (parts.Length != 3) throw new InvalidDataException($"'{line}' is not a tree listing line.");
-            files.Add(new TreeFile(parts[2], parts[0], parts[1] == "x"));
+            // Format 1: kept only to name it; its digest is of the text as it was.
+            foreach (string line in lines)
+            {
+                string[] parts = line.Split(new[] { ' ' }, 3);
+                if (parts.Length != 3) throw new InvalidDataException($"'{line}' is not a tree listing line.");
+                files.Add(new TreeFile(parts[2], parts[0], parts[1] == "x"));
+            }
+            return new InstalledTree(files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList(), listing, 1);
+        }
+        foreach (string line in lines.Skip(1))
+        {
+            string[] parts = line.Split(new[] { ' ' }, 5);
+            if (parts.Length != 5 || parts[0].Length != 1 || parts[1].Length != 4) throw new InvalidDataException($"'{line}' is not a tree listing line.");
+            TreeEntryKind kind = parts[0] switch
+            {
+                "f" => TreeEntryKind.File,
+                "d" => TreeEntryKind.Directory,
+                "l" => TreeEntryKind.Link,
+                "o" => TreeEntryKind.Other,
+                _ => throw new InvalidDataException($"'{line}' is not a tree listing line (kind '{parts[0]}')."),
+            };
+            int mode;
+            try { mode = Convert.ToInt32(parts[1], 8); }
+            catch (FormatException) { throw new InvalidDataException($"'{line}' is not a tree listing line (mode '{parts[1]}')."); }
+            files.Add(new TreeFile(Unescape(parts[4]), kind, mode, parts[2], parts[3] == "-" ? null : Unescape(parts[3])));
         }
         return FromFiles(files);
     }
@@ -98,35 +197,199 @@ public sealed class InstalledTree
         var after = actual.Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
         return new TreeDiff
         {
-            Changed = before.Keys.Where(p => after.TryGetValue(p, out TreeFile? a) && (a.Sha256 != before[p].Sha256 || a.Executable != before[p].Executable)).ToList(),
-            Added = after.Keys.Where(p => !before.ContainsKey(p)).ToList(),
+            Changed = before.Keys.Where(p => after.TryGetValue(p, out TreeFile? a) && !a.SameAs(before[p])).Select(p => Explain(before[p], after[p])).ToList(),
+            Added = after.Keys.Where(p => !before.ContainsKey(p)).Select(p => Explain(null, after[p])).ToList(),
             Removed = before.Keys.Where(p => !after.ContainsKey(p)).ToList(),
         };
     }
 
-    private static void Walk(DirectoryInfo dir, string prefix, List<TreeFile> files, CancellationToken cancellationToken)
+    /// <summary>The path, and what about it a person must look at: a new kind, a risky mode, a link that leaves the tree.</summary>
+    private static string Explain(TreeFile? before, TreeFile now)
     {
-        foreach (FileSystemInfo entry in dir.EnumerateFileSystemInfos())
+        var notes = new List<string>();
+        if (before != null && before.Kind != now.Kind) notes.Add($"was a {Describe(before.Kind)}, now a {Describe(now.Kind)}");
+        else if (before == null && now.Kind != TreeEntryKind.File) notes.Add(Describe(now.Kind));
+        if (now.Kind == TreeEntryKind.Other) notes.Add($"a {now.Sha256}: not read");
+        if (now.Kind == TreeEntryKind.Link && now.Sha256 is TreeFile.LinkOutside or TreeFile.LinkDangling or TreeFile.LinkToOther)
+            notes.Add($"link to '{now.LinkTarget}' {(now.Sha256 == TreeFile.LinkOutside ? "leads outside the tree" : now.Sha256 == TreeFile.LinkDangling ? "leads nowhere" : "leads to a FIFO or device")}");
+        if (before != null && before.Mode != now.Mode || before == null && now.HasRiskyMode)
+        {
+            string risky = (now.Mode & 0x800) != 0 ? " setuid" : (now.Mode & 0x400) != 0 ? " setgid" : (now.Mode & 0x2) != 0 ? " world-writable" : (now.Mode & 0x10) != 0 ? " group-writable" : "";
+            notes.Add(before == null ? $"mode {Octal(now.Mode)}{risky}" : $"mode {Octal(before.Mode)} -> {Octal(now.Mode)}{risky}");
+        }
+        return notes.Count == 0 ? now.Path : $"{now.Path} ({string.Join(", ", notes)})";
+    }
+
+    private static string Octal(int mode) => Convert.ToString(mode, 8).PadLeft(4, '0');
+
+    internal static string Describe(UnixEntryKind kind) => kind switch
+    {
+        UnixEntryKind.RegularFile => "file",
+        UnixEntryKind.Directory => "folder",
+        UnixEntryKind.SymbolicLink => "symbolic link",
+        UnixEntryKind.Fifo => "fifo",
+        UnixEntryKind.CharacterDevice => "character device",
+        UnixEntryKind.BlockDevice => "block device",
+        UnixEntryKind.Socket => "socket",
+        _ => "special file",
+    };
+
+    private static string Describe(TreeEntryKind kind) => kind switch
+    {
+        TreeEntryKind.File => "file",
+        TreeEntryKind.Directory => "folder",
+        TreeEntryKind.Link => "symbolic link",
+        _ => "FIFO, device or socket",
+    };
+
+    private static void Walk(string root, string directory, string prefix, List<TreeFile> files, byte[] buffer, CancellationToken cancellationToken)
+    {
+        foreach (string full in Directory.EnumerateFileSystemEntries(directory))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string relative = prefix + entry.Name;
-            bool isLink = (entry.Attributes & FileAttributes.ReparsePoint) != 0;
-            if (isLink)
+            string relative = prefix + System.IO.Path.GetFileName(full);
+            // lstat, never the entry itself: a FIFO or device is recorded by kind and never opened (opening one can block forever).
+            if (!UnixFileSystem.TryGetEntry(full, out UnixEntry entry)) continue; // removed while walking: it is absent
+            switch (entry.Kind)
             {
-                files.Add(new TreeFile(relative, "link:" + LinkTarget(entry), executable: false));
-            }
-            else if (entry is DirectoryInfo sub)
-            {
-                Walk(sub, relative + "/", files, cancellationToken);
-            }
-            else
-            {
-                files.Add(new TreeFile(relative, FileHasher.HashFile(entry.FullName, ChecksumAlgorithm.SHA256, null, cancellationToken), IsExecutable(entry.FullName)));
+                case UnixEntryKind.Directory:
+                    files.Add(new TreeFile(relative, TreeEntryKind.Directory, entry.Mode, "-"));
+                    Walk(root, full, relative + "/", files, buffer, cancellationToken);
+                    break;
+                case UnixEntryKind.RegularFile:
+                    files.Add(new TreeFile(relative, TreeEntryKind.File, entry.Mode, HashRegular(full, buffer, cancellationToken) ?? "replaced"));
+                    break;
+                case UnixEntryKind.SymbolicLink:
+                    string target = UnixFileSystem.ReadLink(full) ?? "?";
+                    files.Add(new TreeFile(relative, TreeEntryKind.Link, entry.Mode, LinkContent(root, relative, buffer, cancellationToken), target));
+                    break;
+                default:
+                    files.Add(new TreeFile(relative, TreeEntryKind.Other, entry.Mode, Describe(entry.Kind).Replace(' ', '-')));
+                    break;
             }
         }
     }
 
-    private static string LinkTarget(FileSystemInfo entry) => UnixFileSystem.ReadLink(entry.FullName) ?? "?";
+    /// <summary>
+    /// The digest of what a link leads to, resolved one component at a time inside the tree (each link met on the way
+    /// must stay inside too): the content of a regular file, "dir" for a folder, or why it leads nowhere acceptable.
+    /// A link's own target string can stay the same while the file behind it changes; this catches that.
+    /// </summary>
+    private static string LinkContent(string root, string linkRelative, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var current = new List<string>(linkRelative.Split('/'));
+        current.RemoveAt(current.Count - 1);
+        var pending = new LinkedList<string>();
+        string? first = UnixFileSystem.ReadLink(System.IO.Path.Combine(root, linkRelative.Replace('/', System.IO.Path.DirectorySeparatorChar)));
+        if (first == null) return UnixFileSystem.IsWindows ? TreeFile.LinkUnreadable : TreeFile.LinkDangling;
+        if (!Push(pending, first)) return TreeFile.LinkOutside;
+        int hops = 0;
+        UnixEntry last = new(UnixEntryKind.Directory, 0);
+        while (pending.Count > 0)
+        {
+            string c = pending.First!.Value;
+            pending.RemoveFirst();
+            if (c.Length == 0 || c == ".") continue;
+            if (c == "..")
+            {
+                if (current.Count == 0) return TreeFile.LinkOutside;
+                current.RemoveAt(current.Count - 1);
+                last = new UnixEntry(UnixEntryKind.Directory, 0);
+                continue;
+            }
+            string candidate = System.IO.Path.Combine(root, string.Join(System.IO.Path.DirectorySeparatorChar.ToString(), current.Concat(new[] { c })));
+            if (!UnixFileSystem.TryGetEntry(candidate, out last)) return TreeFile.LinkDangling;
+            if (last.Kind == UnixEntryKind.SymbolicLink)
+            {
+                if (++hops > 40) return TreeFile.LinkDangling;
+                string? next = UnixFileSystem.ReadLink(candidate);
+                if (next == null) return TreeFile.LinkDangling;
+                if (!Push(pending, next)) return TreeFile.LinkOutside;
+                continue;
+            }
+            if (last.Kind != UnixEntryKind.Directory && pending.Any(p => p.Length > 0 && p != ".")) return TreeFile.LinkDangling;
+            current.Add(c);
+        }
+        if (last.Kind == UnixEntryKind.Directory) return TreeFile.LinkToDirectory;
+        if (last.Kind != UnixEntryKind.RegularFile) return TreeFile.LinkToOther;
+        string final = System.IO.Path.Combine(root, string.Join(System.IO.Path.DirectorySeparatorChar.ToString(), current));
+        return HashRegular(final, buffer, cancellationToken) ?? TreeFile.LinkToOther;
+    }
+
+    /// <summary>Queues a link target's components ahead of what is left; false for an absolute target (always outside).</summary>
+    private static bool Push(LinkedList<string> pending, string target)
+    {
+        string t = target.Replace('\\', '/');
+        if (t.StartsWith("/", StringComparison.Ordinal) || t.Contains(":")) return false;
+        string[] parts = t.Split('/');
+        for (int i = parts.Length - 1; i >= 0; i--) pending.AddFirst(parts[i]);
+        return true;
+    }
+
+    /// <summary>The SHA-256 of a regular file, opened so a FIFO or device swapped in is never read; null when it is not one.</summary>
+    private static string? HashRegular(string path, byte[] buffer, CancellationToken cancellationToken)
+    {
+        if (UnixFileSystem.IsWindows) return FileHasher.HashFile(path, ChecksumAlgorithm.SHA256, null, cancellationToken);
+        int fd = UnixFileSystem.OpenRegularFile(path);
+        if (fd < 0) return null;
+        try
+        {
+            using SHA256 sha = SHA256.Create();
+            int n;
+            while ((n = UnixFileReader.Read(fd, buffer, buffer.Length, path)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                sha.TransformBlock(buffer, 0, n, null, 0);
+            }
+            sha.TransformFinalBlock(buffer, 0, 0);
+            return Hex.Encode(sha.Hash!);
+        }
+        finally
+        {
+            UnixFileReader.Close(fd);
+        }
+    }
+
+    private static char KindLetter(TreeEntryKind kind) => kind switch
+    {
+        TreeEntryKind.File => 'f',
+        TreeEntryKind.Directory => 'd',
+        TreeEntryKind.Link => 'l',
+        _ => 'o',
+    };
+
+    private static string Escape(string text, bool target)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c == '%') sb.Append("%25");
+            else if (c == '\n') sb.Append("%0A");
+            else if (c == '\r') sb.Append("%0D");
+            else if (target && c == ' ') sb.Append("%20");
+            else sb.Append(c);
+        }
+        string escaped = sb.ToString();
+        return target && escaped == "-" ? "%2D" : escaped;
+    }
+
+    private static string Unescape(string text)
+    {
+        if (text.IndexOf('%') < 0) return text;
+        var sb = new StringBuilder(text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '%' && i + 2 < text.Length && IsHex(text[i + 1]) && IsHex(text[i + 2]))
+            {
+                sb.Append((char)Convert.ToInt32(text.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else sb.Append(text[i]);
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsHex(char c) => c is >= '0' and <= '9' or >= 'a' and <= 'f' or >= 'A' and <= 'F';
 
     internal static bool IsExecutable(string path) => UnixFileSystem.IsExecutable(path);
 

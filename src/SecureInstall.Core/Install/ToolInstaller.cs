@@ -72,8 +72,14 @@ public sealed class InstallPlan
     public string TargetDirectory { get; internal set; } = string.Empty;
     public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
 
-    /// <summary>Paths inside the installed tree that get shims: the manifest's bin, or the file itself for a plain binary.</summary>
+    /// <summary>Paths inside the installed tree that are executables: the manifest's bin, or the file itself for a plain binary.</summary>
     public IReadOnlyList<string> Executables { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>The shims this install writes: command name → the executable it starts (a name another tool owns is left out).</summary>
+    public IReadOnlyDictionary<string, string> ShimCommands { get; internal set; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Commands the manifest says this tool owns (owns_shims): their shims may replace another tool's.</summary>
+    public IReadOnlyList<string> OwnedShims { get; internal set; } = Array.Empty<string>();
 
     public string DigestSource { get; internal set; } = string.Empty;
 
@@ -110,6 +116,22 @@ public sealed class InstallResult
     public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
     public IReadOnlyList<string> Waivers { get; internal set; } = Array.Empty<string>();
     public bool FromCache { get; internal set; }
+}
+
+/// <summary>What Uninstall-PinnedTool removed.</summary>
+public sealed class UninstallResult
+{
+    public string Name { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+    public string Platform { get; internal set; } = string.Empty;
+
+    /// <summary>The version folder removed: &lt;root&gt;/&lt;tool&gt;/&lt;version&gt;.</summary>
+    public string Path { get; internal set; } = string.Empty;
+
+    /// <summary>The different path the lock recorded (not touched), or null.</summary>
+    public string? RecordedPath { get; internal set; }
+
+    public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
 }
 
 /// <summary>
@@ -156,7 +178,7 @@ public sealed class ToolInstaller
                     $"-Locked: the manifest and the lock disagree on {tool.Name} {pinned.Version} ({_options.Platform}): manifest {artifact.Url.AbsoluteUri} sha256 {artifact.Sha256 ?? "(none)"}, lock {locked.Url} sha256 {locked.Sha256}. Re-lock deliberately, or restore the manifest.");
         }
 
-        string target = Path.Combine(_options.Root, SafeSegment(tool.Name), SafeSegment(pinned.Version));
+        string target = InstallRootLayout.VersionDirectory(_options.Root, tool.Name, pinned.Version);
         var uris = new List<Uri>();
         string? bundled = BundledArtifact(artifact);
         if (bundled != null) uris.Add(new Uri(bundled));
@@ -201,8 +223,9 @@ public sealed class ToolInstaller
             }
         }
 
-        IReadOnlyList<string> executables = artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;
-        var shims = executables.Select(e => ShimPath(Path.GetFileNameWithoutExtension(e))).ToList();
+        IReadOnlyList<string> executables = ExecutablesOf(artifact);
+        SortedDictionary<string, string> commands = ShimCommandsFor(manifest, tool, executables);
+        var shims = commands.Keys.Select(ShimPath).ToList();
         string digestSource = artifact.Sha256 == null ? "none (waived)" : $"sha256 pinned in {manifest.Source}:{artifact.Line}";
         var actions = new List<string>
         {
@@ -217,10 +240,74 @@ public sealed class ToolInstaller
         {
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
             Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = digestSource, Actions = actions,
+            ShimCommands = commands, OwnedShims = tool.OwnsShims,
             Signature = signature,
             Sigstore = sigstore,
             SigstoreBundleUri = bundleUri,
         };
+    }
+
+    private static IReadOnlyList<string> ExecutablesOf(PinnedArtifact artifact) =>
+        artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;
+
+    /// <summary>
+    /// The shims a tool gets: one per executable, named by its file name. Two tools of the manifest wanting the same command
+    /// is refused (ShimConflict), unless one of them lists it in owns_shims: then only that one gets it (issue 17 #11).
+    /// </summary>
+    private SortedDictionary<string, string> ShimCommandsFor(PinnedManifest manifest, PinnedTool tool, IReadOnlyList<string> executables)
+    {
+        var commands = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string exe in executables)
+        {
+            string name = InstallRootLayout.ShimName(exe);
+            if (name.Length == 0 || name.StartsWith(".", StringComparison.Ordinal))
+                throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, tool.Name, $"{manifest.Source}: {tool.Name}: bin '{exe}' cannot name a command (its file name is empty or starts with a dot).");
+            if (commands.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)) is { } same)
+                throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, tool.Name,
+                    $"{manifest.Source}: {tool.Name} has two bin entries for the command '{name}' ({commands[same]} and {exe}); each command starts one executable.");
+            commands[name] = exe;
+        }
+        foreach (PinnedTool other in manifest.Tools.Where(t => !ReferenceEquals(t, tool)))
+        {
+            IEnumerable<string> theirs = other.Versions.Select(v => v.ArtifactFor(_options.Platform)).Where(a => a != null)
+                .SelectMany(a => ExecutablesOf(a!)).Select(InstallRootLayout.ShimName);
+            foreach (string name in theirs.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                string? mine = commands.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+                if (mine == null) continue;
+                PinnedTool? owner = manifest.Tools.FirstOrDefault(t => t.OwnsShims.Contains(name, StringComparer.OrdinalIgnoreCase));
+                if (owner == null)
+                    throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, tool.Name,
+                        $"{manifest.Source}: {tool.Name} and {other.Name} both have a bin entry named '{name}', so each would take the command over from the other. " +
+                        $"Say which tool owns it with owns_shims: [{name}] on that tool.");
+                if (!ReferenceEquals(owner, tool)) commands.Remove(mine);
+            }
+        }
+        return commands;
+    }
+
+    /// <summary>
+    /// Refuses to replace a file in the shim folder that is not a shim this tool wrote (another tool's, a user's own
+    /// script, an edited shim), unless the manifest says this tool owns the command (owns_shims).
+    /// </summary>
+    private void CheckShimsAreOurs(InstallPlan plan, Action<string>? log)
+    {
+        foreach (string name in plan.ShimCommands.Keys)
+        {
+            string shim = ShimPath(name);
+            if (!UnixFileSystem.TryGetEntry(shim, out _)) continue;
+            var owner = InstallRootLayout.ShimOwner(_options.Root, shim);
+            if (owner != null && owner.Value.Tool == plan.Tool) continue;
+            string what = owner == null ? "a file SecureInstall did not write (or changed since)" : $"the shim of {owner.Value.Tool} {owner.Value.Version}";
+            if (plan.OwnedShims.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                log?.Invoke($"{shim} is {what}; {plan.Tool} owns the command '{name}' (owns_shims), so its shim replaces it.");
+                continue;
+            }
+            throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, shim,
+                $"{plan.Tool} {plan.Version} would write the shim {shim}, which is {what}. Nothing was installed. " +
+                $"Remove that file, or say in the manifest that {plan.Tool} owns the command: owns_shims: [{name}].");
+        }
     }
 
     /// <summary>What vouched for the bytes, as the lock records it: the pinned digest, then the signature that verified.</summary>
@@ -243,16 +330,27 @@ public sealed class ToolInstaller
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, plan.Tool, $"another process has been installing {plan.Tool} for over {_options.LockTimeout.TotalMinutes:F0} minutes; try again later.");
 
         RemoveLeftovers(toolDir, log);
+        CheckShimsAreOurs(plan, log);
 
         // Under the lock, what another process installed meanwhile counts: the second of two concurrent installs is a no-op.
         LockEntry? recorded = LoadLock(lockPath).Find(plan.Tool, plan.Version, plan.Platform);
-        if (!_options.Force && recorded != null && recorded.Sha256 == (plan.Artifact.Sha256 ?? string.Empty) && Directory.Exists(plan.TargetDirectory))
+        if (!_options.Force && recorded != null && recorded.Sha256 == (plan.Artifact.Sha256 ?? string.Empty)
+            && UnixFileSystem.TryGetEntry(plan.TargetDirectory, out UnixEntry existing) && existing.Kind == UnixEntryKind.Directory)
         {
             InstalledTree current = InstalledTree.Compute(plan.TargetDirectory, cancellationToken);
             if (current.Digest == recorded.TreeDigest)
             {
                 log?.Invoke($"{plan.Tool} {plan.Version} is already installed at {plan.TargetDirectory}; its tree verified against the lock ({recorded.TreeDigest}).");
                 WriteShims(plan);
+                if (!InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory) || !recorded.Shims.SequenceEqual(plan.ShimCommands))
+                {
+                    // The tree verified where this root keeps it: record that path (a lock from another machine names its own) and the shims.
+                    if (recorded.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory))
+                        log?.Invoke($"The lock recorded {plan.Tool} {plan.Version} at {recorded.InstalledPath}; recording {plan.TargetDirectory}, where it verified.");
+                    recorded.InstalledPath = plan.TargetDirectory;
+                    recorded.Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+                    UpdateLock(_options, lockPath, l => l.Set(recorded), cancellationToken);
+                }
                 return Result(plan, recorded, InstallStatus.AlreadyInstalled, fromCache: false);
             }
             log?.Invoke($"{plan.Tool} {plan.Version} at {plan.TargetDirectory} no longer matches the lock; reinstalling.");
@@ -321,6 +419,10 @@ public sealed class ToolInstaller
             }
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
+            // An installed tree never holds a link out of itself (or to nowhere, or to a FIFO or device): its content could change unseen.
+            if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
+                throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
+                    $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
             WriteText(TreeRecordPath(plan.TargetDirectory), tree.Listing);
             MoveIntoPlace(staging, plan.TargetDirectory);
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
@@ -330,6 +432,7 @@ public sealed class ToolInstaller
             {
                 Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Url = plan.Artifact.Url.AbsoluteUri,
                 Sha256 = plan.Artifact.Sha256 ?? string.Empty, Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
+                Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
                 VerifiedBy = VerifiedBy(plan, downloaded),
                 Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
                 SignaturePolicy = plan.Sigstore == null ? null : new SortedDictionary<string, string>(plan.Sigstore.Settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
@@ -345,18 +448,99 @@ public sealed class ToolInstaller
         }
     }
 
-    /// <summary>Re-verifies an installed tree against the lock; returns the differences (empty when it verifies).</summary>
-    public static TreeDiff Verify(LockEntry entry, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Re-verifies an install the lock records, at &lt;<paramref name="root"/>&gt;/&lt;tool&gt;/&lt;version&gt; (never at the path the lock
+    /// stores, which is only compared and reported): the tree's entries (content, kind, mode) against the lock's digest, the
+    /// version folder itself (a link in its place is tampering), and the shims the lock records. Throws
+    /// <see cref="InstallException"/> (ManifestInvalid) when the lock names a tool or version that cannot be a folder.
+    /// </summary>
+    public static InstalledToolStatus Verify(string root, InstallLock lockFile, LockEntry entry, CancellationToken cancellationToken = default)
     {
-        if (!Directory.Exists(entry.InstalledPath))
-            return new TreeDiff { Removed = new[] { "(the whole tree: " + entry.InstalledPath + ")" } };
-        InstalledTree actual = InstalledTree.Compute(entry.InstalledPath, cancellationToken);
-        if (actual.Digest == entry.TreeDigest) return new TreeDiff();
-        string record = TreeRecordPath(entry.InstalledPath);
-        InstalledTree? recorded = File.Exists(record) ? InstalledTree.Parse(File.ReadAllText(record)) : null;
-        if (recorded == null || recorded.Digest != entry.TreeDigest)
-            return new TreeDiff { Changed = new[] { "(the tree differs from the lock, and its file list was changed too: " + record + ")" } };
-        return InstalledTree.Compare(recorded, actual);
+        string dir = InstallRootLayout.VersionDirectory(root, entry.Tool, entry.Version);
+        var changed = new List<string>();
+        var added = new List<string>();
+        var removed = new List<string>();
+        var status = new InstalledToolStatus
+        {
+            Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
+            RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
+        };
+        bool present = UnixFileSystem.TryGetEntry(dir, out UnixEntry folder);
+        if (!present)
+        {
+            removed.Add("(the whole tree: " + dir + ")");
+        }
+        else if (folder.Kind != UnixEntryKind.Directory)
+        {
+            changed.Add(folder.Kind == UnixEntryKind.SymbolicLink
+                ? $"(the version folder {dir} is a symbolic link to '{UnixFileSystem.ReadLink(dir)}', not the installed folder; nothing behind it was read)"
+                : $"(the version folder {dir} is a {InstalledTree.Describe(folder.Kind)}, not the installed folder)");
+        }
+        else
+        {
+            InstalledTree actual = InstalledTree.Compute(dir, cancellationToken);
+            if (actual.Digest != entry.TreeDigest)
+            {
+                string record = TreeRecordPath(dir);
+                InstalledTree? recorded = null;
+                try
+                {
+                    string? text = InstallRootLayout.ReadSmallRegularFile(record, 64 * 1024 * 1024);
+                    if (text != null) recorded = InstalledTree.Parse(text);
+                }
+                catch (InvalidDataException) { }
+                if (recorded == null || recorded.Digest != entry.TreeDigest)
+                    changed.Add("(the tree differs from the lock, and its file list was changed too: " + record + ")");
+                else if (recorded.Format != InstalledTree.CurrentFormat)
+                    changed.Add($"(recorded by an earlier SecureInstall in tree listing format {recorded.Format}, which holds no kinds, modes, folders or shims; reinstall it with Install-PinnedTool -Force to record them)");
+                else
+                {
+                    TreeDiff diff = InstalledTree.Compare(recorded, actual);
+                    changed.AddRange(diff.Changed);
+                    added.AddRange(diff.Added);
+                    removed.AddRange(diff.Removed);
+                }
+            }
+        }
+        CheckShims(root, lockFile, entry, dir, changed, removed);
+        status.Changed = changed;
+        status.Added = added;
+        status.Removed = removed;
+        status.Status = !present ? InstalledState.Missing
+            : changed.Count + added.Count + removed.Count > 0 || status.RecordedPath != null ? InstalledState.Tampered
+            : InstalledState.Verified;
+        return status;
+    }
+
+    /// <summary>
+    /// Each shim the lock records must be a regular rwxr-xr-x file holding exactly what SecureInstall writes for this tool:
+    /// for this version, or for another version of the tool the lock records with the same command (the last one installed owns it).
+    /// </summary>
+    private static void CheckShims(string root, InstallLock lockFile, LockEntry entry, string dir, List<string> changed, List<string> removed)
+    {
+        foreach (var command in entry.Shims)
+        {
+            if (command.Key.Length == 0 || command.Key.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || command.Key.StartsWith(".", StringComparison.Ordinal))
+            {
+                changed.Add($"(the lock names a shim '{command.Key}', which is not a command name)");
+                continue;
+            }
+            string shim = InstallRootLayout.ShimPath(root, command.Key);
+            if (!UnixFileSystem.TryGetEntry(shim, out UnixEntry kind))
+            {
+                removed.Add(shim + " (shim)");
+                continue;
+            }
+            var owner = InstallRootLayout.ShimOwner(root, shim);
+            bool ours = owner != null && owner.Value.Tool == entry.Tool && (owner.Value.Version == entry.Version
+                ? owner.Value.Target == Path.Combine(dir, command.Value.Replace('/', Path.DirectorySeparatorChar))
+                : lockFile.Find(entry.Tool, owner.Value.Version, entry.Platform) is { } newer && newer.Shims.TryGetValue(command.Key, out string? exe)
+                  && owner.Value.Target == Path.Combine(InstallRootLayout.VersionDirectory(root, entry.Tool, owner.Value.Version), exe.Replace('/', Path.DirectorySeparatorChar)));
+            if (!ours)
+                changed.Add(shim + (owner == null ? " (shim: not what SecureInstall wrote)" : $" (shim: now starts {owner.Value.Tool} {owner.Value.Version}, which the lock does not give this command)"));
+            else if (!UnixFileSystem.IsWindows && kind.Mode != 0x1ED)
+                changed.Add($"{shim} (shim: mode {Convert.ToString(kind.Mode, 8).PadLeft(4, '0')}, not 0755)");
+        }
     }
 
     /// <summary>
@@ -370,34 +554,59 @@ public sealed class ToolInstaller
         return requirement.Verify(System.Text.Encoding.UTF8.GetBytes(entry.SigstoreBundle), $"the lock's bundle for {entry.Tool} {entry.Version}", entry.Sha256, cancellationToken);
     }
 
-    /// <summary>Removes an installed version, its record, its shims and its lock entry.</summary>
-    public static void Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Removes an installed version, its record, its shims and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
+    /// (names checked) and its file list are deleted, never the path the lock stores; only shims whose bytes are exactly the
+    /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
+    /// when nothing is installed where this root keeps the version, it is refused (LockPathMismatch) and nothing changes.
+    /// </summary>
+    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
     {
+        string dir = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
+        string? recordedElsewhere = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null;
+        if (recordedElsewhere != null && !UnixFileSystem.TryGetEntry(dir, out _))
+            throw new LockPathMismatchException(entry.Tool, entry.Version, recordedElsewhere, dir,
+                "Nothing was removed and the lock entry is kept. If it was installed for all users, uninstall with -Scope AllUsers.");
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", SafeSegment(entry.Tool) + ".lock"), options.LockTimeout, cancellationToken)
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
-        // A shim names the tree it starts; those of this version go with it.
-        if (Directory.Exists(options.BinDirectory))
+        var removedShims = new List<string>();
+        if (UnixFileSystem.TryGetEntry(options.BinDirectory, out UnixEntry bin) && bin.Kind == UnixEntryKind.Directory)
         {
             foreach (string shim in Directory.GetFiles(options.BinDirectory))
             {
-                if (new FileInfo(shim).Length < 4096 && File.ReadAllText(shim).Contains(entry.InstalledPath + Path.DirectorySeparatorChar)) File.Delete(shim);
+                // Proof, not a guess: exactly the bytes a shim of this tool and version holds, starting a file inside its folder.
+                var owner = InstallRootLayout.ShimOwner(options.Root, shim);
+                if (owner == null || owner.Value.Tool != entry.Tool || owner.Value.Version != entry.Version) continue;
+                File.Delete(shim);
+                removedShims.Add(shim);
             }
         }
-        if (Directory.Exists(entry.InstalledPath))
+        if (UnixFileSystem.TryGetEntry(dir, out UnixEntry folder))
         {
-            // Rename first: a half-deleted tree must not look installed.
-            string doomed = entry.InstalledPath + ".removing-" + Guid.NewGuid().ToString("N");
-            Directory.Move(entry.InstalledPath, doomed);
-            BestEffort.DeleteTree(doomed);
+            if (folder.Kind != UnixEntryKind.Directory)
+            {
+                // A link (or file) in the version folder's place: remove it, never what it points at.
+                // On Windows a link to a folder is itself removed as a folder (non-recursive: the link, not its target).
+                if (UnixFileSystem.IsWindows && (File.GetAttributes(dir) & FileAttributes.Directory) != 0) Directory.Delete(dir, recursive: false);
+                else File.Delete(dir);
+            }
+            else
+            {
+                // Rename first: a half-deleted tree must not look installed.
+                string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N");
+                Directory.Move(dir, doomed);
+                BestEffort.DeleteTree(doomed);
+            }
         }
-        if (File.Exists(TreeRecordPath(entry.InstalledPath))) File.Delete(TreeRecordPath(entry.InstalledPath));
+        string record = TreeRecordPath(dir);
+        if (UnixFileSystem.TryGetEntry(record, out UnixEntry recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
         UpdateLock(options, lockPath, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
+        return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
     }
 
-    public static string TreeRecordPath(string installedPath) => installedPath.TrimEnd(Path.DirectorySeparatorChar) + ".tree";
+    public static string TreeRecordPath(string installedPath) => InstallRootLayout.TreeRecordPath(installedPath);
 
-    public string ShimPath(string name) =>
-        Path.Combine(_options.BinDirectory, Path.DirectorySeparatorChar == '\\' ? name + ".cmd" : name);
+    public string ShimPath(string name) => InstallRootLayout.ShimPath(_options.Root, name);
 
     private static void UpdateLock(ToolInstallerOptions options, string lockPath, Action<InstallLock> change, CancellationToken cancellationToken)
     {
@@ -414,21 +623,14 @@ public sealed class ToolInstaller
 
     private void WriteShims(InstallPlan plan)
     {
-        if (plan.Executables.Count == 0) return;
+        if (plan.ShimCommands.Count == 0) return;
         Directory.CreateDirectory(_options.BinDirectory);
-        foreach (string exe in plan.Executables)
+        foreach (var command in plan.ShimCommands)
         {
-            string target = Path.Combine(plan.TargetDirectory, exe.Replace('/', Path.DirectorySeparatorChar));
-            string shim = ShimPath(Path.GetFileNameWithoutExtension(exe));
-            if (Path.DirectorySeparatorChar == '\\')
-            {
-                WriteText(shim, $"@\"{target}\" %*\r\n");
-            }
-            else
-            {
-                WriteText(shim, $"#!/bin/sh\n# SecureInstall shim for {plan.Tool} {plan.Version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n");
-                UnixFileSystem.SetExecutable(shim, true);
-            }
+            string target = Path.Combine(plan.TargetDirectory, command.Value.Replace('/', Path.DirectorySeparatorChar));
+            string shim = ShimPath(command.Key);
+            WriteText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
+            UnixFileSystem.SetExecutable(shim, true);
         }
     }
 
@@ -517,12 +719,7 @@ public sealed class ToolInstaller
     }
 
     /// <summary>Tool names and versions become folder names: refuse anything that is not a plain segment.</summary>
-    internal static string SafeSegment(string value)
-    {
-        if (value.Length == 0 || value == "." || value == ".." || value.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, value, $"'{value}' cannot be a folder name; tool names and versions must be plain names.");
-        return value;
-    }
+    internal static string SafeSegment(string value) => InstallRootLayout.Checked(value, isVersion: false);
 
     private static InstallResult Result(InstallPlan plan, LockEntry entry, InstallStatus status, bool fromCache) => new()
     {

@@ -141,6 +141,9 @@ public sealed class PinnedTool
     public SignaturePolicy? Signature { get; set; }
     public int Line { get; set; }
 
+    /// <summary>Commands (shim names) this tool owns when another tool's bin entry has the same name (owns_shims).</summary>
+    public IReadOnlyList<string> OwnsShims { get; set; } = Array.Empty<string>();
+
     /// <summary>A version by its key or its exact version; without one, the default (or the only) version.</summary>
     public PinnedVersion? Resolve(string? version)
     {

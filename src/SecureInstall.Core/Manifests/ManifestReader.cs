@@ -68,9 +68,16 @@ public sealed class ManifestReader
             string name = Scalar(pair.Key, source);
             if (pair.Value is not YamlMappingNode body)
                 throw new ManifestFormatException(source, Line(pair.Value), $"tool '{name}' must be a mapping.");
+            // The name becomes a folder of the install root: refuse the names the installer uses itself (issue 17 #11).
+            if (Install.InstallRootLayout.ReservedReason(name, isVersion: false) is { } reserved)
+                throw new ManifestFormatException(source, Line(pair.Key), $"tool {reserved}");
+            if (manifest.Tools.Any(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)))
+                throw new ManifestFormatException(source, Line(pair.Key), $"tool '{name}' is pinned twice (names differing only in case share one folder).");
             manifest.Tools.Add(ReadTool(name, body, new Context(source, baseDirectory), Line(pair.Key)));
         }
         if (manifest.Tools.Count == 0) throw new ManifestFormatException(source, 1, "the manifest pins no tool.");
+        foreach (var owned in manifest.Tools.SelectMany(t => t.OwnsShims.Select(s => (Tool: t, Shim: s))).GroupBy(x => x.Shim, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            throw new ManifestFormatException(source, owned.Last().Tool.Line, $"the command '{owned.Key}' is claimed by owns_shims of both {string.Join(" and ", owned.Select(x => x.Tool.Name))}; one tool owns a command.");
         return manifest;
     }
 
@@ -80,6 +87,18 @@ public sealed class ManifestReader
         tool.DefaultVersion = OptionalScalar(body, "default_version", source);
         tool.ChecksumsUrl = OptionalScalar(body, "checksums_url", source);
         string? toolWaiver = OptionalScalar(body, "waiver", source);
+        tool.OwnsShims = Get(body, "owns_shims") switch
+        {
+            null => Array.Empty<string>(),
+            YamlScalarNode one => new[] { one.Value ?? string.Empty },
+            YamlSequenceNode many => many.Select(n => Scalar(n, source)).ToArray(),
+            var other => throw new ManifestFormatException(source, Line(other), $"{name}: 'owns_shims' is a command name or a list of them."),
+        };
+        foreach (string shim in tool.OwnsShims)
+        {
+            if (shim.Length == 0 || shim.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || shim.StartsWith(".", StringComparison.Ordinal))
+                throw new ManifestFormatException(source, LineOf(body, "owns_shims"), $"{name}: owns_shims '{shim}' is not a command name (a shim's file name, without folder).");
+        }
         if (Get(body, "signature") is YamlMappingNode sig)
         {
             tool.Signature = new SignaturePolicy
@@ -108,6 +127,7 @@ public sealed class ManifestReader
             // A single-version record: {version, url, sha256} or {version, binary: {platform: {url, sha256}}}, or an installer script.
             string version = OptionalScalar(body, "version", source) ?? tool.DefaultVersion ?? string.Empty;
             var pinned = new PinnedVersion { Key = version, Version = version, Line = line };
+            CheckFolderName(tool, pinned, source, line);
             string? waiver = toolWaiver;
             CheckVersion(tool, pinned, source, line, waiver);
             if (Get(body, "binary") is YamlMappingNode binary)
@@ -147,6 +167,7 @@ public sealed class ManifestReader
     {
         string? waiver = OptionalScalar(entry, "waiver", source) ?? toolWaiver;
         var version = new PinnedVersion { Key = key, Version = OptionalScalar(entry, "version", source) ?? key, Line = line };
+        CheckFolderName(tool, version, source, line);
         CheckVersion(tool, version, source, line, waiver);
         if (Get(entry, "artifacts") is { } artifactsNode)
         {
@@ -272,6 +293,14 @@ public sealed class ManifestReader
         public static implicit operator string(Context c) => c.Name;
 
         public override string ToString() => Name;
+    }
+
+    /// <summary>The exact version becomes a folder of the install root: refuse the names the installer uses itself (issue 17 #11).</summary>
+    private static void CheckFolderName(PinnedTool tool, PinnedVersion version, string source, int line)
+    {
+        if (version.Version.Length == 0) return; // no version at all: CheckVersion reports it as not pinned
+        if (Install.InstallRootLayout.ReservedReason(version.Version, isVersion: true) is { } reserved)
+            throw new ManifestFormatException(source, line, $"{tool.Name}: version {reserved}");
     }
 
     private static void CheckVersion(PinnedTool tool, PinnedVersion version, string source, int line, string? waiver)

@@ -146,10 +146,11 @@ public sealed class ToolInstallerTests : IDisposable
         (string archive, string sha) = TarGz("v1");
         ToolInstaller installer = Installer();
         await installer.InstallAsync(installer.Plan(Manifest(new Uri(archive).AbsoluteUri, sha), new InstallLock(), "tool", null), LockPath);
-        LockEntry entry = InstallLock.Load(LockPath).Entries.Single();
-        Assert.True(ToolInstaller.Verify(entry).IsEmpty);
-        File.AppendAllText(Path.Combine(entry.InstalledPath, "bin", "tool"), "!");
-        Assert.Equal(new[] { "bin/tool" }, ToolInstaller.Verify(entry).Changed);
+        InstallLock lockFile = InstallLock.Load(LockPath);
+        LockEntry entry = lockFile.Entries.Single();
+        Assert.Equal(InstalledState.Verified, ToolInstaller.Verify(Root, lockFile, entry).Status);
+        File.AppendAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool"), "!");
+        Assert.Equal(new[] { "bin/tool" }, ToolInstaller.Verify(Root, lockFile, entry).Changed);
     }
 
     [Fact]

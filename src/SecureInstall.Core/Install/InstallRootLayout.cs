@@ -1,0 +1,161 @@
+using System;
+using System.IO;
+using System.Text;
+using SecureInstall.Core.IO;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>
+/// Where things live under an install root, derived only from the root and validated names: <c>&lt;root&gt;/&lt;tool&gt;/&lt;version&gt;/</c>,
+/// its file list <c>&lt;version&gt;.tree</c>, shims in <c>&lt;root&gt;/bin</c>, locks in <c>&lt;root&gt;/.locks</c>. No path read from a
+/// file (a lock, a shim) ever decides what is deleted; what a shim holds is only trusted when it is byte for byte what
+/// <see cref="ShimContent"/> writes.
+/// </summary>
+public static class InstallRootLayout
+{
+    public const string BinFolder = "bin";
+
+    /// <summary>
+    /// Why <paramref name="value"/> cannot name a tool (or, with <paramref name="isVersion"/>, a version) folder, or null
+    /// when it can. Besides path syntax, names the installer itself uses are reserved: a dot-name (".staging-…",
+    /// ".download-…", ".locks", ".x.partial"), "….old-…" and "….removing-…" (what an install deletes as leftovers), a
+    /// version ending in ".tree" (another version's file list) and, for a tool, "bin" (the shim folder).
+    /// </summary>
+    public static string? ReservedReason(string value, bool isVersion)
+    {
+        if (value.Length == 0 || value == "." || value == ".." || value.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
+            || value.Trim() != value || value.EndsWith(".", StringComparison.Ordinal))
+            return $"'{value}' cannot be a folder name; tool names and versions must be plain names (no separators, no surrounding spaces, no trailing dot).";
+        if (value.StartsWith(".", StringComparison.Ordinal))
+            return $"'{value}' starts with a dot: the install root keeps its own working folders (.staging-, .download-, .locks, *.partial) under such names, and an install deletes them.";
+        if (value.IndexOf(".old-", StringComparison.OrdinalIgnoreCase) >= 0 || value.IndexOf(".removing-", StringComparison.OrdinalIgnoreCase) >= 0)
+            return $"'{value}' contains '.old-' or '.removing-': an install deletes folders named so as leftovers of an interrupted one.";
+        if (isVersion && value.EndsWith(".tree", StringComparison.OrdinalIgnoreCase))
+            return $"'{value}' ends in '.tree': that is the name of another version's file list.";
+        if (!isVersion && string.Equals(value, BinFolder, StringComparison.OrdinalIgnoreCase))
+            return $"'{value}' is the install root's shim folder.";
+        return null;
+    }
+
+    /// <summary><c>&lt;root&gt;/&lt;tool&gt;/&lt;version&gt;</c>, after checking both names; throws <see cref="InstallException"/> (ManifestInvalid) for a reserved one.</summary>
+    public static string VersionDirectory(string root, string tool, string version) =>
+        Path.Combine(root, Checked(tool, false), Checked(version, true));
+
+    internal static string Checked(string value, bool isVersion)
+    {
+        string? reason = ReservedReason(value, isVersion);
+        if (reason != null) throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, value, reason);
+        return value;
+    }
+
+    public static string TreeRecordPath(string versionDirectory) => versionDirectory.TrimEnd(Path.DirectorySeparatorChar) + ".tree";
+
+    public static string BinDirectory(string root) => Path.Combine(root, BinFolder);
+
+    /// <summary>The command a bin entry becomes: its file name without extension.</summary>
+    public static string ShimName(string executable) => Path.GetFileNameWithoutExtension(executable.Replace('\\', '/'));
+
+    public static string ShimPath(string root, string shimName) =>
+        Path.Combine(BinDirectory(root), UnixFileSystem.IsWindows ? shimName + ".cmd" : shimName);
+
+    /// <summary>Exactly what a shim for <paramref name="tool"/> <paramref name="version"/> starting <paramref name="target"/> holds.</summary>
+    public static string ShimContent(string tool, string version, string target) =>
+        UnixFileSystem.IsWindows
+            ? $"@\"{target}\" %*\r\n"
+            : $"#!/bin/sh\n# SecureInstall shim for {tool} {version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n";
+
+    /// <summary>The most a shim can hold (a path and two short lines); anything larger is not ours.</summary>
+    internal const int MaxShimBytes = 8192;
+
+    /// <summary>
+    /// Which tool and version wrote the shim at <paramref name="shimPath"/>: it must be a regular file under 8 KiB whose
+    /// bytes are exactly <see cref="ShimContent"/> for a target inside <c>&lt;root&gt;/&lt;tool&gt;/&lt;version&gt;/</c>. Null for anything
+    /// else (absent, a link, a FIFO, a user's own script, an edited shim). Never follows a link or opens a FIFO.
+    /// </summary>
+    public static (string Tool, string Version, string Target)? ShimOwner(string root, string shimPath)
+    {
+        string? text = ReadSmallRegularFile(shimPath, MaxShimBytes);
+        if (text == null) return null;
+        string? target = null;
+        if (UnixFileSystem.IsWindows)
+        {
+            if (text.StartsWith("@\"", StringComparison.Ordinal) && text.EndsWith("\" %*\r\n", StringComparison.Ordinal))
+                target = text.Substring(2, text.Length - 2 - "\" %*\r\n".Length);
+        }
+        else
+        {
+            const string Exec = "\nexec '";
+            int at = text.LastIndexOf(Exec, StringComparison.Ordinal);
+            if (at >= 0 && text.EndsWith("' \"$@\"\n", StringComparison.Ordinal))
+                target = text.Substring(at + Exec.Length, text.Length - at - Exec.Length - "' \"$@\"\n".Length).Replace("'\\''", "'");
+        }
+        if (target == null) return null;
+        string prefix = root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        if (!target.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        string[] parts = target.Substring(prefix.Length).Split(Path.DirectorySeparatorChar);
+        if (parts.Length < 3 || ReservedReason(parts[0], false) != null || ReservedReason(parts[1], true) != null) return null;
+        if (Array.Exists(parts, p => p.Length == 0 || p == "." || p == "..")) return null;
+        return ShimContent(parts[0], parts[1], target) == text ? (parts[0], parts[1], target) : null;
+    }
+
+    /// <summary>A regular file's text when it is at most <paramref name="limit"/> bytes of UTF-8; null for anything else. Never opens a FIFO or follows a link.</summary>
+    internal static string? ReadSmallRegularFile(string path, int limit)
+    {
+        byte[]? bytes = ReadRegularFile(path, limit);
+        if (bytes == null) return null;
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The bytes of a regular file of at most <paramref name="limit"/> bytes; null when it is anything else (absent, a link, a
+    /// FIFO, a device, a folder, or larger). The kind is taken with lstat and the file opened so a FIFO cannot block the read.
+    /// </summary>
+    internal static byte[]? ReadRegularFile(string path, int limit)
+    {
+        if (!UnixFileSystem.TryGetEntry(path, out UnixEntry entry) || entry.Kind != UnixEntryKind.RegularFile) return null;
+        var content = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        if (UnixFileSystem.IsWindows)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            int n;
+            while (content.Length <= limit && (n = stream.Read(chunk, 0, chunk.Length)) > 0) content.Write(chunk, 0, n);
+        }
+        else
+        {
+            int fd = UnixFileSystem.OpenRegularFile(path);
+            if (fd < 0) return null;
+            try
+            {
+                int n;
+                while (content.Length <= limit && (n = UnixFileReader.Read(fd, chunk, chunk.Length, path)) > 0) content.Write(chunk, 0, n);
+            }
+            finally
+            {
+                UnixFileReader.Close(fd);
+            }
+        }
+        return content.Length > limit ? null : content.ToArray();
+    }
+
+    /// <summary>Whether two paths name the same place, as written (full paths, no trailing separator; case-insensitive on Windows).</summary>
+    public static bool SamePath(string a, string b)
+    {
+        string Norm(string p) => Path.GetFullPath(p).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        try
+        {
+            return string.Equals(Norm(a), Norm(b), UnixFileSystem.IsWindows ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false;
+        }
+    }
+}
