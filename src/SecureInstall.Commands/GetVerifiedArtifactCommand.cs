@@ -193,6 +193,18 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
 
     protected override void BeginProcessing()
     {
+        if (ProxyCredential != null && Proxy == null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
+        try
+        {
+            // First: the Sigstore bundle below is fetched through the same proxy.
+            if (Proxy != null) _proxy = ProxyAddress.Create(Proxy, ProxyCredential?.GetNetworkCredential());
+            BindToken();
+        }
+        catch (Exception ex) when (ex is SecureInstallException or ArgumentException)
+        {
+            ThrowTerminatingError(Errors.From(ex, null));
+        }
         if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
         if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
@@ -213,17 +225,6 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         if (SigstoreBundle.Length > 0) LoadSigstoreBundle();
         else if (CertificateIdentity.Length + CertificateIdentityRegex.Length + CertificateOidcIssuer.Length + SigstorePublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("-CertificateIdentity, -CertificateIdentityRegex, -CertificateOidcIssuer and -SigstorePublicKey need -SigstoreBundle."));
-        if (ProxyCredential != null && Proxy == null)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
-        try
-        {
-            if (Proxy != null) _proxy = ProxyAddress.Create(Proxy, ProxyCredential?.GetNetworkCredential());
-            BindToken();
-        }
-        catch (Exception ex) when (ex is SecureInstallException or ArgumentException)
-        {
-            ThrowTerminatingError(Errors.From(ex, null));
-        }
     }
 
     /// <summary>
@@ -373,7 +374,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                 string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "secureinstall-bundle-" + Guid.NewGuid().ToString("N"));
                 try
                 {
-                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport });
+                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport, Proxy = _proxy });
                     // The bundle needs no pin: it is only data until it verifies against the trusted root and the identity.
                     Wait(downloader.DownloadAsync(new DownloadRequest(remote, temp) { SkipVerification = true }, null, CancelToken));
                     _sigstoreBundle = File.ReadAllBytes(temp);

@@ -160,8 +160,9 @@ public sealed class VerificationRequiredException : SecureInstallException
 public sealed class ProxyAuthenticationRequiredException : SecureInstallException
 {
     public ProxyAuthenticationRequiredException(Uri uri, Uri? proxy, Exception? innerException = null)
-        : base($"The proxy{(proxy != null ? $" '{UriText.Redact(proxy)}'" : "")} answered 407 Proxy Authentication Required for '{UriText.Redact(uri)}': it needs credentials it was not given, or refused the ones it was. " +
-               "Give the proxy's user and password in its URI (http://user:password@host:port in -Proxy, --proxy or HTTPS_PROXY) or with -ProxyCredential. The request was not retried.",
+        : base($"The proxy{(proxy != null ? $" '{UriText.Redact(proxy)}'" : "")} answered 407 Proxy Authentication Required for '{UriText.Redact(uri)}': it needs credentials it was not given, or refused the ones it was" +
+               $"{(innerException != null ? $" ({Innermost(innerException).Message.Trim().TrimEnd('.', '"')})" : "")}. " +
+               "Give the proxy's user and password in its URI (user:password@ before the host, in -Proxy, --proxy or HTTPS_PROXY) or with -ProxyCredential. The request was not retried.",
                ErrorIds.ProxyAuthenticationRequired, FailureKind.AuthenticationFailed, UriText.Redact(uri), innerException)
     {
         Uri = uri;
@@ -172,6 +173,12 @@ public sealed class ProxyAuthenticationRequiredException : SecureInstallExceptio
 
     /// <summary>The proxy (without its credentials), when it was given explicitly; null for the system or environment proxy.</summary>
     public Uri? Proxy { get; }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException != null) ex = ex.InnerException;
+        return ex;
+    }
 }
 
 /// <summary>A proxy given explicitly cannot be used as written: not an absolute URI, or credentials given twice.</summary>

@@ -171,7 +171,8 @@ public static class UriText
             marker = text.IndexOf("://", Math.Max(end, marker + 3), StringComparison.Ordinal);
         }
         sb.Append(text, copied, text.Length - copied);
-        return sb.ToString();
+        string result = sb.ToString();
+        return string.Equals(result, text, StringComparison.Ordinal) ? text : result;
     }
 
     /// <summary>
