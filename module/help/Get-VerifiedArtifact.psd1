@@ -8,10 +8,19 @@ deleted: the destination holds a verified file or is as it was. The expected dig
 -ChecksumFile. With none of them the command refuses to run (VerificationRequired) unless -SkipVerification is given.
 
 Transport: HTTPS only (http:// needs -AllowInsecureTransport); a redirect from https to http is always refused;
-redirects are capped; the token (-Token, or GITHUB_TOKEN/GH_TOKEN for github.com) is sent only to the first URI's
-host and never after a redirect to another host, and never appears in output. TLS 1.2 or later. file:// URIs work.
+redirects are capped; the token (-Token, or GITHUB_TOKEN/GH_TOKEN for github.com) is sent only to the hosts it is tied
+to and never after a redirect to another host, and never appears in output. -Token is tied to the host of -Uri when
+-Uri is given on the command line, and to every -TokenHost; when the URIs come from the pipeline (Import-Csv) it needs
+-TokenHost, or the command stops with TokenHostRequired, so a row naming another host cannot receive the token (that
+row gets none, and a verbose line says so). TLS 1.2 or later. file:// URIs work.
 Connection errors, timeouts, 408, 429 and 5xx are retried with backoff (honouring Retry-After); interrupted transfers
-resume with Range/If-Range when the server supports it. An HTML page where a file was expected is an error.
+resume with Range/If-Range when the server supports it. A 407 from the proxy is not retried (ProxyAuthenticationRequired).
+An HTML page where a file was expected is an error.
+
+Secrets in output: user:password and query values that look like credentials (X-Amz-Signature, X-Amz-Credential,
+sig, token, access_token, code, ...), also inside a URL nested in a query value, are shown as *** in every error,
+warning and verbose line, and in FinalUri and Redirects on the result: a pre-signed redirect URL works for anyone
+who reads it while it is valid. Uri on the result is the URI as you gave it.
 
 Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
 skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
@@ -43,11 +52,12 @@ at a time with one progress bar.
         SkipVerification       = 'Keep the file whatever it hashes to. A warning names the SHA-256 seen so it can be pinned with -Sha256.'
         ExpectedSize           = 'The exact size in bytes. Checked against Content-Length before the body is read, and against the bytes received.'
         MaximumSize            = 'The largest artifact accepted, in bytes (default 8 GiB). Enforced while streaming: a larger download stops at the limit.'
-        Token                  = 'A bearer token (SecureString or string) sent to the first URI''s host only. Without it, GITHUB_TOKEN or GH_TOKEN is used for github.com and api.github.com.'
+        Token                  = 'A bearer token (SecureString or string), sent only to the hosts it is tied to: the host of -Uri when -Uri is given on the command line, and each -TokenHost. With URIs from the pipeline, -TokenHost is required (TokenHostRequired); a row for another host gets no token and a verbose line says so. Without -Token, GITHUB_TOKEN or GH_TOKEN is used for github.com and api.github.com.'
+        TokenHost              = 'The hosts that may receive -Token: a host name (port 443), host:port, or a URI whose host and port are taken, e.g. api.example.com or 127.0.0.1:8080. Needed when the URIs come from the pipeline; rows for other hosts are downloaded without the token. A malformed entry, or -TokenHost without -Token, is TokenHostInvalid.'
         AllowInsecureTransport = 'Fetch http:// URIs. Redirects from https to http stay refused.'
         AllowWeakAlgorithm     = 'Accept an MD5 or SHA-1 digest. A matching weak digest proves nothing against an attacker.'
-        Proxy                  = 'A proxy to use instead of the system proxy.'
-        ProxyCredential        = 'Credentials for -Proxy.'
+        Proxy                  = 'A proxy to use instead of the system (or HTTPS_PROXY) proxy. Credentials written in it (http://user:password@host:port) are used, and are never shown: messages print the proxy without them. A proxy that answers 407 is reported as ProxyAuthenticationRequired and not retried.'
+        ProxyCredential        = 'Credentials for -Proxy, instead of writing them in its URI; giving both is ProxyInvalid.'
         NoCache                = 'Neither read from nor add to the artifact cache.'
         FlushToDisk            = 'Write each verified file to disk before renaming it into place, so that even a power cut leaves the old file or the whole new one, never an empty one. Off by default (as with Invoke-WebRequest and curl): the rename is atomic for every reader either way, and the flush costs about the time it takes to write the file to disk.'
         ThrottleLimit          = 'How many artifacts are downloaded at once when several are piped in (default 4).'
@@ -69,8 +79,12 @@ at a time with one progress bar.
             Code    = 'Import-Csv .\artifacts.csv | Get-VerifiedArtifact -ThrottleLimit 8'
             Remarks = 'Downloads every row (Uri, OutFile, Sha256 columns) eight at a time with one progress bar.'
         }
+        @{
+            Code    = 'Import-Csv .\artifacts.csv | Get-VerifiedArtifact -Token $token -TokenHost artifacts.example.com'
+            Remarks = 'Sends the token only with the rows whose URI is on artifacts.example.com; the other rows are fetched without it.'
+        }
     )
     Inputs      = 'Objects with Uri, OutFile and Sha256 (or Hash, ChecksumUri, ExpectedSize) properties.'
-    Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash (InvalidArgument).'
+    Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts). FinalUri and Redirects are redacted (credentials and signature values shown as ***).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash, ProxyInvalid, TokenHostRequired, TokenHostInvalid (InvalidArgument).'
 }

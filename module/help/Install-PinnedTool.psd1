@@ -53,5 +53,5 @@ The lock must be a regular file: a symbolic link, FIFO, device or folder in its 
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstallResult (Name, Version, Platform, Status, Path, Sha256, VerifiedBy, TreeDigest, Shims, Waivers).'
-    Notes       = 'ErrorIds: ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; and every Get-VerifiedArtifact and Expand-VerifiedArchive error.'
+    Notes       = 'ErrorIds: ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; and every Get-VerifiedArtifact and Expand-VerifiedArchive error. Verbose lines name the URI the artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
 }

@@ -28,5 +28,5 @@ is verified while saving and kept beside the artifact, and the offline install v
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.BundledArtifact (Tool, Version, Platform, Path, Sha256, Size).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ManifestEntryUnpinned (SecurityError); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); DownloadFailed (ResourceUnavailable).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ManifestEntryUnpinned (SecurityError); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); DownloadFailed (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError). Verbose lines name the URI each artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
 }

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using SecureInstall.Core;
+using SecureInstall.Core.Downloads;
 
 namespace SecureInstall.Cli;
 
@@ -22,7 +23,8 @@ public static class ExitCodes
             IOException => ErrorIds.FileReadFailed,
             _ => exception.GetType().Name,
         };
-        Console.Error.WriteLine($"secureinstall: {id}: {exception.Message}");
+        // The one redaction again: a failure from outside the core (the HTTP stack) may name a URL with its credentials.
+        Console.Error.WriteLine($"secureinstall: {id}: {UriText.RedactText(exception.Message)}");
         return exception is SecureInstallException { Kind: FailureKind.Security } ? VerificationFailed : UsageError;
     }
 }

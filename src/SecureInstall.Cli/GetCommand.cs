@@ -27,7 +27,7 @@ public static class GetCommand
         var allowWeak = new Option<bool>("--allow-weak-algorithm") { Description = "Accept an MD5/SHA-1 digest (it proves nothing against an attacker)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read from nor add to the artifact cache." };
         var flush = new Option<bool>("--flush-to-disk") { Description = "Write the verified file to disk before renaming it into place, so a power cut cannot leave it empty." };
-        var proxy = new Option<string?>("--proxy") { Description = "A proxy URI instead of the system proxy." };
+        var proxy = new Option<string?>("--proxy") { Description = "A proxy URI instead of the system proxy; credentials in it (http://user:password@host:port) are used." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
         var signatureUri = new Option<string?>("--signature-uri") { Description = "A detached signature over the checksum list (with --checksums-uri/--checksums) or over the artifact, checked before any digest is trusted." };
         var minisignKey = new Option<string?>("--minisign-key", "-P") { Description = "The trusted minisign public key (RWQ… string) or minisign.pub file." };
@@ -80,7 +80,7 @@ public static class GetCommand
                     FlushToDisk = parse.GetValue(flush),
                     MaximumSize = parse.GetValue(maximumSize) ?? VerifiedDownloaderOptions.DefaultMaximumSize,
                 };
-                if (parse.GetValue(proxy) is string proxyUri) options.Proxy = new System.Net.WebProxy(ToUri(proxyUri));
+                if (parse.GetValue(proxy) is string proxyUri) options.Proxy = ProxyAddress.Create(ToUri(proxyUri));
             }
             catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException or IOException)
             {

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using SecureInstall.Core;
+using SecureInstall.Core.Downloads;
 
 namespace SecureInstall.Commands;
 
@@ -14,18 +15,22 @@ internal static class Errors
     /// <summary>Maps any exception from the core (or the file system) to its record. Specific types before IOException.</summary>
     public static ErrorRecord From(Exception exception, object? target)
     {
+        // A failure from outside the core (the HTTP stack, the file system) may name a URL with its credentials: the
+        // record holds a redacted copy (the core's own exceptions are redacted when they are made).
+        Exception shown = exception is SecureInstallException ? exception : UriText.RedactException(exception)!;
+        if (target is string text) target = UriText.RedactText(text);
         switch (exception)
         {
             case SecureInstallException known:
                 return new ErrorRecord(known, known.ErrorId, Category(known.Kind), known.Target ?? target);
             case FileNotFoundException or DirectoryNotFoundException:
-                return new ErrorRecord(exception, ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, target);
+                return new ErrorRecord(shown, ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, target);
             case UnauthorizedAccessException:
-                return new ErrorRecord(exception, ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, target);
+                return new ErrorRecord(shown, ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, target);
             case IOException:
-                return new ErrorRecord(exception, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target);
+                return new ErrorRecord(shown, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target);
             default:
-                return new ErrorRecord(exception, exception.GetType().Name, ErrorCategory.NotSpecified, target);
+                return new ErrorRecord(shown, exception.GetType().Name, ErrorCategory.NotSpecified, target);
         }
     }
 
@@ -42,6 +47,7 @@ internal static class Errors
         FailureKind.NotSupported => ErrorCategory.NotImplemented,
         FailureKind.LimitExceeded => ErrorCategory.LimitsExceeded,
         FailureKind.AlreadyExists => ErrorCategory.ResourceExists,
+        FailureKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
         _ => ErrorCategory.NotSpecified,
     };
 

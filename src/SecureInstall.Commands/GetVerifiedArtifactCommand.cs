@@ -31,6 +31,8 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
     private Core.Signatures.Sigstore.SigstoreRequirement? _sigstore;
     private byte[]? _sigstoreBundle;
+    private HostBoundToken? _token;
+    private IWebProxy? _proxy;
 
     /// <summary>The artifact's URI; several are mirrors, tried in order.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -157,9 +159,14 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long MaximumSize { get; set; } = VerifiedDownloaderOptions.DefaultMaximumSize;
 
-    /// <summary>A bearer token (SecureString or string) for the first URI's host only.</summary>
+    /// <summary>A bearer token (SecureString or string), sent only to the hosts it is tied to: -Uri's when typed with it, and -TokenHost.</summary>
     [Parameter]
     public object? Token { get; set; }
+
+    /// <summary>The hosts (host, host:port or https:// URI) that may receive -Token; needed when the URIs come from the pipeline.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] TokenHost { get; set; } = Array.Empty<string>();
 
     [Parameter]
     public SwitchParameter AllowInsecureTransport { get; set; }
@@ -186,6 +193,18 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
 
     protected override void BeginProcessing()
     {
+        if (ProxyCredential != null && Proxy == null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
+        try
+        {
+            // First: the Sigstore bundle below is fetched through the same proxy.
+            if (Proxy != null) _proxy = ProxyAddress.Create(Proxy, ProxyCredential?.GetNetworkCredential());
+            BindToken();
+        }
+        catch (Exception ex) when (ex is SecureInstallException or ArgumentException)
+        {
+            ThrowTerminatingError(Errors.From(ex, null));
+        }
         if (MyInvocation.BoundParameters.ContainsKey(nameof(ChecksumFile))) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
         if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
@@ -206,8 +225,24 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         if (SigstoreBundle.Length > 0) LoadSigstoreBundle();
         else if (CertificateIdentity.Length + CertificateIdentityRegex.Length + CertificateOidcIssuer.Length + SigstorePublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("-CertificateIdentity, -CertificateIdentityRegex, -CertificateOidcIssuer and -SigstorePublicKey need -SigstoreBundle."));
-        if (ProxyCredential != null && Proxy == null)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
+    }
+
+    /// <summary>
+    /// Ties -Token to the hosts the user chose: -Uri when it is on the command line (at this point only command-line
+    /// parameters are bound; pipeline rows bind later) and -TokenHost. A token with neither is refused.
+    /// </summary>
+    private void BindToken()
+    {
+        string? token = TokenText();
+        if (token == null)
+        {
+            if (TokenHost.Length > 0)
+                throw new TokenHostException(ErrorIds.TokenHostInvalid, "-TokenHost", "-TokenHost names the hosts that may receive -Token, but no -Token was given.");
+            return;
+        }
+        bool typed = MyInvocation.BoundParameters.ContainsKey(nameof(Uri)) && Uri.Length > 0;
+        _token = HostBoundToken.Create(token, typed ? Uri[0] : null, TokenHost);
+        WriteVerbose($"-Token is sent only to {_token} (and never after a redirect to another host).");
     }
 
     protected override void ProcessRecord()
@@ -251,7 +286,10 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                 request.DigestCheck = (sha, ct) => requirement.Verify(bundle, SigstoreBundle, sha, ct);
             }
             request.ExpectedSize = ExpectedSize;
-            request.Token = TokenText() ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
+            string? tied = _token?.For(first);
+            if (_token != null && tied == null)
+                WriteVerbose($"-Token is not sent for {UriText.Redact(first)}: {HostBoundToken.HostOf(first)} is not a host it is tied to ({_token}). Add it with -TokenHost if it should be.");
+            request.Token = tied ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
         }
         catch (Exception ex) when (ex is SecureInstallException or ArgumentException or NotSupportedException)
         {
@@ -274,11 +312,11 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             FlushToDisk = FlushToDisk,
             Log = Log,
         };
-        if (Proxy != null) options.Proxy = new WebProxy(Proxy) { Credentials = ProxyCredential?.GetNetworkCredential() };
+        if (_proxy != null) options.Proxy = _proxy;
         if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
         if (NoCache) WriteVerbose("-NoCache: the artifact cache is neither read nor filled.");
         if (FlushToDisk) WriteVerbose("-FlushToDisk: each verified file is written to disk before it is renamed into place.");
-        if (Proxy != null) WriteVerbose($"Using the proxy {UriText.Redact(Proxy)}.");
+        if (Proxy != null) WriteVerbose($"Using the proxy {UriText.Redact(Proxy)}{(_proxy?.Credentials != null ? " with the credentials given for it" : "")}.");
 
         using var downloader = new VerifiedDownloader(options);
         using var progress = new ThrottledProgress(this, ProgressActivityId, _requests.Count == 1 ? $"Downloading {UriText.Redact(_requests[0].Uris[0])}" : $"Downloading {_requests.Count} artifacts");
@@ -336,7 +374,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                 string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "secureinstall-bundle-" + Guid.NewGuid().ToString("N"));
                 try
                 {
-                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport });
+                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport, Proxy = _proxy });
                     // The bundle needs no pin: it is only data until it verifies against the trusted root and the identity.
                     Wait(downloader.DownloadAsync(new DownloadRequest(remote, temp) { SkipVerification = true }, null, CancelToken));
                     _sigstoreBundle = File.ReadAllBytes(temp);

@@ -78,7 +78,7 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
-    protected void Log(string line) => _verbose.Enqueue(line);
+    protected void Log(string line) => _verbose.Enqueue(SecureInstall.Core.Downloads.UriText.RedactText(line));
 
     /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come; returns its result or throws its failure.</summary>
     protected T Wait<T>(System.Threading.Tasks.Task<T> work, Action? onTick = null)

@@ -79,6 +79,10 @@ public static class ErrorIds
     public const string UnexpectedHtml = nameof(UnexpectedHtml);
     public const string DownloadStalled = nameof(DownloadStalled);
     public const string VerificationRequired = nameof(VerificationRequired);
+    public const string ProxyAuthenticationRequired = nameof(ProxyAuthenticationRequired);
+    public const string ProxyInvalid = nameof(ProxyInvalid);
+    public const string TokenHostRequired = nameof(TokenHostRequired);
+    public const string TokenHostInvalid = nameof(TokenHostInvalid);
 
     // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
     public const string ScriptChanged = nameof(ScriptChanged);

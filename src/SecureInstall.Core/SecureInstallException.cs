@@ -27,6 +27,8 @@ public enum FailureKind
     LimitExceeded,
     /// <summary>Something to be created already exists and replacing it was not asked for.</summary>
     AlreadyExists,
+    /// <summary>A server or proxy refused the credentials given, or none were given where they are needed.</summary>
+    AuthenticationFailed,
 }
 
 /// <summary>
@@ -36,11 +38,12 @@ public enum FailureKind
 public abstract class SecureInstallException : Exception
 {
     protected SecureInstallException(string message, string errorId, FailureKind kind, object? target, Exception? innerException = null)
-        : base(message, innerException)
+        // Every message leaves the core through here: URLs in it (and in the causes kept inside) lose their secrets.
+        : base(Downloads.UriText.RedactText(message), Downloads.UriText.RedactException(innerException))
     {
         ErrorId = errorId;
         Kind = kind;
-        Target = target;
+        Target = target switch { string text => Downloads.UriText.RedactText(text), Uri uri => Downloads.UriText.RedactedUri(uri), _ => target };
     }
 
     /// <summary>Stable identifier, e.g. <c>ChecksumMismatch</c>.</summary>

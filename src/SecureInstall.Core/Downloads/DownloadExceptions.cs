@@ -152,3 +152,40 @@ public sealed class VerificationRequiredException : SecureInstallException
 
     public Uri Uri { get; }
 }
+
+/// <summary>
+/// The proxy answered 407: it wants credentials it was not given, or refused the ones it was. Not retried: the same
+/// request would be refused again, and a proxy may lock the account after a few refusals.
+/// </summary>
+public sealed class ProxyAuthenticationRequiredException : SecureInstallException
+{
+    public ProxyAuthenticationRequiredException(Uri uri, Uri? proxy, Exception? innerException = null)
+        : base($"The proxy{(proxy != null ? $" '{UriText.Redact(proxy)}'" : "")} answered 407 Proxy Authentication Required for '{UriText.Redact(uri)}': it needs credentials it was not given, or refused the ones it was" +
+               $"{(innerException != null ? $" ({Innermost(innerException).Message.Trim().TrimEnd('.', '"')})" : "")}. " +
+               "Give the proxy's user and password in its URI (user:password@ before the host, in -Proxy, --proxy or HTTPS_PROXY) or with -ProxyCredential. The request was not retried.",
+               ErrorIds.ProxyAuthenticationRequired, FailureKind.AuthenticationFailed, UriText.Redact(uri), innerException)
+    {
+        Uri = uri;
+        Proxy = proxy == null ? null : UriText.RedactedUri(proxy);
+    }
+
+    public Uri Uri { get; }
+
+    /// <summary>The proxy (without its credentials), when it was given explicitly; null for the system or environment proxy.</summary>
+    public Uri? Proxy { get; }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException != null) ex = ex.InnerException;
+        return ex;
+    }
+}
+
+/// <summary>A proxy given explicitly cannot be used as written: not an absolute URI, or credentials given twice.</summary>
+public sealed class ProxyInvalidException : SecureInstallException
+{
+    public ProxyInvalidException(string proxy, string reason)
+        : base($"The proxy '{proxy}' cannot be used: {reason}", ErrorIds.ProxyInvalid, FailureKind.InvalidArgument, proxy)
+    {
+    }
+}

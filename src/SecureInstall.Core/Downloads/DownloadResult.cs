@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -11,14 +12,16 @@ public sealed class DownloadResult
     {
         Path = path;
         Uri = uri;
-        FinalUri = finalUri;
+        // Pre-signed redirect targets (X-Amz-Signature=, token=) are secrets for their lifetime: the result, which
+        // scripts print and serialize, keeps them redacted, like every message and log line.
+        FinalUri = UriText.RedactedUri(finalUri);
         Sha256 = sha256;
         Size = size;
         DigestSource = digestSource;
         Verified = verified;
         FromCache = fromCache;
         Elapsed = elapsed;
-        Redirects = redirects;
+        Redirects = redirects.Select(UriText.RedactedUri).ToList();
         Attempts = attempts;
     }
 
@@ -28,7 +31,7 @@ public sealed class DownloadResult
     /// <summary>The URI (of the mirrors given) the file came from; for a cache hit, the first one.</summary>
     public Uri Uri { get; }
 
-    /// <summary>Where the bytes came from after redirects.</summary>
+    /// <summary>Where the bytes came from after redirects, with user:password and signature-like query values shown as ***.</summary>
     public Uri FinalUri { get; }
 
     /// <summary>Lower-case hex SHA-256 of the placed file, whatever algorithm verified it.</summary>
@@ -45,7 +48,7 @@ public sealed class DownloadResult
     public bool FromCache { get; }
     public TimeSpan Elapsed { get; }
 
-    /// <summary>The redirect chain, in order, not including <see cref="Uri"/>.</summary>
+    /// <summary>The redirect chain, in order, not including <see cref="Uri"/>; redacted like <see cref="FinalUri"/>.</summary>
     public IReadOnlyList<Uri> Redirects { get; }
 
     /// <summary>The signature that vouched for the checksum list or the artifact, when one was required; else null.</summary>

@@ -155,9 +155,10 @@ public sealed class VerifiedDownloader : IDisposable
                 await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
                 return result;
             }
-            catch (SecureInstallException ex) when (uris.Count > 1)
+            catch (SecureInstallException ex) when (uris.Count > 1 && ex is not ProxyAuthenticationRequiredException)
             {
                 // The digest is pinned, so any mirror may serve the file; a failing one is passed over, not trusted.
+                // A proxy that refused the credentials would refuse them for every mirror: that one stops here.
                 failures.Add(ex);
                 Log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < uris.Count ? "; trying the next mirror" : "")}.");
             }
@@ -227,7 +228,8 @@ public sealed class VerifiedDownloader : IDisposable
         throw new InsecureTransportException(uri);
     }
 
-    private void Log(string message) => _options.Log?.Invoke(message);
+    /// <summary>Every log line goes through the one redaction: a URL in it (a redirect, a proxy in an error) loses its secrets.</summary>
+    private void Log(string message) => _options.Log?.Invoke(UriText.RedactText(message));
 
     private static string SourceText(ChecksumEntry entry) => entry.LineNumber > 0 ? $"{entry.Source}:{entry.LineNumber}" : entry.Source;
 
@@ -663,10 +665,18 @@ public sealed class VerifiedDownloader : IDisposable
             }
             catch (Exception ex) when (IsNetworkFailure(ex, watch, cancellationToken))
             {
+                // A 407 to the CONNECT of an https request surfaces as an exception; it is not transient: the same
+                // credentials would be refused again.
+                if (IsProxyAuthenticationFailure(ex)) throw new ProxyAuthenticationRequiredException(current, ExplicitProxyFor(current), ex);
                 throw Transient(ex, watch, 0);
             }
 
             int status = (int)response.StatusCode;
+            if (status == 407)
+            {
+                response.Dispose();
+                throw new ProxyAuthenticationRequiredException(current, ExplicitProxyFor(current));
+            }
             if (status is not (301 or 302 or 303 or 307 or 308)) return (response, current, redirects);
 
             Uri? location = response.Headers.Location;
@@ -700,7 +710,34 @@ public sealed class VerifiedDownloader : IDisposable
     private TransientFailure Transient(Exception ex, StallWatch? watch, long received) =>
         watch != null && watch.Stalled
             ? new TransientFailure($"no data for {_options.StallTimeout.TotalSeconds:0.#} s after {received:N0} bytes", stalled: true, inner: ex)
-            : new TransientFailure(Innermost(ex).Message, inner: ex);
+            : new TransientFailure(UriText.RedactText(Innermost(ex).Message), inner: ex);
+
+    /// <summary>
+    /// A 407 from the proxy: .NET 5+ reports the status on HttpRequestException.StatusCode (read by reflection, as
+    /// netstandard2.0 lacks it), .NET Framework on the WebException's response.
+    /// </summary>
+    private static bool IsProxyAuthenticationFailure(Exception ex)
+    {
+        for (Exception? e = ex; e != null; e = e.InnerException)
+        {
+            if (e.GetType().GetProperty("StatusCode")?.GetValue(e) is HttpStatusCode status && status == HttpStatusCode.ProxyAuthenticationRequired) return true;
+            if (e is WebException { Response: HttpWebResponse response } && response.StatusCode == HttpStatusCode.ProxyAuthenticationRequired) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The explicit proxy a request to <paramref name="target"/> goes through, for messages; null for the system proxy.</summary>
+    private Uri? ExplicitProxyFor(Uri target)
+    {
+        try
+        {
+            return _options.Proxy == null || _options.Proxy.IsBypassed(target) ? null : _options.Proxy.GetProxy(target);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
 
     private static Exception Innermost(Exception ex)
     {

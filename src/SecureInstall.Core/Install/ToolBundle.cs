@@ -90,7 +90,7 @@ public sealed class ToolBundle
                 SignatureResult checkedAgain = signature.Verifier.VerifyFile(target, signaturePath, cancellationToken);
                 log?.Invoke($"Bundled its {signature.Describe(checkedAgain)}.");
             }
-            log?.Invoke($"Bundled {tool.Name} {version.Version} ({platforms}) from {result.FinalUri}: sha256 {result.Sha256} verified.");
+            log?.Invoke($"Bundled {tool.Name} {version.Version} ({platforms}) from {UriText.Redact(result.FinalUri)}: sha256 {result.Sha256} verified.");
             if (sigstore)
             {
                 // The Sigstore bundle travels too, checked against the digest now and again at the offline install.

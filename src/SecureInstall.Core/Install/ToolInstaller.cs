@@ -384,7 +384,7 @@ public sealed class ToolInstaller
             }
             foreach (Waiver w in plan.Waivers) log?.Invoke($"WAIVER {plan.Tool} {plan.Version}: {w}");
             DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            log?.Invoke($"Downloaded {downloaded.FinalUri} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(plan.Artifact.Sha256 != null ? "matches " + plan.DigestSource : plan.Signature == null ? "NOT VERIFIED (waived)" : "(no pinned digest)")}.");
+            log?.Invoke($"Downloaded {UriText.Redact(downloaded.FinalUri)} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha256 {downloaded.Sha256} {(plan.Artifact.Sha256 != null ? "matches " + plan.DigestSource : plan.Signature == null ? "NOT VERIFIED (waived)" : "(no pinned digest)")}.");
             if (plan.Signature != null) log?.Invoke($"Verified the {plan.Signature.Describe(downloaded.Signature)}.");
             if (plan.Sigstore != null) log?.Invoke($"Verified the {plan.Sigstore.Describe(downloaded.Signature)}.");
 
