@@ -47,6 +47,8 @@ public static class ErrorIds
     public const string NotInstalled = nameof(NotInstalled);
     public const string NotInBundle = nameof(NotInBundle);
     public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
+    /// <summary>The install root, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
+    public const string InstallRootNotTrusted = nameof(InstallRootNotTrusted);
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 
@@ -77,6 +79,8 @@ public static class ErrorIds
     public const string UnexpectedHtml = nameof(UnexpectedHtml);
     public const string DownloadStalled = nameof(DownloadStalled);
     public const string VerificationRequired = nameof(VerificationRequired);
+    /// <summary>The artifact cache, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
+    public const string CacheNotTrusted = nameof(CacheNotTrusted);
 
     // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
     public const string ScriptChanged = nameof(ScriptChanged);

@@ -2,12 +2,14 @@ using System;
 using System.ComponentModel;
 using System.IO;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace SecureInstall.Core.IO;
 
 /// <summary>
 /// The few file-system calls netstandard2.0 lacks: symbolic links and the Unix executable bit
-/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7), and swapping two paths in one step.
+/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7), swapping two paths in one step, and who
+/// owns a file (no .NET version tells the owner or the link count).
 /// </summary>
 internal static class UnixFileSystem
 {
@@ -71,6 +73,127 @@ internal static class UnixFileSystem
         }
     }
 
+    private static bool IsLinux { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+
+    /// <summary>
+    /// Whether <see cref="Status(string, bool)"/> and <see cref="Status(SafeFileHandle)"/> work here: Linux with statx (glibc 2.28+,
+    /// kernel 4.11+), whose result has one layout on every architecture. False on Windows and macOS, where owners are not checked.
+    /// </summary>
+    public static bool CanReadOwners => s_canReadOwners.Value;
+
+    private static readonly Lazy<bool> s_canReadOwners = new(() =>
+    {
+        if (!IsLinux) return false;
+        try
+        {
+            return statx(AtFdCwd, Utf8z("/"), 0, StatxBasicStats, new byte[StatxSize]) == 0;
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    });
+
+    /// <summary>The effective user id of this process (0 on Windows, where it is not used).</summary>
+    public static uint EffectiveUserId => IsWindows ? 0u : geteuid();
+
+    /// <summary>
+    /// lstat (<paramref name="followLinks"/> false) or stat of <paramref name="path"/>; null when nothing is there. Throws
+    /// <see cref="IOException"/> for any other failure and <see cref="PlatformNotSupportedException"/> where <see cref="CanReadOwners"/> is false.
+    /// </summary>
+    public static FileStatus? Status(string path, bool followLinks)
+    {
+        if (!CanReadOwners) throw new PlatformNotSupportedException("File owners are read on Linux only.");
+        var buffer = new byte[StatxSize];
+        if (statx(AtFdCwd, Utf8z(path), followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) == 0) return FileStatus.FromStatx(buffer);
+        int errno = Marshal.GetLastWin32Error();
+        if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
+        throw new IOException($"Cannot read the owner and mode of '{path}': {new Win32Exception(errno).Message}");
+    }
+
+    /// <summary>fstat of an open file: what the handle reads, whatever its name points to now.</summary>
+    public static FileStatus Status(SafeFileHandle handle)
+    {
+        if (!CanReadOwners) throw new PlatformNotSupportedException("File owners are read on Linux only.");
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            var buffer = new byte[StatxSize];
+            if (statx(handle.DangerousGetHandle().ToInt32(), new byte[1], AtEmptyPath, StatxBasicStats, buffer) == 0) return FileStatus.FromStatx(buffer);
+            throw new IOException($"Cannot read the owner and mode of an open file: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing parents with <paramref name="mode"/> (0700, 0755) whatever the umask
+    /// (which can only take bits away), so no folder this creates is ever group- or world-writable. Directory.CreateDirectory
+    /// on Windows, where ACLs are inherited.
+    /// </summary>
+    public static void CreateDirectory(string path, uint mode)
+    {
+        string full = Path.GetFullPath(path);
+        if (IsWindows || Directory.Exists(full))
+        {
+            if (IsWindows) Directory.CreateDirectory(full);
+            return;
+        }
+        string? parent = Path.GetDirectoryName(full);
+        if (parent != null) CreateDirectory(parent, mode);
+        if (mkdir(Utf8z(full), mode) == 0) return;
+        int errno = Marshal.GetLastWin32Error();
+        if (errno == 17 /* EEXIST */ && Directory.Exists(full)) return; // created meanwhile by another process
+        if (errno is 1 or 13) throw new UnauthorizedAccessException($"Access to the path '{full}' is denied.");
+        throw new IOException($"Cannot create the folder '{full}': {new Win32Exception(errno).Message}");
+    }
+
+    /// <summary>
+    /// Creates a new file (failing if anything, a link included, has the name) open for reading and writing, with
+    /// <paramref name="mode"/> from the start (0600 for a private file, 0644): never readable or writable by others for
+    /// an instant, whatever the umask. Elsewhere than Linux, FileMode.CreateNew and then the mode.
+    /// </summary>
+    public static FileStream CreateNewFile(string path, uint mode)
+    {
+        if (!IsLinux)
+        {
+            var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            if (!IsWindows) chmod(path, mode);
+            return stream;
+        }
+        int fd;
+        do
+        {
+            fd = open(Utf8z(path), 0x2 | 0x40 | 0x80 | 0x80000 /* O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC */, mode);
+        }
+        while (fd < 0 && Marshal.GetLastWin32Error() == 4 /* EINTR */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == 17) throw new IOException($"The file '{path}' already exists.", unchecked((int)0x80070050));
+            if (errno is 1 or 13) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+            if (errno is 2 or 20) throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
+            throw new IOException($"Cannot create '{path}': {new Win32Exception(errno).Message}");
+        }
+        return new FileStream(new SafeFileHandle(new IntPtr(fd), ownsHandle: true), FileAccess.ReadWrite, 1);
+    }
+
+    /// <summary>Sets the permission bits (chmod); no-op on Windows.</summary>
+    public static void SetMode(string path, uint mode)
+    {
+        if (IsWindows) return;
+        if (chmod(path, mode) != 0) throw new IOException($"chmod '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7ff;
+    private const int StatxSize = 256;
+
     // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
     internal static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
 
@@ -96,7 +219,61 @@ internal static class UnixFileSystem
     [DllImport("libc", SetLastError = true)]
     private static extern int renamex_np(byte[] from, byte[] to, uint flags);
 
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statx(int directory, byte[] path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkdir(byte[] path, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int open(byte[] path, int flags, uint mode);
+
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     [return: MarshalAs(UnmanagedType.I1)]
     private static extern bool CreateSymbolicLinkW(string linkPath, string target, int flags);
+}
+
+/// <summary>What stat says about a file: its type, owner, permission bits, link count and identity.</summary>
+internal readonly struct FileStatus
+{
+    private const uint TypeMask = 0xF000, RegularType = 0x8000, DirectoryType = 0x4000, LinkType = 0xA000;
+
+    private FileStatus(uint mode, uint owner, uint linkCount, ulong device, ulong inode)
+    {
+        Mode = mode;
+        Owner = owner;
+        LinkCount = linkCount;
+        Device = device;
+        Inode = inode;
+    }
+
+    /// <summary>Type and permission bits, as st_mode.</summary>
+    public uint Mode { get; }
+    public uint Owner { get; }
+    public uint LinkCount { get; }
+    public ulong Device { get; }
+    public ulong Inode { get; }
+
+    public bool IsRegularFile => (Mode & TypeMask) == RegularType;
+    public bool IsDirectory => (Mode & TypeMask) == DirectoryType;
+    public bool IsSymbolicLink => (Mode & TypeMask) == LinkType;
+
+    /// <summary>Writable by the group (020) or by others (002).</summary>
+    public bool IsWritableByOthers => (Mode & 0x12) != 0;
+
+    /// <summary>The sticky bit: in a folder, only an entry's owner can rename or delete it (as in /tmp).</summary>
+    public bool IsSticky => (Mode & 0x200) != 0;
+
+    /// <summary>The permission bits in octal, e.g. "0775".</summary>
+    public string Permissions => "0" + Convert.ToString(Mode & 0xFFF, 8);
+
+    public bool IsSameFile(FileStatus other) => Device == other.Device && Inode == other.Inode;
+
+    // struct statx: nlink u32 at 16, uid u32 at 20, mode u16 at 28, ino u64 at 32, dev_major/dev_minor u32 at 136/140.
+    internal static FileStatus FromStatx(byte[] b) => new(
+        BitConverter.ToUInt16(b, 28), BitConverter.ToUInt32(b, 20), BitConverter.ToUInt32(b, 16),
+        ((ulong)BitConverter.ToUInt32(b, 136) << 32) | BitConverter.ToUInt32(b, 140), BitConverter.ToUInt64(b, 32));
 }

@@ -237,7 +237,8 @@ public sealed class ToolInstaller
     public async Task<InstallResult> InstallAsync(InstallPlan plan, string lockPath, IProgress<DownloadProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
-        Directory.CreateDirectory(toolDir);
+        EnsureTrustedRoot(_options);
+        UnixFileSystem.CreateDirectory(toolDir, 0x1ED /* 0755 */);
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(_options.Root, ".locks", SafeSegment(plan.Tool) + ".lock"), _options.LockTimeout, cancellationToken,
                 () => log?.Invoke($"Another process is installing {plan.Tool}; waiting for it."))
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, plan.Tool, $"another process has been installing {plan.Tool} for over {_options.LockTimeout.TotalMinutes:F0} minutes; try again later.");
@@ -370,9 +371,18 @@ public sealed class ToolInstaller
         return requirement.Verify(System.Text.Encoding.UTF8.GetBytes(entry.SigstoreBundle), $"the lock's bundle for {entry.Tool} {entry.Version}", entry.Sha256, cancellationToken);
     }
 
+    /// <summary>
+    /// An install root another user owns or can write (or a folder above it) is refused before anything is installed or removed:
+    /// they could swap the installed version afterwards (issue 17). A missing root is created rwxr-xr-x whatever the umask.
+    /// </summary>
+    private static void EnsureTrustedRoot(ToolInstallerOptions options) =>
+        DirectoryTrust.Ensure(options.Root, 0x1ED /* 0755 */, ErrorIds.InstallRootNotTrusted, "install root",
+            "Make it yours (chown; chmod go-w), or install elsewhere (SECUREINSTALL_HOME, -Scope).");
+
     /// <summary>Removes an installed version, its record, its shims and its lock entry.</summary>
     public static void Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
     {
+        EnsureTrustedRoot(options);
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", SafeSegment(entry.Tool) + ".lock"), options.LockTimeout, cancellationToken)
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
         // A shim names the tree it starts; those of this version go with it.
