@@ -263,7 +263,7 @@ public sealed class ToolInstaller
         string staging = Path.Combine(toolDir, ".staging-" + Guid.NewGuid().ToString("N"));
         try
         {
-            Directory.CreateDirectory(work);
+            UnixFileSystem.CreateDirectory(work, 0x1ED /* 0755 whatever the umask */);
             string fileName = FileNameOf(plan.Artifact.Url);
             var request = new DownloadRequest(plan.Uris, Path.Combine(work, fileName))
             {
@@ -293,7 +293,7 @@ public sealed class ToolInstaller
 
             if (KindOf(plan.Artifact) == ArtifactKind.Binary)
             {
-                Directory.CreateDirectory(staging);
+                UnixFileSystem.CreateDirectory(staging, 0x1ED /* 0755 whatever the umask */);
                 string exe = Path.Combine(staging, fileName);
                 File.Move(downloaded.Path, exe);
                 UnixFileSystem.SetExecutable(exe, true);
@@ -425,7 +425,7 @@ public sealed class ToolInstaller
     private void WriteShims(InstallPlan plan)
     {
         if (plan.Executables.Count == 0) return;
-        Directory.CreateDirectory(_options.BinDirectory);
+        UnixFileSystem.CreateDirectory(_options.BinDirectory, 0x1ED /* 0755 whatever the umask */);
         foreach (string exe in plan.Executables)
         {
             string target = Path.Combine(plan.TargetDirectory, exe.Replace('/', Path.DirectorySeparatorChar));
