@@ -22,5 +22,5 @@ half-deleted tree never looks installed. It supports -WhatIf and -Confirm.
     )
     Inputs      = 'Objects with Name and Version properties (Get-PinnedTool output).'
     Outputs     = 'None.'
-    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound), InstallInProgress, PermissionDenied.'
+    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound), InstallInProgress, PermissionDenied, InstallRootNotTrusted (SecurityError: the install root is owned by another user or writable by others).'
 }
