@@ -373,16 +373,20 @@ public sealed class ToolInstaller
 
     /// <summary>
     /// An install root another user owns or can write (or a folder above it) is refused before anything is installed or removed:
-    /// they could swap the installed version afterwards (issue 17). A missing root is created rwxr-xr-x whatever the umask.
+    /// they could swap the installed version afterwards (issue 17). A missing root is created rwxr-xr-x whatever the umask
+    /// (by an install; an uninstall creates nothing).
     /// </summary>
-    private static void EnsureTrustedRoot(ToolInstallerOptions options) =>
-        DirectoryTrust.Ensure(options.Root, 0x1ED /* 0755 */, ErrorIds.InstallRootNotTrusted, "install root",
-            "Make it yours (chown; chmod go-w), or install elsewhere (SECUREINSTALL_HOME, -Scope).");
+    private static void EnsureTrustedRoot(ToolInstallerOptions options, bool create = true)
+    {
+        const string remedy = "Make it yours (chown; chmod go-w), or install elsewhere (SECUREINSTALL_HOME, -Scope).";
+        if (create) DirectoryTrust.Ensure(options.Root, 0x1ED /* 0755 */, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+        else DirectoryTrust.Check(options.Root, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+    }
 
     /// <summary>Removes an installed version, its record, its shims and its lock entry.</summary>
     public static void Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
     {
-        EnsureTrustedRoot(options);
+        EnsureTrustedRoot(options, create: false);
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", SafeSegment(entry.Tool) + ".lock"), options.LockTimeout, cancellationToken)
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
         // A shim names the tree it starts; those of this version go with it.

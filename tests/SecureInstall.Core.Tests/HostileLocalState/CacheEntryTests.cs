@@ -129,7 +129,7 @@ public sealed class CacheEntryTests : IDisposable
         Skip.IfNot(Attacker.Available, Attacker.SkipReason);
         MakeEntryFolder();
         File.WriteAllBytes(Entry, _data);
-        File.SetUnixFileMode(Entry, (UnixFileMode)0x1B6); // 0666
+        UnixFileSystem.SetMode(Entry, 0x1B6); // 0666
 
         DownloadResult result = await DownloadAsync();
 

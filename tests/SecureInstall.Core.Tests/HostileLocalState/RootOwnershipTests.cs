@@ -45,7 +45,7 @@ public sealed class RootOwnershipTests : IDisposable
     {
         string path = Path.Combine(_root, name);
         Directory.CreateDirectory(path);
-        File.SetUnixFileMode(path, (UnixFileMode)mode);
+        UnixFileSystem.SetMode(path, (uint)mode);
         if (attackerOwns) Attacker.Owns(path);
         return path;
     }
