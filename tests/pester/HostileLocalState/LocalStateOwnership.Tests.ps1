@@ -56,6 +56,21 @@ Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAtt
         Test-Path -LiteralPath $out | Should -BeFalse
     }
 
+    It 'makes the CLI exit 1 with "secureinstall: CacheNotTrusted:" for a cache owned by another user' {
+        $cli = Join-Path $PSScriptRoot '../../../src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
+        if (-not (Test-Path $cli)) { Set-ItResult -Skipped -Because 'the CLI is not built (Release)'; return }
+        $cache = Join-Path $work 'cache'
+        $null = New-Item -ItemType Directory -Path $cache
+        & chown 65534:65534 $cache
+        $env:SECUREINSTALL_CACHE = $cache
+
+        $text = & dotnet $cli get $uri --sha256 $sha -o $out 2>&1 | Out-String
+
+        $LASTEXITCODE | Should -Be 1
+        $text | Should -Match ([regex]::Escape("secureinstall: CacheNotTrusted: The artifact cache '$cache' is not trusted: it is owned by another user (uid 65534)."))
+        Test-Path -LiteralPath $out | Should -BeFalse
+    }
+
     It 'serves a fresh file, not the symbolic link another user planted as the cache entry, evicts it and says so' {
         $cache = Join-Path $work 'cache'
         $env:SECUREINSTALL_CACHE = $cache
