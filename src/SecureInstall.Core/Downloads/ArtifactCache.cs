@@ -9,7 +9,9 @@ namespace SecureInstall.Core.Downloads;
 
 /// <summary>
 /// Verified artifacts kept by their SHA-256 (<c>sha256/ab/abcdef…</c>). An entry is only trusted after it is
-/// hashed again on the way out, so a corrupted or tampered cache costs a download, never a bad file.
+/// hashed again on the way out, so a corrupted or tampered cache costs a download, never a bad file; and only when it is
+/// a regular file nobody else can change (<see cref="Inspect"/>), so the bytes hashed stay the bytes placed. The cache
+/// itself must be this user's own (<see cref="EnsureTrusted"/>).
 /// </summary>
 public sealed class ArtifactCache
 {
