@@ -1,5 +1,5 @@
 // Loopback benchmark for VerifiedDownloader against `curl -o`, and for a cache hit against hashing alone.
-//   dotnet run -c Release --project bench/DownloadBench [-- --size-mib 1024 --runs 3 --server sendfile|kestrel|https|all]
+//   dotnet run -c Release --project bench/DownloadBench [-- --size-mib 1024 --runs 3 --server sendfile|kestrel|https|all|none]; none: only the cache hit
 // The file server runs in a child process (this program, "serve" mode) and every client (curl, and this program
 // in "fetch" mode) runs as its own process under /usr/bin/time, so peak memory is measured per client.
 // Two servers, because on loopback the server shares the client's cores: "sendfile" hands the file to the kernel as
@@ -52,7 +52,9 @@ static async Task<int> Run(string[] args)
         string outFile = Path.Combine(work, "out", "artifact.bin");
         Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
         string serverOption = OptionText(args, "--server", "all");
-        string[] servers = serverOption == "all" ? new[] { "sendfile", "kestrel", "https" } : new[] { serverOption };
+        // "--server none": only the cache-hit comparison (a sendfile server is started for the fetch processes' warm-up only).
+        bool cacheOnly = serverOption == "none";
+        string[] servers = serverOption == "all" ? new[] { "sendfile", "kestrel", "https" } : cacheOnly ? new[] { "sendfile" } : new[] { serverOption };
         string pfx = Path.Combine(work, "loopback.pfx"), pem = Path.Combine(work, "loopback.pem");
         if (servers.Contains("https"))
         {
@@ -71,6 +73,7 @@ static async Task<int> Run(string[] args)
             string curlTls = kind == "https" ? $"--cacert \"{pem}\" " : "";
             serverProcesses.Add(server);
             url = (await server.StandardOutput.ReadLineAsync())!.Trim() + "/artifact.bin";
+            if (cacheOnly) continue;
             Console.WriteLine();
             Console.WriteLine($"Server: {kind}, {url}, a separate process");
             var curl = new List<(double Seconds, long PeakKib, double CpuSeconds)>();

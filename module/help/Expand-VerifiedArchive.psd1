@@ -10,6 +10,8 @@ streams, names that collide after case folding or Unicode normalisation, and dup
 the entry and the rule. Limits on total bytes, entry count, expansion ratio and folder depth are counted on the bytes
 actually written. The archive is extracted into a new folder beside the destination and moved into place only when every
 entry was accepted; an existing destination is replaced only with -Force. Archives inside the archive are never opened.
+Folders are created rwxr-xr-x and files rw-r--r-- (rwxr-xr-x when executable in the archive), whatever the umask and the
+archive's own modes: nothing extracted is group- or world-writable, setuid or setgid.
 The executable bit is kept on Unix, setuid/setgid never; timestamps are as stored; hard links are written as copies.
 '@
     Parameters  = @{

@@ -23,7 +23,9 @@ warning and verbose line, and in FinalUri and Redirects on the result: a pre-sig
 who reads it while it is valid. Uri on the result is the URI as you gave it.
 
 Verified files are kept in a per-user cache by SHA-256 ($env:SECUREINSTALL_CACHE overrides the location; -NoCache
-skips it); a pinned digest already cached is re-hashed and served with no network. Several -Uri values are mirrors
+skips it); a pinned digest already cached is re-hashed and served with no network. The cache must be yours
+(CacheNotTrusted otherwise); an entry that is a link, or a file another user owns or can write, is evicted and
+downloaded again (-Verbose says so). A download made with -Token is created 0600. Several -Uri values are mirrors
 tried in order; mirrors from configuration (mirrors.json in the per-user config folder, or $env:SECUREINSTALL_MIRRORS)
 are tried first, for pinned downloads only.
 
@@ -86,5 +88,5 @@ at a time with one progress bar.
     )
     Inputs      = 'Objects with Uri, OutFile and Sha256 (or Hash, ChecksumUri, ExpectedSize) properties.'
     Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts). FinalUri and Redirects are redacted (credentials and signature values shown as ***).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash, ProxyInvalid, TokenHostRequired, TokenHostInvalid (InvalidArgument).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash, ProxyInvalid, TokenHostRequired, TokenHostInvalid (InvalidArgument); CacheNotTrusted (SecurityError: the cache, or a folder above it, is owned by another user or writable by others; fix it, set SECUREINSTALL_CACHE elsewhere or use -NoCache).'
 }

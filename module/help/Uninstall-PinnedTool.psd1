@@ -30,5 +30,5 @@ version are deleted; any other file in the shim folder is left alone.
     )
     Inputs      = 'Objects with Name and Version properties (Get-PinnedTool output).'
     Outputs     = 'None.'
-    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound), LockPathMismatch (SecurityError), ManifestInvalid (InvalidData: the lock names a tool or version that cannot be a folder), InstallInProgress, PermissionDenied.'
+    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound), LockPathMismatch (SecurityError), ManifestInvalid (InvalidData: the lock names a tool or version that cannot be a folder), InstallInProgress, PermissionDenied, InstallRootNotTrusted (SecurityError: the install root is owned by another user or writable by others).'
 }

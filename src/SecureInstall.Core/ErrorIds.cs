@@ -49,6 +49,8 @@ public static class ErrorIds
     public const string ExecutableNotInArtifact = nameof(ExecutableNotInArtifact);
     public const string LockPathMismatch = nameof(LockPathMismatch);
     public const string ShimConflict = nameof(ShimConflict);
+    /// <summary>The install root, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
+    public const string InstallRootNotTrusted = nameof(InstallRootNotTrusted);
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 
@@ -83,6 +85,8 @@ public static class ErrorIds
     public const string ProxyInvalid = nameof(ProxyInvalid);
     public const string TokenHostRequired = nameof(TokenHostRequired);
     public const string TokenHostInvalid = nameof(TokenHostInvalid);
+    /// <summary>The artifact cache, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
+    public const string CacheNotTrusted = nameof(CacheNotTrusted);
 
     // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
     public const string ScriptChanged = nameof(ScriptChanged);

@@ -33,6 +33,12 @@ public sealed class SafeArchiveExtractor
     /// <summary>Zip stores a link's target as its data; no real target is longer than PATH_MAX.</summary>
     private const int MaxLinkTargetBytes = 4096;
 
+    /// <summary>
+    /// Modes of what extraction creates, whatever the umask and the archive say (issue 17): folders rwxr-xr-x, files
+    /// rw-r--r-- (rwxr-xr-x when executable), never group- or world-writable, setuid, setgid or sticky.
+    /// </summary>
+    private const uint FolderMode = 0x1ED, FileMode644 = 0x1A4;
+
     private readonly ArchiveExtractionOptions _options;
 
     public SafeArchiveExtractor(ArchiveExtractionOptions? options = null) => _options = options ?? new ArchiveExtractionOptions();
@@ -69,13 +75,14 @@ public sealed class SafeArchiveExtractor
         ArchiveFormat format = ArchiveFormatDetector.Detect(stream)
             ?? throw new UnsupportedArchiveFormatException(archive, "the content is not a zip or tar archive (tar may be compressed with gzip, xz, bzip2 or zstd). The format is read from the content, not the file name.");
 
-        Directory.CreateDirectory(parent);
+        UnixFileSystem.CreateDirectory(parent, FolderMode);
         RemoveAbandonedTrees(destination);
         string temp = AtomicFile.TemporaryPathFor(destination);
         // Held while the tree exists: a later extraction to the same place can tell a killed run's tree from a live one.
         string ownerLock = AtomicFile.OwnerLockFor(temp);
         using var owner = new FileStream(ownerLock, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
-        Directory.CreateDirectory(temp);
+        UnixFileSystem.SetMode(ownerLock, FileMode644);
+        UnixFileSystem.CreateDirectory(temp, FolderMode);
         try
         {
             var run = new Run(_options, archive, destination, temp, stream.Length, progress, cancellationToken);
@@ -341,7 +348,7 @@ public sealed class SafeArchiveExtractor
             {
                 case ArchiveItemType.Directory:
                     _tree.Add(item.Name, relative, DestinationTree.NodeKind.Directory);
-                    Directory.CreateDirectory(tempPath);
+                    UnixFileSystem.CreateDirectory(tempPath, FolderMode);
                     if (item.LastWriteTimeUtc is DateTime dirTime) _directoryTimes.Add(new KeyValuePair<string, DateTime>(tempPath, dirTime));
                     Entries.Add(new ExtractedEntry(name, finalPath, ExtractedEntryKind.Directory, 0, null, item.LastWriteTimeUtc, false));
                     break;
@@ -388,12 +395,14 @@ public sealed class SafeArchiveExtractor
         private long WriteFile(ArchiveItem item, string path, Func<byte[], int, int, int> read, long? entryCompressedSize)
         {
             string? folder = Path.GetDirectoryName(path);
-            if (folder != null) Directory.CreateDirectory(folder);
+            if (folder != null) UnixFileSystem.CreateDirectory(folder, FolderMode);
             byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             long written = 0;
             try
             {
-                using (var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+                // 0644 from the start (0755 below if executable): the archive's mode bits beyond that, and the umask's
+                // leniency, never reach the disk.
+                using (FileStream output = UnixFileSystem.CreateNewFile(path, FileMode644))
                 {
                     while (true)
                     {
@@ -446,7 +455,7 @@ public sealed class SafeArchiveExtractor
             foreach (KeyValuePair<DestinationTree.Node, string> link in _pendingLinks)
             {
                 string? folder = Path.GetDirectoryName(link.Value);
-                if (folder != null) Directory.CreateDirectory(folder);
+                if (folder != null) UnixFileSystem.CreateDirectory(folder, FolderMode);
                 UnixFileSystem.CreateSymbolicLink(link.Value, string.Join("/", link.Key.LinkTarget!), link.Key.TargetIsDirectory);
             }
             _directoryTimes.Sort((a, b) => b.Key.Length.CompareTo(a.Key.Length));

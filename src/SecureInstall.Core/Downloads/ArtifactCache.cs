@@ -9,7 +9,9 @@ namespace SecureInstall.Core.Downloads;
 
 /// <summary>
 /// Verified artifacts kept by their SHA-256 (<c>sha256/ab/abcdef…</c>). An entry is only trusted after it is
-/// hashed again on the way out, so a corrupted or tampered cache costs a download, never a bad file.
+/// hashed again on the way out, so a corrupted or tampered cache costs a download, never a bad file; and only when it is
+/// a regular file nobody else can change (<see cref="Inspect"/>), so the bytes hashed stay the bytes placed. The cache
+/// itself must be this user's own (<see cref="EnsureTrusted"/>).
 /// </summary>
 public sealed class ArtifactCache
 {
@@ -54,33 +56,133 @@ public sealed class ArtifactCache
 
     public bool Contains(string sha256) => File.Exists(PathFor(sha256));
 
+    /// <summary>Folders of the cache are 0700 and files it copies in 0600: nobody else reads or writes what is cached.</summary>
+    private const uint FolderMode = 0x1C0, FileMode = 0x180;
+
+    private const string Remedy = "Make it yours (chown, chmod 700), point SECUREINSTALL_CACHE at a folder of your own, or pass -NoCache.";
+
+    /// <summary>
+    /// Checks that the cache is this user's own before it is read or filled, and creates it (0700) if needed. Another user's
+    /// cache (or one below a folder others can write, see <see cref="DirectoryTrust"/>) is refused with
+    /// <see cref="UntrustedDirectoryException"/> (<see cref="ErrorIds.CacheNotTrusted"/>): serving from it, or filling it, would
+    /// let them choose where our files go and see what we fetch. Our own cache folder that others can read or write (made
+    /// under a loose umask) is made 0700; what they may have put in it meanwhile is caught entry by entry (<see cref="Inspect"/>).
+    /// </summary>
+    public void EnsureTrusted(Action<string>? log = null)
+    {
+        DirectoryTrust.Ensure(Directory, FolderMode, ErrorIds.CacheNotTrusted, "artifact cache", Remedy, allowOwnLooseLeaf: true);
+        if (!UnixFileSystem.CanReadOwners) return;
+        if (UnixFileSystem.Status(Directory, followLinks: true) is FileStatus status && status.Owner == UnixFileSystem.EffectiveUserId && (status.Mode & 0x3F) != 0)
+        {
+            UnixFileSystem.SetMode(Directory, FolderMode);
+            log?.Invoke($"The cache {Directory} was open to other users (mode {status.Permissions}); made it 0700.");
+        }
+    }
+
+    /// <summary>What is at an entry's name, looked at without following a link.</summary>
+    internal enum EntryState
+    {
+        Missing,
+        /// <summary>A regular file that only this user (or root) can change: it may be linked out.</summary>
+        Trusted,
+        /// <summary>A link, or a file another user owns or can write: never used, evicted.</summary>
+        Untrusted,
+        /// <summary>Owners cannot be read here (Windows, macOS): the entry may only be copied out, hashed as it is written.</summary>
+        Unchecked,
+    }
+
+    /// <summary>
+    /// Whether the entry for <paramref name="sha256"/> may be used, and if not why (<paramref name="reason"/>, e.g. "a symbolic
+    /// link"). A symbolic or hard link planted in the cache would be hashed through the link and then placed as the link: the
+    /// verified file would be a file its owner rewrites afterwards.
+    /// </summary>
+    internal EntryState Inspect(string sha256, out string? reason)
+    {
+        string path = PathFor(sha256);
+        reason = null;
+        if (!UnixFileSystem.CanReadOwners)
+        {
+            FileAttributes attributes;
+            try
+            {
+                attributes = File.GetAttributes(path);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return EntryState.Missing;
+            }
+            if ((attributes & FileAttributes.ReparsePoint) != 0) reason = "a symbolic link";
+            else if ((attributes & FileAttributes.Directory) != 0) reason = "a folder";
+            return reason == null ? EntryState.Unchecked : EntryState.Untrusted;
+        }
+        FileStatus? status = UnixFileSystem.Status(path, followLinks: false);
+        if (status == null) return EntryState.Missing;
+        reason = Distrust(status.Value);
+        return reason == null ? EntryState.Trusted : EntryState.Untrusted;
+    }
+
+    /// <summary>
+    /// Why a cached file cannot be used, or null. Only a regular file owned by this user or root and writable by nobody else
+    /// is: then nobody else can change its bytes after they are hashed, however many names it has (the link count of our
+    /// own entry is 2 once a destination is linked to it, and the cache folder is ours and 0700, see <see cref="EnsureTrusted"/>).
+    /// </summary>
+    internal static string? Distrust(FileStatus status)
+    {
+        if (status.IsSymbolicLink) return "a symbolic link";
+        if (!status.IsRegularFile) return "not a regular file";
+        if (status.Owner != UnixFileSystem.EffectiveUserId && status.Owner != 0)
+            return $"owned by another user (uid {status.Owner}){(status.LinkCount > 1 ? $" with {status.LinkCount} links" : "")}";
+        if (status.IsWritableByOthers) return $"writable by other users (mode {status.Permissions})";
+        return null;
+    }
+
+    /// <summary>
+    /// Checks a cached file through the handle it is read with (null when it may be used): the name may have been swapped for
+    /// a link since <see cref="Inspect"/>, so the file read must be the one the name leads to now, and itself pass
+    /// <see cref="Distrust(FileStatus)"/>. Null where owners cannot be read.
+    /// </summary>
+    internal static string? Distrust(FileStream opened, string path)
+    {
+        if (!UnixFileSystem.CanReadOwners) return null;
+        FileStatus byHandle = UnixFileSystem.Status(opened.SafeFileHandle);
+        FileStatus? byName = UnixFileSystem.Status(path, followLinks: false);
+        if (byName == null || !byName.Value.IsSameFile(byHandle)) return byName is FileStatus link && link.IsSymbolicLink ? "a symbolic link" : "replaced while it was opened";
+        return Distrust(byHandle);
+    }
+
     /// <summary>
     /// Adds a verified file to the cache atomically: as a hard link when the cache is on the same volume (no bytes
-    /// copied), else as a copy. The caller vouches that <paramref name="sha256"/> is its digest.
+    /// copied) and the file is one only this user can change, else as a copy (0600). The caller vouches that
+    /// <paramref name="sha256"/> is its digest.
     /// </summary>
     public async Task AddAsync(string verifiedFile, string sha256, CancellationToken cancellationToken)
     {
         string target = PathFor(sha256);
-        if (File.Exists(target)) return;
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        string linked = AtomicFile.TemporaryPathFor(target);
-        if (HardLink.TryCreate(verifiedFile, linked))
+        EntryState state = Inspect(sha256, out _);
+        if (state is EntryState.Trusted or EntryState.Unchecked) return;
+        if (state == EntryState.Untrusted) Evict(sha256);
+        UnixFileSystem.CreateDirectory(Path.GetDirectoryName(target)!, FolderMode);
+        if (!UnixFileSystem.CanReadOwners || UnixFileSystem.Status(verifiedFile, followLinks: false) is FileStatus own && Distrust(own) == null)
         {
-            try
+            string linked = AtomicFile.TemporaryPathFor(target);
+            if (HardLink.TryCreate(verifiedFile, linked))
             {
-                AtomicFile.MoveIntoPlace(linked, target);
+                try
+                {
+                    AtomicFile.MoveIntoPlace(linked, target);
+                }
+                catch (IOException) when (File.Exists(target))
+                {
+                    // Another process cached the same content first; its entry is as good as ours.
+                }
+                finally
+                {
+                    if (File.Exists(linked)) File.Delete(linked);
+                }
+                return;
             }
-            catch (IOException) when (File.Exists(target))
-            {
-                // Another process cached the same content first; its entry is as good as ours.
-            }
-            finally
-            {
-                if (File.Exists(linked)) File.Delete(linked);
-            }
-            return;
         }
-        using AtomicFile file = AtomicFile.Create(target);
+        using AtomicFile file = AtomicFile.Create(target, privateFile: true);
         using (FileStream source = FileHasher.OpenRead(verifiedFile))
         {
             await source.CopyToAsync(file.Stream, 1024 * 1024, cancellationToken).ConfigureAwait(false);
@@ -96,7 +198,9 @@ public sealed class ArtifactCache
 
     /// <summary>
     /// Links the entry to a temporary name beside <paramref name="destination"/> and returns that name, or null when
-    /// linking is impossible there (the caller copies instead). The caller hashes the linked file before using it.
+    /// linking is impossible there (the caller copies instead). Only for an entry <see cref="Inspect"/> found
+    /// <see cref="EntryState.Trusted"/>; the caller checks the linked file again through the handle it hashes it with
+    /// (<see cref="Distrust(FileStream, string)"/>), since the name may have been swapped in between.
     /// </summary>
     internal string? TryLinkOut(string sha256, string destination)
     {
@@ -104,9 +208,11 @@ public sealed class ArtifactCache
         return HardLink.TryCreate(PathFor(sha256), temporary) ? temporary : null;
     }
 
-    /// <summary>Removes an entry that failed its re-hash.</summary>
-    public void Evict(string sha256)
+    /// <summary>Removes an entry that failed its re-hash or its check (a link's name, never what it points to); false when it is still there.</summary>
+    public bool Evict(string sha256)
     {
-        BestEffort.DeleteFile(PathFor(sha256));
+        string path = PathFor(sha256);
+        BestEffort.DeleteFile(path);
+        return !File.Exists(path) && !(UnixFileSystem.CanReadOwners && UnixFileSystem.Status(path, followLinks: false) != null);
     }
 }

@@ -98,6 +98,8 @@ public sealed class VerifiedDownloader : IDisposable
         var clock = Stopwatch.StartNew();
         string destination = Path.GetFullPath(request.Destination);
         foreach (Uri uri in request.Uris) CheckScheme(uri);
+        // Before any byte moves: a cache another user controls is refused, not read or filled (issue 17).
+        if (_cache != null && !request.SkipVerification) _cache.EnsureTrusted(Log);
 
         (ChecksumEntry? expected, SignatureResult? listSignature, byte[]? artifactSignature) =
             await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
@@ -308,13 +310,18 @@ public sealed class VerifiedDownloader : IDisposable
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         string cached = _cache!.PathFor(expected.Digest);
-        if (!File.Exists(cached))
+        ArtifactCache.EntryState state = _cache.Inspect(expected.Digest, out string? reason);
+        if (state == ArtifactCache.EntryState.Missing)
         {
             Log($"Cache miss for sha256:{expected.Digest}.");
             return null;
         }
-        DownloadResult? linked = await TryLinkFromCacheAsync(request, expected, destination, cached, progress, clock, cancellationToken).ConfigureAwait(false);
-        if (linked != null || !File.Exists(cached)) return linked;
+        if (state == ArtifactCache.EntryState.Untrusted) return Distrusted(cached, expected.Digest, reason!);
+        if (state == ArtifactCache.EntryState.Trusted)
+        {
+            DownloadResult? linked = await TryLinkFromCacheAsync(request, expected, destination, cached, progress, clock, cancellationToken).ConfigureAwait(false);
+            if (linked != null || !File.Exists(cached)) return linked;
+        }
         FileStream source;
         try
         {
@@ -327,7 +334,14 @@ public sealed class VerifiedDownloader : IDisposable
         }
         using (source)
         {
-            using AtomicFile file = AtomicFile.Create(destination);
+            // Opening follows a link that may have replaced the entry since it was inspected: check what was opened.
+            if (ArtifactCache.Distrust(source, cached) is string swapped)
+            {
+                source.Dispose();
+                return Distrusted(cached, expected.Digest, swapped);
+            }
+            // A copy: the bytes placed are a new file, hashed as they are written.
+            using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null);
             using var sink = new DigestSink(file.Stream, null, _options.FlushToDisk);
             var cacheUri = new Uri(cached);
             await CopyAsync(source, sink, source.Length, _options.MaximumSize, cacheUri, progress, null, cancellationToken).ConfigureAwait(false);
@@ -344,17 +358,26 @@ public sealed class VerifiedDownloader : IDisposable
             if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != sink.Length)
                 throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, sink.Length);
             file.Commit(_options.FlushToDisk);
-            Log($"Cache hit: served {destination} from {cached} (re-hashed, no network).");
+            Log($"Cache hit: served {destination} from {cached} (copied and re-hashed, no network).");
             return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, sink.Length, SourceText(expected), verified: true,
                 fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
         }
     }
 
+    /// <summary>An entry that is a link, or a file someone else can change, is a miss: evicted where possible, and said so.</summary>
+    private DownloadResult? Distrusted(string cached, string digest, string reason)
+    {
+        bool evicted = _cache!.Evict(digest);
+        Log($"The cache entry {cached} is {reason}; it is not used ({(evicted ? "evicted" : "it could not be evicted")}). Cache miss for sha256:{digest}.");
+        return null;
+    }
+
     /// <summary>
     /// A cache hit on the same volume: the entry is hard-linked beside the destination, hashed there, and renamed into
-    /// place, so a 1 GiB hit costs one read and hash instead of a copy and a flush. The name that is hashed is the
-    /// one that is placed; only a process of the same user could change the bytes in between, and it could change the
-    /// destination itself just as well. Null when linking is not possible (the caller copies) or the entry is bad.
+    /// place, so a 1 GiB hit costs one read and hash instead of a copy and a flush. Only an entry only this user (or root)
+    /// can change is linked (<see cref="ArtifactCache.Inspect"/>), and the linked file is checked again through the handle
+    /// it is hashed with, in case the cache name was swapped meanwhile: nobody else can change the bytes once hashed.
+    /// Null when linking is not possible (the caller copies) or the entry is bad (evicted).
     /// </summary>
     private async Task<DownloadResult?> TryLinkFromCacheAsync(DownloadRequest request, ChecksumEntry expected, string destination, string cached,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
@@ -364,14 +387,25 @@ public sealed class VerifiedDownloader : IDisposable
         try
         {
             var cacheUri = new Uri(cached);
-            long size = new FileInfo(temporary).Length;
-            var rate = new RateMeter();
-            rate.Start(0);
-            IProgress<long>? bytes = progress == null ? null : new CallbackProgress<long>(done =>
+            string sha256;
+            long size;
+            using (FileStream linked = FileHasher.OpenRead(temporary))
             {
-                if (rate.Due() || done == size) progress.Report(new DownloadProgress(cacheUri, done, size, rate.BytesPerSecond(done)));
-            });
-            string sha256 = await Task.Run(() => FileHasher.HashFile(temporary, ChecksumAlgorithm.SHA256, bytes, cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (ArtifactCache.Distrust(linked, temporary) is string reason)
+                {
+                    linked.Dispose();
+                    File.Delete(temporary);
+                    return Distrusted(cached, expected.Digest, reason);
+                }
+                size = linked.Length;
+                var rate = new RateMeter();
+                rate.Start(0);
+                IProgress<long>? bytes = progress == null ? null : new CallbackProgress<long>(done =>
+                {
+                    if (rate.Due() || done == size) progress.Report(new DownloadProgress(cacheUri, done, size, rate.BytesPerSecond(done)));
+                });
+                sha256 = await Task.Run(() => FileHasher.Hash(linked, ChecksumAlgorithm.SHA256, bytes, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
             if (!Hex.DigestEquals(sha256, expected.Digest))
             {
                 Log($"The cache entry {cached} hashes to {sha256}, not {expected.Digest}; evicting it and downloading.");
@@ -391,13 +425,14 @@ public sealed class VerifiedDownloader : IDisposable
                 Log($"Could not link from the cache ({ex.Message}); copying instead.");
                 return null;
             }
-            Log($"Cache hit: linked {destination} to {cached} (re-hashed, no network).");
+            Log($"Cache hit: linked {destination} to {cached} (a file only you can change; re-hashed, no network).");
             return new DownloadResult(destination, request.Uris[0], cacheUri, sha256, size, SourceText(expected), verified: true,
                 fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0);
         }
         finally
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            // Whatever it is now (File.Exists would follow a link).
+            BestEffort.DeleteFile(temporary);
         }
     }
 
@@ -420,7 +455,8 @@ public sealed class VerifiedDownloader : IDisposable
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         Log($"Downloading {UriText.Redact(uri)} to {destination}.");
-        using AtomicFile file = AtomicFile.Create(destination);
+        // A download made with a token is private: 0600 from the moment it exists.
+        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null);
         IReadOnlyList<ChecksumEntry> companions = expected?.Companions ?? Array.Empty<ChecksumEntry>();
         using var sink = new DigestSink(file.Stream, expected?.Algorithm, _options.FlushToDisk, companions.Select(c => c.Algorithm).ToList());
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);

@@ -23,14 +23,19 @@ public sealed class AtomicFile : IDisposable
     public string TemporaryPath { get; }
     public FileStream Stream { get; }
 
-    /// <summary>Creates the temporary file beside <paramref name="destination"/>; its name starts with a dot and ends in ".partial".</summary>
-    public static AtomicFile Create(string destination)
+    /// <summary>
+    /// Creates the temporary file beside <paramref name="destination"/>; its name starts with a dot and ends in ".partial".
+    /// It is created 0644, or 0600 when <paramref name="privateFile"/> (a download made with a token, a cache entry), the
+    /// umask taking away more if it says so: never group- or world-writable, never readable by others when private, not even
+    /// for the instant between creating and changing the mode.
+    /// </summary>
+    public static AtomicFile Create(string destination, bool privateFile = false)
     {
         if (destination == null) throw new ArgumentNullException(nameof(destination));
         string full = Path.GetFullPath(destination);
         if (Path.GetDirectoryName(full) == null) throw new ArgumentException("The destination has no folder.", nameof(destination));
         string temp = TemporaryPathFor(full);
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        FileStream stream = UnixFileSystem.CreateNewFile(temp, privateFile ? 0x180u /* 0600 */ : 0x1A4u /* 0644 */);
         return new AtomicFile(full, temp, stream);
     }
 

@@ -10,19 +10,20 @@ namespace SecureInstall.Core.IO;
 /// </summary>
 internal static class RegularFile
 {
-    public static byte[] ReadAll(string path, long maximumBytes)
+    /// <param name="allowHardLinks">Accept a file with several names (a lock a user copied with cp -l); a pinned copy must not have them.</param>
+    public static byte[] ReadAll(string path, long maximumBytes, bool allowHardLinks = false)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         int fd = UnixFileSystem.OpenNoFollow(path);
         if (fd < 0) return ReadChecked(path, maximumBytes);
         try
         {
-            if (UnixFileSystem.TryStat(fd, out bool regular, out long links, out long size))
-            {
-                if (!regular) throw new IOException($"'{path}' is not a regular file.");
-                if (links > 1) throw new IOException($"'{path}' is one of {links} names of the same file (a hard link), so it may be a file from elsewhere.");
-                if (size > maximumBytes) throw TooLarge(path, maximumBytes);
-            }
+            FileStatus status = UnixFileSystem.Status(fd);
+            if (!status.IsRegularFile) throw new IOException($"'{path}' is not a regular file.");
+            // Link counts are read where owners are (Linux); elsewhere only the kind and the size are checked.
+            if (!allowHardLinks && UnixFileSystem.CanReadOwners && status.LinkCount > 1)
+                throw new IOException($"'{path}' is one of {status.LinkCount} names of the same file (a hard link), so it may be a file from elsewhere.");
+            if (status.Size > maximumBytes) throw TooLarge(path, maximumBytes);
             using var content = new MemoryStream();
             var buffer = new byte[81920];
             int n;
@@ -44,7 +45,7 @@ internal static class RegularFile
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"Could not find file '{path}'.", path);
-        if ((info.Attributes & FileAttributes.ReparsePoint) != 0) throw new IOException($"'{path}' is a symbolic link or junction, which is not followed.");
+        if ((info.Attributes & FileAttributes.ReparsePoint) != 0) throw new SymbolicLinkRefusedException(path);
         if (info.Length > maximumBytes) throw TooLarge(path, maximumBytes);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         using var content = new MemoryStream();

@@ -2,12 +2,14 @@ using System;
 using System.ComponentModel;
 using System.IO;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace SecureInstall.Core.IO;
 
 /// <summary>
 /// The few file-system calls netstandard2.0 lacks: symbolic links and the Unix executable bit
-/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7), and swapping two paths in one step.
+/// (File.CreateSymbolicLink and File.SetUnixFileMode arrived in .NET 6 and 7), swapping two paths in one step, and who
+/// owns a file (no .NET version tells the owner or the link count).
 /// </summary>
 internal static class UnixFileSystem
 {
@@ -88,22 +90,113 @@ internal static class UnixFileSystem
         }
     }
 
+
+    private static bool IsLinux { get; } = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+
+    // ---- What a path or an open file is: one stat for every caller (tree walks, the cache, pinned copies, the lock). ----
+
     /// <summary>
-    /// Opens an existing file read-only without following a symbolic link as its last component (O_NOFOLLOW: a link
-    /// fails, it is not read even for a moment) and without waiting on a FIFO (O_NONBLOCK). -1 where this is not
-    /// available (Windows, a Unix other than Linux and macOS): the caller checks with managed calls instead.
+    /// Whether owners, link counts and file identities are read (<see cref="FileStatus.Owner"/>, …): on Linux, by statx
+    /// (glibc 2.28+, musl 1.2.5+), or lstat/fstat where the C library lacks it (x64 and arm64). Elsewhere kinds and modes
+    /// are read but owners are not checked.
+    /// </summary>
+    public static bool CanReadOwners => s_canReadOwners.Value;
+
+    private static readonly Lazy<bool> s_canReadOwners = new(() =>
+    {
+        if (!IsLinux) return false;
+        try
+        {
+            return TryStatus("/", followLinks: true, out _);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException or PlatformNotSupportedException or IOException)
+        {
+            return false;
+        }
+    });
+
+    /// <summary>The effective user id of this process (0 on Windows, where it is not used).</summary>
+    public static uint EffectiveUserId => IsWindows ? 0u : geteuid();
+
+    /// <summary>
+    /// What a path names, without following a final symbolic link (lstat): kind, permission bits (setuid, setgid and
+    /// sticky included), and on Linux owner, link count, size and identity. False when nothing is there. On Windows the
+    /// kind comes from the attributes (a reparse point counts as a link) and the rest is 0.
+    /// </summary>
+    public static bool TryGetEntry(string path, out FileStatus entry) => TryStatus(path, followLinks: false, out entry);
+
+    /// <summary>lstat (<paramref name="followLinks"/> false) or stat of <paramref name="path"/>; null when nothing is there.</summary>
+    public static FileStatus? Status(string path, bool followLinks) => TryStatus(path, followLinks, out FileStatus status) ? status : null;
+
+    /// <summary>fstat of an open file: what the handle reads, whatever its name points to now.</summary>
+    public static FileStatus Status(SafeFileHandle handle)
+    {
+        if (handle == null) throw new ArgumentNullException(nameof(handle));
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return Status(handle.DangerousGetHandle().ToInt32());
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>fstat of an open descriptor (Unix only).</summary>
+    public static FileStatus Status(int fd)
+    {
+        if (IsWindows) throw new PlatformNotSupportedException("File descriptors are a Unix notion.");
+        var buffer = new byte[StatBufferSize];
+        int rc = IsMacOS ? MacFStat(fd, buffer) : LinuxStat(fd, EmptyPath, AtEmptyPath, buffer);
+        if (rc != 0) throw new IOException($"Cannot read what an open file is: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+        return FromStat(buffer);
+    }
+
+    private static bool TryStatus(string path, bool followLinks, out FileStatus status)
+    {
+        status = default;
+        if (IsWindows)
+        {
+            FileAttributes attributes;
+            try { attributes = File.GetAttributes(path); }
+            catch (FileNotFoundException) { return false; }
+            catch (DirectoryNotFoundException) { return false; }
+            UnixEntryKind kind = (attributes & FileAttributes.ReparsePoint) != 0 && !followLinks ? UnixEntryKind.SymbolicLink
+                : (attributes & FileAttributes.Directory) != 0 ? UnixEntryKind.Directory : UnixEntryKind.RegularFile;
+            status = new FileStatus(kind, 0, 0, 0, 0, 0, 0);
+            return true;
+        }
+        var buffer = new byte[StatBufferSize];
+        int rc = IsMacOS
+            ? (followLinks ? MacStat(Utf8z(path), buffer) : MacLStat(Utf8z(path), buffer))
+            : LinuxStat(AtFdCwd, Utf8z(path), followLinks ? 0 : AtSymlinkNoFollow, buffer);
+        if (rc != 0)
+        {
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == 2 /* ENOENT */ || errno == 20 /* ENOTDIR */) return false;
+            throw new IOException($"Cannot read what '{path}' is (stat): {new Win32Exception(errno).Message}");
+        }
+        status = FromStat(buffer);
+        return true;
+    }
+
+    /// <summary>
+    /// Opens an existing file read-only without following a symbolic link as its last component (O_NOFOLLOW: a link is
+    /// refused with a <see cref="SymbolicLinkRefusedException"/>, never read even for a moment) and without waiting on a
+    /// FIFO (O_NONBLOCK). -1 on Windows, where callers check with managed calls instead. Read with
+    /// <see cref="UnixFileReader.Read"/>, close with <see cref="UnixFileReader.Close"/>; check what was opened with <see cref="Status(int)"/>.
     /// </summary>
     public static int OpenNoFollow(string path)
     {
-        int flags = IsWindows ? 0
-            : IsMacOS ? 0x1000000 | 0x100 | 0x4                          // O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK
-            : RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? 0x80000 | LinuxNoFollow | 0x800
-            : 0;
-        if (flags == 0) return -1;
+        if (IsWindows) return -1;
+        int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x100 /* O_NOFOLLOW */ | 0x4 /* O_NONBLOCK */
+            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
         byte[] native = Utf8z(path);
         while (true)
         {
-            int fd = openFile(native, flags);
+            int fd = open(native, flags, 0);
             if (fd >= 0) return fd;
             int errno = Marshal.GetLastWin32Error();
             switch (errno)
@@ -112,116 +205,48 @@ internal static class UnixFileSystem
                 case 2: throw new FileNotFoundException($"Could not find file '{path}'.", path);  // ENOENT
                 case 20: throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
                 case 40 when !IsMacOS:
-                case 62 when IsMacOS: throw new IOException($"'{path}' is a symbolic link, which is not followed.");  // ELOOP
+                case 62 when IsMacOS: throw new SymbolicLinkRefusedException(path);               // ELOOP
+                case 6: throw new NotAFileException(path);                                         // ENXIO: a socket
                 case 1 or 13: throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
                 default: throw new IOException($"'{path}': {new Win32Exception(errno).Message}");
             }
         }
     }
 
-    /// <summary>O_NOFOLLOW differs by architecture on Linux: 0100000 on ARM and POWER, 0400000 elsewhere.</summary>
-    private static int LinuxNoFollow =>
-        RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64
-        || RuntimeInformation.ProcessArchitecture.ToString() is "Armv6" or "Ppc64le" ? 0x8000 : 0x20000;
-
     /// <summary>
-    /// Type, number of names (hard links) and size of an open file, by statx(2), whose layout is the same on every Linux
-    /// architecture. False where it is missing (macOS, Windows, C libraries before glibc 2.28 or musl 1.2.5).
-    /// </summary>
-    public static bool TryStat(int fd, out bool isRegularFile, out long linkCount, out long size)
-    {
-        isRegularFile = false;
-        linkCount = 0;
-        size = 0;
-        if (IsWindows || !RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return false;
-        var buffer = new byte[256];
-        try
-        {
-            // AT_EMPTY_PATH: the descriptor itself; STATX_TYPE | STATX_NLINK | STATX_SIZE.
-            if (statx(fd, new byte[] { 0 }, 0x1000, 0x1 | 0x4 | 0x200, buffer) != 0) return false;
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return false;
-        }
-        ushort mode = BitConverter.ToUInt16(buffer, 28);            // struct statx: stx_nlink at 16, stx_mode at 28, stx_size at 40
-        isRegularFile = (mode & 0xF000) == 0x8000;                  // S_IFMT, S_IFREG
-        linkCount = BitConverter.ToUInt32(buffer, 16);
-        size = (long)BitConverter.ToUInt64(buffer, 40);
-        return true;
-    }
-
-    /// What a path names, without following a final symbolic link (lstat): its kind and its permission bits
-    /// (including setuid, setgid and sticky). False when nothing is there. On Windows the kind comes from the
-    /// attributes (a reparse point counts as a link) and the mode is 0.
-    /// </summary>
-    public static bool TryGetEntry(string path, out UnixEntry entry)
-    {
-        entry = default;
-        if (IsWindows)
-        {
-            FileAttributes attributes;
-            try { attributes = File.GetAttributes(path); }
-            catch (FileNotFoundException) { return false; }
-            catch (DirectoryNotFoundException) { return false; }
-            UnixEntryKind kind = (attributes & FileAttributes.ReparsePoint) != 0 ? UnixEntryKind.SymbolicLink
-                : (attributes & FileAttributes.Directory) != 0 ? UnixEntryKind.Directory : UnixEntryKind.RegularFile;
-            entry = new UnixEntry(kind, 0);
-            return true;
-        }
-        var buffer = new byte[StatBufferSize];
-        int rc = IsMacOS ? MacLStat(Utf8z(path), buffer) : LinuxStat(-100 /* AT_FDCWD */, Utf8z(path), 0x100 /* AT_SYMLINK_NOFOLLOW */, buffer);
-        if (rc != 0)
-        {
-            int errno = Marshal.GetLastWin32Error();
-            if (errno == 2 /* ENOENT */ || errno == 20 /* ENOTDIR */) return false;
-            throw new IOException($"lstat '{path}' failed: {new Win32Exception(errno).Message}");
-        }
-        entry = FromStat(buffer);
-        return true;
-    }
-
-    /// <summary>
-    /// Opens a file for reading only when it is a regular file: the final component is not followed (O_NOFOLLOW), and
-    /// the open does not wait (O_NONBLOCK), so a FIFO or a device put in its place can neither hang the caller nor be
-    /// read; what was opened is checked with fstat. Returns -1 (nothing open) when it is anything but a regular file.
-    /// Unix only; the descriptor is read with <see cref="UnixFileReader.Read"/> and closed with <see cref="UnixFileReader.Close"/>.
+    /// <see cref="OpenNoFollow"/>, kept only when what was opened is a regular file: -1 (nothing open) for a link, FIFO,
+    /// device, socket or folder, so none of them can hang the caller or be read. Unix only.
     /// </summary>
     public static int OpenRegularFile(string path)
     {
         if (IsWindows) throw new PlatformNotSupportedException("OpenRegularFile is for Linux and macOS.");
-        int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x100 /* O_NOFOLLOW */ | 0x4 /* O_NONBLOCK */
-            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
         int fd;
-        do fd = open(Utf8z(path), flags);
-        while (fd < 0 && Marshal.GetLastWin32Error() == 4 /* EINTR */);
-        if (fd < 0)
+        try
         {
-            int errno = Marshal.GetLastWin32Error();
-            if (errno == 40 /* ELOOP, Linux */ || errno == 62 /* ELOOP, macOS */ || errno == 6 /* ENXIO: a socket */) return -1;
-            if (errno == 2) throw new FileNotFoundException($"Could not find file '{path}'.", path);
-            if (errno == 1 || errno == 13) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
-            throw new IOException($"open '{path}' failed: {new Win32Exception(errno).Message}");
+            fd = OpenNoFollow(path);
         }
-        var buffer = new byte[StatBufferSize];
-        int rc = IsMacOS ? MacFStat(fd, buffer) : LinuxStat(fd, new byte[1], 0x1000 /* AT_EMPTY_PATH */, buffer);
-        if (rc != 0 || FromStat(buffer).Kind != UnixEntryKind.RegularFile)
+        catch (Exception ex) when (ex is SymbolicLinkRefusedException or NotAFileException)
         {
-            close(fd);
             return -1;
         }
-        return fd;
+        if (Status(fd).Kind == UnixEntryKind.RegularFile) return fd;
+        close(fd);
+        return -1;
     }
 
-    // statx's layout is the same on every Linux architecture (stx_mode: u16 at 28); macOS's 64-bit-inode stat has st_mode (u16) at 4.
+    // One buffer for statx (the same layout on every Linux architecture), the kernel's struct stat, and macOS's.
     private const int StatBufferSize = 256;
-    private const uint StatxTypeAndMode = 0x1 /* STATX_TYPE */ | 0x2 /* STATX_MODE */;
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7ff;
+    private static readonly byte[] EmptyPath = { 0 };
 
     // O_NOFOLLOW is 0100000 on arm, arm64 and powerpc, 0400000 on the others .NET runs on.
     private static bool NoFollowIs0x8000 { get; } =
         RuntimeInformation.OSArchitecture is Architecture.Arm or Architecture.Arm64 || RuntimeInformation.OSArchitecture.ToString().StartsWith("Ppc", StringComparison.Ordinal);
 
-    /// <summary>Whether the C library has statx (glibc 2.28+, musl 1.2.5+); without it, lstat/fstat and the kernel's stat layout.</summary>
+    /// <summary>Set when the C library has no statx (glibc before 2.28, musl before 1.2.5): lstat/fstat and the kernel's stat layout.</summary>
     private static bool _noStatx;
 
     private static int LinuxStat(int directory, byte[] path, int flags, byte[] buffer)
@@ -230,24 +255,60 @@ internal static class UnixFileSystem
         {
             try
             {
-                return statx(directory, path, flags, StatxTypeAndMode, buffer);
+                return statx(directory, path, flags, StatxBasicStats, buffer);
             }
             catch (EntryPointNotFoundException)
             {
                 _noStatx = true;
             }
         }
-        // The kernel's struct stat puts st_mode at 24 on x64 and 16 on arm64; other layouts are not guessed.
-        if (KernelStatModeOffset < 0) throw new PlatformNotSupportedException($"This C library has no statx, and the stat layout of {RuntimeInformation.OSArchitecture} is not known.");
-        return (flags & 0x1000) != 0 ? fstat(directory, buffer) : lstat(path, buffer);
+        if (KernelStat == null) throw new PlatformNotSupportedException($"This C library has no statx, and the stat layout of {RuntimeInformation.OSArchitecture} is not known.");
+        if ((flags & AtEmptyPath) != 0) return fstat(directory, buffer);
+        return (flags & AtSymlinkNoFollow) != 0 ? lstat(path, buffer) : stat(path, buffer);
     }
 
-    private static int KernelStatModeOffset { get; } =
-        RuntimeInformation.OSArchitecture == Architecture.X64 ? 24 : RuntimeInformation.OSArchitecture == Architecture.Arm64 ? 16 : -1;
+    /// <summary>Offsets in the kernel's struct stat (dev, ino, mode, nlink and whether it is 64-bit, uid, size) where the layout is known.</summary>
+    private static (int Dev, int Ino, int Mode, int Nlink, bool WideNlink, int Uid, int Size)? KernelStat { get; } =
+        RuntimeInformation.OSArchitecture == Architecture.X64 ? (0, 8, 24, 16, true, 28, 48)
+        : RuntimeInformation.OSArchitecture == Architecture.Arm64 ? (0, 8, 16, 20, false, 24, 48)
+        : null;
 
-    private static UnixEntry FromStat(byte[] buffer)
+    private static FileStatus FromStat(byte[] b)
     {
-        int mode = IsMacOS ? BitConverter.ToUInt16(buffer, 4) : _noStatx ? (int)BitConverter.ToUInt32(buffer, KernelStatModeOffset) : BitConverter.ToUInt16(buffer, 28);
+        int mode;
+        uint owner, links;
+        long size;
+        ulong device, inode;
+        if (IsMacOS)
+        {
+            // struct stat (64-bit inodes): dev i32 @0, mode u16 @4, nlink u16 @6, ino u64 @8, uid u32 @16, size i64 @96.
+            mode = BitConverter.ToUInt16(b, 4);
+            links = BitConverter.ToUInt16(b, 6);
+            inode = BitConverter.ToUInt64(b, 8);
+            owner = BitConverter.ToUInt32(b, 16);
+            device = BitConverter.ToUInt32(b, 0);
+            size = BitConverter.ToInt64(b, 96);
+        }
+        else if (_noStatx)
+        {
+            var k = KernelStat!.Value;
+            mode = (int)BitConverter.ToUInt32(b, k.Mode);
+            links = k.WideNlink ? (uint)BitConverter.ToUInt64(b, k.Nlink) : BitConverter.ToUInt32(b, k.Nlink);
+            owner = BitConverter.ToUInt32(b, k.Uid);
+            device = BitConverter.ToUInt64(b, k.Dev);
+            inode = BitConverter.ToUInt64(b, k.Ino);
+            size = BitConverter.ToInt64(b, k.Size);
+        }
+        else
+        {
+            // struct statx: nlink u32 @16, uid u32 @20, mode u16 @28, ino u64 @32, size u64 @40, dev_major/minor u32 @136/140.
+            mode = BitConverter.ToUInt16(b, 28);
+            links = BitConverter.ToUInt32(b, 16);
+            owner = BitConverter.ToUInt32(b, 20);
+            inode = BitConverter.ToUInt64(b, 32);
+            size = (long)BitConverter.ToUInt64(b, 40);
+            device = ((ulong)BitConverter.ToUInt32(b, 136) << 32) | BitConverter.ToUInt32(b, 140);
+        }
         UnixEntryKind kind = (mode & 0xF000) switch
         {
             0x8000 => UnixEntryKind.RegularFile,
@@ -259,35 +320,78 @@ internal static class UnixFileSystem
             0xC000 => UnixEntryKind.Socket,
             _ => UnixEntryKind.Other,
         };
-        return new UnixEntry(kind, mode & 0xFFF);
+        return new FileStatus(kind, mode & 0xFFF, owner, links, size, device, inode);
     }
 
     private static int MacLStat(byte[] path, byte[] buffer) =>
         RuntimeInformation.OSArchitecture == Architecture.X64 ? lstat_inode64(path, buffer) : lstat(path, buffer);
 
+    private static int MacStat(byte[] path, byte[] buffer) =>
+        RuntimeInformation.OSArchitecture == Architecture.X64 ? stat_inode64(path, buffer) : stat(path, buffer);
+
     private static int MacFStat(int fd, byte[] buffer) =>
         RuntimeInformation.OSArchitecture == Architecture.X64 ? fstat_inode64(fd, buffer) : fstat(fd, buffer);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int statx(int directory, byte[] path, int flags, uint mask, byte[] buffer);
+    // ---- Creating files and folders with the mode they must have, whatever the umask. ----
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int lstat(byte[] path, byte[] buffer);
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing parents with <paramref name="mode"/> (0700, 0755) whatever the umask
+    /// (which can only take bits away), so no folder this creates is ever group- or world-writable. Directory.CreateDirectory
+    /// on Windows, where ACLs are inherited.
+    /// </summary>
+    public static void CreateDirectory(string path, uint mode)
+    {
+        string full = Path.GetFullPath(path);
+        if (IsWindows || Directory.Exists(full))
+        {
+            if (IsWindows) Directory.CreateDirectory(full);
+            return;
+        }
+        string? parent = Path.GetDirectoryName(full);
+        if (parent != null) CreateDirectory(parent, mode);
+        if (mkdir(Utf8z(full), mode) == 0) return;
+        int errno = Marshal.GetLastWin32Error();
+        if (errno == 17 /* EEXIST */ && Directory.Exists(full)) return; // created meanwhile by another process
+        if (errno is 1 or 13) throw new UnauthorizedAccessException($"Access to the path '{full}' is denied.");
+        throw new IOException($"Cannot create the folder '{full}': {new Win32Exception(errno).Message}");
+    }
 
-    [DllImport("libc", EntryPoint = "lstat$INODE64", SetLastError = true)]
-    private static extern int lstat_inode64(byte[] path, byte[] buffer);
+    /// <summary>
+    /// Creates a new file (failing if anything, a link included, has the name) open for reading and writing, with
+    /// <paramref name="mode"/> from the start (0600 for a private file, 0644): never readable or writable by others for
+    /// an instant, whatever the umask. Elsewhere than Linux, FileMode.CreateNew and then the mode.
+    /// </summary>
+    public static FileStream CreateNewFile(string path, uint mode)
+    {
+        if (!IsLinux)
+        {
+            var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            if (!IsWindows) chmod(path, mode);
+            return stream;
+        }
+        int fd;
+        do
+        {
+            fd = open(Utf8z(path), 0x2 | 0x40 | 0x80 | 0x80000 /* O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC */, mode);
+        }
+        while (fd < 0 && Marshal.GetLastWin32Error() == 4 /* EINTR */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastWin32Error();
+            if (errno == 17) throw new IOException($"The file '{path}' already exists.", unchecked((int)0x80070050));
+            if (errno is 1 or 13) throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
+            if (errno is 2 or 20) throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
+            throw new IOException($"Cannot create '{path}': {new Win32Exception(errno).Message}");
+        }
+        return new FileStream(new SafeFileHandle(new IntPtr(fd), ownsHandle: true), FileAccess.ReadWrite, 1);
+    }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int fstat(int fd, byte[] buffer);
-
-    [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
-    private static extern int fstat_inode64(int fd, byte[] buffer);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int open(byte[] path, int flags);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int close(int fd);
+    /// <summary>Sets the permission bits (chmod); no-op on Windows.</summary>
+    public static void SetMode(string path, uint mode)
+    {
+        if (IsWindows) return;
+        if (chmod(path, mode) != 0) throw new IOException($"chmod '{path}' failed: {new Win32Exception(Marshal.GetLastWin32Error()).Message}");
+    }
 
     // Paths go to libc as NUL-terminated UTF-8 bytes: netstandard2.0 has no LPUTF8Str, and ANSI marshalling is not UTF-8 everywhere.
     internal static byte[] Utf8z(string s) => System.Text.Encoding.UTF8.GetBytes(s + "\0");
@@ -314,13 +418,60 @@ internal static class UnixFileSystem
     [DllImport("libc", SetLastError = true)]
     private static extern int renamex_np(byte[] from, byte[] to, uint flags);
 
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int openFile(byte[] path, int flags);
+    [DllImport("libc", SetLastError = true)]
+    private static extern int statx(int directory, byte[] path, int flags, uint mask, byte[] buffer);
 
+    [DllImport("libc", SetLastError = true)]
+    private static extern int stat(byte[] path, byte[] buffer);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int lstat(byte[] path, byte[] buffer);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int fstat(int fd, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "stat$INODE64", SetLastError = true)]
+    private static extern int stat_inode64(byte[] path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "lstat$INODE64", SetLastError = true)]
+    private static extern int lstat_inode64(byte[] path, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "fstat$INODE64", SetLastError = true)]
+    private static extern int fstat_inode64(int fd, byte[] buffer);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int open(byte[] path, int flags, uint mode);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int close(int fd);
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int mkdir(byte[] path, uint mode);
 
     [DllImport("kernel32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
     [return: MarshalAs(UnmanagedType.I1)]
     private static extern bool CreateSymbolicLinkW(string linkPath, string target, int flags);
+}
+
+/// <summary>A path whose last component is a symbolic link, refused rather than followed (O_NOFOLLOW).</summary>
+internal sealed class SymbolicLinkRefusedException : IOException
+{
+    public SymbolicLinkRefusedException(string path)
+        : base($"'{path}' is a symbolic link, which is not followed.")
+    {
+    }
+}
+
+/// <summary>A path that names a socket (or a device without a driver), which open(2) refuses with ENXIO.</summary>
+internal sealed class NotAFileException : IOException
+{
+    public NotAFileException(string path)
+        : base($"'{path}' is a socket or a device, not a file.")
+    {
+    }
 }
 
 /// <summary>What kind of thing a directory entry is (lstat's file type).</summary>
@@ -336,15 +487,46 @@ internal enum UnixEntryKind
     Other,
 }
 
-/// <summary>A directory entry's kind and permission bits (mode &amp; 07777; 0 on Windows).</summary>
-internal readonly struct UnixEntry
+/// <summary>What stat says about a file: its kind, permission bits, owner, link count, size and identity (0 where not read).</summary>
+internal readonly struct FileStatus
 {
-    public UnixEntry(UnixEntryKind kind, int mode)
+    internal FileStatus(UnixEntryKind kind, int mode, uint owner, uint linkCount, long size, ulong device, ulong inode)
     {
         Kind = kind;
         Mode = mode;
+        Owner = owner;
+        LinkCount = linkCount;
+        Size = size;
+        Device = device;
+        Inode = inode;
     }
 
+    /// <summary>An entry known only by its kind (a folder taken as the start of a walk).</summary>
+    internal static FileStatus OfKind(UnixEntryKind kind) => new(kind, 0, 0, 0, 0, 0, 0);
+
     public UnixEntryKind Kind { get; }
+
+    /// <summary>The permission bits, setuid, setgid and sticky included (mode &amp; 07777; 0 on Windows).</summary>
     public int Mode { get; }
+
+    public uint Owner { get; }
+    public uint LinkCount { get; }
+    public long Size { get; }
+    public ulong Device { get; }
+    public ulong Inode { get; }
+
+    public bool IsRegularFile => Kind == UnixEntryKind.RegularFile;
+    public bool IsDirectory => Kind == UnixEntryKind.Directory;
+    public bool IsSymbolicLink => Kind == UnixEntryKind.SymbolicLink;
+
+    /// <summary>Writable by the group (020) or by others (002).</summary>
+    public bool IsWritableByOthers => (Mode & 0x12) != 0;
+
+    /// <summary>The sticky bit: in a folder, only an entry's owner can rename or delete it (as in /tmp).</summary>
+    public bool IsSticky => (Mode & 0x200) != 0;
+
+    /// <summary>The permission bits in octal, e.g. "0775".</summary>
+    public string Permissions => "0" + Convert.ToString(Mode & 0xFFF, 8);
+
+    public bool IsSameFile(FileStatus other) => Device == other.Device && Inode == other.Inode;
 }

@@ -18,7 +18,15 @@ public sealed class FileLock : IDisposable
     /// <summary>Waits up to <paramref name="timeout"/> for the lock; false when another process still holds it.</summary>
     public static FileLock? TryAcquire(string path, TimeSpan timeout, CancellationToken cancellationToken, Action? onWait = null)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        SecureInstall.Core.IO.UnixFileSystem.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, 0x1ED /* 0755 whatever the umask */);
+        try
+        {
+            // Created 0644 (not 0666 under umask 000); an existing lock file is used as it is.
+            if (!File.Exists(path)) SecureInstall.Core.IO.UnixFileSystem.CreateNewFile(path, 0x1A4).Dispose();
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+        }
         var clock = Stopwatch.StartNew();
         bool told = false;
         while (true)

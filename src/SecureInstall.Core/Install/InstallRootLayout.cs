@@ -119,30 +119,16 @@ public static class InstallRootLayout
     /// </summary>
     internal static byte[]? ReadRegularFile(string path, int limit)
     {
-        if (!UnixFileSystem.TryGetEntry(path, out UnixEntry entry) || entry.Kind != UnixEntryKind.RegularFile) return null;
-        var content = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        if (UnixFileSystem.IsWindows)
+        if (!UnixFileSystem.TryGetEntry(path, out FileStatus entry) || entry.Kind != UnixEntryKind.RegularFile) return null;
+        try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            int n;
-            while (content.Length <= limit && (n = stream.Read(chunk, 0, chunk.Length)) > 0) content.Write(chunk, 0, n);
+            return RegularFile.ReadAll(path, limit, allowHardLinks: true);
         }
-        else
+        catch (IOException)
         {
-            int fd = UnixFileSystem.OpenRegularFile(path);
-            if (fd < 0) return null;
-            try
-            {
-                int n;
-                while (content.Length <= limit && (n = UnixFileReader.Read(fd, chunk, chunk.Length, path)) > 0) content.Write(chunk, 0, n);
-            }
-            finally
-            {
-                UnixFileReader.Close(fd);
-            }
+            // Gone, or replaced since the lstat (a link, a FIFO), or larger than the limit: not the file it should be.
+            return null;
         }
-        return content.Length > limit ? null : content.ToArray();
     }
 
     /// <summary>Whether two paths name the same place, as written (full paths, no trailing separator; case-insensitive on Windows).</summary>

@@ -128,7 +128,7 @@ public sealed class InstalledTree
     /// <summary>Lists the tree at <paramref name="root"/>, which must be a folder (not a link to one).</summary>
     public static InstalledTree Compute(string root, CancellationToken cancellationToken = default)
     {
-        if (!UnixFileSystem.TryGetEntry(root, out UnixEntry top)) throw new DirectoryNotFoundException($"'{root}' does not exist.");
+        if (!UnixFileSystem.TryGetEntry(root, out FileStatus top)) throw new DirectoryNotFoundException($"'{root}' does not exist.");
         if (top.Kind != UnixEntryKind.Directory) throw new IOException($"'{root}' is a {Describe(top.Kind)}, not a folder.");
         var files = new List<TreeFile> { new(".", TreeEntryKind.Directory, top.Mode, "-") };
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
@@ -249,7 +249,7 @@ public sealed class InstalledTree
             cancellationToken.ThrowIfCancellationRequested();
             string relative = prefix + System.IO.Path.GetFileName(full);
             // lstat, never the entry itself: a FIFO or device is recorded by kind and never opened (opening one can block forever).
-            if (!UnixFileSystem.TryGetEntry(full, out UnixEntry entry)) continue; // removed while walking: it is absent
+            if (!UnixFileSystem.TryGetEntry(full, out FileStatus entry)) continue; // removed while walking: it is absent
             switch (entry.Kind)
             {
                 case UnixEntryKind.Directory:
@@ -284,7 +284,7 @@ public sealed class InstalledTree
         if (first == null) return UnixFileSystem.IsWindows ? TreeFile.LinkUnreadable : TreeFile.LinkDangling;
         if (!Push(pending, first)) return TreeFile.LinkOutside;
         int hops = 0;
-        UnixEntry last = new(UnixEntryKind.Directory, 0);
+        FileStatus last = FileStatus.OfKind(UnixEntryKind.Directory);
         while (pending.Count > 0)
         {
             string c = pending.First!.Value;
@@ -294,7 +294,7 @@ public sealed class InstalledTree
             {
                 if (current.Count == 0) return TreeFile.LinkOutside;
                 current.RemoveAt(current.Count - 1);
-                last = new UnixEntry(UnixEntryKind.Directory, 0);
+                last = FileStatus.OfKind(UnixEntryKind.Directory);
                 continue;
             }
             string candidate = System.IO.Path.Combine(root, string.Join(System.IO.Path.DirectorySeparatorChar.ToString(), current.Concat(new[] { c })));

@@ -324,7 +324,8 @@ public sealed class ToolInstaller
     public async Task<InstallResult> InstallAsync(InstallPlan plan, string lockPath, IProgress<DownloadProgress>? progress = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
-        Directory.CreateDirectory(toolDir);
+        EnsureTrustedRoot(_options);
+        UnixFileSystem.CreateDirectory(toolDir, 0x1ED /* 0755 */);
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(_options.Root, ".locks", SafeSegment(plan.Tool) + ".lock"), _options.LockTimeout, cancellationToken,
                 () => log?.Invoke($"Another process is installing {plan.Tool}; waiting for it."))
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, plan.Tool, $"another process has been installing {plan.Tool} for over {_options.LockTimeout.TotalMinutes:F0} minutes; try again later.");
@@ -335,7 +336,7 @@ public sealed class ToolInstaller
         // Under the lock, what another process installed meanwhile counts: the second of two concurrent installs is a no-op.
         LockEntry? recorded = LoadLock(lockPath).Find(plan.Tool, plan.Version, plan.Platform);
         if (!_options.Force && recorded != null && recorded.Sha256 == (plan.Artifact.Sha256 ?? string.Empty)
-            && UnixFileSystem.TryGetEntry(plan.TargetDirectory, out UnixEntry existing) && existing.Kind == UnixEntryKind.Directory)
+            && UnixFileSystem.TryGetEntry(plan.TargetDirectory, out FileStatus existing) && existing.Kind == UnixEntryKind.Directory)
         {
             InstalledTree current = InstalledTree.Compute(plan.TargetDirectory, cancellationToken);
             if (current.Digest == recorded.TreeDigest)
@@ -360,7 +361,7 @@ public sealed class ToolInstaller
         string staging = Path.Combine(toolDir, ".staging-" + Guid.NewGuid().ToString("N"));
         try
         {
-            Directory.CreateDirectory(work);
+            UnixFileSystem.CreateDirectory(work, 0x1ED /* 0755 whatever the umask */);
             string fileName = FileNameOf(plan.Artifact.Url);
             var request = new DownloadRequest(plan.Uris, Path.Combine(work, fileName))
             {
@@ -390,7 +391,7 @@ public sealed class ToolInstaller
 
             if (KindOf(plan.Artifact) == ArtifactKind.Binary)
             {
-                Directory.CreateDirectory(staging);
+                UnixFileSystem.CreateDirectory(staging, 0x1ED /* 0755 whatever the umask */);
                 string exe = Path.Combine(staging, fileName);
                 File.Move(downloaded.Path, exe);
                 UnixFileSystem.SetExecutable(exe, true);
@@ -465,7 +466,7 @@ public sealed class ToolInstaller
             Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
             RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
         };
-        bool present = UnixFileSystem.TryGetEntry(dir, out UnixEntry folder);
+        bool present = UnixFileSystem.TryGetEntry(dir, out FileStatus folder);
         if (!present)
         {
             removed.Add("(the whole tree: " + dir + ")");
@@ -526,7 +527,7 @@ public sealed class ToolInstaller
                 continue;
             }
             string shim = InstallRootLayout.ShimPath(root, command.Key);
-            if (!UnixFileSystem.TryGetEntry(shim, out UnixEntry kind))
+            if (!UnixFileSystem.TryGetEntry(shim, out FileStatus kind))
             {
                 removed.Add(shim + " (shim)");
                 continue;
@@ -555,6 +556,18 @@ public sealed class ToolInstaller
     }
 
     /// <summary>
+    /// An install root another user owns or can write (or a folder above it) is refused before anything is installed or removed:
+    /// they could swap the installed version afterwards (issue 17). A missing root is created rwxr-xr-x whatever the umask
+    /// (by an install; an uninstall creates nothing).
+    /// </summary>
+    private static void EnsureTrustedRoot(ToolInstallerOptions options, bool create = true)
+    {
+        const string remedy = "Make it yours (chown; chmod go-w), or install elsewhere (SECUREINSTALL_HOME, -Scope).";
+        if (create) DirectoryTrust.Ensure(options.Root, 0x1ED /* 0755 */, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+        else DirectoryTrust.Check(options.Root, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+    }
+
+    /// <summary>
     /// Removes an installed version, its record, its shims and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
     /// (names checked) and its file list are deleted, never the path the lock stores; only shims whose bytes are exactly the
     /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
@@ -562,6 +575,7 @@ public sealed class ToolInstaller
     /// </summary>
     public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
     {
+        EnsureTrustedRoot(options, create: false);
         string dir = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
         string? recordedElsewhere = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null;
         if (recordedElsewhere != null && !UnixFileSystem.TryGetEntry(dir, out _))
@@ -570,7 +584,7 @@ public sealed class ToolInstaller
         using FileLock toolLock = FileLock.TryAcquire(Path.Combine(options.Root, ".locks", SafeSegment(entry.Tool) + ".lock"), options.LockTimeout, cancellationToken)
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
         var removedShims = new List<string>();
-        if (UnixFileSystem.TryGetEntry(options.BinDirectory, out UnixEntry bin) && bin.Kind == UnixEntryKind.Directory)
+        if (UnixFileSystem.TryGetEntry(options.BinDirectory, out FileStatus bin) && bin.Kind == UnixEntryKind.Directory)
         {
             foreach (string shim in Directory.GetFiles(options.BinDirectory))
             {
@@ -581,7 +595,7 @@ public sealed class ToolInstaller
                 removedShims.Add(shim);
             }
         }
-        if (UnixFileSystem.TryGetEntry(dir, out UnixEntry folder))
+        if (UnixFileSystem.TryGetEntry(dir, out FileStatus folder))
         {
             if (folder.Kind != UnixEntryKind.Directory)
             {
@@ -599,7 +613,7 @@ public sealed class ToolInstaller
             }
         }
         string record = TreeRecordPath(dir);
-        if (UnixFileSystem.TryGetEntry(record, out UnixEntry recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
+        if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
         UpdateLock(options, lockPath, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
         return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
     }
@@ -624,7 +638,7 @@ public sealed class ToolInstaller
     private void WriteShims(InstallPlan plan)
     {
         if (plan.ShimCommands.Count == 0) return;
-        Directory.CreateDirectory(_options.BinDirectory);
+        UnixFileSystem.CreateDirectory(_options.BinDirectory, 0x1ED /* 0755 whatever the umask */);
         foreach (var command in plan.ShimCommands)
         {
             string target = Path.Combine(plan.TargetDirectory, command.Value.Replace('/', Path.DirectorySeparatorChar));

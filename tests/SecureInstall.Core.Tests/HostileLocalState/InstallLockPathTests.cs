@@ -152,5 +152,5 @@ public sealed class InstallLockPathTests : IDisposable
 internal static class UnixFileSystemProbe
 {
     public static bool IsRealDirectory(string path) =>
-        global::SecureInstall.Core.IO.UnixFileSystem.TryGetEntry(path, out global::SecureInstall.Core.IO.UnixEntry e) && e.Kind == global::SecureInstall.Core.IO.UnixEntryKind.Directory;
+        global::SecureInstall.Core.IO.UnixFileSystem.TryGetEntry(path, out global::SecureInstall.Core.IO.FileStatus e) && e.Kind == global::SecureInstall.Core.IO.UnixEntryKind.Directory;
 }

@@ -18,7 +18,7 @@ public sealed class UnixEntryTests : IDisposable
         string file = Path.Combine(_dir.Path, "f"), dir = Path.Combine(_dir.Path, "d"), link = Path.Combine(_dir.Path, "l"), fifo = Path.Combine(_dir.Path, "p");
         return new[] { file, dir, link, fifo }.Select(p =>
         {
-            Assert.True(UnixFileSystem.TryGetEntry(p, out UnixEntry e));
+            Assert.True(UnixFileSystem.TryGetEntry(p, out FileStatus e));
             return (e.Kind, e.Mode);
         }).ToArray();
     }
