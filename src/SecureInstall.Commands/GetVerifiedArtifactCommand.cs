@@ -187,6 +187,8 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     protected override void BeginProcessing()
     {
         if (ParameterSetName == ChecksumFileSet) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
+        if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))
+            ThrowTerminatingError(Errors.TokenInvalid(token));
         if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
         if (Fingerprint.Length > 0 && PgpPublicKey.Length == 0)

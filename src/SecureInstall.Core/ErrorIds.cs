@@ -60,6 +60,7 @@ public static class ErrorIds
     public const string OutFileExists = nameof(OutFileExists);
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
+    public const string PathIsDirectory = nameof(PathIsDirectory);
 
     // archives
     public const string UnsafeArchiveEntry = nameof(UnsafeArchiveEntry);
@@ -77,6 +78,8 @@ public static class ErrorIds
     public const string UnexpectedHtml = nameof(UnexpectedHtml);
     public const string DownloadStalled = nameof(DownloadStalled);
     public const string VerificationRequired = nameof(VerificationRequired);
+    public const string InvalidUri = nameof(InvalidUri);
+    public const string TokenInvalid = nameof(TokenInvalid);
 
     // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
     public const string ScriptChanged = nameof(ScriptChanged);

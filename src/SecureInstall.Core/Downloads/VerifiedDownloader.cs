@@ -98,6 +98,7 @@ public sealed class VerifiedDownloader : IDisposable
         var clock = Stopwatch.StartNew();
         string destination = Path.GetFullPath(request.Destination);
         foreach (Uri uri in request.Uris) CheckScheme(uri);
+        DownloadPreflight.Check(request, destination);
 
         (ChecksumEntry? expected, SignatureResult? listSignature, byte[]? artifactSignature) =
             await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
