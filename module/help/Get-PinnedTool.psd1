@@ -22,5 +22,5 @@ NotInstalled. With -Verify each installed tree is re-hashed (Verified or Tampere
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstalledToolStatus.'
-    Notes       = 'ErrorIds: ManifestInvalid, LockInvalid (InvalidData); PathNotFound.'
+    Notes       = 'ErrorIds: ManifestInvalid, LockInvalid (InvalidData); PathNotFound; PathIsDirectory (InvalidArgument).'
 }

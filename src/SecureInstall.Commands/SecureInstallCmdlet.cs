@@ -146,6 +146,8 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
             throw; // not reached
         }
         if (provider.Name != "FileSystem") ThrowTerminatingError(Errors.NotFileSystemPath(path, provider.Name));
+        if (resolved.Count == 1 && Directory.Exists(resolved[0]))
+            ThrowTerminatingError(Errors.From(new Core.IO.PathIsDirectoryException(resolved[0]), path));
         if (resolved.Count != 1 || !File.Exists(resolved[0]))
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{parameterName} '{path}' must name exactly one existing file."),
                 Core.ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, path));

@@ -68,16 +68,6 @@ public static class FileHasher
         }
     }
 
-    public static FileStream OpenRead(string path)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
-        }
-        catch (UnauthorizedAccessException ex) when (Directory.Exists(path))
-        {
-            // .NET reports a folder as "access denied"; say what is wrong.
-            throw new PathIsDirectoryException(path, ex);
-        }
-    }
+    public static FileStream OpenRead(string path) =>
+        InputFile.OpenRead(path, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
 }

@@ -46,7 +46,7 @@ public static class YamlBounds
     public static string ReadFile(string path, long maximumBytes)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using FileStream file = IO.InputFile.OpenRead(path);
         using var buffer = new MemoryStream();
         byte[] chunk = new byte[16 * 1024];
         int read;

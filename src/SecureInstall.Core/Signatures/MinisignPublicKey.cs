@@ -100,7 +100,7 @@ public sealed class MinisignPublicKey
     public static MinisignPublicKey FromFile(string path)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using FileStream stream = IO.InputFile.OpenRead(path);
         byte[] bytes = DetachedSignatureVerifier.ReadSmall(stream, path, 64 * 1024, reason => new PublicKeyFormatException(path, reason));
         try
         {

@@ -69,6 +69,24 @@ Describe 'A folder where a file is read (PathIsDirectory)' {
         Test-Path -LiteralPath $dest | Should -BeFalse
     }
 
+    It 'a folder given as a single input file (checksum list, manifest, key) stops with PathIsDirectory naming it' {
+        { Test-Checksum -ChecksumFile $folder } | Should -Throw -ErrorId 'PathIsDirectory,SecureInstall.Commands.TestChecksumCommand'
+        { Get-PinnedTool -Manifest $folder } | Should -Throw -ErrorId 'PathIsDirectory,SecureInstall.Commands.GetPinnedToolCommand'
+        { Install-PinnedTool -Manifest $folder -WhatIf } | Should -Throw -ErrorId 'PathIsDirectory,SecureInstall.Commands.InstallPinnedToolCommand'
+        { Test-ArtifactSignature -Path $file -PgpPublicKey $folder } | Should -Throw -ErrorId 'PathIsDirectory,SecureInstall.Commands.TestArtifactSignatureCommand'
+        try { Test-Checksum -ChecksumFile $folder } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -BeLike "*'$folder' is a folder, not a file*"
+    }
+
+    It 'secureinstall verify --checksums, install --manifest and verify-signature --pgp-key on a folder exit 2 with PathIsDirectory' {
+        foreach ($arguments in @(@('verify', '--checksums', $folder), @('install', '--manifest', $folder), @('verify-signature', '--pgp-key', $folder, $file))) {
+            $r = Invoke-Cli @arguments
+            $r.ExitCode | Should -Be 2 -Because ($arguments -join ' ')
+            $r.Text | Should -Match ('secureinstall: PathIsDirectory: ' + [regex]::Escape("'$folder' is a folder"))
+        }
+    }
+
     It 'secureinstall verify, extract and checksums on a folder exit 2 with PathIsDirectory' {
         $verify = Invoke-Cli verify --sha256 $sha $folder
         $verify.ExitCode | Should -Be 2
