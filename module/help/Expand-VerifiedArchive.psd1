@@ -40,5 +40,5 @@ The executable bit is kept on Unix, setuid/setgid never; timestamps are as store
     )
     Inputs      = 'System.String[]: paths; objects with a PSPath or FullName property.'
     Outputs     = 'SecureInstall.Core.Archives.ExtractedEntry: each file, folder and link written. System.IO.DirectoryInfo with -PassThru.'
-    Notes       = 'ErrorIds: UnsafeArchiveEntry (SecurityError), ArchiveLimitExceeded (LimitsExceeded), ArchiveCorrupt (InvalidData), UnsupportedArchiveFormat (NotImplemented), DestinationExists (ResourceExists), ChecksumMismatch (SecurityError), InvalidHash (InvalidArgument).'
+    Notes       = 'ErrorIds: UnsafeArchiveEntry (SecurityError), ArchiveLimitExceeded (LimitsExceeded), ArchiveCorrupt (InvalidData), UnsupportedArchiveFormat (NotImplemented), DestinationExists (ResourceExists), ChecksumMismatch (SecurityError), InvalidHash, PathIsDirectory (InvalidArgument); PathNotFound (ObjectNotFound).'
 }

@@ -25,5 +25,5 @@ RecordedPath with a warning, and that path is never used.
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstalledToolStatus.'
-    Notes       = 'ErrorIds: ManifestInvalid, LockInvalid (InvalidData); PathNotFound.'
+    Notes       = 'ErrorIds: ManifestInvalid, LockInvalid (InvalidData); PathNotFound; PathIsDirectory (InvalidArgument).'
 }

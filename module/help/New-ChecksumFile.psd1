@@ -28,5 +28,5 @@ atomically: a reader sees the old list or the complete new one. An existing list
     )
     Inputs      = 'System.String[]: paths; objects with a PSPath or FullName property.'
     Outputs     = 'System.IO.FileInfo: the written list.'
-    Notes       = 'ErrorIds: OutFileExists (ResourceExists), NoInputFiles, DuplicateListName (InvalidArgument), WeakAlgorithmRefused (SecurityError).'
+    Notes       = 'ErrorIds: OutFileExists (ResourceExists), NoInputFiles, DuplicateListName, PathIsDirectory (InvalidArgument), WeakAlgorithmRefused (SecurityError).'
 }

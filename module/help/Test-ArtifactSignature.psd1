@@ -88,5 +88,5 @@ FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs t
     )
     Inputs      = 'System.String[]: paths to -Path; objects with a PSPath, FullName or LiteralPath property (Get-ChildItem output) to -LiteralPath.'
     Outputs     = 'SecureInstall.Core.Signatures.SignatureResult (Scheme, IsValid, Path, SignaturePath, Signer, KeyId, Fingerprint, TrustedComment, SignedAt, Algorithm; for Sigstore also OidcIssuer, LogIndex, PredicateType).'
-    Notes       = 'ErrorIds: SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid, TrustedRootInvalid (InvalidData); SignatureParametersInvalid (InvalidArgument); SignatureNotSupported (NotImplemented); SignatureNotFound, PathNotFound (ObjectNotFound); InvalidFingerprint (InvalidArgument); NotFileSystemPath.'
+    Notes       = 'ErrorIds: SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (also a -MinisignPublicKey starting with RW that is not a key), TrustedRootInvalid (InvalidData); SignatureParametersInvalid (InvalidArgument); SignatureNotSupported (NotImplemented); SignatureNotFound, PathNotFound (ObjectNotFound); InvalidFingerprint, PathIsDirectory (InvalidArgument); NotFileSystemPath.'
 }

@@ -43,5 +43,5 @@ a file twice with different digests is refused (ChecksumConflict). MD5 and SHA-1
     )
     Inputs      = 'System.String[]: paths to -Path; objects with a PSPath, FullName or LiteralPath property (Get-ChildItem output) to -LiteralPath.'
     Outputs     = 'SecureInstall.Core.Checksums.ChecksumResult (Path, Algorithm, ExpectedHash, ActualHash, IsValid, Source); with -Quiet a single System.Boolean.'
-    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, WeakAlgorithmRefused (SecurityError); ChecksumListInvalid, ChecksumConflict (InvalidData); InvalidHash (InvalidArgument); PathNotFound, NotFileSystemPath.'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, WeakAlgorithmRefused (SecurityError); ChecksumListInvalid, ChecksumConflict (InvalidData); InvalidHash, PathIsDirectory (InvalidArgument; a folder named as an argument, not one a wildcard or the pipeline brings); PathNotFound, NotFileSystemPath.'
 }

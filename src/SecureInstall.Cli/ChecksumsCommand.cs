@@ -24,6 +24,7 @@ public static class ChecksumsCommand
             string listDir = outFile == null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(Path.GetFullPath(outFile))!;
             try
             {
+                foreach (string p in paths.Where(Directory.Exists)) throw new Core.IO.PathIsDirectoryException(p);
                 foreach (string p in paths.Where(p => !File.Exists(p))) throw new FileNotFoundException($"'{p}' does not exist.", p);
                 string text = new ChecksumListWriter().Write(
                     paths.Select(p => new ChecksumListItem(p, ChecksumListWriter.NameFor(p, listDir))), parse.GetValue(algorithm), parse.GetValue(format));

@@ -44,7 +44,7 @@ public static class ExtractCommand
                     MaxDepth = parse.GetValue(maxDepth),
                 };
                 string path = parse.GetValue(archive)!;
-                if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+                if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
                 ArchiveExtractionResult result = new SafeArchiveExtractor(options).Extract(path, parse.GetValue(destination)!);
                 if (!parse.GetValue(quiet))
                 {

@@ -9,7 +9,7 @@ internal static class SignatureKeys
     public static DetachedSignatureVerifier? Create(string? minisign, string? pgp, string? fingerprint, bool allowExpiredKey)
     {
         if (minisign != null)
-            return new MinisignVerifier(System.IO.File.Exists(minisign) ? MinisignPublicKey.FromFile(minisign) : MinisignPublicKey.Parse(minisign, "--minisign-key"));
+            return new MinisignVerifier(MinisignPublicKey.FromArgument(minisign, System.IO.File.Exists(minisign) ? minisign : null, "--minisign-key"));
         if (pgp != null)
             return new OpenPgpVerifier(OpenPgpKeyRing.FromFile(pgp), new OpenPgpVerifierOptions { Fingerprint = fingerprint, AllowExpiredKey = allowExpiredKey });
         return null;

@@ -82,6 +82,11 @@ internal static class Errors
         new(new ArgumentException("Authenticode needs a pin: give -SignerThumbprint or -SignerSubject. \"Signed by anyone Windows trusts\" is not a pin."),
             ErrorIds.InvalidFingerprint, ErrorCategory.InvalidArgument, null);
 
+    /// <summary>The token's value is never shown: it may be a secret.</summary>
+    public static ErrorRecord TokenInvalid(object token) =>
+        new(new ArgumentException($"-Token takes a string or a SecureString; it was given a {token.GetType().FullName} (its value is not shown). Pass the token text, e.g. -Token $env:GITHUB_TOKEN, or (Read-Host -AsSecureString)."),
+            ErrorIds.TokenInvalid, ErrorCategory.InvalidArgument, null);
+
     public static ErrorRecord SignatureParametersInvalid(string message) =>
         new(new ArgumentException(message), ErrorIds.SignatureParametersInvalid, ErrorCategory.InvalidArgument, null);
 }

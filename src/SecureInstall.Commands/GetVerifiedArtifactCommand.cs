@@ -193,6 +193,8 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
 
     protected override void BeginProcessing()
     {
+        if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))
+            ThrowTerminatingError(Errors.TokenInvalid(token));
         if (ProxyCredential != null && Proxy == null)
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
         try

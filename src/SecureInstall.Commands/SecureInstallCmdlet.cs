@@ -29,7 +29,9 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// Resolves -Path (wildcards, PSDrives, relative paths) or -LiteralPath to file system paths of existing files.
-    /// A miss is an error only when the path had no wildcard; a non-FileSystem provider is an error; folders are skipped.
+    /// A miss is an error only when the path had no wildcard; a non-FileSystem provider is an error. A folder is skipped
+    /// when a wildcard or the pipeline (Get-ChildItem output) brought it, as Get-FileHash does; a folder named as an
+    /// argument is PathIsDirectory (it used to be skipped too, so the command said nothing at all).
     /// </summary>
     protected IEnumerable<string> ResolveFiles(IEnumerable<string> paths, bool literal)
     {
@@ -66,7 +68,14 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
             }
             foreach (string file in resolved)
             {
-                if (Directory.Exists(file)) continue;
+                if (Directory.Exists(file))
+                {
+                    if (MyInvocation.ExpectingInput || (!literal && WildcardPattern.ContainsWildcardCharacters(path)))
+                        WriteVerbose($"Skipped '{file}': a folder.");
+                    else
+                        WritePathError(Errors.From(new Core.IO.PathIsDirectoryException(file), file));
+                    continue;
+                }
                 if (!File.Exists(file))
                 {
                     WritePathError(Errors.PathNotFound(file));
@@ -137,6 +146,8 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
             throw; // not reached
         }
         if (provider.Name != "FileSystem") ThrowTerminatingError(Errors.NotFileSystemPath(path, provider.Name));
+        if (resolved.Count == 1 && Directory.Exists(resolved[0]))
+            ThrowTerminatingError(Errors.From(new Core.IO.PathIsDirectoryException(resolved[0]), path));
         if (resolved.Count != 1 || !File.Exists(resolved[0]))
             ThrowTerminatingError(new ErrorRecord(new ArgumentException($"-{parameterName} '{path}' must name exactly one existing file."),
                 Core.ErrorIds.PathNotFound, ErrorCategory.InvalidArgument, path));
@@ -166,7 +177,7 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         {
             Core.Signatures.MinisignPublicKey key = MinisignKeyText.IsMatch(minisignPublicKey.Replace("\r", ""))
                 ? Core.Signatures.MinisignPublicKey.Parse(minisignPublicKey, "-MinisignPublicKey")
-                : Core.Signatures.MinisignPublicKey.FromFile(ResolveSingleFile(minisignPublicKey, "MinisignPublicKey"));
+                : Core.Signatures.MinisignPublicKey.FromArgument(minisignPublicKey, TryResolveExistingFile(minisignPublicKey), "-MinisignPublicKey");
             return new Core.Signatures.MinisignVerifier(key);
         }
         Core.Signatures.OpenPgpKeyRing ring = Core.Signatures.OpenPgpKeyRing.FromFile(ResolveSingleFile(pgpPublicKey, "PgpPublicKey"));
@@ -175,6 +186,21 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
             Fingerprint = fingerprint.Length > 0 ? fingerprint : null,
             AllowExpiredKey = allowExpiredKey,
         });
+    }
+
+    /// <summary>The file a PowerShell path names when it names exactly one existing file system file; otherwise null, no error.</summary>
+    private string? TryResolveExistingFile(string path)
+    {
+        try
+        {
+            Collection<string> resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo provider);
+            return provider.Name == "FileSystem" && resolved.Count == 1 && File.Exists(resolved[0]) ? resolved[0] : null;
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException
+                                   or NotSupportedException or ArgumentException or PSInvalidOperationException)
+        {
+            return null;
+        }
     }
 
     protected string CurrentDirectory => SessionState.Path.CurrentFileSystemLocation.ProviderPath;

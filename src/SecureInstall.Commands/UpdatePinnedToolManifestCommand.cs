@@ -53,7 +53,7 @@ public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
         try
         {
             ChecksumList list = FetchList(listUri ?? string.Empty);
-            string text = File.ReadAllText(ManifestPath);
+            string text = YamlBounds.ReadFile(ManifestPath, ManifestReader.MaximumBytes);
             ManifestUpdate update = ManifestUpdater.AddVersion(text, ManifestPath, Path.GetDirectoryName(ManifestPath), Name, Version, list, Force, Reason, SetDefault);
             foreach (string line in update.Artifacts) WriteVerbose($"{Name} {Version} {line} (from {update.ChecksumsSource}).");
             if (update.Change != "unchanged" && ShouldProcess(ManifestPath, $"{(update.Change == "added" ? "Pin" : "Re-pin")} {Name} {Version} ({update.Artifacts.Count} artifact(s))"))

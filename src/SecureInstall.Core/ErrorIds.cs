@@ -64,6 +64,7 @@ public static class ErrorIds
     public const string OutFileExists = nameof(OutFileExists);
     public const string DuplicateListName = nameof(DuplicateListName);
     public const string NoInputFiles = nameof(NoInputFiles);
+    public const string PathIsDirectory = nameof(PathIsDirectory);
 
     // archives
     public const string UnsafeArchiveEntry = nameof(UnsafeArchiveEntry);
@@ -87,6 +88,8 @@ public static class ErrorIds
     public const string TokenHostInvalid = nameof(TokenHostInvalid);
     /// <summary>The artifact cache, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
     public const string CacheNotTrusted = nameof(CacheNotTrusted);
+    public const string InvalidUri = nameof(InvalidUri);
+    public const string TokenInvalid = nameof(TokenInvalid);
 
     // scripts (Invoke-VerifiedScript) and the bootstrap (module/Install-SecureInstall.ps1, which cannot load this class)
     public const string ScriptChanged = nameof(ScriptChanged);

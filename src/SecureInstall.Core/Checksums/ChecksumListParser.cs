@@ -51,7 +51,7 @@ public sealed class ChecksumListParser
     public ChecksumList ParseFile(string path, CancellationToken cancellationToken = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
+        using FileStream stream = IO.InputFile.OpenRead(path, FileShare.Read, 4096, FileOptions.SequentialScan);
         return Parse(stream, path, cancellationToken);
     }
 

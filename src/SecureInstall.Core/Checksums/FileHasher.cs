@@ -88,5 +88,5 @@ public static class FileHasher
     }
 
     public static FileStream OpenRead(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
+        InputFile.OpenRead(path, FileShare.Read | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
 }

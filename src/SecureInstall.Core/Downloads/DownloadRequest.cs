@@ -19,7 +19,8 @@ public sealed class DownloadRequest
         if (Uris.Count == 0) throw new ArgumentException("At least one URI is needed.", nameof(uris));
         foreach (Uri uri in Uris)
         {
-            if (uri == null || !uri.IsAbsoluteUri) throw new ArgumentException("URIs must be absolute.", nameof(uris));
+            if (uri == null) throw new ArgumentException("A URI is null.", nameof(uris));
+            if (!uri.IsAbsoluteUri) throw new InvalidUriException(uri, "The URI");
         }
         Destination = destination ?? throw new ArgumentNullException(nameof(destination));
     }

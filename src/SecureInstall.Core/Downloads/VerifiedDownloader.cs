@@ -98,6 +98,7 @@ public sealed class VerifiedDownloader : IDisposable
         var clock = Stopwatch.StartNew();
         string destination = Path.GetFullPath(request.Destination);
         foreach (Uri uri in request.Uris) CheckScheme(uri);
+        DownloadPreflight.Check(request, destination);
         // Before any byte moves: a cache another user controls is refused, not read or filled (issue 17).
         if (_cache != null && !request.SkipVerification) _cache.EnsureTrusted(Log);
 

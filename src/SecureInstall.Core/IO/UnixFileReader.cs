@@ -55,7 +55,7 @@ internal static class UnixFileReader
         2 => new FileNotFoundException($"Could not find file '{path}'.", path),                    // ENOENT
         20 => new DirectoryNotFoundException($"Could not find a part of the path '{path}'."),      // ENOTDIR
         1 or 13 => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),     // EPERM, EACCES
-        21 => new UnauthorizedAccessException($"Access to the path '{path}' is denied: it is a directory."), // EISDIR, from read
+        21 => new PathIsDirectoryException(path),                                                   // EISDIR, from read
         _ => new IOException($"'{path}': {new Win32Exception(errno).Message}"),
     };
 

@@ -56,6 +56,9 @@ internal static class UnixFileSystem
         }
     }
 
+    /// <summary>Whether what a symbolic link finally points at exists (access(2) follows links). True on Windows, where it is not checked.</summary>
+    public static bool LinkTargetExists(string path) => IsWindows || access(Utf8z(path), 0 /* F_OK */) == 0;
+
     /// <summary>Creates <paramref name="linkPath"/> pointing at the relative <paramref name="target"/> ('/'-separated).</summary>
     public static void CreateSymbolicLink(string linkPath, string target, bool targetIsDirectory)
     {

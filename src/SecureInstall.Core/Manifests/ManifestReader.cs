@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace SecureInstall.Core.Manifests;
@@ -31,25 +30,15 @@ public sealed class ManifestReader
     public PinnedManifest ReadFile(string path)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        var info = new FileInfo(path);
-        if (info.Exists && info.Length > MaximumBytes)
-            throw new ManifestFormatException(path, 0, $"larger than {MaximumBytes} bytes; no real manifest is this large.");
-        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-        return Read(reader, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        string text = YamlBounds.ReadFile(path, MaximumBytes);
+        return Read(new StringReader(text), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <param name="baseDirectory">What "./file" URLs are relative to (the manifest's folder); null refuses them.</param>
     public PinnedManifest Read(TextReader text, string source, string? baseDirectory = null)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(text);
-        }
-        catch (YamlException ex)
-        {
-            throw new ManifestFormatException(source, (int)ex.Start.Line, ex.Message, ex);
-        }
+        // Depth and alias-expanded size are bounded while parsing, before anything recurses into the nodes.
+        YamlStream stream = YamlBounds.Load(text, source);
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ManifestFormatException(source, 1, "a manifest is a YAML mapping of tools.");
 

@@ -51,8 +51,7 @@ public static class ManifestUpdater
         PinnedVersion template = tool.Resolve(null) ?? tool.Versions.Last();
         PinnedVersion? existing = tool.Resolve(newVersion);
 
-        var stream = new YamlStream();
-        stream.Load(new StringReader(manifestText));
+        YamlStream stream = YamlBounds.Load(new StringReader(manifestText), source);
         var root = (YamlMappingNode)stream.Documents[0].RootNode;
         YamlMappingNode tools = root.Children.TryGetValue(new YamlScalarNode("tools"), out YamlNode? t) ? (YamlMappingNode)t : root;
         var toolNode = (YamlMappingNode)tools.Children.First(kv => ((YamlScalarNode)kv.Key).Value == tool.Name).Value;
@@ -124,8 +123,7 @@ public static class ManifestUpdater
         if (setDefault && toolNode.Children.TryGetValue(new YamlScalarNode("default_version"), out YamlNode? defaultNode))
         {
             // Re-read: offsets moved when a block was inserted above.
-            var again = new YamlStream();
-            again.Load(new StringReader(text));
+            YamlStream again = YamlBounds.Load(new StringReader(text), source);
             YamlMappingNode r2 = (YamlMappingNode)again.Documents[0].RootNode;
             YamlMappingNode t2 = r2.Children.TryGetValue(new YamlScalarNode("tools"), out YamlNode? tt) ? (YamlMappingNode)tt : r2;
             var d2 = ((YamlMappingNode)t2.Children.First(kv => ((YamlScalarNode)kv.Key).Value == tool.Name).Value).Children[new YamlScalarNode("default_version")];

@@ -70,10 +70,37 @@ public sealed class MinisignPublicKey
         return new MinisignPublicKey(id, key, source);
     }
 
+    /// <summary>
+    /// A key given on a command line (<paramref name="option"/>, e.g. "-MinisignPublicKey"): the key file
+    /// <paramref name="existingFile"/> when the value named one that exists, otherwise the value as the key itself.
+    /// A value that starts with RW (every minisign key does) or holds a comment line is read as a key, so a mistyped key
+    /// is PublicKeyInvalid naming it, not "path not found"; anything else names a key file that does not exist.
+    /// </summary>
+    /// <exception cref="PublicKeyFormatException">the value looks like a key but is not one, or the file holds no key.</exception>
+    /// <exception cref="FileNotFoundException">the value looks like a path, and no such file exists.</exception>
+    public static MinisignPublicKey FromArgument(string value, string? existingFile, string option)
+    {
+        if (value == null) throw new ArgumentNullException(nameof(value));
+        if (existingFile != null) return FromFile(existingFile);
+        if (!value.TrimStart().StartsWith("RW", StringComparison.Ordinal) && value.IndexOf('\n') < 0)
+            throw new FileNotFoundException($"{option} '{value}' names no existing file, and it is not a minisign public key either (those start with RW). Give the key itself or the path of its minisign.pub file.", value);
+        try
+        {
+            return Parse(value, option);
+        }
+        catch (PublicKeyFormatException ex)
+        {
+            string shown = value.Replace("\r", " ").Replace("\n", " ").Trim();
+            if (shown.Length > 120) shown = shown.Substring(0, 120) + "…";
+            throw new PublicKeyFormatException($"{option} '{shown}'",
+                $"{ex.Reason.TrimEnd('.')}. It is neither a minisign public key (RW followed by 54 base64 characters, as minisign -G prints it) nor the path of an existing minisign.pub file.", ex);
+        }
+    }
+
     public static MinisignPublicKey FromFile(string path)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using FileStream stream = IO.InputFile.OpenRead(path);
         byte[] bytes = DetachedSignatureVerifier.ReadSmall(stream, path, 64 * 1024, reason => new PublicKeyFormatException(path, reason));
         try
         {

@@ -37,7 +37,7 @@ public sealed class OpenPgpKeyRing
     public static OpenPgpKeyRing FromFile(string path)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using FileStream stream = IO.InputFile.OpenRead(path);
         return Load(stream, path);
     }
 

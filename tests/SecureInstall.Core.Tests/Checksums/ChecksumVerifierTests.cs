@@ -122,10 +122,11 @@ public class ChecksumVerifierTests
     }
 
     [Fact]
-    public void FileHasher_Directory_MissingFile_AndMissingFolder_FailAsFileStreamDoes()
+    public void FileHasher_Directory_IsPathIsDirectory_MissingFileAndFolder_FailAsFileStreamDoes()
     {
         using var dir = new TempDir();
-        Assert.Throws<UnauthorizedAccessException>(() => FileHasher.HashFile(dir.Path, ChecksumAlgorithm.SHA256));
+        // A folder used to be FileStream's "access denied" (UnauthorizedAccessException); issue 17 #12 names it.
+        Assert.Throws<SecureInstall.Core.IO.PathIsDirectoryException>(() => FileHasher.HashFile(dir.Path, ChecksumAlgorithm.SHA256));
         Assert.Throws<FileNotFoundException>(() => FileHasher.HashFile(Path.Combine(dir.Path, "absent"), ChecksumAlgorithm.SHA256));
         string file = dir.File("plain", "x");
         Exception ex = Assert.ThrowsAny<IOException>(() => FileHasher.HashFile(Path.Combine(file, "below-a-file"), ChecksumAlgorithm.SHA256));

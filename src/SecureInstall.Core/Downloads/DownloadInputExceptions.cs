@@ -1,0 +1,28 @@
+using System;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>A URI to fetch is not absolute ("tool.zip", "/dl/tool.zip"): there is no host or scheme to fetch it from.</summary>
+public sealed class InvalidUriException : SecureInstallException
+{
+    public InvalidUriException(Uri uri, string what)
+        : base($"{what} '{UriText.Redact(uri)}' is not absolute: it names no scheme or host to fetch from. Give the full address (https://host/path), or file:///full/path for a local file.",
+               ErrorIds.InvalidUri, FailureKind.InvalidArgument, UriText.Redact(uri))
+    {
+        Uri = uri;
+    }
+
+    public Uri Uri { get; }
+}
+
+/// <summary>The verified file could not be placed where it was asked to go; found before anything is fetched.</summary>
+public sealed class DestinationNotFoundException : SecureInstallException
+{
+    public DestinationNotFoundException(string destination, string reason)
+        : base($"The destination '{destination}' {reason} Nothing was downloaded.", ErrorIds.PathNotFound, FailureKind.NotFound, destination)
+    {
+        Destination = destination;
+    }
+
+    public string Destination { get; }
+}
