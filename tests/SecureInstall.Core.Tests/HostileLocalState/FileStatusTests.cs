@@ -6,8 +6,11 @@ using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Tests.HostileLocalState;
 
-/// <summary>The lstat the tree walk relies on (issue 17 #6): kinds and modes, with statx and with the lstat fallback (musl before 1.2.5).</summary>
-public sealed class UnixEntryTests : IDisposable
+/// <summary>
+/// The one stat every check relies on (issue 17 #1, #3, #6, #10): kinds and modes for the tree walk, owner, link count, size
+/// and identity for the cache and the pinned copies; with statx and with the lstat fallback (musl before 1.2.5).
+/// </summary>
+public sealed class FileStatusTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
@@ -23,6 +26,23 @@ public sealed class UnixEntryTests : IDisposable
         }).ToArray();
     }
 
+    /// <summary>Owner, link count, size and identity of the file "f" (which has a second name "h"), by path and by descriptor.</summary>
+    private (uint Owner, uint Links, long Size, ulong Inode, bool SameByFd) Identity()
+    {
+        string file = Path.Combine(_dir.Path, "f");
+        FileStatus byPath = UnixFileSystem.Status(file, followLinks: false)!.Value;
+        int fd = UnixFileSystem.OpenRegularFile(file);
+        try
+        {
+            FileStatus byFd = UnixFileSystem.Status(fd);
+            return (byPath.Owner, byPath.LinkCount, byPath.Size, byPath.Inode, byFd.IsSameFile(byPath) && byFd.Size == byPath.Size);
+        }
+        finally
+        {
+            UnixFileReader.Close(fd);
+        }
+    }
+
     [SkippableFact]
     public void Kinds_AndModes_AreTheSame_WithStatx_AndWithTheLstatFallback()
     {
@@ -36,11 +56,16 @@ public sealed class UnixEntryTests : IDisposable
         var expected = new[] { (UnixEntryKind.RegularFile, 0xDED), (UnixEntryKind.Directory, 0x3FF), (UnixEntryKind.SymbolicLink, 0x1FF), (UnixEntryKind.Fifo, 0x1A4) };
 
         Assert.Equal(expected, Probe());
+        Assert.True(HardLink.TryCreate(file, Path.Combine(_dir.Path, "h")));
+        var identity = Identity();
+        Assert.Equal((UnixFileSystem.EffectiveUserId, 2u, 1L, true), (identity.Owner, identity.Links, identity.Size, identity.SameByFd));
+        Assert.NotEqual(0ul, identity.Inode);
         FieldInfo noStatx = typeof(UnixFileSystem).GetField("_noStatx", BindingFlags.NonPublic | BindingFlags.Static)!;
         noStatx.SetValue(null, true);
         try
         {
             Assert.Equal(expected, Probe());
+            Assert.Equal(identity, Identity());
             int fd = UnixFileSystem.OpenRegularFile(file);
             Assert.True(fd >= 0);
             UnixFileReader.Close(fd);
