@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
 using SecureInstall.Core.Manifests;
 using SecureInstall.Core.Signatures;
 
@@ -59,7 +60,7 @@ public sealed class ToolBundle
     public async Task<IReadOnlyList<BundledArtifact>> SaveAsync(string manifestPath, IReadOnlyList<(PinnedTool Tool, PinnedVersion Version, PinnedArtifact Artifact)> selection,
         string bundleDirectory, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(bundleDirectory);
+        UnixFileSystem.CreateDirectory(bundleDirectory, 0x1ED /* 0755 whatever the umask */);
         var written = new List<BundledArtifact>();
         // Platforms often share one artifact (a universal tarball): fetch each digest once.
         foreach (var group in selection.GroupBy(s => (s.Tool.Name, s.Version.Version, s.Artifact.Sha256)))
@@ -68,7 +69,7 @@ public sealed class ToolBundle
             string platforms = string.Join(", ", group.Select(g => g.Artifact.Platform));
             string fileName = ToolInstaller.FileNameOf(artifact.Url);
             string target = Path.Combine(bundleDirectory, "artifacts", artifact.Sha256!, fileName);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            UnixFileSystem.CreateDirectory(Path.GetDirectoryName(target)!, 0x1ED);
             var request = new DownloadRequest(new[] { artifact.Url }.Concat(artifact.Mirrors), target)
             {
                 Expected = ChecksumEntry.FromDigest(artifact.Sha256!, ChecksumAlgorithm.SHA256, $"sha256 pinned in {Path.GetFileName(manifestPath)}:{artifact.Line}"),

@@ -124,7 +124,8 @@ public sealed class ScriptFetcher
 
         _options.MaximumSize = Math.Min(_options.MaximumSize, request.MaximumSize);
         string folder = Path.Combine(Path.GetTempPath(), "secureinstall-script-" + Guid.NewGuid().ToString("N").Substring(0, 12));
-        Directory.CreateDirectory(folder);
+        // Private: the script may have come with a token, and nobody else may swap it before it is hashed again.
+        UnixFileSystem.CreateDirectory(folder, 0x1C0 /* 0700 */);
         try
         {
             var download = new DownloadRequest(request.Uri, Path.Combine(folder, "script"))

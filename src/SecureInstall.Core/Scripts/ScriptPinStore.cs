@@ -199,7 +199,7 @@ public sealed class ScriptPinStore
         // A copies folder that is a link (committed as one) would take the copy somewhere else.
         if (IsLink(CopiesFolder))
             throw new PinStoreInvalidException(FilePath, $"its copies folder '{CopiesFolder}' is a symbolic link; it must be a folder");
-        Directory.CreateDirectory(CopiesFolder);
+        UnixFileSystem.CreateDirectory(CopiesFolder, 0x1ED /* 0755 whatever the umask */);
         using (AtomicFile file = AtomicFile.Create(System.IO.Path.Combine(Folder, copy.Replace('/', System.IO.Path.DirectorySeparatorChar))))
         {
             file.Stream.Write(content, 0, content.Length);
@@ -235,7 +235,7 @@ public sealed class ScriptPinStore
         }
         // Utf8JsonWriter ends lines with Environment.NewLine on netstandard2.0; the file is LF everywhere so diffs stay clean.
         byte[] bytes = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n") + "\n");
-        Directory.CreateDirectory(Folder);
+        UnixFileSystem.CreateDirectory(Folder, 0x1ED /* 0755 whatever the umask */);
         using AtomicFile file = AtomicFile.Create(FilePath);
         file.Stream.Write(bytes, 0, bytes.Length);
         file.Commit();

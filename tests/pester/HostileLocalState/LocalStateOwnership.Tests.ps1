@@ -131,18 +131,25 @@ Describe 'Under umask 000' -Skip:(-not $IsLinux) {
         $env:SECUREINSTALL_CACHE = Join-Path $work 'cache'
         Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $work
         Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $work
+        $pinned = Join-Path $work 'hello.ps1'
+        Set-Content -LiteralPath $pinned -Value "'hello'" -NoNewline
         $shell = (Get-Process -Id $PID).Path
         $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$module'; " +
             "`$null = Expand-VerifiedArchive -LiteralPath '$tar' -DestinationPath '$dest'; " +
             "`$null = New-Item -ItemType Directory -Path '$(Split-Path $download)'; " +
             "`$null = Get-VerifiedArtifact -Uri '$([System.Uri]::new($tar).AbsoluteUri)' -OutFile '$download' -Sha256 $(Get-Sha256 $tar); " +
-            "`$null = Install-PinnedTool -Manifest '$(Join-Path $work 'secureinstall.yml')' -Platform linux-x64"
+            "`$null = Install-PinnedTool -Manifest '$(Join-Path $work 'secureinstall.yml')' -Platform linux-x64; " +
+            "`$null = Save-PinnedTool -Manifest '$(Join-Path $work 'secureinstall.yml')' -Path '$(Join-Path $work 'bundle/b')' -Platform linux-x64; " +
+            "`$null = Invoke-VerifiedScript -Uri '$([System.Uri]::new($pinned).AbsoluteUri)' -TrustOnFirstUse -PinStore '$(Join-Path $work 'pins/p/script-pins.json')'"
         & /bin/sh -c 'umask 000; exec "$0" -NoProfile -NonInteractive -Command "$1"' $shell $script
         $LASTEXITCODE | Should -Be 0
         (& /bin/sh -c 'umask') | Should -Not -Be '0000' # the test's own process kept its umask
 
-        $made = @(Get-Item -LiteralPath $dest, (Join-Path $work 'x'), $download, (Join-Path $work 'home/tools'), (Join-Path $work 'cache')) +
-            @(Get-ChildItem -LiteralPath $dest, (Join-Path $work 'home/tools'), (Join-Path $work 'cache') -Recurse -Force | Where-Object { -not $_.LinkType })
+        # Save-PinnedTool's bundle and the script pin store are made too (bundle/ and pins/ did not exist before).
+        $made = @(Get-Item -LiteralPath $dest, (Join-Path $work 'x'), $download, (Join-Path $work 'home/tools'), (Join-Path $work 'cache'),
+                (Join-Path $work 'bundle'), (Join-Path $work 'pins')) +
+            @(Get-ChildItem -LiteralPath $dest, (Join-Path $work 'home/tools'), (Join-Path $work 'cache'), (Join-Path $work 'bundle'), (Join-Path $work 'pins') -Recurse -Force |
+                Where-Object { -not $_.LinkType })
         $made.Count | Should -BeGreaterThan 10
         # stat %a: a leading digit is setuid/setgid/sticky; 2, 3, 6 and 7 in the group or other digit are write.
         $loose = $made | Where-Object { $m = (Get-Mode $_.FullName).PadLeft(4, '0'); $m[0] -ne '0' -or '2367'.Contains($m[2]) -or '2367'.Contains($m[3]) }
