@@ -10,14 +10,14 @@ namespace SecureInstall.Cli;
 
 /// <summary>
 /// `secureinstall verify-bundle`: a Sigstore bundle checked offline, in the sigstore-conformance client protocol:
-/// `verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key K) [--trusted-root T] FILE|sha256:HEX`.
+/// `verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key K) [--trusted-root T] FILE|sha256:HEX|sha512:HEX`.
 /// Exit 0 verified, 1 verification failed, 2 bad input.
 /// </summary>
 public static class VerifyBundleCommand
 {
     public static Command Create()
     {
-        var artifact = new Argument<string>("FILE") { Description = "The artifact, or sha256:HEX of it (keys other than Ed25519 sign the digest, so the file is not needed)." };
+        var artifact = new Argument<string>("FILE") { Description = "The artifact, or sha256:HEX of it (keys other than Ed25519 sign the digest, so the file is not needed); sha384:HEX or sha512:HEX for an in-toto subject named by that digest (npm provenance: sha512)." };
         var bundle = new Option<string>("--bundle") { Description = "The Sigstore bundle (.sigstore.json).", Required = true };
         var identity = new Option<string?>("--certificate-identity") { Description = "Keyless: the exact signer identity (certificate SAN)." };
         var identityRegex = new Option<string?>("--certificate-identity-regexp") { Description = "Keyless: a regular expression the whole signer identity must match." };
