@@ -145,7 +145,14 @@ public sealed class GitHubAttestationPolicy
             if (d.Value.ValueKind != JsonValueKind.String) continue;
             string algorithm = d.Name.ToLowerInvariant();
             ChecksumAlgorithm? supported = SigstoreArtifact.SubjectAlgorithms.Cast<ChecksumAlgorithm?>().FirstOrDefault(a => SigstoreArtifact.AlgorithmName(a!.Value) == algorithm);
-            if (supported != null) listed[supported.Value] = d.Value.GetString() ?? "";
+            if (supported != null)
+            {
+                string hex = d.Value.GetString() ?? "";
+                // "sha256" and "SHA256" twice with different values: which one the producer meant is anyone's guess.
+                if (listed.TryGetValue(supported.Value, out string? earlier) && !Hex.DigestEquals(earlier, hex))
+                    throw new SigstoreCheckException($"the statement's {name} lists two different {algorithm} digests");
+                listed[supported.Value] = hex;
+            }
             else if (algorithm is "sha1" or "md5") weak.Add(algorithm);
             // Other DigestSet names (gitCommit, dirHash, …) say nothing about a file's bytes.
         }

@@ -169,6 +169,15 @@ public sealed class InTotoDigestSetTests
             Statement(Subject("b", ("sha256", H(SHA256.Create()))), Subject("a", ("sha256", H(SHA256.Create())), ("sha384", new string('0', 96)))), ContentArtifact(temp), null));
     }
 
+    [Fact]
+    public void Subject_ListingOneAlgorithmTwiceWithDifferentValues_IsRefused()
+    {
+        using var temp = new TempDir();
+        var ex = Assert.Throws<SigstoreCheckException>(() => GitHubAttestationPolicy.CheckStatement(
+            Statement(Subject("a", ("sha256", H(SHA256.Create())), ("SHA256", new string('0', 64)))), ContentArtifact(temp), null));
+        Assert.Contains("two different sha256 digests", ex.Reason);
+    }
+
     [Theory]
     [InlineData("sha1")]
     [InlineData("md5")]
