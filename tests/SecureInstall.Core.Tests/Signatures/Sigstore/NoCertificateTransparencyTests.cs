@@ -5,9 +5,10 @@ using SecureInstall.Core.Signatures.Sigstore;
 namespace SecureInstall.Core.Tests.Signatures.Sigstore;
 
 /// <summary>
-/// Issue 18 §1: a Sigstore instance without certificate transparency. A real bundle from GitHub's own instance
-/// (tests/fixtures/sigstore/cli-cli/github_release_bundle.json: no SCT, no Rekor entry, an RFC 3161 timestamp) checked
-/// against GitHub's trusted root, read in place from ../shared/corpus/sigstore-trusted-roots/github.json.
+/// Issue 18 §1: a Sigstore instance without certificate transparency. Two real bundles from GitHub's own instance (no
+/// SCT, no Rekor entry, an RFC 3161 timestamp): a private repository's build provenance
+/// (tests/fixtures/sigstore/artifact-attestations-opa-provider) and a release attestation (tests/fixtures/sigstore/cli-cli),
+/// checked against GitHub's trusted root, read in place from ../shared/corpus/sigstore-trusted-roots/github.json.
 /// </summary>
 public sealed class NoCertificateTransparencyTests
 {
@@ -27,6 +28,53 @@ public sealed class NoCertificateTransparencyTests
         JsonNode production = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Corpus!, "sigstore-trusted-roots", "production.json")))!;
         github["ctlogs"] = production["ctlogs"]!.DeepClone();
         return TrustedRoot.Parse(System.Text.Encoding.UTF8.GetBytes(github.ToJsonString()), "github.json + public-good ctlogs");
+    }
+
+    // A build-provenance attestation from a private repository (tests/fixtures/sigstore/artifact-attestations-opa-provider).
+    private const string ImageSha256 = "d57f9212097b86c8d75158ea1d974721e7c6f8c33bd77838b242c8f6a2d21813";
+    private const string ImageRepository = "github/artifact-attestations-opa-provider";
+    private static SigstoreBundle ActionsBundle => SigstoreBundle.Load(Path.Combine(TestPaths.RepositoryRoot, "tests", "fixtures", "sigstore", "artifact-attestations-opa-provider", "okBundle.sigstore.json"));
+    private static SigstoreArtifact Image => SigstoreArtifact.FromDigest(SigstoreKeys.HexDecode(ImageSha256)!);
+
+    private static SigstoreVerifier ForRepository(TrustedRoot root, string repository) =>
+        new(root, SigstorePolicy.ForGitHubAttestation(new GitHubAttestationPolicy { Repository = repository, DenySelfHostedRunners = true }));
+
+    [SkippableFact]
+    public void GitHubInstanceActionsAttestation_WithoutSct_VerifiesEndToEnd_WithRepository()
+    {
+        Skip.IfNot(HaveRoot, "../shared/corpus/sigstore-trusted-roots/github.json absent");
+        SigstoreBundle bundle = ActionsBundle;
+        Assert.Empty(SignedCertificateTimestamps.Read(bundle.Certificates[0]));
+        SignatureResult r = ForRepository(GitHubRoot, ImageRepository).Verify(bundle, Image);
+        Assert.True(r.IsValid);
+        Assert.Equal(GitHubAttestationPolicy.SlsaProvenanceV1, r.PredicateType);
+        Assert.Equal("https://github.com/github/artifact-attestations-opa-provider/.github/workflows/docker.yaml@refs/pull/31/merge", r.Signer);
+        Assert.Equal(DateTimeOffset.Parse("2025-05-07T08:05:10Z"), r.SignedAt);
+        Assert.Null(r.LogIndex);
+    }
+
+    [SkippableFact]
+    public void GitHubInstanceActionsAttestation_AnotherRepositoryOrImage_IsRefused()
+    {
+        Skip.IfNot(HaveRoot, "../shared/corpus/sigstore-trusted-roots/github.json absent");
+        Assert.Throws<SignerNotTrustedException>(() => ForRepository(GitHubRoot, "github/other").Verify(ActionsBundle, Image));
+        var ex = Assert.Throws<SignatureInvalidException>(() => ForRepository(GitHubRoot, ImageRepository).Verify(ActionsBundle, SigstoreArtifact.FromDigest(new byte[32])));
+        Assert.Contains("do not include this artifact", ex.Reason);
+    }
+
+    [SkippableFact]
+    public void GitHubInstanceActionsAttestation_AgainstTheRootWithCtLogs_IsRefusedForTheMissingSct()
+    {
+        Skip.IfNot(HaveRoot && File.Exists(Path.Combine(TestPaths.Corpus!, "sigstore-trusted-roots", "production.json")), "trusted roots absent");
+        var ex = Assert.Throws<SignatureInvalidException>(() => ForRepository(GitHubRootWithCtLogs(), ImageRepository).Verify(ActionsBundle, Image));
+        Assert.Contains("the certificate carries no signed certificate timestamp", ex.Reason);
+    }
+
+    [Fact]
+    public void GitHubInstanceActionsAttestation_AgainstThePublicGoodRoot_IsRefused()
+    {
+        var ex = Assert.Throws<SignatureInvalidException>(() => ForRepository(TrustedRoot.PublicGood(), ImageRepository).Verify(ActionsBundle, Image));
+        Assert.Contains("the bundle has no transparency-log entry", ex.Reason);   // the public-good root lists Rekor logs
     }
 
     [SkippableFact]
