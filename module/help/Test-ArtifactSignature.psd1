@@ -28,8 +28,9 @@ body matches the bundle, the RFC 6962 inclusion proof, the signed checkpoint, th
 too), RFC 3161 timestamps, the signing time inside the certificate's validity, the identity and issuer, then the
 signature over the file (or the DSSE envelope and its in-toto subject, below).
 
-An in-toto subject names its artifact by a set of digests. The file is hashed once with SHA-256, SHA-384 and SHA-512,
-and a subject matches when every one of those it lists equals the file's: npm provenance, which names the tarball by
+An in-toto subject names its artifact by a set of digests. The file is read once and hashed with SHA-256 and with
+whichever of SHA-384 and SHA-512 the subjects list, and a subject matches when every one of those it lists equals the
+file's: npm provenance, which names the tarball by
 sha512 alone, verifies; a subject whose sha256 matches but whose sha512 does not is a mismatch (SignatureInvalid), not
 "the stronger one wins". A subject named only by md5 or sha1 never matches: the error says it was refused as too weak.
 
@@ -98,7 +99,7 @@ FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs t
         }
         @{
             Code    = 'Test-ArtifactSignature .\sigstore-2.1.0.tgz -Attestation .\sigstore-2.1.0.sigstore.json -Repository sigstore/sigstore-js'
-            Remarks = 'Checks an npm package (npm pack sigstore@2.1.0) against its npm provenance, whose subject names the tarball by sha512 only: the tarball is hashed with SHA-256, SHA-384 and SHA-512 in one pass. Another -Repository is SignerNotTrusted; a changed tarball is SignatureInvalid.'
+            Remarks = 'Checks an npm package (npm pack sigstore@2.1.0) against its npm provenance, whose subject names the tarball by sha512 only: the tarball is hashed with SHA-256 and SHA-512 in one pass. Another -Repository is SignerNotTrusted; a changed tarball is SignatureInvalid.'
         }
         @{
             Code    = 'Get-Item .\sigstore-2.1.0.tgz | Test-ArtifactSignature -Attestation .\sigstore-2.1.0.sigstore.json -Owner sigstore -SignerWorkflow sigstore/sigstore-js/.github/workflows/release.yml -DenySelfHostedRunners'

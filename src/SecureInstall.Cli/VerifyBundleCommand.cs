@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using System.Threading;
@@ -48,8 +49,9 @@ public static class VerifyBundleCommand
                     : id != null ? SigstorePolicy.ForIdentity(id, iss!) : SigstorePolicy.ForIdentityRegex(idRegex!, iss!);
                 string? rootFile = parse.GetValue(trustedRoot);
                 TrustedRoot root = rootFile != null ? TrustedRoot.Load(rootFile) : TrustedRoot.PublicGood();
-                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, cancel.Token);
-                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token), subject, cancel.Token);
+                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token);
+                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel.Token);
+                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel.Token);
                 if (!parse.GetValue(quiet))
                 {
                     Console.Out.WriteLine($"{target}: OK Sigstore {r.Signer}{(r.OidcIssuer != null ? " (" + r.OidcIssuer + ")" : "")}{(r.SignedAt != null ? $", signed {r.SignedAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(r.LogIndex != null ? $", log index {r.LogIndex}" : "")}");

@@ -302,7 +302,7 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
                 if (_sigstore != null)
                 {
                     WriteVerbose($"Checking '{file}' against the Sigstore bundle {(_bundles!.Count == 1 ? _bundles[0].Source : $"set {_bundles[0].Source}…")}: transparency log, timestamps, certificate chain at signing time, identity, signature.");
-                    result = _sigstore.VerifyAny(_bundles, SigstoreArtifact.FromFile(file, CancelToken), CancelToken);
+                    result = _sigstore.VerifyAny(_bundles, SigstoreArtifact.FromFile(file, SigstoreArtifact.NeededBy(_bundles), CancelToken), CancelToken);
                 }
                 else if (_detached != null)
                 {

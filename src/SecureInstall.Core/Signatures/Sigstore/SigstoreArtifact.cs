@@ -10,8 +10,8 @@ using SecureInstall.Core.Checksums;
 namespace SecureInstall.Core.Signatures.Sigstore;
 
 /// <summary>
-/// What a bundle is checked against: a file, hashed once with SHA-256, SHA-384 and SHA-512 in one pass (an in-toto
-/// subject may name it by any of them: npm provenance uses sha512 alone), or only a digest ("sha256:HEX", the
+/// What a bundle is checked against: a file, read once and hashed with SHA-256 and, in the same pass, SHA-384 and/or
+/// SHA-512 (an in-toto subject may name it by any of them: npm provenance uses sha512 alone), or only a digest ("sha256:HEX", the
 /// sigstore-conformance DIGEST mode or a digest pinned in a lock; "sha384:HEX" and "sha512:HEX" too).
 /// </summary>
 public sealed class SigstoreArtifact
@@ -56,10 +56,19 @@ public sealed class SigstoreArtifact
     public static string AlgorithmName(ChecksumAlgorithm algorithm) => algorithm.ToString().ToLowerInvariant();
 
     /// <summary>Reads the file once, feeding every block to SHA-256, SHA-384 and SHA-512.</summary>
-    public static SigstoreArtifact FromFile(string path, CancellationToken cancellationToken = default)
+    public static SigstoreArtifact FromFile(string path, CancellationToken cancellationToken = default) =>
+        FromFile(path, SubjectAlgorithms, cancellationToken);
+
+    /// <summary>
+    /// Reads the file once with SHA-256 and whichever of SHA-384 and SHA-512 <paramref name="algorithms"/> names (see
+    /// <see cref="NeededBy"/>): a multi-gigabyte file checked against a message signature is not hashed three times over.
+    /// </summary>
+    public static SigstoreArtifact FromFile(string path, IEnumerable<ChecksumAlgorithm> algorithms, CancellationToken cancellationToken = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        var hashes = SubjectAlgorithms.Select(ChecksumAlgorithms.Create).ToArray();
+        if (algorithms == null) throw new ArgumentNullException(nameof(algorithms));
+        var wanted = SubjectAlgorithms.Where(a => a == ChecksumAlgorithm.SHA256 || algorithms.Contains(a)).ToArray();
+        var hashes = wanted.Select(ChecksumAlgorithms.Create).ToArray();
         byte[] buffer = ArrayPool<byte>.Shared.Rent(FileHasher.BufferSize);
         try
         {
@@ -76,7 +85,7 @@ public sealed class SigstoreArtifact
             for (int i = 0; i < hashes.Length; i++)
             {
                 hashes[i].TransformFinalBlock(buffer, 0, 0);
-                digests[SubjectAlgorithms[i]] = hashes[i].Hash!;
+                digests[wanted[i]] = hashes[i].Hash!;
             }
             return new SigstoreArtifact(path, digests, path);
         }
@@ -85,6 +94,42 @@ public sealed class SigstoreArtifact
             ArrayPool<byte>.Shared.Return(buffer);
             foreach (HashAlgorithm h in hashes) h.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The digests verifying against <paramref name="bundles"/> needs: SHA-256 always, and the supported algorithms the
+    /// in-toto subjects of their DSSE statements list. The statements are not trusted here, only read to choose what
+    /// to compute; a statement that cannot be read asks for all three (its verification then says what is wrong).
+    /// </summary>
+    public static IReadOnlyList<ChecksumAlgorithm> NeededBy(IEnumerable<SigstoreBundle> bundles)
+    {
+        if (bundles == null) throw new ArgumentNullException(nameof(bundles));
+        var needed = new HashSet<ChecksumAlgorithm> { ChecksumAlgorithm.SHA256 };
+        foreach (SigstoreBundle bundle in bundles)
+        {
+            if (bundle.Envelope == null) continue;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(bundle.Envelope.Payload);
+                if (!doc.RootElement.TryGetProperty("subject", out var subjects) || subjects.ValueKind != System.Text.Json.JsonValueKind.Array) continue;
+                foreach (var subject in subjects.EnumerateArray())
+                {
+                    if (subject.ValueKind != System.Text.Json.JsonValueKind.Object || !subject.TryGetProperty("digest", out var set) || set.ValueKind != System.Text.Json.JsonValueKind.Object) continue;
+                    foreach (var d in set.EnumerateObject())
+                    {
+                        foreach (ChecksumAlgorithm a in SubjectAlgorithms)
+                        {
+                            if (string.Equals(d.Name, AlgorithmName(a), StringComparison.OrdinalIgnoreCase)) needed.Add(a);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
+            {
+                return SubjectAlgorithms;
+            }
+        }
+        return SubjectAlgorithms.Where(needed.Contains).ToList();
     }
 
     public static SigstoreArtifact FromDigest(byte[] sha256)

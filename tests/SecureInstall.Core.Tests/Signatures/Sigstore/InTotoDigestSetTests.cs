@@ -47,6 +47,19 @@ public sealed class InTotoDigestSetTests
     }
 
     [Fact]
+    public void NeededBy_HashesOnlyWhatTheStatementsList_AndSha256Always()
+    {
+        Assert.Equal(new[] { ChecksumAlgorithm.SHA256, ChecksumAlgorithm.SHA512 }, SigstoreArtifact.NeededBy(new[] { NpmBundle }));
+        SigstoreArtifact a = SigstoreArtifact.FromFile(Tarball, SigstoreArtifact.NeededBy(new[] { NpmBundle }));
+        Assert.Equal(NpmSha512, Hex.Encode(a.Digest(ChecksumAlgorithm.SHA512)!));
+        Assert.Null(a.Digest(ChecksumAlgorithm.SHA384));
+        Assert.True(ForRepository(NpmRepository).Verify(NpmBundle, a).IsValid);
+        // Nothing asked for: SHA-256 (message signatures, hashedrekord) is computed anyway.
+        Assert.Equal(new[] { ChecksumAlgorithm.SHA256 }, SigstoreArtifact.NeededBy(Array.Empty<SigstoreBundle>()));
+        Assert.NotNull(SigstoreArtifact.FromFile(Tarball, Array.Empty<ChecksumAlgorithm>()).Digest(ChecksumAlgorithm.SHA256));
+    }
+
+    [Fact]
     public void NpmProvenance_Sha512OnlySubject_VerifiesTheRealTarball()
     {
         SignatureResult r = ForRepository(NpmRepository).Verify(NpmBundle, SigstoreArtifact.FromFile(Tarball));
