@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
 using System.Threading;
@@ -10,14 +11,14 @@ namespace SecureInstall.Cli;
 
 /// <summary>
 /// `secureinstall verify-bundle`: a Sigstore bundle checked offline, in the sigstore-conformance client protocol:
-/// `verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key K) [--trusted-root T] FILE|sha256:HEX`.
+/// `verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key K) [--trusted-root T] FILE|sha256:HEX|sha512:HEX`.
 /// Exit 0 verified, 1 verification failed, 2 bad input.
 /// </summary>
 public static class VerifyBundleCommand
 {
     public static Command Create()
     {
-        var artifact = new Argument<string>("FILE") { Description = "The artifact, or sha256:HEX of it (keys other than Ed25519 sign the digest, so the file is not needed)." };
+        var artifact = new Argument<string>("FILE") { Description = "The artifact, or sha256:HEX of it (keys other than Ed25519 sign the digest, so the file is not needed); sha384:HEX or sha512:HEX for an in-toto subject named by that digest (npm provenance: sha512)." };
         var bundle = new Option<string>("--bundle") { Description = "The Sigstore bundle (.sigstore.json).", Required = true };
         var identity = new Option<string?>("--certificate-identity") { Description = "Keyless: the exact signer identity (certificate SAN)." };
         var identityRegex = new Option<string?>("--certificate-identity-regexp") { Description = "Keyless: a regular expression the whole signer identity must match." };
@@ -48,8 +49,9 @@ public static class VerifyBundleCommand
                     : id != null ? SigstorePolicy.ForIdentity(id, iss!) : SigstorePolicy.ForIdentityRegex(idRegex!, iss!);
                 string? rootFile = parse.GetValue(trustedRoot);
                 TrustedRoot root = rootFile != null ? TrustedRoot.Load(rootFile) : TrustedRoot.PublicGood();
-                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, cancel.Token);
-                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token), subject, cancel.Token);
+                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token);
+                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel.Token);
+                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel.Token);
                 if (!parse.GetValue(quiet))
                 {
                     Console.Out.WriteLine($"{target}: OK Sigstore {r.Signer}{(r.OidcIssuer != null ? " (" + r.OidcIssuer + ")" : "")}{(r.SignedAt != null ? $", signed {r.SignedAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(r.LogIndex != null ? $", log index {r.LogIndex}" : "")}");

@@ -249,7 +249,9 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
             {
                 root = Core.Signatures.Sigstore.TrustedRoot.PublicGood();
             }
-            WriteVerbose($"Trusted root: {root.Source} ({root.CertificateAuthorities.Count} certificate authorities, {root.TransparencyLogs.Count} transparency logs, {root.TimestampAuthorities.Count} timestamp authorities).");
+            WriteVerbose($"Trusted root: {root.Source} ({root.CertificateAuthorities.Count} certificate authorities, {root.TransparencyLogs.Count} transparency logs, {root.CertificateTransparencyLogs.Count} CT logs, {root.TimestampAuthorities.Count} timestamp authorities).");
+            if (root.CertificateTransparencyLogs.Count == 0)
+                WriteVerbose("The trusted root lists no certificate transparency log (as GitHub's own Sigstore instance): certificates need no SCT; signing times come from its RFC 3161 timestamp authorities and transparency logs.");
             SigstorePolicy policy;
             if (attestation)
             {
@@ -277,7 +279,7 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
             _sigstore = new SigstoreVerifier(root, policy);
             WriteVerbose(_bundles.Count == 1
                 ? $"Trusting {_sigstore.TrustedKeyDescription}; bundle {_bundles[0].Source} ({_bundles[0].MediaType})."
-                : $"Trusting {_sigstore.TrustedKeyDescription}; {_bundles.Count} bundles in {bundlePath} (JSON Lines): the first that satisfies the policy counts.");
+                : $"Trusting {_sigstore.TrustedKeyDescription}; {_bundles.Count} bundles in {bundlePath} (JSON Lines, or an npm attestations document): the first that satisfies the policy counts.");
         }
         catch (ArgumentException ex)
         {
@@ -300,7 +302,7 @@ public sealed class TestArtifactSignatureCommand : SecureInstallCmdlet
                 if (_sigstore != null)
                 {
                     WriteVerbose($"Checking '{file}' against the Sigstore bundle {(_bundles!.Count == 1 ? _bundles[0].Source : $"set {_bundles[0].Source}…")}: transparency log, timestamps, certificate chain at signing time, identity, signature.");
-                    result = _sigstore.VerifyAny(_bundles, SigstoreArtifact.FromFile(file, CancelToken), CancelToken);
+                    result = _sigstore.VerifyAny(_bundles, SigstoreArtifact.FromFile(file, SigstoreArtifact.NeededBy(_bundles), CancelToken), CancelToken);
                 }
                 else if (_detached != null)
                 {

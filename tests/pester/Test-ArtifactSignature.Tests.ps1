@@ -196,6 +196,7 @@ Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
 BeforeDiscovery {
     # -Skip is evaluated at discovery, before any BeforeAll runs.
     $noSigstoreCorpus = -not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'))
+    $noGitHubRoot = -not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-trusted-roots/github.json'))
 }
 
 Describe 'Test-ArtifactSignature -SigstoreBundle / -Attestation' {
@@ -295,5 +296,85 @@ Describe 'Test-ArtifactSignature -SigstoreBundle / -Attestation' {
     It 'shows Sigstore results in the signature table view' -Skip:$noSigstoreCorpus {
         $text = Test-ArtifactSignature $file -SigstoreBundle (Bundle 'happy-path-v0.3') -CertificateIdentity $id -CertificateOidcIssuer $iss | Format-Table | Out-String -Width 200
         $text | Should -Match 'Valid\s+Sigstore'
+    }
+}
+
+Describe 'Test-ArtifactSignature -Attestation with a real npm package and GitHub''s own Sigstore instance (issue 18)' {
+    BeforeAll {
+        # tests/fixtures/sigstore (see its README): sigstore@2.1.0 from the npm registry and its npm provenance, whose
+        # subject names the tarball by sha512 only; a release attestation from GitHub's instance (no CT log, no Rekor).
+        $fixtures = Join-Path $PSScriptRoot '../fixtures/sigstore'
+        $npm = Join-Path $TestDrive 'npm'
+        $null = New-Item -ItemType Directory -Path $npm
+        Copy-Item -Path (Join-Path $fixtures 'npm-sigstore-2.1.0/*') -Destination $npm
+        $tgz = Join-Path $npm 'sigstore-2.1.0.tgz'
+        $bundle = Join-Path $npm 'sigstore-2.1.0.sigstore.json'
+        $githubRoot = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-trusted-roots/github.json'
+        $releaseBundle = Join-Path $fixtures 'cli-cli/github_release_bundle.json'
+    }
+
+    It 'verifies the npm tarball against its sha512-only provenance with -Repository' {
+        $r = Test-ArtifactSignature -Path $tgz -Attestation $bundle -Repository sigstore/sigstore-js
+        $r.IsValid | Should -BeTrue
+        $r.PredicateType | Should -BeExactly 'https://slsa.dev/provenance/v1'
+        $r.Signer | Should -BeExactly 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main'
+        $r.LogIndex | Should -Be 33351527
+    }
+
+    It 'refuses the provenance for another repository with SignerNotTrusted' {
+        $r = Test-ArtifactSignature -Path $tgz -Attestation $bundle -Repository sigstore/cosign -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+    }
+
+    It 'refuses a tampered tarball with SignatureInvalid naming its digests' {
+        $bad = Join-Path $TestDrive 'tampered/sigstore-2.1.0.tgz'
+        $null = New-Item -ItemType Directory -Path (Split-Path -Parent $bad)
+        $bytes = [System.IO.File]::ReadAllBytes($tgz)
+        $bytes[1000] = $bytes[1000] -bxor 1
+        [System.IO.File]::WriteAllBytes($bad, $bytes)
+        $r = Test-ArtifactSignature -LiteralPath $bad -Attestation $bundle -Repository sigstore/sigstore-js -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        # SHA-256 always, and SHA-512 because the provenance's subject lists it (SHA-384 is not asked for).
+        $ev[0].Exception.Message | Should -Match 'subjects do not include this artifact \(sha256:[0-9a-f]{64}, sha512:[0-9a-f]{128}\)'
+    }
+
+    It 'reads the npm registry attestations document too' {
+        $doc = Join-Path $TestDrive 'attestations.json'
+        [System.IO.File]::WriteAllText($doc, '{"attestations":[{"predicateType":"https://slsa.dev/provenance/v1","bundle":' + [System.IO.File]::ReadAllText($bundle) + '}]}')
+        $r = Test-ArtifactSignature -Path $tgz -Attestation $doc -Repository sigstore/sigstore-js
+        $r.IsValid | Should -BeTrue
+        $r.SignaturePath | Should -BeExactly "${doc}:1"
+    }
+
+    It 'runs the npm examples of its help' {
+        $help = Import-PowerShellDataFile -LiteralPath (Join-Path $PSScriptRoot '../../module/help/Test-ArtifactSignature.psd1')
+        $examples = @($help.Examples | Where-Object { $_.Code -match 'sigstore-2\.1\.0\.tgz' })
+        $examples.Count | Should -Be 2
+        Push-Location -LiteralPath $npm
+        try {
+            foreach ($example in $examples) {
+                $r = & ([scriptblock]::Create($example.Code))
+                @($r).Count | Should -Be 1 -Because $example.Code
+                $r.IsValid | Should -BeTrue -Because $example.Code
+            }
+        }
+        finally { Pop-Location }
+    }
+
+    It 'with GitHub''s trusted root (no CT log), does not ask for an SCT: only the identity decides' -Skip:$noGitHubRoot {
+        # The release certificate names no OIDC issuer, so an identity policy refuses the signer; every earlier check
+        # (RFC 3161 timestamp against the root's authorities, chain, no SCT needed) has passed by then. The attested
+        # artifact.zip is not kept (the core tests check its subject by digest), so any file stands in for it here: the
+        # identity is decided before the subject.
+        $r = Test-ArtifactSignature -Path $releaseBundle -SigstoreBundle $releaseBundle -TrustedRoot $githubRoot -CertificateIdentity 'https://dotcom.releases.github.com' -CertificateOidcIssuer https://token.actions.githubusercontent.com -ErrorVariable ev -ErrorAction SilentlyContinue -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($r.Message -join "`n") | Should -Match 'lists no certificate transparency log'
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $ev[0].Exception.Message | Should -Match "OIDC issuer is '\(none\)'"
+        $ev[0].Exception.Message | Should -Not -Match 'signed certificate timestamp'
     }
 }

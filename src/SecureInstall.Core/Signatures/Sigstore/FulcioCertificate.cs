@@ -104,11 +104,30 @@ public sealed class FulcioCertificate
         foreach (CertificateAuthority ca in authorities)
         {
             if (!ca.ValidFor.Contains(NotBefore)) continue;
-            string? failure = ChainFailure(Certificate, ca.Chain, signingTimes);
-            if (failure == null) return ca.Chain[0];
+            IReadOnlyList<X509Certificate> path = FromIssuer(ca.Chain);
+            string? failure = ChainFailure(Certificate, path, signingTimes);
+            if (failure == null) return path[0];
             why = failure;
         }
         throw new SigstoreCheckException(why);
+    }
+
+    // A trusted chain is listed leaf-side first, but a certificate may be issued by any CA in it, not only the first:
+    // GitHub's release attestations are signed by a certificate that "Fulcio Intermediate l1" issued directly, while
+    // the root's chain starts at "l2". Every certificate of the chain is trusted alike, so the path starts at the one
+    // that names itself the leaf's issuer; when none does, the whole chain is checked and the mismatch reported.
+    private IReadOnlyList<X509Certificate> FromIssuer(IReadOnlyList<X509Certificate> chain)
+    {
+        for (int i = 1; i < chain.Count; i++)
+        {
+            if (!Certificate.IssuerDN.Equivalent(chain[0].SubjectDN) && Certificate.IssuerDN.Equivalent(chain[i].SubjectDN))
+            {
+                var rest = new List<X509Certificate>();
+                for (int j = i; j < chain.Count; j++) rest.Add(chain[j]);
+                return rest;
+            }
+        }
+        return chain;
     }
 
     internal static string? ChainFailure(X509Certificate leaf, IReadOnlyList<X509Certificate> chain, IReadOnlyList<DateTimeOffset> times)

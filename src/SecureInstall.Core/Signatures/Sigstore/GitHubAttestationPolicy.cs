@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text.Json;
 using SecureInstall.Core.Checksums;
 
@@ -73,10 +74,13 @@ public sealed class GitHubAttestationPolicy
     }
 
     /// <summary>
-    /// The in-toto statement must name this artifact's SHA-256 among its subjects; with <paramref name="predicateType"/>
-    /// it must also carry that predicate. Returns the statement's predicate type.
+    /// The in-toto statement must name this artifact among its subjects; with <paramref name="predicateType"/> it must
+    /// also carry that predicate. Returns the statement's predicate type. A subject's digest is a DigestSet: it matches
+    /// when every sha256/sha384/sha512 it lists that the artifact's digest is known by is equal (a file is known by all
+    /// three), and at least one is. A subject that agrees on one and disagrees on another contradicts itself and fails
+    /// the whole statement. md5 and sha1 never identify an artifact: a subject named only by them cannot match.
     /// </summary>
-    internal static string CheckStatement(DsseEnvelope envelope, byte[] artifactSha256, string? predicateType)
+    internal static string CheckStatement(DsseEnvelope envelope, SigstoreArtifact artifact, string? predicateType)
     {
         if (envelope.PayloadType != InTotoPayloadType) throw new SigstoreCheckException($"the DSSE payload is '{envelope.PayloadType}', not an in-toto statement");
         try
@@ -88,19 +92,90 @@ public sealed class GitHubAttestationPolicy
             string predicate = SigstoreJson.String(root, "predicateType") ?? "";
             if (predicateType != null && predicate != predicateType)
                 throw new SigstoreCheckException($"the statement's predicate type is '{predicate}', not '{predicateType}'");
-            string want = Hex.Encode(artifactSha256);
-            if (SigstoreJson.Child(root, "subject") is JsonElement subjects)
+            var weakOnly = new List<string>();
+            var unmatchable = new List<string>();
+            bool matched = false;
+            if (SigstoreJson.Child(root, "subject") is JsonElement subjects && subjects.ValueKind == JsonValueKind.Array)
             {
+                int index = 0;
                 foreach (JsonElement s in subjects.EnumerateArray())
                 {
-                    if (SigstoreJson.Child(s, "digest") is JsonElement d && SigstoreJson.String(d, "sha256") is string hex && Hex.DigestEquals(hex, want)) return predicate;
+                    string name = SubjectName(s, index++);
+                    switch (MatchSubject(s, artifact, name, out string? note))
+                    {
+                        case SubjectMatch.Matches:
+                            matched = true;
+                            break;
+                        case SubjectMatch.WeakOnly:
+                            weakOnly.Add(note!);
+                            break;
+                        case SubjectMatch.NotComparable:
+                            unmatchable.Add(note!);
+                            break;
+                    }
                 }
             }
-            throw new SigstoreCheckException($"the statement's subjects do not include this artifact (sha256:{want})");
+            if (matched) return predicate;
+            string why = $"the statement's subjects do not include this artifact ({artifact.DescribeDigests()})";
+            if (weakOnly.Count > 0) why += "; refused as too weak to identify an artifact: " + string.Join("; ", weakOnly);
+            if (unmatchable.Count > 0) why += "; " + string.Join("; ", unmatchable);
+            throw new SigstoreCheckException(why);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
             throw new SigstoreCheckException("the in-toto statement cannot be read", inner: ex);
         }
+    }
+
+    private enum SubjectMatch { Matches, DoesNotMatch, WeakOnly, NotComparable }
+
+    private static string SubjectName(JsonElement subject, int index) =>
+        (subject.ValueKind == JsonValueKind.Object ? SigstoreJson.String(subject, "name") ?? SigstoreJson.String(subject, "uri") : null) is string n && n.Length > 0
+            ? $"subject '{n}'" : $"subject {index}";
+
+    private static SubjectMatch MatchSubject(JsonElement subject, SigstoreArtifact artifact, string name, out string? note)
+    {
+        note = null;
+        if (subject.ValueKind != JsonValueKind.Object || SigstoreJson.Child(subject, "digest") is not JsonElement set || set.ValueKind != JsonValueKind.Object)
+            return SubjectMatch.DoesNotMatch;
+        var listed = new Dictionary<ChecksumAlgorithm, string>();
+        var weak = new List<string>();
+        foreach (JsonProperty d in set.EnumerateObject())
+        {
+            if (d.Value.ValueKind != JsonValueKind.String) continue;
+            string algorithm = d.Name.ToLowerInvariant();
+            ChecksumAlgorithm? supported = SigstoreArtifact.SubjectAlgorithms.Cast<ChecksumAlgorithm?>().FirstOrDefault(a => SigstoreArtifact.AlgorithmName(a!.Value) == algorithm);
+            if (supported != null)
+            {
+                string hex = d.Value.GetString() ?? "";
+                // "sha256" and "SHA256" twice with different values: which one the producer meant is anyone's guess.
+                if (listed.TryGetValue(supported.Value, out string? earlier) && !Hex.DigestEquals(earlier, hex))
+                    throw new SigstoreCheckException($"the statement's {name} lists two different {algorithm} digests");
+                listed[supported.Value] = hex;
+            }
+            else if (algorithm is "sha1" or "md5") weak.Add(algorithm);
+            // Other DigestSet names (gitCommit, dirHash, …) say nothing about a file's bytes.
+        }
+        if (listed.Count == 0)
+        {
+            if (weak.Count > 0) note = $"{name} names its artifact only by {string.Join(" and ", weak)}";
+            return weak.Count > 0 ? SubjectMatch.WeakOnly : SubjectMatch.DoesNotMatch;
+        }
+        var agree = new List<string>();
+        var disagree = new List<string>();
+        foreach (KeyValuePair<ChecksumAlgorithm, string> d in listed)
+        {
+            if (artifact.Digest(d.Key) is not byte[] mine) continue;
+            (Hex.DigestEquals(d.Value, Hex.Encode(mine)) ? agree : disagree).Add(SigstoreArtifact.AlgorithmName(d.Key));
+        }
+        if (agree.Count > 0 && disagree.Count > 0)
+            throw new SigstoreCheckException($"the statement's {name} has this artifact's {string.Join(", ", agree)} but not its {string.Join(", ", disagree)}: a subject whose digests disagree matches nothing");
+        if (agree.Count > 0) return SubjectMatch.Matches;
+        if (disagree.Count == 0)
+        {
+            note = $"{name} names its artifact by {string.Join(", ", listed.Keys.Select(SigstoreArtifact.AlgorithmName))}, which '{artifact.Display}' does not give; give the file";
+            return SubjectMatch.NotComparable;
+        }
+        return SubjectMatch.DoesNotMatch;
     }
 }

@@ -119,8 +119,9 @@ public sealed class SigstoreBundle
     }
 
     /// <summary>
-    /// Reads a bundle file, or a JSON Lines file of bundles (what <c>gh attestation download</c> saves: one bundle per
-    /// line, often several predicate types for one digest). Each bundle of a JSON Lines file is named by its line.
+    /// Reads a bundle file, a JSON Lines file of bundles (what <c>gh attestation download</c> saves: one bundle per
+    /// line, often several predicate types for one digest), or the npm registry's attestations document. Each bundle of
+    /// a JSON Lines file is named by its line, each of an npm document by its position.
     /// </summary>
     public static IReadOnlyList<SigstoreBundle> LoadAll(string path, System.Threading.CancellationToken cancellationToken = default)
     {
@@ -134,7 +135,11 @@ public sealed class SigstoreBundle
         JsonDocument? whole = TryParseDocument(json);
         if (whole != null)
         {
-            using (whole) return new[] { Read(whole, source) };
+            using (whole)
+            {
+                if (NpmAttestations(whole.RootElement, source) is IReadOnlyList<SigstoreBundle> npm) return npm;
+                return new[] { Read(whole, source) };
+            }
         }
         var bundles = new List<SigstoreBundle>();
         int start = 0, line = 0;
@@ -149,6 +154,34 @@ public sealed class SigstoreBundle
             start = end + 1;
         }
         if (bundles.Count == 0) throw new SignatureFormatException(source, "not a usable Sigstore bundle: the file is empty.");
+        return bundles;
+    }
+
+    // The npm registry's attestations document (what `npm view PKG@VER dist.attestations.url` points at):
+    // {"attestations":[{"predicateType":…,"bundle":{…}}, …]}, the npm publish attestation and the SLSA provenance.
+    // Each bundle is named by its 1-based position, as a JSON Lines bundle is by its line.
+    private static IReadOnlyList<SigstoreBundle>? NpmAttestations(JsonElement root, string source)
+    {
+        if (root.ValueKind != JsonValueKind.Object || root.TryGetProperty("mediaType", out _)
+            || !root.TryGetProperty("attestations", out JsonElement list) || list.ValueKind != JsonValueKind.Array)
+            return null;
+        var bundles = new List<SigstoreBundle>();
+        int n = 0;
+        foreach (JsonElement attestation in list.EnumerateArray())
+        {
+            string where = $"{source}:{++n}";
+            if (attestation.ValueKind != JsonValueKind.Object || !attestation.TryGetProperty("bundle", out JsonElement bundle))
+                throw new SignatureFormatException(where, "not a usable Sigstore bundle: the npm attestation has no 'bundle'.");
+            try
+            {
+                bundles.Add(Read(bundle, where));
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException or IOException)
+            {
+                throw new SignatureFormatException(where, "not a usable Sigstore bundle: " + ex.Message, ex);
+            }
+        }
+        if (bundles.Count == 0) throw new SignatureFormatException(source, "not a usable Sigstore bundle: the npm attestations document lists no attestation.");
         return bundles;
     }
 

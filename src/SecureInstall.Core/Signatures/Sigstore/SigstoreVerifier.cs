@@ -151,7 +151,11 @@ public sealed class SigstoreVerifier
         if (cert != null)
         {
             X509Certificate issuer = cert.VerifyChain(_root.CertificateAuthorities, times);
-            SignedCertificateTimestamps.Verify(cert.Certificate, issuer, _root.CertificateTransparencyLogs);
+            // An instance without certificate transparency (GitHub's own: private and internal repositories) lists no
+            // CT log in its root, and its certificates carry no SCT; its signing times come from RFC 3161 timestamps
+            // checked above against the root's timestamp authorities. A root that lists CT logs requires a valid SCT.
+            if (_root.CertificateTransparencyLogs.Count > 0)
+                SignedCertificateTimestamps.Verify(cert.Certificate, issuer, _root.CertificateTransparencyLogs);
             _policy.CheckIdentity(cert);
             _policy.Attestation?.CheckCertificate(cert);
         }
@@ -162,7 +166,7 @@ public sealed class SigstoreVerifier
         {
             if (!SigstoreKeys.Verify(key, bundle.Envelope.PreAuthenticationEncoding(), bundle.Signature))
                 throw new SigstoreCheckException("the DSSE envelope's signature does not verify");
-            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact.Sha256, _policy.Attestation?.PredicateType);
+            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact, _policy.Attestation?.PredicateType);
         }
         else
         {

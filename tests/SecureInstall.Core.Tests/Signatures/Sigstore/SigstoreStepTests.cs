@@ -270,7 +270,7 @@ public sealed class SigstoreStepTests
     }
 
     [Fact]
-    public void Artifact_DigestText_ParsesOnlySha256Hex()
+    public void Artifact_DigestText_ParsesSha256HexOfTheRightLength()
     {
         Assert.True(SigstoreArtifact.TryParseDigest("sha256:" + new string('a', 64), out SigstoreArtifact? a));
         Assert.Equal(32, a!.Sha256.Length);
