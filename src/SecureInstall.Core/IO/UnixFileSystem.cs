@@ -100,8 +100,8 @@ internal static class UnixFileSystem
 
     /// <summary>
     /// Whether owners, link counts and file identities are read (<see cref="FileStatus.Owner"/>, …): on Linux, by statx
-    /// (glibc 2.28+, musl 1.2.5+), or lstat/fstat where the C library lacks it (x64 and arm64). Elsewhere kinds and modes
-    /// are read but owners are not checked.
+    /// (glibc 2.28+, musl 1.2.5+), or the kernel's fstatat where statx cannot be used (x64 and arm64). Elsewhere kinds and
+    /// modes are read but owners are not checked.
     /// </summary>
     public static bool CanReadOwners => s_canReadOwners.Value;
 
@@ -249,7 +249,10 @@ internal static class UnixFileSystem
     private static bool NoFollowIs0x8000 { get; } =
         RuntimeInformation.OSArchitecture is Architecture.Arm or Architecture.Arm64 || RuntimeInformation.OSArchitecture.ToString().StartsWith("Ppc", StringComparison.Ordinal);
 
-    /// <summary>Set when the C library has no statx (glibc before 2.28, musl before 1.2.5): lstat/fstat and the kernel's stat layout.</summary>
+    /// <summary>
+    /// Set when statx cannot be used: the C library lacks it (glibc before 2.28, musl before 1.2.5) or the kernel or a
+    /// seccomp filter refuses it (ENOSYS, EPERM: old container runtimes). Then the kernel's own fstatat is called.
+    /// </summary>
     private static bool _noStatx;
 
     private static int LinuxStat(int directory, byte[] path, int flags, byte[] buffer)
@@ -258,22 +261,30 @@ internal static class UnixFileSystem
         {
             try
             {
-                return statx(directory, path, flags, StatxBasicStats, buffer);
+                int rc = statx(directory, path, flags, StatxBasicStats, buffer);
+                if (rc == 0) return 0;
+                int errno = Marshal.GetLastWin32Error();
+                if (errno != 38 /* ENOSYS */ && errno != 1 /* EPERM */) return rc;
+                _noStatx = true;
             }
             catch (EntryPointNotFoundException)
             {
                 _noStatx = true;
             }
         }
-        if (KernelStat == null) throw new PlatformNotSupportedException($"This C library has no statx, and the stat layout of {RuntimeInformation.OSArchitecture} is not known.");
-        if ((flags & AtEmptyPath) != 0) return fstat(directory, buffer);
-        return (flags & AtSymlinkNoFollow) != 0 ? lstat(path, buffer) : stat(path, buffer);
+        // Through syscall(2), not the C library's lstat/fstat: glibc exports those names only since 2.33, and the older
+        // C libraries are the ones without statx. newfstatat takes the same (folder, path, flags) as statx.
+        if (KernelStat == null) throw new PlatformNotSupportedException($"This system offers no statx, and the stat layout of {RuntimeInformation.OSArchitecture} is not known.");
+        return (int)syscall(KernelStat.Value.Fstatat, directory, path, buffer, flags);
     }
 
-    /// <summary>Offsets in the kernel's struct stat (dev, ino, mode, nlink and whether it is 64-bit, uid, size) where the layout is known.</summary>
-    private static (int Dev, int Ino, int Mode, int Nlink, bool WideNlink, int Uid, int Size)? KernelStat { get; } =
-        RuntimeInformation.OSArchitecture == Architecture.X64 ? (0, 8, 24, 16, true, 28, 48)
-        : RuntimeInformation.OSArchitecture == Architecture.Arm64 ? (0, 8, 16, 20, false, 24, 48)
+    /// <summary>
+    /// The kernel's newfstatat system call number and its struct stat layout (offsets of dev, ino, mode, nlink and whether
+    /// nlink is 64-bit, uid, size) where they are known.
+    /// </summary>
+    private static (long Fstatat, int Dev, int Ino, int Mode, int Nlink, bool WideNlink, int Uid, int Size)? KernelStat { get; } =
+        RuntimeInformation.OSArchitecture == Architecture.X64 ? (262L, 0, 8, 24, 16, true, 28, 48)
+        : RuntimeInformation.OSArchitecture == Architecture.Arm64 ? (79L, 0, 8, 16, 20, false, 24, 48)
         : null;
 
     private static FileStatus FromStat(byte[] b)
@@ -423,6 +434,9 @@ internal static class UnixFileSystem
 
     [DllImport("libc", SetLastError = true)]
     private static extern int statx(int directory, byte[] path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern long syscall(long number, int directory, byte[] path, byte[] buffer, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int stat(byte[] path, byte[] buffer);

@@ -10,6 +10,7 @@ namespace SecureInstall.Core.Tests.HostileLocalState;
 /// The one stat every check relies on (issue 17 #1, #3, #6, #10): kinds and modes for the tree walk, owner, link count, size
 /// and identity for the cache and the pinned copies; with statx and with the lstat fallback (musl before 1.2.5).
 /// </summary>
+[Collection(ProcessWideStat.Name)]
 public sealed class FileStatusTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -78,4 +79,14 @@ public sealed class FileStatusTests : IDisposable
         Assert.False(UnixFileSystem.TryGetEntry(Path.Combine(_dir.Path, "absent"), out _));
         Assert.Equal(-1, UnixFileSystem.OpenRegularFile(Path.Combine(_dir.Path, "l")));
     }
+}
+
+/// <summary>
+/// Tests that switch UnixFileSystem's process-wide stat fallback on run alone: while it is on, every stat in the process
+/// takes the fallback, so no other test may run meanwhile.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideStat
+{
+    public const string Name = "Process-wide stat fallback";
 }
