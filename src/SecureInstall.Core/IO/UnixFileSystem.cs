@@ -191,11 +191,14 @@ internal static class UnixFileSystem
     /// FIFO (O_NONBLOCK). -1 on Windows, where callers check with managed calls instead. Read with
     /// <see cref="UnixFileReader.Read"/>, close with <see cref="UnixFileReader.Close"/>; check what was opened with <see cref="Status(int)"/>.
     /// </summary>
-    public static int OpenNoFollow(string path)
+    public static int OpenNoFollow(string path) => Open(path, followLinks: false);
+
+    /// <summary>As <see cref="OpenNoFollow"/>, following a final symbolic link when <paramref name="followLinks"/> is set (still without waiting on a FIFO).</summary>
+    public static int Open(string path, bool followLinks)
     {
         if (IsWindows) return -1;
-        int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x100 /* O_NOFOLLOW */ | 0x4 /* O_NONBLOCK */
-            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
+        int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x4 /* O_NONBLOCK */ | (followLinks ? 0 : 0x100 /* O_NOFOLLOW */)
+            : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (followLinks ? 0 : NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
         byte[] native = Utf8z(path);
         while (true)
         {

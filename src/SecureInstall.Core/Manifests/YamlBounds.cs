@@ -46,18 +46,21 @@ public static class YamlBounds
     public static string ReadFile(string path, long maximumBytes)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        using FileStream file = IO.InputFile.OpenRead(path);
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[16 * 1024];
-        int read;
-        while ((read = file.Read(chunk, 0, chunk.Length)) > 0)
+        byte[] bytes;
+        try
         {
-            if (buffer.Length + read > maximumBytes)
-                throw new ManifestFormatException(path, 0, $"larger than {maximumBytes} bytes (the limit); no real manifest is this large.");
-            buffer.Write(chunk, 0, read);
+            // A link is followed (a monorepo may link one manifest into several folders); a FIFO or device never is read.
+            bytes = IO.RegularFile.ReadAll(path, maximumBytes, allowHardLinks: true, followLinks: true);
         }
-        buffer.Position = 0;
-        using var reader = new StreamReader(buffer, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        catch (IO.FileTooLargeException ex)
+        {
+            throw new ManifestFormatException(path, 0, $"larger than {maximumBytes} bytes (the limit); no real manifest is this large.", ex);
+        }
+        catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException))
+        {
+            throw new ManifestFormatException(path, 0, ex.Message, ex);
+        }
+        using var reader = new StreamReader(new MemoryStream(bytes, writable: false), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return reader.ReadToEnd();
     }
 

@@ -130,18 +130,17 @@ public sealed class ScriptPinStore
         }
     }
 
+    /// <summary>The store arrives in pull requests: a regular file within the limit, never a link, FIFO or device in its place.</summary>
     private ReadOnlyMemory<byte> ReadStoreFile()
     {
-        using FileStream stream = File.OpenRead(FilePath);
-        using var content = new MemoryStream();
-        var buffer = new byte[81920];
-        int n;
-        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+        try
         {
-            if (content.Length + n > MaximumFileSize) throw new PinStoreInvalidException(FilePath, $"it is larger than {MaximumFileSize:N0} bytes");
-            content.Write(buffer, 0, n);
+            return RegularFile.ReadAll(FilePath, MaximumFileSize, allowHardLinks: true);
         }
-        return content.ToArray();
+        catch (IOException ex) when (ex is not (FileNotFoundException or DirectoryNotFoundException))
+        {
+            throw new PinStoreInvalidException(FilePath, ex is FileTooLargeException ? $"it is larger than {MaximumFileSize:N0} bytes" : ex.Message, ex);
+        }
     }
 
     public ScriptPin? Find(Uri uri)

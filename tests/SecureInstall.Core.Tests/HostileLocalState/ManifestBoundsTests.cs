@@ -132,7 +132,35 @@ public class ManifestBoundsTests
         Assert.True(((IAsyncResult)read).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "ReadFile(/dev/zero) still reading after 30 s");
         var ex = Assert.IsType<ManifestFormatException>(read.Exception?.InnerException);
         Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
-        Assert.Contains($"larger than {ManifestReader.MaximumBytes} bytes (the limit)", ex.Message);
+        // A device is refused for what it is before a byte is read; a regular file is held to the limit on the bytes read.
+        Assert.Contains("not a regular file (it is a character device)", ex.Message);
+    }
+
+    [SkippableFact]
+    public void ManifestThatIsAFifo_IsManifestInvalid_WithoutWaitingForAWriter()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix notion");
+        using var dir = new TempDir();
+        string fifo = Path.Combine(dir.Path, "secureinstall.yml");
+        InstalledTreeKindsAndModesTests.MakeFifo(fifo);
+        // Opening a FIFO for reading waits for a writer: before, the manifest read hung here for good.
+        Task<PinnedManifest> read = Task.Factory.StartNew(() => new ManifestReader().ReadFile(fifo), TaskCreationOptions.LongRunning);
+        Assert.True(((IAsyncResult)read).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "ReadFile(FIFO) still waiting after 30 s");
+        var ex = Assert.IsType<ManifestFormatException>(read.Exception?.InnerException);
+        Assert.Contains("not a regular file (it is a FIFO)", ex.Message);
+    }
+
+    [SkippableFact]
+    public void ManifestThatIsASymbolicLinkToAFile_IsRead()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need Developer Mode on Windows");
+        using var dir = new TempDir();
+        string real = dir.File("shared/secureinstall.yml",
+            "tools:\n  hello:\n    versions:\n      \"1.0.0\":\n        artifacts:\n          linux-x64:\n" +
+            $"            url: https://example.org/hello\n            sha256: {new string('a', 64)}\n");
+        string link = Path.Combine(dir.Path, "secureinstall.yml");
+        File.CreateSymbolicLink(link, real);
+        Assert.Equal("hello", Assert.Single(new ManifestReader().ReadFile(link).Tools).Name);
     }
 
     [SkippableFact]

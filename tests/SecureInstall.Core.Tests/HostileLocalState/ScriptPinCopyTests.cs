@@ -208,4 +208,28 @@ public sealed class ScriptPinCopyTests : IDisposable
         var ex = Assert.Throws<PinStoreInvalidException>(() => new ScriptPinStore(StorePath).Load());
         Assert.Contains("larger than", ex.Message);
     }
+
+    [SkippableFact]
+    public void StoreThatIsASymbolicLink_IsPinStoreInvalid_AndWhatItLeadsToIsNotRead()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need Developer Mode on Windows");
+        Directory.CreateDirectory(Path.GetDirectoryName(StorePath)!);
+        string elsewhere = Path.Combine(_dir, "elsewhere.json");
+        File.WriteAllText(elsewhere, "{\"scripts\": []}");
+        File.CreateSymbolicLink(StorePath, elsewhere);
+        var ex = Assert.Throws<PinStoreInvalidException>(() => new ScriptPinStore(StorePath).Load());
+        Assert.Contains("symbolic link", ex.Message);
+    }
+
+    [SkippableFact]
+    public void StoreThatIsAFifo_IsPinStoreInvalid_WithoutWaitingForAWriter()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "FIFOs are a Unix notion");
+        Directory.CreateDirectory(Path.GetDirectoryName(StorePath)!);
+        InstalledTreeKindsAndModesTests.MakeFifo(StorePath);
+        Task<IReadOnlyList<ScriptPin>> load = Task.Factory.StartNew(() => new ScriptPinStore(StorePath).Load(), TaskCreationOptions.LongRunning);
+        Assert.True(((IAsyncResult)load).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30)), "Load() of a FIFO still waiting after 30 s");
+        var ex = Assert.IsType<PinStoreInvalidException>(load.Exception?.InnerException);
+        Assert.Contains("FIFO", ex.Message);
+    }
 }
