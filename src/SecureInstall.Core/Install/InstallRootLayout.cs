@@ -30,12 +30,24 @@ public static class InstallRootLayout
             return $"'{value}' starts with a dot: the install root keeps its own working folders (.staging-, .download-, .locks, *.partial) under such names, and an install deletes them.";
         if (value.IndexOf(".old-", StringComparison.OrdinalIgnoreCase) >= 0 || value.IndexOf(".removing-", StringComparison.OrdinalIgnoreCase) >= 0)
             return $"'{value}' contains '.old-' or '.removing-': an install deletes folders named so as leftovers of an interrupted one.";
+        if (IsLeftover(value))
+            return $"'{value}' is named like what an interrupted install leaves, which the next install deletes.";
         if (isVersion && value.EndsWith(".tree", StringComparison.OrdinalIgnoreCase))
             return $"'{value}' ends in '.tree': that is the name of another version's file list.";
         if (!isVersion && string.Equals(value, BinFolder, StringComparison.OrdinalIgnoreCase))
             return $"'{value}' is the install root's shim folder.";
         return null;
     }
+
+    /// <summary>
+    /// Whether a name in a tool's folder is a leftover of an interrupted install (staging, download, swapped-out and
+    /// half-removed folders, the extractor's and atomic writes' temporaries), which the next install deletes. The one list:
+    /// <see cref="ReservedReason"/> refuses every such name as a tool or version, so a pinned version is never deleted as one.
+    /// </summary>
+    public static bool IsLeftover(string name) =>
+        name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal)
+        || name.IndexOf(".old-", StringComparison.OrdinalIgnoreCase) >= 0 || name.IndexOf(".removing-", StringComparison.OrdinalIgnoreCase) >= 0
+        || AtomicFile.IsTemporaryName(name);
 
     /// <summary><c>&lt;root&gt;/&lt;tool&gt;/&lt;version&gt;</c>, after checking both names; throws <see cref="InstallException"/> (ManifestInvalid) for a reserved one.</summary>
     public static string VersionDirectory(string root, string tool, string version) =>

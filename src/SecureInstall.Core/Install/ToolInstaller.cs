@@ -696,8 +696,7 @@ public sealed class ToolInstaller
         foreach (string dir in Directory.GetDirectories(toolDir))
         {
             string name = Path.GetFileName(dir);
-            if (name.StartsWith(".staging-", StringComparison.Ordinal) || name.StartsWith(".download-", StringComparison.Ordinal) || name.Contains(".old-") || name.Contains(".removing-")
-                || AtomicFile.IsTemporaryName(name))
+            if (InstallRootLayout.IsLeftover(name))
             {
                 log?.Invoke($"Removing {dir}, left by an interrupted install.");
                 BestEffort.DeleteTree(dir);

@@ -22,6 +22,21 @@ public sealed class InstallRootNamesTests : IDisposable
     [InlineData(".staging-1")]
     [InlineData(".download-1")]
     [InlineData("1.0.old-2")]
+    [InlineData("1.0.OLD-2")]
+    [InlineData("1.0.removing-2")]
+    [InlineData(".x.partial")]
+    public void EveryNameAnInstallDeletesAsALeftover_IsReservedForToolsAndVersions(string name)
+    {
+        // One list decides both: a pattern added to the leftovers cannot be forgotten among the reserved names.
+        Assert.True(InstallRootLayout.IsLeftover(name));
+        Assert.NotNull(InstallRootLayout.ReservedReason(name, isVersion: true));
+        Assert.NotNull(InstallRootLayout.ReservedReason(name, isVersion: false));
+    }
+
+    [Theory]
+    [InlineData(".staging-1")]
+    [InlineData(".download-1")]
+    [InlineData("1.0.old-2")]
     [InlineData("1.0.removing-2")]
     [InlineData(".x.partial")]
     [InlineData("1.0.tree")]
