@@ -9,7 +9,7 @@ public sealed class SizeLimitExceededException : SecureInstallException
         : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. Raise -MaximumSize (--maximum-size) if this file is meant to be this large.",
                ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         Limit = limit;
         Seen = seen;
     }
@@ -28,7 +28,7 @@ public sealed class SizeMismatchException : SecureInstallException
         : base($"'{UriText.Redact(uri)}' is {actual:N0} bytes, but {expected:N0} bytes were expected. The file is not the one that was published; nothing was kept.",
                ErrorIds.SizeMismatch, FailureKind.Security, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         Expected = expected;
         Actual = actual;
     }
@@ -45,8 +45,8 @@ public sealed class InsecureRedirectException : SecureInstallException
         : base($"'{UriText.Redact(from)}' redirected to '{UriText.Redact(to)}', which would drop HTTPS. Refused: anyone on the path could replace the file. Ask the publisher for an HTTPS link.",
                ErrorIds.InsecureRedirect, FailureKind.Security, UriText.Redact(to))
     {
-        From = from;
-        To = to;
+        From = UriText.RedactedUri(from);
+        To = UriText.RedactedUri(to);
     }
 
     public Uri From { get; }
@@ -60,7 +60,7 @@ public sealed class InsecureTransportException : SecureInstallException
         : base($"'{UriText.Redact(uri)}' is not HTTPS. Only https:// and file:// URIs are fetched unless -AllowInsecureTransport (--allow-insecure-transport) is given; with a pinned digest that is safe, without one it is not.",
                ErrorIds.InsecureTransport, FailureKind.Security, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
     }
 
     public Uri Uri { get; }
@@ -75,7 +75,7 @@ public sealed class TooManyRedirectsException : SecureInstallException
                 : $"'{UriText.Redact(uri)}' redirected more than {limit} times. The server is misconfigured; try another mirror.",
                ErrorIds.TooManyRedirects, FailureKind.ResourceUnavailable, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         Limit = limit;
         IsLoop = loop;
     }
@@ -92,7 +92,7 @@ public sealed class DownloadFailedException : SecureInstallException
         : base($"Downloading '{UriText.Redact(uri)}' failed{(attempts > 1 ? $" after {attempts} attempts" : "")}: {reason}",
                ErrorIds.DownloadFailed, FailureKind.ResourceUnavailable, UriText.Redact(uri), innerException)
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         StatusCode = statusCode;
         Reason = reason;
         Attempts = attempts;
@@ -113,7 +113,7 @@ public sealed class UnexpectedHtmlException : SecureInstallException
         : base($"'{UriText.Redact(uri)}' returned an HTML page ({evidence}) instead of the file. The link probably points at a web page or needs a login; use the direct download link.",
                ErrorIds.UnexpectedHtml, FailureKind.InvalidData, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         Evidence = evidence;
     }
 
@@ -128,7 +128,7 @@ public sealed class DownloadStalledException : SecureInstallException
         : base($"Downloading '{UriText.Redact(uri)}' stalled: no data for {stallTimeout.TotalSeconds:0.#} s after {received:N0} bytes{(attempts > 1 ? $", on {attempts} attempts" : "")}. Try again later or another mirror.",
                ErrorIds.DownloadStalled, FailureKind.ResourceUnavailable, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         StallTimeout = stallTimeout;
         Received = received;
         Attempts = attempts;
@@ -147,7 +147,7 @@ public sealed class VerificationRequiredException : SecureInstallException
         : base($"No expected digest for '{UriText.Redact(uri)}'. Give -Sha256 (--sha256), -ChecksumUri (--checksums-uri) or -ChecksumFile; or -SkipVerification to download without checking, which prints the digest seen so you can pin it.",
                ErrorIds.VerificationRequired, FailureKind.Security, UriText.Redact(uri))
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
     }
 
     public Uri Uri { get; }
@@ -165,7 +165,7 @@ public sealed class ProxyAuthenticationRequiredException : SecureInstallExceptio
                "Give the proxy's user and password in its URI (user:password@ before the host, in -Proxy, --proxy or HTTPS_PROXY) or with -ProxyCredential. The request was not retried.",
                ErrorIds.ProxyAuthenticationRequired, FailureKind.AuthenticationFailed, UriText.Redact(uri), innerException)
     {
-        Uri = uri;
+        Uri = UriText.RedactedUri(uri);
         Proxy = proxy == null ? null : UriText.RedactedUri(proxy);
     }
 

@@ -115,4 +115,19 @@ public sealed class UriRedactionTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void ExceptionProperties_HoldTheRedactedUri_NotThePreSignedOne()
+    {
+        // $Error[0].Exception.To is as visible as the message, and error records are serialised into CI logs.
+        var signed = new Uri("http://cdn.example/a.zip?X-Amz-Signature=s3cr3tsig&X-Amz-Credential=AKIAEXAMPLE");
+        var redirect = new InsecureRedirectException(new Uri("https://example.org/a.zip"), signed);
+        var failed = new DownloadFailedException(signed, 500, "boom.", 1);
+        foreach (string text in new[] { redirect.To.ToString(), redirect.To.OriginalString, failed.Uri.OriginalString, redirect.Message })
+        {
+            Assert.DoesNotContain("s3cr3tsig", text);
+            Assert.DoesNotContain("AKIAEXAMPLE", text);
+        }
+        Assert.Equal("https://example.org/a.zip", redirect.From.OriginalString);
+    }
 }
