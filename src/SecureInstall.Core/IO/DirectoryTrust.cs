@@ -23,22 +23,37 @@ public static class DirectoryTrust
     {
         if (directory == null) throw new ArgumentNullException(nameof(directory));
         if (!UnixFileSystem.CanReadOwners) return;
-        string full = Path.GetFullPath(directory).TrimEnd('/');
-        if (full.Length == 0) full = "/";
+        string full = Trim(Path.GetFullPath(directory));
+        Walk(full, full, errorId, role, remedy, allowOwnLooseLeaf);
+        // The folders a lookup really passes through: when a folder on the way is a link (~/.cache -> /shared/x/me), the
+        // folders above its target (/shared/x) can swap what is below them just as well, so they are held to the rule too.
+        string? resolved = UnixFileSystem.RealPathOfExisting(full);
+        if (resolved != null && !string.Equals(resolved, full, StringComparison.Ordinal))
+            Walk(Trim(resolved), full, errorId, role, remedy, allowOwnLooseLeaf);
+    }
+
+    private static string Trim(string path)
+    {
+        string trimmed = path.TrimEnd('/');
+        return trimmed.Length == 0 ? "/" : trimmed;
+    }
+
+    private static void Walk(string start, string reported, string errorId, string role, string remedy, bool allowOwnLooseLeaf)
+    {
         uint me = UnixFileSystem.EffectiveUserId;
-        string? stop = HomeContaining(full);
-        for (string? current = full; current != null; current = Path.GetDirectoryName(current))
+        string? stop = HomeContaining(start);
+        for (string? current = start; current != null; current = Path.GetDirectoryName(current))
         {
-            bool leaf = ReferenceEquals(current, full);
+            bool leaf = ReferenceEquals(current, start);
             // Followed through links: what counts is the folder a lookup of the path reaches.
             FileStatus? status = UnixFileSystem.Status(current, followLinks: true);
             if (status is FileStatus s)
             {
                 if (s.Owner != me && s.Owner != 0)
-                    throw new UntrustedDirectoryException(errorId, role, full, current, $"owned by another user (uid {s.Owner})", remedy);
+                    throw new UntrustedDirectoryException(errorId, role, reported, current, $"owned by another user (uid {s.Owner})", remedy);
                 bool ownLoose = leaf && allowOwnLooseLeaf && s.Owner == me;
                 if (s.IsWritableByOthers && !ownLoose && (leaf || !s.IsSticky))
-                    throw new UntrustedDirectoryException(errorId, role, full, current,
+                    throw new UntrustedDirectoryException(errorId, role, reported, current,
                         $"writable by {((s.Mode & 0x2) != 0 ? "other users" : "its group")} (mode {s.Permissions}{(s.IsSticky ? ", sticky" : "")})", remedy);
             }
             if (stop != null && string.Equals(current, stop, StringComparison.Ordinal)) break;
@@ -62,9 +77,12 @@ public static class DirectoryTrust
         string? home = Environment.GetEnvironmentVariable("HOME");
         if (string.IsNullOrEmpty(home)) home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (string.IsNullOrEmpty(home) || !Path.IsPathRooted(home)) return null;
-        home = Path.GetFullPath(home).TrimEnd('/');
-        if (home.Length == 0) return null;
-        return string.Equals(path, home, StringComparison.Ordinal) || path.StartsWith(home + "/", StringComparison.Ordinal) ? home : null;
+        foreach (string? candidate in new[] { Path.GetFullPath(home).TrimEnd('/'), UnixFileSystem.RealPathOfExisting(home)?.TrimEnd('/') })
+        {
+            if (string.IsNullOrEmpty(candidate)) continue;
+            if (string.Equals(path, candidate, StringComparison.Ordinal) || path.StartsWith(candidate + "/", StringComparison.Ordinal)) return candidate;
+        }
+        return null;
     }
 }
 

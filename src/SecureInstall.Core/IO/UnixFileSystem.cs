@@ -349,6 +349,40 @@ internal static class UnixFileSystem
     private static int MacFStat(int fd, byte[] buffer) =>
         RuntimeInformation.OSArchitecture == Architecture.X64 ? fstat_inode64(fd, buffer) : fstat(fd, buffer);
 
+    /// <summary>
+    /// Where <paramref name="path"/> really is, every link on the way resolved (realpath(3)); for a path whose end does not
+    /// exist yet, the deepest existing folder resolved and the rest appended. Null on Windows or when nothing resolves.
+    /// </summary>
+    public static string? RealPathOfExisting(string path)
+    {
+        if (IsWindows) return null;
+        string full = Path.GetFullPath(path);
+        string tail = string.Empty;
+        for (string? current = full; current != null; current = Path.GetDirectoryName(current))
+        {
+            IntPtr resolved = realpath(Utf8z(current), IntPtr.Zero);
+            if (resolved != IntPtr.Zero)
+            {
+                try
+                {
+                    int length = 0;
+                    while (Marshal.ReadByte(resolved, length) != 0) length++;
+                    var bytes = new byte[length];
+                    Marshal.Copy(resolved, bytes, 0, length);
+                    string real = System.Text.Encoding.UTF8.GetString(bytes);
+                    return tail.Length == 0 ? real : real.TrimEnd('/') + "/" + tail;
+                }
+                finally
+                {
+                    free(resolved);
+                }
+            }
+            string name = Path.GetFileName(current);
+            tail = tail.Length == 0 ? name : name + "/" + tail;
+        }
+        return null;
+    }
+
     // ---- Creating files and folders with the mode they must have, whatever the umask. ----
 
     /// <summary>
@@ -467,6 +501,12 @@ internal static class UnixFileSystem
 
     [DllImport("libc")]
     private static extern uint geteuid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern IntPtr realpath(byte[] path, IntPtr resolved);
+
+    [DllImport("libc")]
+    private static extern void free(IntPtr pointer);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int mkdir(byte[] path, uint mode);

@@ -198,4 +198,35 @@ public sealed class RootOwnershipTests : IDisposable
         Assert.False(Attacker.Stat(root).IsWritableByOthers);
         Assert.False(Attacker.Stat(Path.Combine(root, "tool")).IsWritableByOthers);
     }
+
+    [SkippableFact]
+    public async Task CacheReachedThroughALink_IsHeldToTheFoldersAboveTheLinksTarget()
+    {
+        // ~/.cache -> /shared/x/me: /shared/x, writable by everyone and not sticky, lets anyone swap "me" for their own folder.
+        Skip.IfNot(OperatingSystem.IsLinux() && UnixFileSystem.CanReadOwners, "owners and modes are read on Linux");
+        string shared = Folder("shared", 0x1FF);             // 0777, no sticky bit
+        string mine = Folder("shared/me", 0x1C0);            // ours, 0700
+        string home = Folder("home", 0x1ED);
+        string link = Path.Combine(home, "cache-link");
+        File.CreateSymbolicLink(link, mine);
+
+        UntrustedDirectoryException ex = await RefusedAsync(Path.Combine(link, "secureinstall"));
+
+        Assert.Equal(shared, ex.OffendingPath);
+        Assert.Contains("writable by other users (mode 0777)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task CacheReachedThroughALinkToAGoodFolder_IsUsed()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && UnixFileSystem.CanReadOwners, "owners and modes are read on Linux");
+        string mine = Folder("elsewhere/me", 0x1C0);
+        UnixFileSystem.SetMode(Path.Combine(_root, "elsewhere"), 0x1ED);
+        string link = Path.Combine(Folder("home", 0x1ED), "cache-link");
+        File.CreateSymbolicLink(link, mine);
+
+        DownloadResult result = await DownloadAsync(Path.Combine(link, "secureinstall"));
+
+        Assert.True(result.Verified);
+    }
 }
