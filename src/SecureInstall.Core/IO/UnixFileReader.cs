@@ -23,17 +23,7 @@ internal static class UnixFileReader
     public static bool IsAvailable { get; } = OpenFlags != 0;
 
     /// <summary>Opens <paramref name="path"/> read-only; failures are the exceptions FileStream throws for the same cause.</summary>
-    public static int Open(string path)
-    {
-        byte[] native = UnixFileSystem.Utf8z(path);
-        while (true)
-        {
-            int fd = open(native, OpenFlags);
-            if (fd >= 0) return fd;
-            int errno = Marshal.GetLastWin32Error();
-            if (errno != EINTR) throw Error(errno, path);
-        }
-    }
+    public static int Open(string path) => UnixFileSystem.OpenWithFlags(path, OpenFlags);
 
     /// <summary>Reads up to <paramref name="count"/> bytes at the start of <paramref name="buffer"/>; 0 at the end of the file.</summary>
     public static int Read(int fd, byte[] buffer, int count, string path)
@@ -44,23 +34,11 @@ internal static class UnixFileReader
             long n = read(fd, buffer, new IntPtr(count)).ToInt64();
             if (n >= 0) return (int)n;
             int errno = Marshal.GetLastWin32Error();
-            if (errno != EINTR) throw Error(errno, path);
+            if (errno != EINTR) throw UnixFileSystem.ErrnoError(errno, path);
         }
     }
 
     public static void Close(int fd) => close(fd);
-
-    private static Exception Error(int errno, string path) => errno switch
-    {
-        2 => new FileNotFoundException($"Could not find file '{path}'.", path),                    // ENOENT
-        20 => new DirectoryNotFoundException($"Could not find a part of the path '{path}'."),      // ENOTDIR
-        1 or 13 => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),     // EPERM, EACCES
-        21 => new PathIsDirectoryException(path),                                                   // EISDIR, from read
-        _ => new IOException($"'{path}': {new Win32Exception(errno).Message}"),
-    };
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int open(byte[] path, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern IntPtr read(int fd, byte[] buffer, IntPtr count);

@@ -199,25 +199,34 @@ internal static class UnixFileSystem
         if (IsWindows) return -1;
         int flags = IsMacOS ? 0x1000000 /* O_CLOEXEC */ | 0x4 /* O_NONBLOCK */ | (followLinks ? 0 : 0x100 /* O_NOFOLLOW */)
             : 0x80000 /* O_CLOEXEC */ | 0x800 /* O_NONBLOCK */ | (followLinks ? 0 : NoFollowIs0x8000 ? 0x8000 : 0x20000) /* O_NOFOLLOW */;
+        return OpenWithFlags(path, flags);
+    }
+
+    /// <summary>open(2) with <paramref name="flags"/>, retried on EINTR; a failure is the exception FileStream throws for the same cause.</summary>
+    internal static int OpenWithFlags(string path, int flags)
+    {
         byte[] native = Utf8z(path);
         while (true)
         {
             int fd = open(native, flags, 0);
             if (fd >= 0) return fd;
             int errno = Marshal.GetLastWin32Error();
-            switch (errno)
-            {
-                case 4: continue;                                                                 // EINTR
-                case 2: throw new FileNotFoundException($"Could not find file '{path}'.", path);  // ENOENT
-                case 20: throw new DirectoryNotFoundException($"Could not find a part of the path '{path}'.");
-                case 40 when !IsMacOS:
-                case 62 when IsMacOS: throw new SymbolicLinkRefusedException(path);               // ELOOP
-                case 6: throw new NotAFileException(path);                                         // ENXIO: a socket
-                case 1 or 13: throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.");
-                default: throw new IOException($"'{path}': {new Win32Exception(errno).Message}");
-            }
+            if (errno != 4 /* EINTR */) throw ErrnoError(errno, path, noFollow: (flags & (IsMacOS ? 0x100 : NoFollowIs0x8000 ? 0x8000 : 0x20000)) != 0);
         }
     }
+
+    /// <summary>The exception for a failed open or read, as FileStream would throw it; ELOOP under O_NOFOLLOW is the link it refused.</summary>
+    internal static Exception ErrnoError(int errno, string path, bool noFollow = false) => errno switch
+    {
+        2 => new FileNotFoundException($"Could not find file '{path}'.", path),                    // ENOENT
+        20 => new DirectoryNotFoundException($"Could not find a part of the path '{path}'."),      // ENOTDIR
+        1 or 13 => new UnauthorizedAccessException($"Access to the path '{path}' is denied."),     // EPERM, EACCES
+        21 => new PathIsDirectoryException(path),                                                   // EISDIR, from read
+        40 when noFollow && !IsMacOS => new SymbolicLinkRefusedException(path),                     // ELOOP
+        62 when noFollow && IsMacOS => new SymbolicLinkRefusedException(path),
+        6 => new NotAFileException(path),                                                           // ENXIO: a socket
+        _ => new IOException($"'{path}': {new Win32Exception(errno).Message}"),
+    };
 
     /// <summary>
     /// <see cref="OpenNoFollow"/>, kept only when what was opened is a regular file: -1 (nothing open) for a link, FIFO,
