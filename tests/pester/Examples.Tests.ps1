@@ -11,25 +11,16 @@ BeforeDiscovery {
     # Examples that cannot run here, by id, with the reason. Keep it short and honest.
     $NotRunnable = @{
         "README.md: Test-ArtifactSignature .\checksums.txt -SigstoreBundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
-            'keyless Sigstore bundle of a published SecureInstall release: none is published yet, and a Fulcio certificate for that workflow identity cannot be made offline'
+            "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
-            'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a signed PE by a certificate whose thumbprint is pinned'
-        'Test-ArtifactSignature help: Test-ArtifactSignature .\cosign-linux-amd64 -SigstoreBundle .\cosign-linux-amd64.sigstore.json -CertificateIdentity keyless@projectsigstore.iam.gserviceaccount.com -CertificateOidcIssuer https://accounts.google.com' =
-            "keyless Sigstore bundle for cosign's release identity from the public-good Fulcio/Rekor: not available offline (the conformance cases in Test-ArtifactSignature.Tests.ps1 run this path)"
-        'Test-ArtifactSignature help: Test-ArtifactSignature .\tool.tar.gz -Attestation .\tool.tar.gz.sigstore.json -Repository cli/cli -DenySelfHostedRunners' =
-            "a GitHub attestation for cli/cli from GitHub's Fulcio: not available offline (the conformance cases in Test-ArtifactSignature.Tests.ps1 run this path)"
-        "README.md: Test-ArtifactSignature .\tool.tar.gz -SigstoreBundle .\tool.tar.gz.sigstore.json `` -CertificateIdentity 'https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/v1.2.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
-            'keyless Sigstore bundle for a placeholder OWNER/REPO identity: needs the public-good Fulcio/Rekor'
-        'README.md: Test-ArtifactSignature .\tool.tar.gz -SigstoreBundle .\tool.tar.gz.sigstore.json -PublicKey .\cosign.pub' =
-            'a cosign key-signed bundle: no fixture bundle and key pair in the repository yet'
-        'README.md: Test-ArtifactSignature .\tool.tar.gz -Attestation .\tool.tar.gz.sigstore.json -Repository OWNER/REPO -DenySelfHostedRunners' =
-            "a GitHub attestation for a placeholder OWNER/REPO from GitHub's Fulcio: not available offline"
-        'README.md: Test-ArtifactSignature .\tool.tar.gz -Attestation .\sha256-HEX.jsonl -Repository OWNER/REPO' =
-            "a GitHub attestation for a placeholder OWNER/REPO from GitHub's Fulcio: not available offline"
-        'README.md: secureinstall verify-bundle --bundle tool.sigstore.json --certificate-identity ID --certificate-oidc-issuer URL tool.tar.gz' =
-            'keyless Sigstore bundle for a placeholder identity: needs the public-good Fulcio/Rekor'
-        'README.md: secureinstall verify-bundle --bundle tool.sigstore.json --key cosign.pub sha256:HEX' =
-            'a cosign key-signed bundle: no fixture bundle and key pair in the repository yet'
+            'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a PE signed by a certificate whose thumbprint is pinned'
+    }
+    # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
+    $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
+    if (-not (Test-Path -LiteralPath $sigstoreCorpus)) {
+        foreach ($e in $examples | Where-Object { $_.Text -match '-SigstoreBundle|-Attestation|verify-bundle' -and -not $NotRunnable.ContainsKey($_.Id) }) {
+            $NotRunnable[$e.Id] = 'a Sigstore example: its bundles come from the sigstore-conformance corpus (../shared/corpus), absent on this machine'
+        }
     }
     $runnable = @($examples | Where-Object { -not $NotRunnable.ContainsKey($_.Id) } | ForEach-Object { @{ Id = $_.Id; Kind = $_.Kind; Line = $_.Line } })
     $listed = @($examples | Where-Object { $NotRunnable.ContainsKey($_.Id) } | ForEach-Object { @{ Id = $_.Id; Reason = $NotRunnable[$_.Id] } })
@@ -169,11 +160,38 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         Write-Fixture (Join-Path $work 'tools.yml') $manifest
         Copy-Item -LiteralPath (Join-Path $root 'samples') -Destination (Join-Path $work 'samples') -Recurse
     Copy-Item -LiteralPath (Join-Path $root 'samples/release') -Destination (Join-Path $work 'release') -Recurse
+        # Sigstore: the conformance cases stand in for the bundles the examples name (a.txt is what they sign).
+        $sigstoreCases = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
+        $beaconId = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'
+        $beaconIssuer = 'https://token.actions.githubusercontent.com'
+        $beaconRepo = 'sigstore-conformance/extremely-dangerous-public-oidc-beacon'
+        $signedSha = ''
+        if (Test-Path -LiteralPath $sigstoreCases) {
+            $signedSha = Get-Sha256Hex ([System.IO.File]::ReadAllBytes((Join-Path $sigstoreCases 'a.txt')))
+            foreach ($name in 'tool.tar.gz', 'cosign-linux-amd64') { Copy-Item -LiteralPath (Join-Path $sigstoreCases 'a.txt') -Destination (Join-Path $work $name) }
+            foreach ($name in 'tool.tar.gz.sigstore.json', 'tool.sigstore.json', 'cosign-linux-amd64.sigstore.json') {
+                Copy-Item -LiteralPath (Join-Path $sigstoreCases 'happy-path-v0.3/bundle.sigstore.json') -Destination (Join-Path $work $name)
+            }
+            Copy-Item -LiteralPath (Join-Path $sigstoreCases 'happy-path-intoto-in-dsse-v3/bundle.sigstore.json') -Destination (Join-Path $work 'attestation.sigstore.json')
+            Copy-Item -LiteralPath (Join-Path $sigstoreCases 'managed-key-happy-path/bundle.sigstore.json') -Destination (Join-Path $work 'keyed.sigstore.json')
+            Copy-Item -LiteralPath (Join-Path $sigstoreCases 'managed-key-happy-path/key.pub') -Destination (Join-Path $work 'cosign.pub')
+            # what `gh attestation download` saves: one bundle per line, the first one failing the policy
+            $jsonl = 'dsse-invalid-sig_fail', 'happy-path-intoto-in-dsse-v3' | ForEach-Object {
+                Get-Content -Raw -LiteralPath (Join-Path $sigstoreCases "$_/bundle.sigstore.json") | ConvertFrom-Json | ConvertTo-Json -Depth 50 -Compress }
+            Write-Fixture (Join-Path $work 'sha256-HEX.jsonl') (($jsonl -join "`n") + "`n")
+        }
         Remove-Item -LiteralPath (Join-Path $work 'samples/tools/secureinstall.lock.json') -ErrorAction SilentlyContinue
 
         # --- the placeholder table: first matching row per pattern wins; When limits a row to examples matching it ---
         $digest = "'?(sha256:)?[0-9a-f]{4,8}(…|\.\.\.)'?"
         $Rules = @(
+            # Sigstore: identities, issuers and repositories → the conformance beacon's; bundles → the matching case
+            @{ Pattern = "(?<=-CertificateIdentity )('[^']*'|\S+)|(?<=--certificate-identity )\S+"; Value = "'@BEACON-ID@'" }
+            @{ Pattern = '(?<=-CertificateOidcIssuer |--certificate-oidc-issuer )\S+'; Value = $beaconIssuer }
+            @{ Pattern = '(?<=-Repository )\S+'; Value = $beaconRepo }
+            @{ When = '-Attestation'; Pattern = '[\w.-]+\.sigstore\.json'; Value = 'attestation.sigstore.json' }
+            @{ When = '-PublicKey|--key '; Pattern = '[\w.-]+\.sigstore\.json'; Value = 'keyed.sigstore.json' }
+            @{ Pattern = 'sha256:HEX\b'; Value = "sha256:$signedSha" }
             @{ Pattern = 'https://(?!127\.0\.0\.1)[A-Za-z0-9.-]+(?=/)'; Value = $base }                       # every URL → loopback HTTPS
             @{ Pattern = "'<the Install-SecureInstall\.ps1 digest[^']*>'"; Value = "'$(Get-Sha256Hex $bootstrapBytes)'" }
             @{ Pattern = 'terraform_1\.9\.0_windows_amd64\.zip'; Value = 'tool-1.0.zip' }                     # the name the signed fixture list gives
@@ -225,7 +243,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
                     if ($rule.When -and $text -notmatch $rule.When) { continue }
                     if ($text -match $rule.Pattern) { $text = $text -replace $rule.Pattern, $rule.Value.Replace('$', '$$'); $applied[$rule.Pattern] = $true }
                 }
-                $text
+                $text.Replace('@BEACON-ID@', $beaconId)
             }
             [pscustomobject]@{ Id = $e.Id; Kind = $e.Kind; Run = $run; Isolated = $e.Text.StartsWith('& { $u = ') }
         }
@@ -274,6 +292,17 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         @($all | Where-Object Source -like '* help').Count | Should -BeGreaterThan 25
         @($all | Where-Object Kind -eq 'Cli').Count | Should -BeGreaterThan 10
         $all.Id | Should -Contain 'README.md: dotnet run --project src/SecureInstall.Cli -c Release -- install --manifest samples/tools/secureinstall.yml && ~/.local/share/secureinstall/tools/bin/hello'
+    }
+
+    It 'takes the help examples from where Get-Help -Examples shows them: every cmdlet, the same code' {
+        Import-Module (Join-Path $root 'SecureInstall.psd1') -Force
+        $help = @{}
+        foreach ($e in Get-DocumentedExample -Root $root | Where-Object Source -like '* help') { $help[$e.Source -replace ' help$'] += @($e.Text) }
+        foreach ($cmdlet in (Get-Command -Module SecureInstall -CommandType Cmdlet).Name) {
+            $shown = @((Get-Help $cmdlet -Examples).examples.example | ForEach-Object { "$($_.code)".Trim() })
+            $shown | Should -Not -BeNullOrEmpty -Because "$cmdlet should have examples in module/help/$cmdlet.psd1"
+            $shown | Should -Be $help[$cmdlet] -Because "Get-Help $cmdlet -Examples is generated from module/help/$cmdlet.psd1 (build.ps1 -Task Help)"
+        }
     }
 
     It 'lists no example as not runnable that the documentation no longer shows' -TestCases @{ Stale = $stale } {
