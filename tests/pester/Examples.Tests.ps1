@@ -218,7 +218,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             'README.md: secureinstall get URI --checksums-uri SUMS_URI -o FILE'       = "secureinstall get $base/o/r/releases/download/v1/tool.tar.gz --checksums-uri $base/o/r/releases/download/v1/SHA256SUMS -o tool.tar.gz"
             'README.md: secureinstall extract ARCHIVE DEST [--sha256 HEX] [--force] [--strip-components N] [--include PATTERN]' = "secureinstall extract tool-1.2.3.tar.gz out --sha256 $tarSha --force --strip-components 1 --include 'bin/*'"
             'README.md: secureinstall install --manifest tools.yml [TOOL…] [--version V] [--locked] [--source BUNDLE] [--platform P]' = "secureinstall install --manifest tools.yml go --version 1.22.10 --locked --platform $platform`nsecureinstall install --manifest $scratch/E/bundle/tools.yml --source $scratch/E/bundle --locked"
-            'README.md: secureinstall verify-installed --manifest tools.yml [TOOL…] [--scope AllUsers]' = 'secureinstall verify-installed --manifest tools.yml go node'
+            'README.md: secureinstall verify-installed --manifest tools.yml [TOOL…] [--scope AllUsers]' = 'secureinstall verify-installed --manifest tools.yml go node --scope AllUsers'   # SECUREINSTALL_HOME overrides the scope's root
             'README.md: secureinstall run-script URI --sha256 HEX [-- ARGS…]'         = "secureinstall run-script $base/install.ps1 --sha256 $scriptSha -- -Version 1.2.3"
             'README.md: secureinstall run-script URI --trust-on-first-use [--accept] [--pin-store FILE] [--inspect]' = "secureinstall run-script $base/uv/install.ps1 --trust-on-first-use --pin-store script-pins.json --inspect`nsecureinstall run-script $base/uv/install.ps1 --trust-on-first-use --accept --pin-store script-pins.json"
             'README.md: secureinstall verify-signature (--minisign-key KEY | --pgp-key FILE [--fingerprint FPR]) [-x SIG] FILE…' = "secureinstall verify-signature --minisign-key $minisignKey zig.tar.xz`nsecureinstall verify-signature --pgp-key release-key.asc --fingerprint $signerFingerprint -x SHA256SUMS.sig SHA256SUMS"
@@ -274,9 +274,11 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         foreach ($name in 'GITHUB_TOKEN', 'GH_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'SECUREINSTALL_MIRRORS') { $null = $start.Environment.Remove($name) }
         $process = [System.Diagnostics.Process]::Start($start)
         $childErr = $process.StandardError.ReadToEndAsync()
-        $childOut = $process.StandardOutput.ReadToEnd()
-        $process.WaitForExit()
+        $childOut = $process.StandardOutput.ReadToEndAsync()
+        if (-not $process.WaitForExit(600000)) { $process.Kill($true); $process.WaitForExit() }
+        $childOut = $childOut.Result
         $childLog = $childOut + $childErr.Result
+        # SECUREINSTALL_EXAMPLES_KEEP=<folder> keeps the plan (each example as it ran) and the results to read.
         if ($env:SECUREINSTALL_EXAMPLES_KEEP) { Copy-Item -LiteralPath $resultPath, $planPath -Destination $env:SECUREINSTALL_EXAMPLES_KEEP }
     $results = @{}
         if (Test-Path -LiteralPath $resultPath) { foreach ($r in (Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json)) { $results[$r.Id] = $r } }
@@ -314,6 +316,13 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $r = $results[$Id]
         $r | Should -Not -BeNullOrEmpty -Because "the child that runs the examples produced no result for it:`n$childLog"
         ($r.Errors -join "`n") | Should -BeNullOrEmpty -Because "it ran as:`n$(($planned | Where-Object Id -eq $Id).Run)`nand printed:`n$($r.Output)"
+    }
+
+    It 'runs the main job in SECUREINSTALL_HOME on a copy of samples/, and its shim prints the greeting' {
+        $r = $results['README.md: dotnet run --project src/SecureInstall.Cli -c Release -- install --manifest samples/tools/secureinstall.yml && ~/.local/share/secureinstall/tools/bin/hello']
+        $r.Output | Should -Match ([regex]::Escape("installed to $scratch/home/tools/hello/1.0.0"))
+        $r.Output | Should -Match 'hello 1\.0\.0: installed by SecureInstall'
+        $r.Output | Should -Match ([regex]::Escape("$work/samples/tools/dist/hello-1.0.0-unix.tar.gz")) -Because "the copy's lock is written, not the repository's"
     }
 
     It 'cannot run here: <Id>' -ForEach $listed {
