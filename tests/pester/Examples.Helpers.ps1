@@ -45,7 +45,7 @@ function Get-DocumentedExample {
     }
     foreach ($file in Get-ChildItem -LiteralPath (Join-Path $Root 'module/help') -Filter '*.psd1' | Sort-Object Name) {
         $help = Import-PowerShellDataFile -LiteralPath $file.FullName
-        foreach ($example in @($help.Examples)) { & $add "$($file.BaseName) help" 0 'PowerShell' $example.Code }
+        foreach ($example in @($help['Examples'])) { if ($example) { & $add "$($file.BaseName) help" 0 'PowerShell' $example['Code'] } }
     }
     $found
 }

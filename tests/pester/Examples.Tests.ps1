@@ -240,7 +240,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
                 $applied = @{}
                 foreach ($rule in $Rules) {
                     if ($applied.ContainsKey($rule.Pattern)) { continue }
-                    if ($rule.When -and $text -notmatch $rule.When) { continue }
+                    if ($rule.ContainsKey('When') -and $text -notmatch $rule.When) { continue }
                     if ($text -match $rule.Pattern) { $text = $text -replace $rule.Pattern, $rule.Value.Replace('$', '$$'); $applied[$rule.Pattern] = $true }
                 }
                 $text.Replace('@BEACON-ID@', $beaconId)
