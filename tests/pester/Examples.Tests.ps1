@@ -232,7 +232,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         )
 
         # --- run the plan in one child pwsh that trusts the loopback certificate ---
-                $all = @(Get-DocumentedExample -Root $root)
+        $all = @(Get-DocumentedExample -Root $root)
         $planned = foreach ($e in $all) {
             if ($e.Id -in $NotRunnableIds -or $e.Kind -eq 'ParseError') { continue }
             $run = if ($CliSynopsis.ContainsKey($e.Id)) { $CliSynopsis[$e.Id] } else {
@@ -280,7 +280,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $childLog = $childOut + $childErr.Result
         # SECUREINSTALL_EXAMPLES_KEEP=<folder> keeps the plan (each example as it ran) and the results to read.
         if ($env:SECUREINSTALL_EXAMPLES_KEEP) { Copy-Item -LiteralPath $resultPath, $planPath -Destination $env:SECUREINSTALL_EXAMPLES_KEEP }
-    $results = @{}
+        $results = @{}
         if (Test-Path -LiteralPath $resultPath) { foreach ($r in (Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json)) { $results[$r.Id] = $r } }
     }
 
@@ -307,8 +307,9 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         }
     }
 
-    It 'lists no example as not runnable that the documentation no longer shows' -TestCases @{ Stale = $stale } {
+    It 'lists no example as not runnable, and maps no synopsis line, that the documentation no longer shows' -TestCases @{ Stale = $stale } {
         $Stale | Should -BeNullOrEmpty -Because 'a listed example that is gone is a stale entry in $NotRunnable'
+        @($CliSynopsis.Keys | Where-Object { $_ -notin $all.Id }) | Should -BeNullOrEmpty -Because 'a synopsis line that is gone is a stale entry in $CliSynopsis'
     }
 
     It 'runs <Id>' -ForEach $runnable {
