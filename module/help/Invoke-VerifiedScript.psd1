@@ -28,15 +28,15 @@ why it is not shown.
         TrustOnFirstUse        = 'Instead of -Sha256: compare with the pin recorded on an earlier run; the first run records one (with a warning).'
         Accept                 = 'With -TrustOnFirstUse: run a script that changed since it was pinned, and pin the new version. Review the diff first.'
         PinStore               = 'The pin store file to use with -TrustOnFirstUse (a path you can commit, e.g. .\script-pins.json).'
-        ArgumentList           = 'Arguments passed to the script.'
+        ArgumentList           = 'Arguments passed to the script by position, as Invoke-Command -ArgumentList passes them: a value such as ''-Version'' is a string, not a parameter name.'
         Inspect                = 'Print the verified script (control and bidi characters as escapes), its digest and Authenticode status (Windows) without running it.'
         AllowInsecureTransport = 'Fetch an http:// URI. Redirects from https to http stay refused.'
         MaximumSize            = 'The largest script accepted, in bytes (default 16 MiB).'
     }
     Examples    = @(
         @{
-            Code    = "Invoke-VerifiedScript -Uri https://example.org/install.ps1 -Sha256 '5f5d2e3c...' -ArgumentList '-Version', '1.2.3'"
-            Remarks = 'Runs the installer only if its SHA-256 is the published one.'
+            Code    = "Invoke-VerifiedScript -Uri https://example.org/install.ps1 -Sha256 '5f5d2e3c...' -ArgumentList '1.2.3'"
+            Remarks = 'Runs the installer only if its SHA-256 is the published one, passing 1.2.3 as its first positional argument.'
         }
         @{
             Code    = 'Invoke-VerifiedScript https://astral.sh/uv/install.ps1 -TrustOnFirstUse -PinStore .\script-pins.json'
