@@ -10,6 +10,10 @@ BeforeDiscovery {
     $examples = @(Get-DocumentedExample -Root (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path)
     # Examples that cannot run here, by id, with the reason. Keep it short and honest.
     $NotRunnable = @{
+        "README.md: Test-ArtifactSignature .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
+            "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
+        "Test-ArtifactSignature help: Test-ArtifactSignature .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
+            "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
         "README.md: Test-ArtifactSignature .\checksums.txt -SigstoreBundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
@@ -180,11 +184,21 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
                 Get-Content -Raw -LiteralPath (Join-Path $sigstoreCases "$_/bundle.sigstore.json") | ConvertFrom-Json | ConvertTo-Json -Depth 50 -Compress }
             Write-Fixture (Join-Path $work 'sha256-HEX.jsonl') (($jsonl -join "`n") + "`n")
         }
+        # npm provenance: the real sigstore@2.1.0 tarball and its provenance bundle (tests/fixtures/sigstore, source named there).
+        $npm = Join-Path $root 'tests/fixtures/sigstore/npm-sigstore-2.1.0'
+        foreach ($name in 'sigstore-2.1.0.tgz', 'sigstore-2.1.0.sigstore.json') { Copy-Item -LiteralPath (Join-Path $npm $name) -Destination (Join-Path $work $name) }
+        $npmSha512 = -join ([System.Security.Cryptography.SHA512]::Create().ComputeHash([System.IO.File]::ReadAllBytes((Join-Path $npm 'sigstore-2.1.0.tgz'))) | ForEach-Object { $_.ToString('x2') })
+        $npmId = 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main'
         Remove-Item -LiteralPath (Join-Path $work 'samples/tools/secureinstall.lock.json') -ErrorAction SilentlyContinue
 
         # --- the placeholder table: first matching row per pattern wins; When limits a row to examples matching it ---
         $digest = "'?(sha256:)?[0-9a-f]{4,8}(…|\.\.\.)'?"
         $Rules = @(
+            # npm provenance examples keep their real package, repository and identity (sigstore@2.1.0)
+            @{ When = 'sigstore-2\.1\.0'; Pattern = "(?<=-CertificateIdentity )('[^']*'|\S+)|(?<=--certificate-identity )\S+"; Value = "'@NPM-ID@'" }
+            @{ When = 'sigstore-2\.1\.0'; Pattern = '(?<=-Repository )\S+'; Value = 'sigstore/sigstore-js' }
+            @{ When = 'sigstore-2\.1\.0'; Pattern = '[\w.-]+\.sigstore\.json'; Value = 'sigstore-2.1.0.sigstore.json' }
+            @{ Pattern = 'sha512:HEX\b'; Value = "sha512:$npmSha512" }
             # Sigstore: identities, issuers and repositories → the conformance beacon's; bundles → the matching case
             @{ Pattern = "(?<=-CertificateIdentity )('[^']*'|\S+)|(?<=--certificate-identity )\S+"; Value = "'@BEACON-ID@'" }
             @{ Pattern = '(?<=-CertificateOidcIssuer |--certificate-oidc-issuer )\S+'; Value = $beaconIssuer }
@@ -243,7 +257,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
                     if ($rule.ContainsKey('When') -and $text -notmatch $rule.When) { continue }
                     if ($text -match $rule.Pattern) { $text = $text -replace $rule.Pattern, $rule.Value.Replace('$', '$$'); $applied[$rule.Pattern] = $true }
                 }
-                $text.Replace('@BEACON-ID@', $beaconId)
+                $text.Replace('@BEACON-ID@', $beaconId).Replace('@NPM-ID@', $npmId)
             }
             [pscustomobject]@{ Id = $e.Id; Kind = $e.Kind; Run = $run; Isolated = $e.Text.StartsWith('& { $u = ') }
         }
@@ -328,5 +342,20 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
 
     It 'cannot run here: <Id>' -ForEach $listed {
         Set-ItResult -Skipped -Because $Reason
+    }
+}
+
+Describe 'What a user copies' {
+    It 'README.md and the help hold no control characters (a TAB and a BACKSPACE once stood where .\t and E:\b were meant)' {
+        $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
+        $files = @(Join-Path $root 'README.md') + @(Get-ChildItem -LiteralPath (Join-Path $root 'module/help') -Filter *.psd1 | ForEach-Object FullName)
+        $found = foreach ($file in $files) {
+            $n = 0
+            foreach ($line in [System.IO.File]::ReadAllLines($file)) {
+                $n++
+                if ($line -match '[\x00-\x08\x09\x0B-\x1F\x7F]') { "$(Split-Path -Leaf $file):$n" }
+            }
+        }
+        $found | Should -BeNullOrEmpty
     }
 }
