@@ -244,9 +244,16 @@ internal static class UnixFileSystem
         {
             return -1;
         }
-        if (Status(fd).Kind == UnixEntryKind.RegularFile) return fd;
-        close(fd);
-        return -1;
+        bool regular = false;
+        try
+        {
+            regular = Status(fd).Kind == UnixEntryKind.RegularFile;
+        }
+        finally
+        {
+            if (!regular) close(fd);
+        }
+        return regular ? fd : -1;
     }
 
     // One buffer for statx (the same layout on every Linux architecture), the kernel's struct stat, and macOS's.
