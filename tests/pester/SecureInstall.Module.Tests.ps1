@@ -18,6 +18,38 @@ Describe 'SecureInstall module manifest' {
         $exported | Should -Be ($manifest.CmdletsToExport | Sort-Object)
     }
 
+    It 'types no field of a cmdlet assembly class as a SecureInstall.Core value type (they are boxed)' {
+        # PowerShell lays out the cmdlet types while it lists the module's commands, before ModuleInitializer has said where
+        # SecureInstall.Core comes from (its own load context on pwsh 7.4+): a Core enum or struct in a field makes the
+        # import itself fail, with a message that names neither. The rule used to live in a comment copied into each
+        # cmdlet; this names the field (issue 19). It reflects in a child process that loads the assembly without
+        # importing the module, so it reports even when the import would fail.
+        $bin = Join-Path (Split-Path $manifestPath) 'bin'
+        $probe = {
+            param($Bin)
+            # The dependencies first, so the field types resolve (a resolve handler in script would run on other threads).
+            foreach ($dll in Get-ChildItem -LiteralPath (Join-Path $Bin 'deps') -Filter *.dll) {
+                try { $null = [System.Reflection.Assembly]::LoadFrom($dll.FullName) } catch { Write-Verbose "not loaded: $($dll.Name)" }
+            }
+            $assembly = [System.Reflection.Assembly]::LoadFrom((Join-Path $Bin 'SecureInstall.Commands.dll'))
+            $flags = [System.Reflection.BindingFlags]'Instance, Static, Public, NonPublic, DeclaredOnly'
+            foreach ($type in $assembly.GetTypes()) {
+                foreach ($field in $type.GetFields($flags)) {
+                    $fieldType = $field.FieldType
+                    while ($fieldType.HasElementType) { $fieldType = $fieldType.GetElementType() }
+                    $underlying = [Nullable]::GetUnderlyingType($fieldType)
+                    if ($underlying) { $fieldType = $underlying }
+                    if ($fieldType.IsValueType -and $fieldType.Assembly.GetName().Name -eq 'SecureInstall.Core') { "$($type.FullName).$($field.Name): $($fieldType.FullName)" }
+                }
+            }
+            'probe done'
+        }
+        $shell = (Get-Process -Id $PID).Path
+        $out = @(& $shell -NoProfile -NonInteractive -Command $probe -args $bin 2>&1)
+        $out[-1] | Should -Be 'probe done' -Because "the probe must reach the end: $($out -join '; ')"
+        @($out | Select-Object -SkipLast 1) | Should -BeNullOrEmpty -Because 'a SecureInstall.Core value type in a field of the cmdlet assembly must be boxed (object)'
+    }
+
     It 'uses only approved verbs' {
         $approved = (Get-Verb).Verb
         foreach ($name in $manifest.CmdletsToExport) { $approved | Should -Contain ($name -split '-')[0] }
