@@ -20,6 +20,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 {
     private static readonly string BinDirectory = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)!;
     private static readonly string DependencyDirectory = Path.Combine(BinDirectory, "deps");
+    // Not SecureInstall.Core's HostRuntime: this runs before SecureInstall.Core may be loaded.
     private static readonly bool IsNetFramework =
         System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
     private static bool _resolving;

@@ -61,7 +61,7 @@ public static class ChecksumAlgorithms
     /// <summary>The platform's implementation: OpenSSL on Linux, CNG on Windows (also on .NET Framework, whose default SHA256 is a slow managed one).</summary>
     public static HashAlgorithm Create(ChecksumAlgorithm algorithm)
     {
-        if (IsNetFramework)
+        if (HostRuntime.IsNetFramework)
         {
             HashAlgorithm? cng = CreateCng(algorithm);
             if (cng != null) return cng;
@@ -77,8 +77,6 @@ public static class ChecksumAlgorithms
         };
     }
 
-    private static readonly bool IsNetFramework =
-        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
 
     private static HashAlgorithm? CreateCng(ChecksumAlgorithm algorithm)
     {

@@ -24,8 +24,6 @@ namespace SecureInstall.Core.Downloads;
 /// </summary>
 public sealed class VerifiedDownloader : IDisposable
 {
-    private static readonly bool IsNetFramework =
-        System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
 
     /// <summary>A response body is read with blocking reads while more than this is still to come (see ReadsBlocking).</summary>
     private const long BlockingReadMargin = 4L * 1024 * 1024;
@@ -68,7 +66,7 @@ public sealed class VerifiedDownloader : IDisposable
             UseProxy = options.UseProxy || options.Proxy != null,
         };
         if (options.Proxy != null) handler.Proxy = options.Proxy;
-        if (IsNetFramework)
+        if (HostRuntime.IsNetFramework)
         {
             // Windows PowerShell 5.1 defaults to SSL3/TLS 1.0 unless told otherwise; add TLS 1.2 to the process-wide set
             // (adding, not replacing, so other code in the session keeps working).
@@ -77,7 +75,7 @@ public sealed class VerifiedDownloader : IDisposable
         try
         {
             // TLS 1.3 (0x3000) is missing from netstandard2.0's enum; on .NET Framework it fails where the OS lacks it.
-            handler.SslProtocols = IsNetFramework ? SslProtocols.Tls12 : SslProtocols.Tls12 | (SslProtocols)0x3000;
+            handler.SslProtocols = HostRuntime.IsNetFramework ? SslProtocols.Tls12 : SslProtocols.Tls12 | (SslProtocols)0x3000;
         }
         catch (PlatformNotSupportedException)
         {
@@ -910,5 +908,5 @@ public sealed class VerifiedDownloader : IDisposable
     /// of unknown length and .NET Framework (whose reads ignore tokens anyway) use token-aware reads.
     /// </summary>
     private static bool ReadsBlocking(StallWatch? watch, long? total, long position) =>
-        watch == null || (!IsNetFramework && total.HasValue && total.Value - position > BlockingReadMargin);
+        watch == null || (!HostRuntime.IsNetFramework && total.HasValue && total.Value - position > BlockingReadMargin);
 }

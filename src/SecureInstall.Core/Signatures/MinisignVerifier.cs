@@ -62,7 +62,7 @@ public sealed class MinisignVerifier : DetachedSignatureVerifier
         };
 
         // Compared before any crypto: a signature by another key says nothing, however valid.
-        if (!BytesEqual(signature.KeyIdBytes, _key.KeyIdBytes))
+        if (!Org.BouncyCastle.Utilities.Arrays.FixedTimeEquals(signature.KeyIdBytes, _key.KeyIdBytes))
             throw new SignerNotTrustedException(result.AsInvalid(), $"minisign key {_key.KeyId}", $"minisign key {signature.KeyId}", "the signature was made with a different key");
 
         Ed25519PublicKeyParameters publicKey;
@@ -146,13 +146,5 @@ public sealed class MinisignVerifier : DetachedSignatureVerifier
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static bool BytesEqual(byte[] a, byte[] b)
-    {
-        if (a.Length != b.Length) return false;
-        int diff = 0;
-        for (int i = 0; i < a.Length; i++) diff |= a[i] ^ b[i];
-        return diff == 0;
     }
 }

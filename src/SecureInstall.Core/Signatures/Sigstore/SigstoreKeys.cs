@@ -149,13 +149,8 @@ internal static class SigstoreKeys
         return sha.ComputeHash(data);
     }
 
-    public static bool BytesEqual(byte[]? a, byte[]? b)
-    {
-        if (a == null || b == null || a.Length != b.Length) return false;
-        int diff = 0;
-        for (int i = 0; i < a.Length; i++) diff |= a[i] ^ b[i];
-        return diff == 0;
-    }
+    /// <summary>Constant-time comparison (BouncyCastle's): false when either is null or the lengths differ.</summary>
+    public static bool BytesEqual(byte[]? a, byte[]? b) => a != null && b != null && Org.BouncyCastle.Utilities.Arrays.FixedTimeEquals(a, b);
 
     public static byte[]? HexDecode(string s)
     {
