@@ -115,10 +115,30 @@ public sealed class ArtifactCache
             else if ((attributes & FileAttributes.Directory) != 0) reason = "a folder";
             return reason == null ? EntryState.Unchecked : EntryState.Untrusted;
         }
+        reason = FolderProblem(path);
+        if (reason != null) return File.Exists(path) || UnixFileSystem.Status(path, followLinks: false) != null ? EntryState.Untrusted : EntryState.Missing;
         FileStatus? status = UnixFileSystem.Status(path, followLinks: false);
         if (status == null) return EntryState.Missing;
         reason = Distrust(status.Value);
         return reason == null ? EntryState.Trusted : EntryState.Untrusted;
+    }
+
+    /// <summary>
+    /// Why the folders an entry sits in (sha256/ and sha256/ab/) cannot be trusted, or null: whoever owns or can write one
+    /// can swap the entry's name between our checks and our use (a FIFO that blocks the read, another file), even while
+    /// the cache folder itself is ours and 0700 (they may have made it while the cache was open to them). Owners read only.
+    /// </summary>
+    private string? FolderProblem(string entryPath)
+    {
+        for (string? folder = Path.GetDirectoryName(entryPath); folder != null && folder.Length > Directory.Length; folder = Path.GetDirectoryName(folder))
+        {
+            FileStatus? status = UnixFileSystem.Status(folder, followLinks: false);
+            if (status == null) return null; // not made yet: we make it, 0700
+            if (!status.Value.IsDirectory) return $"in '{folder}', which is {(status.Value.IsSymbolicLink ? "a symbolic link" : "not a folder")}";
+            if (status.Value.Owner != UnixFileSystem.EffectiveUserId && status.Value.Owner != 0) return $"in '{folder}', owned by another user (uid {status.Value.Owner})";
+            if (status.Value.IsWritableByOthers) return $"in '{folder}', writable by other users (mode {status.Value.Permissions})";
+        }
+        return null;
     }
 
     /// <summary>
@@ -161,6 +181,9 @@ public sealed class ArtifactCache
         EntryState state = Inspect(sha256, out _);
         if (state is EntryState.Trusted or EntryState.Unchecked) return;
         if (state == EntryState.Untrusted) Evict(sha256);
+        // Never into a folder someone else controls: they could swap what we add for their own file.
+        if (UnixFileSystem.CanReadOwners && FolderProblem(target) is string why)
+            throw new IOException($"the cache entry for sha256:{sha256} would be {why}; not cached");
         UnixFileSystem.CreateDirectory(Path.GetDirectoryName(target)!, FolderMode);
         if (!UnixFileSystem.CanReadOwners || UnixFileSystem.Status(verifiedFile, followLinks: false) is FileStatus own && Distrust(own) == null)
         {

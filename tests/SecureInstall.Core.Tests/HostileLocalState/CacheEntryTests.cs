@@ -203,4 +203,22 @@ public sealed class CacheEntryTests : IDisposable
         Assert.Equal("0700", Attacker.Mode(Path.GetDirectoryName(Path.GetDirectoryName(Entry))!));
         Assert.Equal("0600", Attacker.Mode(Entry));
     }
+
+    [SkippableFact]
+    public async Task EntryInAFolderAnotherUserOwns_IsNotUsed_AndNothingIsAddedThere()
+    {
+        // The cache folder is ours and 0700, but sha256/xx/ was made by another user while it was open to them: they can
+        // swap the entry's name (for a FIFO that blocks the read, or another file) between our checks and our use.
+        Skip.IfNot(Attacker.Available, Attacker.SkipReason);
+        MakeEntryFolder();
+        File.WriteAllBytes(Entry, _data);                       // a good entry of ours, right bytes
+        Attacker.Owns(Path.GetDirectoryName(Entry)!);
+
+        DownloadResult result = await DownloadAsync();
+
+        Assert.False(result.FromCache);
+        Assert.Contains(_log, line => line.Contains("owned by another user (uid 65534)") && line.Contains("it is not used"));
+        Assert.Contains(_log, line => line.Contains("Could not add the file to the cache") && line.Contains("not cached"));
+        Assert.False(File.Exists(Entry));
+    }
 }
