@@ -102,17 +102,9 @@ public sealed class ArtifactCache
         reason = null;
         if (!UnixFileSystem.CanReadOwners)
         {
-            FileAttributes attributes;
-            try
-            {
-                attributes = File.GetAttributes(path);
-            }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-            {
-                return EntryState.Missing;
-            }
-            if ((attributes & FileAttributes.ReparsePoint) != 0) reason = "a symbolic link";
-            else if ((attributes & FileAttributes.Directory) != 0) reason = "a folder";
+            // Kinds are read everywhere (attributes on Windows); owners are not, so the entry may only be copied out.
+            if (!UnixFileSystem.TryGetEntry(path, out FileStatus kind)) return EntryState.Missing;
+            reason = kind.IsSymbolicLink ? "a symbolic link" : kind.IsDirectory ? "a folder" : kind.IsRegularFile ? null : "not a regular file";
             return reason == null ? EntryState.Unchecked : EntryState.Untrusted;
         }
         reason = FolderProblem(path);

@@ -241,17 +241,7 @@ public sealed class ScriptPinStore
     }
 
     /// <summary>Whether the path is a symbolic link (or junction) itself, whether or not its target exists.</summary>
-    private static bool IsLink(string path)
-    {
-        try
-        {
-            return (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return false;
-        }
-    }
+    private static bool IsLink(string path) => UnixFileSystem.TryGetEntry(path, out FileStatus entry) && entry.IsSymbolicLink;
 
     private string Text(JsonElement e, string name)
     {
