@@ -31,6 +31,7 @@ public sealed class VerifiedDownloader : IDisposable
     private readonly HttpClient _client;
     private readonly ArtifactCache? _cache;
     private readonly Random _jitter = new();
+    private volatile bool _cacheTrusted;
 
     public VerifiedDownloader(VerifiedDownloaderOptions? options = null)
         : this(options, null)
@@ -98,7 +99,12 @@ public sealed class VerifiedDownloader : IDisposable
         foreach (Uri uri in request.Uris) CheckScheme(uri);
         DownloadPreflight.Check(request, destination);
         // Before any byte moves: a cache another user controls is refused, not read or filled (issue 17).
-        if (_cache != null && !request.SkipVerification) _cache.EnsureTrusted(Log);
+        // Once per downloader, not per file: a batch of a thousand rows would otherwise walk the cache's folders a thousand times.
+        if (_cache != null && !request.SkipVerification && !_cacheTrusted)
+        {
+            _cache.EnsureTrusted(Log);
+            _cacheTrusted = true;
+        }
 
         (ChecksumEntry? expected, SignatureResult? listSignature, byte[]? artifactSignature) =
             await ResolveExpectedAsync(request, cancellationToken).ConfigureAwait(false);
