@@ -39,6 +39,10 @@ public static class InstallRootLayout
         return null;
     }
 
+    /// <summary>Whether a shim name can be a command in the root's bin folder: a plain file name, not a dot-name.</summary>
+    public static bool IsCommandName(string name) =>
+        name.Length > 0 && name.IndexOfAny(new[] { '/', '\\', ':', '\0' }) < 0 && !name.StartsWith(".", StringComparison.Ordinal);
+
     /// <summary>
     /// Whether a name in a tool's folder is a leftover of an interrupted install (staging, download, swapped-out and
     /// half-removed folders, the extractor's and atomic writes' temporaries), which the next install deletes. The one list:

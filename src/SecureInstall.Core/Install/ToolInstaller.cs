@@ -521,7 +521,7 @@ public sealed class ToolInstaller
     {
         foreach (var command in entry.Shims)
         {
-            if (command.Key.Length == 0 || command.Key.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || command.Key.StartsWith(".", StringComparison.Ordinal))
+            if (!InstallRootLayout.IsCommandName(command.Key))
             {
                 changed.Add($"(the lock names a shim '{command.Key}', which is not a command name)");
                 continue;

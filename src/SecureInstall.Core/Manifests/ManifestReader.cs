@@ -85,7 +85,7 @@ public sealed class ManifestReader
         };
         foreach (string shim in tool.OwnsShims)
         {
-            if (shim.Length == 0 || shim.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || shim.StartsWith(".", StringComparison.Ordinal))
+            if (!Install.InstallRootLayout.IsCommandName(shim))
                 throw new ManifestFormatException(source, LineOf(body, "owns_shims"), $"{name}: owns_shims '{shim}' is not a command name (a shim's file name, without folder).");
         }
         if (Get(body, "signature") is YamlMappingNode sig)
