@@ -21,6 +21,7 @@
         'Test-ArtifactSignature'
         'Test-Checksum'
         'Test-PinnedTool'
+        'Test-SigstoreBundle'
         'Uninstall-PinnedTool'
         'Update-PinnedToolManifest'
     )

@@ -10,7 +10,7 @@ using SecureInstall.Core.Signatures.Sigstore;
 namespace SecureInstall.Cli;
 
 /// <summary>
-/// `secureinstall verify-bundle`: a Sigstore bundle checked offline, in the sigstore-conformance client protocol:
+/// `secureinstall verify-bundle`: Test-SigstoreBundle for bash, a Sigstore bundle checked offline, in the sigstore-conformance client protocol:
 /// `verify-bundle --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key K) [--trusted-root T] FILE|sha256:HEX|sha512:HEX`.
 /// Exit 0 verified, 1 verification failed, 2 bad input.
 /// </summary>
@@ -33,22 +33,18 @@ public static class VerifyBundleCommand
         };
         command.SetAction(parse =>
         {
-            string? id = parse.GetValue(identity), idRegex = parse.GetValue(identityRegex), iss = parse.GetValue(issuer), keyFile = parse.GetValue(key);
-            bool keyless = id != null || idRegex != null || iss != null;
-            if (keyless == (keyFile != null) || (keyless && (iss == null || (id == null) == (idRegex == null))))
+            var options = new SigstorePolicyOptions
             {
-                Console.Error.WriteLine("secureinstall: give either --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer.");
-                return ExitCodes.UsageError;
-            }
+                CertificateIdentity = parse.GetValue(identity), CertificateIdentityRegex = parse.GetValue(identityRegex),
+                CertificateOidcIssuer = parse.GetValue(issuer), PublicKeyFile = parse.GetValue(key), TrustedRootFile = parse.GetValue(trustedRoot),
+            };
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             string target = parse.GetValue(artifact)!;
             try
             {
-                SigstorePolicy policy = keyFile != null ? SigstorePolicy.ForKeyFile(keyFile)
-                    : id != null ? SigstorePolicy.ForIdentity(id, iss!) : SigstorePolicy.ForIdentityRegex(idRegex!, iss!);
-                string? rootFile = parse.GetValue(trustedRoot);
-                TrustedRoot root = rootFile != null ? TrustedRoot.Load(rootFile) : TrustedRoot.PublicGood();
+                SigstorePolicy policy = options.CreatePolicy();
+                TrustedRoot root = options.LoadTrustedRoot();
                 IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token);
                 SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel.Token);
                 SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel.Token);

@@ -363,14 +363,26 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     /// <summary>Reads -SigstoreBundle (a file, or fetched over https) and the identity or key it must carry; any failure stops the command.</summary>
     private void LoadSigstoreBundle()
     {
-        var settings = new System.Collections.Generic.Dictionary<string, string> { ["scheme"] = "sigstore" };
-        if (CertificateIdentity.Length > 0) settings["identity"] = CertificateIdentity;
-        if (CertificateIdentityRegex.Length > 0) settings["identity_regex"] = CertificateIdentityRegex;
-        if (CertificateOidcIssuer.Length > 0) settings["issuer"] = CertificateOidcIssuer;
-        if (SigstorePublicKey.Length > 0) settings["key"] = ResolveSingleFile(SigstorePublicKey, nameof(SigstorePublicKey));
+        var options = new Core.Signatures.Sigstore.SigstorePolicyOptions
+        {
+            CertificateIdentity = CertificateIdentity, CertificateIdentityRegex = CertificateIdentityRegex, CertificateOidcIssuer = CertificateOidcIssuer,
+        };
+        if (SigstorePublicKey.Length > 0) options.PublicKeyFile = ResolveSingleFile(SigstorePublicKey, nameof(SigstorePublicKey));
         try
         {
-            _sigstore = Core.Signatures.Sigstore.SigstoreRequirement.FromSettings(settings, CurrentDirectory, "-SigstoreBundle");
+            _sigstore = Core.Signatures.Sigstore.SigstoreRequirement.FromOptions(options);
+        }
+        catch (ArgumentException ex)
+        {
+            // As Test-SigstoreBundle and verify-bundle: the same parameter mistake, the same ErrorId.
+            ThrowTerminatingError(Errors.SignatureParametersInvalid(ex.Message));
+        }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(Errors.From(ex, SigstoreBundle));
+        }
+        try
+        {
             if (System.Uri.TryCreate(SigstoreBundle, UriKind.Absolute, out Uri? remote) && (remote.Scheme == System.Uri.UriSchemeHttps || remote.Scheme == System.Uri.UriSchemeHttp))
             {
                 string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "secureinstall-bundle-" + Guid.NewGuid().ToString("N"));

@@ -271,6 +271,16 @@ Describe 'secureinstall verify-bundle' {
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'bundle-malformed-json_fail/bundle.sigstore.json') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
         (Invoke-Cli verify-bundle --bundle (Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json') --certificate-identity $id (Join-Path $cases 'a.txt')).ExitCode | Should -Be 2
     }
+
+    It 'refuses what is not one policy with SignatureParametersInvalid, as Test-SigstoreBundle does (one rule, issue 19)' -Skip:$noSigstoreCorpus {
+        $b = Join-Path $cases 'happy-path-v0.3/bundle.sigstore.json'
+        $r = Invoke-Cli verify-bundle --bundle $b --certificate-identity $id (Join-Path $cases 'a.txt')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'SignatureParametersInvalid: no OIDC issuer'
+        $r = Invoke-Cli verify-bundle --bundle $b --key (Join-Path $cases 'managed-key-happy-path/key.pub') --certificate-identity $id --certificate-oidc-issuer $iss (Join-Path $cases 'a.txt')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'SignatureParametersInvalid: give either a public key'
+    }
 }
 
 Describe 'secureinstall get with a signed checksum list' {

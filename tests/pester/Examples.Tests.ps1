@@ -10,11 +10,11 @@ BeforeDiscovery {
     $examples = @(Get-DocumentedExample -Root (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path)
     # Examples that cannot run here, by id, with the reason. Keep it short and honest.
     $NotRunnable = @{
-        "README.md: Test-ArtifactSignature .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
+        "README.md: Test-SigstoreBundle .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
             "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
-        "Test-ArtifactSignature help: Test-ArtifactSignature .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
+        "Test-SigstoreBundle help: Test-SigstoreBundle .\app.zip -Attestation .\app.zip.jsonl -Repository OWNER/PRIVATE-REPO -TrustedRoot .\github-trusted-root.json" =
             "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
-        "README.md: Test-ArtifactSignature .\checksums.txt -SigstoreBundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
+        "README.md: Test-SigstoreBundle .\checksums.txt -Bundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
             'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a PE signed by a certificate whose thumbprint is pinned'
@@ -22,7 +22,7 @@ BeforeDiscovery {
     # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
     $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
     if (-not (Test-Path -LiteralPath $sigstoreCorpus)) {
-        foreach ($e in $examples | Where-Object { $_.Text -match '-SigstoreBundle|-Attestation|verify-bundle' -and -not $NotRunnable.ContainsKey($_.Id) }) {
+        foreach ($e in $examples | Where-Object { $_.Text -match 'Test-SigstoreBundle|-SigstoreBundle|-Attestation|verify-bundle' -and -not $NotRunnable.ContainsKey($_.Id) }) {
             $NotRunnable[$e.Id] = 'a Sigstore example: its bundles come from the sigstore-conformance corpus (../shared/corpus), absent on this machine'
         }
     }

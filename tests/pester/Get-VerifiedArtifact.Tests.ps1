@@ -350,6 +350,18 @@ Describe 'Get-VerifiedArtifact -SigstoreBundle' -Skip:(-not (Test-Path (Join-Pat
         Test-Path $out | Should -BeFalse
     }
 
+    It 'refuses an identity without -CertificateOidcIssuer, and a key beside an identity, with SignatureParametersInvalid as Test-SigstoreBundle does' {
+        # Issue 19: one rule builds the Sigstore policy for every front end. It was SignatureFormatInvalid here for the
+        # missing issuer, and a -SigstorePublicKey beside -CertificateIdentity silently dropped the identity check.
+        $out = Join-Path $TestDrive 'sig-params.txt'
+        { Get-VerifiedArtifact -Uri $artifactUri -OutFile $out -SigstoreBundle $bundle -CertificateIdentity $identity -NoCache } |
+            Should -Throw -ErrorId 'SignatureParametersInvalid,SecureInstall.Commands.GetVerifiedArtifactCommand'
+        $key = Join-Path $cases 'managed-key-happy-path/key.pub'
+        { Get-VerifiedArtifact -Uri $artifactUri -OutFile $out -SigstoreBundle $bundle -SigstorePublicKey $key -CertificateIdentity $identity -CertificateOidcIssuer $issuer -NoCache } |
+            Should -Throw -ErrorId 'SignatureParametersInvalid,SecureInstall.Commands.GetVerifiedArtifactCommand'
+        Test-Path $out | Should -BeFalse
+    }
+
     It 'asks for -SigstoreBundle when identity parameters come alone' {
         { Get-VerifiedArtifact -Uri $artifactUri -OutFile (Join-Path $TestDrive 'x') -CertificateIdentity $identity -CertificateOidcIssuer $issuer } | Should -Throw -ErrorId 'SignatureParametersInvalid,SecureInstall.Commands.GetVerifiedArtifactCommand'
     }

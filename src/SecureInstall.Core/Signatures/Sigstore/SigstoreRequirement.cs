@@ -52,33 +52,19 @@ public sealed class SigstoreRequirement
         string Absolute(string path) => Path.IsPathRooted(path) || baseDirectory == null ? path : Path.GetFullPath(Path.Combine(baseDirectory, path));
         var resolved = settings.ToDictionary(kv => kv.Key, kv => kv.Value);
 
+        var options = new SigstorePolicyOptions
+        {
+            GitHubAttestation = (Get("scheme") ?? "sigstore").Equals("github-attestation", StringComparison.OrdinalIgnoreCase),
+            CertificateIdentity = Get("identity"), CertificateIdentityRegex = Get("identity_regex"), CertificateOidcIssuer = Get("issuer"),
+            Repository = Get("repository"), Owner = Get("owner"), SignerWorkflow = Get("workflow"), PredicateType = Get("predicate_type"),
+            DenySelfHostedRunners = string.Equals(Get("deny_self_hosted_runners"), "true", StringComparison.OrdinalIgnoreCase),
+        };
+        if (Get("key") is string key) options.PublicKeyFile = resolved["key"] = Absolute(key);
+        if (Get("trusted_root") is string rootPath) options.TrustedRootFile = resolved["trusted_root"] = Absolute(rootPath);
         SigstorePolicy policy;
         try
         {
-            if ((Get("scheme") ?? "sigstore").Equals("github-attestation", StringComparison.OrdinalIgnoreCase))
-            {
-                var attestation = new GitHubAttestationPolicy
-                {
-                    Repository = Get("repository"), Owner = Get("owner"), SignerWorkflow = Get("workflow"),
-                    PredicateType = Get("predicate_type") ?? GitHubAttestationPolicy.SlsaProvenanceV1,
-                    DenySelfHostedRunners = string.Equals(Get("deny_self_hosted_runners"), "true", StringComparison.OrdinalIgnoreCase),
-                };
-                if (attestation.Repository == null && attestation.Owner == null && attestation.SignerWorkflow == null)
-                    throw new SignatureFormatException(where, "a github-attestation requirement names no repository, owner or workflow: any GitHub repository could satisfy it.");
-                policy = SigstorePolicy.ForGitHubAttestation(attestation, Get("issuer") ?? GitHubAttestationPolicy.GitHubActionsIssuer);
-            }
-            else if (Get("key") is string key)
-            {
-                resolved["key"] = Absolute(key);
-                policy = SigstorePolicy.ForKeyFile(resolved["key"]);
-            }
-            else
-            {
-                string issuer = Get("issuer") ?? throw new SignatureFormatException(where, "names no issuer (the OIDC issuer of the signing identity, e.g. https://token.actions.githubusercontent.com).");
-                policy = Get("identity") is string identity ? SigstorePolicy.ForIdentity(identity, issuer)
-                    : Get("identity_regex") is string regex ? SigstorePolicy.ForIdentityRegex(regex, issuer)
-                    : throw new SignatureFormatException(where, "names no identity or identity_regex (the certificate's SAN) nor key.");
-            }
+            policy = options.CreatePolicy();
         }
         catch (ArgumentException ex)
         {
@@ -88,18 +74,16 @@ public sealed class SigstoreRequirement
         {
             throw new SignatureFormatException(where, ex.Message);
         }
+        return new SigstoreRequirement(new SigstoreVerifier(options.LoadTrustedRoot(), policy), Get("bundle") ?? "{url}.sigstore.json", resolved);
+    }
 
-        TrustedRoot root;
-        if (Get("trusted_root") is string rootPath)
-        {
-            resolved["trusted_root"] = Absolute(rootPath);
-            root = TrustedRoot.Load(resolved["trusted_root"]);
-        }
-        else
-        {
-            root = TrustedRoot.PublicGood();
-        }
-        return new SigstoreRequirement(new SigstoreVerifier(root, policy), Get("bundle") ?? "{url}.sigstore.json", resolved);
+    /// <summary>A requirement for a bundle given by hand (Get-VerifiedArtifact -SigstoreBundle): no bundle pattern, no settings to record.</summary>
+    /// <exception cref="ArgumentException">the options are not one policy (<see cref="SigstorePolicyOptions.CreatePolicy"/>).</exception>
+    public static SigstoreRequirement FromOptions(SigstorePolicyOptions options)
+    {
+        if (options == null) throw new ArgumentNullException(nameof(options));
+        SigstorePolicy policy = options.CreatePolicy();
+        return new SigstoreRequirement(new SigstoreVerifier(options.LoadTrustedRoot(), policy), "{url}.sigstore.json", new Dictionary<string, string>());
     }
 
     /// <summary>The bundle's URL for an artifact.</summary>
