@@ -71,15 +71,7 @@ public sealed class ManifestSignatureRequirement
         }
 
         string pattern = Setting(policy, "url") ?? (scheme == "minisign" ? "{url}.minisig" : throw new SignatureFormatException(where, "names no signature url (url: \"{url}.sig\", or the publisher's pattern)."));
-        string fileName = Path.GetFileName(artifactUrl.IsFile ? artifactUrl.LocalPath : Uri.UnescapeDataString(artifactUrl.AbsolutePath));
-        string text = pattern.Replace("{url}", artifactUrl.AbsoluteUri).Replace("{file}", fileName).Replace("{version}", version);
-        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? signatureUri))
-        {
-            // A relative pattern ("sigs/{file}.sig") is read against the artifact URL, as relative artifact URLs are against the manifest.
-            if (!Uri.TryCreate(artifactUrl, text, out signatureUri))
-                throw new SignatureFormatException(where, $"the signature url '{text}' is not a URL.");
-        }
-        return new ManifestSignatureRequirement(verifier, signatureUri!);
+        return new ManifestSignatureRequirement(verifier, SignatureUrlPattern.Expand(pattern, artifactUrl, version, where, "signature"));
     }
 
     private static string? Setting(SignaturePolicy policy, string name) =>

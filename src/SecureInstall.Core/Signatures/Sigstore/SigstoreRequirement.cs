@@ -87,13 +87,7 @@ public sealed class SigstoreRequirement
     }
 
     /// <summary>The bundle's URL for an artifact.</summary>
-    public Uri BundleUri(Uri artifactUrl, string version, string where)
-    {
-        string fileName = Path.GetFileName(artifactUrl.IsFile ? artifactUrl.LocalPath : Uri.UnescapeDataString(artifactUrl.AbsolutePath));
-        string text = BundlePattern.Replace("{url}", artifactUrl.AbsoluteUri).Replace("{file}", fileName).Replace("{version}", version);
-        if (Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || Uri.TryCreate(artifactUrl, text, out uri)) return uri!;
-        throw new SignatureFormatException(where, $"the bundle url '{text}' is not a URL.");
-    }
+    public Uri BundleUri(Uri artifactUrl, string version, string where) => SignatureUrlPattern.Expand(BundlePattern, artifactUrl, version, where, "bundle");
 
     /// <summary>Verifies bundle JSON against an artifact's SHA-256 (hex), offline.</summary>
     public SignatureResult Verify(byte[] bundleJson, string bundleSource, string sha256Hex, CancellationToken cancellationToken = default)

@@ -131,4 +131,17 @@ public sealed class SigstorePolicyOptionsTests : IDisposable
         var attestation = new Dictionary<string, string> { ["scheme"] = "github-attestation", ["owner"] = "o", ["deny_self_hosted_runners"] = "true" };
         Assert.Contains("GitHub-hosted runners only", SigstoreRequirement.FromSettings(attestation, null, "t").Verifier.TrustedKeyDescription, StringComparison.Ordinal);
     }
+
+    // The bundle's URL pattern is expanded by the same rule as a detached signature's url (SignatureUrlPattern).
+    [Theory]
+    [InlineData(null, "https://e.test/r/v2/tool.tgz.sigstore.json")]
+    [InlineData("bundles/{file}-{version}.json", "https://e.test/r/v2/bundles/tool.tgz-2.0.json")]
+    [InlineData("https://b.test/{version}/{file}.jsonl", "https://b.test/2.0/tool.tgz.jsonl")]
+    public void BundleUri_ExpandsThePattern_RelativeToTheArtifact(string? pattern, string expected)
+    {
+        var settings = new Dictionary<string, string> { ["scheme"] = "github-attestation", ["repository"] = "o/r" };
+        if (pattern != null) settings["bundle"] = pattern;
+        Uri uri = SigstoreRequirement.FromSettings(settings, null, "t").BundleUri(new Uri("https://e.test/r/v2/tool.tgz"), "2.0", "t");
+        Assert.Equal(expected, uri.AbsoluteUri);
+    }
 }
