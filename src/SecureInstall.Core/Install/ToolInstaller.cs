@@ -60,8 +60,8 @@ public sealed class ToolInstaller
             uris.AddRange(artifact.Mirrors);
         }
 
-        IReadOnlyList<string> executables = ExecutablesOf(artifact);
-        SortedDictionary<string, string> commands = ShimCommandsFor(manifest, tool, executables);
+        IReadOnlyList<string> executables = InstallShims.ExecutablesOf(artifact);
+        SortedDictionary<string, string> commands = InstallShims.CommandsFor(manifest, tool, executables, _options.Platform);
         var shims = commands.Keys.Select(ShimPath).ToList();
         var actions = new List<string>
         {
@@ -107,69 +107,6 @@ public sealed class ToolInstaller
         return Path.GetFullPath(path);
     }
 
-    private static IReadOnlyList<string> ExecutablesOf(PinnedArtifact artifact) =>
-        artifact.Executables.Count == 0 && KindOf(artifact) == ArtifactKind.Binary ? new[] { FileNameOf(artifact.Url) } : artifact.Executables;
-
-    /// <summary>
-    /// The shims a tool gets: one per executable, named by its file name. Two tools of the manifest wanting the same command
-    /// is refused (ShimConflict), unless one of them lists it in owns_shims: then only that one gets it (issue 17 #11).
-    /// </summary>
-    private SortedDictionary<string, string> ShimCommandsFor(PinnedManifest manifest, PinnedTool tool, IReadOnlyList<string> executables)
-    {
-        var commands = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (string exe in executables)
-        {
-            string name = InstallRootLayout.ShimName(exe);
-            if (name.Length == 0 || name.StartsWith(".", StringComparison.Ordinal))
-                throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, tool.Name, $"{manifest.Source}: {tool.Name}: bin '{exe}' cannot name a command (its file name is empty or starts with a dot).");
-            if (commands.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase)) is { } same)
-                throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, tool.Name,
-                    $"{manifest.Source}: {tool.Name} has two bin entries for the command '{name}' ({commands[same]} and {exe}); each command starts one executable.");
-            commands[name] = exe;
-        }
-        foreach (PinnedTool other in manifest.Tools.Where(t => !ReferenceEquals(t, tool)))
-        {
-            IEnumerable<string> theirs = other.Versions.Select(v => v.ArtifactFor(_options.Platform)).Where(a => a != null)
-                .SelectMany(a => ExecutablesOf(a!)).Select(InstallRootLayout.ShimName);
-            foreach (string name in theirs.Distinct(StringComparer.OrdinalIgnoreCase))
-            {
-                string? mine = commands.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
-                if (mine == null) continue;
-                PinnedTool? owner = manifest.Tools.FirstOrDefault(t => t.OwnsShims.Contains(name, StringComparer.OrdinalIgnoreCase));
-                if (owner == null)
-                    throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, tool.Name,
-                        $"{manifest.Source}: {tool.Name} and {other.Name} both have a bin entry named '{name}', so each would take the command over from the other. " +
-                        $"Say which tool owns it with owns_shims: [{name}] on that tool.");
-                if (!ReferenceEquals(owner, tool)) commands.Remove(mine);
-            }
-        }
-        return commands;
-    }
-
-    /// <summary>
-    /// Refuses to replace a file in the shim folder that is not a shim this tool wrote (another tool's, a user's own
-    /// script, an edited shim), unless the manifest says this tool owns the command (owns_shims).
-    /// </summary>
-    private void CheckShimsAreOurs(InstallPlan plan, Action<string>? log)
-    {
-        foreach (string name in plan.ShimCommands.Keys)
-        {
-            string shim = ShimPath(name);
-            if (!UnixFileSystem.TryGetEntry(shim, out _)) continue;
-            var owner = InstallRootLayout.ShimOwner(_options.Root, shim);
-            if (owner != null && owner.Value.Tool == plan.Tool) continue;
-            string what = owner == null ? "a file SecureInstall did not write (or changed since)" : $"the shim of {owner.Value.Tool} {owner.Value.Version}";
-            if (plan.OwnedShims.Contains(name, StringComparer.OrdinalIgnoreCase))
-            {
-                log?.Invoke($"{shim} is {what}; {plan.Tool} owns the command '{name}' (owns_shims), so its shim replaces it.");
-                continue;
-            }
-            throw new InstallException(ErrorIds.ShimConflict, FailureKind.Security, shim,
-                $"{plan.Tool} {plan.Version} would write the shim {shim}, which is {what}. Nothing was installed. " +
-                $"Remove that file, or say in the manifest that {plan.Tool} owns the command: owns_shims: [{name}].");
-        }
-    }
-
     /// <summary>What vouched for the bytes, as the lock records it: the pinned digest, then the signature that verified.</summary>
     private static List<string> VerifiedBy(InstallPlan plan, DownloadResult downloaded)
     {
@@ -194,7 +131,7 @@ public sealed class ToolInstaller
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, plan.Tool, $"another process has been installing {plan.Tool} for over {_options.LockTimeout.TotalMinutes:F0} minutes; try again later.");
 
         RemoveLeftovers(toolDir, log);
-        CheckShimsAreOurs(plan, log);
+        InstallShims.CheckOurs(_options.Root, plan, log);
 
         // Under the lock, what another process installed meanwhile counts: the second of two concurrent installs is a no-op.
         if (!_options.Force && InstallLock.Load(lockPath).Find(plan.Tool, plan.Version, plan.Platform) is { } recorded && recorded.RecordsPinOf(plan.Artifact)
@@ -219,10 +156,10 @@ public sealed class ToolInstaller
             if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
                 throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
                     $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
-            WriteText(TreeRecordPath(plan.TargetDirectory), tree.Listing);
+            WriteText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
             MoveIntoPlace(staging, plan.TargetDirectory);
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
-            WriteShims(plan);
+            InstallShims.Write(_options.Root, plan, WriteText);
 
             var entry = new LockEntry
             {
@@ -250,7 +187,7 @@ public sealed class ToolInstaller
     private InstallResult KeepInstalled(InstallPlan plan, LockEntry recorded, string lockPath, Action<string>? log, CancellationToken cancellationToken)
     {
         log?.Invoke($"{plan.Tool} {plan.Version} is already installed at {plan.TargetDirectory}; its tree verified against the lock ({recorded.TreeDigest}).");
-        WriteShims(plan);
+        InstallShims.Write(_options.Root, plan, WriteText);
         if (!InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory) || !recorded.Shims.SequenceEqual(plan.ShimCommands))
         {
             // The tree verified where this root keeps it: record that path (a lock from another machine names its own) and the shims.
@@ -325,24 +262,9 @@ public sealed class ToolInstaller
         }
     }
 
-    public static string TreeRecordPath(string installedPath) => InstallRootLayout.TreeRecordPath(installedPath);
-
     public string ShimPath(string name) => InstallRootLayout.ShimPath(_options.Root, name);
 
-    private void WriteShims(InstallPlan plan)
-    {
-        if (plan.ShimCommands.Count == 0) return;
-        UnixFileSystem.CreateDirectory(_options.BinDirectory, 0x1ED /* 0755 whatever the umask */);
-        foreach (var command in plan.ShimCommands)
-        {
-            string target = Path.Combine(plan.TargetDirectory, command.Value.Replace('/', Path.DirectorySeparatorChar));
-            string shim = ShimPath(command.Key);
-            WriteText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
-            UnixFileSystem.SetExecutable(shim, true);
-        }
-    }
-
-    private static void WriteText(string path, string text)
+    internal static void WriteText(string path, string text)
     {
         using AtomicFile file = AtomicFile.Create(path);
         byte[] bytes = new UTF8Encoding(false).GetBytes(text);
@@ -402,13 +324,6 @@ public sealed class ToolInstaller
             log?.Invoke($"Removing {file}, left by an interrupted install.");
             BestEffort.DeleteFile(file);
         }
-    }
-
-    private string? BundledArtifact(PinnedArtifact artifact)
-    {
-        if (_options.Source == null || artifact.Sha256 == null) return null;
-        string path = Path.Combine(_options.Source, "artifacts", artifact.Sha256, FileNameOf(artifact.Url));
-        return File.Exists(path) ? Path.GetFullPath(path) : null;
     }
 
     internal static string FileNameOf(Uri url)
