@@ -72,7 +72,7 @@ public static class InstallCommand
                 {
                     InstallPlan plan = installer.Plan(pinned, lockFile, name, parse.GetValue(version));
                     InstallResult result = installer.InstallAsync(plan, InstallLock.PathBeside(manifestPath), null,
-                        line => { if (!silent || line.StartsWith("WAIVER", StringComparison.Ordinal)) Console.Error.WriteLine("  " + UriText.RedactText(line)); }, cancel.Token).GetAwaiter().GetResult();
+                        e => { if (!silent || e.IsWarning) Console.Error.WriteLine("  " + UriText.RedactText(e.Message)); }, cancel.Token).GetAwaiter().GetResult();
                     if (!silent)
                     {
                         Console.Out.WriteLine(result.Status == InstallStatus.AlreadyInstalled

@@ -285,7 +285,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             {
                 Core.Signatures.Sigstore.SigstoreRequirement requirement = _sigstore;
                 byte[] bundle = _sigstoreBundle!;
-                request.DigestCheck = (sha, ct) => requirement.Verify(bundle, SigstoreBundle, sha, ct);
+                request.DigestCheck = (digests, ct) => requirement.Verify(bundle, SigstoreBundle, digests, ct);
             }
             request.ExpectedSize = ExpectedSize;
             string? tied = _token?.For(first);

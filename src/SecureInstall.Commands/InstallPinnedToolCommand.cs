@@ -95,7 +95,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
             try
             {
                 InstallResult result = Wait(
-                    installer.InstallAsync(plan, LockPath, new InlineProgress<DownloadProgress>(p => latest = p), Log, CancelToken),
+                    installer.InstallAsync(plan, LockPath, new InlineProgress<DownloadProgress>(p => latest = p), Report, CancelToken),
                     () =>
                     {
                         if (latest is { } p) progress.Update($"{p.BytesReceived / 1024} KiB{(p.TotalBytes is long t ? $" of {t / 1024} KiB" : "")}", p.PercentComplete ?? -1);

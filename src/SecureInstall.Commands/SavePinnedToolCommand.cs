@@ -42,10 +42,10 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
         PinnedManifest manifest = LoadManifest();
         string bundle = ResolveOutputPath(Path);
         var platforms = Platform.Contains("all") ? new List<string>() : Platform.Select(p => p == "auto" ? Platforms.Current : p).Distinct().ToList();
-        IReadOnlyList<(PinnedTool Tool, PinnedVersion Version, PinnedArtifact Artifact)> selection;
+        IReadOnlyList<ResolvedArtifact> selection;
         try
         {
-            selection = ToolBundle.Select(manifest, _names, Version, platforms);
+            selection = PinnedArtifactResolver.Select(manifest, _names, Version, platforms);
         }
         catch (Core.SecureInstallException ex)
         {

@@ -15,7 +15,8 @@ namespace SecureInstall.Commands;
 public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _verbose = new();
+    // Lines from worker threads, shown on the pipeline thread in order: verbose, or a warning the user sees without asking.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(bool Warning, string Text)> _verbose = new();
 
     protected CancellationToken CancelToken => _cancel.Token;
 
@@ -87,7 +88,10 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
-    protected void Log(string line) => _verbose.Enqueue(SecureInstall.Core.Downloads.UriText.RedactText(line));
+    protected void Log(string line) => _verbose.Enqueue((false, SecureInstall.Core.Downloads.UriText.RedactText(line)));
+
+    /// <summary>An install's line: a waiver or warning becomes a warning (shown without -Verbose), the rest verbose.</summary>
+    protected void Report(SecureInstall.Core.Install.InstallEvent e) => _verbose.Enqueue((e.IsWarning, SecureInstall.Core.Downloads.UriText.RedactText(e.Message)));
 
     /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come; returns its result or throws its failure.</summary>
     protected T Wait<T>(System.Threading.Tasks.Task<T> work, Action? onTick = null)
@@ -109,10 +113,10 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
 
     protected void DrainVerbose()
     {
-        while (_verbose.TryDequeue(out string? line))
+        while (_verbose.TryDequeue(out var line))
         {
-            if (line.StartsWith("WAIVER ", StringComparison.Ordinal)) WriteWarning(line);
-            else WriteVerbose(line);
+            if (line.Warning) WriteWarning(line.Text);
+            else WriteVerbose(line.Text);
         }
     }
 

@@ -51,7 +51,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
             try
             {
                 WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} under {root}; the lock expects {entry.TreeDigest}.");
-                status = ToolInstaller.Verify(root, lockFile, entry, CancelToken);
+                status = InstalledToolVerifier.Verify(root, lockFile, entry, CancelToken);
             }
             catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
             {
@@ -62,7 +62,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
             bool treeDiffers = status.Changed.Count + status.Added.Count + status.Removed.Count > 0;
             try
             {
-                Core.Signatures.SignatureResult? signature = ToolInstaller.VerifyRecordedSignature(entry, CancelToken);
+                Core.Signatures.SignatureResult? signature = InstalledToolVerifier.VerifyRecordedSignature(entry, CancelToken);
                 if (signature != null)
                 {
                     status.Signature = $"{signature.Scheme}: {signature.Signer ?? signature.KeyId}";

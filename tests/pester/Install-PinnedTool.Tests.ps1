@@ -284,3 +284,58 @@ Describe 'Install-PinnedTool with a Sigstore policy' -Skip:(-not (Test-Path (Joi
         $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
     }
 }
+
+Describe 'Install-PinnedTool with an npm tarball pinned by integrity: and vouched for by its npm provenance (issue 18)' {
+    BeforeAll {
+        # The README's integrity: example, run as written: only the registry URL is mapped to the real tarball kept in
+        # tests/fixtures/sigstore/npm-sigstore-2.1.0 (sigstore@2.1.0 and its provenance; sources in its README).
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        $yaml = [regex]::Match($readme, '(?s)```yaml\r?\n(tools:\r?\n  sigstore-js:.*?)```').Groups[1].Value
+        $npm = Join-Path $PSScriptRoot '../fixtures/sigstore/npm-sigstore-2.1.0'
+        function New-NpmWorkspace([string]$Repository = 'sigstore/sigstore-js', [switch]$Tampered) {
+            $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory -Path (Join-Path $ws 'attestations')
+            Copy-Item (Join-Path $npm 'sigstore-2.1.0.sigstore.json') (Join-Path $ws 'attestations')
+            $tgz = Join-Path $ws 'sigstore-2.1.0.tgz'
+            $bytes = [System.IO.File]::ReadAllBytes((Join-Path $npm 'sigstore-2.1.0.tgz'))
+            if ($Tampered) { $bytes[1000] = $bytes[1000] -bxor 1 }
+            [System.IO.File]::WriteAllBytes($tgz, $bytes)
+            $text = $yaml.Replace('https://registry.npmjs.org/sigstore/-/sigstore-2.1.0.tgz', [System.Uri]::new($tgz).AbsoluteUri).Replace('sigstore/sigstore-js', $Repository)
+            [System.IO.File]::WriteAllText((Join-Path $ws 'tools.yml'), $text)
+            $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+            $ws
+        }
+    }
+
+    It 'finds the README example' {
+        $yaml | Should -Match 'integrity: sha512-'
+    }
+
+    It 'installs it, with the pin and the provenance in VerifiedBy and the integrity in the lock' {
+        $ws = New-NpmWorkspace
+        $r = Install-PinnedTool -Manifest (Join-Path $ws 'tools.yml') -Platform linux-x64
+        $r.Status | Should -Be 'Installed'
+        $r.Sha256 | Should -BeExactly 'f0c641fce0310cb43208f4272dc1423153630e44ba8cdc0b5ce8466f724e0eed'
+        $r.VerifiedBy[0] | Should -Match '^sha512 \(integrity\) pinned in .*tools\.yml:\d+$'
+        $r.VerifiedBy[1] | Should -Match 'sigstore/sigstore-js/\.github/workflows/release\.yml'
+        Test-Path (Join-Path $ws 'home/tools/sigstore-js/2.1.0/package.json') | Should -BeTrue
+        $lock = Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json') | ConvertFrom-Json
+        $lock.tools.'sigstore-js'.'2.1.0'.'linux-x64'.integrity | Should -BeLike 'sha512-kPIj+ZLky*'
+        (Test-PinnedTool -Manifest (Join-Path $ws 'tools.yml')).Status | Should -Be 'Verified'
+    }
+
+    It 'refuses the provenance of another repository with SignerNotTrusted and installs nothing' {
+        $ws = New-NpmWorkspace -Repository sigstore/cosign
+        Install-PinnedTool -Manifest (Join-Path $ws 'tools.yml') -Platform linux-x64 -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        Test-Path (Join-Path $ws 'home/tools/sigstore-js/2.1.0') | Should -BeFalse
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+    }
+
+    It 'refuses a tampered tarball with ChecksumMismatch and installs nothing' {
+        $ws = New-NpmWorkspace -Tampered
+        Install-PinnedTool -Manifest (Join-Path $ws 'tools.yml') -Platform linux-x64 -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "ChecksumMismatch$FQ"
+        Test-Path (Join-Path $ws 'home/tools/sigstore-js/2.1.0') | Should -BeFalse
+    }
+}

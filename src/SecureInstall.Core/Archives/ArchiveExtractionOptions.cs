@@ -49,6 +49,17 @@ public sealed class ArchiveExtractionOptions
     /// <summary>When set, the archive is hashed (through the same open handle that is then extracted) and refused on mismatch.</summary>
     public ChecksumEntry? ExpectedDigest { get; set; }
 
+    /// <summary>
+    /// A copy to change for one extraction (an installer setting strip_components per artifact): every setting is carried,
+    /// so a limit added here later cannot be dropped by a caller copying fields one by one.
+    /// </summary>
+    public ArchiveExtractionOptions Clone()
+    {
+        var copy = (ArchiveExtractionOptions)MemberwiseClone();
+        copy.Include = new List<string>(Include);
+        return copy;
+    }
+
     internal void Validate()
     {
         if (MaxTotalBytes <= 0) throw new ArgumentOutOfRangeException(nameof(MaxTotalBytes), "must be positive.");

@@ -18,6 +18,23 @@ public static class Hex
         return new string(chars);
     }
 
+    /// <summary>The bytes of an even-length hex string (either case), or null when it is anything else.</summary>
+    public static byte[]? TryDecode(string hex)
+    {
+        if (hex == null || hex.Length % 2 != 0) return null;
+        byte[] bytes = new byte[hex.Length / 2];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0) return null;
+            bytes[i] = (byte)((hi << 4) | lo);
+        }
+        return bytes;
+    }
+
+    private static int Nibble(char c) =>
+        c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
     public static bool IsHex(string s)
     {
         if (s.Length == 0) return false;

@@ -58,10 +58,11 @@ public sealed class DownloadRequest
     public DetachedSignatureVerifier? SignatureVerifier { get; set; }
 
     /// <summary>
-    /// A check of the artifact's SHA-256 (lower-case hex) run before the file is placed, on every path including a cache
-    /// hit: a Sigstore bundle is verified against the digest. It throws to refuse the file.
+    /// A check of the artifact's digests run before the file is placed, on every path including a cache hit: a Sigstore
+    /// bundle is verified against them. It is given the pinned digest (with its companions: an npm provenance subject names
+    /// sha512 alone) before any byte moves, or, with nothing pinned, the SHA-256 of the bytes received. It throws to refuse the file.
     /// </summary>
-    public Func<string, System.Threading.CancellationToken, SignatureResult>? DigestCheck { get; set; }
+    public Func<ChecksumEntry, System.Threading.CancellationToken, SignatureResult>? DigestCheck { get; set; }
 
     /// <summary>The name to look up in a checksum list; by default the last segment of the first URI.</summary>
     public string? ArtifactName { get; set; }

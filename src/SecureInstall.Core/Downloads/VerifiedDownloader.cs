@@ -124,9 +124,7 @@ public sealed class VerifiedDownloader : IDisposable
         if (request.DigestCheck != null && expected != null)
         {
             // A pinned digest can be checked against the bundle before any byte moves; the bytes are then held to that digest.
-            if (expected.Algorithm != ChecksumAlgorithm.SHA256)
-                throw new ArgumentException("A Sigstore bundle vouches for a SHA-256 digest; pin the artifact with SHA-256.", nameof(request));
-            digestSignature = request.DigestCheck(expected.Digest, cancellationToken);
+            digestSignature = request.DigestCheck(expected, cancellationToken);
             Log($"The pinned digest is vouched for by a {digestSignature.Scheme} bundle: {digestSignature.Signer ?? digestSignature.KeyId}.");
         }
 
@@ -495,7 +493,7 @@ public sealed class VerifiedDownloader : IDisposable
         if (request.DigestCheck != null && expected == null)
         {
             // No pinned digest: the bundle vouches for the bytes just received, before they are placed.
-            signed = request.DigestCheck(sha256, cancellationToken);
+            signed = request.DigestCheck(ChecksumEntry.FromDigest(sha256, ChecksumAlgorithm.SHA256, "the bytes received"), cancellationToken);
             Log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
         file.Commit(_options.FlushToDisk);

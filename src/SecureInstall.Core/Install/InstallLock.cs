@@ -19,7 +19,39 @@ public sealed class LockEntry
     /// <summary>Lower-case hex, or empty for a waived entry.</summary>
     public string Sha256 { get; set; } = string.Empty;
 
+    /// <summary>
+    /// The manifest's integrity: pin (SRI, e.g. "sha512-BASE64") when it gave one, or null. <see cref="Sha256"/> is then the
+    /// SHA-256 of the bytes that matched it.
+    /// </summary>
+    public string? Integrity { get; set; }
+
     public long Size { get; set; }
+
+    /// <summary>Whether this entry records the pin <paramref name="artifact"/> carries (its sha256: and integrity:; empty for a waived one).</summary>
+    public bool RecordsPinOf(Manifests.PinnedArtifact artifact)
+    {
+        if (artifact == null) throw new ArgumentNullException(nameof(artifact));
+        if (!string.Equals(Integrity ?? string.Empty, artifact.IntegrityText ?? string.Empty, StringComparison.Ordinal)) return false;
+        return artifact.Sha256 != null ? string.Equals(Sha256, artifact.Sha256, StringComparison.OrdinalIgnoreCase)
+            : artifact.Integrity != null || Sha256.Length == 0;
+    }
+
+    /// <summary>
+    /// The digests the lock holds for the artifact (SHA-256, and those of the integrity pin), to re-verify a kept
+    /// Sigstore bundle against; null when it holds none.
+    /// </summary>
+    public Checksums.ChecksumEntry? PinnedDigests()
+    {
+        string source = $"the lock's entry for {Tool} {Version}";
+        var all = new List<Checksums.ChecksumEntry>();
+        if (Sha256.Length > 0) all.Add(Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source));
+        if (!string.IsNullOrEmpty(Integrity))
+        {
+            Checksums.ChecksumEntry sri = Checksums.ChecksumEntry.FromDigest(Integrity!, null, source);
+            all.AddRange(new[] { sri }.Concat(sri.Companions).Where(e => all.All(a => a.Algorithm != e.Algorithm)));
+        }
+        return all.Count == 0 ? null : all[0].WithCompanions(all);
+    }
 
     /// <summary>What vouched for the bytes, e.g. "sha256 pinned in manifest", "minisign key RWQ…".</summary>
     public List<string> VerifiedBy { get; set; } = new();
@@ -103,6 +135,7 @@ public sealed class InstallLock
                     Platform = platform.Name,
                     Url = e.GetProperty("url").GetString() ?? string.Empty,
                     Sha256 = e.GetProperty("sha256").GetString() ?? string.Empty,
+                    Integrity = e.TryGetProperty("integrity", out JsonElement sri) ? CheckedIntegrity(sri.GetString()) : null,
                     Size = e.GetProperty("size").GetInt64(),
                     VerifiedBy = e.GetProperty("verifiedBy").EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList(),
                     InstalledPath = e.GetProperty("installedPath").GetString() ?? string.Empty,
@@ -126,6 +159,23 @@ public sealed class InstallLock
         return lockFile;
     }
 
+    /// <summary>An integrity value the lock holds must read as SRI hashes of sha256/384/512, or the lock is refused (LockInvalid).</summary>
+    private static string? CheckedIntegrity(string? value)
+    {
+        if (value == null) return null;
+        try
+        {
+            Checksums.ChecksumEntry e = Checksums.ChecksumEntry.FromDigest(value, null, "integrity");
+            if (new[] { e }.Concat(e.Companions).Any(x => Checksums.ChecksumAlgorithms.IsWeak(x.Algorithm)) || value.IndexOf(':') >= 0)
+                throw new InvalidDataException($"integrity '{value}' is not SRI hashes of sha256, sha384 or sha512.");
+            return value;
+        }
+        catch (Checksums.InvalidDigestException ex)
+        {
+            throw new InvalidDataException("integrity: " + ex.Message, ex);
+        }
+    }
+
     /// <summary>The canonical text of the lock.</summary>
     public string ToJson()
     {
@@ -146,6 +196,7 @@ public sealed class InstallLock
                         w.WriteStartObject(e.Platform);
                         w.WriteString("url", e.Url);
                         w.WriteString("sha256", e.Sha256);
+                        if (e.Integrity != null) w.WriteString("integrity", e.Integrity);
                         w.WriteNumber("size", e.Size);
                         w.WriteStartArray("verifiedBy");
                         foreach (string v in e.VerifiedBy) w.WriteStringValue(v);
@@ -180,6 +231,19 @@ public sealed class InstallLock
         }
         // Utf8JsonWriter (8.0) ends lines with Environment.NewLine: normalise so the lock is the same bytes everywhere.
         return Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n") + "\n";
+    }
+
+    /// <summary>
+    /// Reads, changes and saves the lock at <paramref name="lockPath"/> under a file lock kept in <paramref name="root"/>'s
+    /// .locks folder: installs of different tools share one lock file, so its read-modify-write is serialised.
+    /// </summary>
+    public static void Update(string lockPath, string root, TimeSpan timeout, Action<InstallLock> change, System.Threading.CancellationToken cancellationToken)
+    {
+        using FileLock fileLock = FileLock.TryAcquire(InstallRootLayout.LockFileLockPath(root, lockPath), timeout, cancellationToken)
+            ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, lockPath, $"another process holds {lockPath}.");
+        InstallLock current = Load(lockPath);
+        change(current);
+        current.Save(lockPath);
     }
 
     public void Save(string path)

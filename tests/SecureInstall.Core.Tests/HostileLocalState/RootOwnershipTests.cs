@@ -167,7 +167,7 @@ public sealed class RootOwnershipTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(root));
         Assert.False(File.Exists(lockPath));
         var uninstall = Assert.Throws<UntrustedDirectoryException>(() =>
-            ToolInstaller.Uninstall(new ToolInstallerOptions { Root = root }, new LockEntry { Tool = "tool", Version = "1.0", Platform = "linux-x64" }, lockPath));
+            ToolUninstaller.Uninstall(new ToolInstallerOptions { Root = root }, new LockEntry { Tool = "tool", Version = "1.0", Platform = "linux-x64" }, lockPath));
         Assert.Equal(ErrorIds.InstallRootNotTrusted, uninstall.ErrorId);
     }
 

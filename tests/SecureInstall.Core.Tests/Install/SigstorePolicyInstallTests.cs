@@ -59,11 +59,11 @@ public sealed class SigstorePolicyInstallTests : IDisposable
         LockEntry entry = InstallLock.Load(InstallLock.PathBeside(manifest)).Entries.Single();
         Assert.NotNull(entry.SigstoreBundle);
         Assert.Equal(Identity, entry.SignaturePolicy!["identity"]);
-        Assert.NotNull(ToolInstaller.VerifyRecordedSignature(entry));
+        Assert.NotNull(InstalledToolVerifier.VerifyRecordedSignature(entry));
 
         // A lock whose recorded digest was edited no longer matches the bundle.
         entry.Sha256 = new string('0', 64);
-        Assert.ThrowsAny<SecureInstallException>(() => ToolInstaller.VerifyRecordedSignature(entry));
+        Assert.ThrowsAny<SecureInstallException>(() => InstalledToolVerifier.VerifyRecordedSignature(entry));
     }
 
     [SkippableFact]
@@ -73,7 +73,7 @@ public sealed class SigstorePolicyInstallTests : IDisposable
         string manifest = Manifest(Identity);
         string bundle = Path.Combine(_dir.Path, "offline");
         using (var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true }))
-            await new ToolBundle(downloader).SaveAsync(manifest, ToolBundle.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
+            await new ToolBundle(downloader).SaveAsync(manifest, PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
         Assert.Single(Directory.GetFiles(bundle, "bundle.sigstore.json", SearchOption.AllDirectories));
         InstallResult r = await Install(Path.Combine(bundle, "secureinstall.yml"), bundle);
         Assert.Contains(r.VerifiedBy, v => v.Contains("Sigstore bundle"));

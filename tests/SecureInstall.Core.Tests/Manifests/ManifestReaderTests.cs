@@ -168,4 +168,61 @@ public class ManifestReaderTests
         PinnedManifest m = new ManifestReader().ReadFile(Path.Combine(TestPaths.Corpus!, "seeds", "clauded-downloads.head-no-hashes.yml"));
         Assert.All(m.Tools.SelectMany(t => t.Versions), v => Assert.NotEmpty(v.Problems));
     }
+
+    private const string NpmIntegrity = "sha512-kPIj+ZLkyI3QaM0qX8V/nSsweYND3W448pwkDgS6CQ74MfhEkIR8ToK5Iyx46KJYRjseVcD3Rp9zAmUAj6ZjPw==";
+
+    private static PinnedVersion WithPins(string pins) =>
+        Read($"tools:\n  t:\n    versions:\n      \"1.0\":\n        url: https://e.test/t.tgz\n{pins}").Tools[0].Versions[0];
+
+    [Fact]
+    public void Integrity_Alone_PinsTheArtifact_WithTheAlgorithmFromItsPrefix()
+    {
+        PinnedVersion v = WithPins($"        integrity: {NpmIntegrity}\n");
+        Assert.Empty(v.Problems);
+        PinnedArtifact a = v.Artifacts.Single();
+        Assert.True(a.IsPinned);
+        Assert.Null(a.Sha256);
+        Assert.Equal(SecureInstall.Core.Checksums.ChecksumAlgorithm.SHA512, a.Integrity!.Algorithm);
+        Assert.StartsWith("90f223f9", a.Integrity.Digest);
+        Assert.Equal(NpmIntegrity, a.IntegrityText);
+        Assert.Equal(SecureInstall.Core.Checksums.ChecksumAlgorithm.SHA512, a.Expected("m.yml")!.Algorithm);
+    }
+
+    [Fact]
+    public void Integrity_BesideSha256_IsCheckedToo_AsACompanion()
+    {
+        PinnedVersion v = WithPins($"        sha256: {Sha}\n        integrity: {NpmIntegrity}\n");
+        Assert.Empty(v.Problems);
+        var expected = v.Artifacts.Single().Expected("m.yml")!;
+        Assert.Equal(SecureInstall.Core.Checksums.ChecksumAlgorithm.SHA512, expected.Algorithm);
+        Assert.Equal(Sha, Assert.Single(expected.Companions).Digest);
+    }
+
+    [Theory]
+    [InlineData("sha1-wsQ1uWQrPzYNwTXkdmRm5u3rI2Q=", "SHA1")]
+    [InlineData("md5-rL0Y20zC+Fzt72VPzMSk2A==", "MD5")]
+    [InlineData("sha512-kPIj+ZLkyI3QaM0qX8V/nSsweYND3W448pwkDgS6CQ74MfhEkIR8ToK5Iyx46KJYRjseVcD3Rp9zAmUAj6ZjPw== sha1-wsQ1uWQrPzYNwTXkdmRm5u3rI2Q=", "SHA1")]
+    [InlineData("f0c641fce0310cb43208f4272dc1423153630e44ba8cdc0b5ce8466f724e0eed", "Subresource Integrity")]
+    [InlineData("sha256:f0c641fce0310cb43208f4272dc1423153630e44ba8cdc0b5ce8466f724e0eed", "Subresource Integrity")]
+    [InlineData("sha512-AAAA", "bytes")]
+    [InlineData("whirlpool-AAAA", "unknown algorithm")]
+    public void Integrity_ThatPinsNothing_IsManifestEntryUnpinned_NamingWhy(string value, string why)
+    {
+        PinnedVersion v = WithPins($"        integrity: \"{value}\"\n");
+        ManifestRuleException p = Assert.Single(v.Problems);
+        Assert.Equal(ErrorIds.ManifestEntryUnpinned, p.ErrorId);
+        Assert.Contains(why, p.Message);
+        Assert.Contains("m.yml", p.Message);
+        Assert.False(v.Artifacts.Single().IsPinned);
+    }
+
+    [Fact]
+    public void Integrity_ContradictingSha256_IsRefused_NotTheStrongerWins()
+    {
+        string otherSha256 = "sha256-" + Convert.ToBase64String(new byte[32]);
+        PinnedVersion v = WithPins($"        sha256: {Sha}\n        integrity: \"{otherSha256} {NpmIntegrity}\"\n");
+        ManifestRuleException p = Assert.Single(v.Problems);
+        Assert.Equal(ErrorIds.ManifestEntryUnpinned, p.ErrorId);
+        Assert.Contains("contradict", p.Message);
+    }
 }

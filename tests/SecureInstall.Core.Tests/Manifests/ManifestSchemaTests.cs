@@ -57,8 +57,15 @@ public class ManifestSchemaTests
     [InlineData("tools:\n  t:\n    versions:\n      latest:\n        url: https://e.test/t.zip\n")]
     [InlineData("tools:\n  t:\n    versions:\n      \"1\":\n        artifacts:\n          solaris-sparc:\n            url: https://e.test/t.zip\n")]
     [InlineData("tools:\n  t:\n    default_version: \"1\"\n")]
+    [InlineData("tools:\n  t:\n    versions:\n      \"1\":\n        url: https://e.test/t.tgz\n        integrity: sha1-wsQ1uWQrPzYNwTXkdmRm5u3rI2Q=\n")]
     public void ManifestsTheReaderRefuses_AreInvalidForEditorsToo(string yaml)
     {
         Assert.True(Validate(yaml).Count > 0, yaml);
+    }
+
+    [Fact]
+    public void IntegrityPinnedArtifact_IsValidForEditors()
+    {
+        Assert.Empty(Validate("tools:\n  t:\n    versions:\n      \"1\":\n        artifacts:\n          linux-x64:\n            url: https://e.test/t.tgz\n            integrity: sha512-kPIj+ZLkyI3QaM0qX8V/nSsweYND3W448pwkDgS6CQ74MfhEkIR8ToK5Iyx46KJYRjseVcD3Rp9zAmUAj6ZjPw==\n"));
     }
 }

@@ -93,4 +93,22 @@ public class ManifestUpdaterTests
         ChecksumList partial = new ChecksumListParser().Parse($"{NewLinux}  tool-1.3.0-linux-x64.tar.gz\n", "SHA256SUMS");
         Assert.Throws<ChecksumNotFoundException>(() => ManifestUpdater.AddVersion(Manifest, "m.yml", null, "tool", "1.3.0", partial, false, null, false));
     }
+
+    [Fact]
+    public void AddVersion_FromATemplateWithIntegrity_DropsTheOldBytesIntegrity_FromTheNewBlockOnly()
+    {
+        // integrity: pins the template version's bytes; copied into the new version it would contradict the new sha256.
+        string sri = "sha512-" + Convert.ToBase64String(new byte[64]);
+        string manifest = Manifest.Replace("sha256: 1111111111111111111111111111111111111111111111111111111111111111",
+            $"sha256: 1111111111111111111111111111111111111111111111111111111111111111\n            integrity: {sri}");
+        Assert.Empty(new ManifestReader().Read(new StringReader(manifest), "m.yml").Find("tool")!.Resolve("1.2.0")!.Problems);
+
+        ManifestUpdate u = ManifestUpdater.AddVersion(manifest, "m.yml", null, "tool", "1.3.0", List("1.3.0", NewLinux, NewWin), false, null, setDefault: false);
+
+        PinnedTool tool = new ManifestReader().Read(new StringReader(u.Text), "m.yml").Find("tool")!;
+        PinnedArtifact added = tool.Resolve("1.3.0")!.ArtifactFor("linux-x64")!;
+        Assert.Equal(NewLinux, added.Sha256);
+        Assert.Null(added.Integrity);
+        Assert.Equal(sri, tool.Resolve("1.2.0")!.ArtifactFor("linux-x64")!.IntegrityText);
+    }
 }

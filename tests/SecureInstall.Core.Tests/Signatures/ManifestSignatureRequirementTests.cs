@@ -57,7 +57,7 @@ public sealed class ManifestSignatureRequirementTests : IDisposable
         using (var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true }))
         {
             PinnedManifest m = new ManifestReader().ReadFile(manifest);
-            await new ToolBundle(downloader).SaveAsync(manifest, ToolBundle.Select(m, Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
+            await new ToolBundle(downloader).SaveAsync(manifest, PinnedArtifactResolver.Select(m, Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
         }
         File.Delete(Path.Combine(_dir.Path, "hello"));
         File.Delete(Path.Combine(_dir.Path, "hello.minisig"));

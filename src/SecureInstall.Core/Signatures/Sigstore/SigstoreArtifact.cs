@@ -147,6 +147,22 @@ public sealed class SigstoreArtifact
         return new SigstoreArtifact(null, new Dictionary<ChecksumAlgorithm, byte[]> { [algorithm] = digest }, AlgorithmName(algorithm) + ":" + Hex.Encode(digest));
     }
 
+    /// <summary>
+    /// The digests a pin gives (an entry and its companions: a manifest's sha256: and integrity:, or a lock's): those of
+    /// <see cref="SubjectAlgorithms"/>; md5 and sha1 are ignored, and an entry with none of the three is refused.
+    /// </summary>
+    public static SigstoreArtifact FromDigests(ChecksumEntry pinned)
+    {
+        if (pinned == null) throw new ArgumentNullException(nameof(pinned));
+        var digests = new Dictionary<ChecksumAlgorithm, byte[]>();
+        foreach (ChecksumEntry e in new[] { pinned }.Concat(pinned.Companions))
+            if (SubjectAlgorithms.Contains(e.Algorithm) && Hex.TryDecode(e.Digest) is { } bytes && bytes.Length == ChecksumAlgorithms.DigestBytes(e.Algorithm))
+                digests[e.Algorithm] = bytes;
+        if (digests.Count == 0) throw new ArgumentException($"{pinned.Algorithm} does not identify an artifact; give sha256, sha384 or sha512", nameof(pinned));
+        var primary = digests.OrderBy(d => d.Key).First();
+        return new SigstoreArtifact(null, digests, AlgorithmName(primary.Key) + ":" + Hex.Encode(primary.Value));
+    }
+
     /// <summary>True for "sha256:", "sha384:" or "sha512:" followed by that digest's hex.</summary>
     public static bool TryParseDigest(string text, out SigstoreArtifact? artifact)
     {
@@ -156,7 +172,7 @@ public sealed class SigstoreArtifact
         {
             string prefix = AlgorithmName(algorithm) + ":";
             if (!text.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
-            byte[]? bytes = text.Length == prefix.Length + 2 * ChecksumAlgorithms.DigestBytes(algorithm) ? SigstoreKeys.HexDecode(text.Substring(prefix.Length)) : null;
+            byte[]? bytes = text.Length == prefix.Length + 2 * ChecksumAlgorithms.DigestBytes(algorithm) ? Hex.TryDecode(text.Substring(prefix.Length)) : null;
             if (bytes == null) return false;
             artifact = FromDigest(algorithm, bytes);
             return true;

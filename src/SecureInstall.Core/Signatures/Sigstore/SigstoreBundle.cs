@@ -112,6 +112,23 @@ public sealed class SigstoreBundle
     /// <summary>The signature bytes: the message signature or the envelope's single signature.</summary>
     public byte[] Signature => MessageSignature ?? Envelope!.Signatures[0];
 
+    /// <summary>No Sigstore bundle, JSON Lines file of them or npm attestations document comes near this; anything larger is refused unread.</summary>
+    public const long MaximumBytes = 4L * 1024 * 1024;
+
+    /// <summary>Reads a downloaded or given bundle file of at most <see cref="MaximumBytes"/> (a regular file, never a FIFO or device).</summary>
+    /// <exception cref="SignatureFormatException">it is larger.</exception>
+    public static byte[] ReadFile(string path, string source)
+    {
+        try
+        {
+            return IO.RegularFile.ReadAll(path, MaximumBytes, allowHardLinks: true, followLinks: true);
+        }
+        catch (IO.FileTooLargeException)
+        {
+            throw new SignatureFormatException(source, $"is larger than any Sigstore bundle ({MaximumBytes / (1024 * 1024)} MiB); refusing to read it.");
+        }
+    }
+
     public static SigstoreBundle Load(string path, System.Threading.CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -152,22 +152,6 @@ internal static class SigstoreKeys
     /// <summary>Constant-time comparison (BouncyCastle's): false when either is null or the lengths differ.</summary>
     public static bool BytesEqual(byte[]? a, byte[]? b) => a != null && b != null && Org.BouncyCastle.Utilities.Arrays.FixedTimeEquals(a, b);
 
-    public static byte[]? HexDecode(string s)
-    {
-        if (s.Length % 2 != 0) return null;
-        var bytes = new byte[s.Length / 2];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int hi = HexValue(s[2 * i]), lo = HexValue(s[2 * i + 1]);
-            if (hi < 0 || lo < 0) return null;
-            bytes[i] = (byte)(hi << 4 | lo);
-        }
-        return bytes;
-    }
-
-    private static int HexValue(char c) =>
-        c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-
     public static X509Certificate Certificate(byte[] der, string what)
     {
         try

@@ -89,13 +89,18 @@ public sealed class SigstoreRequirement
     /// <summary>The bundle's URL for an artifact.</summary>
     public Uri BundleUri(Uri artifactUrl, string version, string where) => SignatureUrlPattern.Expand(BundlePattern, artifactUrl, version, where, "bundle");
 
-    /// <summary>Verifies bundle JSON against an artifact's SHA-256 (hex), offline.</summary>
-    public SignatureResult Verify(byte[] bundleJson, string bundleSource, string sha256Hex, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Verifies bundle JSON, offline, against the artifact's pinned digests (<paramref name="pinned"/> and its companions:
+    /// an npm provenance subject is matched by sha512, a message signature needs the SHA-256).
+    /// </summary>
+    /// <remarks>
+    /// The JSON may be one bundle, a JSON Lines file of them (as <c>gh attestation download</c> saves) or the npm registry's
+    /// attestations document (provenance and publish attestations): one that verifies under the policy is enough.
+    /// </remarks>
+    public SignatureResult Verify(byte[] bundleJson, string bundleSource, ChecksumEntry pinned, CancellationToken cancellationToken = default)
     {
-        SigstoreBundle bundle = SigstoreBundle.Parse(bundleJson, bundleSource);
-        if (!SigstoreArtifact.TryParseDigest("sha256:" + sha256Hex, out SigstoreArtifact? artifact))
-            throw new ArgumentException($"'{sha256Hex}' is not a SHA-256 digest.", nameof(sha256Hex));
-        return Verifier.Verify(bundle, artifact!, cancellationToken);
+        IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.ParseAll(bundleJson, bundleSource);
+        return Verifier.VerifyAny(bundles, SigstoreArtifact.FromDigests(pinned), cancellationToken);
     }
 
     public string Describe(SignatureResult? verified) =>

@@ -19,7 +19,7 @@ public sealed class NoCertificateTransparencyTests
     private static bool HaveRoot => GitHubRootPath is string p && File.Exists(p);
     private static TrustedRoot GitHubRoot => TrustedRoot.Load(GitHubRootPath!);
     private static SigstoreBundle ReleaseBundle => SigstoreBundle.Load(Path.Combine(TestPaths.RepositoryRoot, "tests", "fixtures", "sigstore", "cli-cli", "github_release_bundle.json"));
-    private static SigstoreArtifact Artifact => SigstoreArtifact.FromDigest(SigstoreKeys.HexDecode(ArtifactSha256)!);
+    private static SigstoreArtifact Artifact => SigstoreArtifact.FromDigest(SecureInstall.Core.Checksums.Hex.TryDecode(ArtifactSha256)!);
 
     // GitHub's root with the public-good root's CT logs added: a root that lists CT logs.
     private static TrustedRoot GitHubRootWithCtLogs()
@@ -34,7 +34,7 @@ public sealed class NoCertificateTransparencyTests
     private const string ImageSha256 = "d57f9212097b86c8d75158ea1d974721e7c6f8c33bd77838b242c8f6a2d21813";
     private const string ImageRepository = "github/artifact-attestations-opa-provider";
     private static SigstoreBundle ActionsBundle => SigstoreBundle.Load(Path.Combine(TestPaths.RepositoryRoot, "tests", "fixtures", "sigstore", "artifact-attestations-opa-provider", "okBundle.sigstore.json"));
-    private static SigstoreArtifact Image => SigstoreArtifact.FromDigest(SigstoreKeys.HexDecode(ImageSha256)!);
+    private static SigstoreArtifact Image => SigstoreArtifact.FromDigest(SecureInstall.Core.Checksums.Hex.TryDecode(ImageSha256)!);
 
     private static SigstoreVerifier ForRepository(TrustedRoot root, string repository) =>
         new(root, SigstorePolicy.ForGitHubAttestation(new GitHubAttestationPolicy { Repository = repository, DenySelfHostedRunners = true }));

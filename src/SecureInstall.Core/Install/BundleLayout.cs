@@ -1,0 +1,54 @@
+using System;
+using System.IO;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>
+/// Where things are in a bundle written by Save-PinnedTool and read by Install-PinnedTool -Source: one owner for the layout.
+/// <c>artifacts/&lt;pin&gt;/&lt;file&gt;</c> holds each artifact, named by its pin (the SHA-256 hex, or "sha512-HEX" for an
+/// artifact pinned by <c>integrity:</c> alone), with its detached signature or Sigstore bundle beside it; the manifest and its
+/// lock at the top; <c>SHA256SUMS</c> over the artifacts, for whoever carries the bundle across an air gap.
+/// </summary>
+public sealed class BundleLayout
+{
+    public const string ArtifactsFolder = "artifacts";
+    public const string ChecksumListName = "SHA256SUMS";
+
+    public BundleLayout(string root) => Root = root ?? throw new ArgumentNullException(nameof(root));
+
+    public string Root { get; }
+
+    public string ArtifactsDirectory => Path.Combine(Root, ArtifactsFolder);
+
+    public string ChecksumListPath => Path.Combine(Root, ChecksumListName);
+
+    public string LockPath => Path.Combine(Root, InstallLock.FileName);
+
+    /// <summary>The folder an artifact is kept under: its SHA-256, or "&lt;algorithm&gt;-&lt;hex&gt;" of its integrity pin.</summary>
+    /// <exception cref="ArgumentException">the artifact is waived: a bundle holds only pinned artifacts.</exception>
+    public static string KeyOf(PinnedArtifact artifact)
+    {
+        if (artifact == null) throw new ArgumentNullException(nameof(artifact));
+        if (artifact.Sha256 != null) return artifact.Sha256;
+        if (artifact.Integrity != null) return artifact.Integrity.Algorithm.ToString().ToLowerInvariant() + "-" + artifact.Integrity.Digest;
+        throw new ArgumentException("A waived artifact has no place in a bundle.", nameof(artifact));
+    }
+
+    public string ArtifactPath(PinnedArtifact artifact) =>
+        Path.Combine(ArtifactsDirectory, KeyOf(artifact), ToolInstaller.FileNameOf(artifact.Url));
+
+    /// <summary>A file kept beside the artifact (its signature, its Sigstore bundle).</summary>
+    public string BesideArtifact(PinnedArtifact artifact, string fileName) =>
+        Path.Combine(Path.GetDirectoryName(ArtifactPath(artifact))!, fileName);
+
+    public string ManifestCopyPath(string manifestPath) => Path.Combine(Root, Path.GetFileName(manifestPath));
+
+    /// <summary>The artifact's full path when the bundle holds it, else null.</summary>
+    public string? Existing(PinnedArtifact artifact)
+    {
+        if (!artifact.IsPinned) return null;
+        string path = ArtifactPath(artifact);
+        return File.Exists(path) ? Path.GetFullPath(path) : null;
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core.IO;
+
+namespace SecureInstall.Core.Install;
+
+/// <summary>Uninstall-PinnedTool: removes what this root keeps for a lock entry, and nothing the lock merely names.</summary>
+public static class ToolUninstaller
+{
+    /// <summary>
+    /// Removes an installed version, its record, its shims and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
+    /// (names checked) and its file list are deleted, never the path the lock stores; only shims whose bytes are exactly the
+    /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
+    /// when nothing is installed where this root keeps the version, it is refused (LockPathMismatch) and nothing changes.
+    /// </summary>
+    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
+    {
+        InstallRootLayout.EnsureTrustedRoot(options.Root, create: false);
+        string dir = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
+        string? recordedElsewhere = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null;
+        if (recordedElsewhere != null && !UnixFileSystem.TryGetEntry(dir, out _))
+            throw new LockPathMismatchException(entry.Tool, entry.Version, recordedElsewhere, dir,
+                "Nothing was removed and the lock entry is kept. If it was installed for all users, uninstall with -Scope AllUsers.");
+        using FileLock toolLock = FileLock.TryAcquire(InstallRootLayout.ToolLockPath(options.Root, entry.Tool), options.LockTimeout, cancellationToken)
+            ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, entry.Tool, $"another process is installing {entry.Tool}.");
+        var removedShims = new List<string>();
+        if (UnixFileSystem.TryGetEntry(options.BinDirectory, out FileStatus bin) && bin.Kind == UnixEntryKind.Directory)
+        {
+            foreach (string shim in Directory.GetFiles(options.BinDirectory))
+            {
+                // Proof, not a guess: exactly the bytes a shim of this tool and version holds, starting a file inside its folder.
+                var owner = InstallRootLayout.ShimOwner(options.Root, shim);
+                if (owner == null || owner.Value.Tool != entry.Tool || owner.Value.Version != entry.Version) continue;
+                File.Delete(shim);
+                removedShims.Add(shim);
+            }
+        }
+        if (UnixFileSystem.TryGetEntry(dir, out FileStatus folder))
+        {
+            if (folder.Kind != UnixEntryKind.Directory)
+            {
+                // A link (or file) in the version folder's place: remove it, never what it points at.
+                // On Windows a link to a folder is itself removed as a folder (non-recursive: the link, not its target).
+                if (UnixFileSystem.IsWindows && (File.GetAttributes(dir) & FileAttributes.Directory) != 0) Directory.Delete(dir, recursive: false);
+                else File.Delete(dir);
+            }
+            else
+            {
+                // Rename first: a half-deleted tree must not look installed.
+                string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N");
+                Directory.Move(dir, doomed);
+                BestEffort.DeleteTree(doomed);
+            }
+        }
+        string record = InstallRootLayout.TreeRecordPath(dir);
+        if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
+        InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
+        return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
+    }
+}
