@@ -29,6 +29,6 @@ public static class Program
             System.Console.Error.WriteLine("Run 'secureinstall --help' for usage.");
             return ExitCodes.UsageError;
         }
-        return parsed.Invoke();
+        return parsed.InvokeAsync().GetAwaiter().GetResult();
     }
 }

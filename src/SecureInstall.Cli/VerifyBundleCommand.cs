@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.Signatures.Sigstore;
@@ -31,7 +30,7 @@ public static class VerifyBundleCommand
         {
             artifact, bundle, identity, identityRegex, issuer, key, trustedRoot, quiet,
         };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             string? id = parse.GetValue(identity), idRegex = parse.GetValue(identityRegex), iss = parse.GetValue(issuer), keyFile = parse.GetValue(key);
             bool keyless = id != null || idRegex != null || iss != null;
@@ -40,8 +39,6 @@ public static class VerifyBundleCommand
                 Console.Error.WriteLine("secureinstall: give either --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer.");
                 return ExitCodes.UsageError;
             }
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             string target = parse.GetValue(artifact)!;
             try
             {
@@ -49,9 +46,9 @@ public static class VerifyBundleCommand
                     : id != null ? SigstorePolicy.ForIdentity(id, iss!) : SigstorePolicy.ForIdentityRegex(idRegex!, iss!);
                 string? rootFile = parse.GetValue(trustedRoot);
                 TrustedRoot root = rootFile != null ? TrustedRoot.Load(rootFile) : TrustedRoot.PublicGood();
-                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token);
-                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel.Token);
-                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel.Token);
+                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel);
+                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel);
+                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel);
                 if (!parse.GetValue(quiet))
                 {
                     Console.Out.WriteLine($"{target}: OK Sigstore {r.Signer}{(r.OidcIssuer != null ? " (" + r.OidcIssuer + ")" : "")}{(r.SignedAt != null ? $", signed {r.SignedAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(r.LogIndex != null ? $", log index {r.LogIndex}" : "")}");

@@ -18,7 +18,7 @@ public static class VerifyInstalledCommand
         {
             names, manifest, scope,
         };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             InstallLock lockFile;
             try { lockFile = InstallLock.Load(InstallLock.PathBeside(parse.GetValue(manifest)!)); }
@@ -35,7 +35,7 @@ public static class VerifyInstalledCommand
             foreach (LockEntry entry in entries)
             {
                 InstalledToolStatus status;
-                try { status = ToolInstaller.Verify(root, lockFile, entry); }
+                try { status = ToolInstaller.Verify(root, lockFile, entry, cancel); }
                 catch (Exception ex) when (ex is SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));
