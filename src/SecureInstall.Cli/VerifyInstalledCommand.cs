@@ -27,7 +27,7 @@ public static class VerifyInstalledCommand
             var entries = lockFile.Entries.Where(e => wanted.Length == 0 || wanted.Contains(e.Tool, StringComparer.OrdinalIgnoreCase)).ToList();
             if (entries.Count == 0)
             {
-                Console.Error.WriteLine("secureinstall: NotInstalled: the lock records no such install.");
+                Console.Error.WriteLine($"secureinstall: {ErrorIds.NotInstalled}: the lock records no such install.");
                 return ExitCodes.VerificationFailed;
             }
             int worst = ExitCodes.Verified;

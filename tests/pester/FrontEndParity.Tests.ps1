@@ -62,6 +62,8 @@ BeforeDiscovery {
            CliArgs = { 'install', '--manifest', $badManifest }; CmdletCall = { Install-PinnedTool -Manifest $badManifest } }
         @{ Verb = 'verify-installed'; Id = 'LockInvalid'; Name = 'a lock that is not JSON'
            CliArgs = { 'verify-installed', '--manifest', $badLockManifest }; CmdletCall = { Test-PinnedTool -Manifest $badLockManifest } }
+        @{ Verb = 'verify-installed'; Id = 'NotInstalled'; Name = 'a tool the lock does not record'
+           CliArgs = { 'verify-installed', '--manifest', $emptyLockManifest, 'nope' }; CmdletCall = { Test-PinnedTool -Manifest $emptyLockManifest -Name nope } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
     )
@@ -122,6 +124,9 @@ BeforeAll {
     $null = New-Item -ItemType Directory -Path (Split-Path $badLockManifest)
     [System.IO.File]::WriteAllText($badLockManifest, "tools: {}`n", $utf8)
     [System.IO.File]::WriteAllText((Join-Path (Split-Path $badLockManifest) 'secureinstall.lock.json'), '{ not json', $utf8)
+    $emptyLockManifest = Join-Path $TestDrive 'emptylock/secureinstall.yml'
+    $null = New-Item -ItemType Directory -Path (Split-Path $emptyLockManifest)
+    [System.IO.File]::WriteAllText($emptyLockManifest, "tools: {}`n", $utf8)
     $script = Join-Path $TestDrive 'install.ps1'
     [System.IO.File]::WriteAllText($script, "'hi'`n", $utf8)
     $scriptUri = [System.Uri]::new($script).AbsoluteUri
