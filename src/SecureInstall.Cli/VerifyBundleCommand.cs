@@ -30,15 +30,15 @@ public static class VerifyBundleCommand
         {
             artifact, bundle, identity, identityRegex, issuer, key, trustedRoot, quiet,
         };
+        OptionRules.Require(command, given =>
+            {
+                bool keyless = given(identity) || given(identityRegex) || given(issuer);
+                return keyless != given(key) && (!keyless || (given(issuer) && given(identity) != given(identityRegex)));
+            },
+            "give either --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer.");
         OptionRules.SetAction(command, (parse, cancel) =>
         {
             string? id = parse.GetValue(identity), idRegex = parse.GetValue(identityRegex), iss = parse.GetValue(issuer), keyFile = parse.GetValue(key);
-            bool keyless = id != null || idRegex != null || iss != null;
-            if (keyless == (keyFile != null) || (keyless && (iss == null || (id == null) == (idRegex == null))))
-            {
-                Console.Error.WriteLine("secureinstall: give either --key, or --certificate-identity (or --certificate-identity-regexp) with --certificate-oidc-issuer.");
-                return ExitCodes.UsageError;
-            }
             string target = parse.GetValue(artifact)!;
             try
             {
