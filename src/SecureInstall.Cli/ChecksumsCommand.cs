@@ -17,7 +17,7 @@ public static class ChecksumsCommand
         var output = new Option<string?>("--output", "-o") { Description = "Write the list to this file (atomically) instead of standard output." };
 
         var command = new Command("checksums", "Write a checksum list for files: sorted, LF endings, UTF-8 without BOM.") { files, algorithm, format, output };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             string[] paths = parse.GetValue(files)!;
             string? outFile = parse.GetValue(output);
@@ -27,7 +27,7 @@ public static class ChecksumsCommand
                 foreach (string p in paths.Where(Directory.Exists)) throw new Core.IO.PathIsDirectoryException(p);
                 foreach (string p in paths.Where(p => !File.Exists(p))) throw new FileNotFoundException($"'{p}' does not exist.", p);
                 string text = new ChecksumListWriter().Write(
-                    paths.Select(p => new ChecksumListItem(p, ChecksumListWriter.NameFor(p, listDir))), parse.GetValue(algorithm), parse.GetValue(format));
+                    paths.Select(p => new ChecksumListItem(p, ChecksumListWriter.NameFor(p, listDir))), parse.GetValue(algorithm), parse.GetValue(format), cancel);
                 if (outFile == null)
                 {
                     using Stream stdout = Console.OpenStandardOutput();

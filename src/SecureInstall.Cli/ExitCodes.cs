@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using SecureInstall.Core;
 using SecureInstall.Core.Downloads;
 
@@ -15,16 +14,9 @@ public static class ExitCodes
     /// <summary>Prints the failure as "secureinstall: ErrorId: message" on stderr and returns its exit code.</summary>
     public static int Report(Exception exception)
     {
-        string id = exception switch
-        {
-            SecureInstallException known => known.ErrorId,
-            FileNotFoundException or DirectoryNotFoundException => ErrorIds.PathNotFound,
-            UnauthorizedAccessException => ErrorIds.PermissionDenied,
-            IOException => ErrorIds.FileReadFailed,
-            _ => exception.GetType().Name,
-        };
+        (string id, FailureKind? kind) = ErrorIds.Classify(exception);
         // The one redaction again: a failure from outside the core (the HTTP stack) may name a URL with its credentials.
         Console.Error.WriteLine($"secureinstall: {id}: {UriText.RedactText(exception.Message)}");
-        return exception is SecureInstallException { Kind: FailureKind.Security } ? VerificationFailed : UsageError;
+        return kind == FailureKind.Security ? VerificationFailed : UsageError;
     }
 }

@@ -27,7 +27,7 @@ public static class ExtractCommand
         {
             archive, destination, sha256, force, strip, include, maxBytes, maxEntries, maxRatio, maxDepth, quiet,
         };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             try
             {
@@ -45,7 +45,15 @@ public static class ExtractCommand
                 };
                 string path = parse.GetValue(archive)!;
                 if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
-                ArchiveExtractionResult result = new SafeArchiveExtractor(options).Extract(path, parse.GetValue(destination)!);
+                OptionRules.Announce(Core.LoosenedLimits.Of(options, name => name switch
+                {
+                    nameof(options.MaxTotalBytes) => maxBytes.Name,
+                    nameof(options.MaxEntryCount) => maxEntries.Name,
+                    nameof(options.MaxCompressionRatio) => maxRatio.Name,
+                    nameof(options.MaxDepth) => maxDepth.Name,
+                    _ => name,
+                }), parse.GetValue(quiet));
+                ArchiveExtractionResult result = new SafeArchiveExtractor(options).Extract(path, parse.GetValue(destination)!, null, cancel);
                 if (!parse.GetValue(quiet))
                 {
                     foreach (ExtractedEntry entry in result.Entries)

@@ -6,6 +6,7 @@ using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Cli;
 
@@ -39,39 +40,24 @@ public static class GetCommand
             uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, flush, proxy, quiet,
             signatureUri, minisignKey, pgpKey, fingerprint,
         };
-        command.SetAction(parse =>
+        OptionRules.OneOf(command, required: false, "give at most one of --sha256, --hash, --checksums-uri, --checksums or --skip-verification.",
+            sha256, hash, checksumsUri, checksums, skip);
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             string? digest = parse.GetValue(sha256) ?? parse.GetValue(hash);
-            int sources = new object?[] { parse.GetValue(sha256), parse.GetValue(hash), parse.GetValue(checksumsUri), parse.GetValue(checksums) }.Count(v => v != null)
-                          + (parse.GetValue(skip) ? 1 : 0);
-            if (sources > 1)
-            {
-                Console.Error.WriteLine("secureinstall: give at most one of --sha256, --hash, --checksums-uri, --checksums or --skip-verification.");
-                return ExitCodes.UsageError;
-            }
             DownloadRequest request;
             VerifiedDownloaderOptions options;
             try
             {
                 Uri[] parsed = parse.GetValue(uris)!.Select(ToUri).ToArray();
-                string destination = parse.GetValue(output) ?? string.Empty;
-                request = new DownloadRequest(parsed, destination.Length == 0 ? "." : destination);
-                if (destination.Length == 0 || Directory.Exists(destination))
-                    request = new DownloadRequest(parsed, Path.Combine(destination.Length == 0 ? "." : destination, request.LookupName));
+                SignatureKeySpec keys = SignatureKeys.Spec(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), allowExpiredKey: false);
+                var builder = new DownloadRequestBuilder(keys, SignatureKeys.Create(keys), token: null);
+                request = builder.Create(parsed, parse.GetValue(output) ?? string.Empty, parse.GetValue(signatureUri) is string sigUri ? ToUri(sigUri) : null);
                 if (digest != null) request.Expected = ChecksumEntry.FromDigest(digest, parse.GetValue(sha256) != null ? ChecksumAlgorithm.SHA256 : null, parse.GetValue(sha256) != null ? "--sha256" : "--hash");
                 if (parse.GetValue(checksumsUri) is string listUri) request.ChecksumUri = ToUri(listUri);
                 request.ChecksumFile = parse.GetValue(checksums);
                 request.SkipVerification = parse.GetValue(skip);
                 request.ExpectedSize = parse.GetValue(expectedSize);
-                request.Token = HostTokens.FromEnvironment(parsed[0], Environment.GetEnvironmentVariable);
-                if (parse.GetValue(minisignKey) != null && parse.GetValue(pgpKey) != null)
-                    throw new ArgumentException("give one trusted key: --minisign-key or --pgp-key.");
-                request.SignatureVerifier = SignatureKeys.Create(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), allowExpiredKey: false);
-                if (parse.GetValue(signatureUri) is string sigUri)
-                {
-                    if (request.SignatureVerifier == null) throw new ArgumentException("--signature-uri needs the key to check it with: --minisign-key or --pgp-key.");
-                    request.SignatureUri = ToUri(sigUri);
-                }
                 options = new VerifiedDownloaderOptions
                 {
                     AllowInsecureTransport = parse.GetValue(insecure),
@@ -82,23 +68,28 @@ public static class GetCommand
                 };
                 if (parse.GetValue(proxy) is string proxyUri) options.Proxy = ProxyAddress.Create(ToUri(proxyUri));
             }
-            catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException or IOException)
+            catch (Exception ex) when (ex is SecureInstallException or ArgumentException or UriFormatException or IOException or UnauthorizedAccessException)
             {
                 return ExitCodes.Report(ex);
             }
-            return Run(request, options, parse.GetValue(quiet));
+            OptionRules.Announce(LoosenedLimits.Of(options, name => name switch
+            {
+                nameof(options.AllowInsecureTransport) => insecure.Name,
+                nameof(options.AllowWeakAlgorithm) => allowWeak.Name,
+                nameof(options.MaximumSize) => maximumSize.Name,
+                _ => name,
+            }), parse.GetValue(quiet));
+            return Run(request, options, parse.GetValue(quiet), cancel);
         });
         return command;
     }
 
-    private static int Run(DownloadRequest request, VerifiedDownloaderOptions options, bool quiet)
+    private static int Run(DownloadRequest request, VerifiedDownloaderOptions options, bool quiet, CancellationToken cancel)
     {
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         try
         {
             using var downloader = new VerifiedDownloader(options);
-            DownloadResult result = downloader.DownloadAsync(request, null, cancel.Token).GetAwaiter().GetResult();
+            DownloadResult result = downloader.DownloadAsync(request, null, cancel).GetAwaiter().GetResult();
             if (!result.Verified)
                 Console.Error.WriteLine($"secureinstall: warning: {result.Path} was NOT verified; its SHA-256 is {result.Sha256} (pin it with --sha256 {result.Sha256}).");
             if (!quiet) Console.Out.WriteLine($"{result.Path}: OK sha256:{result.Sha256}{(result.FromCache ? " (from cache)" : "")}");

@@ -2,7 +2,6 @@ using System;
 using System.CommandLine;
 using System.IO;
 using System.Linq;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Install;
@@ -29,7 +28,7 @@ public static class InstallCommand
         {
             names, manifest, version, platform, scope, locked, source, force, quiet,
         };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
@@ -43,21 +42,24 @@ public static class InstallCommand
                 return ExitCodes.Report(ex);
             }
             string? platformName = parse.GetValue(platform);
-            if (platformName != null && Platforms.Normalize(platformName) is not { } normalized)
+            string platformToUse;
+            try
             {
-                Console.Error.WriteLine($"secureinstall: '{platformName}' is not a platform (one of {string.Join(", ", Platforms.Known)}).");
+                platformToUse = platformName == null ? Platforms.Current : Platforms.Parse(platformName);
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"secureinstall: {ex.Message}");
                 return ExitCodes.UsageError;
             }
             var options = new ToolInstallerOptions
             {
                 Root = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope)),
-                Platform = platformName == null ? Platforms.Current : Platforms.Normalize(platformName)!,
+                Platform = platformToUse,
                 Locked = parse.GetValue(locked),
                 Source = parse.GetValue(source) is string s ? Path.GetFullPath(s) : null,
                 Force = parse.GetValue(force),
             };
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());
             var installer = new ToolInstaller(options, downloader);
             InstallLock lockFile;
@@ -72,7 +74,7 @@ public static class InstallCommand
                 {
                     InstallPlan plan = installer.Plan(pinned, lockFile, name, parse.GetValue(version));
                     InstallResult result = installer.InstallAsync(plan, InstallLock.PathBeside(manifestPath), null,
-                        e => { if (!silent || e.IsWarning) Console.Error.WriteLine("  " + UriText.RedactText(e.Message)); }, cancel.Token).GetAwaiter().GetResult();
+                        e => { if (!silent || e.IsWarning) Console.Error.WriteLine("  " + UriText.RedactText(e.Message)); }, cancel).GetAwaiter().GetResult();
                     if (!silent)
                     {
                         Console.Out.WriteLine(result.Status == InstallStatus.AlreadyInstalled

@@ -29,6 +29,7 @@ public static class Program
             System.Console.Error.WriteLine("Run 'secureinstall --help' for usage.");
             return ExitCodes.UsageError;
         }
-        return parsed.Invoke();
+        // InvokeAsync: System.CommandLine turns Ctrl+C and SIGTERM into the token each verb's action is handed (OptionRules.SetAction).
+        return parsed.InvokeAsync().GetAwaiter().GetResult();
     }
 }

@@ -33,15 +33,9 @@ public static class RunScriptCommand
         {
             uri, scriptArgs, sha256, tofu, accept, pinStore, inspect, insecure,
         };
-        command.SetAction(parse =>
+        OptionRules.OneOf(command, required: true, "give exactly one of --sha256 and --trust-on-first-use.", sha256, tofu);
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
-            if ((parse.GetValue(sha256) != null) == parse.GetValue(tofu))
-            {
-                Console.Error.WriteLine("secureinstall: give exactly one of --sha256 and --trust-on-first-use.");
-                return ExitCodes.UsageError;
-            }
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             VerifiedScript script;
             try
             {
@@ -52,7 +46,8 @@ public static class RunScriptCommand
                 request.Accept = parse.GetValue(accept);
                 request.PinStorePath = parse.GetValue(pinStore) is string store ? Path.GetFullPath(store) : null;
                 var options = new VerifiedDownloaderOptions { AllowInsecureTransport = parse.GetValue(insecure) };
-                script = new ScriptFetcher(options).FetchAsync(request, cancel.Token).GetAwaiter().GetResult();
+                OptionRules.Announce(LoosenedLimits.Of(options, name => name == nameof(options.AllowInsecureTransport) ? insecure.Name : name), quiet: false);
+                script = new ScriptFetcher(options).FetchAsync(request, cancel).GetAwaiter().GetResult();
             }
             catch (ScriptChangedException ex)
             {

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.IO;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.Signatures.Sigstore;
@@ -31,23 +30,23 @@ public static class VerifyBundleCommand
         {
             artifact, bundle, identity, identityRegex, issuer, key, trustedRoot, quiet,
         };
-        command.SetAction(parse =>
+        // Which options make one policy is SigstorePolicyOptions.CreatePolicy's rule (the cmdlets' too): a wrong mix is
+        // SignatureParametersInvalid, exit 2.
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             var options = new SigstorePolicyOptions
             {
                 CertificateIdentity = parse.GetValue(identity), CertificateIdentityRegex = parse.GetValue(identityRegex),
                 CertificateOidcIssuer = parse.GetValue(issuer), PublicKeyFile = parse.GetValue(key), TrustedRootFile = parse.GetValue(trustedRoot),
             };
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             string target = parse.GetValue(artifact)!;
             try
             {
                 SigstorePolicy policy = options.CreatePolicy();
                 TrustedRoot root = options.LoadTrustedRoot();
-                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel.Token);
-                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel.Token);
-                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel.Token);
+                IReadOnlyList<SigstoreBundle> bundles = SigstoreBundle.LoadAll(parse.GetValue(bundle)!, cancel);
+                SigstoreArtifact subject = SigstoreArtifact.TryParseDigest(target, out SigstoreArtifact? digest) ? digest! : SigstoreArtifact.FromFile(target, SigstoreArtifact.NeededBy(bundles), cancel);
+                SignatureResult r = new SigstoreVerifier(root, policy).VerifyAny(bundles, subject, cancel);
                 if (!parse.GetValue(quiet))
                 {
                     Console.Out.WriteLine($"{target}: OK Sigstore {r.Signer}{(r.OidcIssuer != null ? " (" + r.OidcIssuer + ")" : "")}{(r.SignedAt != null ? $", signed {r.SignedAt.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "")}{(r.LogIndex != null ? $", log index {r.LogIndex}" : "")}");

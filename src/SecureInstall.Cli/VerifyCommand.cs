@@ -26,16 +26,12 @@ public static class VerifyCommand
         {
             files, sha256, hash, checksums, algorithm, allowWeak, quiet,
         };
-        command.SetAction(parse =>
+        OptionRules.OneOf(command, required: true, "give exactly one of --sha256, --hash or --checksums.", sha256, hash, checksums);
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             string[] paths = parse.GetValue(files) ?? Array.Empty<string>();
             string? digest = parse.GetValue(sha256) ?? parse.GetValue(hash);
             string? listPath = parse.GetValue(checksums);
-            if ((digest == null) == (listPath == null) || (parse.GetValue(sha256) != null && parse.GetValue(hash) != null))
-            {
-                Console.Error.WriteLine("secureinstall: give exactly one of --sha256, --hash or --checksums.");
-                return ExitCodes.UsageError;
-            }
             if (digest != null && paths.Length == 0)
             {
                 Console.Error.WriteLine("secureinstall: name the FILE to check against the digest.");
@@ -43,12 +39,12 @@ public static class VerifyCommand
             }
             ChecksumAlgorithm? only = parse.GetValue(algorithm);
             if (parse.GetValue(sha256) != null) only = ChecksumAlgorithm.SHA256;
-            return Run(paths, digest, listPath, only, parse.GetValue(allowWeak), parse.GetValue(quiet));
+            return Run(paths, digest, listPath, only, parse.GetValue(allowWeak), parse.GetValue(quiet), cancel);
         });
         return command;
     }
 
-    private static int Run(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet)
+    private static int Run(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet, CancellationToken cancel)
     {
         var targets = new List<ChecksumTarget>();
         int worst = ExitCodes.Verified;
@@ -94,10 +90,8 @@ public static class VerifyCommand
         }
 
         var verifier = new ChecksumVerifier(new ChecksumVerifierOptions { AllowWeakAlgorithm = allowWeak });
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
         int ok = 0;
-        foreach (ChecksumOutcome outcome in verifier.VerifyMany(targets, cancel.Token))
+        foreach (ChecksumOutcome outcome in verifier.VerifyMany(targets, cancel))
         {
             if (outcome.Result is { IsValid: true })
             {

@@ -18,7 +18,7 @@ public static class VerifyInstalledCommand
         {
             names, manifest, scope,
         };
-        command.SetAction(parse =>
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
             InstallLock lockFile;
             try { lockFile = InstallLock.Load(InstallLock.PathBeside(parse.GetValue(manifest)!)); }
@@ -27,7 +27,7 @@ public static class VerifyInstalledCommand
             var entries = lockFile.Entries.Where(e => wanted.Length == 0 || wanted.Contains(e.Tool, StringComparer.OrdinalIgnoreCase)).ToList();
             if (entries.Count == 0)
             {
-                Console.Error.WriteLine("secureinstall: NotInstalled: the lock records no such install.");
+                Console.Error.WriteLine($"secureinstall: {ErrorIds.NotInstalled}: the lock records no such install.");
                 return ExitCodes.VerificationFailed;
             }
             int worst = ExitCodes.Verified;
@@ -35,7 +35,7 @@ public static class VerifyInstalledCommand
             foreach (LockEntry entry in entries)
             {
                 InstalledToolStatus status;
-                try { status = InstalledToolVerifier.Verify(root, lockFile, entry); }
+                try { status = InstalledToolVerifier.Verify(root, lockFile, entry, cancel); }
                 catch (Exception ex) when (ex is SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));

@@ -1,7 +1,6 @@
 using System;
 using System.CommandLine;
 using System.IO;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 
@@ -29,22 +28,18 @@ public static class VerifySignatureCommand
         {
             files, minisignKey, pgpKey, fingerprint, allowExpired, thumbprint, subject, signature, quiet,
         };
-        command.SetAction(parse =>
+        // The minisign/OpenPGP pair is the core's rule (SignatureKeySpec); Authenticode's pins are this verb's own.
+        OptionRules.Require(command, given => (given(minisignKey) || given(pgpKey)) != (given(thumbprint) || given(subject)),
+            "give exactly one trusted key: --minisign-key, --pgp-key, or --signer-thumbprint/--signer-subject.");
+        OptionRules.SetAction(command, (parse, cancel) =>
         {
-            string? minisign = parse.GetValue(minisignKey), pgp = parse.GetValue(pgpKey);
             string[] thumbprints = parse.GetValue(thumbprint) ?? Array.Empty<string>(), subjects = parse.GetValue(subject) ?? Array.Empty<string>();
-            bool authenticode = thumbprints.Length + subjects.Length > 0;
-            if ((minisign != null ? 1 : 0) + (pgp != null ? 1 : 0) + (authenticode ? 1 : 0) != 1)
-            {
-                Console.Error.WriteLine("secureinstall: give exactly one trusted key: --minisign-key, --pgp-key, or --signer-thumbprint/--signer-subject.");
-                return ExitCodes.UsageError;
-            }
             bool beQuiet = parse.GetValue(quiet);
             DetachedSignatureVerifier? detached = null;
             AuthenticodeVerifier? windows = null;
             try
             {
-                detached = SignatureKeys.Create(minisign, pgp, parse.GetValue(fingerprint), parse.GetValue(allowExpired));
+                detached = SignatureKeys.Create(SignatureKeys.Spec(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), parse.GetValue(allowExpired)));
                 if (detached == null)
                 {
                     var options = new AuthenticodeVerifierOptions();
@@ -58,14 +53,12 @@ public static class VerifySignatureCommand
                 return ExitCodes.Report(ex);
             }
 
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             int worst = ExitCodes.Verified;
             foreach (string file in parse.GetValue(files)!)
             {
                 try
                 {
-                    SignatureResult r = detached != null ? detached.VerifyFile(file, parse.GetValue(signature), cancel.Token) : windows!.Verify(file);
+                    SignatureResult r = detached != null ? detached.VerifyFile(file, parse.GetValue(signature), cancel) : windows!.Verify(file);
                     if (!beQuiet)
                     {
                         Console.Out.WriteLine($"{file}: OK {r.Scheme} key {r.KeyId}{(r.Fingerprint != null && r.Fingerprint != r.KeyId ? " (" + r.Fingerprint + ")" : "")}{(r.Signer != null ? " " + r.Signer : "")}");

@@ -12,29 +12,20 @@ namespace SecureInstall.Commands;
 /// </summary>
 internal static class Errors
 {
-    /// <summary>Maps any exception from the core (or the file system) to its record. Specific types before IOException.</summary>
+    /// <summary>Maps any exception from the core (or the file system) to its record: the id and kind from <see cref="ErrorIds.Classify"/>.</summary>
     public static ErrorRecord From(Exception exception, object? target)
     {
         // A failure from outside the core (the HTTP stack, the file system) may name a URL with its credentials: the
         // record holds a redacted copy (the core's own exceptions are redacted when they are made).
         Exception shown = exception is SecureInstallException ? exception : UriText.RedactException(exception)!;
         if (target is string text) target = UriText.RedactText(text);
-        switch (exception)
-        {
-            case SecureInstallException known:
-                return new ErrorRecord(known, known.ErrorId, Category(known.Kind), known.Target ?? target);
-            case FileNotFoundException or DirectoryNotFoundException:
-                return new ErrorRecord(shown, ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, target);
-            case UnauthorizedAccessException:
-                return new ErrorRecord(shown, ErrorIds.PermissionDenied, ErrorCategory.PermissionDenied, target);
-            case IOException:
-                return new ErrorRecord(shown, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target);
-            default:
-                return new ErrorRecord(shown, exception.GetType().Name, ErrorCategory.NotSpecified, target);
-        }
+        (string id, FailureKind? kind) = ErrorIds.Classify(exception);
+        return exception is SecureInstallException known
+            ? new ErrorRecord(known, id, Category(kind), known.Target ?? target)
+            : new ErrorRecord(shown, id, Category(kind), target);
     }
 
-    public static ErrorCategory Category(FailureKind kind) => kind switch
+    public static ErrorCategory Category(FailureKind? kind) => kind switch
     {
         FailureKind.Security => ErrorCategory.SecurityError,
         FailureKind.InvalidData => ErrorCategory.InvalidData,
@@ -87,6 +78,8 @@ internal static class Errors
         new(new ArgumentException($"-Token takes a string or a SecureString; it was given a {token.GetType().FullName} (its value is not shown). Pass the token text, e.g. -Token $env:GITHUB_TOKEN, or (Read-Host -AsSecureString)."),
             ErrorIds.TokenInvalid, ErrorCategory.InvalidArgument, null);
 
-    public static ErrorRecord SignatureParametersInvalid(string message) =>
-        new(new ArgumentException(message), ErrorIds.SignatureParametersInvalid, ErrorCategory.InvalidArgument, null);
+    public static ErrorRecord SignatureParametersInvalid(string message) => From(new Core.Signatures.SignatureParametersException(message), null);
+
+    public static ErrorRecord ProxyCredentialWithoutProxy() =>
+        new(new ArgumentException("-ProxyCredential needs -Proxy."), ErrorIds.ProxyCredentialWithoutProxy, ErrorCategory.InvalidArgument, null);
 }

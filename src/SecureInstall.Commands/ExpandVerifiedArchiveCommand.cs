@@ -135,11 +135,7 @@ public sealed class ExpandVerifiedArchiveCommand : SecureInstallCmdlet
             Overwrite = Force,
             ExpectedDigest = _digest,
         };
-        // a loosened limit is a trust decision the user should see
-        if (MaxTotalBytes > ArchiveExtractionOptions.DefaultMaxTotalBytes) WriteVerbose($"-MaxTotalBytes raised to {MaxTotalBytes} (default {ArchiveExtractionOptions.DefaultMaxTotalBytes}).");
-        if (MaxEntryCount > ArchiveExtractionOptions.DefaultMaxEntryCount) WriteVerbose($"-MaxEntryCount raised to {MaxEntryCount} (default {ArchiveExtractionOptions.DefaultMaxEntryCount}).");
-        if (MaxCompressionRatio > ArchiveExtractionOptions.DefaultMaxCompressionRatio) WriteVerbose($"-MaxCompressionRatio raised to {MaxCompressionRatio} (default {ArchiveExtractionOptions.DefaultMaxCompressionRatio}).");
-        if (MaxDepth > ArchiveExtractionOptions.DefaultMaxDepth) WriteVerbose($"-MaxDepth raised to {MaxDepth} (default {ArchiveExtractionOptions.DefaultMaxDepth}).");
+        foreach (string loosened in Core.LoosenedLimits.Of(options, name => "-" + name)) WriteVerbose(loosened);
         if (_digest == null) WriteVerbose("No -Sha256: the archive's origin is not verified, only its content made safe to extract.");
         return options;
     }

@@ -28,7 +28,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     private readonly List<DownloadRequest> _requests = new();
     private string? _checksumFile;
     private volatile object? _latestProgress;
-    private Core.Signatures.DetachedSignatureVerifier? _signatureVerifier;
+    private DownloadRequestBuilder? _builder;
     private Core.Signatures.Sigstore.SigstoreRequirement? _sigstore;
     private byte[]? _sigstoreBundle;
     private HostBoundToken? _token;
@@ -196,7 +196,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))
             ThrowTerminatingError(Errors.TokenInvalid(token));
         if (ProxyCredential != null && Proxy == null)
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-ProxyCredential needs -Proxy."), "ProxyCredentialWithoutProxy", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(Errors.ProxyCredentialWithoutProxy());
         try
         {
             // First: the Sigstore bundle below is fetched through the same proxy.
@@ -208,22 +208,18 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             ThrowTerminatingError(Errors.From(ex, null));
         }
         if (MyInvocation.BoundParameters.ContainsKey(nameof(ChecksumFile))) _checksumFile = ResolveSingleFile(ChecksumFile, nameof(ChecksumFile));
-        if (MinisignPublicKey.Length > 0 && PgpPublicKey.Length > 0)
-            ThrowTerminatingError(Errors.SignatureParametersInvalid("Give one trusted key: -MinisignPublicKey or -PgpPublicKey."));
-        if (Fingerprint.Length > 0 && PgpPublicKey.Length == 0)
-            ThrowTerminatingError(Errors.SignatureParametersInvalid("-Fingerprint pins a key of -PgpPublicKey; give the key file too."));
-        if (MinisignPublicKey.Length > 0 || PgpPublicKey.Length > 0)
+        Core.Signatures.SignatureKeySpec keys = KeySpec(MinisignPublicKey, PgpPublicKey, Fingerprint, allowExpiredKey: false);
+        Core.Signatures.DetachedSignatureVerifier? verifier = null;
+        try
         {
-            try
-            {
-                _signatureVerifier = CreateSignatureVerifier(MinisignPublicKey, PgpPublicKey, Fingerprint, allowExpiredKey: false);
-            }
-            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(Errors.From(ex, MinisignPublicKey.Length > 0 ? MinisignPublicKey : PgpPublicKey));
-            }
-            WriteVerbose($"Signatures must be made by {_signatureVerifier!.TrustedKeyDescription}.");
+            verifier = CreateSignatureVerifier(keys);
         }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(Errors.From(ex, MinisignPublicKey.Length > 0 ? MinisignPublicKey : PgpPublicKey));
+        }
+        if (verifier != null) WriteVerbose($"Signatures must be made by {verifier.TrustedKeyDescription}.");
+        _builder = new DownloadRequestBuilder(keys, verifier, _token);
         if (SigstoreBundle.Length > 0) LoadSigstoreBundle();
         else if (CertificateIdentity.Length + CertificateIdentityRegex.Length + CertificateOidcIssuer.Length + SigstorePublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("-CertificateIdentity, -CertificateIdentityRegex, -CertificateOidcIssuer and -SigstorePublicKey need -SigstoreBundle."));
@@ -235,16 +231,9 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     /// </summary>
     private void BindToken()
     {
-        string? token = TokenText();
-        if (token == null)
-        {
-            if (TokenHost.Length > 0)
-                throw new TokenHostException(ErrorIds.TokenHostInvalid, "-TokenHost", "-TokenHost names the hosts that may receive -Token, but no -Token was given.");
-            return;
-        }
         bool typed = MyInvocation.BoundParameters.ContainsKey(nameof(Uri)) && Uri.Length > 0;
-        _token = HostBoundToken.Create(token, typed ? Uri[0] : null, TokenHost);
-        WriteVerbose($"-Token is sent only to {_token} (and never after a redirect to another host).");
+        _token = HostBoundToken.FromOptions(TokenText(), typed ? Uri[0] : null, TokenHost);
+        if (_token != null) WriteVerbose($"-Token is sent only to {_token} (and never after a redirect to another host).");
     }
 
     protected override void ProcessRecord()
@@ -253,9 +242,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         DownloadRequest request;
         try
         {
-            string destination = ResolveOutputPath(OutFile);
-            request = new DownloadRequest(Uri, destination);
-            if (Directory.Exists(destination)) request = new DownloadRequest(Uri, System.IO.Path.Combine(destination, request.LookupName));
+            request = _builder!.Create(Uri, ResolveOutputPath(OutFile), SignatureUri);
             switch (ParameterSetName)
             {
                 case Sha256Set when Sha256.Length > 0:
@@ -274,13 +261,6 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                     request.SkipVerification = true;
                     break;
             }
-            if (SignatureUri != null && _signatureVerifier == null)
-            {
-                WriteError(Errors.SignatureParametersInvalid("-SignatureUri needs the key to check it with: -MinisignPublicKey or -PgpPublicKey."));
-                return;
-            }
-            request.SignatureUri = SignatureUri;
-            request.SignatureVerifier = _signatureVerifier;
             if (_sigstore != null)
             {
                 Core.Signatures.Sigstore.SigstoreRequirement requirement = _sigstore;
@@ -288,10 +268,8 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                 request.DigestCheck = (digests, ct) => requirement.Verify(bundle, SigstoreBundle, digests, ct);
             }
             request.ExpectedSize = ExpectedSize;
-            string? tied = _token?.For(first);
-            if (_token != null && tied == null)
+            if (_token != null && _token.For(first) == null)
                 WriteVerbose($"-Token is not sent for {UriText.Redact(first)}: {HostBoundToken.HostOf(first)} is not a host it is tied to ({_token}). Add it with -TokenHost if it should be.");
-            request.Token = tied ?? HostTokens.FromEnvironment(first, Environment.GetEnvironmentVariable);
         }
         catch (Exception ex) when (ex is SecureInstallException or ArgumentException or NotSupportedException)
         {
@@ -315,7 +293,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             Log = Log,
         };
         if (_proxy != null) options.Proxy = _proxy;
-        if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
+        foreach (string loosened in LoosenedLimits.Of(options, name => "-" + name)) WriteVerbose(loosened);
         if (NoCache) WriteVerbose("-NoCache: the artifact cache is neither read nor filled.");
         if (FlushToDisk) WriteVerbose("-FlushToDisk: each verified file is written to disk before it is renamed into place.");
         if (Proxy != null) WriteVerbose($"Using the proxy {UriText.Redact(Proxy)}{(_proxy?.Credentials != null ? " with the credentials given for it" : "")}.");

@@ -34,9 +34,10 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     // lists the module's commands, before ModuleInitializer has said where SecureInstall.Core comes from.
     private object _scope = InstallScope.CurrentUser;
 
-    /// <summary>auto (this machine), or one of windows-x64, windows-arm64, linux-x64, linux-arm64, darwin-x64, darwin-arm64.</summary>
+    /// <summary>auto (this machine), or a platform: windows-x64, windows-arm64, linux-x64, linux-arm64, darwin-x64, darwin-arm64 (or an alias such as linux-aarch64, macos-arm64).</summary>
     [Parameter]
-    [ValidateSet("auto", "windows-x64", "windows-arm64", "linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64")]
+    [ArgumentCompleter(typeof(PlatformCompleter))]
+    [ValidatePlatform("auto")]
     public string Platform { get; set; } = "auto";
 
     /// <summary>Put the shim folder on PATH (this session; on Windows also the user's PATH).</summary>
@@ -65,7 +66,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         var options = new ToolInstallerOptions
         {
             Root = ToolInstallerOptions.DefaultRoot(Scope),
-            Platform = Platform == "auto" ? Platforms.Current : Platform,
+            Platform = string.Equals(Platform, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(Platform),
             Locked = Locked,
             Force = Force,
             Source = Source == null ? null : ResolveDirectory(Source),

@@ -75,9 +75,8 @@ public sealed class InvokeVerifiedScriptCommand : SecureInstallCmdlet
         {
             ThrowTerminatingError(Errors.From(ex, Sha256));
         }
-        if (AllowInsecureTransport) WriteVerbose("-AllowInsecureTransport: http:// URIs are fetched; redirects from https to http are still refused.");
-
         var options = new VerifiedDownloaderOptions { AllowInsecureTransport = AllowInsecureTransport, Log = Log };
+        foreach (string loosened in LoosenedLimits.Of(options, name => "-" + name)) WriteVerbose(loosened);
         VerifiedScript script;
         try
         {

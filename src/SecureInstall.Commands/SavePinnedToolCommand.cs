@@ -32,7 +32,8 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
 
     /// <summary>Platforms to bundle: this machine's when omitted, "all" for every platform the manifest names.</summary>
     [Parameter]
-    [ValidateSet("auto", "all", "windows-x64", "windows-arm64", "linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64")]
+    [ArgumentCompleter(typeof(PlatformOrAllCompleter))]
+    [ValidatePlatform("auto", "all")]
     public string[] Platform { get; set; } = { "auto" };
 
     protected override void ProcessRecord() => _names.AddRange(Name);
@@ -41,7 +42,8 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
     {
         PinnedManifest manifest = LoadManifest();
         string bundle = ResolveOutputPath(Path);
-        var platforms = Platform.Contains("all") ? new List<string>() : Platform.Select(p => p == "auto" ? Platforms.Current : p).Distinct().ToList();
+        var platforms = Platform.Contains("all", StringComparer.OrdinalIgnoreCase) ? new List<string>()
+            : Platform.Select(p => string.Equals(p, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(p)).Distinct().ToList();
         IReadOnlyList<ResolvedArtifact> selection;
         try
         {

@@ -166,31 +166,31 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         return resolved;
     }
 
-    // A minisign public key as minisign prints it ("RW" + base64 of 42 bytes), optionally after its comment line.
-    private static readonly System.Text.RegularExpressions.Regex MinisignKeyText =
-        new(@"^\s*(untrusted comment:[^\n]*\n)?\s*RW[A-Za-z0-9+/]{54}\s*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    /// <summary>How the cmdlets spell the trusted-key parameters in the key spec's messages.</summary>
+    internal static Core.Signatures.SignatureKeyNames KeyNames => new("-MinisignPublicKey", "-PgpPublicKey", "-Fingerprint", "-SignatureUri");
 
-    /// <summary>
-    /// The verifier for the key parameters a cmdlet was given: a minisign key (string or .pub path) or an OpenPGP key
-    /// file, resolved through PowerShell paths. Throws the core's exceptions (PublicKeyInvalid, InvalidFingerprint);
-    /// a key path that does not resolve is terminating.
-    /// </summary>
-    protected Core.Signatures.DetachedSignatureVerifier CreateSignatureVerifier(string minisignPublicKey, string pgpPublicKey, string fingerprint, bool allowExpiredKey)
-    {
-        if (minisignPublicKey.Length > 0)
+    /// <summary>The key spec for the key parameters a cmdlet was given (empty text: not given).</summary>
+    protected static Core.Signatures.SignatureKeySpec KeySpec(string minisignPublicKey, string pgpPublicKey, string fingerprint, bool allowExpiredKey) =>
+        new(KeyNames)
         {
-            Core.Signatures.MinisignPublicKey key = MinisignKeyText.IsMatch(minisignPublicKey.Replace("\r", ""))
-                ? Core.Signatures.MinisignPublicKey.Parse(minisignPublicKey, "-MinisignPublicKey")
-                : Core.Signatures.MinisignPublicKey.FromArgument(minisignPublicKey, TryResolveExistingFile(minisignPublicKey), "-MinisignPublicKey");
-            return new Core.Signatures.MinisignVerifier(key);
-        }
-        Core.Signatures.OpenPgpKeyRing ring = Core.Signatures.OpenPgpKeyRing.FromFile(ResolveSingleFile(pgpPublicKey, "PgpPublicKey"));
-        return new Core.Signatures.OpenPgpVerifier(ring, new Core.Signatures.OpenPgpVerifierOptions
-        {
+            MinisignKey = minisignPublicKey.Length > 0 ? minisignPublicKey : null,
+            PgpKeyFile = pgpPublicKey.Length > 0 ? pgpPublicKey : null,
             Fingerprint = fingerprint.Length > 0 ? fingerprint : null,
             AllowExpiredKey = allowExpiredKey,
-        });
-    }
+        };
+
+    /// <summary>
+    /// The verifier for a key spec (null when it names no key), its paths resolved through PowerShell. Throws the core's
+    /// exceptions (SignatureParametersInvalid, PublicKeyInvalid, InvalidFingerprint); an OpenPGP key path that does not
+    /// resolve is terminating.
+    /// </summary>
+    protected Core.Signatures.DetachedSignatureVerifier? CreateSignatureVerifier(Core.Signatures.SignatureKeySpec keys) =>
+        keys.CreateVerifier(TryResolveExistingFile, path => ResolveSingleFile(path, "PgpPublicKey"));
+
+    /// <summary>The verifier for the key parameters a cmdlet was given: a minisign key (string or .pub path) or an OpenPGP key file.</summary>
+    protected Core.Signatures.DetachedSignatureVerifier CreateSignatureVerifier(string minisignPublicKey, string pgpPublicKey, string fingerprint, bool allowExpiredKey) =>
+        CreateSignatureVerifier(KeySpec(minisignPublicKey, pgpPublicKey, fingerprint, allowExpiredKey))
+        ?? throw new ArgumentException("A minisign or an OpenPGP key is needed.");
 
     /// <summary>The file a PowerShell path names when it names exactly one existing file system file; otherwise null, no error.</summary>
     private string? TryResolveExistingFile(string path)

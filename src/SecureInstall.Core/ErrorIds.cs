@@ -21,6 +21,8 @@ public static class ErrorIds
     public const string PublicKeyInvalid = nameof(PublicKeyInvalid);
     public const string InvalidFingerprint = nameof(InvalidFingerprint);
     public const string SignatureParametersInvalid = nameof(SignatureParametersInvalid);
+    /// <summary>A proxy credential was given without the proxy it is for (InvalidArgument).</summary>
+    public const string ProxyCredentialWithoutProxy = nameof(ProxyCredentialWithoutProxy);
     public const string TrustedRootInvalid = nameof(TrustedRootInvalid);
 
     // not available here
@@ -99,4 +101,18 @@ public static class ErrorIds
     public const string BootstrapSignatureInvalid = nameof(BootstrapSignatureInvalid);
     public const string BootstrapNotStamped = nameof(BootstrapNotStamped);
     public const string PowerShellNotFound = nameof(PowerShellNotFound);
+
+    /// <summary>
+    /// The stable id of any failure, and its kind (null for an exception nothing here classifies, whose id is its type
+    /// name): the one mapping of exception to id. The cmdlets turn the kind into an ErrorCategory, the CLI into an exit code.
+    /// </summary>
+    public static (string Id, FailureKind? Kind) Classify(System.Exception exception) => exception switch
+    {
+        null => throw new System.ArgumentNullException(nameof(exception)),
+        SecureInstallException known => (known.ErrorId, known.Kind),
+        System.IO.FileNotFoundException or System.IO.DirectoryNotFoundException => (PathNotFound, FailureKind.NotFound),
+        System.UnauthorizedAccessException => (PermissionDenied, FailureKind.PermissionDenied),
+        System.IO.IOException => (FileReadFailed, FailureKind.ReadError),
+        _ => (exception.GetType().Name, null),
+    };
 }

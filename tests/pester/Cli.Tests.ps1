@@ -112,10 +112,53 @@ Describe 'secureinstall get' {
         $r.ExitCode | Should -Be 0
     }
 
+    It 'announces a loosened limit on stderr (LoosenedLimits, as the cmdlets'' verbose lines), and not with --quiet' {
+        $r = Invoke-Cli get $aUri --sha256 $shaA -o (Join-Path $TestDrive 'get-loose.bin') --no-cache --allow-weak-algorithm --maximum-size 9000000000000
+        $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'secureinstall: warning: --allow-weak-algorithm: '
+        $r.Text | Should -Match 'secureinstall: warning: --maximum-size raised to 9000000000000 \(default 8589934592\)\.'
+        $quiet = Invoke-Cli get $aUri --sha256 $shaA -o (Join-Path $TestDrive 'get-loose-q.bin') --no-cache --allow-weak-algorithm --quiet
+        $quiet.Text | Should -Not -Match 'warning'
+    }
+
+    It 'exits 2 with SignatureParametersInvalid for two trusted keys (ArgumentException before issue 19)' {
+        $r = Invoke-Cli get $aUri --sha256 $shaA -o (Join-Path $TestDrive 'get-2keys.bin') --minisign-key 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3' --pgp-key (Join-Path $root 'tests/pester/fixtures/signatures/signer.pub.asc')
+        $r.ExitCode | Should -Be 2
+        $r.Text | Should -Match 'secureinstall: SignatureParametersInvalid: Give one trusted key: --minisign-key or --pgp-key\.'
+    }
+
     It 'exits 1 with InsecureTransport for http:// without --allow-insecure-transport' {
         $r = Invoke-Cli get 'http://127.0.0.1:9/a.bin' --sha256 $shaA -o (Join-Path $TestDrive 'get-http.bin')
         $r.ExitCode | Should -Be 1
         $r.Text | Should -Match 'InsecureTransport'
+    }
+}
+
+# Ctrl+C reaches the verb as System.CommandLine's cancellation token: the work stops and the verb says so (exit 2).
+Describe 'secureinstall and Ctrl+C' {
+    It 'stops hashing on SIGINT with "cancelled", exit 2' -Skip:(-not $IsLinux) {
+        $big = Join-Path $TestDrive 'big.bin'
+        $f = [System.IO.File]::Create($big); $f.SetLength(64GB); $f.Dispose()   # sparse: hashing it takes long, storing it nothing
+        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @($cli, 'verify', '--sha256', ('0' * 64), $big)) { $start.ArgumentList.Add($a) }
+        $start.RedirectStandardError = $true
+        $start.RedirectStandardOutput = $true
+        $p = [System.Diagnostics.Process]::Start($start)
+        try {
+            # Signal once the file is open: the verb is running, so its token is wired.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not $p.HasExited -and [DateTime]::UtcNow -lt $deadline -and
+                   -not (Get-ChildItem "/proc/$($p.Id)/fd" -ErrorAction SilentlyContinue | Where-Object { $_.LinkTarget -eq $big })) { Start-Sleep -Milliseconds 50 }
+            $p.HasExited | Should -BeFalse
+            & kill -INT $p.Id
+            $p.WaitForExit(30000) | Should -BeTrue
+            $p.ExitCode | Should -Be 2
+            $p.StandardError.ReadToEnd() | Should -Match 'secureinstall: cancelled'
+        }
+        finally {
+            if (-not $p.HasExited) { $p.Kill() }
+            $p.Dispose()
+        }
     }
 }
 

@@ -166,6 +166,12 @@ Describe 'Get-VerifiedArtifact' {
         @(Get-ChildItem -LiteralPath $out -Force).Count | Should -Be 1
     }
 
+    It 'names each loosened limit with -Verbose (LoosenedLimits, the lines the CLI prints on stderr)' {
+        $verbose = Get-VerifiedArtifact $uri $dest -Sha256 $sha -NoCache -AllowWeakAlgorithm -MaximumSize 9000000000000 -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Contain '-AllowWeakAlgorithm: an MD5 or SHA-1 digest is accepted; it proves nothing against an attacker.'
+        $verbose.Message | Should -Contain '-MaximumSize raised to 9000000000000 (default 8589934592).'
+    }
+
     It 'narrates the digest source with -Verbose' {
         $verbose = Get-VerifiedArtifact $uri $dest -Sha256 $sha -NoCache -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
         ($verbose.Message -join "`n") | Should -Match "Expected SHA256 $sha from -Sha256"

@@ -125,6 +125,19 @@ Describe 'Install-PinnedTool' {
         { Install-PinnedTool -Manifest $m2 -Platform linux-x64 -ErrorAction Stop } | Should -Throw -ErrorId "PlatformNotInManifest$FQ"
     }
 
+    It 'reads -Platform by the CLI''s rule: aliases are accepted, an unknown platform is refused naming the known ones, and it tab-completes' {
+        $ws = New-Workspace
+        $m2 = Write-Manifest $ws "tools:`n  t:`n    versions:`n      `"1.0`":`n        artifacts:`n          linux-x64:`n            url: ./dist/hello-1.0.0-unix.tar.gz`n            sha256: $unixSha`n"
+        # macos-aarch64 is darwin-arm64, which this manifest lacks; linux_amd64 is linux-x64, which it has (Platforms.Parse).
+        { Install-PinnedTool -Manifest $m2 -Platform macos-aarch64 -ErrorAction Stop } | Should -Throw -ErrorId "PlatformNotInManifest$FQ"
+        (Install-PinnedTool -Manifest $m2 -Platform linux_amd64 -WhatIf) | Should -BeNullOrEmpty
+        { Install-PinnedTool -Manifest $m2 -Platform solaris-sparc } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SecureInstall.Commands.InstallPinnedToolCommand'
+        { Install-PinnedTool -Manifest $m2 -Platform solaris-sparc } | Should -Throw '*one of windows-x64*'
+        $line = 'Install-PinnedTool -Platform darwin-'
+        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $completions | Should -Be @('darwin-x64', 'darwin-arm64')
+    }
+
     It 'stops on a manifest that is not YAML' {
         $ws = New-Workspace
         $m = Write-Manifest $ws "tools: [unclosed`n"

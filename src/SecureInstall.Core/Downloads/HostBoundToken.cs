@@ -55,6 +55,19 @@ public sealed class HostBoundToken
         return new HostBoundToken(token, parsed);
     }
 
+    /// <summary>
+    /// The token a front end was given, tied as <see cref="Create"/> ties it; null when none was given. Hosts named
+    /// without a token are refused (<see cref="ErrorIds.TokenHostInvalid"/>): a host list alone sends nothing anywhere,
+    /// and the user who typed it believes a token is in play.
+    /// </summary>
+    public static HostBoundToken? FromOptions(string? token, Uri? commandLineUri, IReadOnlyCollection<string>? hosts)
+    {
+        if (!string.IsNullOrEmpty(token)) return Create(token!, commandLineUri, hosts);
+        if (hosts is { Count: > 0 })
+            throw new TokenHostException(ErrorIds.TokenHostInvalid, "-TokenHost", "-TokenHost names the hosts that may receive -Token, but no -Token was given.");
+        return null;
+    }
+
     /// <summary>The token when <paramref name="uri"/> is on a host it is tied to; otherwise null.</summary>
     public string? For(Uri uri) => uri != null && uri.IsAbsoluteUri && !uri.IsFile && _hosts.Contains(HostOf(uri)) ? Token : null;
 

@@ -28,6 +28,13 @@ public static class Platforms
         }
     }
 
+    /// <summary>
+    /// A platform a user typed, in manifest spelling (<see cref="Normalize"/>); one the rules cannot read is an
+    /// ArgumentException naming the known ones. Both front ends read -Platform / --platform through here.
+    /// </summary>
+    public static string Parse(string value) =>
+        (value == null ? null : Normalize(value)) ?? throw new ArgumentException($"'{value}' is not a platform (one of {string.Join(", ", Known)}).");
+
     /// <summary>Reads the spellings met in the wild (linux-aarch64, linux_amd64, macos-arm64, win-x64) into the manifest's.</summary>
     public static string? Normalize(string value)
     {

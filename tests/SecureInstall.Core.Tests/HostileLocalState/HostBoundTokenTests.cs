@@ -46,4 +46,14 @@ public sealed class HostBoundTokenTests
 
         Assert.Equal(ErrorIds.TokenHostInvalid, ex.ErrorId);
     }
+
+    [Fact]
+    public void FromOptions_NoTokenAndNoHosts_IsNoToken_HostsWithoutAToken_AreTokenHostInvalid()
+    {
+        Assert.Null(HostBoundToken.FromOptions(null, new Uri("https://example.test/a"), Array.Empty<string>()));
+        Assert.Null(HostBoundToken.FromOptions(string.Empty, null, null));
+        var ex = Assert.Throws<TokenHostException>(() => HostBoundToken.FromOptions(null, null, new[] { "api.example.com" }));
+        Assert.Equal(ErrorIds.TokenHostInvalid, ex.ErrorId);
+        Assert.Equal("t", HostBoundToken.FromOptions("t", null, new[] { "api.example.com" })!.For(new Uri("https://api.example.com/x")));
+    }
 }
