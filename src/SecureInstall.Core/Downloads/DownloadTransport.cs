@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Net;
 using System.Net.Http;
@@ -137,7 +138,7 @@ internal sealed class DownloadTransport : IDisposable
                         if (start != sink.Length)
                         {
                             sink.Reset();
-                            throw new TransientFailure($"the server sent a range from byte {start?.ToString() ?? "?"} instead of {sink.Length}", status, TimeSpan.Zero);
+                            throw new TransientFailure($"the server sent a range from byte {start?.ToString(CultureInfo.InvariantCulture) ?? "?"} instead of {sink.Length}", status, TimeSpan.Zero);
                         }
                         _log($"Resuming at byte {sink.Length:N0}.");
                     }

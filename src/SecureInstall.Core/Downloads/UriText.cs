@@ -54,7 +54,7 @@ public static class UriText
     }
 
     /// <summary>Whether <paramref name="log"/> is a wrapper made by <see cref="RedactingLog"/>.</summary>
-    public static bool IsRedactingLog(Action<string>? log) => log?.Target is RedactingLogSink;
+    internal static bool IsRedactingLog(Action<string>? log) => log?.Target is RedactingLogSink;
 
     private sealed class RedactingLogSink
     {

@@ -63,8 +63,7 @@ public sealed class CacheLookupTests : IDisposable
         Assert.Equal(_data, File.ReadAllBytes(Destination));
         Assert.Contains(_log, l => l.StartsWith("Cache hit: served", StringComparison.Ordinal) && l.Contains("copied and re-hashed"));
         Assert.DoesNotContain(_log, l => l.StartsWith("Cache hit: linked", StringComparison.Ordinal));
-        Assert.NotEqual(new FileInfo(Destination).Length, 0);
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(Destination)!).Where(f => f != Destination));
+        Assert.Equal(new[] { Destination }, Directory.GetFiles(Path.GetDirectoryName(Destination)!));
     }
 
     [SkippableFact]
@@ -84,6 +83,6 @@ public sealed class CacheLookupTests : IDisposable
         Assert.Equal(_data, File.ReadAllBytes(Destination));
         Assert.Contains(_log, l => l.Contains("hashes to", StringComparison.Ordinal) && l.Contains("evicting it and downloading", StringComparison.Ordinal));
         Assert.Equal(_data, File.ReadAllBytes(entry));
-        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(Destination)!).Where(f => f != Destination));
+        Assert.Equal(new[] { Destination }, Directory.GetFiles(Path.GetDirectoryName(Destination)!));
     }
 }
