@@ -86,8 +86,13 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
-    protected void Log(string line) => _verbose.Enqueue(SecureInstall.Core.Downloads.UriText.RedactText(line));
+    /// <summary>
+    /// A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>. Redacted by
+    /// the core's one log redaction, once: a downloader given this log passes its lines through without redacting them again.
+    /// </summary>
+    protected Action<string> Log => _log ??= SecureInstall.Core.Downloads.UriText.RedactingLog(_verbose.Enqueue);
+
+    private Action<string>? _log;
 
     /// <summary>Runs core work to completion on the cmdlet's thread, writing its log lines as they come; returns its result or throws its failure.</summary>
     protected T Wait<T>(System.Threading.Tasks.Task<T> work, Action? onTick = null)
