@@ -363,22 +363,14 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
         {
             if (System.Uri.TryCreate(SigstoreBundle, UriKind.Absolute, out Uri? remote) && (remote.Scheme == System.Uri.UriSchemeHttps || remote.Scheme == System.Uri.UriSchemeHttp))
             {
-                string temp = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "secureinstall-bundle-" + Guid.NewGuid().ToString("N"));
-                try
-                {
-                    using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, MaximumSize = 4L * 1024 * 1024, AllowInsecureTransport = AllowInsecureTransport, Proxy = _proxy });
-                    // The bundle needs no pin: it is only data until it verifies against the trusted root and the identity.
-                    Wait(downloader.DownloadAsync(new DownloadRequest(remote, temp) { SkipVerification = true }, null, CancelToken));
-                    _sigstoreBundle = File.ReadAllBytes(temp);
-                }
-                finally
-                {
-                    if (File.Exists(temp)) File.Delete(temp);
-                }
+                using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true, AllowInsecureTransport = AllowInsecureTransport, Proxy = _proxy });
+                // The bundle needs no pin: it is only data until it verifies against the trusted root and the identity. Capped before it is read.
+                _sigstoreBundle = Wait(downloader.FetchSmallAsync(remote, Core.Signatures.Sigstore.SigstoreBundle.MaximumBytes, "Sigstore bundle", cancellationToken: CancelToken));
             }
             else
             {
-                _sigstoreBundle = File.ReadAllBytes(remote is { IsFile: true } ? remote.LocalPath : ResolveSingleFile(SigstoreBundle, nameof(SigstoreBundle)));
+                string local = remote is { IsFile: true } ? remote.LocalPath : ResolveSingleFile(SigstoreBundle, nameof(SigstoreBundle));
+                _sigstoreBundle = Core.Signatures.Sigstore.SigstoreBundle.ReadFile(local, local);
             }
         }
         catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)

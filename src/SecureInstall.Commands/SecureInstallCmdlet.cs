@@ -87,8 +87,13 @@ public abstract class SecureInstallCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>.</summary>
-    protected void Log(string line) => _verbose.Enqueue((false, SecureInstall.Core.Downloads.UriText.RedactText(line)));
+    /// <summary>
+    /// A sink for the core's log lines, written as verbose output from the cmdlet's thread by <see cref="Wait"/>. Redacted by
+    /// the core's one log redaction, once: a downloader given this log passes its lines through without redacting them again.
+    /// </summary>
+    protected Action<string> Log => _log ??= SecureInstall.Core.Downloads.UriText.RedactingLog(line => _verbose.Enqueue((false, line)));
+
+    private Action<string>? _log;
 
     /// <summary>An install's line: a waiver or warning becomes a warning (shown without -Verbose), the rest verbose.</summary>
     protected void Report(SecureInstall.Core.Install.InstallEvent e) => _verbose.Enqueue((e.IsWarning, SecureInstall.Core.Downloads.UriText.RedactText(e.Message)));

@@ -18,9 +18,10 @@ internal sealed class StallWatch : IDisposable
 
     public StallWatch(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        Timeout = timeout;
         _source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _lastProgress = Stopwatch.GetTimestamp();
-        if (timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        if (timeout > TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             TimeSpan period = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, timeout.TotalMilliseconds / 4)));
@@ -29,6 +30,9 @@ internal sealed class StallWatch : IDisposable
     }
 
     public CancellationToken Token => _source.Token;
+
+    /// <summary>How long without progress counts as a stall.</summary>
+    public TimeSpan Timeout { get; }
 
     public bool Stalled => Volatile.Read(ref _stalled) != 0;
 

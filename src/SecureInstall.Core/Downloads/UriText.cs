@@ -43,6 +43,29 @@ public static class UriText
     public static string RedactText(string? text) => RedactText(text, 0);
 
     /// <summary>
+    /// The one redaction of log lines: wraps <paramref name="log"/> so that every line it is given loses the secrets of the
+    /// URLs in it (<see cref="RedactText(string?)"/>). A log that is already such a wrapper is returned as it is, so a line
+    /// that passes from the core's log to a front end's verbose output is redacted once, by whichever wrapped it first.
+    /// </summary>
+    public static Action<string> RedactingLog(Action<string> log)
+    {
+        if (log == null) throw new ArgumentNullException(nameof(log));
+        return IsRedactingLog(log) ? log : new RedactingLogSink(log).Write;
+    }
+
+    /// <summary>Whether <paramref name="log"/> is a wrapper made by <see cref="RedactingLog"/>.</summary>
+    internal static bool IsRedactingLog(Action<string>? log) => log?.Target is RedactingLogSink;
+
+    private sealed class RedactingLogSink
+    {
+        private readonly Action<string> _log;
+
+        public RedactingLogSink(Action<string> log) => _log = log;
+
+        public void Write(string line) => _log(RedactText(line));
+    }
+
+    /// <summary>
     /// The exception itself when no message in its chain carries a secret; otherwise a copy of the chain with every
     /// message redacted (see <see cref="RedactedException"/>), so that the cause stays inspectable without the secret.
     /// </summary>

@@ -74,9 +74,13 @@ public sealed class ToolBundle
                 // The Sigstore bundle travels too, checked against the pinned digests now and again at the offline install.
                 Uri bundleUri = resolved.SigstoreBundleUri!;
                 string bundlePath = layout.BesideArtifact(artifact, ToolInstaller.FileNameOf(bundleUri));
-                await _downloader.DownloadAsync(new DownloadRequest(bundleUri, bundlePath) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
-                byte[] json = Signatures.Sigstore.SigstoreBundle.ReadFile(bundlePath, bundleUri.AbsoluteUri);
+                byte[] json = await _downloader.FetchSmallAsync(bundleUri, Signatures.Sigstore.SigstoreBundle.MaximumBytes, "Sigstore bundle", cancellationToken: cancellationToken).ConfigureAwait(false);
                 SignatureResult verified = resolved.Sigstore.Verify(json, bundleUri.AbsoluteUri, request.Expected!, cancellationToken);
+                using (AtomicFile file = AtomicFile.Create(bundlePath))
+                {
+                    file.Stream.Write(json, 0, json.Length);
+                    file.Commit();
+                }
                 log?.Invoke($"Bundled its {resolved.Sigstore.Describe(verified)}.");
             }
             written.Add(new BundledArtifact { Tool = resolved.Tool.Name, Version = resolved.Version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });

@@ -219,9 +219,9 @@ public sealed class ToolInstaller
         if (plan.Sigstore != null)
         {
             // The bundle is only data until it verifies against the artifact's digests, offline, before anything is placed.
-            string bundleFile = Path.Combine(work, "sigstore-bundle.json");
-            await _downloader.DownloadAsync(new DownloadRequest(plan.SigstoreBundleUri!, bundleFile) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
-            byte[] json = bundleJson = Signatures.Sigstore.SigstoreBundle.ReadFile(bundleFile, plan.SigstoreBundleUri!.AbsoluteUri);
+            // Capped before it is fetched: nothing near a bundle's size limit is read, let alone the 8 GiB an artifact may have.
+            byte[] json = bundleJson = await _downloader.FetchSmallAsync(plan.SigstoreBundleUri!, Signatures.Sigstore.SigstoreBundle.MaximumBytes, "Sigstore bundle",
+                cancellationToken: cancellationToken).ConfigureAwait(false);
             request.DigestCheck = (digests, ct) => plan.Sigstore.Verify(json, plan.SigstoreBundleUri!.AbsoluteUri, digests, ct);
         }
         DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);

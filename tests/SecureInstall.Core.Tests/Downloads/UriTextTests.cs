@@ -11,4 +11,25 @@ public sealed class UriTextTests
 
         Assert.Equal("https://objects.example.com/a/b.zip?X-Amz-Signature=***&X-Amz-Expires=300&token=***", text);
     }
+
+    [Fact]
+    public void RedactingLog_RedactsEveryLine_BeforeTheLogSeesIt()
+    {
+        var lines = new List<string>();
+        Action<string> log = UriText.RedactingLog(lines.Add);
+
+        log("Redirect 302 to https://objects.example.com/a.zip?X-Amz-Signature=abc.");
+
+        Assert.Equal(new[] { "Redirect 302 to https://objects.example.com/a.zip?X-Amz-Signature=***." }, lines);
+        Assert.True(UriText.IsRedactingLog(log));
+        Assert.False(UriText.IsRedactingLog(lines.Add));
+    }
+
+    [Fact]
+    public void RedactingLog_OfARedactingLog_IsTheSameLog_SoALineIsRedactedOnce()
+    {
+        Action<string> once = UriText.RedactingLog(_ => { });
+
+        Assert.Same(once, UriText.RedactingLog(once));
+    }
 }

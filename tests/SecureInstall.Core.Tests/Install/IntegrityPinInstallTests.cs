@@ -23,11 +23,11 @@ public sealed class IntegrityPinInstallTests : IDisposable
 
     private string Root => Path.Combine(_dir.Path, "home");
 
-    private string Manifest(string repository = "sigstore/sigstore-js", string integrity = Integrity, string? tarball = null, string extraPin = "", bool signed = true) =>
+    private string Manifest(string repository = "sigstore/sigstore-js", string integrity = Integrity, string? tarball = null, string extraPin = "", bool signed = true, string? bundle = null) =>
         _dir.File("secureinstall.yml", $"""
             tools:
               sigstore:
-            {(signed ? $"    signature:\n      scheme: github-attestation\n      repository: {repository}\n      bundle: \"{new Uri(Fixture("sigstore-2.1.0.sigstore.json")).AbsoluteUri}\"\n" : "")}    versions:
+            {(signed ? $"    signature:\n      scheme: github-attestation\n      repository: {repository}\n      bundle: \"{new Uri(bundle ?? Fixture("sigstore-2.1.0.sigstore.json")).AbsoluteUri}\"\n" : "")}    versions:
                   "2.1.0":
                     artifacts:
                       linux-x64:
@@ -134,6 +134,18 @@ public sealed class IntegrityPinInstallTests : IDisposable
         InstallResult r = await Install(Path.Combine(bundle, "secureinstall.yml"), bundle);
         Assert.Equal(InstallStatus.Installed, r.Status);
         Assert.Contains(r.VerifiedBy, v => v.Contains("sigstore/sigstore-js"));
+    }
+
+    [Fact]
+    public async Task ABundleLargerThanAnySigstoreBundle_IsRefusedBeforeItIsRead_AndNothingIsInstalled()
+    {
+        // 5 MiB of JSON-looking bytes: the cap (4 MiB) is checked on the size before reading, not after an 8 GiB download.
+        string huge = Path.Combine(_dir.Path, "huge.sigstore.json");
+        File.WriteAllBytes(huge, System.Text.Encoding.ASCII.GetBytes("{\"a\":\"" + new string('x', 5 * 1024 * 1024) + "\"}"));
+        string manifest = Manifest(bundle: huge);
+        var ex = await Assert.ThrowsAnyAsync<SecureInstallException>(() => Install(manifest));
+        Assert.Equal(ErrorIds.SizeLimitExceeded, ex.ErrorId);
+        Assert.False(Directory.Exists(VersionDir));
     }
 
     [Fact]

@@ -132,7 +132,7 @@ public sealed class SigstoreBundle
     public static SigstoreBundle Load(string path, System.Threading.CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(ReadFile(path, path), path);
     }
 
     /// <summary>
@@ -143,7 +143,7 @@ public sealed class SigstoreBundle
     public static IReadOnlyList<SigstoreBundle> LoadAll(string path, System.Threading.CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ParseAll(File.ReadAllBytes(path), path);
+        return ParseAll(ReadFile(path, path), path);
     }
 
     public static IReadOnlyList<SigstoreBundle> ParseAll(byte[] json, string source)

@@ -1,0 +1,355 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Security.Authentication;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Checksums;
+
+namespace SecureInstall.Core.Downloads;
+
+/// <summary>
+/// Moves the bytes of one URI into a <see cref="DigestSink"/>: HTTP(S) with redirects followed by hand (no https→http, a
+/// finite chain, the token only to its origin), retries with backoff, resume with a validated range; a file:// URI is
+/// read directly. Knows nothing of digests or the cache.
+/// </summary>
+internal sealed class DownloadTransport : IDisposable
+{
+    private readonly VerifiedDownloaderOptions _options;
+    private readonly HttpClient _client;
+    private readonly ChunkedCopy _copy;
+    private readonly Action<string> _log;
+    private readonly Random _jitter = new();
+
+    /// <param name="handler">Used as is when given (it must not follow redirects itself).</param>
+    public DownloadTransport(VerifiedDownloaderOptions options, HttpMessageHandler? handler, ChunkedCopy copy, Action<string> log)
+    {
+        _options = options;
+        _copy = copy;
+        _log = log;
+        _client = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static HttpMessageHandler CreateHandler(VerifiedDownloaderOptions options)
+    {
+        var handler = new HttpClientHandler
+        {
+            // Redirects are followed by hand: to cap them, refuse https→http and drop the token on a host change.
+            AllowAutoRedirect = false,
+            // The digest is of the bytes as published; never let a transfer encoding change them.
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseDefaultCredentials = false,
+            UseProxy = options.UseProxy || options.Proxy != null,
+        };
+        if (options.Proxy != null) handler.Proxy = options.Proxy;
+        if (HostRuntime.IsNetFramework)
+        {
+            // Windows PowerShell 5.1 defaults to SSL3/TLS 1.0 unless told otherwise; add TLS 1.2 to the process-wide set
+            // (adding, not replacing, so other code in the session keeps working).
+            ServicePointManager.SecurityProtocol |= SecurityProtocolType.Tls12;
+        }
+        try
+        {
+            // TLS 1.3 (0x3000) is missing from netstandard2.0's enum; on .NET Framework it fails where the OS lacks it.
+            handler.SslProtocols = HostRuntime.IsNetFramework ? SslProtocols.Tls12 : SslProtocols.Tls12 | (SslProtocols)0x3000;
+        }
+        catch (PlatformNotSupportedException)
+        {
+        }
+        if (options.ServerCertificateValidation != null)
+            handler.ServerCertificateCustomValidationCallback = options.ServerCertificateValidation;
+        return handler;
+    }
+
+    /// <summary>The origin (scheme, host, port) a token is bound to.</summary>
+    public static string Origin(Uri uri) => uri.Scheme + "://" + uri.IdnHost.ToLowerInvariant() + ":" + uri.Port;
+
+    /// <summary>The token is bound to the origin of the request's first URI: mirrors and lists elsewhere never see it.</summary>
+    public static string? TokenFor(DownloadRequest request, Uri target) =>
+        request.Token != null && Origin(target) == Origin(request.Uris[0]) ? request.Token : null;
+
+    /// <summary>
+    /// The one capped fetch of a small document (a checksum list, a signature, a bundle) into memory: at most
+    /// <paramref name="maximumBytes"/>, refused beyond (before the bytes are kept) and refused when it is an HTML page.
+    /// </summary>
+    public async Task<byte[]> FetchSmallAsync(Uri uri, string? token, string what, long maximumBytes, CancellationToken cancellationToken)
+    {
+        DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
+        _log($"Fetching the {what} {UriText.Redact(uri)}.");
+        using var buffer = new MemoryStream();
+        using (var sink = new DigestSink(buffer, null))
+        {
+            await FetchIntoAsync(uri, token, sink, maximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Streams <paramref name="uri"/> into <paramref name="sink"/>, with redirects, retries and resume.</summary>
+    public async Task<FetchInfo> FetchIntoAsync(Uri uri, string? token, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (uri.IsFile) return await FetchFileIntoAsync(uri, sink, maximumSize, expectedSize, checkHtml, progress, cancellationToken).ConfigureAwait(false);
+
+        int attempts = 0, retries = 0;
+        RangeConditionHeaderValue? validator = null;
+        bool acceptsRanges = false;
+        var rate = new RateMeter();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            bool resume = sink.Length > 0 && acceptsRanges && validator != null;
+            if (sink.Length > 0 && !resume)
+            {
+                _log("The server does not support resuming; starting again from byte 0.");
+                sink.Reset();
+            }
+            attempts++;
+            using var watch = new StallWatch(_options.StallTimeout, cancellationToken);
+            try
+            {
+                (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
+                    await SendAsync(uri, token, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken).ConfigureAwait(false);
+                using (response)
+                using (watch.OnStall(response.Dispose))
+                {
+                    int status = (int)response.StatusCode;
+                    if (status == 408 || status == 429 || status >= 500)
+                        throw new TransientFailure($"HTTP {status} {response.ReasonPhrase}", status, RetryAfter(response));
+                    if (status == 416 && resume)
+                    {
+                        sink.Reset();
+                        validator = null;
+                        throw new TransientFailure("the server refused the resume range (416)", status, TimeSpan.Zero);
+                    }
+                    if (status < 200 || status > 299)
+                        throw new DownloadFailedException(uri, status, $"the server answered HTTP {status} {response.ReasonPhrase}.", attempts);
+
+                    if (resume && status == 206)
+                    {
+                        long? start = response.Content.Headers.ContentRange?.From;
+                        if (start != sink.Length)
+                        {
+                            sink.Reset();
+                            throw new TransientFailure($"the server sent a range from byte {start?.ToString(CultureInfo.InvariantCulture) ?? "?"} instead of {sink.Length}", status, TimeSpan.Zero);
+                        }
+                        _log($"Resuming at byte {sink.Length:N0}.");
+                    }
+                    else if (resume || status == 206)
+                    {
+                        // A server that ignores Range sends the whole file with 200: keeping our bytes would splice two copies.
+                        _log($"The server answered {status} to a range request; starting again from byte 0.");
+                        sink.Reset();
+                        if (status == 206) throw new TransientFailure("the server sent a partial response that was not asked for", status, TimeSpan.Zero);
+                    }
+                    if (status == 200)
+                    {
+                        EntityTagHeaderValue? etag = response.Headers.ETag;
+                        validator = etag != null && !etag.IsWeak ? new RangeConditionHeaderValue(etag)
+                            : response.Content.Headers.LastModified is DateTimeOffset modified ? new RangeConditionHeaderValue(modified) : null;
+                        acceptsRanges = response.Headers.AcceptRanges.Contains("bytes");
+                    }
+
+                    string? mediaType = response.Content.Headers.ContentType?.MediaType;
+                    if (checkHtml && (string.Equals(mediaType, "text/html", StringComparison.OrdinalIgnoreCase)
+                                      || string.Equals(mediaType, "application/xhtml+xml", StringComparison.OrdinalIgnoreCase)))
+                        throw new UnexpectedHtmlException(uri, $"Content-Type {mediaType}");
+
+                    long? length = response.Content.Headers.ContentLength;
+                    long? total = length.HasValue ? sink.Length + length.Value : response.Content.Headers.ContentRange?.Length;
+                    if (total > maximumSize) throw new SizeLimitExceededException(uri, maximumSize, total.Value);
+                    if (expectedSize.HasValue && total.HasValue && total.Value != expectedSize.Value)
+                        throw new SizeMismatchException(uri, expectedSize.Value, total.Value);
+
+                    long startLength = sink.Length;
+                    Stream body;
+                    try
+                    {
+                        body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (TransientFailure.IsNetworkFailure(ex, watch, cancellationToken))
+                    {
+                        throw TransientFailure.From(ex, watch, sink.Length);
+                    }
+                    using (body)
+                    {
+                        await _copy.CopyAsync(body, sink, total, maximumSize, uri, progress, watch, cancellationToken, rate, checkHtml).ConfigureAwait(false);
+                    }
+                    if (length.HasValue && sink.Length - startLength < length.Value)
+                        throw new TransientFailure($"the connection closed after {sink.Length:N0} of {total:N0} bytes");
+                    if (checkHtml && sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
+                    return new FetchInfo(finalUri, redirects, attempts);
+                }
+            }
+            catch (TransientFailure failure)
+            {
+                if (retries >= _options.MaximumRetries)
+                {
+                    if (failure.Stalled) throw new DownloadStalledException(uri, _options.StallTimeout, sink.Length, attempts);
+                    throw new DownloadFailedException(uri, failure.StatusCode, failure.Message + ".", attempts, failure.InnerException);
+                }
+                retries++;
+                TimeSpan delay = failure.RetryAfter ?? Backoff(retries);
+                _log($"Attempt {attempts} failed: {failure.Message}; retrying in {delay.TotalSeconds:0.##} s.");
+                await _options.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<FetchInfo> FetchFileIntoAsync(Uri uri, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+    {
+        FileStream source;
+        try
+        {
+            source = FileHasher.OpenRead(uri.LocalPath);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DownloadFailedException(uri, null, "the file does not exist.", 1, ex);
+        }
+        using (source)
+        {
+            long total = source.Length;
+            if (total > maximumSize) throw new SizeLimitExceededException(uri, maximumSize, total);
+            if (expectedSize.HasValue && total != expectedSize.Value) throw new SizeMismatchException(uri, expectedSize.Value, total);
+            await _copy.CopyAsync(source, sink, total, maximumSize, uri, progress, null, cancellationToken, null, checkHtml).ConfigureAwait(false);
+        }
+        if (checkHtml && sink.HtmlEvidence() is string evidence) throw new UnexpectedHtmlException(uri, evidence);
+        return new FetchInfo(uri, Array.Empty<Uri>(), 1);
+    }
+
+    /// <summary>
+    /// Sends a GET and follows redirects by hand. Every hop is checked: no https→http, no scheme other than HTTP(S),
+    /// a finite chain without loops, and the token only to the origin it was given for.
+    /// </summary>
+    private async Task<(HttpResponseMessage, Uri, List<Uri>)> SendAsync(Uri start, string? token, long? rangeFrom, RangeConditionHeaderValue? validator,
+        StallWatch watch, CancellationToken cancellationToken)
+    {
+        var redirects = new List<Uri>();
+        var seen = new HashSet<string>(StringComparer.Ordinal) { start.AbsoluteUri };
+        Uri current = start;
+        string? tokenOrigin = token != null ? Origin(start) : null;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+            if (tokenOrigin != null && Origin(current) == tokenOrigin)
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (rangeFrom.HasValue)
+            {
+                request.Headers.Range = new RangeHeaderValue(rangeFrom.Value, null);
+                request.Headers.IfRange = validator;
+            }
+
+            HttpResponseMessage response;
+            watch.Touch();
+            try
+            {
+                response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, watch.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (TransientFailure.IsNetworkFailure(ex, watch, cancellationToken))
+            {
+                // A 407 to the CONNECT of an https request surfaces as an exception; it is not transient: the same
+                // credentials would be refused again.
+                if (IsProxyAuthenticationFailure(ex)) throw new ProxyAuthenticationRequiredException(current, ExplicitProxyFor(current), ex);
+                throw TransientFailure.From(ex, watch, 0);
+            }
+
+            int status = (int)response.StatusCode;
+            if (status == 407)
+            {
+                response.Dispose();
+                throw new ProxyAuthenticationRequiredException(current, ExplicitProxyFor(current));
+            }
+            if (status is not (301 or 302 or 303 or 307 or 308)) return (response, current, redirects);
+
+            Uri? location = response.Headers.Location;
+            response.Dispose();
+            if (location == null) throw new DownloadFailedException(current, status, $"HTTP {status} redirect without a Location header.", 1);
+            Uri next = location.IsAbsoluteUri ? location : new Uri(current, location);
+            if (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp) throw new InsecureRedirectException(current, next);
+            // A downgrade is refused even with AllowInsecureTransport: it only loosens URIs the caller typed.
+            if (current.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp) throw new InsecureRedirectException(current, next);
+            if (!seen.Add(next.AbsoluteUri)) throw new TooManyRedirectsException(start, _options.MaximumRedirects, loop: true);
+            if (redirects.Count >= _options.MaximumRedirects) throw new TooManyRedirectsException(start, _options.MaximumRedirects, loop: false);
+            if (tokenOrigin != null && Origin(next) != tokenOrigin)
+            {
+                // Once the chain leaves the token's host it never gets the token again (CVE-2018-1000007 class of leak).
+                _log($"Redirected to another host ({next.Host}); the token is not sent there.");
+                tokenOrigin = null;
+            }
+            _log($"Redirect {status} to {UriText.Redact(next)}.");
+            redirects.Add(next);
+            current = next;
+        }
+    }
+
+    /// <summary>
+    /// A 407 from the proxy: .NET 5+ reports the status on HttpRequestException.StatusCode (read by reflection, as
+    /// netstandard2.0 lacks it), .NET Framework on the WebException's response.
+    /// </summary>
+    private static bool IsProxyAuthenticationFailure(Exception ex)
+    {
+        for (Exception? e = ex; e != null; e = e.InnerException)
+        {
+            if (e.GetType().GetProperty("StatusCode")?.GetValue(e) is HttpStatusCode status && status == HttpStatusCode.ProxyAuthenticationRequired) return true;
+            if (e is WebException { Response: HttpWebResponse response } && response.StatusCode == HttpStatusCode.ProxyAuthenticationRequired) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The explicit proxy a request to <paramref name="target"/> goes through, for messages; null for the system proxy.</summary>
+    private Uri? ExplicitProxyFor(Uri target)
+    {
+        try
+        {
+            return _options.Proxy == null || _options.Proxy.IsBypassed(target) ? null : _options.Proxy.GetProxy(target);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null;
+        }
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        RetryConditionHeaderValue? header = response.Headers.RetryAfter;
+        TimeSpan? wait = header?.Delta ?? (header?.Date is DateTimeOffset date ? date - DateTimeOffset.UtcNow : null);
+        if (wait == null) return null;
+        if (wait.Value < TimeSpan.Zero) return TimeSpan.Zero;
+        return wait.Value > _options.MaximumRetryAfter ? _options.MaximumRetryAfter : wait.Value;
+    }
+
+    /// <summary>Exponential backoff with "equal jitter": half the step is fixed, half random, so clients do not retry in lockstep.</summary>
+    private TimeSpan Backoff(int retry)
+    {
+        double step = _options.InitialRetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry - 1, 30));
+        step = Math.Min(step, _options.MaximumRetryDelay.TotalMilliseconds);
+        double random;
+        lock (_jitter) random = _jitter.NextDouble();
+        return TimeSpan.FromMilliseconds(step / 2 + random * step / 2);
+    }
+}
+
+/// <summary>Where a fetch ended: the URI after redirects, the redirects taken, and how many attempts it took.</summary>
+internal sealed class FetchInfo
+{
+    public FetchInfo(Uri finalUri, IReadOnlyList<Uri> redirects, int attempts)
+    {
+        FinalUri = finalUri;
+        Redirects = redirects;
+        Attempts = attempts;
+    }
+
+    public Uri FinalUri { get; }
+    public IReadOnlyList<Uri> Redirects { get; }
+    public int Attempts { get; }
+}
