@@ -34,24 +34,15 @@ BeforeDiscovery {
 Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRunnable.Keys) }) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Examples.Helpers.ps1')
-        . (Join-Path $PSScriptRoot 'LoopbackServer.ps1')
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
         $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
         $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
         $pwsh = (Get-Process -Id $PID).Path
-        $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-        if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+        $cli = Get-CliPath
         $releaseTool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll -ErrorAction SilentlyContinue |
             Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
         if (-not $releaseTool) { throw 'Build first: tools/SecureInstall.Release stamps the bootstrap the README one-liner runs.' }
         $utf8 = New-Object System.Text.UTF8Encoding($false)
-        function Write-Fixture([string]$Path, $Content) {
-            $dir = Split-Path -Parent $Path
-            if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir -Force }
-            if ($Content -is [byte[]]) { [System.IO.File]::WriteAllBytes($Path, $Content) } else { [System.IO.File]::WriteAllText($Path, $Content, $utf8) }
-        }
-        function Get-Sha256Hex([byte[]]$Bytes) {
-            -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
-        }
         function New-TarGz([string]$Top, [hashtable]$Executables) {
             # A release tarball with one top folder, made by tar(1) so modes are real.
             $src = Join-Path $TestDrive ('tar-' + [guid]::NewGuid().ToString('N'))
@@ -64,16 +55,6 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             & tar -czf $out -C $src $Top
             if ($LASTEXITCODE) { throw "tar failed for $Top" }
             , [System.IO.File]::ReadAllBytes($out)
-        }
-        function New-ZipBytes([hashtable]$Entries) {
-            $buffer = [System.IO.MemoryStream]::new()
-            $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Create, $true)
-            foreach ($name in ($Entries.Keys | Sort-Object)) {
-                $writer = [System.IO.StreamWriter]::new($zip.CreateEntry($name).Open())
-                $writer.Write($Entries[$name]); $writer.Dispose()
-            }
-            $zip.Dispose()
-            , $buffer.ToArray()
         }
 
         # --- the loopback HTTPS server every URL of the examples is sent to ---
