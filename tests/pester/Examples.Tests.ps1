@@ -252,27 +252,20 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             Template = @{ Work = (Join-Path $scratch 'template/work'); Home = (Join-Path $scratch 'template/home'); Drive = (Join-Path $scratch 'template/E') }
             Setup = $Setup; Variables = $Variables; Examples = @($planned)
         } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $planPath -Encoding utf8
-        $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
         $code = ". '$(Join-Path $PSScriptRoot 'Examples.Helpers.ps1')'; Invoke-ExamplePlan -PlanPath '$planPath' -ResultPath '$resultPath'"
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $code) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $start.WorkingDirectory = $scratch
-        $start.Environment['SSL_CERT_FILE'] = $pem
-        $start.Environment['HOME'] = $childHome
-        $start.Environment['XDG_DATA_HOME'] = Join-Path $childHome 'data'
-        $start.Environment['XDG_CONFIG_HOME'] = Join-Path $childHome 'config'
-        $start.Environment['DOTNET_CLI_HOME'] = $childHome
-        $start.Environment['DOTNET_NOLOGO'] = '1'
-        $start.Environment['DOTNET_CLI_TELEMETRY_OPTOUT'] = '1'
-        foreach ($name in 'GITHUB_TOKEN', 'GH_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'SECUREINSTALL_MIRRORS') { $null = $start.Environment.Remove($name) }
-        $process = [System.Diagnostics.Process]::Start($start)
-        $childErr = $process.StandardError.ReadToEndAsync()
-        $childOut = $process.StandardOutput.ReadToEndAsync()
-        if (-not $process.WaitForExit(600000)) { $process.Kill($true); $process.WaitForExit() }
-        $childOut = $childOut.Result
-        $childLog = $childOut + $childErr.Result
+        $environment = [hashtable]::new([StringComparer]::Ordinal)   # HTTPS_PROXY and https_proxy are two variables
+        $environment.SSL_CERT_FILE = $pem
+        $environment.HOME = $childHome
+        $environment.XDG_DATA_HOME = Join-Path $childHome 'data'
+        $environment.XDG_CONFIG_HOME = Join-Path $childHome 'config'
+        $environment.DOTNET_CLI_HOME = $childHome
+        $environment.DOTNET_NOLOGO = '1'
+        $environment.DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+        foreach ($name in 'GITHUB_TOKEN', 'GH_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'SECUREINSTALL_MIRRORS') { $environment[$name] = $null }
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $environment `
+            -WorkingDirectory $scratch -TimeoutSeconds 600
+        $childOut = $child.Out
+        $childLog = $child.Out + $child.Err
         # SECUREINSTALL_EXAMPLES_KEEP=<folder> keeps the plan (each example as it ran) and the results to read.
         if ($env:SECUREINSTALL_EXAMPLES_KEEP) { Copy-Item -LiteralPath $resultPath, $planPath -Destination $env:SECUREINSTALL_EXAMPLES_KEEP }
         $results = @{}
