@@ -63,13 +63,18 @@ function New-ZipBytes([hashtable]$Entries) {
     , $buffer.ToArray()
 }
 
-# The install sandbox: a fresh folder under TestDrive holding a copy of samples/tools (its secureinstall.yml and the
-# artifacts in dist/), with SECUREINSTALL_HOME pointed at its own home/ so nothing is installed outside it.
-function New-Workspace {
+# Copies samples/tools' manifest (secureinstall.yml) and the artifacts it pins (dist/) into a folder.
+function Copy-SampleTools([string]$Destination) {
     $sample = Join-Path $script:RepoRoot 'samples/tools'
+    Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $Destination
+    Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $Destination
+}
+
+# The install sandbox: a fresh folder under TestDrive holding a copy of samples/tools (Copy-SampleTools), with
+# SECUREINSTALL_HOME pointed at its own home/ so nothing is installed outside it.
+function New-Workspace {
     $ws = New-TestFolder
-    Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $ws
-    Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $ws
+    Copy-SampleTools $ws
     $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
     $ws
 }
@@ -252,5 +257,5 @@ function Stop-LoopbackServer {
 #endregion
 
 Export-ModuleMember -Function Get-CliPath, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
-    New-ZipBytes, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
+    New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer

@@ -10,7 +10,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $module = Resolve-Path (Join-Path $PSScriptRoot '../../../SecureInstall.psd1')
-    $sample = Resolve-Path (Join-Path $PSScriptRoot '../../../samples/tools')
     $savedCache = $env:SECUREINSTALL_CACHE
     $savedHome = $env:SECUREINSTALL_HOME
     function Get-Mode([string]$Path) { (& stat -c '%a' -- $Path) }
@@ -95,8 +94,7 @@ Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAtt
         $root = Join-Path $work 'home/tools'
         $null = New-Item -ItemType Directory -Path $root
         & chown 65534:65534 $root
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $work
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $work
+        Copy-SampleTools $work
 
         $r = Install-PinnedTool -Manifest (Join-Path $work 'secureinstall.yml') -Platform linux-x64 -ErrorVariable ev -ErrorAction SilentlyContinue
 
@@ -124,8 +122,7 @@ Describe 'Under umask 000' -Skip:(-not $IsLinux) {
         $download = Join-Path $work 'dl/out.tar'
         $env:SECUREINSTALL_HOME = Join-Path $work 'home'
         $env:SECUREINSTALL_CACHE = Join-Path $work 'cache'
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $work
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $work
+        Copy-SampleTools $work
         $pinned = Join-Path $work 'hello.ps1'
         Set-Content -LiteralPath $pinned -Value "'hello'" -NoNewline
         $shell = (Get-Process -Id $PID).Path
