@@ -57,10 +57,10 @@ public sealed class BenchOptions
         {
             switch (args[i])
             {
-                case "--size-mib": o.SizeMiB = int.Parse(args[++i]); break;
-                case "--files": o.Files = int.Parse(args[++i]); break;
-                case "--repeat": o.Repeat = int.Parse(args[++i]); break;
-                case "--archive-mib": o.ArchiveMiB = int.Parse(args[++i]); break;
+                case "--size-mib": o.SizeMiB = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--files": o.Files = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--repeat": o.Repeat = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--archive-mib": o.ArchiveMiB = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 // `dotnet run -- ` passes a lone "--" through on some SDKs; it separates, it names nothing.
                 case "--": break;
                 default:

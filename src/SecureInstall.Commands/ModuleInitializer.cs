@@ -37,7 +37,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         _resolving = true;
     }
 
-    public void OnRemove(PSModuleInfo module)
+    public void OnRemove(PSModuleInfo psModuleInfo)
     {
         // The isolated context stays: what it loaded cannot be unloaded, and a later import uses it again.
         CoreTypeNames.Unregister();

@@ -3,12 +3,7 @@
 # The `secureinstall` command line, run as a process the way a bash CI step runs it.
 BeforeAll {
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
-    function Invoke-Cli {
-        $out = & dotnet $cli @args 2>&1
-        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
-    }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     $dir = Join-Path $TestDrive 'cli'
     $null = New-Item -ItemType Directory -Path $dir

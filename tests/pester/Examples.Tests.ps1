@@ -34,24 +34,15 @@ BeforeDiscovery {
 Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRunnable.Keys) }) {
     BeforeAll {
         . (Join-Path $PSScriptRoot 'Examples.Helpers.ps1')
-        . (Join-Path $PSScriptRoot 'LoopbackServer.ps1')
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
         $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
         $vectors = Join-Path $PSScriptRoot 'fixtures/signatures'
         $pwsh = (Get-Process -Id $PID).Path
-        $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-        if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+        $cli = Get-CliPath
         $releaseTool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll -ErrorAction SilentlyContinue |
             Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
         if (-not $releaseTool) { throw 'Build first: tools/SecureInstall.Release stamps the bootstrap the README one-liner runs.' }
         $utf8 = New-Object System.Text.UTF8Encoding($false)
-        function Write-Fixture([string]$Path, $Content) {
-            $dir = Split-Path -Parent $Path
-            if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir -Force }
-            if ($Content -is [byte[]]) { [System.IO.File]::WriteAllBytes($Path, $Content) } else { [System.IO.File]::WriteAllText($Path, $Content, $utf8) }
-        }
-        function Get-Sha256Hex([byte[]]$Bytes) {
-            -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
-        }
         function New-TarGz([string]$Top, [hashtable]$Executables) {
             # A release tarball with one top folder, made by tar(1) so modes are real.
             $src = Join-Path $TestDrive ('tar-' + [guid]::NewGuid().ToString('N'))
@@ -64,16 +55,6 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             & tar -czf $out -C $src $Top
             if ($LASTEXITCODE) { throw "tar failed for $Top" }
             , [System.IO.File]::ReadAllBytes($out)
-        }
-        function New-ZipBytes([hashtable]$Entries) {
-            $buffer = [System.IO.MemoryStream]::new()
-            $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Create, $true)
-            foreach ($name in ($Entries.Keys | Sort-Object)) {
-                $writer = [System.IO.StreamWriter]::new($zip.CreateEntry($name).Open())
-                $writer.Write($Entries[$name]); $writer.Dispose()
-            }
-            $zip.Dispose()
-            , $buffer.ToArray()
         }
 
         # --- the loopback HTTPS server every URL of the examples is sent to ---
@@ -271,27 +252,20 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             Template = @{ Work = (Join-Path $scratch 'template/work'); Home = (Join-Path $scratch 'template/home'); Drive = (Join-Path $scratch 'template/E') }
             Setup = $Setup; Variables = $Variables; Examples = @($planned)
         } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $planPath -Encoding utf8
-        $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
         $code = ". '$(Join-Path $PSScriptRoot 'Examples.Helpers.ps1')'; Invoke-ExamplePlan -PlanPath '$planPath' -ResultPath '$resultPath'"
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $code) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $start.WorkingDirectory = $scratch
-        $start.Environment['SSL_CERT_FILE'] = $pem
-        $start.Environment['HOME'] = $childHome
-        $start.Environment['XDG_DATA_HOME'] = Join-Path $childHome 'data'
-        $start.Environment['XDG_CONFIG_HOME'] = Join-Path $childHome 'config'
-        $start.Environment['DOTNET_CLI_HOME'] = $childHome
-        $start.Environment['DOTNET_NOLOGO'] = '1'
-        $start.Environment['DOTNET_CLI_TELEMETRY_OPTOUT'] = '1'
-        foreach ($name in 'GITHUB_TOKEN', 'GH_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'SECUREINSTALL_MIRRORS') { $null = $start.Environment.Remove($name) }
-        $process = [System.Diagnostics.Process]::Start($start)
-        $childErr = $process.StandardError.ReadToEndAsync()
-        $childOut = $process.StandardOutput.ReadToEndAsync()
-        if (-not $process.WaitForExit(600000)) { $process.Kill($true); $process.WaitForExit() }
-        $childOut = $childOut.Result
-        $childLog = $childOut + $childErr.Result
+        $environment = [hashtable]::new([StringComparer]::Ordinal)   # HTTPS_PROXY and https_proxy are two variables
+        $environment.SSL_CERT_FILE = $pem
+        $environment.HOME = $childHome
+        $environment.XDG_DATA_HOME = Join-Path $childHome 'data'
+        $environment.XDG_CONFIG_HOME = Join-Path $childHome 'config'
+        $environment.DOTNET_CLI_HOME = $childHome
+        $environment.DOTNET_NOLOGO = '1'
+        $environment.DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+        foreach ($name in 'GITHUB_TOKEN', 'GH_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'SECUREINSTALL_MIRRORS') { $environment[$name] = $null }
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $environment `
+            -WorkingDirectory $scratch -TimeoutSeconds 600
+        $childOut = $child.Out
+        $childLog = $child.Out + $child.Err
         # SECUREINSTALL_EXAMPLES_KEEP=<folder> keeps the plan (each example as it ran) and the results to read.
         if ($env:SECUREINSTALL_EXAMPLES_KEEP) { Copy-Item -LiteralPath $resultPath, $planPath -Destination $env:SECUREINSTALL_EXAMPLES_KEEP }
         $results = @{}

@@ -2,6 +2,7 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     # A zip whose entries are named exactly as given (ZipArchive does not check names when writing).
@@ -15,14 +16,12 @@ BeforeAll {
         } finally { $zip.Dispose() }
         $Path
     }
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
     $FQ = ',SecureInstall.Commands.ExpandVerifiedArchiveCommand'
 }
 
 Describe 'Expand-VerifiedArchive' {
     BeforeEach {
-        $work = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $work
+        $work = New-TestFolder
         $dest = Join-Path $work 'dest'
         $good = New-Zip (Join-Path $TestDrive "good-$([guid]::NewGuid().ToString('N')).zip") @{ 'tool-1.0/bin/tool' = 'binary'; 'tool-1.0/README' = 'read me' }
     }

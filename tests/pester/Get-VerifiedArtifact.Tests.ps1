@@ -2,19 +2,12 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $utf8 = New-Object System.Text.UTF8Encoding($false)
-    function Write-Fixture([string]$Path, [string]$Text) {
-        $dir = Split-Path -Parent $Path
-        if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir }
-        [System.IO.File]::WriteAllText($Path, $Text, $utf8)
-    }
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
-    function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
     $FQ = ',SecureInstall.Commands.GetVerifiedArtifactCommand'
 
     # Keep the tests out of the user's cache.
-    $savedCache = $env:SECUREINSTALL_CACHE
-    $env:SECUREINSTALL_CACHE = Join-Path $TestDrive 'cache'
+    Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $TestDrive 'cache')
 
     $mirror = Join-Path $TestDrive 'mirror'
     $artifact = Join-Path $mirror 'tool-1.0.zip'
@@ -24,13 +17,12 @@ BeforeAll {
 }
 
 AfterAll {
-    $env:SECUREINSTALL_CACHE = $savedCache
+    Restore-TestEnvironment
 }
 
 Describe 'Get-VerifiedArtifact' {
     BeforeEach {
-        $out = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $out
+        $out = New-TestFolder
         $dest = Join-Path $out 'tool.zip'
     }
 

@@ -2,21 +2,13 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $FQ = ',SecureInstall.Commands.InstallPinnedToolCommand'
     $sample = Resolve-Path (Join-Path $PSScriptRoot '../../samples/tools')
     $unixSha = (Get-FileHash -LiteralPath (Join-Path $sample 'dist/hello-1.0.0-unix.tar.gz')).Hash.ToLowerInvariant()
     $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $platform = if ($isWin) { 'windows-x64' } else { 'linux-x64' }
 
-    # A fresh tool root and a copy of the sample manifest (with its bundled artifacts) per test.
-    function New-Workspace {
-        $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $ws
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $ws
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $ws
-        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
-        $ws
-    }
     function Write-Manifest([string]$Folder, [string]$Text) {
         $path = Join-Path $Folder 'custom.yml'
         [System.IO.File]::WriteAllText($path, $Text)

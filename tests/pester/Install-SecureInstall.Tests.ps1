@@ -4,7 +4,7 @@
 # certificate the child trusts through SSL_CERT_FILE (the bootstrap itself has no way to loosen TLS). Each child gets
 # its own HOME, XDG_DATA_HOME (so the CurrentUser module path) and TMPDIR: a refusal must leave both untouched.
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'LoopbackServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $pwsh = (Get-Process -Id $PID).Path
     $releaseTool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
@@ -12,21 +12,6 @@ BeforeAll {
     if (-not $releaseTool) { throw 'Build first: tools/SecureInstall.Release stamps the bootstrap under test.' }
     $readme = Get-Content -LiteralPath (Join-Path $root 'README.md') -Raw
     $oneLiner = @($readme -split "`n" | Where-Object { $_.StartsWith('& { $u = ') })[0].Trim()
-
-    function Get-Sha256Hex([byte[]]$Bytes) {
-        -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
-    }
-
-    function New-ZipBytes([hashtable]$Entries) {
-        $buffer = [System.IO.MemoryStream]::new()
-        $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Create, $true)
-        foreach ($name in ($Entries.Keys | Sort-Object)) {
-            $writer = [System.IO.StreamWriter]::new($zip.CreateEntry($name).Open())
-            $writer.Write($Entries[$name]); $writer.Dispose()
-        }
-        $zip.Dispose()
-        , $buffer.ToArray()
-    }
 
     function New-StampedBootstrap([string]$PackageUri, [byte[]]$Package) {
         $out = Join-Path $TestDrive ([guid]::NewGuid().ToString('N') + '.ps1')
@@ -74,23 +59,13 @@ BeforeAll {
         $oneLiner -replace "\`$u = '[^']*'", "`$u = '$base/$Case/Install-SecureInstall.ps1'" -replace "\`$pin = '[^']*'", "`$pin = '$Pin'"
     }
 
+    # A child pwsh with its own HOME, data and temp folders that trusts the loopback certificate; a terminating error
+    # comes back as ERRORID= and MESSAGE= lines and exit code 3.
     function Invoke-Child([string]$Code) {
-        $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "try { $Code } catch { 'ERRORID=' + `$_.FullyQualifiedErrorId; 'MESSAGE=' + `$_.Exception.Message; exit 3 }") { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $start.Environment['HOME'] = $childHome
-        $start.Environment['XDG_DATA_HOME'] = $childData
-        $start.Environment['TMPDIR'] = $childTemp
-        $start.Environment['SSL_CERT_FILE'] = $pem
-        $start.Environment['DOTNET_EnableDiagnostics'] = '0'
-        $start.Environment.Remove('PSModulePath') | Out-Null
-        $process = [System.Diagnostics.Process]::Start($start)
-        $stderr = $process.StandardError.ReadToEndAsync()
-        $stdout = $process.StandardOutput.ReadToEnd()
-        $process.WaitForExit()
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout + $stderr.Result }
+        $environment = @{ HOME = $childHome; XDG_DATA_HOME = $childData; TMPDIR = $childTemp; SSL_CERT_FILE = $pem; DOTNET_EnableDiagnostics = '0'; PSModulePath = $null }
+        $r = Invoke-ChildProcess -FilePath $pwsh -Environment $environment -ArgumentList @('-NoProfile', '-NonInteractive', '-Command',
+            "try { $Code } catch { 'ERRORID=' + `$_.FullyQualifiedErrorId; 'MESSAGE=' + `$_.Exception.Message; exit 3 }")
+        [pscustomobject]@{ ExitCode = $r.ExitCode; Output = $r.Out + $r.Err }
     }
 
     function Assert-Untouched {

@@ -2,22 +2,19 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     $FQ = ',SecureInstall.Commands.InvokeVerifiedScriptCommand'
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
-    function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
-    $savedCache = $env:SECUREINSTALL_CACHE
-    $env:SECUREINSTALL_CACHE = Join-Path $TestDrive 'cache'
+    Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $TestDrive 'cache')
 }
 
 AfterAll {
-    $env:SECUREINSTALL_CACHE = $savedCache
+    Restore-TestEnvironment
 }
 
 Describe 'Invoke-VerifiedScript' {
     BeforeEach {
-        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $dir
+        $dir = New-TestFolder
         $marker = Join-Path $dir 'ran.txt'
         $script = Join-Path $dir 'install.ps1'
         # The script proves it ran by writing a marker; its output echoes its arguments.

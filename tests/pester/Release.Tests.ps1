@@ -4,7 +4,7 @@
 # verifies, and that the stamped bootstrap installs the real module package. That two builds give the same bytes is
 # proven by tools/Test-ReproducibleRelease.ps1 (two clean clones; too slow for every test run).
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'LoopbackServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     Add-Type -AssemblyName System.IO.Compression
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
@@ -14,7 +14,6 @@ BeforeAll {
     $log = & dotnet $tool.FullName build --root $root --output $out 2>&1
     if ($LASTEXITCODE -ne 0) { throw "The release build failed:`n$($log -join "`n")" }
     $version = (Import-PowerShellDataFile (Join-Path $root 'SecureInstall.psd1')).ModuleVersion
-    function Get-Sha256Hex([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
     function Get-ZipEntries([string]$Path) {
         $zip = [System.IO.Compression.ZipFile]::OpenRead($Path)
         try { @($zip.Entries | ForEach-Object { [pscustomobject]@{ Name = $_.FullName; Time = $_.LastWriteTime; Length = $_.Length } }) }
@@ -77,11 +76,11 @@ Describe 'the release build' {
         $bytes = [System.IO.File]::ReadAllBytes($boot)
         @($bytes | Where-Object { $_ -gt 0x7e -or $_ -eq 0x0d }).Count | Should -Be 0
         $text = [System.Text.Encoding]::ASCII.GetString($bytes)
-        $text | Should -Match ([regex]::Escape("`$ReleasePackageSha256 = '$(Get-Sha256Hex $zipPath)'"))
+        $text | Should -Match ([regex]::Escape("`$ReleasePackageSha256 = '$(Get-Sha256 $zipPath)'"))
         $text | Should -Match ([regex]::Escape("`$ReleasePackageSize = $((Get-Item -LiteralPath $zipPath).Length)"))
         $text | Should -Match ([regex]::Escape("`$ReleaseVersion = '$version'"))
         $notes = Get-Content -LiteralPath (Join-Path $out 'release-notes.md') -Raw
-        $notes | Should -Match ([regex]::Escape("`$pin = '$(Get-Sha256Hex $boot)'"))
+        $notes | Should -Match ([regex]::Escape("`$pin = '$(Get-Sha256 $boot)'"))
     }
 
     It 'the SBOM is CycloneDX listing every locked package with its SHA-512; reference-only packages are excluded' {
@@ -109,22 +108,13 @@ Describe 'the release build' {
         $server = Start-LoopbackServer -Certificate (New-LoopbackCertificate -PemPath $pem) -Routes @{ '/mirror.zip' = @{ Body = [System.IO.File]::ReadAllBytes($zipPath) } }
         try {
             $boot = Join-Path $out 'Install-SecureInstall.ps1'
-            $start = [System.Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
-            $code = "& '$boot' -ExpectedSha256 $(Get-Sha256Hex $boot) -PackageUri '$($server.Base)/mirror.zip'; (Get-Command -Module SecureInstall).Name -join ','"
-            foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $code) { $start.ArgumentList.Add($a) }
-            $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
-            $start.Environment['HOME'] = $childHome
-            $start.Environment['XDG_DATA_HOME'] = Join-Path $childHome 'data'
-            $start.Environment['TMPDIR'] = Join-Path $childHome 'tmp'
-            $start.Environment['SSL_CERT_FILE'] = $pem
-            $start.Environment.Remove('PSModulePath') | Out-Null
-            $process = [System.Diagnostics.Process]::Start($start)
-            $stderr = $process.StandardError.ReadToEndAsync()
-            $text = $process.StandardOutput.ReadToEnd() + $stderr.Result
-            $process.WaitForExit()
+            $code = "& '$boot' -ExpectedSha256 $(Get-Sha256 $boot) -PackageUri '$($server.Base)/mirror.zip'; (Get-Command -Module SecureInstall).Name -join ','"
+            $environment = @{ HOME = $childHome; XDG_DATA_HOME = (Join-Path $childHome 'data'); TMPDIR = (Join-Path $childHome 'tmp'); SSL_CERT_FILE = $pem; PSModulePath = $null }
+            $child = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $environment
+            $text = $child.Out + $child.Err
         }
         finally { Stop-LoopbackServer $server }
-        $process.ExitCode | Should -Be 0 -Because $text
+        $child.ExitCode | Should -Be 0 -Because $text
         $text | Should -Match "Installed SecureInstall $version in"
         $text | Should -Match 'Invoke-VerifiedScript'
         $text | Should -Match 'Test-Checksum'

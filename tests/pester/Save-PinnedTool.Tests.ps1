@@ -2,7 +2,7 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
-    $sample = Resolve-Path (Join-Path $PSScriptRoot '../../samples/tools')
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $platform = if ($isWin) { 'windows-x64' } else { 'linux-x64' }
 }
@@ -11,12 +11,8 @@ AfterAll { $env:SECUREINSTALL_HOME = $null }
 
 Describe 'Save-PinnedTool' {
     BeforeEach {
-        $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $ws
-        Copy-Item -Recurse (Join-Path $sample 'dist') $ws
-        Copy-Item (Join-Path $sample 'secureinstall.yml') $ws
+        $ws = New-Workspace
         $m = Join-Path $ws 'secureinstall.yml'
-        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
     }
 
     It 'writes verified artifacts by digest, the manifest, the lock and a SHA256SUMS over the bundle' {
@@ -55,8 +51,7 @@ Describe 'Save-PinnedTool' {
 
 Describe 'Update-PinnedToolManifest' {
     BeforeEach {
-        $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $ws
+        $ws = New-TestFolder
         $m = Join-Path $ws 'tools.yml'
         $old = '1' * 64
         [System.IO.File]::WriteAllText($m, @"

@@ -2,13 +2,8 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $utf8 = New-Object System.Text.UTF8Encoding($false)
-    function Write-Fixture([string]$Path, [string]$Text) {
-        $dir = Split-Path -Parent $Path
-        if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir }
-        [System.IO.File]::WriteAllText($Path, $Text, $utf8)
-    }
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
     $FQ = ',SecureInstall.Commands.TestChecksumCommand'
 }
 

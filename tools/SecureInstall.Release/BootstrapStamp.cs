@@ -12,12 +12,12 @@ public static class BootstrapStamp
 {
     public static string Apply(string script, string version, Uri packageUri, string sha256, long size)
     {
-        if (script == null) throw new ArgumentNullException(nameof(script));
+        ArgumentNullException.ThrowIfNull(script);
         if (!Regex.IsMatch(version, @"^[0-9]+\.[0-9]+\.[0-9]+$")) throw new ArgumentException($"'{version}' is not a module version (N.N.N).", nameof(version));
-        if (packageUri.Scheme != Uri.UriSchemeHttps || packageUri.AbsoluteUri.IndexOf('\'') >= 0)
+        if (packageUri.Scheme != Uri.UriSchemeHttps || packageUri.AbsoluteUri.Contains('\'', StringComparison.Ordinal))
             throw new ArgumentException($"The package URI must be https and free of quotes: {packageUri}.", nameof(packageUri));
         if (!Regex.IsMatch(sha256, "^[0-9a-f]{64}$")) throw new ArgumentException("The package digest must be 64 lower-case hex digits.", nameof(sha256));
-        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         CheckBytes(script);
 
         string stamped = script;

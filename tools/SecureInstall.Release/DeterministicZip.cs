@@ -52,7 +52,7 @@ public static class DeterministicZip
         {
             foreach (ZipArchiveEntry entry in zip.Entries)
             {
-                if (entry.FullName.EndsWith("/", StringComparison.Ordinal)) continue;
+                if (entry.FullName.EndsWith('/')) continue;
                 using var buffer = new MemoryStream();
                 using (Stream s = entry.Open()) s.CopyTo(buffer);
                 byte[] bytes = buffer.ToArray();

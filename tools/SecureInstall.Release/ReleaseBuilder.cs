@@ -43,7 +43,7 @@ public sealed class ReleaseBuilder
 
         if (Directory.Exists(_output)) Directory.Delete(_output, recursive: true);
         Directory.CreateDirectory(_output);
-        string work = Path.Combine(Path.GetTempPath(), "secureinstall-release-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+        string work = Path.Combine(Path.GetTempPath(), "secureinstall-release-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             string[] properties = CompileProperties(commit);

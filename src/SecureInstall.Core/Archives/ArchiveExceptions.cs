@@ -70,7 +70,7 @@ public sealed class UnsafeArchiveEntryException : SecureInstallException
         var sb = new System.Text.StringBuilder(name.Length);
         foreach (char c in name)
         {
-            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) sb.Append("\\x").Append(((int)c).ToString("x2"));
+            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) sb.Append("\\x").Append(((int)c).ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             else sb.Append(c);
         }
         string s = sb.ToString();

@@ -222,7 +222,7 @@ public sealed class ChecksumListParser
         m = FileHashTableRow.Match(line);
         if (m.Success)
         {
-            ChecksumAlgorithms.TryParse(m.Groups["alg"].Value, out ChecksumAlgorithm alg);
+            _ = ChecksumAlgorithms.TryParse(m.Groups["alg"].Value, out ChecksumAlgorithm alg);
             s.Add(m.Groups["name"].Value, alg, m.Groups["hex"].Value, n);
             return;
         }
@@ -265,7 +265,7 @@ public sealed class ChecksumListParser
         Match section = ReleaseSection.Match(line);
         if (section.Success)
         {
-            ChecksumAlgorithms.TryParse(section.Groups["alg"].Value, out ChecksumAlgorithm algorithm);
+            _ = ChecksumAlgorithms.TryParse(section.Groups["alg"].Value, out ChecksumAlgorithm algorithm);
             s.ReleaseAlgorithm = algorithm;
             return true;
         }

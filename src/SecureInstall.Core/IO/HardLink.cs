@@ -17,7 +17,7 @@ internal static class HardLink
     {
         try
         {
-            return IsWindows ? CreateHardLinkW(newPath, existing, IntPtr.Zero) : link(existing, newPath) == 0;
+            return IsWindows ? CreateHardLinkW(newPath, existing, IntPtr.Zero) : link(UnixFileSystem.Utf8z(existing), UnixFileSystem.Utf8z(newPath)) == 0;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -29,5 +29,5 @@ internal static class HardLink
     private static extern bool CreateHardLinkW(string fileName, string existingFileName, IntPtr securityAttributes);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int link(string oldPath, string newPath);
+    private static extern int link(byte[] oldPath, byte[] newPath);
 }

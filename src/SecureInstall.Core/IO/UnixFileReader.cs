@@ -38,7 +38,7 @@ internal static class UnixFileReader
         }
     }
 
-    public static void Close(int fd) => close(fd);
+    public static void Close(int fd) => _ = close(fd);
 
     [DllImport("libc", SetLastError = true)]
     private static extern IntPtr read(int fd, byte[] buffer, IntPtr count);

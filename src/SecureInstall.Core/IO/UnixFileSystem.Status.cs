@@ -168,7 +168,7 @@ internal static partial class UnixFileSystem
         }
         finally
         {
-            if (!regular) close(fd);
+            if (!regular) _ = close(fd);
         }
         return regular ? fd : -1;
     }

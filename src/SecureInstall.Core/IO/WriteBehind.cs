@@ -44,7 +44,7 @@ internal sealed class WriteBehind
         {
             _handle.DangerousAddRef(ref added);
             if (IsWindows) FlushFileBuffers(_handle);
-            else fsync(_handle.DangerousGetHandle().ToInt32());
+            else _ = fsync(_handle.DangerousGetHandle().ToInt32());
         }
         catch (Exception ex) when (ex is ObjectDisposedException or DllNotFoundException or EntryPointNotFoundException)
         {

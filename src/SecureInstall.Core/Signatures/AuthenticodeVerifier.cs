@@ -158,7 +158,7 @@ public sealed class AuthenticodeVerifier
                 finally
                 {
                     data.dwStateAction = StateClose;
-                    WinVerifyTrust(new IntPtr(-1), ref action, ref data);
+                    _ = WinVerifyTrust(new IntPtr(-1), ref action, ref data);
                 }
             }
             finally

@@ -221,7 +221,7 @@ public sealed class OpenPgpVerifier : DetachedSignatureVerifier
         return candidates[0].Result;
     }
 
-    private SignatureResult Describe(PgpSignature s, PgpPublicKeyRing ring, PgpPublicKey key, string dataName, string signatureName)
+    private static SignatureResult Describe(PgpSignature s, PgpPublicKeyRing ring, PgpPublicKey key, string dataName, string signatureName)
     {
         PgpPublicKey primary = ring.GetPublicKey();
         return new SignatureResult(SignatureScheme.OpenPgp, true, dataName, signatureName)

@@ -792,7 +792,7 @@ public sealed class SafeArchiveExtractorTests : IDisposable
         public void Report(ArchiveExtractionProgress value) => into.Add(value);
     }
 
-    private string Compress(string tarPath, string compressor)
+    private static string Compress(string tarPath, string compressor)
     {
         string output = tarPath + "." + compressor;
         using (FileStream input = File.OpenRead(tarPath))

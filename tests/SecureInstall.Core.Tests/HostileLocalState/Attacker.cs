@@ -20,7 +20,7 @@ internal static class Attacker
     /// <summary>Gives <paramref name="path"/> (not what a link points to) to the attacker.</summary>
     public static void Owns(string path)
     {
-        if (lchown(path, Uid, Uid) != 0) throw new IOException($"lchown {path} failed: errno {Marshal.GetLastWin32Error()}");
+        if (lchown(UnixFileSystem.Utf8z(path), Uid, Uid) != 0) throw new IOException($"lchown {path} failed: errno {Marshal.GetLastWin32Error()}");
     }
 
     /// <summary>Runs <paramref name="script"/> with sh as uid/gid 65534 and no supplementary groups; throws when it fails.</summary>
@@ -39,5 +39,5 @@ internal static class Attacker
     public static string Mode(string path) => Stat(path).Permissions;
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int lchown(string path, uint owner, uint group);
+    private static extern int lchown(byte[] path, uint owner, uint group);
 }

@@ -41,6 +41,7 @@ public class InstalledTreeTests
     }
 
     [SkippableFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void ExecutableBit_IsPartOfTheDigest()
     {
         Skip.If(OperatingSystem.IsWindows(), "no executable bit on Windows");

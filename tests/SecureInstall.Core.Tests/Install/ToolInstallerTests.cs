@@ -89,7 +89,7 @@ public sealed class ToolInstallerTests : IDisposable
         Assert.Equal("v1", File.ReadAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool")));
         Assert.Contains("sentinel", seen);
         Assert.DoesNotContain(seen, name => name.Contains(".old-", StringComparison.Ordinal));
-        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(Root, "tool")), d => Path.GetFileName(d).StartsWith(".", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetDirectories(Path.Combine(Root, "tool")), d => Path.GetFileName(d).StartsWith('.'));
     }
 
     [Fact]

@@ -4,15 +4,9 @@
 # (ArgumentException, a PathNotFound with no path, after the whole download). Each gets a SecureInstall ErrorId, its
 # category and a message naming the input; the CLI prints the same id and exits 2.
 BeforeAll {
-    . (Join-Path $PSScriptRoot '../LoopbackServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../../..')
     Import-Module (Join-Path $root 'SecureInstall.psd1') -Force
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
-    function Invoke-Cli {
-        $out = & dotnet $cli @args 2>&1
-        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
-    }
     $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $utf8 = New-Object System.Text.UTF8Encoding($false)
 

@@ -8,20 +8,12 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
-    $sample = Join-Path $repo 'samples/tools'
     $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $platform = if ($isWin) { 'windows-x64' } else { 'linux-x64' }
     $utf8 = New-Object System.Text.UTF8Encoding($false)
 
-    function New-Workspace {
-        $ws = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $ws
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $ws
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $ws
-        $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
-        $ws
-    }
     # Points the lock's installedPath somewhere else, as an edited (or another machine's) lock does.
     function Set-LockedPath([string]$Workspace, [string]$Path) {
         $lock = Join-Path $Workspace 'secureinstall.lock.json'
@@ -157,8 +149,7 @@ Describe 'Names in the install root' {
 
 Describe 'secureinstall verify-installed with a changed installedPath' {
     BeforeAll {
-        $cli = Join-Path $repo 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-        if (-not (Test-Path $cli)) { $cli = Join-Path $repo 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+        $cli = Get-CliPath
     }
 
     It 'exits 1 naming LockPathMismatch and leaves the recorded path alone' {

@@ -8,18 +8,12 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $module = Resolve-Path (Join-Path $PSScriptRoot '../../../SecureInstall.psd1')
-    $sample = Resolve-Path (Join-Path $PSScriptRoot '../../../samples/tools')
     $savedCache = $env:SECUREINSTALL_CACHE
     $savedHome = $env:SECUREINSTALL_HOME
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
     function Get-Mode([string]$Path) { (& stat -c '%a' -- $Path) }
     function Get-Inode([string]$Path) { (& stat -c '%d:%i' -- $Path) }
-    function New-Work {
-        $w = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $w
-        $w
-    }
     function Invoke-AsAttacker([string]$Script) {
         & /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c $Script
         if ($LASTEXITCODE -ne 0) { throw "as uid 65534: '$Script' failed ($LASTEXITCODE)" }
@@ -33,7 +27,7 @@ AfterAll {
 
 Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAttacker) {
     BeforeEach {
-        $work = New-Work
+        $work = New-TestFolder
         $artifact = Join-Path $work 'artifact.bin'
         [System.IO.File]::WriteAllBytes($artifact, [byte[]](1..250 * 40 | ForEach-Object { [byte]($_ % 251) }))
         $sha = Get-Sha256 $artifact
@@ -100,8 +94,7 @@ Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAtt
         $root = Join-Path $work 'home/tools'
         $null = New-Item -ItemType Directory -Path $root
         & chown 65534:65534 $root
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $work
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $work
+        Copy-SampleTools $work
 
         $r = Install-PinnedTool -Manifest (Join-Path $work 'secureinstall.yml') -Platform linux-x64 -ErrorVariable ev -ErrorAction SilentlyContinue
 
@@ -115,7 +108,7 @@ Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAtt
 
 Describe 'Under umask 000' -Skip:(-not $IsLinux) {
     It 'creates no group- or world-writable (or setuid) file or folder when extracting, downloading or installing' {
-        $work = New-Work
+        $work = New-TestFolder
         $src = Join-Path $work 'src'
         $null = New-Item -ItemType Directory -Path (Join-Path $src 'tool/bin'), (Join-Path $src 'tool/share')
         Set-Content -LiteralPath (Join-Path $src 'tool/share/data.txt') -Value 'data' -NoNewline
@@ -129,8 +122,7 @@ Describe 'Under umask 000' -Skip:(-not $IsLinux) {
         $download = Join-Path $work 'dl/out.tar'
         $env:SECUREINSTALL_HOME = Join-Path $work 'home'
         $env:SECUREINSTALL_CACHE = Join-Path $work 'cache'
-        Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $work
-        Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $work
+        Copy-SampleTools $work
         $pinned = Join-Path $work 'hello.ps1'
         Set-Content -LiteralPath $pinned -Value "'hello'" -NoNewline
         $shell = (Get-Process -Id $PID).Path

@@ -4,28 +4,17 @@
 # "billion laughs" of aliases ran for minutes. Each case runs in a child process with a deadline, so without the
 # bounds it fails a test (a crashed or killed child) instead of crashing or hanging this run.
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../../..')
     $module = Join-Path $root 'SecureInstall.psd1'
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    $cli = Get-CliPath
     $pwsh = (Get-Process -Id $PID).Path
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     $sha = 'a' * 64
 
     # Runs a process to completion or kills it at the deadline; what it printed, and how it ended.
     function Invoke-Child([string]$FileName, [string[]]$Arguments, [int]$Seconds = 60) {
-        $start = [System.Diagnostics.ProcessStartInfo]::new($FileName)
-        foreach ($a in $Arguments) { $start.ArgumentList.Add($a) }
-        $start.RedirectStandardOutput = $true
-        $start.RedirectStandardError = $true
-        $start.UseShellExecute = $false
-        $start.Environment['SECUREINSTALL_HOME'] = Join-Path $TestDrive 'home'
-        $p = [System.Diagnostics.Process]::Start($start)
-        $out = $p.StandardOutput.ReadToEndAsync()
-        $err = $p.StandardError.ReadToEndAsync()
-        $exited = $p.WaitForExit($Seconds * 1000)
-        if (-not $exited) { $p.Kill($true); $p.WaitForExit() }
-        [pscustomobject]@{ TimedOut = -not $exited; ExitCode = $p.ExitCode; Out = $out.Result; Err = $err.Result }
+        Invoke-ChildProcess -FilePath $FileName -ArgumentList $Arguments -Environment @{ SECUREINSTALL_HOME = (Join-Path $TestDrive 'home') } -TimeoutSeconds $Seconds
     }
 
     # The cmdlet in a child pwsh; prints the error's id, category and message, one per line.

@@ -4,12 +4,10 @@
 # credentials nested in a query value) must not print that URL's secrets: not in CLI install's default output, not in
 # Install-PinnedTool -Verbose, not in Save-PinnedTool -Verbose.
 BeforeAll {
-    . (Join-Path $PSScriptRoot '../LoopbackServer.ps1')
-    . (Join-Path $PSScriptRoot 'RecordingServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../../..')
     $module = Join-Path $root 'SecureInstall.psd1'
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    $cli = Get-CliPath
     $shell = (Get-Process -Id $PID).Path
     $isWin = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $artifact = Join-Path $root $(if ($isWin) { 'samples/tools/dist/hello-1.0.0-windows.zip' } else { 'samples/tools/dist/hello-1.0.0-unix.tar.gz' })

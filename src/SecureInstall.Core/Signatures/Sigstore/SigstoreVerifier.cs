@@ -118,7 +118,7 @@ public sealed class SigstoreVerifier
             cert = new FulcioCertificate(bundle.Certificates[0]);
             key = cert.Certificate.GetPublicKey();
             verifierDer = cert.Certificate.GetEncoded();
-            result.Signer = cert.SubjectAlternativeNames.FirstOrDefault();
+            result.Signer = cert.SubjectAlternativeNames is { Count: > 0 } names ? names[0] : null;
             result.OidcIssuer = cert.OidcIssuer;
             result.Fingerprint = Hex.Encode(SigstoreKeys.Sha256(verifierDer));
             result.KeyId = result.Fingerprint;

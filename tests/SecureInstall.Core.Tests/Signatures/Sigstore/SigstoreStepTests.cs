@@ -167,7 +167,7 @@ public sealed class SigstoreStepTests
         var issuer = root.CertificateAuthorities.Select(ca => ca.Chain[0]).First(c => c.SubjectDN.Equivalent(leaf.IssuerDN) && FulcioCertificate.SignedBy(leaf, c));
         SignedCertificateTimestamps.Verify(leaf, issuer, root.CertificateTransparencyLogs);
 
-        var wrongIssuer = root.CertificateAuthorities.Last().Chain.Last();
+        var wrongIssuer = root.CertificateAuthorities[^1].Chain[^1];
         Assert.Throws<SigstoreCheckException>(() => SignedCertificateTimestamps.Verify(leaf, wrongIssuer, root.CertificateTransparencyLogs));
         Assert.Throws<SigstoreCheckException>(() => SignedCertificateTimestamps.Verify(leaf, issuer, Own("invalid-ct-key_fail").CertificateTransparencyLogs));
 

@@ -1,0 +1,261 @@
+# The Pester fixture helpers every test file shares (issue 19: they were re-declared in each file, and had begun to
+# differ). Import in BeforeAll, from tests/pester:       Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+#                     from tests/pester/<folder>:         Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+# A function here runs in this module's scope: it sees the global $TestDrive but no variable of the test file, so what
+# it needs comes in as a parameter.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:Utf8 = New-Object System.Text.UTF8Encoding($false)
+
+#region Paths and digests
+
+# The built `secureinstall` CLI (Release, as build.ps1 builds it; Debug when only that exists).
+function Get-CliPath {
+    $cli = Join-Path $script:RepoRoot 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
+    if (-not (Test-Path $cli)) { $cli = Join-Path $script:RepoRoot 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    $cli
+}
+
+# Runs the CLI with the arguments as given; its exit code and everything it printed (stdout and stderr).
+# No param block: a lone `--` must reach the CLI, not end this function's parameters.
+function Invoke-Cli {
+    $out = & dotnet (Get-CliPath) @args 2>&1
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
+}
+
+# Lower-case hex SHA-256 of a file, the form the cmdlets print and the manifests pin.
+function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
+
+# Lower-case hex SHA-256 of bytes in memory.
+function Get-Sha256Hex([byte[]]$Bytes) {
+    -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
+}
+
+function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
+
+#endregion
+
+#region Fixture files
+
+# A fresh, empty folder under TestDrive (one per call, so tests in one file do not see each other's files).
+function New-TestFolder {
+    $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+    $null = New-Item -ItemType Directory -Path $dir
+    $dir
+}
+
+# Writes bytes as they are, or text as UTF-8 without BOM (STYLE.md: known test vectors carry no BOM), creating the folder.
+function Write-Fixture([string]$Path, $Content) {
+    $dir = Split-Path -Parent $Path
+    if (-not (Test-Path -LiteralPath $dir)) { $null = New-Item -ItemType Directory -Path $dir -Force }
+    if ($Content -is [byte[]]) { [System.IO.File]::WriteAllBytes($Path, $Content) } else { [System.IO.File]::WriteAllText($Path, [string]$Content, $script:Utf8) }
+}
+
+# A zip in memory: entry name → text, entries in name order.
+function New-ZipBytes([hashtable]$Entries) {
+    $buffer = [System.IO.MemoryStream]::new()
+    $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Create, $true)
+    foreach ($name in ($Entries.Keys | Sort-Object)) {
+        $writer = [System.IO.StreamWriter]::new($zip.CreateEntry($name).Open())
+        $writer.Write($Entries[$name]); $writer.Dispose()
+    }
+    $zip.Dispose()
+    , $buffer.ToArray()
+}
+
+# Copies samples/tools' manifest (secureinstall.yml) and the artifacts it pins (dist/) into a folder.
+function Copy-SampleTools([string]$Destination) {
+    $sample = Join-Path $script:RepoRoot 'samples/tools'
+    Copy-Item -Recurse -Path (Join-Path $sample 'dist') -Destination $Destination
+    Copy-Item -Path (Join-Path $sample 'secureinstall.yml') -Destination $Destination
+}
+
+# The install sandbox: a fresh folder under TestDrive holding a copy of samples/tools (Copy-SampleTools), with
+# SECUREINSTALL_HOME pointed at its own home/ so nothing is installed outside it.
+function New-Workspace {
+    $ws = New-TestFolder
+    Copy-SampleTools $ws
+    $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+    $ws
+}
+
+# Sets an environment variable for this test file, keeping the value it had for Restore-TestEnvironment (in AfterAll).
+# Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $TestDrive 'cache') keeps the tests out of the user's cache.
+$script:SavedEnvironment = @{}
+function Set-TestEnvironment([string]$Name, [string]$Value) {
+    if (-not $script:SavedEnvironment.ContainsKey($Name)) { $script:SavedEnvironment[$Name] = [Environment]::GetEnvironmentVariable($Name) }
+    [Environment]::SetEnvironmentVariable($Name, $Value)
+}
+
+function Restore-TestEnvironment {
+    foreach ($name in @($script:SavedEnvironment.Keys)) { [Environment]::SetEnvironmentVariable($name, $script:SavedEnvironment[$name]) }
+    $script:SavedEnvironment.Clear()
+}
+
+#endregion
+
+#region Child processes
+
+# Runs a program (pwsh, dotnet) with arguments and extra environment variables (a $null value removes one), in a folder
+# when given, until it exits or -TimeoutSeconds pass (then it is killed, with its children). Returns ExitCode, Out and
+# Err as printed, Text (Out, a newline, Err) and TimedOut.
+function Invoke-ChildProcess {
+    param(
+        [Parameter(Mandatory)][string]$FilePath,
+        [string[]]$ArgumentList = @(),
+        [hashtable]$Environment = @{},
+        [string]$WorkingDirectory,
+        [int]$TimeoutSeconds = 0
+    )
+    $start = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($a in $ArgumentList) { $start.ArgumentList.Add($a) }
+    $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
+    if ($WorkingDirectory) { $start.WorkingDirectory = $WorkingDirectory }
+    foreach ($k in $Environment.Keys) {
+        if ($null -eq $Environment[$k]) { $null = $start.Environment.Remove($k) } else { $start.Environment[$k] = $Environment[$k] }
+    }
+    $process = [System.Diagnostics.Process]::Start($start)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    $exited = $true
+    if ($TimeoutSeconds -gt 0) { $exited = $process.WaitForExit($TimeoutSeconds * 1000) }
+    if (-not $exited) { $process.Kill($true) }
+    $process.WaitForExit()
+    [pscustomobject]@{
+        ExitCode = $process.ExitCode
+        Out      = $stdout.Result
+        Err      = $stderr.Result
+        Text     = $stdout.Result + "`n" + $stderr.Result
+        TimedOut = -not $exited
+    }
+}
+
+#endregion
+
+#region Loopback HTTP server
+
+# A self-signed leaf for 127.0.0.1 that is its own trust anchor; PemPath is what a child's SSL_CERT_FILE points at.
+function New-LoopbackCertificate {
+    param([Parameter(Mandatory)][string]$PemPath)
+    $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+    $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=127.0.0.1', $rsa,
+        [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+    $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+    $san.AddIpAddress([System.Net.IPAddress]::Loopback)
+    $request.CertificateExtensions.Add($san.Build())
+    $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+    $created = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(2))
+    # SslStream on Linux wants the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
+    $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($created.Export('Pfx'), $null)
+    $pem = "-----BEGIN CERTIFICATE-----`n" + [Convert]::ToBase64String($created.RawData, 'InsertLineBreaks') + "`n-----END CERTIFICATE-----`n"
+    [System.IO.File]::WriteAllText($PemPath, ($pem -replace "`r", ''))
+    $certificate
+}
+
+# A tiny HTTP/1.1 server on 127.0.0.1 (a free port), for tests that run the cmdlets or a child process against it.
+# HttpListener cannot serve TLS off Windows, hence a TcpListener and an SslStream. Start it in BeforeAll or the test,
+# stop it with Stop-LoopbackServer in the matching cleanup.
+#   -Routes              path → @{ Status = 200; Body = [byte[]]; Headers = @{ Location = … }; ContentLength = lie };
+#                        live: the returned .Routes can be added to while it runs.
+#   -Body                the answer (200 OK) to every request no route names; without it such a request gets 404.
+#   -Certificate         serve TLS with it (New-LoopbackCertificate); the child trusts it through SSL_CERT_FILE.
+#   -ProxyAuthorization  act as a proxy that demands this Proxy-Authorization value: 407 without it; with it, a GET
+#                        (absolute URI) is answered as above. A CONNECT always gets 502: it opens no tunnel.
+# The returned object records each request's path in .Requests and its whole head in .Heads.
+function Start-LoopbackServer {
+    param([hashtable]$Routes = @{}, $Certificate, [byte[]]$Body, [string]$ProxyAuthorization)
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $requests = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $heads = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $shared = [hashtable]::Synchronized($Routes)
+    $fallback = $null
+    if ($PSBoundParameters.ContainsKey('Body')) { $fallback = @{ Status = 200; Reason = 'OK'; Body = $Body } }
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+        param($listener, $routes, $certificate, $requests, $heads, $fallback, $expected)
+        function Send([System.IO.Stream]$Stream, [string]$Text) {
+            $bytes = [System.Text.Encoding]::ASCII.GetBytes($Text)
+            $Stream.Write($bytes, 0, $bytes.Length)
+        }
+        while ($true) {
+            try { $client = $listener.AcceptTcpClient() } catch { break }
+            try {
+                $client.ReceiveTimeout = 10000
+                $client.SendTimeout = 10000
+                $stream = $client.GetStream()
+                if ($certificate) {
+                    $ssl = [System.Net.Security.SslStream]::new($stream, $false)
+                    $ssl.AuthenticateAsServer($certificate, $false, [System.Security.Authentication.SslProtocols]::Tls12, $false)
+                    $stream = $ssl
+                }
+                $head = [System.Text.StringBuilder]::new()
+                $one = [byte[]]::new(1)
+                while (-not $head.ToString().EndsWith("`r`n`r`n")) {
+                    if ($stream.Read($one, 0, 1) -le 0) { break }
+                    $null = $head.Append([char]$one[0])
+                }
+                $text = $head.ToString()
+                if ($text.Length -eq 0) { continue }
+                $path = ($text -split ' ')[1]
+                $requests.Enqueue($path)
+                $heads.Enqueue($text)
+                $auth = ($text -split "`r`n" | Where-Object { $_ -like 'Proxy-Authorization:*' } | ForEach-Object { $_.Substring(20).Trim() } | Select-Object -First 1)
+                if ($expected -and $auth -ne $expected) {
+                    Send $stream "HTTP/1.1 407 Proxy Authentication Required`r`nProxy-Authenticate: Basic realm=`"loopback`"`r`nContent-Length: 0`r`nConnection: close`r`n`r`n"
+                }
+                elseif ($text.StartsWith('CONNECT ')) {
+                    Send $stream "HTTP/1.1 502 Bad Gateway`r`nContent-Length: 0`r`nConnection: close`r`n`r`n"
+                }
+                else {
+                    $route = $routes[$path]
+                    if (-not $route) { $route = $fallback }
+                    if (-not $route) { $route = @{ Status = 404; Body = [System.Text.Encoding]::ASCII.GetBytes('not found') } }
+                    $body = [byte[]]@()
+                    if ($route.Body) { $body = [byte[]]$route.Body }
+                    $status = 200
+                    if ($route.Status) { $status = $route.Status }
+                    $reason = 'X'
+                    if ($route.Reason) { $reason = $route.Reason }
+                    $length = $body.Length
+                    if ($route.ContainsKey('ContentLength')) { $length = $route.ContentLength }
+                    $reply = "HTTP/1.1 $status $reason`r`nContent-Length: $length`r`nContent-Type: application/octet-stream`r`nConnection: close`r`n"
+                    if ($route.Headers) { foreach ($k in $route.Headers.Keys) { $reply += "${k}: $($route.Headers[$k])`r`n" } }
+                    Send $stream ($reply + "`r`n")
+                    $stream.Write($body, 0, $body.Length)
+                }
+                $stream.Flush()
+            }
+            catch { }
+            finally { $client.Close() }
+        }
+    }).AddArgument($listener).AddArgument($shared).AddArgument($Certificate).AddArgument($requests).AddArgument($heads).AddArgument($fallback).AddArgument($ProxyAuthorization)
+    $handle = $ps.BeginInvoke()
+    $scheme = 'http'
+    if ($Certificate) { $scheme = 'https' }
+    $port = $listener.LocalEndpoint.Port
+    [pscustomobject]@{
+        Port       = $port
+        Base       = "${scheme}://127.0.0.1:$port"
+        Routes     = $shared
+        Requests   = $requests
+        Heads      = $heads
+        Listener   = $listener
+        PowerShell = $ps
+        Handle     = $handle
+    }
+}
+
+function Stop-LoopbackServer {
+    param($Server)
+    if (-not $Server) { return }
+    $Server.Listener.Stop()
+    $null = $Server.Handle.AsyncWaitHandle.WaitOne(5000)
+    $Server.PowerShell.Dispose()
+}
+
+#endregion
+
+Export-ModuleMember -Function Get-CliPath, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+    New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
+    Start-LoopbackServer, Stop-LoopbackServer
