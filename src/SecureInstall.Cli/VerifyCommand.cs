@@ -57,7 +57,7 @@ public static class VerifyCommand
             }
             else
             {
-                ChecksumList list = new ChecksumListParser().ParseFile(listPath!);
+                ChecksumList list = new ChecksumListParser().ParseFile(listPath!, cancel);
                 string baseDir = Path.GetDirectoryName(Path.GetFullPath(listPath!))!;
                 foreach (SkippedLine skipped in list.SkippedLines)
                 {
