@@ -90,7 +90,8 @@ public sealed class SafeArchiveExtractor
             else run.ExtractTar(stream, format);
             run.Finish();
             cancellationToken.ThrowIfCancellationRequested();
-            MoveIntoPlace(temp, destination, exists);
+            // After an exchange the old tree (or file) sits at the hidden path, under this extraction's lock until gone.
+            DirectorySwap.MoveIntoPlace(temp, destination, replace: exists);
             return new ArchiveExtractionResult(archive, destination, format, run.Entries, run.TotalBytes, run.Skipped, digest, exists);
         }
         catch
@@ -117,38 +118,6 @@ public sealed class SafeArchiveExtractor
             BestEffort.Delete(tree);
             if (!Directory.Exists(tree) && !File.Exists(tree)) BestEffort.DeleteFile(ownerLock);
         }
-    }
-
-    private static void MoveIntoPlace(string temp, string destination, bool replace)
-    {
-        if (!replace)
-        {
-            Directory.Move(temp, destination);
-            return;
-        }
-        if (UnixFileSystem.TryExchange(temp, destination))
-        {
-            // Swapped in one step; the old tree (or file) now sits at the hidden path, under this extraction's lock until gone.
-            BestEffort.Delete(temp);
-            return;
-        }
-        // Windows (and file systems that cannot swap): rename the old tree aside, the new one in, then delete the old; the
-        // destination is never half-written, but for an instant it is absent.
-        string backup = Path.Combine(Path.GetDirectoryName(destination)!, "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".old");
-        bool wasFile = File.Exists(destination) && !Directory.Exists(destination);
-        if (wasFile) File.Move(destination, backup);
-        else Directory.Move(destination, backup);
-        try
-        {
-            Directory.Move(temp, destination);
-        }
-        catch
-        {
-            if (wasFile) File.Move(backup, destination);
-            else Directory.Move(backup, destination);
-            throw;
-        }
-        BestEffort.Delete(backup);
     }
 
     private static string TrimSeparators(string path)

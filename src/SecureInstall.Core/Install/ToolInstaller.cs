@@ -425,7 +425,7 @@ public sealed class ToolInstaller
                 throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
                     $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
             WriteText(TreeRecordPath(plan.TargetDirectory), tree.Listing);
-            MoveIntoPlace(staging, plan.TargetDirectory);
+            DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
             WriteShims(plan);
 
@@ -654,35 +654,6 @@ public sealed class ToolInstaller
         byte[] bytes = new UTF8Encoding(false).GetBytes(text);
         file.Stream.Write(bytes, 0, bytes.Length);
         file.Commit();
-    }
-
-    /// <summary>Swaps the staged tree in with renames, so the version folder is either the old tree or the complete new one.</summary>
-    private static void MoveIntoPlace(string staging, string target)
-    {
-        if (!Directory.Exists(target))
-        {
-            Directory.Move(staging, target);
-            return;
-        }
-        if (UnixFileSystem.TryExchange(staging, target))
-        {
-            // One step, never absent; the old tree now sits in the staging folder (removed as a leftover if we die here).
-            BestEffort.DeleteTree(staging);
-            return;
-        }
-        // Windows: rename the old tree aside, then the new one in; for an instant the version folder is absent.
-        string old = target + ".old-" + Guid.NewGuid().ToString("N");
-        Directory.Move(target, old);
-        try
-        {
-            Directory.Move(staging, target);
-        }
-        catch
-        {
-            Directory.Move(old, target);
-            throw;
-        }
-        BestEffort.DeleteTree(old);
     }
 
     /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>
