@@ -412,7 +412,7 @@ public sealed class ToolInstaller
 
             foreach (string exe in plan.Executables)
             {
-                string path = Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar));
+                string path = RelativePath.Combine(staging, exe);
                 if (!File.Exists(path))
                     throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
                 // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
@@ -641,7 +641,7 @@ public sealed class ToolInstaller
         UnixFileSystem.CreateDirectory(_options.BinDirectory, 0x1ED /* 0755 whatever the umask */);
         foreach (var command in plan.ShimCommands)
         {
-            string target = Path.Combine(plan.TargetDirectory, command.Value.Replace('/', Path.DirectorySeparatorChar));
+            string target = RelativePath.Combine(plan.TargetDirectory, command.Value);
             string shim = ShimPath(command.Key);
             WriteText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
             UnixFileSystem.SetExecutable(shim, true);
