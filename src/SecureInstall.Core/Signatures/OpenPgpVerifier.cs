@@ -82,7 +82,7 @@ public sealed class OpenPgpVerifier : DetachedSignatureVerifier
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         byte[] head = new byte[200];
         int read = stream.Read(head, 0, head.Length);
-        int bom = read >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF ? 3 : 0;
+        int bom = IO.TextDecoding.Utf8BomLength(head, read);
         string start = Encoding.ASCII.GetString(head, bom, read - bom).TrimStart(' ', '\t', '\r', '\n');
         if (!start.StartsWith("-----BEGIN PGP SIGNED MESSAGE-----", StringComparison.Ordinal)) return null;
         stream.Position = 0;
@@ -439,14 +439,16 @@ public sealed class OpenPgpVerifier : DetachedSignatureVerifier
             Stream input = new MemoryStream(bytes);
             if (OpenPgpKeyRing.LooksArmored(bytes))
             {
-                string head = Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 200)).TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+                // The mark is skipped as bytes: decoded as ASCII it is '???', not U+FEFF.
+                int bom = IO.TextDecoding.Utf8BomLength(bytes, bytes.Length);
+                string head = Encoding.ASCII.GetString(bytes, bom, Math.Min(bytes.Length - bom, 200)).TrimStart(' ', '\t', '\r', '\n');
                 if (head.StartsWith("-----BEGIN PGP SIGNED MESSAGE-----", StringComparison.Ordinal))
                     throw new SignatureFormatException(source, "it is a clear-signed message, not a detached signature; verify it as a clear-signed list instead.");
                 if (!head.StartsWith("-----BEGIN PGP SIGNATURE-----", StringComparison.Ordinal))
                     throw new SignatureFormatException(source, head.StartsWith("untrusted comment:", StringComparison.Ordinal)
                         ? "it is a minisign signature, not an OpenPGP one."
                         : "it is text but not an armored OpenPGP signature ('-----BEGIN PGP SIGNATURE-----').");
-                input = new ArmoredInputStream(input);
+                input = new ArmoredInputStream(new MemoryStream(bytes, bom, bytes.Length - bom, writable: false));
             }
             Collect(new PgpObjectFactory(input), signatures, source, depth: 0);
         }
