@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 using Org.BouncyCastle.Bcpg.Sig;
@@ -109,7 +108,7 @@ public sealed partial class OpenPgpVerifier
             {
                 embedded = area.GetEmbeddedSignatures();
             }
-            catch (Exception ex) when (ex is PgpException or IOException)
+            catch (Exception ex) when (ex is PgpException or System.IO.IOException)
             {
                 continue;
             }
@@ -127,14 +126,9 @@ public sealed partial class OpenPgpVerifier
     private static PgpSignature? LatestSelfSignature(PgpPublicKey primary)
     {
         PgpSignature? latest = null;
-        foreach (string id in primary.GetUserIds())
+        foreach ((string _, PgpSignature s) in UserIdCertifications(primary))
         {
-            foreach (PgpSignature s in primary.GetSignaturesForId(id))
-            {
-                if (s.KeyId != primary.KeyId || !s.IsCertification() || s.SignatureType == PgpSignature.CertificationRevocation) continue;
-                if (latest != null && s.CreationTime <= latest.CreationTime) continue;
-                if (Holds(() => { s.InitVerify(primary); return s.VerifyCertification(id, primary); })) latest = s;
-            }
+            if (latest == null || s.CreationTime > latest.CreationTime) latest = s;
         }
         foreach (PgpSignature s in primary.GetSignaturesOfType(PgpSignature.DirectKey))
         {
@@ -147,17 +141,25 @@ public sealed partial class OpenPgpVerifier
     private static string? PrimaryUserId(PgpPublicKey primary)
     {
         string? first = null;
+        foreach ((string id, PgpSignature s) in UserIdCertifications(primary))
+        {
+            if (s.GetHashedSubPackets()?.IsPrimaryUserId() == true) return id;
+            first ??= id;
+        }
+        return first;
+    }
+
+    /// <summary>The primary key's own certifications of its user IDs that verify (revocations left out), in the key's order.</summary>
+    private static System.Collections.Generic.IEnumerable<(string Id, PgpSignature Signature)> UserIdCertifications(PgpPublicKey primary)
+    {
         foreach (string id in primary.GetUserIds())
         {
             foreach (PgpSignature s in primary.GetSignaturesForId(id))
             {
                 if (s.KeyId != primary.KeyId || !s.IsCertification() || s.SignatureType == PgpSignature.CertificationRevocation) continue;
-                if (!Holds(() => { s.InitVerify(primary); return s.VerifyCertification(id, primary); })) continue;
-                if (s.GetHashedSubPackets()?.IsPrimaryUserId() == true) return id;
-                first ??= id;
+                if (Holds(() => { s.InitVerify(primary); return s.VerifyCertification(id, primary); })) yield return (id, s);
             }
         }
-        return first;
     }
 
     private static long IssuerKeyId(PgpSignature s)
@@ -180,7 +182,7 @@ public sealed partial class OpenPgpVerifier
         {
             return check();
         }
-        catch (Exception ex) when (ex is PgpException or IOException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is PgpException or System.IO.IOException or ArgumentException or InvalidOperationException)
         {
             return false;
         }
