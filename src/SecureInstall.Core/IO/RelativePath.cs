@@ -82,8 +82,9 @@ public static class RelativePath
     public static string[] Segments(string path)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        var segments = new List<string>();
-        foreach (string part in path.Split(Separators))
+        string[] parts = path.Split(Separators);
+        var segments = new List<string>(parts.Length);
+        foreach (string part in parts)
         {
             if (part.Length == 0 || part == ".") continue;
             segments.Add(part);
