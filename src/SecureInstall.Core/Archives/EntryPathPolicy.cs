@@ -1,17 +1,19 @@
 using System;
 using System.Collections.Generic;
 using System.Text;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Archives;
 
 /// <summary>
 /// Turns an entry name into path segments that can only name something inside the destination, or refuses it.
 /// The rules are the same on every platform: an archive that is hostile on Windows is hostile everywhere, and the
-/// same archive extracts to the same tree wherever it runs.
+/// same archive extracts to the same tree wherever it runs. Where a name may point (anchors, "..", ':') is
+/// <see cref="RelativePath"/>'s rule, shared with every reader of relative paths; what a created name may be
+/// (control characters, Windows-portable segments) is the archive's own.
 /// </summary>
 public static class EntryPathPolicy
 {
-    private static readonly char[] Separators = { '/', '\\' };
     private static readonly char[] WindowsInvalid = { '<', '>', '"', '|', '?', '*' };
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -37,23 +39,23 @@ public static class EntryPathPolicy
             if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F))
                 throw Refuse(archivePath, name, UnsafeEntryRule.ControlCharacter, c == 0 ? "the name contains a NUL character, which truncates it in the file system." : "the name contains a control character.");
         }
-        if (name.Length >= 2 && (name[0] == '/' || name[0] == '\\') && (name[1] == '/' || name[1] == '\\'))
-            throw Refuse(archivePath, name, UnsafeEntryRule.UncOrDevicePath, "UNC and device paths (\\\\server\\share, \\\\?\\, \\\\.\\) name other machines and devices.");
-        if (name[0] == '/' || name[0] == '\\')
-            throw Refuse(archivePath, name, UnsafeEntryRule.AbsolutePath, "absolute paths ignore the destination.");
-        if (name.Length >= 2 && name[1] == ':' && IsAsciiLetter(name[0]))
-            throw Refuse(archivePath, name, UnsafeEntryRule.DrivePath, "drive and drive-relative paths (C:\\x, C:x) are resolved against a drive, not the destination.");
-
-        string[] parts = name.Split(Separators);
-        var segments = new List<string>(parts.Length);
-        foreach (string part in parts)
+        switch (RelativePath.Anchor(name))
         {
-            if (part.Length == 0 || part == ".") continue;
+            case RelativePathProblem.UncOrDevicePath:
+                throw Refuse(archivePath, name, UnsafeEntryRule.UncOrDevicePath, "UNC and device paths (\\\\server\\share, \\\\?\\, \\\\.\\) name other machines and devices.");
+            case RelativePathProblem.AbsolutePath:
+                throw Refuse(archivePath, name, UnsafeEntryRule.AbsolutePath, "absolute paths ignore the destination.");
+            case RelativePathProblem.DrivePath:
+                throw Refuse(archivePath, name, UnsafeEntryRule.DrivePath, "drive and drive-relative paths (C:\\x, C:x) are resolved against a drive, not the destination.");
+        }
+
+        string[] segments = RelativePath.Segments(name);
+        foreach (string part in segments)
+        {
             if (part == "..") throw Refuse(archivePath, name, UnsafeEntryRule.ParentTraversal, "'..' climbs out of the destination.");
             CheckSegment(archivePath, name, part);
-            segments.Add(part);
         }
-        return segments.ToArray();
+        return segments;
     }
 
     /// <summary>
@@ -68,21 +70,19 @@ public static class EntryPathPolicy
             if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F))
                 throw Refuse(archivePath, entryName, UnsafeEntryRule.ControlCharacter, "the link target contains a control character.");
         }
-        if (target[0] == '/' || target[0] == '\\' || (target.Length >= 2 && target[1] == ':' && IsAsciiLetter(target[0])))
+        if (RelativePath.Anchor(target) != RelativePathProblem.None)
             throw Refuse(archivePath, entryName, UnsafeEntryRule.LinkEscapesDestination, $"the link points to the absolute path '{target}', outside the destination.");
-        var segments = new List<string>();
-        foreach (string part in target.Split(Separators))
+        string[] segments = RelativePath.Segments(target);
+        foreach (string part in segments)
         {
-            if (part.Length == 0 || part == ".") continue;
             if (part != "..") CheckSegment(archivePath, entryName, part);
-            segments.Add(part);
         }
-        return segments.ToArray();
+        return segments;
     }
 
     private static void CheckSegment(string archivePath, string name, string part)
     {
-        if (part.IndexOf(':') >= 0)
+        if (RelativePath.NamesStreamOrDrive(part))
             throw Refuse(archivePath, name, UnsafeEntryRule.AlternateDataStream, $"'{part}' contains ':', which names an NTFS alternate data stream (or a drive).");
         if (part.IndexOfAny(WindowsInvalid) >= 0)
             throw Refuse(archivePath, name, UnsafeEntryRule.InvalidCharacter, $"'{part}' contains one of < > \" | ? *, which Windows does not allow in names.");
@@ -96,8 +96,6 @@ public static class EntryPathPolicy
         if (Encoding.UTF8.GetByteCount(part) > 255)
             throw Refuse(archivePath, name, UnsafeEntryRule.NameTooLong, "a segment is longer than 255 bytes, the limit of common file systems.");
     }
-
-    private static bool IsAsciiLetter(char c) => (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 
     internal static UnsafeArchiveEntryException Refuse(string archivePath, string name, UnsafeEntryRule rule, string detail) => new(archivePath, name, rule, detail);
 }

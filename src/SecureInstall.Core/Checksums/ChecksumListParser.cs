@@ -84,7 +84,7 @@ public sealed class ChecksumListParser
                     buffer = larger;
                 }
             }
-            (Encoding encoding, int preamble) = DetectEncoding(buffer, count);
+            (Encoding encoding, int preamble) = IO.TextDecoding.Detect(buffer, count, sniffUtf16: true);
             using var reader = new StreamReader(new MemoryStream(buffer, preamble, count - preamble, writable: false), encoding, detectEncodingFromByteOrderMarks: false);
             return Parse(reader, source);
         }
@@ -98,28 +98,7 @@ public sealed class ChecksumListParser
     public static string Decode(byte[] bytes, int count)
     {
         if (bytes == null) throw new ArgumentNullException(nameof(bytes));
-        (Encoding encoding, int preamble) = DetectEncoding(bytes, count);
-        return encoding.GetString(bytes, preamble, count - preamble);
-    }
-
-    /// <summary>The encoding of list bytes and the length of their byte-order mark.</summary>
-    private static (Encoding Encoding, int Preamble) DetectEncoding(byte[] bytes, int count)
-    {
-        if (count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return (Encoding.UTF8, 3);
-        if (count >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return (Encoding.Unicode, 2);
-        if (count >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return (Encoding.BigEndianUnicode, 2);
-        if (count >= 4 && count % 2 == 0)
-        {
-            // UTF-16 written without a BOM: ASCII text leaves every other byte zero.
-            int zeroEven = 0, zeroOdd = 0, sample = Math.Min(count, 4096);
-            for (int i = 0; i < sample; i++)
-            {
-                if (bytes[i] == 0) { if (i % 2 == 0) zeroEven++; else zeroOdd++; }
-            }
-            if (zeroOdd > sample / 4 && zeroEven == 0) return (Encoding.Unicode, 0);
-            if (zeroEven > sample / 4 && zeroOdd == 0) return (Encoding.BigEndianUnicode, 0);
-        }
-        return (Encoding.UTF8, 0);
+        return IO.TextDecoding.Decode(bytes, count, sniffUtf16: true);
     }
 
     public ChecksumList Parse(string text, string source)
@@ -156,7 +135,7 @@ public sealed class ChecksumListParser
     private static void ReadLine(ParseState s, string raw, int n)
     {
         string line = raw.TrimEnd();
-        if (n == 1 && line.Length > 0 && line[0] == '\uFEFF') line = line.Substring(1);
+        if (n == 1) line = IO.TextDecoding.WithoutByteOrderMark(line);
 
         switch (s.PgpSection)
         {

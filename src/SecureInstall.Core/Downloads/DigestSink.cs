@@ -124,8 +124,7 @@ internal sealed class DigestSink : IDisposable
     /// <summary>Whether the body starts like an HTML document (after a BOM and white space).</summary>
     public string? HtmlEvidence()
     {
-        int i = 0;
-        if (PrefixLength >= 3 && Prefix[0] == 0xEF && Prefix[1] == 0xBB && Prefix[2] == 0xBF) i = 3;
+        int i = IO.TextDecoding.Utf8BomLength(Prefix, PrefixLength);
         while (i < PrefixLength && (Prefix[i] == ' ' || Prefix[i] == '\t' || Prefix[i] == '\r' || Prefix[i] == '\n')) i++;
         foreach (string marker in new[] { "<!doctype html", "<html" })
         {

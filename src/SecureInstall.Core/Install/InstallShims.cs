@@ -84,7 +84,7 @@ internal static class InstallShims
         UnixFileSystem.CreateDirectory(Path.Combine(root, "bin"), 0x1ED /* 0755 whatever the umask */);
         foreach (var command in plan.ShimCommands)
         {
-            string target = Path.Combine(plan.TargetDirectory, command.Value.Replace('/', Path.DirectorySeparatorChar));
+            string target = RelativePath.Combine(plan.TargetDirectory, command.Value);
             string shim = InstallRootLayout.ShimPath(root, command.Key);
             writeText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
             UnixFileSystem.SetExecutable(shim, true);

@@ -157,7 +157,7 @@ public sealed class ToolInstaller
                 throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
                     $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
             WriteText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
-            MoveIntoPlace(staging, plan.TargetDirectory);
+            DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
             InstallShims.Write(_options.Root, plan, WriteText);
 
@@ -254,7 +254,7 @@ public sealed class ToolInstaller
 
         foreach (string exe in plan.Executables)
         {
-            string path = Path.Combine(staging, exe.Replace('/', Path.DirectorySeparatorChar));
+            string path = RelativePath.Combine(staging, exe);
             if (!File.Exists(path))
                 throw new InstallException(ErrorIds.ExecutableNotInArtifact, FailureKind.InvalidData, plan.Tool, $"{plan.Tool} {plan.Version}: the artifact holds no '{exe}' (the manifest's bin). Check bin and strip_components.");
             // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
@@ -270,35 +270,6 @@ public sealed class ToolInstaller
         byte[] bytes = new UTF8Encoding(false).GetBytes(text);
         file.Stream.Write(bytes, 0, bytes.Length);
         file.Commit();
-    }
-
-    /// <summary>Swaps the staged tree in with renames, so the version folder is either the old tree or the complete new one.</summary>
-    private static void MoveIntoPlace(string staging, string target)
-    {
-        if (!Directory.Exists(target))
-        {
-            Directory.Move(staging, target);
-            return;
-        }
-        if (UnixFileSystem.TryExchange(staging, target))
-        {
-            // One step, never absent; the old tree now sits in the staging folder (removed as a leftover if we die here).
-            BestEffort.DeleteTree(staging);
-            return;
-        }
-        // Windows: rename the old tree aside, then the new one in; for an instant the version folder is absent.
-        string old = target + ".old-" + Guid.NewGuid().ToString("N");
-        Directory.Move(target, old);
-        try
-        {
-            Directory.Move(staging, target);
-        }
-        catch
-        {
-            Directory.Move(old, target);
-            throw;
-        }
-        BestEffort.DeleteTree(old);
     }
 
     /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>

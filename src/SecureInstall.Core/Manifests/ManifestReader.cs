@@ -298,8 +298,7 @@ public sealed class ManifestReader
         };
         foreach (string exe in artifact.Executables)
         {
-            string normalized = exe.Replace('\\', '/');
-            if (normalized.Length == 0 || normalized.StartsWith("/", StringComparison.Ordinal) || normalized.Contains(":") || normalized.Split('/').Contains(".."))
+            if (!IO.RelativePath.IsInside(exe))
                 throw new ManifestFormatException(source, LineOf(node, "bin"), $"{tool.Name} {version.Key}: bin '{exe}' must be a relative path inside the installed tree.");
         }
         if (version.Artifacts.Any(a => a.Platform == platform))

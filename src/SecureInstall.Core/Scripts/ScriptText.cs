@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Text;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Scripts;
 
@@ -10,15 +11,10 @@ namespace SecureInstall.Core.Scripts;
 /// </summary>
 public static class ScriptText
 {
-    private static readonly UTF8Encoding Utf8 = new(false);
-
     public static string Decode(byte[] bytes)
     {
         if (bytes == null) throw new ArgumentNullException(nameof(bytes));
-        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) return Utf8.GetString(bytes, 3, bytes.Length - 3);
-        if (bytes.Length >= 2 && bytes[0] == 0xFF && bytes[1] == 0xFE) return Encoding.Unicode.GetString(bytes, 2, bytes.Length - 2);
-        if (bytes.Length >= 2 && bytes[0] == 0xFE && bytes[1] == 0xFF) return Encoding.BigEndianUnicode.GetString(bytes, 2, bytes.Length - 2);
-        return Utf8.GetString(bytes);
+        return TextDecoding.Decode(bytes, bytes.Length);
     }
 
     /// <summary>
@@ -31,11 +27,11 @@ public static class ScriptText
     public static byte[] ForScriptFile(byte[] verified)
     {
         if (verified == null) throw new ArgumentNullException(nameof(verified));
-        bool utf8Bom = verified.Length >= 3 && verified[0] == 0xEF && verified[1] == 0xBB && verified[2] == 0xBF;
-        bool utf16LeBom = verified.Length >= 2 && verified[0] == 0xFF && verified[1] == 0xFE && !(verified.Length >= 4 && verified[2] == 0 && verified[3] == 0);
-        bool utf16BeBom = verified.Length >= 2 && verified[0] == 0xFE && verified[1] == 0xFF;
-        if (utf8Bom || utf16LeBom || utf16BeBom) return (byte[])verified.Clone();
-        byte[] text = Utf8.GetBytes(Decode(verified));
+        // FF FE 00 00 is UTF-16 LE to Decode, UTF-32 LE to the hosts.
+        bool hostsReadAlike = TextDecoding.ByteOrderMark(verified, verified.Length).Encoding is { } marked
+            && !(marked.CodePage == Encoding.Unicode.CodePage && verified.Length >= 4 && verified[2] == 0 && verified[3] == 0);
+        if (hostsReadAlike) return (byte[])verified.Clone();
+        byte[] text = TextDecoding.Utf8.GetBytes(Decode(verified));
         var file = new byte[text.Length + 3];
         file[0] = 0xEF;
         file[1] = 0xBB;

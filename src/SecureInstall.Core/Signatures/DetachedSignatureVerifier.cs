@@ -75,7 +75,7 @@ public abstract class DetachedSignatureVerifier
     /// <summary>Text of a small input: UTF-8, a BOM dropped.</summary>
     internal static string DecodeText(byte[] bytes)
     {
-        int start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        int start = IO.TextDecoding.Utf8BomLength(bytes, bytes.Length);
         return new UTF8Encoding(false, true).GetString(bytes, start, bytes.Length - start);
     }
 }

@@ -99,8 +99,7 @@ public sealed class OpenPgpKeyRing
 
     internal static bool LooksArmored(byte[] bytes)
     {
-        int i = 0;
-        if (bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) i = 3;
+        int i = IO.TextDecoding.Utf8BomLength(bytes, bytes.Length);
         while (i < bytes.Length && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' || bytes[i] == '\n')) i++;
         // Binary packets start with a tag byte that has its top bit set; armor is ASCII text.
         return i < bytes.Length && bytes[i] < 0x80;

@@ -63,6 +63,10 @@ public class ChecksumListTests
     [InlineData("/etc/passwd")]
     [InlineData("C:/Windows/win.ini")]
     [InlineData("a/../../b")]
+    [InlineData("a\\..\\..\\b")]
+    [InlineData("\\\\server\\share\\f")]
+    [InlineData("notes.txt:hidden")]   // an NTFS stream of a listed file, not the file: read before (only "X:" at the start was refused)
+    [InlineData("./")]                 // the folder itself: read before
     public void ResolveListedPath_RefusesNamesOutsideTheFolder(string name)
     {
         ChecksumList list = _parser.Parse($"{A64}  {name}\n", "t");

@@ -63,6 +63,27 @@ public sealed class ToolInstallerTests : IDisposable
     }
 
     [Fact]
+    public async Task Install_RefusesABinPathOutsideTheTree_InAPlanNotReadFromAManifestFile()
+    {
+        // The reader refuses such a bin; the installer trusted whatever the model held, and made the file beside the
+        // staging folder executable (it only checked that the path existed).
+        if (OperatingSystem.IsWindows()) return;
+        (string archive, string sha) = TarGz("v1");
+        PinnedManifest m = Manifest(new Uri(archive).AbsoluteUri, sha);
+        m.Tools[0].Versions[0].Artifacts[0].Executables = new[] { "../outside" };
+        string outside = Path.Combine(Root, "tool", "outside");
+        Directory.CreateDirectory(Path.GetDirectoryName(outside)!);
+        File.WriteAllText(outside, "not part of the tree");
+        File.SetUnixFileMode(outside, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ToolInstaller installer = Installer();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => installer.InstallAsync(installer.Plan(m, new InstallLock(), "tool", null), LockPath));
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(outside));
+        Assert.False(Directory.Exists(Path.Combine(Root, "tool", "1.0")));
+    }
+
+    [Fact]
     public async Task ForcedReinstall_SwapsTheNewTreeIn_WithoutRenamingTheOldOneAside()
     {
         if (!OperatingSystem.IsLinux()) return; // renameat2; inotify reports every rename in the folder

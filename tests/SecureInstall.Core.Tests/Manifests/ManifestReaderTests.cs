@@ -135,6 +135,29 @@ public class ManifestReaderTests
         Assert.Throws<ManifestFormatException>(() => Read($"t:\n  version: \"1\"\n  url: https://e.test/x\n  sha256: {Sha}\n  bin: ../../etc/evil\n"));
     }
 
+    [Theory]
+    [InlineData("\".\"")]              // the tree itself, not a file in it: accepted before (the reader only knew '..', '/' and ':')
+    [InlineData("\"./\"")]
+    [InlineData("\"bin/\\0tool\"")]   // a NUL truncates the path: accepted before
+    [InlineData("\"\\\\\\\\server\\\\share\\\\x\"")]
+    [InlineData("\"C:x\"")]
+    [InlineData("\"bin\\\\..\\\\..\\\\x\"")]
+    public void BinPaths_AreHeldToTheOneRelativePathRule(string bin)
+    {
+        var ex = Assert.Throws<ManifestFormatException>(() => Read($"t:\n  version: \"1\"\n  url: https://e.test/x\n  sha256: {Sha}\n  bin: {bin}\n"));
+        Assert.Contains("must be a relative path inside the installed tree", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("bin/tool")]
+    [InlineData("./bin//tool")]
+    [InlineData("tool")]
+    public void BinPathsInsideTheTree_AreRead(string bin)
+    {
+        PinnedManifest m = Read($"t:\n  version: \"1\"\n  url: https://e.test/x\n  sha256: {Sha}\n  bin: {bin}\n");
+        Assert.Equal(new[] { bin }, m.Tools[0].Versions[0].Artifacts[0].Executables);
+    }
+
     [SkippableFact]
     public void ClaudedPinnedDownloadsYml_ReadsEveryVersion_AndRefusesTheUnpinnedEntries()
     {

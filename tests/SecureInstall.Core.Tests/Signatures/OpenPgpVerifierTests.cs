@@ -29,6 +29,16 @@ public class OpenPgpVerifierTests
     }
 
     [Fact]
+    public void ArmoredDetachedSignature_SavedWithAUtf8Bom_Verifies()
+    {
+        // An editor on Windows adds the mark. The key reader and the clear-signed check skipped it; the detached-signature
+        // reader looked for it after an ASCII decode (which had turned it into '???') and refused the signature.
+        var key = PgpTestKey.Create();
+        byte[] signature = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(key.Sign(Data, armored: true)).ToArray();
+        Assert.True(Verify(key, signature).IsValid);
+    }
+
+    [Fact]
     public void SigningSubkey_WithBindingAndBackSignature_Verifies_AndNamesTheSubkey()
     {
         var key = PgpTestKey.Create(withSubkey: true);
