@@ -135,7 +135,7 @@ Describe 'secureinstall and Ctrl+C' {
         $big = Join-Path $TestDrive 'big.bin'
         $f = [System.IO.File]::Create($big); $f.SetLength(64GB); $f.Dispose()   # sparse: hashing it takes long, storing it nothing
         $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @($cli, 'verify', '--sha256', ('0' * 64), $big)) { $start.ArgumentList.Add($a) }
+        foreach ($a in @((Get-CliPath), 'verify', '--sha256', ('0' * 64), $big)) { $start.ArgumentList.Add($a) }
         $start.RedirectStandardError = $true
         $start.RedirectStandardOutput = $true
         $p = [System.Diagnostics.Process]::Start($start)

@@ -72,8 +72,8 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-    $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Release/net10.0/secureinstall.dll'
-    if (-not (Test-Path $cli)) { $cli = Join-Path $root 'src/SecureInstall.Cli/bin/Debug/net10.0/secureinstall.dll' }
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $cli = Get-CliPath
 
     # The CLI prints a failure as "secureinstall: ErrorId: message" on stderr (ExitCodes.Report): the first such id.
     function Get-CliErrorId([object[]]$Arguments) {
