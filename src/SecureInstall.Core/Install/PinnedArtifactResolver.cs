@@ -48,12 +48,17 @@ public sealed class ResolvedArtifact
 /// </summary>
 public static class PinnedArtifactResolver
 {
+    /// <summary>The tool a manifest pins by that name (any case).</summary>
+    /// <exception cref="InstallException">ToolNotInManifest, naming the tools it does pin.</exception>
+    public static PinnedTool Tool(PinnedManifest manifest, string name) =>
+        manifest.Find(name)
+        ?? throw new InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, name, $"{manifest.Source} pins no tool named '{name}' (it pins {string.Join(", ", manifest.Tools.Select(t => t.Name))}).");
+
     /// <summary>The tool and version a manifest pins (the default, or the only one, when <paramref name="version"/> is null).</summary>
     /// <exception cref="InstallException">ToolNotInManifest, VersionNotInManifest; or the version's first rule violation.</exception>
     public static (PinnedTool Tool, PinnedVersion Version) Version(PinnedManifest manifest, string name, string? version)
     {
-        PinnedTool tool = manifest.Find(name)
-            ?? throw new InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, name, $"{manifest.Source} pins no tool named '{name}' (it pins {string.Join(", ", manifest.Tools.Select(t => t.Name))}).");
+        PinnedTool tool = Tool(manifest, name);
         PinnedVersion pinned = tool.Resolve(version)
             ?? throw new InstallException(ErrorIds.VersionNotInManifest, FailureKind.NotFound, tool.Name, version == null
                 ? $"{manifest.Source}: {tool.Name} has several versions and no default_version; name one with -Version ({string.Join(", ", tool.Versions.Select(v => v.Key))})."

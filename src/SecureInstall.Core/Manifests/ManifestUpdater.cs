@@ -46,8 +46,7 @@ public static class ManifestUpdater
     {
         if (newVersion.Trim().Length == 0) throw new ArgumentException("A version is required.", nameof(newVersion));
         PinnedManifest manifest = new ManifestReader().Read(new StringReader(manifestText), source, baseDirectory);
-        PinnedTool tool = manifest.Find(toolName)
-            ?? throw new Install.InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, toolName, $"{source} pins no tool named '{toolName}'.");
+        PinnedTool tool = Install.PinnedArtifactResolver.Tool(manifest, toolName);
         PinnedVersion template = tool.Resolve(null) ?? tool.Versions.Last();
         PinnedVersion? existing = tool.Resolve(newVersion);
 

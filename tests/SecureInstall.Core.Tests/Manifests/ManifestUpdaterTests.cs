@@ -111,4 +111,13 @@ public class ManifestUpdaterTests
         Assert.Null(added.Integrity);
         Assert.Equal(sri, tool.Resolve("1.2.0")!.ArtifactFor("linux-x64")!.IntegrityText);
     }
+
+    [Fact]
+    public void AddVersion_ForAToolTheManifestDoesNotPin_IsToolNotInManifest_NamingTheToolsItPins_AsInstallAndSaveSayIt()
+    {
+        var ex = Assert.Throws<SecureInstall.Core.Install.InstallException>(() =>
+            ManifestUpdater.AddVersion(Manifest, "m.yml", null, "nope", "1.3.0", List("1.3.0", NewLinux, NewWin), false, null, setDefault: false));
+        Assert.Equal(ErrorIds.ToolNotInManifest, ex.ErrorId);
+        Assert.Equal("m.yml pins no tool named 'nope' (it pins tool, other).", ex.Message);
+    }
 }
