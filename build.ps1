@@ -250,10 +250,11 @@ function Invoke-Test {
 
 function Invoke-Bench {
     Invoke-Build
-    Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/SecureInstall.Bench/SecureInstall.Bench.csproj'), '-c', 'Release', '--nologo')
+    # Only options dotnet run itself takes: anything else (even --nologo) is handed to the program as a benchmark name.
+    Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/SecureInstall.Bench/SecureInstall.Bench.csproj'), '-c', 'Release', '--no-build')
     # Downloads against curl -o on loopback; it times each client with GNU time, so it runs where that exists.
     if ((Test-Path '/usr/bin/time') -and (Get-Command curl -CommandType Application -ErrorAction SilentlyContinue)) {
-        Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/DownloadBench/DownloadBench.csproj'), '-c', 'Release', '--nologo')
+        Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/DownloadBench/DownloadBench.csproj'), '-c', 'Release', '--no-build')
     }
     else {
         Write-Warning 'bench/DownloadBench needs curl and GNU time (/usr/bin/time); skipped.'

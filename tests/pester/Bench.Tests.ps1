@@ -44,4 +44,16 @@ Describe 'build.ps1 -Task Bench' {
             $last | Should -Not -Be "'--'" -Because "$($run.Extent.Text) would hand the program a lone '--'"
         }
     }
+
+    It 'hands the bench program nothing but what follows: the first name it sees is the one given after --' {
+        # The exact argument list build.ps1 runs, evaluated, with one unknown name after it: the program must name that one.
+        # (It once carried '--nologo', which dotnet run passes on, so the Bench task refused '--nologo' and ran nothing.)
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile((Join-Path $root 'build.ps1'), [ref]$null, [ref]$null)
+        $bench = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -eq 'Invoke-Bench' }, $true)
+        $run = $bench.Find({ param($n) $n -is [System.Management.Automation.Language.ArrayLiteralAst] -and $n.Extent.Text -match 'SecureInstall\.Bench\.csproj' }, $true)
+        $arguments = & ([scriptblock]::Create($run.Extent.Text))
+        $text = & dotnet @arguments '--' 'nosuch' 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 2
+        $text | Should -Match "Unknown benchmark or option 'nosuch'\."
+    }
 }

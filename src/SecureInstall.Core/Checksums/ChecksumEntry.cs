@@ -78,6 +78,27 @@ public sealed class ChecksumEntry
         return FromOne(value.Trim(), algorithm, source, value);
     }
 
+    /// <summary>
+    /// Reads a Subresource Integrity value as a manifest's <c>integrity:</c> and a lock hold it: every hash written
+    /// &lt;algorithm&gt;-&lt;base64&gt; (several separated by spaces, all required), none of them md5 or sha1, and no algorithm
+    /// given twice with two digests. The strongest is returned, the others as its companions.
+    /// </summary>
+    /// <exception cref="InvalidDigestException">any of those is not so; the message says which.</exception>
+    public static ChecksumEntry FromIntegrity(string value, string source)
+    {
+        if (value == null) throw new ArgumentNullException(nameof(value));
+        if (value.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } parts && parts.Any(p => !Sri.IsMatch(p) || Hex.IsHex(p.Replace("-", string.Empty))))
+            throw new InvalidDigestException(value, "Subresource Integrity writes each hash as <algorithm>-<base64> (sha512-… as npm lock files have it).");
+        if (value.Trim().Length == 0) throw new InvalidDigestException(value, "it is empty.");
+        ChecksumEntry entry = FromDigest(value, null, source);
+        var all = new[] { entry }.Concat(entry.Companions).ToList();
+        if (all.FirstOrDefault(e => ChecksumAlgorithms.IsWeak(e.Algorithm)) is { } weak)
+            throw new InvalidDigestException(value, $"it names {weak.Algorithm}, which is broken and pins nothing; use sha256, sha384 or sha512 (npm writes sha512-…).");
+        if (all.GroupBy(e => e.Algorithm).FirstOrDefault(g => g.Select(e => e.Digest).Distinct().Count() > 1) is { } twice)
+            throw new InvalidDigestException(value, $"it gives two different {twice.Key} digests.");
+        return entry;
+    }
+
     private static ChecksumEntry FromOne(string text, ChecksumAlgorithm? algorithm, string source, string value)
     {
         string hex = text;

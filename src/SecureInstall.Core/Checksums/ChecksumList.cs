@@ -128,7 +128,7 @@ public sealed class ChecksumList
     /// <summary>
     /// The file a named entry refers to, below <paramref name="baseDirectory"/> (for checking every listed file, as
     /// <c>sha256sum -c</c> does). A name that is not inside the folder by <see cref="IO.RelativePath"/>'s rule (absolute,
-    /// a drive, "..", an NTFS stream, NUL) is refused: a hostile list must not make us read, and report on, files elsewhere on the machine.
+    /// a drive, "..", NUL, and on Windows an NTFS stream "f:s") is refused: a hostile list must not make us read, and report on, files elsewhere on the machine.
     /// </summary>
     public string ResolveListedPath(ChecksumEntry entry, string baseDirectory)
     {
@@ -136,7 +136,7 @@ public sealed class ChecksumList
         if (entry.FileName == null)
             throw new ChecksumListFormatException(Source, entry.LineNumber, "the entry names no file (a hash-only sidecar); name the file to check.");
         string name = NormalizeName(entry.FileName);
-        if (!IO.RelativePath.IsInside(name))
+        if (IO.RelativePath.Check(name, colonNamesStream: IO.UnixFileSystem.IsWindows) != IO.RelativePathProblem.None)
             throw new ChecksumListFormatException(Source, entry.LineNumber, $"'{entry.FileName}' points outside the list's folder; refusing to read it.");
         return Path.Combine(Path.GetFullPath(baseDirectory), name.Replace('/', Path.DirectorySeparatorChar));
     }

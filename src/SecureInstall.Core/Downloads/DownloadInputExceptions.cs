@@ -12,6 +12,13 @@ public sealed class InvalidUriException : SecureInstallException
         Uri = uri;
     }
 
+    /// <summary>The URI is absolute but cannot serve as asked (its last part names no plain file name for a folder destination).</summary>
+    public InvalidUriException(Uri uri, string what, string reason)
+        : base($"{what} '{UriText.Redact(uri)}' {reason}", ErrorIds.InvalidUri, FailureKind.InvalidArgument, UriText.Redact(uri))
+    {
+        Uri = uri;
+    }
+
     public Uri Uri { get; }
 }
 

@@ -54,6 +54,12 @@ public sealed class DownloadRequestBuilder
         if (destination == null) throw new ArgumentNullException(nameof(destination));
         string folder = destination.Length == 0 ? "." : destination;
         if (destination.Length > 0 && !Directory.Exists(destination)) return destination;
-        return Path.Combine(folder, new DownloadRequest(uris, folder).LookupName);
+        string name = new DownloadRequest(uris, folder).LookupName;
+        // The name is decoded from the URI: "..%5C..%5Cevil.exe" must not place the file outside the folder (on Windows '\\' separates).
+        if (name == "." || name == ".." || name.IndexOfAny(NotInAFileName) >= 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw new InvalidUriException(uris[0], "The URI", $"ends in '{name}', which is not one plain file name to save under {folder}; give the destination as a file path.");
+        return Path.Combine(folder, name);
     }
+
+    private static readonly char[] NotInAFileName = { '/', '\\', ':', '\0' };
 }

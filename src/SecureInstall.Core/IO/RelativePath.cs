@@ -42,7 +42,11 @@ public static class RelativePath
     private static readonly char[] Separators = { '/', '\\' };
 
     /// <summary>The first problem of <paramref name="path"/>, in the order: empty, NUL, UNC, absolute, drive, then each segment ("..", ':').</summary>
-    public static RelativePathProblem Check(string path)
+    /// <param name="colonNamesStream">
+    /// Whether a ':' inside a segment is refused as an NTFS stream or drive (always for archive entries and names written into
+    /// a tree; for a name only opened for reading, on Windows alone: on Unix "backup-10:00.tar" is an ordinary file name).
+    /// </param>
+    public static RelativePathProblem Check(string path, bool colonNamesStream = true)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (path.IndexOf('\0') >= 0) return RelativePathProblem.NulCharacter;
@@ -53,7 +57,7 @@ public static class RelativePath
         {
             if (segment.Length == 0 || segment == ".") continue;
             if (segment == "..") return RelativePathProblem.ParentTraversal;
-            if (NamesStreamOrDrive(segment)) return RelativePathProblem.StreamOrDrive;
+            if (colonNamesStream && NamesStreamOrDrive(segment)) return RelativePathProblem.StreamOrDrive;
             any = true;
         }
         return any ? RelativePathProblem.None : RelativePathProblem.Empty;

@@ -39,8 +39,19 @@ public sealed class BundleLayout
         Path.Combine(ArtifactsDirectory, KeyOf(artifact), ToolInstaller.FileNameOf(artifact.Url));
 
     /// <summary>A file kept beside the artifact (its signature, its Sigstore bundle).</summary>
-    public string BesideArtifact(PinnedArtifact artifact, string fileName) =>
-        Path.Combine(Path.GetDirectoryName(ArtifactPath(artifact))!, fileName);
+    /// <exception cref="InstallException">
+    /// ManifestInvalid: the name (from a manifest's signature or bundle URL) is not one plain file name, or is the artifact's
+    /// own: "../../x" decoded from a URL must never place a file outside the bundle.
+    /// </exception>
+    public string BesideArtifact(PinnedArtifact artifact, string fileName)
+    {
+        bool plain = fileName.Length > 0 && fileName != "." && fileName != ".." && fileName.IndexOfAny(new[] { '/', '\\', ':', '\0' }) < 0
+            && fileName.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
+        if (!plain || string.Equals(fileName, ToolInstaller.FileNameOf(artifact.Url), StringComparison.OrdinalIgnoreCase))
+            throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, fileName,
+                $"'{fileName}' (the last part of a signature or bundle URL) cannot be kept beside {ToolInstaller.FileNameOf(artifact.Url)} in a bundle: it must be one plain file name of its own.");
+        return Path.Combine(Path.GetDirectoryName(ArtifactPath(artifact))!, fileName);
+    }
 
     public string ManifestCopyPath(string manifestPath) => Path.Combine(Root, Path.GetFileName(manifestPath));
 

@@ -47,7 +47,7 @@ public sealed class LockEntry
         if (Sha256.Length > 0) all.Add(Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source));
         if (!string.IsNullOrEmpty(Integrity))
         {
-            Checksums.ChecksumEntry sri = Checksums.ChecksumEntry.FromDigest(Integrity!, null, source);
+            Checksums.ChecksumEntry sri = Checksums.ChecksumEntry.FromIntegrity(Integrity!, source);
             all.AddRange(new[] { sri }.Concat(sri.Companions).Where(e => all.All(a => a.Algorithm != e.Algorithm)));
         }
         return all.Count == 0 ? null : all[0].WithCompanions(all);
@@ -135,7 +135,7 @@ public sealed class InstallLock
                     Platform = platform.Name,
                     Url = e.GetProperty("url").GetString() ?? string.Empty,
                     Sha256 = e.GetProperty("sha256").GetString() ?? string.Empty,
-                    Integrity = e.TryGetProperty("integrity", out JsonElement sri) ? CheckedIntegrity(sri.GetString()) : null,
+                    Integrity = e.TryGetProperty("integrity", out JsonElement sri) ? CheckedIntegrity(sri.GetString(), e.GetProperty("sha256").GetString() ?? string.Empty) : null,
                     Size = e.GetProperty("size").GetInt64(),
                     VerifiedBy = e.GetProperty("verifiedBy").EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList(),
                     InstalledPath = e.GetProperty("installedPath").GetString() ?? string.Empty,
@@ -159,21 +159,26 @@ public sealed class InstallLock
         return lockFile;
     }
 
-    /// <summary>An integrity value the lock holds must read as SRI hashes of sha256/384/512, or the lock is refused (LockInvalid).</summary>
-    private static string? CheckedIntegrity(string? value)
+    /// <summary>
+    /// An integrity value the lock holds must read as the manifest's does (<see cref="Checksums.ChecksumEntry.FromIntegrity"/>),
+    /// and a SHA-256 in it must be the entry's sha256: two pins that disagree make the lock invalid, not one of them right.
+    /// </summary>
+    private static string? CheckedIntegrity(string? value, string sha256)
     {
         if (value == null) return null;
+        Checksums.ChecksumEntry e;
         try
         {
-            Checksums.ChecksumEntry e = Checksums.ChecksumEntry.FromDigest(value, null, "integrity");
-            if (new[] { e }.Concat(e.Companions).Any(x => Checksums.ChecksumAlgorithms.IsWeak(x.Algorithm)) || value.IndexOf(':') >= 0)
-                throw new InvalidDataException($"integrity '{value}' is not SRI hashes of sha256, sha384 or sha512.");
-            return value;
+            e = Checksums.ChecksumEntry.FromIntegrity(value, "integrity");
         }
         catch (Checksums.InvalidDigestException ex)
         {
             throw new InvalidDataException("integrity: " + ex.Message, ex);
         }
+        if (new[] { e }.Concat(e.Companions).FirstOrDefault(x => x.Algorithm == Checksums.ChecksumAlgorithm.SHA256) is { } inner && sha256.Length > 0
+            && !string.Equals(inner.Digest, sha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"integrity gives sha256 {inner.Digest} and sha256 gives {sha256}: the two pins contradict each other.");
+        return value;
     }
 
     /// <summary>The canonical text of the lock.</summary>

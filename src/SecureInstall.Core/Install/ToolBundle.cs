@@ -41,7 +41,8 @@ public sealed class ToolBundle
         UnixFileSystem.CreateDirectory(bundleDirectory, 0x1ED /* 0755 whatever the umask */);
         var written = new List<BundledArtifact>();
         // Platforms often share one artifact (a universal tarball): fetch each pin once.
-        foreach (var group in selection.GroupBy(s => (s.Tool.Name, s.Version.Version, BundleLayout.KeyOf(s.Artifact))))
+        // Grouped by every pin, not only the folder key: two platforms with one sha256 but different integrity: are two checks.
+        foreach (var group in selection.GroupBy(s => (s.Tool.Name, s.Version.Version, BundleLayout.KeyOf(s.Artifact), s.Artifact.IntegrityText)))
         {
             ResolvedArtifact resolved = group.First();
             PinnedArtifact artifact = resolved.Artifact;
@@ -63,9 +64,14 @@ public sealed class ToolBundle
             if (signature != null)
             {
                 // Keep the signature beside the artifact, so the air-gapped install checks it with the manifest's key too.
+                // The bytes kept are the bytes checked: fetched capped, verified against the saved artifact, then written whole.
                 string signaturePath = layout.BesideArtifact(artifact, signature.SignatureFileName);
-                await _downloader.DownloadAsync(new DownloadRequest(signature.SignatureUri, signaturePath) { SkipVerification = true }, null, cancellationToken).ConfigureAwait(false);
-                SignatureResult checkedAgain = signature.Verifier.VerifyFile(target, signaturePath, cancellationToken);
+                byte[] signatureBytes = await _downloader.FetchSmallAsync(signature.SignatureUri, DetachedSignatureVerifier.MaximumSignatureBytes, "signature",
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                SignatureResult checkedAgain;
+                using (FileStream saved = FileHasher.OpenRead(target))
+                    checkedAgain = signature.Verifier.Verify(saved, target, new MemoryStream(signatureBytes, writable: false), signature.SignatureUri.AbsoluteUri, cancellationToken);
+                WriteAll(signaturePath, signatureBytes);
                 log?.Invoke($"Bundled its {signature.Describe(checkedAgain)}.");
             }
             log?.Invoke($"Bundled {resolved.Tool.Name} {resolved.Version.Version} ({platforms}) from {UriText.Redact(result.FinalUri)}: {(artifact.Sha256 != null ? "sha256 " + result.Sha256 : artifact.IntegrityText)} verified.");
@@ -76,11 +82,7 @@ public sealed class ToolBundle
                 string bundlePath = layout.BesideArtifact(artifact, ToolInstaller.FileNameOf(bundleUri));
                 byte[] json = await _downloader.FetchSmallAsync(bundleUri, Signatures.Sigstore.SigstoreBundle.MaximumBytes, "Sigstore bundle", cancellationToken: cancellationToken).ConfigureAwait(false);
                 SignatureResult verified = resolved.Sigstore.Verify(json, bundleUri.AbsoluteUri, request.Expected!, cancellationToken);
-                using (AtomicFile file = AtomicFile.Create(bundlePath))
-                {
-                    file.Stream.Write(json, 0, json.Length);
-                    file.Commit();
-                }
+                WriteAll(bundlePath, json);
                 log?.Invoke($"Bundled its {resolved.Sigstore.Describe(verified)}.");
             }
             written.Add(new BundledArtifact { Tool = resolved.Tool.Name, Version = resolved.Version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
@@ -95,5 +97,12 @@ public sealed class ToolBundle
             .Select(f => new ChecksumListItem(f, ChecksumListWriter.NameFor(f, bundleDirectory)));
         ChecksumListWriter.Save(new ChecksumListWriter().Write(items, ChecksumAlgorithm.SHA256, ChecksumListFormat.Gnu, cancellationToken), layout.ChecksumListPath);
         return written;
+    }
+
+    private static void WriteAll(string path, byte[] bytes)
+    {
+        using AtomicFile file = AtomicFile.Create(path);
+        file.Stream.Write(bytes, 0, bytes.Length);
+        file.Commit();
     }
 }

@@ -62,6 +62,9 @@ public static class ManifestUpdater
         var names = new List<string>();
         foreach (PinnedArtifact artifact in template.Artifacts)
         {
+            if (artifact.Sha256 == null && artifact.Integrity != null)
+                throw new ManifestFormatException(source, artifact.Line,
+                    $"{tool.Name} {template.Version} ({artifact.Platform}) is pinned by integrity: alone, and a publisher's list gives SHA-256: add the new version by hand (sha256: or integrity:), or give {template.Version} a sha256: too.");
             string name = Uri.UnescapeDataString(artifact.Url.Segments.Last()).Replace(template.Version, newVersion);
             ChecksumEntry entry = publisherList.Find(Path.Combine(Path.GetTempPath(), name), null, ChecksumAlgorithm.SHA256);
             names.Add($"{artifact.Platform}: {name} sha256 {entry.Digest}");
@@ -135,7 +138,8 @@ public static class ManifestUpdater
         // Whatever was written must read back as a pinned version.
         PinnedManifest reread = new ManifestReader().Read(new StringReader(text), source, baseDirectory);
         PinnedVersion? written = reread.Find(tool.Name)?.Resolve(newVersion);
-        if (written == null || written.Problems.Count > 0 || written.Artifacts.Any(a => a.Sha256 == null || a.Integrity != null))
+        // A version this call wrote holds the publisher's SHA-256 and no integrity: of other bytes (one left unchanged keeps its pins).
+        if (written == null || written.Problems.Count > 0 || written.Artifacts.Any(a => a.Sha256 == null || (change != "unchanged" && a.Integrity != null)))
             throw new ManifestFormatException(source, 0, $"the updated manifest does not pin {tool.Name} {newVersion} cleanly{(written?.Problems.FirstOrDefault() is { } p ? ": " + p.Message : "")}; nothing was written.");
 
         return new ManifestUpdate

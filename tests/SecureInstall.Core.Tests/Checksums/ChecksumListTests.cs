@@ -65,12 +65,25 @@ public class ChecksumListTests
     [InlineData("a/../../b")]
     [InlineData("a\\..\\..\\b")]
     [InlineData("\\\\server\\share\\f")]
-    [InlineData("notes.txt:hidden")]   // an NTFS stream of a listed file, not the file: read before (only "X:" at the start was refused)
     [InlineData("./")]                 // the folder itself: read before
     public void ResolveListedPath_RefusesNamesOutsideTheFolder(string name)
     {
         ChecksumList list = _parser.Parse($"{A64}  {name}\n", "t");
         Assert.Throws<ChecksumListFormatException>(() => list.ResolveListedPath(list.Entries[0], "/base"));
+    }
+
+    [Fact]
+    public void ResolveListedPath_AColonInAName_IsAStreamOnWindows_AndAnOrdinaryCharacterElsewhere()
+    {
+        // "notes.txt:hidden" opens an NTFS stream of another file on Windows; on Unix timestamped names carry colons.
+        ChecksumList list = _parser.Parse($"{A64}  notes.txt:hidden\n{A64}  logs/backup-2024-01-01T10:00.tar\n", "t");
+        foreach (ChecksumEntry entry in list.Entries)
+        {
+            if (SecureInstall.Core.IO.UnixFileSystem.IsWindows)
+                Assert.Throws<ChecksumListFormatException>(() => list.ResolveListedPath(entry, "/base"));
+            else
+                Assert.Equal(Path.Combine("/base", entry.FileName!.Replace('/', Path.DirectorySeparatorChar)), list.ResolveListedPath(entry, "/base"));
+        }
     }
 
     [Theory]

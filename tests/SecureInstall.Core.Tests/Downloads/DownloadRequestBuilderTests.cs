@@ -23,6 +23,17 @@ public sealed class DownloadRequestBuilderTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "tool-1.0.zip"), request.Destination);
     }
 
+    [Theory]
+    [InlineData("https://example.test/a/..%5C..%5Cevil.exe")]   // on Windows "..\..\evil.exe" would land two folders up
+    [InlineData("https://example.test/a/tool.zip%3Ahidden")]    // an NTFS stream of tool.zip
+    public void AFolderDestination_AndAUriWhoseLastPartIsNoPlainFileName_IsInvalidUri_AndNothingIsPlaced(string uri)
+    {
+        var ex = Assert.Throws<InvalidUriException>(() => Builder().Create(new[] { new Uri(uri) }, _dir, null));
+        Assert.Equal(ErrorIds.InvalidUri, ex.ErrorId);
+        Assert.Contains("not one plain file name", ex.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(_dir));
+    }
+
     [Fact]
     public void AFileDestination_IsKept_AndEmptyMeansTheCurrentFolder()
     {

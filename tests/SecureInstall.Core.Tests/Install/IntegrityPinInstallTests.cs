@@ -148,6 +148,41 @@ public sealed class IntegrityPinInstallTests : IDisposable
         Assert.False(Directory.Exists(VersionDir));
     }
 
+    [Theory]
+    [InlineData("f0c641fce0310cb43208f4272dc1423153630e44ba8cdc0b5ce8466f724e0eed", "Subresource Integrity")]
+    [InlineData("sha1-wsQ1uWQrPzYNwTXkdmRm5u3rI2Q=", "SHA1")]
+    [InlineData("sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "contradict")]
+    public async Task ALockWhoseIntegrityIsNotSri_OrContradictsItsSha256_IsLockInvalid(string integrity, string why)
+    {
+        string manifest = Manifest();
+        await Install(manifest);
+        string lockPath = InstallLock.PathBeside(manifest);
+        string text = File.ReadAllText(lockPath);
+        string written = Integrity.Replace("+", "\\u002B");   // System.Text.Json's default escaping
+        Assert.Contains(written, text);
+        File.WriteAllText(lockPath, text.Replace(written, integrity));
+        var ex = Assert.Throws<LockFormatException>(() => InstallLock.Load(lockPath));
+        Assert.Equal(ErrorIds.LockInvalid, ex.ErrorId);
+        Assert.Contains(why, ex.Message);
+    }
+
+    [Fact]
+    public void BesideArtifact_RefusesANameThatIsNotOnePlainFileName()
+    {
+        // A manifest's signature url ending in ..%2F..%2Fpwned.txt decodes to a name that would leave the bundle.
+        var layout = new BundleLayout(Path.Combine(_dir.Path, "bundle"));
+        PinnedArtifact artifact = new ManifestReader().ReadFile(Manifest()).Tools[0].Versions[0].Artifacts[0];
+        var signature = new Uri("https://evil.test/s/..%2F..%2F..%2Fpwned.txt");
+        string decoded = Uri.UnescapeDataString(signature.Segments[^1]);
+        Assert.Equal("../../../pwned.txt", decoded);
+        foreach (string name in new[] { decoded, "..", ".", "", "a\\b", "c:x", "sigstore-2.1.0.tgz" })
+        {
+            var ex = Assert.Throws<InstallException>(() => layout.BesideArtifact(artifact, name));
+            Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
+        }
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(layout.ArtifactPath(artifact))!, "sigstore-2.1.0.tgz.minisig"), layout.BesideArtifact(artifact, "sigstore-2.1.0.tgz.minisig"));
+    }
+
     [Fact]
     public void ExtractionOptions_Clone_CarriesEverySetting()
     {

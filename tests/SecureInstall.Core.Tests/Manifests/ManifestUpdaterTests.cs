@@ -120,4 +120,25 @@ public class ManifestUpdaterTests
         Assert.Equal(ErrorIds.ToolNotInManifest, ex.ErrorId);
         Assert.Equal("m.yml pins no tool named 'nope' (it pins tool, other).", ex.Message);
     }
+
+    [Fact]
+    public void SameVersionWithSameDigests_AndAnIntegrityPin_IsUnchanged_NotRefused()
+    {
+        string sri = "sha512-" + Convert.ToBase64String(new byte[64]);
+        string manifest = Manifest.Replace("sha256: 1111111111111111111111111111111111111111111111111111111111111111",
+            $"sha256: 1111111111111111111111111111111111111111111111111111111111111111\n            integrity: {sri}");
+        ManifestUpdate u = ManifestUpdater.AddVersion(manifest, "m.yml", null, "tool", "1.2.0", List("1.2.0", OldLinux, OldWin), false, null, setDefault: false);
+        Assert.Equal("unchanged", u.Change);
+        Assert.Equal(manifest, u.Text);
+    }
+
+    [Fact]
+    public void AddVersion_FromATemplatePinnedByIntegrityAlone_IsRefusedSayingWhy()
+    {
+        string sri = "sha512-" + Convert.ToBase64String(new byte[64]);
+        string manifest = Manifest.Replace("sha256: 1111111111111111111111111111111111111111111111111111111111111111", $"integrity: {sri}");
+        var ex = Assert.Throws<ManifestFormatException>(() =>
+            ManifestUpdater.AddVersion(manifest, "m.yml", null, "tool", "1.3.0", List("1.3.0", NewLinux, NewWin), false, null, setDefault: false));
+        Assert.Contains("integrity: alone", ex.Message);
+    }
 }
