@@ -14,6 +14,12 @@ using SecureInstall.Core.Downloads;
 namespace SecureInstall.Commands;
 
 /// <summary>Get-VerifiedArtifact: downloads, hashes, checks and places a file in one pass (or many, in parallel).</summary>
+/// <remarks>
+/// Over 400 lines on purpose: about half is the parameter surface (each digest source is its own parameter set, so the
+/// digest, signature and Sigstore parameters are declared once per set they join: that is how PowerShell refuses a mix,
+/// at binding, before anything runs). The rules those parameters feed live in the core (DownloadRequestBuilder,
+/// SignatureKeySpec, SigstorePolicyOptions, VerifiedDownloader); this file only binds, fills them and reports.
+/// </remarks>
 [Cmdlet(VerbsCommon.Get, "VerifiedArtifact", DefaultParameterSetName = Sha256Set, SupportsShouldProcess = true)]
 [OutputType(typeof(DownloadResult))]
 public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
