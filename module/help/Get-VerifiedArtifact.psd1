@@ -51,7 +51,7 @@ at a time with one progress bar.
         MinisignPublicKey      = 'The trusted minisign public key (the RWQ... string, or a minisign.pub path) that must have made the signature.'
         PgpPublicKey           = 'A file with the trusted OpenPGP public key(s), armored or binary, that must have made the signature. With -ChecksumUri and no -SignatureUri, the list must be OpenPGP clear-signed.'
         Fingerprint            = 'Trust only the OpenPGP key with this primary-key fingerprint (40 hex digits, spaces allowed).'
-        SkipVerification       = 'Keep the file whatever it hashes to. A warning names the SHA-256 seen so it can be pinned with -Sha256.'
+        SkipVerification       = 'Keep the file whatever it hashes to. A warning names the SHA-256 seen so it can be pinned with -Sha256. Takes no signature or Sigstore parameter (SignatureParametersInvalid): they would check nothing.'
         ExpectedSize           = 'The exact size in bytes. Checked against Content-Length before the body is read, and against the bytes received.'
         MaximumSize            = 'The largest artifact accepted, in bytes (default 8 GiB). Enforced while streaming: a larger download stops at the limit.'
         Token                  = 'A bearer token (SecureString or string), sent only to the hosts it is tied to: the host of -Uri when -Uri is given on the command line, and each -TokenHost. With URIs from the pipeline, -TokenHost is required (TokenHostRequired); a row for another host gets no token and a verbose line says so. Without -Token, GITHUB_TOKEN or GH_TOKEN is used for github.com and api.github.com.'

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -82,74 +83,47 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     /// A detached signature of the checksum list (with -ChecksumUri/-ChecksumFile) or, without a list, of the artifact.
     /// Needs -MinisignPublicKey or -PgpPublicKey.
     /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = Sha256Set)]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = HashSet)]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumUriSet)]
-    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ChecksumFileSet)]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNull]
     public Uri? SignatureUri { get; set; }
 
     /// <summary>The trusted minisign public key (RWQ… or a minisign.pub path) the signature must be made with.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string MinisignPublicKey { get; set; } = string.Empty;
 
     /// <summary>The trusted OpenPGP public key file the signature must be made with.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string PgpPublicKey { get; set; } = string.Empty;
 
     /// <summary>Trust only the OpenPGP key with this primary-key fingerprint.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string Fingerprint { get; set; } = string.Empty;
 
     /// <summary>A Sigstore bundle (a path, or an https/file URI) that must vouch for the artifact's SHA-256 before it is placed.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string SigstoreBundle { get; set; } = string.Empty;
 
     /// <summary>The signing certificate's identity (SAN) the Sigstore bundle must carry, exactly.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string CertificateIdentity { get; set; } = string.Empty;
 
     /// <summary>A regular expression (anchored) the certificate identity must match.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string CertificateIdentityRegex { get; set; } = string.Empty;
 
     /// <summary>The OIDC issuer of the signing identity, e.g. https://token.actions.githubusercontent.com.</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string CertificateOidcIssuer { get; set; } = string.Empty;
 
     /// <summary>A PEM public key for a keyed Sigstore bundle (instead of an identity).</summary>
-    [Parameter(ParameterSetName = Sha256Set)]
-    [Parameter(ParameterSetName = HashSet)]
-    [Parameter(ParameterSetName = ChecksumUriSet)]
-    [Parameter(ParameterSetName = ChecksumFileSet)]
+    [Parameter]
     [ValidateNotNullOrEmpty]
     public string SigstorePublicKey { get; set; } = string.Empty;
 
@@ -197,8 +171,18 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
 
+    /// <summary>The signature and Sigstore parameters: each says who must vouch for the bytes, which -SkipVerification gives up.</summary>
+    private static readonly string[] VouchingParameters =
+    {
+        nameof(SignatureUri), nameof(MinisignPublicKey), nameof(PgpPublicKey), nameof(Fingerprint), nameof(SigstoreBundle),
+        nameof(CertificateIdentity), nameof(CertificateIdentityRegex), nameof(CertificateOidcIssuer), nameof(SigstorePublicKey),
+    };
+
     protected override void BeginProcessing()
     {
+        // One rule instead of four parameter-set lines on each of nine parameters: -SkipVerification takes none of them.
+        if (SkipVerification && VouchingParameters.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } vouching)
+            ThrowTerminatingError(Errors.SignatureParametersInvalid($"-SkipVerification checks nothing, so -{vouching} would be ignored: drop one of them."));
         if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))
             ThrowTerminatingError(Errors.TokenInvalid(token));
         if (ProxyCredential != null && Proxy == null)
@@ -264,6 +248,12 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
                     request.ChecksumFile = _checksumFile;
                     break;
                 case SkipSet:
+                    // A pipeline row may bring a SignatureUri: refused as on the command line.
+                    if (SignatureUri != null)
+                    {
+                        WriteError(Errors.SignatureParametersInvalid("-SkipVerification checks nothing, so -SignatureUri would be ignored: drop one of them."));
+                        return;
+                    }
                     request.SkipVerification = true;
                     break;
             }

@@ -69,6 +69,24 @@ Describe 'Get-VerifiedArtifact' {
         "$($wv[0])" | Should -Match $sha
     }
 
+    It '-SkipVerification with a signature or Sigstore parameter is SignatureParametersInvalid, and nothing is fetched' -ForEach @(
+        @{ Extra = @{ MinisignPublicKey = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3' }; Name = 'MinisignPublicKey' }
+        @{ Extra = @{ SignatureUri = 'https://127.0.0.1:9/tool.zip.minisig' }; Name = 'SignatureUri' }
+        @{ Extra = @{ CertificateOidcIssuer = 'https://token.actions.githubusercontent.com' }; Name = 'CertificateOidcIssuer' }
+    ) {
+        # One rule in the cmdlet where each of these nine parameters used to repeat four parameter-set lines.
+        { Get-VerifiedArtifact -Uri $uri -OutFile $dest -SkipVerification -NoCache @Extra } |
+            Should -Throw -ErrorId "SignatureParametersInvalid$FQ" -ExpectedMessage "*-$Name would be ignored*"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It '-SkipVerification with a pipeline row that brings a SignatureUri refuses that row' {
+        [pscustomobject]@{ Uri = $uri; OutFile = $dest; SignatureUri = 'https://127.0.0.1:9/tool.zip.minisig' } |
+            Get-VerifiedArtifact -SkipVerification -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureParametersInvalid$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
     It 'refuses http:// without -AllowInsecureTransport (InsecureTransport)' {
         Get-VerifiedArtifact -Uri 'http://127.0.0.1:9/tool.zip' -OutFile $dest -Sha256 $sha -ErrorVariable ev -ErrorAction SilentlyContinue
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "InsecureTransport$FQ"
