@@ -3,18 +3,16 @@ using System;
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>The artifact is larger than the caller allows; the transfer stopped when the limit was passed.</summary>
-public sealed class SizeLimitExceededException : SecureInstallException
+public sealed class SizeLimitExceededException : UriFailureException
 {
     public SizeLimitExceededException(Uri uri, long limit, long seen)
         : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. Raise -MaximumSize (--maximum-size) if this file is meant to be this large.",
-               ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, UriText.Redact(uri))
+               ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, uri)
     {
-        Uri = UriText.RedactedUri(uri);
         Limit = limit;
         Seen = seen;
     }
 
-    public Uri Uri { get; }
     public long Limit { get; }
 
     /// <summary>Bytes announced or received when the limit was found to be passed.</summary>
@@ -22,18 +20,16 @@ public sealed class SizeLimitExceededException : SecureInstallException
 }
 
 /// <summary>The artifact's size is not the one the caller expected.</summary>
-public sealed class SizeMismatchException : SecureInstallException
+public sealed class SizeMismatchException : UriFailureException
 {
     public SizeMismatchException(Uri uri, long expected, long actual)
         : base($"'{UriText.Redact(uri)}' is {actual:N0} bytes, but {expected:N0} bytes were expected. The file is not the one that was published; nothing was kept.",
-               ErrorIds.SizeMismatch, FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.SizeMismatch, FailureKind.Security, uri)
     {
-        Uri = UriText.RedactedUri(uri);
         Expected = expected;
         Actual = actual;
     }
 
-    public Uri Uri { get; }
     public long Expected { get; }
     public long Actual { get; }
 }
@@ -54,51 +50,44 @@ public sealed class InsecureRedirectException : SecureInstallException
 }
 
 /// <summary>An http:// (or other unencrypted) URI was given without the caller allowing it.</summary>
-public sealed class InsecureTransportException : SecureInstallException
+public sealed class InsecureTransportException : UriFailureException
 {
     public InsecureTransportException(Uri uri)
         : base($"'{UriText.Redact(uri)}' is not HTTPS. Only https:// and file:// URIs are fetched unless -AllowInsecureTransport (--allow-insecure-transport) is given; with a pinned digest that is safe, without one it is not.",
-               ErrorIds.InsecureTransport, FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.InsecureTransport, FailureKind.Security, uri)
     {
-        Uri = UriText.RedactedUri(uri);
     }
-
-    public Uri Uri { get; }
 }
 
 /// <summary>The server redirected more times than allowed, or in a loop.</summary>
-public sealed class TooManyRedirectsException : SecureInstallException
+public sealed class TooManyRedirectsException : UriFailureException
 {
     public TooManyRedirectsException(Uri uri, int limit, bool loop)
         : base(loop
                 ? $"'{UriText.Redact(uri)}' redirects in a loop. The server is misconfigured; try another mirror."
                 : $"'{UriText.Redact(uri)}' redirected more than {limit} times. The server is misconfigured; try another mirror.",
-               ErrorIds.TooManyRedirects, FailureKind.ResourceUnavailable, UriText.Redact(uri))
+               ErrorIds.TooManyRedirects, FailureKind.ResourceUnavailable, uri)
     {
-        Uri = UriText.RedactedUri(uri);
         Limit = limit;
         IsLoop = loop;
     }
 
-    public Uri Uri { get; }
     public int Limit { get; }
     public bool IsLoop { get; }
 }
 
 /// <summary>The server or the network failed (after the retries allowed), or answered with an error status.</summary>
-public sealed class DownloadFailedException : SecureInstallException
+public sealed class DownloadFailedException : UriFailureException
 {
     public DownloadFailedException(Uri uri, int? statusCode, string reason, int attempts, Exception? innerException = null)
         : base($"Downloading '{UriText.Redact(uri)}' failed{(attempts > 1 ? $" after {attempts} attempts" : "")}: {reason}",
-               ErrorIds.DownloadFailed, FailureKind.ResourceUnavailable, UriText.Redact(uri), innerException)
+               ErrorIds.DownloadFailed, FailureKind.ResourceUnavailable, uri, innerException)
     {
-        Uri = UriText.RedactedUri(uri);
         StatusCode = statusCode;
         Reason = reason;
         Attempts = attempts;
     }
 
-    public Uri Uri { get; }
 
     /// <summary>The last HTTP status, when a response was received.</summary>
     public int? StatusCode { get; }
@@ -107,69 +96,60 @@ public sealed class DownloadFailedException : SecureInstallException
 }
 
 /// <summary>The server sent a web page where a file was expected: a login page, an error page, a "download will start" page.</summary>
-public sealed class UnexpectedHtmlException : SecureInstallException
+public sealed class UnexpectedHtmlException : UriFailureException
 {
     public UnexpectedHtmlException(Uri uri, string evidence)
         : base($"'{UriText.Redact(uri)}' returned an HTML page ({evidence}) instead of the file. The link probably points at a web page or needs a login; use the direct download link.",
-               ErrorIds.UnexpectedHtml, FailureKind.InvalidData, UriText.Redact(uri))
+               ErrorIds.UnexpectedHtml, FailureKind.InvalidData, uri)
     {
-        Uri = UriText.RedactedUri(uri);
         Evidence = evidence;
     }
 
-    public Uri Uri { get; }
     public string Evidence { get; }
 }
 
 /// <summary>No bytes arrived for longer than the stall timeout, on every attempt allowed.</summary>
-public sealed class DownloadStalledException : SecureInstallException
+public sealed class DownloadStalledException : UriFailureException
 {
     public DownloadStalledException(Uri uri, TimeSpan stallTimeout, long received, int attempts)
         : base($"Downloading '{UriText.Redact(uri)}' stalled: no data for {stallTimeout.TotalSeconds:0.#} s after {received:N0} bytes{(attempts > 1 ? $", on {attempts} attempts" : "")}. Try again later or another mirror.",
-               ErrorIds.DownloadStalled, FailureKind.ResourceUnavailable, UriText.Redact(uri))
+               ErrorIds.DownloadStalled, FailureKind.ResourceUnavailable, uri)
     {
-        Uri = UriText.RedactedUri(uri);
         StallTimeout = stallTimeout;
         Received = received;
         Attempts = attempts;
     }
 
-    public Uri Uri { get; }
     public TimeSpan StallTimeout { get; }
     public long Received { get; }
     public int Attempts { get; }
 }
 
 /// <summary>Nothing says what the file must hash to, and the caller did not opt out: fail closed.</summary>
-public sealed class VerificationRequiredException : SecureInstallException
+public sealed class VerificationRequiredException : UriFailureException
 {
     public VerificationRequiredException(Uri uri)
         : base($"No expected digest for '{UriText.Redact(uri)}'. Give -Sha256 (--sha256), -ChecksumUri (--checksums-uri) or -ChecksumFile; or -SkipVerification to download without checking, which prints the digest seen so you can pin it.",
-               ErrorIds.VerificationRequired, FailureKind.Security, UriText.Redact(uri))
+               ErrorIds.VerificationRequired, FailureKind.Security, uri)
     {
-        Uri = UriText.RedactedUri(uri);
     }
-
-    public Uri Uri { get; }
 }
 
 /// <summary>
 /// The proxy answered 407: it wants credentials it was not given, or refused the ones it was. Not retried: the same
 /// request would be refused again, and a proxy may lock the account after a few refusals.
 /// </summary>
-public sealed class ProxyAuthenticationRequiredException : SecureInstallException
+public sealed class ProxyAuthenticationRequiredException : UriFailureException
 {
     public ProxyAuthenticationRequiredException(Uri uri, Uri? proxy, Exception? innerException = null)
         : base($"The proxy{(proxy != null ? $" '{UriText.Redact(proxy)}'" : "")} answered 407 Proxy Authentication Required for '{UriText.Redact(uri)}': it needs credentials it was not given, or refused the ones it was" +
                $"{(innerException != null ? $" ({Innermost(innerException).Message.Trim().TrimEnd('.', '"')})" : "")}. " +
                "Give the proxy's user and password in its URI (user:password@ before the host, in -Proxy, --proxy or HTTPS_PROXY) or with -ProxyCredential. The request was not retried.",
-               ErrorIds.ProxyAuthenticationRequired, FailureKind.AuthenticationFailed, UriText.Redact(uri), innerException)
+               ErrorIds.ProxyAuthenticationRequired, FailureKind.AuthenticationFailed, uri, innerException)
     {
-        Uri = UriText.RedactedUri(uri);
         Proxy = proxy == null ? null : UriText.RedactedUri(proxy);
     }
 
-    public Uri Uri { get; }
 
     /// <summary>The proxy (without its credentials), when it was given explicitly; null for the system or environment proxy.</summary>
     public Uri? Proxy { get; }
