@@ -38,8 +38,7 @@ public sealed class BatchProgress
     public long? TotalBytes { get; }
     public double BytesPerSecond { get; }
 
-    public TimeSpan? Remaining =>
-        TotalBytes.HasValue && BytesPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, TotalBytes.Value - BytesReceived) / BytesPerSecond) : null;
+    public TimeSpan? Remaining => DownloadProgress.RemainingOf(TotalBytes, BytesReceived, BytesPerSecond);
 }
 
 /// <summary>Sums the progress of concurrent transfers and reports it at most a few times a second.</summary>

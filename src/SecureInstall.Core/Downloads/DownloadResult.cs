@@ -77,8 +77,11 @@ public sealed class DownloadProgress
     public double BytesPerSecond { get; }
 
     /// <summary>Null when the total or the rate is unknown.</summary>
-    public TimeSpan? Remaining =>
-        TotalBytes.HasValue && BytesPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, TotalBytes.Value - BytesReceived) / BytesPerSecond) : null;
+    public TimeSpan? Remaining => RemainingOf(TotalBytes, BytesReceived, BytesPerSecond);
+
+    /// <summary>The time left at <paramref name="bytesPerSecond"/> (one download's, or a batch's summed); null when the total or the rate is unknown.</summary>
+    internal static TimeSpan? RemainingOf(long? totalBytes, long bytesReceived, double bytesPerSecond) =>
+        totalBytes.HasValue && bytesPerSecond > 0 ? TimeSpan.FromSeconds(Math.Max(0, totalBytes.Value - bytesReceived) / bytesPerSecond) : null;
 
     public int? PercentComplete =>
         TotalBytes.HasValue && TotalBytes.Value > 0 ? (int)Math.Min(100, BytesReceived * 100 / TotalBytes.Value) : null;
