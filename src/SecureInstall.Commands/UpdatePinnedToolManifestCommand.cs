@@ -58,10 +58,7 @@ public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
             foreach (string line in update.Artifacts) WriteVerbose($"{Name} {Version} {line} (from {update.ChecksumsSource}).");
             if (update.Change != "unchanged" && ShouldProcess(ManifestPath, $"{(update.Change == "added" ? "Pin" : "Re-pin")} {Name} {Version} ({update.Artifacts.Count} artifact(s))"))
             {
-                using AtomicFile file = AtomicFile.Create(ManifestPath);
-                byte[] bytes = new System.Text.UTF8Encoding(false).GetBytes(update.Text);
-                file.Stream.Write(bytes, 0, bytes.Length);
-                file.Commit();
+                AtomicFile.WriteAllText(ManifestPath, update.Text);
                 if (update.Change == "re-pinned") WriteWarning($"{Name} {Version} was re-pinned to new digests: {Reason}");
             }
             WriteObject(update);

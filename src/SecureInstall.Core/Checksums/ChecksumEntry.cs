@@ -99,6 +99,26 @@ public sealed class ChecksumEntry
         return entry;
     }
 
+    /// <summary>
+    /// The digests several pins give one file (a manifest's or lock's sha256 and integrity), as one entry to check: the
+    /// strongest, the others as companions, each algorithm once, all from <paramref name="source"/>. Null when none is given.
+    /// </summary>
+    /// <exception cref="InvalidDigestException">two pins give one algorithm different digests: they contradict each other.</exception>
+    public static ChecksumEntry? Combine(IEnumerable<ChecksumEntry?> pins, string source)
+    {
+        if (pins == null) throw new ArgumentNullException(nameof(pins));
+        var all = new List<ChecksumEntry>();
+        foreach (ChecksumEntry e in pins.Where(p => p != null).SelectMany(p => new[] { p! }.Concat(p!.Companions)))
+        {
+            ChecksumEntry? same = all.FirstOrDefault(a => a.Algorithm == e.Algorithm);
+            if (same == null) all.Add(new ChecksumEntry(null, e.Algorithm, e.Digest, source));
+            else if (same.Digest != e.Digest)
+                throw new InvalidDigestException(e.Digest, $"one pin gives {e.Algorithm} {same.Digest} and another {e.Digest}: the two pins contradict each other.");
+        }
+        if (all.Count == 0) return null;
+        return all.OrderBy(e => ChecksumAlgorithms.DigestBytes(e.Algorithm)).Last().WithCompanions(all);
+    }
+
     private static ChecksumEntry FromOne(string text, ChecksumAlgorithm? algorithm, string source, string value)
     {
         string hex = text;

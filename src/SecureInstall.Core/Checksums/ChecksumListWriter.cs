@@ -81,11 +81,5 @@ public sealed class ChecksumListWriter
     }
 
     /// <summary>Writes the list text to <paramref name="outFile"/> atomically, UTF-8 without BOM.</summary>
-    public static void Save(string text, string outFile)
-    {
-        using AtomicFile file = AtomicFile.Create(outFile);
-        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
-        file.Stream.Write(bytes, 0, bytes.Length);
-        file.Commit();
-    }
+    public static void Save(string text, string outFile) => AtomicFile.WriteAllText(outFile, text);
 }

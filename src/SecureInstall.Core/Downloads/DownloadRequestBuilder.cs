@@ -56,10 +56,8 @@ public sealed class DownloadRequestBuilder
         if (destination.Length > 0 && !Directory.Exists(destination)) return destination;
         string name = new DownloadRequest(uris, folder).LookupName;
         // The name is decoded from the URI: "..%5C..%5Cevil.exe" must not place the file outside the folder (on Windows '\\' separates).
-        if (name == "." || name == ".." || name.IndexOfAny(NotInAFileName) >= 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        if (!IO.RelativePath.IsPlainFileName(name))
             throw new InvalidUriException(uris[0], "The URI", $"ends in '{name}', which is not one plain file name to save under {folder}; give the destination as a file path.");
         return Path.Combine(folder, name);
     }
-
-    private static readonly char[] NotInAFileName = { '/', '\\', ':', '\0' };
 }

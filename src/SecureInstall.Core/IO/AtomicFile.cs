@@ -39,6 +39,19 @@ public sealed class AtomicFile : IDisposable
         return new AtomicFile(full, temp, stream);
     }
 
+    /// <summary>Writes <paramref name="bytes"/> as the whole of <paramref name="destination"/>, atomically: the old file or the new one, never half.</summary>
+    public static void WriteAllBytes(string destination, byte[] bytes)
+    {
+        if (bytes == null) throw new ArgumentNullException(nameof(bytes));
+        using AtomicFile file = Create(destination);
+        file.Stream.Write(bytes, 0, bytes.Length);
+        file.Commit();
+    }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark, atomically (see <see cref="WriteAllBytes"/>).</summary>
+    public static void WriteAllText(string destination, string text) =>
+        WriteAllBytes(destination, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text ?? throw new ArgumentNullException(nameof(text))));
+
     /// <summary>
     /// A fresh temporary name beside <paramref name="destination"/>, ".{name}.{id}.partial", for a file or a folder that is
     /// renamed into place when complete (atomic writes, cache links, extraction trees).

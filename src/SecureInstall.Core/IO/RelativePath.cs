@@ -63,6 +63,16 @@ public static class RelativePath
         return any ? RelativePathProblem.None : RelativePathProblem.Empty;
     }
 
+    private static readonly char[] NotInAFileName = { '/', '\\', ':', '\0' };
+
+    /// <summary>
+    /// Whether <paramref name="name"/> (decoded from a URL: a download's, a signature's, a bundle's) is one plain file name
+    /// on every platform: not empty, "." or "..", and without a separator, a ':' (an NTFS stream or drive) or any character
+    /// this platform forbids. A file placed by such a name stays in the folder it is placed in.
+    /// </summary>
+    public static bool IsPlainFileName(string name) =>
+        name.Length > 0 && name != "." && name != ".." && name.IndexOfAny(NotInAFileName) < 0 && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
+
     /// <summary>Whether <paramref name="path"/> names something inside the folder it is relative to.</summary>
     public static bool IsInside(string path) => Check(path) == RelativePathProblem.None;
 

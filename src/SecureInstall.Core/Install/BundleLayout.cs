@@ -45,9 +45,7 @@ public sealed class BundleLayout
     /// </exception>
     public string BesideArtifact(PinnedArtifact artifact, string fileName)
     {
-        bool plain = fileName.Length > 0 && fileName != "." && fileName != ".." && fileName.IndexOfAny(new[] { '/', '\\', ':', '\0' }) < 0
-            && fileName.IndexOfAny(Path.GetInvalidFileNameChars()) < 0;
-        if (!plain || string.Equals(fileName, ToolInstaller.FileNameOf(artifact.Url), StringComparison.OrdinalIgnoreCase))
+        if (!IO.RelativePath.IsPlainFileName(fileName) || string.Equals(fileName, ToolInstaller.FileNameOf(artifact.Url), StringComparison.OrdinalIgnoreCase))
             throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, fileName,
                 $"'{fileName}' (the last part of a signature or bundle URL) cannot be kept beside {ToolInstaller.FileNameOf(artifact.Url)} in a bundle: it must be one plain file name of its own.");
         return Path.Combine(Path.GetDirectoryName(ArtifactPath(artifact))!, fileName);

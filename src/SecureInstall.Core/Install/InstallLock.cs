@@ -40,18 +40,14 @@ public sealed class LockEntry
     /// The digests the lock holds for the artifact (SHA-256, and those of the integrity pin), to re-verify a kept
     /// Sigstore bundle against; null when it holds none.
     /// </summary>
-    public Checksums.ChecksumEntry? PinnedDigests()
+    public Checksums.ChecksumEntry? PinnedDigests() => PinsOf(Sha256, Integrity, $"the lock's entry for {Tool} {Version}");
+
+    /// <summary>A lock entry's sha256 and integrity as one entry to check (<see cref="Checksums.ChecksumEntry.Combine"/>).</summary>
+    internal static Checksums.ChecksumEntry? PinsOf(string sha256, string? integrity, string source) => Checksums.ChecksumEntry.Combine(new[]
     {
-        string source = $"the lock's entry for {Tool} {Version}";
-        var all = new List<Checksums.ChecksumEntry>();
-        if (Sha256.Length > 0) all.Add(Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source));
-        if (!string.IsNullOrEmpty(Integrity))
-        {
-            Checksums.ChecksumEntry sri = Checksums.ChecksumEntry.FromIntegrity(Integrity!, source);
-            all.AddRange(new[] { sri }.Concat(sri.Companions).Where(e => all.All(a => a.Algorithm != e.Algorithm)));
-        }
-        return all.Count == 0 ? null : all[0].WithCompanions(all);
-    }
+        sha256.Length > 0 ? Checksums.ChecksumEntry.FromDigest(sha256, Checksums.ChecksumAlgorithm.SHA256, source) : null,
+        string.IsNullOrEmpty(integrity) ? null : Checksums.ChecksumEntry.FromIntegrity(integrity!, source),
+    }, source);
 
     /// <summary>What vouched for the bytes, e.g. "sha256 pinned in manifest", "minisign key RWQ…".</summary>
     public List<string> VerifiedBy { get; set; } = new();
@@ -166,19 +162,15 @@ public sealed class InstallLock
     private static string? CheckedIntegrity(string? value, string sha256)
     {
         if (value == null) return null;
-        Checksums.ChecksumEntry e;
         try
         {
-            e = Checksums.ChecksumEntry.FromIntegrity(value, "integrity");
+            _ = LockEntry.PinsOf(sha256, value, "integrity");
+            return value;
         }
         catch (Checksums.InvalidDigestException ex)
         {
             throw new InvalidDataException("integrity: " + ex.Message, ex);
         }
-        if (new[] { e }.Concat(e.Companions).FirstOrDefault(x => x.Algorithm == Checksums.ChecksumAlgorithm.SHA256) is { } inner && sha256.Length > 0
-            && !string.Equals(inner.Digest, sha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"integrity gives sha256 {inner.Digest} and sha256 gives {sha256}: the two pins contradict each other.");
-        return value;
     }
 
     /// <summary>The canonical text of the lock.</summary>
@@ -251,13 +243,7 @@ public sealed class InstallLock
         current.Save(lockPath);
     }
 
-    public void Save(string path)
-    {
-        using AtomicFile file = AtomicFile.Create(path);
-        byte[] bytes = new UTF8Encoding(false).GetBytes(ToJson());
-        file.Stream.Write(bytes, 0, bytes.Length);
-        file.Commit();
-    }
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 }
 
 public sealed class LockFormatException : SecureInstallException

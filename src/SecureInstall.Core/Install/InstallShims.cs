@@ -78,7 +78,7 @@ internal static class InstallShims
     }
 
     /// <summary>Writes (or rewrites) the plan's shims in &lt;root&gt;/bin, each rwxr-xr-x.</summary>
-    public static void Write(string root, InstallPlan plan, Action<string, string> writeText)
+    public static void Write(string root, InstallPlan plan)
     {
         if (plan.ShimCommands.Count == 0) return;
         UnixFileSystem.CreateDirectory(Path.Combine(root, "bin"), 0x1ED /* 0755 whatever the umask */);
@@ -86,7 +86,7 @@ internal static class InstallShims
         {
             string target = RelativePath.Combine(plan.TargetDirectory, command.Value);
             string shim = InstallRootLayout.ShimPath(root, command.Key);
-            writeText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
+            AtomicFile.WriteAllText(shim, InstallRootLayout.ShimContent(plan.Tool, plan.Version, target));
             UnixFileSystem.SetExecutable(shim, true);
         }
     }

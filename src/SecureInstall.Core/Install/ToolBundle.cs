@@ -71,7 +71,7 @@ public sealed class ToolBundle
                 SignatureResult checkedAgain;
                 using (FileStream saved = FileHasher.OpenRead(target))
                     checkedAgain = signature.Verifier.Verify(saved, target, new MemoryStream(signatureBytes, writable: false), signature.SignatureUri.AbsoluteUri, cancellationToken);
-                WriteAll(signaturePath, signatureBytes);
+                AtomicFile.WriteAllBytes(signaturePath, signatureBytes);
                 log?.Invoke($"Bundled its {signature.Describe(checkedAgain)}.");
             }
             log?.Invoke($"Bundled {resolved.Tool.Name} {resolved.Version.Version} ({platforms}) from {UriText.Redact(result.FinalUri)}: {(artifact.Sha256 != null ? "sha256 " + result.Sha256 : artifact.IntegrityText)} verified.");
@@ -82,7 +82,7 @@ public sealed class ToolBundle
                 string bundlePath = layout.BesideArtifact(artifact, ToolInstaller.FileNameOf(bundleUri));
                 byte[] json = await _downloader.FetchSmallAsync(bundleUri, Signatures.Sigstore.SigstoreBundle.MaximumBytes, "Sigstore bundle", cancellationToken: cancellationToken).ConfigureAwait(false);
                 SignatureResult verified = resolved.Sigstore.Verify(json, bundleUri.AbsoluteUri, request.Expected!, cancellationToken);
-                WriteAll(bundlePath, json);
+                AtomicFile.WriteAllBytes(bundlePath, json);
                 log?.Invoke($"Bundled its {resolved.Sigstore.Describe(verified)}.");
             }
             written.Add(new BundledArtifact { Tool = resolved.Tool.Name, Version = resolved.Version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
@@ -97,12 +97,5 @@ public sealed class ToolBundle
             .Select(f => new ChecksumListItem(f, ChecksumListWriter.NameFor(f, bundleDirectory)));
         ChecksumListWriter.Save(new ChecksumListWriter().Write(items, ChecksumAlgorithm.SHA256, ChecksumListFormat.Gnu, cancellationToken), layout.ChecksumListPath);
         return written;
-    }
-
-    private static void WriteAll(string path, byte[] bytes)
-    {
-        using AtomicFile file = AtomicFile.Create(path);
-        file.Stream.Write(bytes, 0, bytes.Length);
-        file.Commit();
     }
 }

@@ -156,10 +156,10 @@ public sealed class ToolInstaller
             if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
                 throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
                     $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
-            WriteText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
+            AtomicFile.WriteAllText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
             DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
-            InstallShims.Write(_options.Root, plan, WriteText);
+            InstallShims.Write(_options.Root, plan);
 
             var entry = new LockEntry
             {
@@ -187,7 +187,7 @@ public sealed class ToolInstaller
     private InstallResult KeepInstalled(InstallPlan plan, LockEntry recorded, string lockPath, Action<string>? log, CancellationToken cancellationToken)
     {
         log?.Invoke($"{plan.Tool} {plan.Version} is already installed at {plan.TargetDirectory}; its tree verified against the lock ({recorded.TreeDigest}).");
-        InstallShims.Write(_options.Root, plan, WriteText);
+        InstallShims.Write(_options.Root, plan);
         if (!InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory) || !recorded.Shims.SequenceEqual(plan.ShimCommands))
         {
             // The tree verified where this root keeps it: record that path (a lock from another machine names its own) and the shims.
@@ -264,14 +264,6 @@ public sealed class ToolInstaller
 
     public string ShimPath(string name) => InstallRootLayout.ShimPath(_options.Root, name);
 
-    internal static void WriteText(string path, string text)
-    {
-        using AtomicFile file = AtomicFile.Create(path);
-        byte[] bytes = new UTF8Encoding(false).GetBytes(text);
-        file.Stream.Write(bytes, 0, bytes.Length);
-        file.Commit();
-    }
-
     /// <summary>Under the tool lock, any staging, download or old folder belongs to an install that was interrupted.</summary>
     /// <remarks>
     /// Runs under the tool's lock, so nothing else is working here. Besides our staging, download, old and removing
@@ -300,7 +292,7 @@ public sealed class ToolInstaller
     internal static string FileNameOf(Uri url)
     {
         string name = Uri.UnescapeDataString(url.Segments.Length > 0 ? url.Segments[url.Segments.Length - 1] : string.Empty).Trim('/');
-        return name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name == "." || name == ".." ? "artifact" : name;
+        return RelativePath.IsPlainFileName(name) ? name : "artifact";
     }
 
     internal static ArtifactKind KindOf(PinnedArtifact artifact)

@@ -86,17 +86,8 @@ public sealed class PinnedArtifact
     /// Every digest the manifest pins, as one entry to check (the strongest first, the others as companions checked in the
     /// same pass: any that disagrees is a mismatch), or null for a waived entry.
     /// </summary>
-    public Checksums.ChecksumEntry? Expected(string source)
-    {
-        var all = new List<Checksums.ChecksumEntry>();
-        if (Sha256 != null) all.Add(Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source));
-        if (Integrity != null)
-            foreach (Checksums.ChecksumEntry e in new[] { Integrity }.Concat(Integrity.Companions))
-                if (!all.Any(a => a.Algorithm == e.Algorithm)) all.Add(new Checksums.ChecksumEntry(null, e.Algorithm, e.Digest, source));
-        if (all.Count == 0) return null;
-        Checksums.ChecksumEntry primary = all.OrderBy(e => Checksums.ChecksumAlgorithms.DigestBytes(e.Algorithm)).Last();
-        return primary.WithCompanions(all);
-    }
+    public Checksums.ChecksumEntry? Expected(string source) => Checksums.ChecksumEntry.Combine(
+        new[] { Sha256 == null ? null : Checksums.ChecksumEntry.FromDigest(Sha256, Checksums.ChecksumAlgorithm.SHA256, source), Integrity }, source);
 
     /// <summary>The integrity value in canonical SRI spelling ("sha512-BASE64", hashes in the order given), or null.</summary>
     public string? IntegrityText => Integrity == null ? null : string.Join(" ", new[] { Integrity }.Concat(Integrity.Companions).Select(SriOf));

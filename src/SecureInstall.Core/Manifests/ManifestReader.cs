@@ -198,14 +198,16 @@ public sealed class ManifestReader
             Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null, $"integrity: {ex.Message} A hex digest goes in sha256:.");
             return;
         }
-        var all = new[] { entry }.Concat(entry.Companions).ToList();
-        if (artifact.Sha256 != null && all.FirstOrDefault(e => e.Algorithm == ChecksumAlgorithm.SHA256) is { } sri256 && sri256.Digest != artifact.Sha256)
-        {
-            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null,
-                $"integrity gives sha256 {sri256.Digest}, and sha256: gives {artifact.Sha256}: the two pins contradict each other.");
-            return;
-        }
         artifact.Integrity = entry;
+        try
+        {
+            _ = artifact.Expected(source);
+        }
+        catch (InvalidDigestException ex)
+        {
+            artifact.Integrity = null;
+            Problem(tool, version, ErrorIds.ManifestEntryUnpinned, source, line, null, $"integrity and sha256: {ex.Message}");
+        }
     }
 
     private static void ReadArtifact(PinnedTool tool, PinnedVersion version, YamlMappingNode node, string platform, Context source, string? waiver)

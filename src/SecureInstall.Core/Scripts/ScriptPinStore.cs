@@ -235,9 +235,7 @@ public sealed class ScriptPinStore
         // Utf8JsonWriter ends lines with Environment.NewLine on netstandard2.0; the file is LF everywhere so diffs stay clean.
         byte[] bytes = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n") + "\n");
         UnixFileSystem.CreateDirectory(Folder, 0x1ED /* 0755 whatever the umask */);
-        using AtomicFile file = AtomicFile.Create(FilePath);
-        file.Stream.Write(bytes, 0, bytes.Length);
-        file.Commit();
+        AtomicFile.WriteAllBytes(FilePath, bytes);
     }
 
     /// <summary>Whether the path is a symbolic link (or junction) itself, whether or not its target exists.</summary>
