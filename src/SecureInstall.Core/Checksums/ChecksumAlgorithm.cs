@@ -26,6 +26,9 @@ public static class ChecksumAlgorithms
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
+    /// <summary>The lower-case name SRI values, in-toto DigestSets and bundle folders use: sha256, sha512, …</summary>
+    public static string LowerName(ChecksumAlgorithm algorithm) => algorithm.ToString().ToLowerInvariant();
+
     /// <summary>Collisions are practical for these: a matching digest proves nothing against an attacker.</summary>
     public static bool IsWeak(ChecksumAlgorithm algorithm) => algorithm is ChecksumAlgorithm.MD5 or ChecksumAlgorithm.SHA1;
 

@@ -31,7 +31,7 @@ public sealed class BundleLayout
     {
         if (artifact == null) throw new ArgumentNullException(nameof(artifact));
         if (artifact.Sha256 != null) return artifact.Sha256;
-        if (artifact.Integrity != null) return artifact.Integrity.Algorithm.ToString().ToLowerInvariant() + "-" + artifact.Integrity.Digest;
+        if (artifact.Integrity != null) return Checksums.ChecksumAlgorithms.LowerName(artifact.Integrity.Algorithm) + "-" + artifact.Integrity.Digest;
         throw new ArgumentException("A waived artifact has no place in a bundle.", nameof(artifact));
     }
 

@@ -34,7 +34,7 @@ public sealed class ResolvedArtifact
 
     /// <summary>"sha256 pinned in downloads.yml:12" (or the integrity algorithm), or "none (waived)".</summary>
     public string DigestSource => Artifact.Sha256 != null ? $"sha256 pinned in {Manifest.Source}:{Artifact.Line}"
-        : Artifact.Integrity != null ? $"{Artifact.Integrity.Algorithm.ToString().ToLowerInvariant()} (integrity) pinned in {Manifest.Source}:{Artifact.Line}"
+        : Artifact.Integrity != null ? $"{Checksums.ChecksumAlgorithms.LowerName(Artifact.Integrity.Algorithm)} (integrity) pinned in {Manifest.Source}:{Artifact.Line}"
         : "none (waived)";
 
     /// <summary>Every pinned digest as one entry to check (the strongest, the others as companions), or null when waived.</summary>

@@ -96,7 +96,7 @@ public sealed class PinnedArtifact
     public string DescribePin() => Sha256 != null ? "sha256 " + Sha256 : Integrity != null ? IntegrityText! : "(none)";
 
     private static string SriOf(Checksums.ChecksumEntry e) =>
-        e.Algorithm.ToString().ToLowerInvariant() + "-" + Convert.ToBase64String(Checksums.Hex.TryDecode(e.Digest)!);
+        Checksums.ChecksumAlgorithms.LowerName(e.Algorithm) + "-" + Convert.ToBase64String(Checksums.Hex.TryDecode(e.Digest)!);
 
     public long? Size { get; set; }
     public ArtifactKind Kind { get; set; } = ArtifactKind.Auto;

@@ -53,7 +53,7 @@ public sealed class SigstoreArtifact
     private string Names => string.Join(", ", _digests.Keys.Select(AlgorithmName));
 
     /// <summary>The in-toto DigestSet name: sha256, sha384, sha512.</summary>
-    public static string AlgorithmName(ChecksumAlgorithm algorithm) => algorithm.ToString().ToLowerInvariant();
+    public static string AlgorithmName(ChecksumAlgorithm algorithm) => ChecksumAlgorithms.LowerName(algorithm);
 
     /// <summary>Reads the file once, feeding every block to SHA-256, SHA-384 and SHA-512.</summary>
     public static SigstoreArtifact FromFile(string path, CancellationToken cancellationToken = default) =>
