@@ -224,7 +224,12 @@ public sealed class VerifiedDownloader : IDisposable
         // A download made with a token is private: 0600 from the moment it exists.
         using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null);
         IReadOnlyList<ChecksumEntry> companions = expected?.Companions ?? Array.Empty<ChecksumEntry>();
-        using var sink = new DigestSink(file.Stream, expected?.Algorithm, _options.FlushToDisk, companions.Select(c => c.Algorithm).ToList());
+        // With no pin, a bundle vouches for the bytes received by whichever digest it names (an npm subject's sha512, a
+        // hashedrekord entry's SHA-384 or SHA-512): they are computed in the same pass as the SHA-256.
+        IReadOnlyList<ChecksumAlgorithm> received = expected == null && request.DigestCheck != null
+            ? Signatures.Sigstore.SigstoreArtifact.SubjectAlgorithms.Where(a => a != ChecksumAlgorithm.SHA256).ToList()
+            : Array.Empty<ChecksumAlgorithm>();
+        using var sink = new DigestSink(file.Stream, expected?.Algorithm, _options.FlushToDisk, expected != null ? companions.Select(c => c.Algorithm).ToList() : received);
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
         // A size the checksum list states (Debian Release) is held like one the caller gave.
         long? expectedSize = request.ExpectedSize ?? expected?.Size;
@@ -237,7 +242,7 @@ public sealed class VerifiedDownloader : IDisposable
         if (expected != null && !Hex.DigestEquals(actual, expected.Digest))
             throw new ChecksumMismatchException(UriText.Redact(uri), expected.Algorithm, expected.Digest, actual, SourceText(expected));
         string[] companionDigests = sink.FinishCompanions();
-        for (int i = 0; i < companions.Count; i++)
+        for (int i = 0; i < companions.Count && expected != null; i++)
         {
             if (!Hex.DigestEquals(companionDigests[i], companions[i].Digest))
                 throw new ChecksumMismatchException(UriText.Redact(uri), companions[i].Algorithm, companions[i].Digest, companionDigests[i], SourceText(companions[i]),
@@ -256,7 +261,9 @@ public sealed class VerifiedDownloader : IDisposable
         if (request.DigestCheck != null && expected == null)
         {
             // No pinned digest: the bundle vouches for the bytes just received, before they are placed.
-            signed = request.DigestCheck(ChecksumEntry.FromDigest(sha256, ChecksumAlgorithm.SHA256, "the bytes received"), cancellationToken);
+            ChecksumEntry bytesReceived = ChecksumEntry.FromDigest(sha256, ChecksumAlgorithm.SHA256, "the bytes received")
+                .WithCompanions(received.Select((a, i) => ChecksumEntry.FromDigest(companionDigests[i], a, "the bytes received")));
+            signed = request.DigestCheck(bytesReceived, cancellationToken);
             _log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
         file.Commit(_options.FlushToDisk);

@@ -163,5 +163,35 @@ public sealed class FulcioCertificate
         }
     }
 
+    /// <summary>
+    /// The chain is built from the trusted root alone, so a certificate after the leaf may only repeat one the trusted root
+    /// holds (npm's and sigstore-js's 2023 bundles carry the production intermediate and root): it is then ignored. Any
+    /// other root or intermediate is an attempt to bring one's own and is refused, as is a self-signed leaf.
+    /// </summary>
+    internal static void CheckBundleChain(IReadOnlyList<X509Certificate> bundleChain, IReadOnlyList<CertificateAuthority> authorities)
+    {
+        if (IsSelfSigned(bundleChain[0]))
+            throw new SigstoreCheckException("the bundle's signing certificate is a self-signed root certificate; roots come only from the trusted root");
+        for (int i = 1; i < bundleChain.Count; i++)
+        {
+            X509Certificate cert = bundleChain[i];
+            if (HeldBy(authorities, cert.GetEncoded())) continue;
+            string kind = IsSelfSigned(cert) ? "a root certificate" : "a CA certificate";
+            throw new SigstoreCheckException($"the bundle's certificate chain contains {kind} the trusted root does not hold ('{cert.SubjectDN}'); roots and intermediates come only from the trusted root");
+        }
+    }
+
+    private static bool HeldBy(IReadOnlyList<CertificateAuthority> authorities, byte[] der)
+    {
+        foreach (CertificateAuthority ca in authorities)
+        {
+            foreach (X509Certificate held in ca.Chain)
+            {
+                if (SigstoreKeys.BytesEqual(held.GetEncoded(), der)) return true;
+            }
+        }
+        return false;
+    }
+
     internal static bool IsSelfSigned(X509Certificate cert) => cert.IssuerDN.Equivalent(cert.SubjectDN) && SignedBy(cert, cert);
 }

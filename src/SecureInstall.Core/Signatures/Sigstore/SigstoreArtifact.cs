@@ -35,8 +35,14 @@ public sealed class SigstoreArtifact
     /// The SHA-256 (what message signatures and hashedrekord entries sign). A sha384:/sha512: digest has none: a bundle
     /// that needs it fails with a message saying to give the file.
     /// </summary>
-    public byte[] Sha256 => Digest(ChecksumAlgorithm.SHA256)
-        ?? throw new SigstoreCheckException($"this bundle is checked against the artifact's SHA-256, and '{Display}' gives only its {Names}; give the file or its sha256:HEX");
+    public byte[] Sha256 => Required(ChecksumAlgorithm.SHA256);
+
+    /// <summary>
+    /// The digest with <paramref name="algorithm"/> that a bundle is checked against (a hashedrekord entry may log the
+    /// SHA-384 or SHA-512); when only others are known, a message saying to give the file or that digest.
+    /// </summary>
+    public byte[] Required(ChecksumAlgorithm algorithm) => Digest(algorithm)
+        ?? throw new SigstoreCheckException($"this bundle is checked against the artifact's {AlgorithmName(algorithm).ToUpperInvariant().Insert(3, "-")}, and '{Display}' gives only its {Names}; give the file or its {AlgorithmName(algorithm)}:HEX");
 
     /// <summary>The path, or "sha256:HEX" (the algorithm given).</summary>
     public string Display { get; }
@@ -54,6 +60,19 @@ public sealed class SigstoreArtifact
 
     /// <summary>The in-toto DigestSet name: sha256, sha384, sha512.</summary>
     public static string AlgorithmName(ChecksumAlgorithm algorithm) => ChecksumAlgorithms.LowerName(algorithm);
+
+    /// <summary>The name Sigstore's protobuf messages give an algorithm (messageDigest, hashedrekord 0.0.2): SHA2_256, SHA2_384, SHA2_512.</summary>
+    public static string ProtobufName(ChecksumAlgorithm algorithm) => "SHA2_" + (ChecksumAlgorithms.DigestBytes(algorithm) * 8).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>One of <see cref="SubjectAlgorithms"/> by its exact Sigstore spelling (sha512 or SHA2_512), else null.</summary>
+    public static ChecksumAlgorithm? FromSigstoreName(string? name)
+    {
+        foreach (ChecksumAlgorithm a in SubjectAlgorithms)
+        {
+            if (string.Equals(name, AlgorithmName(a), StringComparison.Ordinal) || string.Equals(name, ProtobufName(a), StringComparison.Ordinal)) return a;
+        }
+        return null;
+    }
 
     /// <summary>Reads the file once, feeding every block to SHA-256, SHA-384 and SHA-512.</summary>
     public static SigstoreArtifact FromFile(string path, CancellationToken cancellationToken = default) =>
@@ -97,8 +116,8 @@ public sealed class SigstoreArtifact
     }
 
     /// <summary>
-    /// The digests verifying against <paramref name="bundles"/> needs: SHA-256 always, and the supported algorithms the
-    /// in-toto subjects of their DSSE statements list. The statements are not trusted here, only read to choose what
+    /// The digests verifying against <paramref name="bundles"/> needs: SHA-256 always, the algorithm a message signature
+    /// signed and logged, and the supported algorithms the in-toto subjects of their DSSE statements list. The statements are not trusted here, only read to choose what
     /// to compute; a statement that cannot be read asks for all three (its verification then says what is wrong).
     /// </summary>
     public static IReadOnlyList<ChecksumAlgorithm> NeededBy(IEnumerable<SigstoreBundle> bundles)
@@ -107,7 +126,12 @@ public sealed class SigstoreArtifact
         var needed = new HashSet<ChecksumAlgorithm> { ChecksumAlgorithm.SHA256 };
         foreach (SigstoreBundle bundle in bundles)
         {
-            if (bundle.Envelope == null) continue;
+            // A message signature over the SHA-384 or SHA-512 (P-384 and P-521 keys) is checked against that digest.
+            if (bundle.Envelope == null)
+            {
+                needed.Add(TransparencyLogBody.SignedDigestAlgorithm(bundle));
+                continue;
+            }
             try
             {
                 using var doc = System.Text.Json.JsonDocument.Parse(bundle.Envelope.Payload);

@@ -11,6 +11,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
+using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Signatures.Sigstore;
 
@@ -97,23 +98,30 @@ internal static class SigstoreKeys
     }
 
     /// <summary>
-    /// Checks a signature over a message of which only the SHA-256 digest is known (sha256:HEX input, or a large
-    /// file hashed once). ECDSA and RSA PKCS#1 sign the digest, so this is exact; Ed25519 signs the message itself.
+    /// Checks a signature over a message of which only the digest is known (sha256:HEX input, or a large file hashed
+    /// once). ECDSA and RSA PKCS#1 sign the digest, so this is exact; Ed25519 signs the message itself. An ECDSA key
+    /// signs with its curve's digest (P-256 SHA-256, P-384 SHA-384, P-521 SHA-512), as Sigstore's algorithm registry pairs them.
     /// </summary>
-    public static bool VerifySha256Digest(AsymmetricKeyParameter key, byte[] digest, byte[] signature)
+    public static bool VerifyDigest(AsymmetricKeyParameter key, ChecksumAlgorithm algorithm, byte[] digest, byte[] signature)
     {
         try
         {
             switch (key)
             {
                 case ECPublicKeyParameters ec:
-                    if (EcDigest(ec) != "SHA-256") return false;
+                    if (EcDigest(ec) != DigestName(algorithm)) return false;
                     ISigner ecdsa = SignerUtilities.GetSigner("NONEwithECDSA");
                     ecdsa.Init(false, key);
                     ecdsa.BlockUpdate(digest, 0, digest.Length);
                     return ecdsa.VerifySignature(signature);
                 case RsaKeyParameters:
-                    var rsa = new RsaDigestSigner(new NullDigest(), NistObjectIdentifiers.IdSha256);
+                    var rsa = new RsaDigestSigner(new NullDigest(), algorithm switch
+                    {
+                        ChecksumAlgorithm.SHA256 => NistObjectIdentifiers.IdSha256,
+                        ChecksumAlgorithm.SHA384 => NistObjectIdentifiers.IdSha384,
+                        ChecksumAlgorithm.SHA512 => NistObjectIdentifiers.IdSha512,
+                        _ => throw new SigstoreCheckException($"{algorithm} is not a digest a Sigstore signature is made over"),
+                    });
                     rsa.Init(false, key);
                     rsa.BlockUpdate(digest, 0, digest.Length);
                     return rsa.VerifySignature(signature);
@@ -134,6 +142,8 @@ internal static class SigstoreKeys
         RsaKeyParameters rsa => $"RSA {rsa.Modulus.BitLength}",
         _ => key.GetType().Name,
     };
+
+    private static string DigestName(ChecksumAlgorithm algorithm) => "SHA-" + (ChecksumAlgorithms.DigestBytes(algorithm) * 8).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     // Sigstore pairs each curve with its own digest (PKIX_ECDSA_P384_SHA_384 and so on).
     private static string EcDigest(ECPublicKeyParameters ec) => ec.Parameters.Curve.FieldSize switch

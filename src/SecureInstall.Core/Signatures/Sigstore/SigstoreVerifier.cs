@@ -112,9 +112,7 @@ public sealed class SigstoreVerifier
         else
         {
             if (bundle.Certificates.Count == 0) throw new SigstoreCheckException("the bundle is signed with a key, not a Fulcio certificate; verify it with the publisher's public key", signerNotTrusted: true);
-            // The chain is built from the trusted root alone; a root inside the bundle is an attempt to bring one's own.
-            if (bundle.Certificates.Skip(1).Any(FulcioCertificate.IsSelfSigned) || FulcioCertificate.IsSelfSigned(bundle.Certificates[0]))
-                throw new SigstoreCheckException("the bundle's certificate chain contains a root certificate; roots come only from the trusted root");
+            FulcioCertificate.CheckBundleChain(bundle.Certificates, _root.CertificateAuthorities);
             cert = new FulcioCertificate(bundle.Certificates[0]);
             key = cert.Certificate.GetPublicKey();
             verifierDer = cert.Certificate.GetEncoded();
@@ -125,7 +123,8 @@ public sealed class SigstoreVerifier
         }
         result.Algorithm = SigstoreKeys.Describe(key) + (bundle.Envelope != null ? ", DSSE" : ", message signature");
 
-        byte[] signedDigest = bundle.Envelope != null ? SigstoreKeys.Sha256(bundle.Envelope.PreAuthenticationEncoding()) : artifact.Sha256;
+        ChecksumAlgorithm signedAlgorithm = TransparencyLogBody.SignedDigestAlgorithm(bundle);
+        byte[] signedDigest = bundle.Envelope != null ? SigstoreKeys.Sha256(bundle.Envelope.PreAuthenticationEncoding()) : artifact.Required(signedAlgorithm);
 
         // 2. The transparency log and the timestamps: the verified signing times.
         var times = new List<DateTimeOffset>();
@@ -134,7 +133,7 @@ public sealed class SigstoreVerifier
         foreach (TransparencyLogEntry entry in bundle.TransparencyLogEntries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            DateTimeOffset? t = CheckLogEntry(entry, bundle, signedDigest, verifierDer, cert != null);
+            DateTimeOffset? t = CheckLogEntry(entry, bundle, signedAlgorithm, signedDigest, verifierDer, cert != null);
             if (t != null) times.Add(t.Value);
             result.LogIndex ??= entry.LogIndex;
         }
@@ -171,22 +170,23 @@ public sealed class SigstoreVerifier
         else
         {
             if (_policy.Attestation != null) throw new SigstoreCheckException("an attestation is a DSSE envelope; this bundle signs the artifact directly");
-            if (bundle.MessageDigest != null && bundle.MessageDigestAlgorithm == "SHA2_256" && !SigstoreKeys.BytesEqual(bundle.MessageDigest, artifact.Sha256))
-                throw new SigstoreCheckException("the bundle's message digest is not the artifact's SHA-256: the bundle is for another file");
+            if (bundle.MessageDigest != null && SigstoreArtifact.FromSigstoreName(bundle.MessageDigestAlgorithm) is ChecksumAlgorithm named
+                && artifact.Digest(named) is byte[] own && !SigstoreKeys.BytesEqual(bundle.MessageDigest, own))
+                throw new SigstoreCheckException($"the bundle's message digest is not the artifact's {bundle.MessageDigestAlgorithm}: the bundle is for another file");
             bool ok = key is Org.BouncyCastle.Crypto.Parameters.Ed25519PublicKeyParameters
                 ? SigstoreKeys.Verify(key, artifact.ReadAll(MaxInMemoryArtifact), bundle.Signature)
-                : SigstoreKeys.VerifySha256Digest(key, artifact.Sha256, bundle.Signature);
+                : SigstoreKeys.VerifyDigest(key, signedAlgorithm, signedDigest, bundle.Signature);
             if (!ok) throw new SigstoreCheckException("the signature does not match the artifact");
         }
     }
 
     /// <summary>Checks one log entry; returns its integrated time when a signed entry timestamp vouches for it.</summary>
-    private DateTimeOffset? CheckLogEntry(TransparencyLogEntry entry, SigstoreBundle bundle, byte[] signedDigest, byte[] verifierDer, bool isCert)
+    private DateTimeOffset? CheckLogEntry(TransparencyLogEntry entry, SigstoreBundle bundle, ChecksumAlgorithm signedAlgorithm, byte[] signedDigest, byte[] verifierDer, bool isCert)
     {
         TransparencyLogKey log = _root.TransparencyLogs.FirstOrDefault(l => SigstoreKeys.BytesEqual(l.LogId, entry.LogId))
             ?? throw new SigstoreCheckException($"log entry {entry.LogIndex} is from a log the trusted root does not know (log id {Convert.ToBase64String(entry.LogId)})");
 
-        TransparencyLogBody.Verify(entry, bundle, signedDigest, verifierDer, isCert);
+        TransparencyLogBody.Verify(entry, bundle, signedAlgorithm, signedDigest, verifierDer, isCert);
 
         DateTimeOffset? integrated = entry.IntegratedTime is long secs ? DateTimeOffset.FromUnixTimeSeconds(secs) : null;
         if (integrated != null && !log.ValidFor.Contains(integrated.Value))

@@ -9,13 +9,46 @@ namespace SecureInstall.Core.Signatures.Sigstore;
 /// <summary>
 /// What a transparency-log entry says was logged, compared with what the bundle claims: the same digest (or DSSE
 /// payload), the same signature and the same certificate or key. Without this check a proof for any entry would do.
-/// Kinds: hashedrekord 0.0.1 and 0.0.2 (Rekor v2), dsse 0.0.1 and 0.0.2, intoto 0.0.2.
+/// Kinds: hashedrekord 0.0.1 and 0.0.2 (Rekor v2; SHA-256, SHA-384 or SHA-512), dsse 0.0.1 and 0.0.2, intoto 0.0.2.
 /// </summary>
 public static class TransparencyLogBody
 {
-    /// <param name="signedDigest">SHA-256 of what was signed: the artifact, or for DSSE the PAE encoding.</param>
+    /// <summary>
+    /// The digest a bundle's signature was made over: SHA-256 of the PAE encoding for DSSE; for a message signature the
+    /// algorithm its hashedrekord entry logged (the log signed it; P-384 and P-521 keys log SHA-384 and SHA-512), else the
+    /// one its messageDigest names, else SHA-256. Only the choice is read here: <see cref="Verify"/> checks the entry.
+    /// </summary>
+    public static ChecksumAlgorithm SignedDigestAlgorithm(SigstoreBundle bundle)
+    {
+        if (bundle == null) throw new ArgumentNullException(nameof(bundle));
+        if (bundle.Envelope != null) return ChecksumAlgorithm.SHA256;
+        foreach (TransparencyLogEntry entry in bundle.TransparencyLogEntries)
+        {
+            if (LoggedDigestAlgorithm(entry) is ChecksumAlgorithm logged) return logged;
+        }
+        return SigstoreArtifact.FromSigstoreName(bundle.MessageDigestAlgorithm) ?? ChecksumAlgorithm.SHA256;
+    }
+
+    private static ChecksumAlgorithm? LoggedDigestAlgorithm(TransparencyLogEntry entry)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(entry.CanonicalizedBody);
+            if (SigstoreJson.String(doc.RootElement, "kind") != "hashedrekord" || SigstoreJson.Child(doc.RootElement, "spec") is not JsonElement spec) return null;
+            JsonElement? data = SigstoreJson.Child(spec, "data") is JsonElement d1 ? SigstoreJson.Child(d1, "hash")
+                : SigstoreJson.Child(spec, "hashedRekordV002") is JsonElement v2 ? SigstoreJson.Child(v2, "data") : null;
+            return data is JsonElement hash ? SigstoreArtifact.FromSigstoreName(SigstoreJson.String(hash, "algorithm")) : null;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <param name="signedAlgorithm">The algorithm of <paramref name="signedDigest"/> (<see cref="SignedDigestAlgorithm"/>).</param>
+    /// <param name="signedDigest">The digest of what was signed: the artifact, or for DSSE the PAE encoding.</param>
     /// <param name="verifierDer">The leaf certificate DER, or the public key's SubjectPublicKeyInfo DER.</param>
-    public static void Verify(TransparencyLogEntry entry, SigstoreBundle bundle, byte[] signedDigest, byte[] verifierDer, bool verifierIsCertificate)
+    public static void Verify(TransparencyLogEntry entry, SigstoreBundle bundle, ChecksumAlgorithm signedAlgorithm, byte[] signedDigest, byte[] verifierDer, bool verifierIsCertificate)
     {
         JsonDocument doc;
         try
@@ -30,7 +63,7 @@ public static class TransparencyLogBody
         {
             try
             {
-                Check(doc.RootElement, entry, bundle, signedDigest, verifierDer, verifierIsCertificate);
+                Check(doc.RootElement, entry, bundle, signedAlgorithm, signedDigest, verifierDer, verifierIsCertificate);
             }
             catch (Exception ex) when (ex is FormatException or InvalidOperationException or System.Collections.Generic.KeyNotFoundException)
             {
@@ -39,7 +72,7 @@ public static class TransparencyLogBody
         }
     }
 
-    private static void Check(JsonElement body, TransparencyLogEntry entry, SigstoreBundle bundle, byte[] signedDigest, byte[] verifierDer, bool isCert)
+    private static void Check(JsonElement body, TransparencyLogEntry entry, SigstoreBundle bundle, ChecksumAlgorithm signedAlgorithm, byte[] signedDigest, byte[] verifierDer, bool isCert)
     {
         string kind = SigstoreJson.String(body, "kind") ?? "";
         string version = SigstoreJson.String(body, "apiVersion") ?? "";
@@ -52,7 +85,7 @@ public static class TransparencyLogBody
             case "hashedrekord/0.0.1":
                 if (dsse) throw new SigstoreCheckException("a DSSE bundle cannot be logged as hashedrekord 0.0.1");
                 JsonElement hash = SigstoreJson.Required(SigstoreJson.Required(spec, "data", "spec"), "hash", "data");
-                if (!string.Equals(SigstoreJson.String(hash, "algorithm"), "sha256", StringComparison.Ordinal)
+                if (!string.Equals(SigstoreJson.String(hash, "algorithm"), SigstoreArtifact.AlgorithmName(signedAlgorithm), StringComparison.Ordinal)
                     || !Hex.DigestEquals(SigstoreJson.String(hash, "value") ?? "", Hex.Encode(signedDigest)))
                     throw new SigstoreCheckException("the logged digest is not the artifact's: the log entry is for another artifact");
                 JsonElement sig1 = SigstoreJson.Required(spec, "signature", "spec");
@@ -62,7 +95,7 @@ public static class TransparencyLogBody
             case "hashedrekord/0.0.2":
                 JsonElement v2 = SigstoreJson.Required(spec, "hashedRekordV002", "spec");
                 JsonElement data = SigstoreJson.Required(v2, "data", "hashedRekordV002");
-                if (SigstoreJson.String(data, "algorithm") != "SHA2_256" || !SigstoreKeys.BytesEqual(SigstoreJson.Bytes(data, "digest"), signedDigest))
+                if (SigstoreJson.String(data, "algorithm") != SigstoreArtifact.ProtobufName(signedAlgorithm) || !SigstoreKeys.BytesEqual(SigstoreJson.Bytes(data, "digest"), signedDigest))
                     throw new SigstoreCheckException(dsse ? "the logged digest is not that of this DSSE envelope" : "the logged digest is not the artifact's: the log entry is for another artifact");
                 JsonElement sig2 = SigstoreJson.Required(v2, "signature", "hashedRekordV002");
                 SameSignature(SigstoreJson.Bytes(sig2, "content"), bundle.Signature);
