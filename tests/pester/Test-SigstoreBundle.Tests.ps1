@@ -217,3 +217,27 @@ Describe 'Test-SigstoreBundle -Attestation with a real npm package and GitHub''s
         $ev[0].Exception.Message | Should -Not -Match 'signed certificate timestamp'
     }
 }
+
+Describe 'Test-SigstoreBundle with a real bundle whose chain carries the public-good intermediate and root (issue 25)' {
+    BeforeAll {
+        # tests/fixtures/sigstore/sigstore-js-demo-chain-with-root: sigstore-js's 2023 v0.1 bundle (README there names the source).
+        $fixture = Join-Path $PSScriptRoot '../fixtures/sigstore/sigstore-js-demo-chain-with-root'
+        $artifact = Join-Path $TestDrive 'artifact'
+        Copy-Item -LiteralPath (Join-Path $fixture 'artifact') -Destination $artifact
+        $bundle = Join-Path $fixture 'bundle.sigstore.json'
+    }
+
+    It 'verifies it against the shipped public-good root' {
+        $r = Test-SigstoreBundle -Path $artifact -Bundle $bundle -CertificateIdentity 'brian@dehamer.com' -CertificateOidcIssuer 'https://github.com/login/oauth'
+        $r.IsValid | Should -BeTrue
+        $r.LogIndex | Should -Be 12842224
+    }
+
+    It 'writes SignatureInvalid for a tampered artifact' {
+        Set-Content -LiteralPath $artifact -Value 'content to be signed!' -NoNewline
+        $r = Test-SigstoreBundle -Path $artifact -Bundle $bundle -CertificateIdentity 'brian@dehamer.com' -CertificateOidcIssuer 'https://github.com/login/oauth' -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].Exception.Message | Should -Match 'the logged digest is not the artifact'
+    }
+}
