@@ -47,6 +47,7 @@ Describe 'Shipped scripts run on Windows PowerShell 5.1' {
         @{ File = 'build.ps1' }
         @{ File = 'module/Install-SecureInstall.ps1' }
         @{ File = 'tools/Test-ReproducibleRelease.ps1' }
+        @{ File = '.ci/Install-Pester.ps1' }
     ) {
         param($File)
         Get-WindowsPowerShellIncompatibility -Path (Join-Path $root $File) | Should -BeNullOrEmpty

@@ -299,4 +299,21 @@ public sealed class HashedRekordDigestTests : IDisposable
             Assert.False(File.Exists(Path.Combine(_dir, "tool.bin")));
         }
     }
+
+    [Fact]
+    public async Task Download_PinnedSha256Only_LoggedSha512_IsRefusedBeforeAnyByteMoves_SayingWhichDigestToPin()
+    {
+        using var instance = new TestInstance();
+        (LoopbackServer server, VerifiedDownloaderOptions options) = await ServeAsync(Content);
+        await using (server)
+        {
+            using var downloader = new VerifiedDownloader(options);
+            ChecksumEntry pinned = ChecksumEntry.FromDigest(Convert.ToHexStringLower(SHA256.HashData(Content)), ChecksumAlgorithm.SHA256, "-Sha256");
+            var ex = await Assert.ThrowsAsync<SignatureInvalidException>(() =>
+                downloader.DownloadAsync(Request(server, instance, instance.Bundle(Content, ECCurve.NamedCurves.nistP521, HashAlgorithmName.SHA512), pinned)));
+            Assert.Contains("checked against the artifact's SHA-512", ex.Reason);
+            Assert.Contains("its sha512:HEX", ex.Reason);
+            Assert.Empty(server.RequestsTo("tool.bin"));
+        }
+    }
 }
