@@ -288,3 +288,85 @@ public sealed class ManagedAuthenticodeTests(AuthenticodeLab lab) : IClassFixtur
         return ((int)BitConverter.ToUInt32(pe, entry), entry);
     }
 }
+
+/// <summary>Issue 21: on Windows WinVerifyTrust runs beside the managed check; the agreement rule, tested with a stand-in platform check.</summary>
+public sealed class AuthenticodeAgreementTests(AuthenticodeLab lab) : IClassFixture<AuthenticodeLab>
+{
+    private sealed class Platform(Func<string, SignatureResult, PlatformAuthenticodeVerdict> verify) : IPlatformAuthenticode
+    {
+        public int Calls { get; private set; }
+        public string Name => "WinVerifyTrust (stand-in)";
+
+        public PlatformAuthenticodeVerdict Verify(string path, bool checkRevocation, SignatureResult result)
+        {
+            Calls++;
+            return verify(path, result);
+        }
+    }
+
+    private AuthenticodeVerifier Verifier(IPlatformAuthenticode platform)
+    {
+        var options = new AuthenticodeVerifierOptions { Trust = AuthenticodeTrust.FromFiles(new[] { lab.RootFile }) };
+        options.SignerThumbprints.Add(lab.Publisher.Thumbprint);
+        return new AuthenticodeVerifier(options, platform, now: null);
+    }
+
+    private static PlatformAuthenticodeVerdict Says(AuthenticodeLab.Identity who) => new(who.Thumbprint, who.Cert.Subject, "sha256RSA");
+
+    [SkippableFact]
+    public void BothAcceptTheSameSigner_IsValid_AndTheResultNamesBothChecks()
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), lab.Publisher);
+
+        SignatureResult result = Verifier(new Platform((_, _) => Says(lab.Publisher))).Verify(signed);
+
+        Assert.Contains("managed", result.Checks);
+        Assert.Contains("WinVerifyTrust (stand-in) (with revocation)", result.Checks);
+    }
+
+    [SkippableFact]
+    public void ThePlatformNamesAnotherSigner_FailsClosed_Disagree()
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), lab.Publisher);
+
+        var ex = Assert.Throws<SignatureInvalidException>(() => Verifier(new Platform((_, _) => Says(lab.SecondPublisher))).Verify(signed));
+
+        Assert.Contains("disagree", ex.Reason);
+        Assert.Contains(lab.SecondPublisher.Thumbprint, ex.Reason);
+    }
+
+    [SkippableFact]
+    public void ThePlatformRefuses_WhatTheManagedCheckAccepted_FailsWithThePlatformsError()
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), lab.Publisher);
+
+        var ex = Assert.Throws<SignerNotTrustedException>(() => Verifier(new Platform((_, r) => throw new SignerNotTrustedException(r.AsInvalid(), "a chain Windows trusts", "0x800B010C", "revoked"))).Verify(signed));
+
+        Assert.Equal("revoked", ex.Reason);
+    }
+
+    [SkippableFact]
+    public void TheManagedCheckRefuses_ThePlatformIsNotAsked_AndCannotOverrule()
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), lab.Publisher);
+        byte[] bytes = File.ReadAllBytes(signed);
+        bytes[0x400] ^= 1;
+        File.WriteAllBytes(signed, bytes);
+        var platform = new Platform((_, _) => Says(lab.Publisher));
+
+        Assert.Throws<SignatureInvalidException>(() => Verifier(platform).Verify(signed));
+        Assert.Equal(0, platform.Calls);
+    }
+
+    [Fact]
+    public void NotAPeFile_OnlyThePlatformChecks_AndThePinStillApplies()
+    {
+        using var dir = new TempDir();
+        string script = dir.File("install.ps1", "Write-Output 1\n");
+
+        SignatureResult result = Verifier(new Platform((_, _) => Says(lab.Publisher))).Verify(script);
+        Assert.Equal("WinVerifyTrust (stand-in) (with revocation)", result.Checks);
+
+        Assert.Throws<SignerNotTrustedException>(() => Verifier(new Platform((_, _) => Says(lab.SecondPublisher))).Verify(script));
+    }
+}
