@@ -73,11 +73,19 @@ public sealed class AuthenticodeLab : IDisposable
     }
 
     /// <summary>Signs <paramref name="input"/> with osslsigncode into a new file; -nest adds a nested signature to a signed input.</summary>
-    public string Sign(string input, Identity signer, string hash = "sha256", bool nest = false, Identity? tsa = null, DateTimeOffset? tsaTime = null, string? output = null)
+    /// <param name="alsoCarry">further certificates the signature carries (a countersigner's, added later).</param>
+    public string Sign(string input, Identity signer, string hash = "sha256", bool nest = false, Identity? tsa = null, DateTimeOffset? tsaTime = null, string? output = null,
+                       Identity? alsoCarry = null)
     {
         SkipWithoutTool();
         output ??= Path.Combine(Dir, Path.GetFileNameWithoutExtension(input) + "-" + Interlocked.Increment(ref _serial) + Path.GetExtension(input));
-        string args = $"sign -certs \"{signer.CertFile}\" -key \"{signer.KeyFile}\" -h {hash}";
+        string certs = signer.CertFile;
+        if (alsoCarry != null)
+        {
+            certs = Path.Combine(Dir, "certs-" + Interlocked.Increment(ref _serial) + ".pem");
+            File.WriteAllText(certs, File.ReadAllText(signer.CertFile) + File.ReadAllText(alsoCarry.CertFile));
+        }
+        string args = $"sign -certs \"{certs}\" -key \"{signer.KeyFile}\" -h {hash}";
         if (nest) args += " -nest";
         if (tsa != null) args += $" -TSA-certs \"{tsa.CertFile}\" -TSA-key \"{tsa.KeyFile}\" -TSA-time {(tsaTime ?? Now).ToUnixTimeSeconds()}";
         Run(OsslSigncode!, args + $" -in \"{input}\" -out \"{output}\"");

@@ -370,3 +370,82 @@ public sealed class AuthenticodeAgreementTests(AuthenticodeLab lab) : IClassFixt
         Assert.Throws<SignerNotTrustedException>(() => Verifier(new Platform((_, _) => Says(lab.SecondPublisher))).Verify(script));
     }
 }
+
+/// <summary>
+/// Issue 21: the legacy Authenticode timestamp, a PKCS#9 countersignature over the signer's signature value. osslsigncode
+/// makes one only through a remote Authenticode TSA (-t URL), so the test adds it to an osslsigncode signature with
+/// BouncyCastle and writes the signature back into the PE's certificate table.
+/// </summary>
+public sealed class CountersignatureTimestampTests(AuthenticodeLab lab) : IClassFixture<AuthenticodeLab>
+{
+    private string Countersigned(AuthenticodeLab.Identity signer, AuthenticodeLab.Identity tsa, DateTimeOffset at)
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), signer, alsoCarry: tsa);
+        byte[] pe = File.ReadAllBytes(signed);
+        var (tableOffset, entry) = ManagedAuthenticodeTests.CertificateDirectory(pe);
+        byte[] der;
+        using (FileStream stream = File.OpenRead(signed)) der = PeImage.Read(stream, signed).ReadSignature(stream);
+
+        var cms = new Org.BouncyCastle.Cms.CmsSignedData(der);
+        Org.BouncyCastle.Cms.SignerInformation primary = cms.GetSignerInfos().GetSigners().Single();
+        var generator = new Org.BouncyCastle.Cms.CmsSignedDataGenerator();
+        var signingTime = new Org.BouncyCastle.Asn1.Cms.Attribute(Org.BouncyCastle.Asn1.Cms.CmsAttributes.SigningTime,
+            new Org.BouncyCastle.Asn1.DerSet(new Org.BouncyCastle.Asn1.Cms.Time(at.UtcDateTime)));
+        var attributes = new Org.BouncyCastle.Asn1.Cms.AttributeTable(new Org.BouncyCastle.Asn1.Asn1EncodableVector(signingTime));
+        generator.AddSigner(Org.BouncyCastle.Security.DotNetUtilities.GetRsaKeyPair(System.Security.Cryptography.X509Certificates.RSACertificateExtensions.GetRSAPrivateKey(tsa.Cert)!).Private,
+            new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(tsa.Cert.RawData), Org.BouncyCastle.Cms.CmsSignedGenerator.DigestSha256, attributes, null);
+        Org.BouncyCastle.Cms.SignerInformationStore counter = generator.GenerateCounterSigners(primary);
+        var stamped = Org.BouncyCastle.Cms.SignerInformation.AddCounterSigners(primary, counter);
+        byte[] newDer = Org.BouncyCastle.Cms.CmsSignedData.ReplaceSigners(cms, new Org.BouncyCastle.Cms.SignerInformationStore(stamped)).GetEncoded("DER");
+
+        int padded = (8 + newDer.Length + 7) & ~7;
+        byte[] table = new byte[padded];
+        BitConverter.GetBytes((uint)(8 + newDer.Length)).CopyTo(table, 0);
+        BitConverter.GetBytes((ushort)0x0200).CopyTo(table, 4);
+        BitConverter.GetBytes((ushort)0x0002).CopyTo(table, 6);
+        newDer.CopyTo(table, 8);
+        byte[] result = pe.Take(tableOffset).Concat(table).ToArray();
+        BitConverter.GetBytes((uint)padded).CopyTo(result, entry + 4);
+        string path = Path.Combine(lab.Dir, "countersigned-" + Guid.NewGuid().ToString("N") + ".dll");
+        File.WriteAllBytes(path, result);
+        return path;
+    }
+
+    private AuthenticodeVerifier Verifier(AuthenticodeLab.Identity pinned)
+    {
+        var options = new AuthenticodeVerifierOptions { Trust = AuthenticodeTrust.FromFiles(new[] { lab.RootFile }) };
+        options.SignerThumbprints.Add(pinned.Thumbprint);
+        return new AuthenticodeVerifier(options, platform: null, now: null);
+    }
+
+    [SkippableFact]
+    public void ExpiredSigner_CountersignedInsideItsValidity_IsValid_AtTheCountersignatureTime()
+    {
+        DateTimeOffset at = AuthenticodeLab.Now.AddYears(-2).AddMonths(-6);
+        string file = Countersigned(lab.Expired, lab.TimestampAuthority, at);
+
+        SignatureResult result = Verifier(lab.Expired).Verify(file);
+
+        Assert.Equal(at.ToUnixTimeSeconds(), result.SignedAt!.Value.ToUnixTimeSeconds());
+    }
+
+    [SkippableFact]
+    public void ExpiredSigner_CountersignedAfterItExpired_IsSignerNotTrusted()
+    {
+        string file = Countersigned(lab.Expired, lab.TimestampAuthority, AuthenticodeLab.Now.AddDays(-1));
+
+        var ex = Assert.Throws<SignerNotTrustedException>(() => Verifier(lab.Expired).Verify(file));
+
+        Assert.Contains("countersignature timestamp", ex.Reason);
+    }
+
+    [SkippableFact]
+    public void CountersignatureByAnUntrustedAuthority_IsSignerNotTrusted()
+    {
+        string file = Countersigned(lab.Publisher, lab.StrangeTimestampAuthority, AuthenticodeLab.Now.AddDays(-1));
+
+        var ex = Assert.Throws<SignerNotTrustedException>(() => Verifier(lab.Publisher).Verify(file));
+
+        Assert.Contains("Stranger TSA", ex.Actual);
+    }
+}
