@@ -91,9 +91,6 @@ public sealed class AuthenticodeVerifier
         string.Join(" or ", _thumbprints.Select(t => "thumbprint " + t).Concat(_options.SignerSubjects.Select(s => $"subject '{s}'")))
         + $", chained to {_options.Trust.Description}";
 
-    /// <summary>Where some Authenticode file can be checked: everywhere for PE files; MSI, CAB and scripts only on Windows.</summary>
-    public static bool IsSupported => true;
-
     /// <summary>Which checks run, for verbose output.</summary>
     public string CheckDescription => "managed Authenticode for PE files (image hash, CMS signature, chain, code-signing EKU, timestamp, nested signatures)"
         + (_platform != null ? $", and {_platform.Name}" : "");
