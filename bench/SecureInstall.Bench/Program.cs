@@ -2,7 +2,7 @@ using System.Diagnostics;
 using SecureInstall.Core.Checksums;
 
 // Benchmarks that print ratios against the reference tools, measured in the same run on the same files.
-// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [import] [archives] [--size-mib N] [--files N] [--archive-mib N] [--repeat N]
+// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [import] [archives] [authenticode] [--size-mib N] [--files N] [--archive-mib N] [--authenticode-mib N] [--repeat N]
 namespace SecureInstall.Bench;
 
 public static class Program
@@ -27,6 +27,7 @@ public static class Program
             if (options.Runs("checksums")) ChecksumBench.Run(work, options);
             if (options.Runs("import")) ImportBench.Run(options);
             if (options.Runs("archives")) ArchiveBench.Run(work, options);
+            if (options.Runs("authenticode")) AuthenticodeBench.Run(work, options);
             return 0;
         }
         finally
@@ -39,13 +40,14 @@ public static class Program
 public sealed class BenchOptions
 {
     /// <summary>The benchmarks this program runs, in order; a name outside this list is an error, not "run nothing".</summary>
-    public static readonly IReadOnlyList<string> Names = new[] { "checksums", "import", "archives" };
+    public static readonly IReadOnlyList<string> Names = new[] { "checksums", "import", "archives", "authenticode" };
 
     public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int SizeMiB { get; private set; } = 1024;
     public int Files { get; private set; } = 10_000;
     public int Repeat { get; private set; } = 3;
     public int ArchiveMiB { get; private set; } = 500;
+    public int AuthenticodeMiB { get; private set; } = 100;
     public string RepositoryRoot { get; private set; } = FindRoot();
 
     public bool Runs(string name) => Only.Count == 0 || Only.Contains(name);
@@ -61,11 +63,12 @@ public sealed class BenchOptions
                 case "--files": o.Files = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--repeat": o.Repeat = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--archive-mib": o.ArchiveMiB = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--authenticode-mib": o.AuthenticodeMiB = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 // `dotnet run -- ` passes a lone "--" through on some SDKs; it separates, it names nothing.
                 case "--": break;
                 default:
                     if (!Names.Contains(args[i], StringComparer.OrdinalIgnoreCase))
-                        throw new ArgumentException($"Unknown benchmark or option '{args[i]}'. Benchmarks: {string.Join(", ", Names)}; options: --size-mib N, --files N, --repeat N, --archive-mib N.");
+                        throw new ArgumentException($"Unknown benchmark or option '{args[i]}'. Benchmarks: {string.Join(", ", Names)}; options: --size-mib N, --files N, --repeat N, --archive-mib N, --authenticode-mib N.");
                     o.Only.Add(args[i]);
                     break;
             }

@@ -15,9 +15,15 @@ bound to it with a valid binding and back-signature. Revoked keys and subkeys, e
 MD5/SHA-1 signatures are refused. -Fingerprint pins the primary key (full fingerprint; short key ids can be forged).
 In a clear-signed file, text outside the signed part is refused rather than ignored.
 
-Authenticode (-SignerThumbprint, -SignerSubject): Windows only, through WinVerifyTrust with revocation checks, then
-the signer certificate must match a pin. On other systems the check fails with SignatureNotSupported: a signature
-that cannot be checked is never reported as valid.
+Authenticode (-SignerThumbprint, -SignerSubject, -TrustedRoot): PE files (.exe, .dll, .sys; PE32 and PE32+) are
+verified in managed code on every system: the Authenticode image hash, the signer's signature, the chain to the
+-TrustedRoot certificates (by default the platform's root store) with the code-signing EKU, the validity of every
+certificate at the RFC 3161 or countersignature timestamp when there is one (else now), and every nested signature;
+the pinned signer may be any of them. A PE file whose layout hides bytes from the hash (data after the certificate
+table or inside it, overlapping or out-of-file sections) is a PeImageMalformed error. On Windows WinVerifyTrust runs
+as well (revocation, machine policy) and must name the same signer, else the file fails. MSI, CAB and PowerShell
+script signatures are checked by WinVerifyTrust only: on other systems they fail with SignatureNotSupported, as a
+signature that cannot be checked is never reported as valid. The result's Checks property says which checks ran.
 
 Sigstore bundles (keyed or keyless) and GitHub artifact attestations are checked by Test-SigstoreBundle, with the same
 result type and ErrorIds. (Before it existed, Test-ArtifactSignature took them with -SigstoreBundle and -Attestation;
@@ -38,6 +44,7 @@ FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs t
         AllowExpiredKey   = 'Accept a signature made while its key was valid from a key that has expired since (old releases). A signature made after the key expired is always refused.'
         SignerThumbprint  = 'Authenticode: the SHA-1 thumbprint(s) of the signer certificates to trust, as (Get-AuthenticodeSignature FILE).SignerCertificate.Thumbprint shows them.'
         SignerSubject     = 'Authenticode: the exact subject(s) of the signer certificates to trust, e.g. ''CN=Contoso Ltd, O=Contoso Ltd, L=Redmond, S=Washington, C=US''.'
+        TrustedRoot       = 'Authenticode: the root certificate file(s), PEM or DER, that the signer''s chain (and a timestamp authority''s) must end at. Certificates inside the signature serve only as intermediates. Without it, the platform''s root store decides (on Linux and macOS it rarely holds code-signing roots).'
     }
     Examples    = @(
         @{
@@ -53,11 +60,11 @@ FILE.sig, FILE.asc, FILE.gpg). A failed check writes an error and also outputs t
             Remarks = 'Checks a clear-signed checksum list (no detached signature needed).'
         }
         @{
-            Code    = "Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'"
-            Remarks = 'On Windows, checks the Authenticode signature and that the signer is the pinned certificate.'
+            Code    = "Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer"
+            Remarks = 'On any system, checks the Authenticode signature of a PE file, that its chain ends at the publisher''s root, and that the signer is the pinned certificate.'
         }
     )
     Inputs      = 'System.String[]: paths to -Path; objects with a PSPath, FullName or LiteralPath property (Get-ChildItem output) to -LiteralPath.'
-    Outputs     = 'SecureInstall.Core.Signatures.SignatureResult (Scheme, IsValid, Path, SignaturePath, Signer, KeyId, Fingerprint, TrustedComment, SignedAt, Algorithm).'
-    Notes       = 'ErrorIds: SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (also a -MinisignPublicKey starting with RW that is not a key) (InvalidData); SignatureNotSupported (NotImplemented); SignatureNotFound, PathNotFound (ObjectNotFound); InvalidFingerprint, PathIsDirectory (InvalidArgument); NotFileSystemPath.'
+    Outputs     = 'SecureInstall.Core.Signatures.SignatureResult (Scheme, IsValid, Path, SignaturePath, Signer, KeyId, Fingerprint, TrustedComment, SignedAt, Algorithm, Checks).'
+    Notes       = 'ErrorIds: SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (also a -MinisignPublicKey starting with RW that is not a key, or a -TrustedRoot that is not a certificate), PeImageMalformed (InvalidData); SignatureNotSupported (NotImplemented); SignatureNotFound, PathNotFound (ObjectNotFound); InvalidFingerprint, PathIsDirectory (InvalidArgument); NotFileSystemPath.'
 }

@@ -19,14 +19,15 @@ public static class VerifySignatureCommand
         var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s), armored or binary." };
         var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint (40 hex digits)." };
         var allowExpired = new Option<bool>("--allow-expired-key") { Description = "OpenPGP: accept a signature made while its key was valid from a key that has expired since." };
-        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode (Windows only): trusted signer certificate SHA-1 thumbprint.", Arity = ArgumentArity.ZeroOrMore };
-        var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode (Windows only): trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
+        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode: trusted signer certificate SHA-1 thumbprint (PE files on every OS; MSI, CAB and scripts on Windows only).", Arity = ArgumentArity.ZeroOrMore };
+        var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode: trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
+        var trustedRoot = new Option<string[]>("--trusted-root") { Description = "Authenticode: root certificate file(s) (PEM or DER) the signer's chain must end at; default the platform's root store.", Arity = ArgumentArity.ZeroOrMore };
         var signature = new Option<string?>("--signature", "-x") { Description = "The signature file (default: FILE.minisig; FILE.sig/.asc/.gpg; or the file's own clear-signature)." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing on success; only the exit code tells." };
 
         var command = new Command("verify-signature", "Check files against a minisign, OpenPGP or Authenticode signature by a key you trust, in process. Exit 0 verified, 1 a signature failed, 2 bad input.")
         {
-            files, minisignKey, pgpKey, fingerprint, allowExpired, thumbprint, subject, signature, quiet,
+            files, minisignKey, pgpKey, fingerprint, allowExpired, thumbprint, subject, trustedRoot, signature, quiet,
         };
         // The minisign/OpenPGP pair is the core's rule (SignatureKeySpec); Authenticode's pins are this verb's own.
         OptionRules.Require(command, given => (given(minisignKey) || given(pgpKey)) != (given(thumbprint) || given(subject)),
@@ -45,6 +46,8 @@ public static class VerifySignatureCommand
                     var options = new AuthenticodeVerifierOptions();
                     foreach (string t in thumbprints) options.SignerThumbprints.Add(t);
                     foreach (string s in subjects) options.SignerSubjects.Add(s);
+                    string[] roots = parse.GetValue(trustedRoot) ?? Array.Empty<string>();
+                    if (roots.Length > 0) options.Trust = Core.Signatures.Authenticode.AuthenticodeTrust.FromFiles(roots);
                     windows = new AuthenticodeVerifier(options);
                 }
             }
@@ -58,11 +61,12 @@ public static class VerifySignatureCommand
             {
                 try
                 {
-                    SignatureResult r = detached != null ? detached.VerifyFile(file, parse.GetValue(signature), cancel) : windows!.Verify(file);
+                    SignatureResult r = detached != null ? detached.VerifyFile(file, parse.GetValue(signature), cancel) : windows!.Verify(file, cancel);
                     if (!beQuiet)
                     {
                         Console.Out.WriteLine($"{file}: OK {r.Scheme} key {r.KeyId}{(r.Fingerprint != null && r.Fingerprint != r.KeyId ? " (" + r.Fingerprint + ")" : "")}{(r.Signer != null ? " " + r.Signer : "")}");
                         if (r.TrustedComment != null) Console.Out.WriteLine($"  trusted comment: {r.TrustedComment}");
+                        if (r.Checks != null) Console.Out.WriteLine($"  checks: {r.Checks}");
                     }
                 }
                 catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)

@@ -89,6 +89,12 @@ public sealed class TestArtifactSignatureCommand : ArtifactSignatureCmdlet
     [ValidateNotNullOrEmpty]
     public string[] SignerSubject { get; set; } = Array.Empty<string>();
 
+    /// <summary>Authenticode: the root certificate file(s) (PEM or DER) the signer's chain must end at; by default the platform's root store.</summary>
+    [Parameter(ParameterSetName = AuthenticodeSet)]
+    [Parameter(ParameterSetName = LiteralAuthenticodeSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] TrustedRoot { get; set; } = Array.Empty<string>();
+
     protected override void BeginProcessing()
     {
         // With pipeline input pending, ParameterSetName is not settled between Path and LiteralPath sets here; the
@@ -113,15 +119,21 @@ public sealed class TestArtifactSignatureCommand : ArtifactSignatureCmdlet
                     var options = new AuthenticodeVerifierOptions();
                     foreach (string t in SignerThumbprint) options.SignerThumbprints.Add(t);
                     foreach (string s in SignerSubject) options.SignerSubjects.Add(s);
+                    if (TrustedRoot.Length > 0)
+                    {
+                        var roots = new string[TrustedRoot.Length];
+                        for (int i = 0; i < roots.Length; i++) roots[i] = ResolveSingleFile(TrustedRoot[i], nameof(TrustedRoot));
+                        options.Trust = Core.Signatures.Authenticode.AuthenticodeTrust.FromFiles(roots);
+                    }
                     _authenticode = new AuthenticodeVerifier(options);
                     break;
             }
         }
         catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(Errors.From(ex, PgpPublicKey.Length > 0 ? PgpPublicKey : MinisignPublicKey));
+            ThrowTerminatingError(Errors.From(ex, PgpPublicKey.Length > 0 ? PgpPublicKey : MinisignPublicKey.Length > 0 ? MinisignPublicKey : string.Join(", ", TrustedRoot)));
         }
-        WriteVerbose(_detached != null ? $"Trusting {_detached.TrustedKeyDescription}." : $"Trusting the Authenticode signer with {_authenticode!.TrustedSignerDescription}.");
+        WriteVerbose(_detached != null ? $"Trusting {_detached.TrustedKeyDescription}." : $"Trusting the Authenticode signer with {_authenticode!.TrustedSignerDescription}; checks: {_authenticode.CheckDescription}.");
     }
 
     protected override string[] Files => Path;
@@ -133,7 +145,9 @@ public sealed class TestArtifactSignatureCommand : ArtifactSignatureCmdlet
             WriteVerbose($"Checking '{file}' against {(_signature ?? "the signature beside it")} with {_detached.TrustedKeyDescription}.");
             return _detached.VerifyFile(file, _signature, CancelToken);
         }
-        WriteVerbose($"Checking the Authenticode signature of '{file}' with WinVerifyTrust.");
-        return _authenticode!.Verify(file);
+        WriteVerbose($"Checking the Authenticode signature of '{file}'.");
+        SignatureResult result = _authenticode!.Verify(file, CancelToken);
+        WriteVerbose($"'{file}': Authenticode checks that ran: {result.Checks}.");
+        return result;
     }
 }

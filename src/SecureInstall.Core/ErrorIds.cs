@@ -24,6 +24,8 @@ public static class ErrorIds
     /// <summary>A proxy credential was given without the proxy it is for (InvalidArgument).</summary>
     public const string ProxyCredentialWithoutProxy = nameof(ProxyCredentialWithoutProxy);
     public const string TrustedRootInvalid = nameof(TrustedRootInvalid);
+    /// <summary>A PE file whose layout the Authenticode rules cannot hash unambiguously (InvalidData); the exception's Defect names what.</summary>
+    public const string PeImageMalformed = nameof(PeImageMalformed);
 
     // not available here
     public const string SignatureNotSupported = nameof(SignatureNotSupported);

@@ -24,8 +24,9 @@ Describe 'SecureInstall.Bench arguments' {
         # Quoted: a bare -- would end Invoke-Bench's own parameters and never reach the program.
         # Tiny sizes: this checks which benchmarks run, not their figures. Module load needs the built module; it
         # prints its own line either way.
-        $r = Invoke-Bench '--' --size-mib 1 --files 8 --repeat 1 --archive-mib 1
+        $r = Invoke-Bench '--' --size-mib 1 --files 8 --repeat 1 --archive-mib 1 --authenticode-mib 1
         $r.ExitCode | Should -Be 0
+        $r.Text | Should -Match 'Authenticode: one signed PE of 1 MiB'
         $r.Text | Should -Match 'Test-Checksum core, SHA-256 of 1 MiB'
         $r.Text | Should -Match 'Module load: Import-Module'
         $r.Text | Should -Match 'SafeArchiveExtractor, tar\.gz'

@@ -16,8 +16,8 @@ BeforeDiscovery {
             "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
         "README.md: Test-SigstoreBundle .\checksums.txt -Bundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
-        "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
-            'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a PE signed by a certificate whose thumbprint is pinned'
+        "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
+            'Authenticode: needs a PE signed by the pinned certificate under that root; Test-ArtifactSignature.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
     }
     # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
     $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'

@@ -344,3 +344,54 @@ Describe 'Install-PinnedTool with an npm tarball pinned by integrity: and vouche
         Test-Path (Join-Path $ws 'home/tools/sigstore-js/2.1.0') | Should -BeFalse
     }
 }
+
+# Issue 21: a manifest's authenticode policy is enforced on every OS (managed Authenticode); on Windows WinVerifyTrust
+# also runs and does not trust the root the test made, so the pass case is skipped there (the refusal holds everywhere).
+Describe 'Install-PinnedTool with an authenticode signature policy' {
+    BeforeAll {
+        $skip = Get-AuthenticodeLabSkipReason
+        function New-AuthenticodeWorkspace([string]$Signer) {
+            $ws = New-TestFolder
+            $env:SECUREINSTALL_HOME = Join-Path $ws 'home'
+            $lab = New-AuthenticodeLab -Path (Join-Path $ws 'lab')
+            $exe = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $ws 'tool.exe') -Signer $lab.$Signer
+            Copy-Item -LiteralPath $lab.Root -Destination (Join-Path $ws 'publisher-root.pem')
+            $sha = (Get-FileHash -LiteralPath $exe).Hash.ToLowerInvariant()
+            $manifest = Write-Manifest $ws @"
+tools:
+  tool:
+    signature:
+      scheme: authenticode
+      thumbprint: $($lab.Publisher.Thumbprint)
+      root: publisher-root.pem
+    versions:
+      "1.0":
+        artifacts:
+          ${platform}:
+            url: $(ConvertTo-FileUri $exe)
+            sha256: $sha
+            archive: binary
+"@
+            [pscustomobject]@{ Folder = $ws; Manifest = $manifest; Lab = $lab }
+        }
+    }
+
+    It 'installs a PE signed by the pinned signer and records the signer in VerifiedBy and the lock' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($isWin) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $w = New-AuthenticodeWorkspace -Signer Publisher
+        $r = Install-PinnedTool -Manifest $w.Manifest -Platform $platform
+        $r.Status | Should -Be 'Installed'
+        $r.VerifiedBy[1] | Should -Match ('^Authenticode signature by thumbprint ' + $w.Lab.Publisher.Thumbprint + ' .*\(managed')
+        (Get-ChildItem -LiteralPath $w.Folder -Filter '*.lock.json' | Get-Content -Raw) | Should -Match $w.Lab.Publisher.Thumbprint
+    }
+
+    It 'refuses a PE signed by another certificate with SignerNotTrusted, installing nothing and writing no lock' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $w = New-AuthenticodeWorkspace -Signer Other
+        Install-PinnedTool -Manifest $w.Manifest -Platform $platform -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        Test-Path (Join-Path $w.Folder 'home/tools/tool/1.0') | Should -BeFalse
+        @(Get-ChildItem -LiteralPath $w.Folder -Filter '*.lock.json').Count | Should -Be 0
+    }
+}

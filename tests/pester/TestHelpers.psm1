@@ -256,6 +256,53 @@ function Stop-LoopbackServer {
 
 #endregion
 
+#region Authenticode
+
+# Why Authenticode tests that sign cannot run here (null when they can): they sign PE files with the real signer,
+# osslsigncode, and make their certificates with openssl.
+function Get-AuthenticodeLabSkipReason {
+    foreach ($tool in 'osslsigncode', 'openssl') {
+        if (-not (Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue)) {
+            return "$tool is not installed: the Authenticode tests sign PE files with osslsigncode and certificates made with openssl (.ci/run installs both)"
+        }
+    }
+    $null
+}
+
+# A root CA and code-signing certificates made with openssl under -Path: Root (the PEM a -TrustedRoot takes), Publisher
+# and Other (issued by Root, codeSigning EKU), each with CertFile, KeyFile, Thumbprint and Subject; and Pe, an unsigned
+# PE32 file (a copy of the built core assembly) to sign with Invoke-AuthenticodeSign.
+function New-AuthenticodeLab {
+    param([Parameter(Mandatory)][string]$Path)
+    $null = New-Item -ItemType Directory -Path $Path -Force
+    $root = Join-Path $Path 'root'
+    & openssl req -x509 -newkey rsa:2048 -nodes -keyout "$root.key" -out "$root.pem" -subj '/CN=Pester Test Root' -days 30 `
+        -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign' 2>$null
+    $ext = Join-Path $Path 'leaf.cnf'
+    [System.IO.File]::WriteAllText($ext, "basicConstraints=CA:FALSE`nkeyUsage=critical,digitalSignature`nextendedKeyUsage=codeSigning`n")
+    $identities = @{}
+    foreach ($name in 'Publisher', 'Other') {
+        $stem = Join-Path $Path $name
+        & openssl req -newkey rsa:2048 -nodes -keyout "$stem.key" -out "$stem.csr" -subj "/CN=Pester $name/O=SecureInstall Tests" 2>$null
+        & openssl x509 -req -in "$stem.csr" -CA "$root.pem" -CAkey "$root.key" -CAcreateserial -out "$stem.pem" -days 7 -extfile $ext 2>$null
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new("$stem.pem")
+        $identities[$name] = [pscustomobject]@{ CertFile = "$stem.pem"; KeyFile = "$stem.key"; Thumbprint = $cert.Thumbprint; Subject = $cert.Subject }
+    }
+    $pe = Join-Path $Path 'tool.dll'
+    Copy-Item -LiteralPath (Join-Path $script:RepoRoot 'bin/deps/SecureInstall.Core.dll') -Destination $pe
+    [pscustomobject]@{ Root = "$root.pem"; Publisher = $identities.Publisher; Other = $identities.Other; Pe = $pe }
+}
+
+# Signs -In with osslsigncode as -Signer (an identity of New-AuthenticodeLab) into -Out; returns -Out.
+function Invoke-AuthenticodeSign {
+    param([Parameter(Mandatory)][string]$In, [Parameter(Mandatory)][string]$Out, [Parameter(Mandatory)]$Signer)
+    $r = Invoke-ChildProcess -FilePath 'osslsigncode' -ArgumentList @('sign', '-certs', $Signer.CertFile, '-key', $Signer.KeyFile, '-h', 'sha256', '-in', $In, '-out', $Out)
+    if ($r.ExitCode -ne 0) { throw "osslsigncode failed: $($r.Text)" }
+    $Out
+}
+
+#endregion
+
 Export-ModuleMember -Function Get-CliPath, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
-    Start-LoopbackServer, Stop-LoopbackServer
+    Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign

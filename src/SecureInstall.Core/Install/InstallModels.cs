@@ -85,6 +85,9 @@ public sealed class InstallPlan
     /// <summary>Where that bundle is fetched from.</summary>
     public Uri? SigstoreBundleUri { get; internal set; }
 
+    /// <summary>The Authenticode signer every executable must be signed by (checked in staging), or null.</summary>
+    public Signatures.Authenticode.AuthenticodeRequirement? Authenticode { get; internal set; }
+
     /// <summary>Every download and write, in order, as a person reads it.</summary>
     public IReadOnlyList<string> Actions { get; internal set; } = Array.Empty<string>();
 }

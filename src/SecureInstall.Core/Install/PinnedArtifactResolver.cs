@@ -29,6 +29,9 @@ public sealed class ResolvedArtifact
     /// <summary>The Sigstore bundle or GitHub attestation the tool's policy requires, or null.</summary>
     public SigstoreRequirement? Sigstore { get; internal set; }
 
+    /// <summary>The Authenticode signer every executable of the tool must be signed by, or null.</summary>
+    public Signatures.Authenticode.AuthenticodeRequirement? Authenticode { get; internal set; }
+
     /// <summary>Where that bundle is fetched from.</summary>
     public Uri? SigstoreBundleUri { get; internal set; }
 
@@ -89,6 +92,10 @@ public static class PinnedArtifactResolver
             settings["scheme"] = tool.Signature.Scheme.Trim().ToLowerInvariant();
             resolved.Sigstore = SigstoreRequirement.FromSettings(settings, tool.Signature.BaseDirectory, where);
             resolved.SigstoreBundleUri = resolved.Sigstore.BundleUri(artifact.Url, pinned.Version, where);
+        }
+        else if (Signatures.Authenticode.AuthenticodeRequirement.IsScheme(tool.Signature.Scheme))
+        {
+            resolved.Authenticode = Signatures.Authenticode.AuthenticodeRequirement.FromPolicy(tool.Signature, tool.Name);
         }
         else
         {

@@ -70,6 +70,7 @@ public sealed class ToolInstaller
         };
         if (signature != null) actions.Insert(1, $"verify the {signature.Describe(null)} before using the download");
         if (resolved.Sigstore != null) actions.Insert(1, $"verify the {resolved.Sigstore.Describe(null)} from {bundleUri!.AbsoluteUri} before using the download");
+        if (resolved.Authenticode != null) actions.Insert(actions.Count, $"verify the {resolved.Authenticode.Describe(null)} before placing it");
         actions.AddRange(shims.Select(s => $"write shim {s}"));
         actions.Add($"record {tool.Name} {pinned.Version} ({_options.Platform}) in the lock");
         return new InstallPlan
@@ -80,6 +81,7 @@ public sealed class ToolInstaller
             Signature = signature,
             Sigstore = resolved.Sigstore,
             SigstoreBundleUri = bundleUri,
+            Authenticode = resolved.Authenticode,
         };
     }
 
@@ -108,12 +110,13 @@ public sealed class ToolInstaller
     }
 
     /// <summary>What vouched for the bytes, as the lock records it: the pinned digest, then the signature that verified.</summary>
-    private static List<string> VerifiedBy(InstallPlan plan, DownloadResult downloaded)
+    private static List<string> VerifiedBy(InstallPlan plan, DownloadResult downloaded, IReadOnlyList<Signatures.SignatureResult>? authenticode)
     {
         var by = new List<string>();
         if (plan.Artifact.IsPinned) by.Add(plan.DigestSource);
         if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature));
         if (plan.Sigstore != null) by.Add(plan.Sigstore.Describe(downloaded.Signature));
+        if (plan.Authenticode != null) by.Add(plan.Authenticode.Describe(authenticode));
         return by;
     }
 
@@ -150,6 +153,8 @@ public sealed class ToolInstaller
             foreach (Waiver w in plan.Waivers) events?.Invoke(new InstallEvent(InstallEventKind.Waiver, $"WAIVER {plan.Tool} {plan.Version}: {w}"));
             (DownloadResult downloaded, byte[]? bundleJson) = await DownloadAsync(plan, work, progress, log, cancellationToken).ConfigureAwait(false);
             Stage(plan, downloaded, staging, log, cancellationToken);
+            IReadOnlyList<Signatures.SignatureResult>? authenticode = plan.Authenticode?.Verify(plan.Executables.Select(e => RelativePath.Combine(staging, e)), cancellationToken);
+            if (authenticode != null) log?.Invoke($"Verified the {plan.Authenticode!.Describe(authenticode)}.");
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
             // An installed tree never holds a link out of itself (or to nowhere, or to a FIFO or device): its content could change unseen.
@@ -168,7 +173,7 @@ public sealed class ToolInstaller
                 Sha256 = plan.Artifact.IsPinned ? downloaded.Sha256 : string.Empty, Integrity = plan.Artifact.IntegrityText,
                 Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
                 Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
-                VerifiedBy = VerifiedBy(plan, downloaded),
+                VerifiedBy = VerifiedBy(plan, downloaded, authenticode),
                 Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
                 SignaturePolicy = plan.Sigstore == null ? null : new SortedDictionary<string, string>(plan.Sigstore.Settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
                 SigstoreBundle = bundleJson == null ? null : Encoding.UTF8.GetString(bundleJson),

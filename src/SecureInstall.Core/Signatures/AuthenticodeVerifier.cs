@@ -5,6 +5,8 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using SecureInstall.Core.Signatures.Authenticode;
 
 namespace SecureInstall.Core.Signatures;
 
@@ -16,24 +18,59 @@ public sealed class AuthenticodeVerifierOptions
     /// <summary>Accept only a signer certificate whose subject is exactly one of these distinguished names (case-insensitive).</summary>
     public IList<string> SignerSubjects { get; } = new List<string>();
 
-    /// <summary>Check the whole certificate chain for revocation (on by default; turning it off is for offline machines).</summary>
+    /// <summary>Check the whole certificate chain for revocation (on by default; turning it off is for offline machines). WinVerifyTrust's part: the managed check is offline.</summary>
     public bool CheckRevocation { get; set; } = true;
+
+    /// <summary>Where the signer's chain (and a timestamp authority's) must end: -TrustedRoot certificates, or the platform's root store.</summary>
+    public AuthenticodeTrust Trust { get; set; } = AuthenticodeTrust.PlatformStore;
+}
+
+/// <summary>What the platform's own Authenticode check (WinVerifyTrust) accepted: the primary signer.</summary>
+public sealed class PlatformAuthenticodeVerdict
+{
+    public PlatformAuthenticodeVerdict(string thumbprint, string subject, string algorithm)
+    {
+        Thumbprint = thumbprint;
+        Subject = subject;
+        Algorithm = algorithm;
+    }
+
+    public string Thumbprint { get; }
+    public string Subject { get; }
+    public string Algorithm { get; }
+}
+
+/// <summary>The platform's Authenticode check (WinVerifyTrust on Windows): returns the primary signer or throws a <see cref="SignatureVerificationException"/>.</summary>
+public interface IPlatformAuthenticode
+{
+    string Name { get; }
+    PlatformAuthenticodeVerdict Verify(string path, bool checkRevocation, SignatureResult result);
 }
 
 /// <summary>
-/// Verifies the Authenticode signature embedded in a Windows file (.exe, .dll, .msi, .ps1, .cab, …) through Windows'
-/// WinVerifyTrust, then pins the signer certificate by thumbprint or subject: "signed by someone Windows trusts" is not
-/// enough to install a tool. Elsewhere it fails with <see cref="SignatureNotSupportedException"/>: a check that
-/// cannot run never passes (PSResourceGet skips it off Windows and reports success).
+/// Verifies the Authenticode signature embedded in a Windows file, then pins the signer certificate by thumbprint or
+/// subject: "signed by someone the machine trusts" is not enough to install a tool. PE files (.exe, .dll, .sys) are
+/// verified in managed code on every OS (<see cref="ManagedAuthenticode"/>); on Windows WinVerifyTrust runs as well
+/// (revocation, machine policy) and both must accept the same signer, else the file fails. Other files (MSI, CAB,
+/// scripts) are WinVerifyTrust's alone: elsewhere they fail with <see cref="SignatureNotSupportedException"/>, as a
+/// check that cannot run never passes (PSResourceGet skips it off Windows and reports success).
 /// </summary>
 public sealed class AuthenticodeVerifier
 {
     private readonly AuthenticodeVerifierOptions _options;
     private readonly HashSet<string> _thumbprints;
+    private readonly ManagedAuthenticode _managed;
+    private readonly IPlatformAuthenticode? _platform;
 
     /// <exception cref="InvalidFingerprintException">a thumbprint is not 40 hex digits.</exception>
     /// <exception cref="ArgumentException">neither a thumbprint nor a subject is given.</exception>
     public AuthenticodeVerifier(AuthenticodeVerifierOptions options)
+        : this(options, RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? new WinTrust() : null, null)
+    {
+    }
+
+    /// <summary>With another platform check (or none) and clock: the agreement rule is tested through this.</summary>
+    internal AuthenticodeVerifier(AuthenticodeVerifierOptions options, IPlatformAuthenticode? platform, Func<DateTimeOffset>? now)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         if (options.SignerThumbprints.Count == 0 && options.SignerSubjects.Count == 0)
@@ -46,41 +83,74 @@ public sealed class AuthenticodeVerifier
                 throw new InvalidFingerprintException(t, "an Authenticode signer thumbprint is the certificate's SHA-1 thumbprint, 40 hex digits ((Get-AuthenticodeSignature FILE).SignerCertificate.Thumbprint).");
             _thumbprints.Add(hex);
         }
+        _managed = new ManagedAuthenticode(options.Trust ?? throw new ArgumentException("No trust for the chain.", nameof(options)), now);
+        _platform = platform;
     }
 
     public string TrustedSignerDescription =>
-        string.Join(" or ", _thumbprints.Select(t => "thumbprint " + t).Concat(_options.SignerSubjects.Select(s => $"subject '{s}'")));
+        string.Join(" or ", _thumbprints.Select(t => "thumbprint " + t).Concat(_options.SignerSubjects.Select(s => $"subject '{s}'")))
+        + $", chained to {_options.Trust.Description}";
 
-    public static bool IsSupported => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+    /// <summary>Which checks run, for verbose output.</summary>
+    public string CheckDescription => "managed Authenticode for PE files (image hash, CMS signature, chain, code-signing EKU, timestamp, nested signatures)"
+        + (_platform != null ? $", and {_platform.Name}" : "");
 
-    public SignatureResult Verify(string path)
+    public SignatureResult Verify(string path) => Verify(path, CancellationToken.None);
+
+    public SignatureResult Verify(string path, CancellationToken cancel)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
-        if (!IsSupported)
-            throw new SignatureNotSupportedException(path,
-                $"Authenticode is verified by Windows (WinVerifyTrust and the Windows certificate store), and this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
 
         var result = new SignatureResult(SignatureScheme.Authenticode, true, path, path);
-        X509Certificate2 signer = WinTrust.VerifyEmbedded(Path.GetFullPath(path), _options.CheckRevocation, result);
-        using (signer)
+        var checks = new List<string>();
+        IReadOnlyList<AuthenticodeSigner>? signers = null;
+        if (ManagedAuthenticode.Handles(path))
         {
-            result.Signer = signer.Subject;
-            result.KeyId = signer.Thumbprint;
-            result.Fingerprint = signer.Thumbprint;
-            result.Algorithm = signer.SignatureAlgorithm.FriendlyName;
-            bool pinned = _thumbprints.Contains(signer.Thumbprint.ToUpperInvariant())
-                || _options.SignerSubjects.Any(s => string.Equals(s.Trim(), signer.Subject, StringComparison.OrdinalIgnoreCase));
-            if (!pinned)
-                throw new SignerNotTrustedException(result.AsInvalid(), TrustedSignerDescription, $"thumbprint {signer.Thumbprint}, subject '{signer.Subject}'",
-                    "the file is validly signed, but by a certificate you did not pin");
+            signers = _managed.Verify(path, result, cancel);
+            checks.Add($"managed ({signers.Count} signature{(signers.Count == 1 ? "" : "s")}: image hash {string.Join("/", signers.Select(s => s.ImageHash).Distinct())}, "
+                       + $"CMS signature, code-signing chain to {(_options.Trust.UsesPlatformStore ? "the platform store" : "the trusted roots")}"
+                       + (signers.Any(s => s.Timestamp != null) ? ", timestamp" : ", no timestamp") + "; revocation not checked)");
         }
+        else if (_platform == null)
+        {
+            throw new SignatureNotSupportedException(path,
+                $"it is not a PE file (exe, dll, sys), and MSI, CAB and PowerShell-script Authenticode signatures are verified by Windows only (WinVerifyTrust); this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
+        }
+
+        if (_platform != null)
+        {
+            PlatformAuthenticodeVerdict verdict = _platform.Verify(Path.GetFullPath(path), _options.CheckRevocation, result);
+            checks.Add(_platform.Name + (_options.CheckRevocation ? " (with revocation)" : " (revocation off)"));
+            signers = AuthenticodeAgreement.Combine(signers, verdict, result);
+        }
+        result.Checks = string.Join("; ", checks);
+
+        AuthenticodeSigner? pinned = signers!.FirstOrDefault(s => _thumbprints.Contains(s.Thumbprint.ToUpperInvariant())
+            || _options.SignerSubjects.Any(p => string.Equals(p.Trim(), s.Subject, StringComparison.OrdinalIgnoreCase)));
+        AuthenticodeSigner shown = pinned ?? signers![0];
+        result.Signer = shown.Subject;
+        result.KeyId = result.Fingerprint = shown.Thumbprint;
+        result.Algorithm = shown.Algorithm;
+        result.SignedAt = shown.Timestamp ?? result.SignedAt;
+        if (pinned == null)
+            throw new SignerNotTrustedException(result.AsInvalid(), TrustedSignerDescription,
+                string.Join("; ", signers!.Select(s => $"thumbprint {s.Thumbprint}, subject '{s.Subject}'")),
+                "the file is validly signed, but by a certificate you did not pin");
         return result;
     }
 
     /// <summary>WinVerifyTrust through P/Invoke; the only Windows-specific code of the core.</summary>
-    private static class WinTrust
+    private sealed class WinTrust : IPlatformAuthenticode
     {
+        public string Name => "WinVerifyTrust";
+
+        public PlatformAuthenticodeVerdict Verify(string path, bool checkRevocation, SignatureResult result)
+        {
+            using X509Certificate2 signer = VerifyEmbedded(path, checkRevocation, result);
+            return new PlatformAuthenticodeVerdict(signer.Thumbprint.ToUpperInvariant(), signer.Subject, signer.SignatureAlgorithm.FriendlyName);
+        }
+
         private static readonly Guid GenericVerifyV2 = new("00AAC56B-CD44-11d0-8CC2-00C04FC295EE");
         private const uint UiNone = 2, RevokeNone = 0, RevokeWholeChain = 1, ChoiceFile = 1, StateVerify = 1, StateClose = 2;
         private const uint RevocationCheckChainExcludeRoot = 0x80;

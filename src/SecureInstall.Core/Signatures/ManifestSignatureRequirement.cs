@@ -74,9 +74,9 @@ public sealed class ManifestSignatureRequirement
         return new ManifestSignatureRequirement(verifier, SignatureUrlPattern.Expand(pattern, artifactUrl, version, where, "signature"));
     }
 
-    private static string? Setting(SignaturePolicy policy, string name) =>
+    internal static string? Setting(SignaturePolicy policy, string name) =>
         policy.Settings.TryGetValue(name, out string? value) && value.Trim().Length > 0 ? value.Trim() : null;
 
-    private static string KeyPath(SignaturePolicy policy, string key) =>
+    internal static string KeyPath(SignaturePolicy policy, string key) =>
         Path.IsPathRooted(key) || policy.BaseDirectory == null ? key : Path.Combine(policy.BaseDirectory, key);
 }

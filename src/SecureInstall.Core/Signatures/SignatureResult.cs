@@ -62,9 +62,12 @@ public sealed class SignatureResult
     /// <summary>Sigstore DSSE bundles: the in-toto predicate type (e.g. https://slsa.dev/provenance/v1).</summary>
     public string? PredicateType { get; internal set; }
 
+    /// <summary>Authenticode: which checks ran, e.g. "managed (image hash, signature, chain to …, 2 signatures); WinVerifyTrust".</summary>
+    public string? Checks { get; internal set; }
+
     public SignatureResult AsInvalid() => new(Scheme, false, Path, SignaturePath)
     {
         Signer = Signer, KeyId = KeyId, Fingerprint = Fingerprint, TrustedComment = TrustedComment, SignedAt = SignedAt, Algorithm = Algorithm,
-        OidcIssuer = OidcIssuer, LogIndex = LogIndex, PredicateType = PredicateType,
+        OidcIssuer = OidcIssuer, LogIndex = LogIndex, PredicateType = PredicateType, Checks = Checks,
     };
 }

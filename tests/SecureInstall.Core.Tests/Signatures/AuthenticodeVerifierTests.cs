@@ -14,15 +14,26 @@ public class AuthenticodeVerifierTests
     }
 
     [SkippableFact]
-    public void OffWindows_IsSignatureNotSupported_NeverAPass()
+    public void OffWindows_AScriptOrMsi_IsSignatureNotSupported_NeverAPass()
     {
         Skip.If(RuntimeInformation.IsOSPlatform(OSPlatform.Windows), "WinVerifyTrust exists here");
         using var dir = new TempDir();
-        string file = dir.File("setup.exe", "MZ not really");
+        string file = dir.File("install.ps1", "Write-Output 1\n# SIG # Begin signature block\n");
         var ex = Assert.Throws<SignatureNotSupportedException>(() => Pinned().Verify(file));
         Assert.Equal(ErrorIds.SignatureNotSupported, ex.ErrorId);
         Assert.Equal(FailureKind.NotSupported, ex.Kind);
+        Assert.Contains("not a PE file", ex.Message);
         Assert.Contains("Windows", ex.Message);
+    }
+
+    [Fact]
+    public void AFileStartingMZ_ButNoPeHeader_IsPeImageMalformed_OnEveryOs()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("setup.exe", "MZ not really, just text pretending to be a program....................................");
+        var ex = Assert.Throws<SecureInstall.Core.Signatures.Authenticode.PeImageMalformedException>(() => Pinned().Verify(file));
+        Assert.Equal(ErrorIds.PeImageMalformed, ex.ErrorId);
+        Assert.Equal(FailureKind.InvalidData, ex.Kind);
     }
 
     [SkippableFact]

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Signatures;
+
+namespace SecureInstall.Core.Tests.Signatures.Authenticode;
+
+/// <summary>Issue 21: a manifest's <c>signature: {scheme: authenticode}</c> through ToolInstaller, enforced on every OS.</summary>
+public sealed class AuthenticodePolicyInstallTests(AuthenticodeLab lab) : IClassFixture<AuthenticodeLab>, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Manifest(string artifact, string pin)
+    {
+        string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(artifact)));
+        File.Copy(lab.RootFile, Path.Combine(_dir.Path, "publisher-root.pem"), overwrite: true);
+        return _dir.File("secureinstall.yml", $"""
+            tools:
+              tool:
+                signature:
+                  scheme: authenticode
+                  {pin}
+                  root: publisher-root.pem
+                versions:
+                  "1.0":
+                    artifacts:
+                      windows-x64:
+                        url: {new Uri(artifact).AbsoluteUri}
+                        sha256: {sha}
+                        archive: binary
+            """);
+    }
+
+    private async Task<InstallResult> Install(string manifestPath)
+    {
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true });
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "home"), Platform = "windows-x64" }, downloader);
+        string lockPath = InstallLock.PathBeside(manifestPath);
+        InstallPlan plan = installer.Plan(new ManifestReader().ReadFile(manifestPath), InstallLock.Load(lockPath), "tool", null);
+        Assert.Contains(plan.Actions, a => a.Contains("Authenticode signature of every executable"));
+        return await installer.InstallAsync(plan, lockPath);
+    }
+
+    private string Signed(AuthenticodeLab.Identity signer)
+    {
+        string signed = lab.Sign(lab.UnsignedPe32(), signer);
+        string named = Path.Combine(_dir.Path, "tool.exe");
+        File.Copy(signed, named, overwrite: true);
+        return named;
+    }
+
+    [SkippableFact]
+    public async Task PinnedSigner_Installs_AndTheLockRecordsTheSigner()
+    {
+        if (OperatingSystem.IsWindows()) return; // WinVerifyTrust does not trust the lab's root; the agreement rule refuses there by design
+        string manifest = Manifest(Signed(lab.Publisher), $"thumbprint: {lab.Publisher.Thumbprint}");
+
+        InstallResult r = await Install(manifest);
+
+        Assert.Contains(r.VerifiedBy, v => v.Contains("Authenticode signature by thumbprint " + lab.Publisher.Thumbprint) && v.Contains("managed"));
+        LockEntry entry = InstallLock.Load(InstallLock.PathBeside(manifest)).Entries.Single();
+        Assert.Contains(entry.VerifiedBy, v => v.Contains(lab.Publisher.Thumbprint));
+    }
+
+    [SkippableFact]
+    public async Task AnotherSigner_StopsTheInstall_PlacesNothing_AndWritesNoLock()
+    {
+        string manifest = Manifest(Signed(lab.SecondPublisher), $"thumbprint: {lab.Publisher.Thumbprint}");
+
+        var ex = await Assert.ThrowsAsync<SignerNotTrustedException>(() => Install(manifest));
+
+        Assert.Equal(ErrorIds.SignerNotTrusted, ex.ErrorId);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "home", "tools", "tool", "1.0")));
+        Assert.False(File.Exists(InstallLock.PathBeside(manifest)));
+    }
+
+    [SkippableFact]
+    public async Task AnUnsignedExecutable_StopsTheInstall()
+    {
+        LabSkip();
+        string unsigned = Path.Combine(_dir.Path, "tool.exe");
+        File.Copy(lab.UnsignedPe32(), unsigned, overwrite: true);
+        string manifest = Manifest(unsigned, $"subject: \"{lab.Publisher.Cert.Subject}\"");
+
+        var ex = await Assert.ThrowsAsync<SignatureInvalidException>(() => Install(manifest));
+
+        Assert.Contains("no Authenticode signature", ex.Reason);
+        Assert.False(File.Exists(InstallLock.PathBeside(manifest)));
+    }
+
+    [Fact]
+    public void APolicyPinningNoSigner_IsRefusedAtPlanTime()
+    {
+        string manifest = _dir.File("m.yml", $"tools:\n  a:\n    signature:\n      scheme: authenticode\n    version: \"1\"\n    url: https://e.test/a.exe\n    sha256: {new string('a', 64)}\n");
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true });
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "home"), Platform = "windows-x64" }, downloader);
+
+        var ex = Assert.Throws<SignatureFormatException>(() => installer.Plan(new ManifestReader().ReadFile(manifest), new InstallLock(), "a", null));
+
+        Assert.Contains("pins no signer", ex.Reason);
+    }
+
+    private static void LabSkip() => AuthenticodeLab.SkipWithoutTool();
+}
