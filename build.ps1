@@ -30,7 +30,11 @@ param(
     [string]$OutputPath = '',
 
     # Native: the runtime identifier to compile for (linux-x64, linux-arm64, osx-arm64, win-x64); default this machine's.
-    [string]$Runtime = ''
+    [string]$Runtime = '',
+
+    # Release: a folder of native binaries (secureinstall-<rid>) built on the release workflow's runners; without it the
+    # release compiles the linux-x64 one itself where clang and lld are.
+    [string]$NativePath = ''
 )
 
 # Written for Windows PowerShell 5.1 as well as pwsh 7: no ternaries, no ?? or ?., no && chains.
@@ -310,7 +314,9 @@ function Invoke-Native {
     if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
     Invoke-Dotnet @('restore', $cli, '--nologo', '-v', 'quiet')
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    Invoke-Dotnet @('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', '-o', $publish)
+    # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
+    $pathMap = '-p:PathMap={0}=/_/' -f ($root.TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar)
+    Invoke-Dotnet @('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish)
     # Only the executable is the product; the separated debug symbols and the core's .pdb stay out of the folder users get.
     Get-ChildItem -LiteralPath $publish -File | Where-Object { $_.Name -notmatch '^secureinstall(\.exe)?$' } | Remove-Item -Force
     $binary = Get-NativeCliPath
@@ -337,6 +343,7 @@ function Invoke-Bench {
 function Invoke-Release {
     $arguments = @('run', '--project', (Join-Path $root 'tools/SecureInstall.Release/SecureInstall.Release.csproj'), '-c', 'Release', '--', 'build')
     if ($OutputPath) { $arguments += @('--output', $OutputPath) }
+    if ($NativePath) { $arguments += @('--native', $NativePath) }
     Invoke-Dotnet $arguments
 }
 
