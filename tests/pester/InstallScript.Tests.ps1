@@ -226,3 +226,42 @@ Describe 'install.sh with wget instead of curl' {
         Assert-NothingWritten
     }
 }
+
+Describe 'The README one-liner for sh' {
+    BeforeAll {
+        $readme = Get-Content -LiteralPath (Join-Path $root 'README.md') -Raw
+        $shLine = @($readme -split "`n" | Where-Object { $_.StartsWith("(u='") })[0].Trim()
+        # The README's own line, pointed at the loopback release.
+        function Get-ShOneLiner([string]$Uri, [string]$Pin) {
+            $shLine -replace "u='[^']*'", "u='$Uri'" -replace "pin='[^']*'", "pin='$Pin'"
+        }
+        function Invoke-OneLiner([string]$Line) {
+            $script:childHome = New-TestFolder
+            $script:childTemp = New-TestFolder
+            Invoke-ChildProcess -FilePath 'dash' -ArgumentList @('-c', $Line) -TimeoutSeconds 60 `
+                -Environment @{ HOME = $script:childHome; TMPDIR = $script:childTemp; PATH = '/usr/bin:/bin'; CURL_CA_BUNDLE = $pem }
+        }
+    }
+
+    It 'is the line the release build writes, with a placeholder pin until the first release' {
+        $shLine | Should -Match "^\(u='https://github\.com/secureinstall/SecureInstall/releases/download/v[0-9.]+/install\.sh'; pin='<the install\.sh digest from the v[0-9.]+ release notes>'; "
+        $shLine | Should -Match "--proto '=https' --proto-redir '=https'"
+        $shLine | Should -Not -Match '\| *(ba|da)?sh\b' -Because 'nothing is piped into sh'
+    }
+
+    It 'downloads install.sh, checks the pin, runs it: the binary lands in ~/.local/bin; the temporary file is gone' -Skip:$noDash {
+        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" $scripts.good.Sha)
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Get-Sha256 (Join-Path $script:childHome '.local/bin/secureinstall') | Should -Be $binarySha
+        @(Get-ChildItem -LiteralPath $script:childTemp -Force).Count | Should -Be 0
+    }
+
+    It 'refuses an install.sh that does not hash to the pin and runs none of it (exit 1)' -Skip:$noDash {
+        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" ('0' * 64))
+        $r.ExitCode | Should -Be 1
+        $r.Err | Should -Match "install\.sh hashes to $($scripts.good.Sha), not the pinned 0{64}: not run\."
+        $r.Err | Should -Not -Match 'install\.sh: ' -Because 'the script never ran'
+        @(Get-ChildItem -LiteralPath $script:childHome -Force).Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath $script:childTemp -Force).Count | Should -Be 0
+    }
+}

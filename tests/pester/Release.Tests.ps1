@@ -44,7 +44,8 @@ Describe 'the release build' {
         $names | Should -Be (@("Install-SecureInstall.ps1", "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg", 'checksums.txt', 'release-notes.md') + $nativeAssets | Sort-Object)
         $listed = @(Get-Content -LiteralPath (Join-Path $out 'checksums.txt') | ForEach-Object { ($_ -split '  ', 2)[1] })
         $expected = @('Install-SecureInstall.ps1', "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg") + $nativeAssets
-        $listed | Should -Be @($expected | Sort-Object { $_ } -CaseSensitive)
+        $ordinal = [string[]]$expected; [Array]::Sort($ordinal, [StringComparer]::Ordinal)   # checksums.txt's order
+        $listed | Should -Be $ordinal
         Push-Location $out
         try { $results = @(Test-Checksum -ChecksumFile checksums.txt) }
         finally { Pop-Location }
