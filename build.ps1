@@ -312,7 +312,15 @@ function Invoke-Native {
     $rid = Get-NativeRuntime
     $publish = Join-Path $root "out/native/$rid"
     if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
-    Invoke-Dotnet @('restore', $cli, '--nologo', '-v', 'quiet')
+    $restore = @('restore', $cli, '--nologo', '-v', 'quiet')
+    if ($rid -ne 'linux-x64') {
+        # The lock pins the Native AOT packages for linux-x64, the platform built and tested here (the package mirror this
+        # project is developed against does not serve every platform's compiler package). Elsewhere the SDK picks the
+        # compiler package of its own runtime version; the restore may not be held to the lock there.
+        Write-Warning "packages.lock.json pins the Native AOT compiler for linux-x64 only: restoring for $rid unlocked."
+        $restore += '-p:RestoreLockedMode=false'
+    }
+    Invoke-Dotnet $restore
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
     $pathMap = '-p:PathMap={0}=/_/' -f ($root.TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar)

@@ -178,8 +178,9 @@ public sealed class ReleaseBuilder
         "sh \"$f\" --expected-sha256 \"$pin\")";
 
     /// <summary>
-    /// The native binaries: the ones in the --native folder (secureinstall-&lt;rid&gt;[.exe]), else the linux-x64 one compiled
-    /// here with the same deterministic properties, where the platform and its C toolchain allow. Returns rid → SHA-256.
+    /// The native binaries: the ones in the --native folder (secureinstall-&lt;rid&gt;[.exe], built on the release workflow's
+    /// runners), and the linux-x64 one compiled here with the same deterministic properties when the folder has none and
+    /// the platform and its C toolchain allow. Returns rid → SHA-256.
     /// </summary>
     private Dictionary<string, string> NativeBinaries(string[] properties, string work)
     {
@@ -195,12 +196,12 @@ public sealed class ReleaseBuilder
                 digests[rid] = GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(file)));
             }
             _log.WriteLine($"native binaries from {_native}: {(digests.Count == 0 ? "none" : string.Join(", ", digests.Keys))}");
-            return digests;
         }
+        if (digests.ContainsKey("linux-x64")) return digests;
         bool linuxX64 = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
         if (!linuxX64 || !OnPath("clang") || !OnPath("ld.lld"))
         {
-            _log.WriteLine("warning: the native secureinstall is compiled on linux-x64 with clang and lld (or given with --native DIR); this build has none.");
+            _log.WriteLine("warning: the linux-x64 native secureinstall is compiled on linux-x64 with clang and lld (or given with --native DIR); this build has none.");
             return digests;
         }
         string cli = Path.Combine(_root, "src", "SecureInstall.Cli", "SecureInstall.Cli.csproj");
