@@ -9,6 +9,8 @@
     Bench: Build, then the benchmarks in bench/, which print ratios against reference tools.
     Release: the release assets in ./out/release (module zip and Gallery .nupkg, CLI tool .nupkg, the stamped
            bootstrap, SBOM, checksums.txt), built reproducibly by tools/SecureInstall.Release.
+    Native: the Native AOT `secureinstall` for -Runtime (default: this machine's RID) in ./out/native/<rid>. Needs clang
+           (and lld on Linux) besides the SDK. Test builds it on linux-x64 and runs the CLI tests again against it.
 .EXAMPLE
     ./build.ps1 -Task Test
 .EXAMPLE
@@ -17,7 +19,7 @@
 [CmdletBinding()]
 param(
     # Help is internal: Build runs it in a child process so the freshly built assembly is not locked by this one.
-    [ValidateSet('Build', 'Test', 'Bench', 'Release', 'Help')]
+    [ValidateSet('Build', 'Test', 'Bench', 'Release', 'Native', 'Help')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -25,7 +27,14 @@ param(
 
     # Help: the module layout to document (the release tool lays one out elsewhere); Release: where the assets go.
     [string]$ModuleRoot = '',
-    [string]$OutputPath = ''
+    [string]$OutputPath = '',
+
+    # Native: the runtime identifier to compile for (linux-x64, linux-arm64, osx-arm64, win-x64); default this machine's.
+    [string]$Runtime = '',
+
+    # Release: a folder of native binaries (secureinstall-<rid>) built on the release workflow's runners; without it the
+    # release compiles the linux-x64 one itself where clang and lld are.
+    [string]$NativePath = ''
 )
 
 # Written for Windows PowerShell 5.1 as well as pwsh 7: no ternaries, no ?? or ?., no && chains.
@@ -212,8 +221,28 @@ function Get-TrxCounts {
     return @($passed, $failed)
 }
 
+function New-TestConfiguration {
+    param([string[]]$Path, [string]$ResultFile)
+    $config = New-PesterConfiguration
+    $config.Run.Path = $Path
+    $config.Run.PassThru = $true
+    $config.Run.Exit = $false
+    $config.Output.CIFormat = 'Auto'
+    $config.Output.Verbosity = 'Normal'
+    $config.TestResult.Enabled = $true
+    $config.TestResult.OutputFormat = 'NUnitXml'
+    $config.TestResult.OutputPath = Join-Path $output $ResultFile
+    $config
+}
+
 function Invoke-Test {
     Invoke-Build
+    # Built before the tests: NativeCli.Tests.ps1 checks the binary itself, and the CLI tests run again against it below.
+    $nativeBuilt = $false
+    if ((Get-NativeRuntime) -eq 'linux-x64' -and (Test-NativeToolchain)) {
+        Invoke-Native
+        $nativeBuilt = $true
+    }
     $pester = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.5.0' } | Sort-Object Version -Descending | Select-Object -First 1
     if (-not $pester) {
         throw "Pester 5.5 or newer is required for the shell tests. Install it with: Install-Module Pester -MinimumVersion 5.5 -Scope CurrentUser -Force -SkipPublisherCheck"
@@ -228,28 +257,85 @@ function Invoke-Test {
     $xunit = Get-TrxCounts -Folder $xunitResults
 
     Import-Module $pester.Path -Force
-    $config = New-PesterConfiguration
-    $config.Run.Path = Join-Path $root 'tests/pester'
-    $config.Run.PassThru = $true
-    $config.Run.Exit = $false
-    $config.Output.CIFormat = 'Auto'
-    $config.Output.Verbosity = 'Normal'
-    $config.TestResult.Enabled = $true
-    $config.TestResult.OutputFormat = 'NUnitXml'
-    $config.TestResult.OutputPath = Join-Path $output 'pester.xml'
-    $result = Invoke-Pester -Configuration $config
+    $result = Invoke-Pester -Configuration (New-TestConfiguration -Path @(Join-Path $root 'tests/pester') -ResultFile 'pester.xml')
 
     $passed = $xunit[0] + $result.PassedCount
     $failed = $xunit[1] + $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     if ($xunitFailed -and $xunit[1] -eq 0) { $failed++ }
+
+    # The same CLI tests a second time, against the Native AOT binary (issue 23), where it can be compiled here.
+    $nativeLine = 'native CLI: not built (Native AOT is compiled and tested on linux-x64 with clang and lld)'
+    if ($nativeBuilt) {
+        $again = New-TestConfiguration -Path @((Join-Path $root 'tests/pester/Cli.Tests.ps1'), (Join-Path $root 'tests/pester/FrontEndParity.Tests.ps1')) -ResultFile 'pester-native.xml'
+        $env:SECUREINSTALL_CLI = Get-NativeCliPath
+        try { $native = Invoke-Pester -Configuration $again }
+        finally { Remove-Item Env:SECUREINSTALL_CLI }
+        $passed += $native.PassedCount
+        $failed += $native.FailedCount + $native.FailedBlocksCount + $native.FailedContainersCount
+        $nativeLine = 'native CLI (Cli, FrontEndParity): {0} passed, {1} failed' -f $native.PassedCount, $native.FailedCount
+    }
+    elseif ((Get-NativeRuntime) -eq 'linux-x64') {
+        Write-Warning 'clang or ld.lld not found (apt-get install clang lld): the CLI tests did not run against the native binary.'
+    }
+
     Write-Host ''
-    Write-Host ("xunit: {0} passed, {1} failed; Pester: {2} passed, {3} failed" -f $xunit[0], $xunit[1], $result.PassedCount, $result.FailedCount)
+    Write-Host ("xunit: {0} passed, {1} failed; Pester: {2} passed, {3} failed; {4}" -f $xunit[0], $xunit[1], $result.PassedCount, $result.FailedCount, $nativeLine)
     Write-Host ("Tests: {0} passed, {1} failed" -f $passed, $failed)
     if ($failed -gt 0) { exit 1 }
 }
 
+# The native `secureinstall` (issue 23). Restore first and publish with --no-restore: a restore run by `publish -r RID`
+# would restore the netstandard2.0 core for that RID too and rewrite its lock file (refused under CI's locked mode).
+function Get-NativeRuntime {
+    if ($Runtime) { return $Runtime }
+    $info = [System.Runtime.InteropServices.RuntimeInformation]
+    $os = 'linux'
+    if ($info::IsOSPlatform([System.Runtime.InteropServices.OSPlatform]::Windows)) { $os = 'win' }
+    elseif ($info::IsOSPlatform([System.Runtime.InteropServices.OSPlatform]::OSX)) { $os = 'osx' }
+    '{0}-{1}' -f $os, $info::OSArchitecture.ToString().ToLowerInvariant()
+}
+
+function Get-NativeCliPath {
+    $path = Join-Path $root ('out/native/{0}/secureinstall' -f (Get-NativeRuntime))
+    if ((Get-NativeRuntime).StartsWith('win')) { $path += '.exe' }
+    $path
+}
+
+# Native AOT compiles with the platform's C toolchain: clang and lld on Linux (Debian: apt-get install clang lld).
+function Test-NativeToolchain {
+    if (-not (Get-NativeRuntime).StartsWith('linux')) { return $true }
+    [bool](Get-Command clang -CommandType Application -ErrorAction SilentlyContinue) -and [bool](Get-Command ld.lld -CommandType Application -ErrorAction SilentlyContinue)
+}
+
+function Invoke-Native {
+    $cli = Join-Path $root 'src/SecureInstall.Cli/SecureInstall.Cli.csproj'
+    $rid = Get-NativeRuntime
+    $publish = Join-Path $root "out/native/$rid"
+    if (Test-Path -LiteralPath $publish) { Remove-Item -LiteralPath $publish -Recurse -Force }
+    $restore = @('restore', $cli, '--nologo', '-v', 'quiet')
+    if ($rid -ne 'linux-x64') {
+        # The lock pins the Native AOT packages for linux-x64, the platform built and tested here (the package mirror this
+        # project is developed against does not serve every platform's compiler package). Elsewhere the SDK picks the
+        # compiler package of its own runtime version; the restore may not be held to the lock there.
+        Write-Warning "packages.lock.json pins the Native AOT compiler for linux-x64 only: restoring for $rid unlocked."
+        $restore += '-p:RestoreLockedMode=false'
+    }
+    Invoke-Dotnet $restore
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
+    $pathMap = '-p:PathMap={0}=/_/' -f ($root.TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar)
+    Invoke-Dotnet @('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish)
+    # Only the executable is the product; the separated debug symbols and the core's .pdb stay out of the folder users get.
+    Get-ChildItem -LiteralPath $publish -File | Where-Object { $_.Name -notmatch '^secureinstall(\.exe)?$' } | Remove-Item -Force
+    $binary = Get-NativeCliPath
+    Write-Host ("Native secureinstall for {0}: {1} ({2:N0} bytes), compiled in {3:N0} s" -f $rid, $binary, (Get-Item -LiteralPath $binary).Length, $watch.Elapsed.TotalSeconds)
+}
+
 function Invoke-Bench {
     Invoke-Build
+    # The native CLI's rows (bench/SecureInstall.Bench/NativeCliBench.cs) time the binary built from this tree.
+    if (Test-NativeToolchain) { Invoke-Native }
+    else { Write-Warning 'clang or ld.lld not found (apt-get install clang lld): the native secureinstall rows are skipped.' }
     # Only options dotnet run itself takes: anything else (even --nologo) is handed to the program as a benchmark name.
     Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/SecureInstall.Bench/SecureInstall.Bench.csproj'), '-c', 'Release', '--no-build')
     # Downloads against curl -o on loopback; it times each client with GNU time, so it runs where that exists.
@@ -265,6 +351,7 @@ function Invoke-Bench {
 function Invoke-Release {
     $arguments = @('run', '--project', (Join-Path $root 'tools/SecureInstall.Release/SecureInstall.Release.csproj'), '-c', 'Release', '--', 'build')
     if ($OutputPath) { $arguments += @('--output', $OutputPath) }
+    if ($NativePath) { $arguments += @('--native', $NativePath) }
     Invoke-Dotnet $arguments
 }
 
@@ -273,5 +360,6 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Bench' { Invoke-Bench }
     'Release' { Invoke-Release }
+    'Native' { Invoke-Native }
     'Help' { Invoke-Help }
 }

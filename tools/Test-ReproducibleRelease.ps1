@@ -14,7 +14,10 @@ param(
     [string]$Commit = 'HEAD',
     # A published checksums.txt: compare one rebuild with it instead of two rebuilds with each other.
     [string]$Published = '',
-    [string]$WorkPath = ''
+    [string]$WorkPath = '',
+    # The native binaries built on other runners (secureinstall-<rid>), handed to both builds as the release got them;
+    # the linux-x64 one is compiled in each clone.
+    [string]$NativePath = ''
 )
 
 # Written for Windows PowerShell 5.1 as well as pwsh 7.
@@ -32,7 +35,9 @@ function Invoke-CleanBuild {
     if ($LASTEXITCODE -ne 0) { throw "git clone into $Clone failed." }
     & git -C $Clone -c advice.detachedHead=false checkout --quiet $sha
     if ($LASTEXITCODE -ne 0) { throw "git checkout $sha failed." }
-    & dotnet run --project (Join-Path $Clone 'tools/SecureInstall.Release/SecureInstall.Release.csproj') -c Release -- build --root $Clone --output $Output
+    $native = @()
+    if ($NativePath) { $native = @('--native', (Resolve-Path -LiteralPath $NativePath).Path) }
+    & dotnet run --project (Join-Path $Clone 'tools/SecureInstall.Release/SecureInstall.Release.csproj') -c Release -- build --root $Clone --output $Output @native
     if ($LASTEXITCODE -ne 0) { throw "The release build in $Clone failed." }
 }
 

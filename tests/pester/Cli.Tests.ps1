@@ -134,8 +134,9 @@ Describe 'secureinstall and Ctrl+C' {
     It 'stops hashing on SIGINT with "cancelled", exit 2' -Skip:(-not $IsLinux) {
         $big = Join-Path $TestDrive 'big.bin'
         $f = [System.IO.File]::Create($big); $f.SetLength(64GB); $f.Dispose()   # sparse: hashing it takes long, storing it nothing
-        $start = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @((Get-CliPath), 'verify', '--sha256', ('0' * 64), $big)) { $start.ArgumentList.Add($a) }
+        $command = Get-CliCommand
+        $start = [System.Diagnostics.ProcessStartInfo]::new($command[0])
+        foreach ($a in @(@($command | Select-Object -Skip 1) + @('verify', '--sha256', ('0' * 64), $big))) { $start.ArgumentList.Add($a) }
         $start.RedirectStandardError = $true
         $start.RedirectStandardOutput = $true
         $p = [System.Diagnostics.Process]::Start($start)

@@ -73,11 +73,10 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $cli = Get-CliPath
 
     # The CLI prints a failure as "secureinstall: ErrorId: message" on stderr (ExitCodes.Report): the first such id.
     function Get-CliErrorId([object[]]$Arguments) {
-        $text = (& dotnet $cli @Arguments 2>&1 | Out-String)
+        $text = (Invoke-Cli @Arguments).Text
         if ($text -match '(?m)^secureinstall: ([A-Za-z]+): ') { $Matches[1] } else { "no id in: $text" }
     }
     # The cmdlet's ErrorId: the first part of FullyQualifiedErrorId, whether the error was terminating or not.
@@ -138,7 +137,7 @@ AfterAll {
 
 Describe 'Front-end parity' {
     It 'pairs every CLI verb with a cmdlet, and lists every other cmdlet as having no verb' -ForEach @(@{ Pairs = $Pairs; NoVerb = $NoVerb }) {
-        $help = & dotnet $cli --help | Out-String
+        $help = (Invoke-Cli --help).Text
         $verbs = @([regex]::Matches(($help -split '(?m)^Commands:')[1], '(?m)^\s{2}([a-z][a-z-]+)\s') | ForEach-Object { $_.Groups[1].Value })
         $verbs | Should -Not -BeNullOrEmpty
         @($verbs | Where-Object { -not $Pairs.Contains($_) }) | Should -BeNullOrEmpty -Because 'a new verb needs its cmdlet pairing and a parity case'

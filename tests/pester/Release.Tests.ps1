@@ -11,7 +11,16 @@ BeforeAll {
     $tool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
         Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
     $out = Join-Path $TestDrive 'release'
-    $log = & dotnet $tool.FullName build --root $root --output $out 2>&1
+    # The native binary build.ps1 -Task Test compiled (CI compiles it once); without it the release tool compiles its own.
+    $nativeArguments = @()
+    $built = Join-Path $root 'out/native/linux-x64/secureinstall'
+    if (Test-Path -LiteralPath $built) {
+        $nativeFolder = Join-Path $TestDrive 'native'
+        $null = New-Item -ItemType Directory -Path $nativeFolder
+        Copy-Item -LiteralPath $built -Destination (Join-Path $nativeFolder 'secureinstall-linux-x64')
+        $nativeArguments = @('--native', $nativeFolder)
+    }
+    $log = & dotnet $tool.FullName build --root $root --output $out @nativeArguments 2>&1
     if ($LASTEXITCODE -ne 0) { throw "The release build failed:`n$($log -join "`n")" }
     $version = (Import-PowerShellDataFile (Join-Path $root 'SecureInstall.psd1')).ModuleVersion
     function Get-ZipEntries([string]$Path) {
@@ -25,19 +34,23 @@ BeforeAll {
         finally { $zip.Dispose() }
     }
     $zipPath = Join-Path $out "SecureInstall-$version.zip"
+    # The native assets this build has (none where it could neither compile nor find a linux-x64 binary).
+    $nativeAssets = @(Get-ChildItem -LiteralPath $out -File | Where-Object { $_.Name -in 'install.sh', 'secureinstall-linux-x64' } | ForEach-Object Name)
 }
 
 Describe 'the release build' {
     It 'writes the assets, checksums.txt lists every one and verifies with Test-Checksum' {
         $names = @(Get-ChildItem -LiteralPath $out -File | ForEach-Object Name | Sort-Object)
-        $names | Should -Be (@("Install-SecureInstall.ps1", "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg", 'checksums.txt', 'release-notes.md') | Sort-Object)
+        $names | Should -Be (@("Install-SecureInstall.ps1", "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg", 'checksums.txt', 'release-notes.md') + $nativeAssets | Sort-Object)
         $listed = @(Get-Content -LiteralPath (Join-Path $out 'checksums.txt') | ForEach-Object { ($_ -split '  ', 2)[1] })
-        $listed | Should -Be @('Install-SecureInstall.ps1', "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg")
+        $expected = @('Install-SecureInstall.ps1', "SecureInstall-$version.cdx.json", "SecureInstall-$version.zip", "SecureInstall.$version.nupkg", "SecureInstall.Cli.$version.nupkg") + $nativeAssets
+        $ordinal = [string[]]$expected; [Array]::Sort($ordinal, [StringComparer]::Ordinal)   # checksums.txt's order
+        $listed | Should -Be $ordinal
         Push-Location $out
         try { $results = @(Test-Checksum -ChecksumFile checksums.txt) }
         finally { Pop-Location }
         @($results | Where-Object { -not $_.IsValid }).Count | Should -Be 0
-        $results.Count | Should -Be 5
+        $results.Count | Should -Be $expected.Count
     }
 
     It 'the module zip holds the module layout in ordinal order with one timestamp, and no bootstrap' {
@@ -119,5 +132,29 @@ Describe 'the release build' {
         $text | Should -Match 'Invoke-VerifiedScript'
         $text | Should -Match 'Test-Checksum'
         Test-Path -LiteralPath (Join-Path $childHome "data/powershell/Modules/SecureInstall/$version/bin/SecureInstall.Commands.dll") | Should -BeTrue
+    }
+}
+
+Describe 'the native assets (issue 23)' {
+    It 'ships secureinstall-linux-x64 and install.sh stamped with its digest, the one checksums.txt lists' -Skip:(-not $IsLinux) {
+        $nativeAssets | Should -Be @('install.sh', 'secureinstall-linux-x64') -Because 'linux-x64 with clang and lld builds the native binary (.ci/run installs them)'
+        $listed = @{}
+        foreach ($line in Get-Content -LiteralPath (Join-Path $out 'checksums.txt')) { $parts = $line -split '  ', 2; $listed[$parts[1]] = $parts[0] }
+        $listed['secureinstall-linux-x64'] | Should -Be (Get-Sha256 (Join-Path $out 'secureinstall-linux-x64'))
+        $sh = Get-Content -LiteralPath (Join-Path $out 'install.sh') -Raw
+        $sh | Should -Match "(?m)^sha256_linux_x64='$($listed['secureinstall-linux-x64'])'$"
+        $sh | Should -Match "(?m)^release_version='$([regex]::Escape($version))'$"
+        $sh | Should -Match "(?m)^release_base_uri='https://github\.com/secureinstall/SecureInstall/releases/download/v$([regex]::Escape($version))/'$"
+        $sh | Should -Match "(?m)^sha256_osx_arm64=''$" -Because 'only the release workflow''s macOS runner builds that one'
+    }
+
+    It 'the release notes carry the sh one-liner pinning install.sh''s digest' -Skip:(-not $IsLinux) {
+        $notes = Get-Content -LiteralPath (Join-Path $out 'release-notes.md') -Raw
+        $notes | Should -Match ([regex]::Escape("pin='$(Get-Sha256 (Join-Path $out 'install.sh'))'"))
+    }
+
+    It 'the SBOM lists the Native AOT compiler packages compiled into the binary' {
+        $sbom = Get-Content -LiteralPath (Join-Path $out "SecureInstall-$version.cdx.json") -Raw | ConvertFrom-Json
+        @($sbom.components.name) | Should -Contain 'runtime.linux-x64.Microsoft.DotNet.ILCompiler'
     }
 }

@@ -16,10 +16,22 @@ function Get-CliPath {
     $cli
 }
 
+# The command line that starts the CLI under test: `dotnet secureinstall.dll`, or the executable SECUREINSTALL_CLI names
+# (issue 23: build.ps1 -Task Test runs Cli.Tests.ps1 and FrontEndParity.Tests.ps1 again with it set to the native binary).
+function Get-CliCommand {
+    if ($env:SECUREINSTALL_CLI) {
+        if (-not (Test-Path -LiteralPath $env:SECUREINSTALL_CLI -PathType Leaf)) { throw "SECUREINSTALL_CLI names $env:SECUREINSTALL_CLI, which is not a file." }
+        return , @($env:SECUREINSTALL_CLI)
+    }
+    , @('dotnet', (Get-CliPath))
+}
+
 # Runs the CLI with the arguments as given; its exit code and everything it printed (stdout and stderr).
 # No param block: a lone `--` must reach the CLI, not end this function's parameters.
 function Invoke-Cli {
-    $out = & dotnet (Get-CliPath) @args 2>&1
+    $command = Get-CliCommand
+    $prefix = @($command | Select-Object -Skip 1)
+    $out = & $command[0] @prefix @args 2>&1
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
 }
 
@@ -303,6 +315,6 @@ function Invoke-AuthenticodeSign {
 
 #endregion
 
-Export-ModuleMember -Function Get-CliPath, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign

@@ -13,7 +13,7 @@ public static class BootstrapStamp
     public static string Apply(string script, string version, Uri packageUri, string sha256, long size)
     {
         ArgumentNullException.ThrowIfNull(script);
-        if (!Regex.IsMatch(version, @"^[0-9]+\.[0-9]+\.[0-9]+$")) throw new ArgumentException($"'{version}' is not a module version (N.N.N).", nameof(version));
+        CheckVersion(version);
         if (packageUri.Scheme != Uri.UriSchemeHttps || packageUri.AbsoluteUri.Contains('\'', StringComparison.Ordinal))
             throw new ArgumentException($"The package URI must be https and free of quotes: {packageUri}.", nameof(packageUri));
         if (!Regex.IsMatch(sha256, "^[0-9a-f]{64}$")) throw new ArgumentException("The package digest must be 64 lower-case hex digits.", nameof(sha256));
@@ -26,6 +26,11 @@ public static class BootstrapStamp
         stamped = Replace(stamped, "ReleasePackageSize", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
         stamped = Replace(stamped, "ReleasePackageUri", $"'{packageUri.AbsoluteUri}'");
         return stamped;
+    }
+
+    public static void CheckVersion(string version)
+    {
+        if (!Regex.IsMatch(version, @"^[0-9]+\.[0-9]+\.[0-9]+$")) throw new ArgumentException($"'{version}' is not a module version (N.N.N).", nameof(version));
     }
 
     /// <summary>ASCII only, no CR, no BOM: anything else would make the in-memory self-check differ from the file's digest.</summary>

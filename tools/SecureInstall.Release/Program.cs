@@ -6,9 +6,11 @@ namespace SecureInstall.Release;
 
 /// <summary>
 /// The release build, one command:
-///   dotnet run --project tools/SecureInstall.Release -c Release -- build [--output DIR] [--base-uri URI]
+///   dotnet run --project tools/SecureInstall.Release -c Release -- build [--output DIR] [--base-uri URI] [--native DIR]
 /// and the bootstrap stamp alone (tests stamp a bootstrap for a package they made):
 ///   … stamp --bootstrap FILE --output FILE --version V --package-uri URI --sha256 HEX --size N
+/// and install.sh's stamp alone (tests stamp it for binaries they serve):
+///   … stamp-sh --script FILE --output FILE --version V --base-uri URI [--sha256-linux-x64 HEX] [--sha256-linux-arm64 HEX] [--sha256-osx-arm64 HEX]
 /// </summary>
 public static class Program
 {
@@ -23,7 +25,8 @@ public static class Program
                 case "build":
                     string root = Path.GetFullPath(Get(options, "root", FindRoot()));
                     var builder = new ReleaseBuilder(root, Path.GetFullPath(Get(options, "output", Path.Combine(root, "out", "release"))),
-                        options.TryGetValue("base-uri", out string? baseUri) ? baseUri : null, Console.Out);
+                        options.TryGetValue("base-uri", out string? baseUri) ? baseUri : null, Console.Out,
+                        options.TryGetValue("native", out string? native) ? Path.GetFullPath(native) : null);
                     builder.Build();
                     return 0;
                 case "stamp":
@@ -31,6 +34,16 @@ public static class Program
                     string stamped = BootstrapStamp.Apply(script, Required(options, "version"), new Uri(Required(options, "package-uri")),
                         Required(options, "sha256"), long.Parse(Required(options, "size"), System.Globalization.CultureInfo.InvariantCulture));
                     File.WriteAllBytes(Required(options, "output"), BootstrapStamp.Encode(stamped));
+                    return 0;
+                case "stamp-sh":
+                    var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+                    foreach (string runtime in InstallScriptStamp.Runtimes)
+                    {
+                        if (options.TryGetValue("sha256-" + runtime, out string? digest)) digests[runtime] = digest;
+                    }
+                    string sh = InstallScriptStamp.Apply(File.ReadAllText(Required(options, "script")), Required(options, "version"),
+                        new Uri(Required(options, "base-uri")), digests);
+                    File.WriteAllBytes(Required(options, "output"), BootstrapStamp.Encode(sh));
                     return 0;
                 default:
                     return Usage(2);
@@ -45,8 +58,9 @@ public static class Program
 
     private static int Usage(int code)
     {
-        Console.Error.WriteLine("usage: release build [--output DIR] [--base-uri URI] [--root DIR]");
+        Console.Error.WriteLine("usage: release build [--output DIR] [--base-uri URI] [--root DIR] [--native DIR]");
         Console.Error.WriteLine("       release stamp --bootstrap FILE --output FILE --version V --package-uri URI --sha256 HEX --size N");
+        Console.Error.WriteLine("       release stamp-sh --script FILE --output FILE --version V --base-uri URI [--sha256-<rid> HEX]...");
         return code;
     }
 

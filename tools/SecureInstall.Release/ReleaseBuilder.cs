@@ -22,13 +22,17 @@ public sealed class ReleaseBuilder
     private readonly string _output;
     private readonly string _baseUri;
     private readonly TextWriter _log;
+    private readonly string? _native;
 
-    public ReleaseBuilder(string root, string output, string? baseUri, TextWriter log)
+    /// <param name="native">A folder of native binaries built elsewhere (secureinstall-&lt;rid&gt;, the release workflow's
+    /// runners); null: compile the linux-x64 one here, where clang and lld are.</param>
+    public ReleaseBuilder(string root, string output, string? baseUri, TextWriter log, string? native = null)
     {
         _root = root;
         _output = output;
         _baseUri = baseUri ?? DefaultBaseUri;
         _log = log;
+        _native = native;
     }
 
     public void Build()
@@ -81,6 +85,20 @@ public sealed class ReleaseBuilder
                         : name);
             }
 
+            // The native `secureinstall` per platform (issue 23), and install.sh with their digests stamped in.
+            string downloads = _baseUri.Replace("{version}", version, StringComparison.Ordinal);
+            Dictionary<string, string> native = NativeBinaries(properties, work);
+            var stampable = native.Where(n => InstallScriptStamp.Runtimes.Contains(n.Key)).ToDictionary(n => n.Key, n => n.Value, StringComparer.Ordinal);
+            if (stampable.Count > 0)
+            {
+                string sh = InstallScriptStamp.Apply(File.ReadAllText(Path.Combine(_root, "install.sh")), version, new Uri(downloads), stampable);
+                File.WriteAllBytes(Path.Combine(_output, "install.sh"), BootstrapStamp.Encode(sh));
+            }
+            else
+            {
+                _log.WriteLine("warning: no native binary for linux or macOS in this build: install.sh is not part of it.");
+            }
+
             // The bootstrap, with the module package's digest and size stamped in.
             byte[] zipBytes = File.ReadAllBytes(zipPath);
             string zipSha = GalleryPackage.Hex(SHA256.HashData(zipBytes));
@@ -100,13 +118,21 @@ public sealed class ReleaseBuilder
             string bootstrapSha = GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(bootstrapPath)));
             string bootstrapUri = _baseUri.Replace("{version}", version, StringComparison.Ordinal) + "Install-SecureInstall.ps1";
             string oneLiner = OneLiner(bootstrapUri, bootstrapSha);
+            string? shOneLiner = null;
+            if (File.Exists(Path.Combine(_output, "install.sh")))
+                shOneLiner = ShOneLiner(downloads + "install.sh", GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(Path.Combine(_output, "install.sh")))));
             // Beside the assets but not listed in checksums.txt: the workflow passes it to the release as its text.
-            File.WriteAllText(Path.Combine(_output, "release-notes.md"), ReleaseNotes(version, commit, oneLiner, bootstrapSha, list), new UTF8Encoding(false));
+            File.WriteAllText(Path.Combine(_output, "release-notes.md"), ReleaseNotes(version, commit, oneLiner, bootstrapSha, list, shOneLiner), new UTF8Encoding(false));
             _log.WriteLine();
             _log.Write(list);
             _log.WriteLine();
             _log.WriteLine("Install one-liner for this release (README, release notes):");
             _log.WriteLine(oneLiner);
+            if (shOneLiner != null)
+            {
+                _log.WriteLine("Install one-liner for bash/sh CI steps (README, release notes):");
+                _log.WriteLine(shOneLiner);
+            }
             _log.WriteLine($"Release assets in {_output}");
         }
         finally
@@ -115,12 +141,16 @@ public sealed class ReleaseBuilder
         }
     }
 
-    private static string ReleaseNotes(string version, string? commit, string oneLiner, string bootstrapSha, string checksums) =>
+    private static string ReleaseNotes(string version, string? commit, string oneLiner, string bootstrapSha, string checksums, string? shOneLiner) =>
         $"SecureInstall {version}{(commit != null ? " (commit " + commit + ")" : "")}\n\n" +
         "## Install (Windows PowerShell 5.1 or PowerShell 7)\n\n" +
         "The line checks the bootstrap's bytes against this digest before running it; the bootstrap checks the module package against the digest stamped into it.\n\n" +
         $"```powershell\n{oneLiner}\n```\n\n" +
         $"Install-SecureInstall.ps1 sha256: `{bootstrapSha}`\n\n" +
+        (shOneLiner == null ? "" :
+            "## Install the native `secureinstall` (bash or sh, no .NET needed)\n\n" +
+            "The line checks install.sh's bytes against this digest before running it; install.sh checks the binary for the platform against the digest stamped into it.\n\n" +
+            $"```sh\n{shOneLiner}\n```\n\n") +
         "## Verify the release\n\n" +
         "checksums.txt is signed keylessly with Sigstore (checksums.txt.sigstore.json) and every asset carries GitHub build provenance; " +
         "rebuilding the tag with `pwsh ./tools/Test-ReproducibleRelease.ps1 -Commit v" + version + " -Published checksums.txt` gives the same bytes.\n\n" +
@@ -134,6 +164,59 @@ public sealed class ReleaseBuilder
         "$h = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($b) | ForEach-Object { $_.ToString('x2') }); " +
         "if ($h -ne $pin) { throw \"Install-SecureInstall.ps1 hashes to $h, not the pinned ${pin}: not run.\" }; " +
         "& ([scriptblock]::Create([Text.Encoding]::UTF8.GetString($b))) -ExpectedSha256 $pin }";
+
+    /// <summary>
+    /// The README's sh one-liner: downloads install.sh over https only into a temporary file, compares its SHA-256 with
+    /// the pin, and only then runs it (which checks itself again and the binary against its stamped digests). In a
+    /// subshell, so a refusal does not close an interactive shell; the temporary file is removed on every exit.
+    /// </summary>
+    public static string ShOneLiner(string scriptUri, string sha256) =>
+        "(u='" + scriptUri + "'; pin='" + sha256 + "'; f=$(mktemp) || exit 2; trap 'rm -f \"$f\"' EXIT; " +
+        "curl -fsSL --proto '=https' --proto-redir '=https' -o \"$f\" \"$u\" || exit 1; " +
+        "h=$( (sha256sum \"$f\" 2>/dev/null || shasum -a 256 \"$f\") | cut -d' ' -f1); " +
+        "[ \"$h\" = \"$pin\" ] || { echo \"install.sh hashes to $h, not the pinned $pin: not run.\" >&2; exit 1; }; " +
+        "sh \"$f\" --expected-sha256 \"$pin\")";
+
+    /// <summary>
+    /// The native binaries: the ones in the --native folder (secureinstall-&lt;rid&gt;[.exe], built on the release workflow's
+    /// runners), and the linux-x64 one compiled here with the same deterministic properties when the folder has none and
+    /// the platform and its C toolchain allow. Returns rid → SHA-256.
+    /// </summary>
+    private Dictionary<string, string> NativeBinaries(string[] properties, string work)
+    {
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (_native != null)
+        {
+            foreach (string file in Directory.GetFiles(_native, "secureinstall-*").OrderBy(f => f, StringComparer.Ordinal))
+            {
+                string name = Path.GetFileName(file);
+                string rid = Path.GetFileNameWithoutExtension(name).Substring("secureinstall-".Length);
+                if (InstallScriptStamp.AssetName(rid) != name) throw new InvalidOperationException($"{file}: a native binary is named secureinstall-<rid> (.exe for win-*).");
+                File.Copy(file, Path.Combine(_output, name));
+                digests[rid] = GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(file)));
+            }
+            _log.WriteLine($"native binaries from {_native}: {(digests.Count == 0 ? "none" : string.Join(", ", digests.Keys))}");
+        }
+        if (digests.ContainsKey("linux-x64")) return digests;
+        bool linuxX64 = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        if (!linuxX64 || !OnPath("clang") || !OnPath("ld.lld"))
+        {
+            _log.WriteLine("warning: the linux-x64 native secureinstall is compiled on linux-x64 with clang and lld (or given with --native DIR); this build has none.");
+            return digests;
+        }
+        string cli = Path.Combine(_root, "src", "SecureInstall.Cli", "SecureInstall.Cli.csproj");
+        string published = Path.Combine(work, "native");
+        // Restored first, published without a restore: `publish -r` would restore the core for the RID and rewrite its lock.
+        Dotnet(new[] { "restore", cli, "--nologo", "-v", "quiet" });
+        Dotnet(new[] { "publish", cli, "--no-restore", "-r", "linux-x64", "-o", published }.Concat(properties));
+        string asset = Path.Combine(_output, InstallScriptStamp.AssetName("linux-x64"));
+        File.Copy(Path.Combine(published, "secureinstall"), asset);
+        digests["linux-x64"] = GalleryPackage.Hex(SHA256.HashData(File.ReadAllBytes(asset)));
+        return digests;
+    }
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(dir => dir.Length > 0 && File.Exists(Path.Combine(dir, tool)));
 
     /// <summary>
     /// Deterministic compilation that does not depend on where the clone is or what its git remote is called:

@@ -81,6 +81,8 @@ public static class ChecksumAlgorithms
     }
 
 
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2057",
+        Justification = "Called only on .NET Framework (HostRuntime.IsNetFramework), which is never trimmed; the native CLI never reaches it.")]
     private static HashAlgorithm? CreateCng(ChecksumAlgorithm algorithm)
     {
         // SHA256.Create() on .NET Framework returns SHA256Managed (several times slower); the CNG types live in System.Core.

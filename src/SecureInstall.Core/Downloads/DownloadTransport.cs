@@ -292,6 +292,9 @@ internal sealed class DownloadTransport : IDisposable
         }
     }
 
+    // Looked up on the named type (not on e.GetType()), so the trimmer of the native CLI sees it and keeps it (issue 23).
+    private static readonly System.Reflection.PropertyInfo? HttpRequestStatusCode = typeof(HttpRequestException).GetProperty("StatusCode");
+
     /// <summary>
     /// A 407 from the proxy: .NET 5+ reports the status on HttpRequestException.StatusCode (read by reflection, as
     /// netstandard2.0 lacks it), .NET Framework on the WebException's response.
@@ -300,7 +303,7 @@ internal sealed class DownloadTransport : IDisposable
     {
         for (Exception? e = ex; e != null; e = e.InnerException)
         {
-            if (e.GetType().GetProperty("StatusCode")?.GetValue(e) is HttpStatusCode status && status == HttpStatusCode.ProxyAuthenticationRequired) return true;
+            if (e is HttpRequestException && HttpRequestStatusCode?.GetValue(e) is HttpStatusCode status && status == HttpStatusCode.ProxyAuthenticationRequired) return true;
             if (e is WebException { Response: HttpWebResponse response } && response.StatusCode == HttpStatusCode.ProxyAuthenticationRequired) return true;
         }
         return false;
