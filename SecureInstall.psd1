@@ -14,6 +14,7 @@
         'Expand-VerifiedArchive'
         'Get-PinnedTool'
         'Get-VerifiedArtifact'
+        'Install-PinnedModule'
         'Install-PinnedTool'
         'Invoke-VerifiedScript'
         'New-ChecksumFile'
