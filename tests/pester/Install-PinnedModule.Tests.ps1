@@ -224,3 +224,62 @@ Describe 'Install-PinnedModule in this session' {
         $view | Should -Be @('Name', 'Version', 'Status', 'Dependencies', 'Path')
     }
 }
+
+# The core reads a package's .psd1 without PowerShell (the CLI has none, and a feed's file is never run): its reader must
+# give what PowerShell's own restricted-language reader gives, and refuse what that refuses.
+Describe 'the module manifest reader (PowerShellDataFile)' {
+    BeforeAll {
+        function ConvertTo-Canonical($Value) {
+            if ($Value -is [System.Collections.IDictionary]) {
+                $o = [ordered]@{}
+                foreach ($k in ($Value.Keys | Sort-Object)) { $o[$k] = ConvertTo-Canonical $Value[$k] }
+                return $o
+            }
+            if ($Value -is [array]) { return , @($Value | ForEach-Object { ConvertTo-Canonical $_ }) }
+            $Value
+        }
+        $reader = [SecureInstall.Core.Modules.PowerShellDataFile]
+    }
+
+    It 'reads every real module manifest at hand (this pwsh''s modules, Pester, SecureInstall, its help files) as Import-PowerShellDataFile does' {
+        $files = @(Get-ChildItem -Path (Join-Path $PSHOME 'Modules') -Recurse -Filter *.psd1) + @(Get-ChildItem -Path (Join-Path $root 'module/help') -Filter *.psd1) +
+            @(Get-Item -LiteralPath (Join-Path $root 'SecureInstall.psd1')) + @(Get-ChildItem -Path (Split-Path (Get-Module -ListAvailable Pester)[0].Path) -Filter *.psd1)
+        $files.Count | Should -BeGreaterThan 15
+        foreach ($f in $files) {
+            $ours = ConvertTo-Canonical ($reader::ReadFile($f.FullName)) | ConvertTo-Json -Depth 10 -Compress
+            $theirs = ConvertTo-Canonical (Import-PowerShellDataFile -LiteralPath $f.FullName) | ConvertTo-Json -Depth 10 -Compress
+            $ours | Should -BeExactly $theirs -Because $f.FullName
+        }
+    }
+
+    It 'reads a UTF-16 manifest as Windows PowerShell 5.1''s New-ModuleManifest writes it' {
+        $path = Join-Path (New-TestFolder) 'Wide.psd1'
+        [System.IO.File]::WriteAllText($path, "@{`r`n  ModuleVersion = '3.1.4'`r`n  FunctionsToExport = 'a', 'b'`r`n}`r`n", [System.Text.Encoding]::Unicode)
+        $data = $reader::ReadFile($path)
+        $data['ModuleVersion'] | Should -BeExactly '3.1.4'
+        $data['FunctionsToExport'] | Should -Be @('a', 'b')
+    }
+
+    It 'refuses <What>, as PowerShell''s restricted reader does' -TestCases @(
+        @{ What = 'a variable'; Text = '@{ ModuleVersion = $env:VERSION }' }
+        @{ What = 'an expanding string'; Text = '@{ ModuleVersion = "$(whoami)" }' }
+        @{ What = 'a command'; Text = '@{ ModuleVersion = (Get-Date).ToString() }' }
+        @{ What = 'a cast'; Text = '@{ ModuleVersion = [version]''1.0'' }' }
+    ) {
+        $path = Join-Path (New-TestFolder) 'Bad.psd1'
+        Write-Fixture $path $Text
+        { Import-PowerShellDataFile -LiteralPath $path } | Should -Throw
+        { $reader::ReadFile($path) } | Should -Throw -ExpectedMessage '*must be constant data*'
+    }
+
+    # Stricter than Import-PowerShellDataFile, which returns a script block unrun and ignores what follows the hashtable:
+    # neither is module metadata, and both are where a hostile package would hide code.
+    It 'refuses <What>, which PowerShell''s reader lets through' -TestCases @(
+        @{ What = 'a script block'; Text = '@{ ModuleVersion = { 1 } }' }
+        @{ What = 'a statement after the hashtable'; Text = '@{ ModuleVersion = ''1.0'' }; Remove-Item x' }
+    ) {
+        $path = Join-Path (New-TestFolder) 'Bad.psd1'
+        Write-Fixture $path $Text
+        { $reader::ReadFile($path) } | Should -Throw -ExpectedMessage '*must be constant data*'
+    }
+}

@@ -98,6 +98,7 @@ public sealed class PowerShellDataFile
             _pos++;
             SkipSpace(newlines: true);
             object? value = ReadValue();
+            if (_pos >= _text.Length) throw Error("the hashtable is never closed");
             if (table.ContainsKey(key)) { _pos = keyAt; throw Error($"the key '{key}' is given twice"); }
             table[key] = value;
             SkipSpace(newlines: false);
@@ -167,6 +168,7 @@ public sealed class PowerShellDataFile
             if (Peek == ')') { _pos++; _depth--; return items.ToArray(); }
             if (_pos >= _text.Length) throw Error("the array @( is never closed");
             object? value = ReadValue();
+            if (_pos >= _text.Length) throw Error("the array @( is never closed");
             if (value is object?[] several) items.AddRange(several); else items.Add(value);
             SkipSpace(newlines: false);
             if (Peek != ';' && Peek != '\n' && Peek != '\r' && Peek != ')') throw Error("an array item is followed by something that is not data");
@@ -200,15 +202,18 @@ public sealed class PowerShellDataFile
             int hexStart = _pos;
             while (_pos < _text.Length && Checksums.Hex.IsHexDigit(_text[_pos])) _pos++;
             if (long.TryParse(_text.Substring(hexStart, _pos - hexStart), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long hex))
-                return _text[start] == '-' ? -hex : hex;
+                return Integer(_text[start] == '-' ? -hex : hex);
             throw Error("a hexadecimal number cannot be read");
         }
         while (_pos < _text.Length && (char.IsDigit(_text[_pos]) || _text[_pos] == '.' || _text[_pos] == 'e' || _text[_pos] == 'E')) _pos++;
         string text = _text.Substring(start, _pos - start);
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole)) return whole <= int.MaxValue && whole >= int.MinValue ? (int)whole : whole;
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole)) return Integer(whole);
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double real)) return real;
         throw Error($"'{text}' is not a number");
     }
+
+    // PowerShell types an integer literal Int32 when it fits, else Int64.
+    private static object Integer(long value) => value <= int.MaxValue && value >= int.MinValue ? (object)(int)value : value;
 
     private string ReadString()
     {
