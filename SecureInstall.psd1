@@ -21,6 +21,7 @@
         'Save-PinnedTool'
         'Test-ArtifactSignature'
         'Test-Checksum'
+        'Test-PinnedModule'
         'Test-PinnedTool'
         'Test-SigstoreBundle'
         'Uninstall-PinnedTool'

@@ -22,26 +22,9 @@ namespace SecureInstall.Commands;
 /// </remarks>
 [Cmdlet(VerbsLifecycle.Install, "PinnedModule", SupportsShouldProcess = true)]
 [OutputType(typeof(ModuleInstallResult))]
-public sealed class InstallPinnedModuleCommand : PinnedToolCmdlet
+public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
 {
     private const int ProgressActivityId = 0x51C5;
-    private readonly List<string> _names = new();
-
-    /// <summary>Modules to install; every module the manifest pins when omitted.</summary>
-    [Parameter(Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    [Parameter]
-    public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
-
-    // Boxed: a SecureInstall.Core value type may not be a field of a cmdlet (see InstallPinnedToolCommand).
-    private object _scope = InstallScope.CurrentUser;
-
-    /// <summary>A module folder to install into instead of the scope's (it need not be on PSModulePath).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ModulePath { get; set; }
 
     /// <summary>A bearer token for the feeds, sent only to each feed's own host (never after a redirect to another).</summary>
     [Parameter]
@@ -51,25 +34,22 @@ public sealed class InstallPinnedModuleCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord() => _names.AddRange(Name);
-
     protected override void EndProcessing()
     {
         PinnedManifest manifest = LoadManifest();
         IReadOnlyList<PinnedModule> modules;
         try
         {
-            modules = ModuleInstaller.Select(manifest, _names);
+            modules = ModuleInstaller.Select(manifest, Names);
         }
         catch (Core.SecureInstallException ex)
         {
             WriteError(Errors.From(ex, Manifest));
             return;
         }
-        bool desktop = string.Equals(SessionState.PSVariable.GetValue("PSEdition") as string, "Desktop", StringComparison.OrdinalIgnoreCase);
         var options = new ModuleInstallerOptions
         {
-            ModulePath = ModulePath != null ? ResolveOutputPath(ModulePath) : ModulePaths.Default(Scope, desktop),
+            ModulePath = ResolveModulePath(),
             LockRoot = ToolInstallerOptions.DefaultRoot(Scope),
             Force = Force,
             FeedToken = FeedToken == null ? null : new System.Net.NetworkCredential(string.Empty, FeedToken).Password,

@@ -68,6 +68,8 @@ public static class ErrorIds
     public const string ModulePackageInvalid = nameof(ModulePackageInvalid);
     /// <summary>A NuGet feed answered with something that is not a usable service index or package list (InvalidData).</summary>
     public const string FeedInvalid = nameof(FeedInvalid);
+    /// <summary>Import-Module by name would load another copy of a pinned module (earlier on PSModulePath, a higher version, or already loaded) (SecurityError).</summary>
+    public const string ModuleShadowed = nameof(ModuleShadowed);
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
