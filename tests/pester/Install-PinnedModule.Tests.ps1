@@ -219,6 +219,32 @@ Describe 'Install-PinnedModule in this session' {
         $ev[0].FullyQualifiedErrorId | Should -BeExactly 'ManifestInsecureUrl,SecureInstall.Commands.InstallPinnedModuleCommand'
     }
 
+    It 'a second install keeps the tree that verifies against the lock, reinstalls one that was changed, and -Force reinstalls' {
+        # A v3 feed on disk (file: index and flat container): the verified downloader reads it like a mirror.
+        $dir = New-TestFolder
+        $flat = Join-Path $dir 'feed/flat'
+        Write-Fixture (Join-Path $dir 'feed/index.json') "{ `"resources`": [ { `"@id`": `"$(ConvertTo-FileUri $flat)/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }"
+        Write-Fixture (Join-Path $flat 'helper/1.0.0/helper.1.0.0.nupkg') $packages['Helper 1.0.0']
+        $manifest = Join-Path $dir 'tools.yml'
+        Write-Fixture $manifest ("modules:`n" + ($helperPin -replace [regex]::Escape("$base/v3/index.json"), (ConvertTo-FileUri (Join-Path $dir 'feed/index.json'))))
+        $modules = Join-Path $dir 'Modules'
+        Set-TestEnvironment SECUREINSTALL_HOME (Join-Path $dir 'home')
+        Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $dir 'cache')
+        try {
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            $again = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
+            ($again | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'AlreadyInstalled'
+            ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'its tree verified against the lock'
+
+            Add-Content -LiteralPath (Join-Path $modules 'Helper/1.0.0/Helper.psm1') -Value 'Invoke-Evil'
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            Get-Content -Raw -LiteralPath (Join-Path $modules 'Helper/1.0.0/Helper.psm1') | Should -Not -Match 'Invoke-Evil'
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -Force -ErrorAction Stop).Status | Should -Be 'Installed'
+            (Test-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Verified'
+        }
+        finally { Restore-TestEnvironment }
+    }
+
     It 'the result has a table view with Name, Version, Status, Dependencies and Path' {
         $view = (Get-FormatData -TypeName SecureInstall.Core.Modules.ModuleInstallResult).FormatViewDefinition[0].Control.Headers.Label
         $view | Should -Be @('Name', 'Version', 'Status', 'Dependencies', 'Path')
