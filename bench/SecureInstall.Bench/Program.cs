@@ -2,7 +2,7 @@ using System.Diagnostics;
 using SecureInstall.Core.Checksums;
 
 // Benchmarks that print ratios against the reference tools, measured in the same run on the same files.
-// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [import] [archives] [authenticode] [--size-mib N] [--files N] [--archive-mib N] [--authenticode-mib N] [--repeat N]
+// Usage: dotnet run -c Release --project bench/SecureInstall.Bench -- [checksums] [import] [archives] [authenticode] [modules] [--size-mib N] [--files N] [--archive-mib N] [--authenticode-mib N] [--repeat N]
 namespace SecureInstall.Bench;
 
 public static class Program
@@ -28,6 +28,7 @@ public static class Program
             if (options.Runs("import")) ImportBench.Run(options);
             if (options.Runs("archives")) ArchiveBench.Run(work, options);
             if (options.Runs("authenticode")) AuthenticodeBench.Run(work, options);
+            if (options.Runs("modules")) ModuleBench.Run(work, options);
             return 0;
         }
         finally
@@ -40,7 +41,7 @@ public static class Program
 public sealed class BenchOptions
 {
     /// <summary>The benchmarks this program runs, in order; a name outside this list is an error, not "run nothing".</summary>
-    public static readonly IReadOnlyList<string> Names = new[] { "checksums", "import", "archives", "authenticode" };
+    public static readonly IReadOnlyList<string> Names = new[] { "checksums", "import", "archives", "authenticode", "modules" };
 
     public HashSet<string> Only { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int SizeMiB { get; private set; } = 1024;

@@ -58,6 +58,21 @@ public static class ErrorIds
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 
+    // PowerShell modules (issue 22)
+    /// <summary>A module's package names another module or version than its pin: the .nuspec id/version or the .psd1 (SecurityError).</summary>
+    public const string ModuleIdentityMismatch = nameof(ModuleIdentityMismatch);
+    /// <summary>A module's .nuspec depends on a module the manifest does not pin, or pins at a version outside the range (InvalidData).</summary>
+    public const string ModuleDependencyNotPinned = nameof(ModuleDependencyNotPinned);
+    /// <summary>The pinned modules' dependencies form a cycle (InvalidData).</summary>
+    public const string ModuleDependencyCycle = nameof(ModuleDependencyCycle);
+    public const string ModuleNotInManifest = nameof(ModuleNotInManifest);
+    /// <summary>A module's package is not a PowerShell module package: no .nuspec, no readable .psd1 (InvalidData).</summary>
+    public const string ModulePackageInvalid = nameof(ModulePackageInvalid);
+    /// <summary>A NuGet feed answered with something that is not a usable service index or package list (InvalidData).</summary>
+    public const string FeedInvalid = nameof(FeedInvalid);
+    /// <summary>Import-Module by name would load another copy of a pinned module (earlier on PSModulePath, a higher version, or already loaded) (SecurityError).</summary>
+    public const string ModuleShadowed = nameof(ModuleShadowed);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string SignatureNotFound = nameof(SignatureNotFound);

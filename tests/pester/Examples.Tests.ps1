@@ -142,6 +142,16 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         Write-Fixture (Join-Path $work 'downloads/tool-windows.zip') (New-ZipBytes @{ 'bin/tool.cmd' = '@echo tool'; 'README.txt' = 'readme' })
         Write-Fixture (Join-Path $work 'artifacts.csv') ("Uri,OutFile,Sha256`n$base/tool-1.2.zip,a.zip,$toolSha`n" +
             "$base/o/r/releases/download/v1/tool.tar.gz,b.tar.gz,$tarSha`n")
+        # A pinned PowerShell module for Install-PinnedModule's examples, in a NuGet v3 feed (service index + flat container).
+        $modulePackage = New-ZipBytes @{
+            'Pester.nuspec' = '<?xml version="1.0" encoding="utf-8"?><package><metadata><id>Pester</id><version>5.9.0</version></metadata></package>'
+            'Pester.psd1'   = "@{ RootModule = 'Pester.psm1'; ModuleVersion = '5.9.0'; GUID = 'a699dea5-2c73-4616-a270-1f7abb777e71' }"
+            'Pester.psm1'   = 'function Invoke-Pester { }'
+        }
+        $routes['/v3/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+        $routes['/v3/flat/pester/5.9.0/pester.5.9.0.nupkg'] = @{ Body = $modulePackage }
+        $moduleSha512 = ([System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($modulePackage))).ToLowerInvariant()
+        $manifest += "modules:`n  Pester:`n    version: `"5.9.0`"`n    sha512: `"$moduleSha512`"`n    source: $base/v3/index.json`n"
         Write-Fixture (Join-Path $work 'tools.yml') $manifest
         Copy-Item -LiteralPath (Join-Path $root 'samples') -Destination (Join-Path $work 'samples') -Recurse
     Copy-Item -LiteralPath (Join-Path $root 'samples/release') -Destination (Join-Path $work 'release') -Recurse

@@ -19,6 +19,8 @@ BeforeDiscovery {
     # Cmdlets with no verb, and why.
     $NoVerb = @{
         'Get-PinnedTool'            = 'a listing for scripts; verify-installed prints the same states'
+        'Install-PinnedModule'      = 'PowerShell modules are installed from PowerShell; no CLI verb yet (issue 22)'
+        'Test-PinnedModule'         = 'PowerShell modules are checked from PowerShell (shadowing is a PSModulePath question); no CLI verb yet (issue 22)'
         'Save-PinnedTool'           = 'bundles are written from PowerShell; install --source reads them'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'

@@ -133,6 +133,38 @@ Describe 'the release build' {
         $text | Should -Match 'Test-Checksum'
         Test-Path -LiteralPath (Join-Path $childHome "data/powershell/Modules/SecureInstall/$version/bin/SecureInstall.Commands.dll") | Should -BeTrue
     }
+
+    # Issue 22: the Gallery package is a real module .nupkg for Install-PinnedModule, served by a NuGet v3 feed.
+    It 'the Gallery package installs with Install-PinnedModule from a NuGet v3 feed, without the packaging parts, and imports with -RequiredVersion' {
+        $nupkg = [System.IO.File]::ReadAllBytes((Join-Path $out "SecureInstall.$version.nupkg"))
+        $sha512 = [System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($nupkg))
+        $dir = Join-Path $TestDrive 'module-install'
+        $modules = Join-Path $dir 'Modules'
+        $manifest = Join-Path $dir 'tools.yml'
+        $pem = Join-Path $TestDrive 'feed-ca.pem'
+        $server = Start-LoopbackServer -Certificate (New-LoopbackCertificate -PemPath $pem)
+        try {
+            $server.Routes['/v3/index.json'] = @{ Body = [System.Text.Encoding]::UTF8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$($server.Base)/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+            $server.Routes["/v3/flat/secureinstall/$version/secureinstall.$version.nupkg"] = @{ Body = $nupkg }
+            Write-Fixture $manifest "modules:`n  SecureInstall:`n    version: `"$version`"`n    sha512: $sha512`n    source: $($server.Base)/v3/index.json`n"
+            $code = "Import-Module '$(Join-Path $root 'SecureInstall.psd1')'; (Install-PinnedModule -Manifest '$manifest' -ModulePath '$modules' -ErrorAction Stop).Status"
+            $environment = @{ SSL_CERT_FILE = $pem; SECUREINSTALL_HOME = (Join-Path $dir 'home'); SECUREINSTALL_CACHE = (Join-Path $dir 'cache') }
+            $child = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $environment
+        }
+        finally { Stop-LoopbackServer $server }
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        $child.Out.Trim() | Should -BeExactly 'Installed'
+        $installed = Join-Path $modules "SecureInstall/$version"
+        foreach ($part in '[Content_Types].xml', '_rels', 'package', 'SecureInstall.nuspec') { Test-Path -LiteralPath (Join-Path $installed $part) | Should -BeFalse -Because "$part is NuGet packaging" }
+
+        $import = "`$env:PSModulePath = '$modules' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module SecureInstall -RequiredVersion $version -ErrorAction Stop; (Get-Module SecureInstall).ModuleBase; (Get-Command -Module SecureInstall).Name -join ','"
+        $child = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $import)
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        $lines = $child.Out.Trim() -split '\r?\n'
+        $lines[0] | Should -BeExactly $installed
+        $lines[1] | Should -Match 'Install-PinnedModule'
+        $lines[1] | Should -Match 'Test-Checksum'
+    }
 }
 
 Describe 'the native assets (issue 23)' {

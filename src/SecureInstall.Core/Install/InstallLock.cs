@@ -77,7 +77,7 @@ public sealed class LockEntry
 /// <c>secureinstall.lock.json</c>: what was installed, from where, verified how, and the digest of each installed tree.
 /// Written deterministically (sorted keys, two-space indent, LF, UTF-8 without BOM) so it diffs well in review, and atomically.
 /// </summary>
-public sealed class InstallLock
+public sealed partial class InstallLock
 {
     public const string FileName = "secureinstall.lock.json";
     public const int FormatVersion = 1;
@@ -147,6 +147,7 @@ public sealed class InstallLock
                         : new SortedDictionary<string, string>(StringComparer.Ordinal),
                 });
             }
+            if (root.TryGetProperty("modules", out JsonElement modules)) lockFile.LoadModules(modules);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or FormatException)
         {
@@ -224,6 +225,7 @@ public sealed class InstallLock
                 w.WriteEndObject();
             }
             w.WriteEndObject();
+            WriteModules(w);
             w.WriteEndObject();
         }
         // Utf8JsonWriter (8.0) ends lines with Environment.NewLine: normalise so the lock is the same bytes everywhere.

@@ -30,6 +30,25 @@ public static class InstalledToolVerifier
             Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
             RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
         };
+        bool present = CompareTree(dir, entry.TreeDigest, "Install-PinnedTool", changed, added, removed, cancellationToken);
+        CheckShims(root, lockFile, entry, dir, changed, removed);
+        status.Changed = changed;
+        status.Added = added;
+        status.Removed = removed;
+        status.Status = !present ? InstalledState.Missing
+            : changed.Count + added.Count + removed.Count > 0 || status.RecordedPath != null ? InstalledState.Tampered
+            : InstalledState.Verified;
+        return status;
+    }
+
+    /// <summary>
+    /// Compares the tree at <paramref name="dir"/> with <paramref name="treeDigest"/> (the lock's), adding each entry changed,
+    /// added or removed, read from the file list kept beside the tree (whose own digest must be the lock's); false when the
+    /// folder is gone. The one tree check of installed tools and installed modules.
+    /// </summary>
+    /// <param name="installer">The cmdlet that reinstalls, for the message about an old listing format.</param>
+    public static bool CompareTree(string dir, string treeDigest, string installer, List<string> changed, List<string> added, List<string> removed, CancellationToken cancellationToken)
+    {
         bool present = UnixFileSystem.TryGetEntry(dir, out FileStatus folder);
         if (!present)
         {
@@ -44,7 +63,7 @@ public static class InstalledToolVerifier
         else
         {
             InstalledTree actual = InstalledTree.Compute(dir, cancellationToken);
-            if (actual.Digest != entry.TreeDigest)
+            if (actual.Digest != treeDigest)
             {
                 string record = InstallRootLayout.TreeRecordPath(dir);
                 InstalledTree? recorded = null;
@@ -54,10 +73,10 @@ public static class InstalledToolVerifier
                     if (text != null) recorded = InstalledTree.Parse(text);
                 }
                 catch (InvalidDataException) { }
-                if (recorded == null || recorded.Digest != entry.TreeDigest)
+                if (recorded == null || recorded.Digest != treeDigest)
                     changed.Add("(the tree differs from the lock, and its file list was changed too: " + record + ")");
                 else if (recorded.Format != InstalledTree.CurrentFormat)
-                    changed.Add($"(recorded by an earlier SecureInstall in tree listing format {recorded.Format}, which holds no kinds, modes, folders or shims; reinstall it with Install-PinnedTool -Force to record them)");
+                    changed.Add($"(recorded by an earlier SecureInstall in tree listing format {recorded.Format}, which holds no kinds, modes, folders or shims; reinstall it with {installer} -Force to record them)");
                 else
                 {
                     TreeDiff diff = InstalledTree.Compare(recorded, actual);
@@ -67,14 +86,7 @@ public static class InstalledToolVerifier
                 }
             }
         }
-        CheckShims(root, lockFile, entry, dir, changed, removed);
-        status.Changed = changed;
-        status.Added = added;
-        status.Removed = removed;
-        status.Status = !present ? InstalledState.Missing
-            : changed.Count + added.Count + removed.Count > 0 || status.RecordedPath != null ? InstalledState.Tampered
-            : InstalledState.Verified;
-        return status;
+        return present;
     }
 
     /// <summary>

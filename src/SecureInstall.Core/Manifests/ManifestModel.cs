@@ -201,6 +201,15 @@ public sealed class PinnedManifest
 
     public List<PinnedTool> Tools { get; } = new();
 
+    /// <summary>The PowerShell modules the manifest pins under <c>modules:</c>, in file order (issue 22).</summary>
+    public List<PinnedModule> Modules { get; } = new();
+
+    public PinnedModule? FindModule(string name)
+    {
+        foreach (PinnedModule m in Modules) if (string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) return m;
+        return null;
+    }
+
     public PinnedTool? Find(string name)
     {
         foreach (PinnedTool t in Tools) if (string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) return t;

@@ -15,7 +15,7 @@ namespace SecureInstall.Core.Manifests;
 /// moving version, an insecure URL) are recorded on the version with the tool, version and line, and make
 /// installing that version fail; only an explicit <c>waiver: "reason"</c> on the entry turns one into a recorded waiver.
 /// </summary>
-public sealed class ManifestReader
+public sealed partial class ManifestReader
 {
     /// <summary>Real manifests are kilobytes.</summary>
     public const long MaximumBytes = 4L * 1024 * 1024;
@@ -45,9 +45,14 @@ public sealed class ManifestReader
 
         var manifest = new PinnedManifest { Source = source };
         YamlMappingNode toolsNode = root;
+        if (Get(root, "modules") is { } modules) ReadModules(manifest, modules, new Context(source, baseDirectory));
         if (Get(root, "tools") is { } tools)
         {
             toolsNode = tools as YamlMappingNode ?? throw new ManifestFormatException(source, Line(tools), "'tools' must be a mapping of tool names to tools.");
+        }
+        else if (manifest.Modules.Count > 0)
+        {
+            toolsNode = new YamlMappingNode(); // a manifest of modules only
         }
         else
         {
@@ -65,7 +70,7 @@ public sealed class ManifestReader
                 throw new ManifestFormatException(source, Line(pair.Key), $"tool '{name}' is pinned twice (names differing only in case share one folder).");
             manifest.Tools.Add(ReadTool(name, body, new Context(source, baseDirectory), Line(pair.Key)));
         }
-        if (manifest.Tools.Count == 0) throw new ManifestFormatException(source, 1, "the manifest pins no tool.");
+        if (manifest.Tools.Count == 0 && manifest.Modules.Count == 0) throw new ManifestFormatException(source, 1, "the manifest pins no tool.");
         foreach (var owned in manifest.Tools.SelectMany(t => t.OwnsShims.Select(s => (Tool: t, Shim: s))).GroupBy(x => x.Shim, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
             throw new ManifestFormatException(source, owned.Last().Tool.Line, $"the command '{owned.Key}' is claimed by owns_shims of both {string.Join(" and ", owned.Select(x => x.Tool.Name))}; one tool owns a command.");
         return manifest;

@@ -28,6 +28,14 @@ public class ManifestSchemaTests
     };
 
     [Fact]
+    public void ModulesOnlyManifest_IsValid_AndAModuleWithoutSha512IsNot()
+    {
+        string module = $"modules:\n  Pester:\n    version: \"5.9.0\"\n    source: https://example.test/v3/index.json\n";
+        Assert.Empty(Validate(module + $"    sha512: {new string('a', 128)}\n"));
+        Assert.NotEmpty(Validate(module));
+    }
+
+    [Fact]
     public void BundledSampleManifest_IsValid()
     {
         Assert.Empty(Validate(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "samples", "tools", "secureinstall.yml"))));

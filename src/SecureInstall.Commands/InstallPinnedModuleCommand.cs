@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Modules;
+
+namespace SecureInstall.Commands;
+
+/// <summary>
+/// Install-PinnedModule: installs the PowerShell modules a manifest pins (modules:), each held to its .nupkg's SHA-512,
+/// with their pinned dependencies, into a module path, and records them in the lock's modules section.
+/// </summary>
+/// <remarks>
+/// A noun of its own rather than a -Module switch on Install-PinnedTool: a module goes to a PSModulePath folder, not the
+/// install root; it has no platform, shims or PATH; its checks (.psd1, dependencies, shadowing) are its own. The verbs
+/// follow Install-PSResource's, so PowerShell users find it where they look.
+/// </remarks>
+[Cmdlet(VerbsLifecycle.Install, "PinnedModule", SupportsShouldProcess = true)]
+[OutputType(typeof(ModuleInstallResult))]
+public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
+{
+    private const int ProgressActivityId = 0x51C5;
+
+    /// <summary>A bearer token for the feeds, sent only to each feed's own host (never after a redirect to another).</summary>
+    [Parameter]
+    public SecureString? FeedToken { get; set; }
+
+    /// <summary>Reinstall even when the installed tree verifies against the lock.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void EndProcessing()
+    {
+        PinnedManifest manifest = LoadManifest();
+        IReadOnlyList<PinnedModule> modules;
+        try
+        {
+            modules = ModuleInstaller.Select(manifest, Names);
+        }
+        catch (Core.SecureInstallException ex)
+        {
+            WriteError(Errors.From(ex, Manifest));
+            return;
+        }
+        var options = new ModuleInstallerOptions
+        {
+            ModulePath = ResolveModulePath(),
+            LockRoot = ToolInstallerOptions.DefaultRoot(Scope),
+            Force = Force,
+            FeedToken = FeedToken == null ? null : new System.Net.NetworkCredential(string.Empty, FeedToken).Password,
+        };
+        WriteVerbose($"Installing {modules.Count} pinned module(s) into {options.ModulePath}.");
+
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
+        var installer = new ModuleInstaller(options, downloader);
+        var chosen = modules.Where(m => ShouldProcess($"Install {m.Name} {m.Version}: {installer.Describe(m)}", $"Install {m.Name} {m.Version} into {installer.TargetOf(m)}?", "Install-PinnedModule")).ToList();
+        if (chosen.Count == 0) return;
+
+        using var progress = new ThrottledProgress(this, ProgressActivityId, $"Installing {chosen.Count} pinned module(s)");
+        try
+        {
+            IReadOnlyList<ModuleInstallResult> results = Wait(installer.InstallAsync(manifest, chosen, LockPath, Report, CancelToken),
+                () => progress.Update("downloading and verifying", -1));
+            foreach (ModuleInstallResult result in results)
+            {
+                if (result.Status == ModuleInstallStatus.AlreadyInstalled) WriteVerbose($"{result.Name} {result.Version}: already installed, verified.");
+                WriteObject(result);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
+        {
+            WriteError(Errors.From(ex, Manifest));
+        }
+    }
+}

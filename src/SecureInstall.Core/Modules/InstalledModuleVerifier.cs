@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using SecureInstall.Core.Install;
+
+namespace SecureInstall.Core.Modules;
+
+/// <summary>One pinned module as found on this machine, against the lock.</summary>
+public sealed class InstalledModuleStatus
+{
+    public string Name { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+
+    /// <summary>Verified, Tampered or Missing (the tree); a shadowed module is Verified here and listed in <see cref="ShadowedBy"/>.</summary>
+    public InstalledState Status { get; internal set; }
+
+    /// <summary>&lt;ModulePath&gt;/&lt;Name&gt;/&lt;Version&gt;, derived from the module path checked, never read from the lock.</summary>
+    public string Path { get; internal set; } = string.Empty;
+    public string TreeDigest { get; internal set; } = string.Empty;
+    public IReadOnlyList<string> Changed { get; internal set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Added { get; internal set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Removed { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>Changed, added and removed together, as a message names them.</summary>
+    public TreeDiff Diff => new() { Changed = Changed, Added = Added, Removed = Removed };
+
+    /// <summary>Other copies Import-Module &lt;Name&gt; would load instead of the pinned one: folders or module files.</summary>
+    public IReadOnlyList<string> ShadowedBy { get; internal set; } = Array.Empty<string>();
+}
+
+/// <summary>
+/// Re-checks an installed pinned module: its tree against the lock's digest (each entry changed, added or removed), and
+/// whether Import-Module by name would load another copy — one found earlier on PSModulePath, a higher version beside it
+/// (PowerShell takes the highest version in the first folder that has the module), or one already loaded from elsewhere.
+/// </summary>
+public static class InstalledModuleVerifier
+{
+    /// <param name="modulePath">The module folder the pin was installed into.</param>
+    /// <param name="psModulePath">PSModulePath's folders, in order.</param>
+    /// <param name="loadedFrom">Where modules of this name are loaded from in the caller's session (their ModuleBase).</param>
+    public static InstalledModuleStatus Verify(string modulePath, ModuleLockEntry entry, IEnumerable<string> psModulePath, IEnumerable<string>? loadedFrom = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (entry == null) throw new ArgumentNullException(nameof(entry));
+        PackageVersion version = PackageVersion.TryParse(entry.Version)
+            ?? throw new LockFormatException(entry.Name, new InvalidDataException($"modules.{entry.Name}: '{entry.Version}' is not a package version."));
+        string dir = ModulePaths.VersionDirectory(modulePath, entry.Name, version);
+        var changed = new List<string>();
+        var added = new List<string>();
+        var removed = new List<string>();
+        bool present = InstalledToolVerifier.CompareTree(dir, entry.TreeDigest, "Install-PinnedModule", changed, added, removed, cancellationToken);
+        var shadows = Shadows(modulePath, entry.Name, version, psModulePath).ToList();
+        foreach (string loaded in loadedFrom ?? Array.Empty<string>())
+        {
+            if (!InstallRootLayout.SamePath(loaded, dir)) shadows.Add($"{loaded} (loaded in this session)");
+        }
+        return new InstalledModuleStatus
+        {
+            Name = entry.Name, Version = entry.Version, Path = dir, TreeDigest = entry.TreeDigest,
+            Changed = changed, Added = added, Removed = removed, ShadowedBy = shadows,
+            Status = !present ? InstalledState.Missing : changed.Count + added.Count + removed.Count > 0 ? InstalledState.Tampered : InstalledState.Verified,
+        };
+    }
+
+    private static IEnumerable<string> Shadows(string modulePath, string name, PackageVersion pinned, IEnumerable<string> psModulePath)
+    {
+        foreach (string folder in psModulePath.Where(p => !string.IsNullOrWhiteSpace(p)))
+        {
+            string moduleDir = Path.Combine(folder, name);
+            bool ours = InstallRootLayout.SamePath(folder, modulePath);
+            if (Directory.Exists(moduleDir))
+            {
+                foreach (string candidate in Candidates(moduleDir, name))
+                {
+                    // In the pinned module's own folder only a higher version wins; anywhere earlier, any copy does.
+                    PackageVersion? other = PackageVersion.TryParse(Path.GetFileName(candidate));
+                    if (!ours || (other != null && other.Numeric > pinned.Numeric)) yield return candidate;
+                }
+            }
+            if (ours) yield break; // later folders are only searched when the module is not found here
+        }
+    }
+
+    /// <summary>The copies PowerShell would consider in &lt;folder&gt;/&lt;Name&gt;: version folders holding the module, or the module unversioned.</summary>
+    private static IEnumerable<string> Candidates(string moduleDir, string name)
+    {
+        if (File.Exists(Path.Combine(moduleDir, name + ".psd1")) || File.Exists(Path.Combine(moduleDir, name + ".psm1")) || File.Exists(Path.Combine(moduleDir, name + ".dll")))
+            yield return moduleDir;
+        foreach (string versionDir in Directory.GetDirectories(moduleDir))
+        {
+            if (PackageVersion.TryParse(Path.GetFileName(versionDir)) != null && File.Exists(Path.Combine(versionDir, name + ".psd1"))) yield return versionDir;
+        }
+    }
+}

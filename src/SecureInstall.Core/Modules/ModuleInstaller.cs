@@ -1,0 +1,364 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Archives;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.IO;
+using SecureInstall.Core.Manifests;
+
+namespace SecureInstall.Core.Modules;
+
+public sealed class ModuleInstallerOptions
+{
+    /// <summary>The module folder to install into (&lt;ModulePath&gt;/&lt;Name&gt;/&lt;Version&gt;): see <see cref="ModulePaths.Default"/>.</summary>
+    public string ModulePath { get; set; } = ModulePaths.Default(InstallScope.CurrentUser, desktop: false);
+
+    /// <summary>Where the file lock that serialises writes of the lock file is kept (its .locks folder): the tool install root.</summary>
+    public string LockRoot { get; set; } = ToolInstallerOptions.DefaultRoot(InstallScope.CurrentUser);
+
+    /// <summary>Reinstall even when the installed tree verifies against the lock.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>A bearer token for the feeds: sent to each feed's own host only, never after a redirect to another.</summary>
+    public string? FeedToken { get; set; }
+
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public ArchiveExtractionOptions Extraction { get; set; } = new();
+}
+
+public enum ModuleInstallStatus
+{
+    Installed,
+    AlreadyInstalled,
+}
+
+/// <summary>One module installed (or found installed and verified) by <see cref="ModuleInstaller"/>.</summary>
+public sealed class ModuleInstallResult
+{
+    public string Name { get; internal set; } = string.Empty;
+    public string Version { get; internal set; } = string.Empty;
+    public ModuleInstallStatus Status { get; internal set; }
+    public string Path { get; internal set; } = string.Empty;
+    public string Sha512 { get; internal set; } = string.Empty;
+    public string Source { get; internal set; } = string.Empty;
+    public string TreeDigest { get; internal set; } = string.Empty;
+
+    /// <summary>The pinned modules its .nuspec depends on ("Name Version").</summary>
+    public IReadOnlyList<string> Dependencies { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>Installed because a requested module depends on it.</summary>
+    public bool IsDependency { get; internal set; }
+
+    public bool FromCache { get; internal set; }
+}
+
+/// <summary>
+/// Installs pinned PowerShell modules: the .nupkg from the pinned feed through the verified downloader (cache, mirrors,
+/// SHA-512 checked before a byte is extracted) → extracted under the archive rules into a staging folder → the .nuspec and
+/// the .psd1 (read as data) must name the pinned module and version → the NuGet packaging parts removed, as PSResourceGet
+/// removes them → every .nuspec dependency must be pinned in the manifest, with no cycle → each module moved into
+/// &lt;ModulePath&gt;/&lt;Name&gt;/&lt;Version&gt; in one step, dependencies first → the lock's modules section. Nothing is placed
+/// until every module of the request is downloaded and checked.
+/// </summary>
+public sealed class ModuleInstaller
+{
+    private readonly ModuleInstallerOptions _options;
+    private readonly VerifiedDownloader _downloader;
+
+    public ModuleInstaller(ModuleInstallerOptions options, VerifiedDownloader downloader)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _downloader = downloader ?? throw new ArgumentNullException(nameof(downloader));
+    }
+
+    public ModuleInstallerOptions Options => _options;
+
+    /// <summary>The modules named (all the manifest pins when none is), each checked against the manifest's rules.</summary>
+    public static IReadOnlyList<PinnedModule> Select(PinnedManifest manifest, IEnumerable<string>? names)
+    {
+        if (manifest == null) throw new ArgumentNullException(nameof(manifest));
+        var chosen = new List<PinnedModule>();
+        List<string> wanted = names?.ToList() ?? new List<string>();
+        if (wanted.Count == 0) chosen.AddRange(manifest.Modules);
+        foreach (string name in wanted.Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            chosen.Add(manifest.FindModule(name) ?? throw new ModuleException(ErrorIds.ModuleNotInManifest, FailureKind.NotFound, name,
+                $"{manifest.Source} pins no module '{name}'{(manifest.Modules.Count > 0 ? $" (it pins {string.Join(", ", manifest.Modules.Select(m => m.Name))})" : " (it has no modules: section)")}."));
+        }
+        foreach (PinnedModule m in chosen) CheckPinned(m);
+        return chosen;
+    }
+
+    private static void CheckPinned(PinnedModule module)
+    {
+        if (module.Problems.Count > 0) throw module.Problems[0];
+        if (module.Sha512 == null || PackageVersion.TryParse(module.Version) == null)
+            throw new ModuleException(ErrorIds.ManifestVersionNotPinned, FailureKind.Security, module.Name, $"module {module.Name}: '{module.Version}' is not an exact package version.");
+    }
+
+    /// <summary>What installing <paramref name="module"/> does, for -WhatIf and the confirmation prompt.</summary>
+    public string Describe(PinnedModule module) =>
+        $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), verify sha512 {module.Sha512Hex}, " +
+        $"check its .nuspec and .psd1 name {module.Name} {module.Version}, require its dependencies to be pinned, and install into {TargetOf(module)}";
+
+    public string TargetOf(PinnedModule module) => ModulePaths.VersionDirectory(_options.ModulePath, module.Name, PackageVersion.TryParse(module.Version)!);
+
+    /// <summary>Installs <paramref name="modules"/> and the pinned modules they depend on, and records them in the lock at <paramref name="lockPath"/>.</summary>
+    public async Task<IReadOnlyList<ModuleInstallResult>> InstallAsync(PinnedManifest manifest, IReadOnlyList<PinnedModule> modules, string lockPath,
+        Action<InstallEvent>? events = null, CancellationToken cancellationToken = default)
+    {
+        if (manifest == null) throw new ArgumentNullException(nameof(manifest));
+        if (modules == null) throw new ArgumentNullException(nameof(modules));
+        Action<string> log = line => events?.Invoke(InstallEvent.Info(line));
+        InstallRootLayout.EnsureTrustedRoot(_options.ModulePath);
+        InstallLock recorded = InstallLock.Load(lockPath);
+        var staged = new Dictionary<string, Staged>(StringComparer.OrdinalIgnoreCase);
+        var requested = new HashSet<string>(modules.Select(m => m.Name), StringComparer.OrdinalIgnoreCase);
+        var temporaries = new List<string>(); // every download and staging folder, deleted however the install ends
+        try
+        {
+            var queue = new Queue<PinnedModule>(modules);
+            while (queue.Count > 0)
+            {
+                PinnedModule module = queue.Dequeue();
+                if (staged.ContainsKey(module.Name)) continue;
+                CheckPinned(module);
+                Staged s = await StageAsync(module, recorded, temporaries, log, cancellationToken).ConfigureAwait(false);
+                staged[module.Name] = s;
+                foreach (NuSpecDependency dependency in s.Dependencies)
+                {
+                    PinnedModule pin = PinOf(manifest, module, dependency);
+                    s.Pins.Add(pin);
+                    queue.Enqueue(pin);
+                }
+            }
+
+            var results = new List<ModuleInstallResult>();
+            var entries = new List<ModuleLockEntry>();
+            foreach (Staged s in DependenciesFirst(staged))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (s.Staging != null)
+                {
+                    AtomicFile.WriteAllText(InstallRootLayout.TreeRecordPath(s.Target), s.Tree!.Listing);
+                    DirectorySwap.MoveIntoPlace(s.Staging, s.Target, replace: Directory.Exists(s.Target));
+                    log($"Installed {s.Module.Name} {s.Module.Version} into {s.Target} (tree {s.Tree.Digest}).");
+                }
+                var entry = new ModuleLockEntry
+                {
+                    Name = s.Module.Name, Version = s.Module.Version, Sha512 = s.Module.Sha512Hex, Source = s.Module.Source.AbsoluteUri,
+                    TreeDigest = s.TreeDigest, Dependencies = s.Pins.Select(p => p.Name + " " + p.Version).ToList(),
+                };
+                entries.Add(entry);
+                results.Add(new ModuleInstallResult
+                {
+                    Name = entry.Name, Version = entry.Version, Status = s.Staging == null ? ModuleInstallStatus.AlreadyInstalled : ModuleInstallStatus.Installed,
+                    Path = s.Target, Sha512 = entry.Sha512, Source = UriText.Redact(s.Module.Source), TreeDigest = entry.TreeDigest, Dependencies = entry.Dependencies,
+                    IsDependency = !requested.Contains(entry.Name), FromCache = s.FromCache,
+                });
+            }
+            InstallLock.Update(lockPath, _options.LockRoot, _options.LockTimeout, l => entries.ForEach(l.SetModule), cancellationToken);
+            return results;
+        }
+        finally
+        {
+            foreach (string temporary in temporaries.Where(t => !t.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal))) BestEffort.DeleteTree(temporary);
+            foreach (string created in temporaries.Where(t => t.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal)))
+            {
+                // A module folder this install created and left empty (it failed): gone, so no empty module shows in Get-Module -ListAvailable.
+                try
+                {
+                    if (Directory.Exists(created) && !Directory.EnumerateFileSystemEntries(created).Any()) Directory.Delete(created);
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+        }
+    }
+
+    /// <summary>The pin a dependency resolves to: the manifest must pin it, at a version inside the .nuspec's range.</summary>
+    private static PinnedModule PinOf(PinnedManifest manifest, PinnedModule dependent, NuSpecDependency dependency)
+    {
+        PinnedModule pin = manifest.FindModule(dependency.Id)
+            ?? throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, dependent.Name,
+                $"{dependent.Name} {dependent.Version} depends on {dependency}, which {manifest.Source} does not pin. Pin it under modules: " +
+                "(Update-PinnedModuleManifest writes the pins of a module and its dependencies); a dependency is never fetched unpinned. Nothing was installed.");
+        PackageVersion pinned = PackageVersion.TryParse(pin.Version)!;
+        if (pinned.Satisfies(dependency.Range) != true)
+            throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, dependent.Name,
+                $"{dependent.Name} {dependent.Version} depends on {dependency.Id} {dependency.Range}, and the manifest pins {pin.Name} {pin.Version}, outside that range. Nothing was installed.");
+        return pin;
+    }
+
+    /// <summary>Dependencies before their dependents; a cycle is refused, naming it.</summary>
+    private static List<Staged> DependenciesFirst(Dictionary<string, Staged> staged)
+    {
+        var order = new List<Staged>();
+        var done = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var path = new List<string>();
+        void Visit(Staged s)
+        {
+            if (done.Contains(s.Module.Name)) return;
+            int at = path.FindIndex(p => string.Equals(p, s.Module.Name, StringComparison.OrdinalIgnoreCase));
+            if (at >= 0)
+            {
+                string cycle = string.Join(" -> ", path.Skip(at).Concat(new[] { s.Module.Name }));
+                throw new ModuleException(ErrorIds.ModuleDependencyCycle, FailureKind.InvalidData, s.Module.Name,
+                    $"the pinned modules depend on each other in a cycle: {cycle}. PowerShell cannot import such modules; nothing was installed.");
+            }
+            path.Add(s.Module.Name);
+            foreach (PinnedModule pin in s.Pins) Visit(staged[pin.Name]);
+            path.RemoveAt(path.Count - 1);
+            done.Add(s.Module.Name);
+            order.Add(s);
+        }
+        foreach (Staged s in staged.Values) Visit(s);
+        return order;
+    }
+
+    /// <summary>Downloads, verifies, extracts and checks one module into a staging folder beside its target (or keeps a verified install).</summary>
+    private async Task<Staged> StageAsync(PinnedModule module, InstallLock recorded, List<string> temporaries, Action<string> log, CancellationToken cancellationToken)
+    {
+        PackageVersion version = PackageVersion.TryParse(module.Version)!;
+        string target = TargetOf(module);
+        string nameDir = Path.GetDirectoryName(target)!;
+        var s = new Staged(module, target);
+
+        if (!_options.Force && recorded.FindModule(module.Name, module.Version) is { } locked && Checksums.Hex.DigestEquals(locked.Sha512, module.Sha512Hex)
+            && UnixFileSystem.TryGetEntry(target, out FileStatus existing) && existing.Kind == UnixEntryKind.Directory
+            && InstalledTree.Compute(target, cancellationToken).Digest == locked.TreeDigest)
+        {
+            log($"{module.Name} {module.Version} is already installed at {target}; its tree verified against the lock ({locked.TreeDigest}).");
+            s.TreeDigest = locked.TreeDigest;
+            s.Dependencies = locked.Dependencies.Select(d => new NuSpecDependency(d.Split(' ')[0], "[" + d.Substring(d.IndexOf(' ') + 1) + "]")).ToList();
+            return s;
+        }
+
+        if (!Directory.Exists(nameDir)) temporaries.Add(nameDir + Path.DirectorySeparatorChar); // removed again if it stays empty
+        UnixFileSystem.CreateDirectory(nameDir, 0x1ED /* 0755 */);
+        Uri uri = await NuGetFeed.PackageUriAsync(module.Source, module.Name, version, _downloader, _options.FeedToken, cancellationToken).ConfigureAwait(false);
+        string work = Path.Combine(nameDir, ".download-" + Guid.NewGuid().ToString("N"));
+        temporaries.Add(work);
+        UnixFileSystem.CreateDirectory(work, 0x1ED);
+        var request = new DownloadRequest(uri, Path.Combine(work, $"{module.Name.ToLowerInvariant()}.{version.Normalized}.nupkg"))
+        {
+            Expected = module.Sha512,
+            // The feed's credential goes to the feed's own origin: not to a flat container its index points elsewhere.
+            Token = SameOrigin(uri, module.Source) ? _options.FeedToken : null,
+        };
+        DownloadResult downloaded = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
+        s.FromCache = downloaded.FromCache;
+        log($"Downloaded {UriText.Redact(downloaded.FinalUri)} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha512 {module.Sha512Hex} matches the manifest.");
+
+        string staging = Path.Combine(nameDir, ".staging-" + Guid.NewGuid().ToString("N"));
+        temporaries.Add(staging);
+        s.Staging = staging;
+        ArchiveExtractionResult extracted = new SafeArchiveExtractor(_options.Extraction.Clone()).Extract(downloaded.Path, staging, null, cancellationToken);
+        log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
+
+        NuSpec spec = ReadNuSpec(module, staging);
+        if (!string.Equals(spec.Id, module.Name, StringComparison.OrdinalIgnoreCase) || PackageVersion.TryParse(spec.Version) is not { } specVersion || !specVersion.SameAs(version))
+            throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
+                $"the package served for {module.Name} {module.Version} is {spec.Id} {spec.Version} by its .nuspec; nothing was installed.");
+        CheckModuleManifest(module, version, staging);
+        RemovePackagingParts(staging, spec.Id);
+        s.Dependencies = spec.Dependencies;
+
+        InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
+        if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
+            throw new ModuleException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, module.Name,
+                $"{module.Name} {module.Version}: the package's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead inside the module; nothing was installed.");
+        s.Tree = tree;
+        s.TreeDigest = tree.Digest;
+        return s;
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    private static NuSpec ReadNuSpec(PinnedModule module, string staging)
+    {
+        string[] specs = Directory.GetFiles(staging, "*.nuspec", SearchOption.TopDirectoryOnly);
+        if (specs.Length != 1)
+            throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name,
+                $"the package for {module.Name} {module.Version} holds {specs.Length} .nuspec files at its root, not one: it is not a NuGet package.");
+        try
+        {
+            using Stream stream = new MemoryStream(RegularFile.ReadAll(specs[0], NuSpec.MaximumBytes));
+            return NuSpec.Read(stream, Path.GetFileName(specs[0]));
+        }
+        catch (Exception ex) when (ex is FormatException or IOException)
+        {
+            throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name, $"{module.Name} {module.Version}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The module manifest &lt;Name&gt;.psd1 at the package root, read as data (<see cref="PowerShellDataFile"/>), must give the
+    /// pinned version as ModuleVersion (and PrivateData.PSData.Prerelease for a prerelease): the name is the file's, as
+    /// PowerShell requires.
+    /// </summary>
+    private static void CheckModuleManifest(PinnedModule module, PackageVersion version, string staging)
+    {
+        string? psd1 = Directory.GetFiles(staging, "*.psd1", SearchOption.TopDirectoryOnly)
+            .FirstOrDefault(f => string.Equals(Path.GetFileName(f), module.Name + ".psd1", StringComparison.OrdinalIgnoreCase));
+        if (psd1 == null)
+            throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name,
+                $"the package for {module.Name} {module.Version} holds no module manifest {module.Name}.psd1 at its root: it is not the PowerShell module {module.Name}.");
+        IDictionary<string, object?> data;
+        try
+        {
+            data = PowerShellDataFile.ReadFile(psd1);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException)
+        {
+            throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name, $"{module.Name} {module.Version}: {ex.Message}", ex);
+        }
+        string? moduleVersion = data.TryGetValue("ModuleVersion", out object? mv) ? mv as string : null;
+        string prerelease = data.TryGetValue("PrivateData", out object? pd) && pd is IDictionary<string, object?> privateData
+            && privateData.TryGetValue("PSData", out object? ps) && ps is IDictionary<string, object?> psData
+            && psData.TryGetValue("Prerelease", out object? pr) && pr is string label ? label : string.Empty;
+        PackageVersion? declared = PackageVersion.TryParse(moduleVersion + (prerelease.Length > 0 ? "-" + prerelease : string.Empty));
+        if (declared == null || !declared.SameAs(version))
+            throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
+                $"{module.Name}.psd1 in the package pinned as {module.Name} {module.Version} declares ModuleVersion '{moduleVersion}'{(prerelease.Length > 0 ? $" Prerelease '{prerelease}'" : "")}: " +
+                "the package is not the pinned module. Nothing was installed.");
+    }
+
+    /// <summary>What PSResourceGet deletes after extracting a module (Utils.DeleteExtraneousFiles): the NuGet packaging parts and the .nuspec.</summary>
+    private static void RemovePackagingParts(string staging, string id)
+    {
+        foreach (string file in new[] { "[Content_Types].xml", id + ".nuspec" })
+        {
+            foreach (string match in Directory.GetFiles(staging, "*", SearchOption.TopDirectoryOnly).Where(f => string.Equals(Path.GetFileName(f), file, StringComparison.OrdinalIgnoreCase)))
+                File.Delete(match);
+        }
+        foreach (string folder in new[] { "_rels", "package" })
+        {
+            string path = Path.Combine(staging, folder);
+            if (UnixFileSystem.TryGetEntry(path, out FileStatus entry) && entry.Kind == UnixEntryKind.Directory) Directory.Delete(path, recursive: true);
+        }
+    }
+
+    private sealed class Staged
+    {
+        public Staged(PinnedModule module, string target)
+        {
+            Module = module;
+            Target = target;
+        }
+
+        public PinnedModule Module { get; }
+        public string Target { get; }
+        public string? Staging { get; set; }
+        public InstalledTree? Tree { get; set; }
+        public string TreeDigest { get; set; } = string.Empty;
+        public bool FromCache { get; set; }
+        public IReadOnlyList<NuSpecDependency> Dependencies { get; set; } = Array.Empty<NuSpecDependency>();
+        public List<PinnedModule> Pins { get; } = new();
+    }
+}

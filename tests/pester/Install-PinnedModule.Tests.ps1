@@ -1,0 +1,311 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+
+# Install-PinnedModule against real NuGet feeds served on loopback HTTPS: a v3 feed (static service index + flat
+# container) and a v2-style endpoint (/api/v2/package/<id>/<version>), holding .nupkg files built here (a zip with a
+# .nuspec, the module's .psd1/.psm1 and NuGet's packaging parts). The installs run in a child pwsh that trusts the
+# loopback certificate through SSL_CERT_FILE; the installed modules are imported in another child with
+# Import-Module -RequiredVersion. SecureInstall's own Gallery package is installed the same way in Release.Tests.ps1,
+# which builds the release once.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $pwsh = (Get-Process -Id $PID).Path
+    $utf8 = [System.Text.UTF8Encoding]::new($false)
+
+    function Get-Sha512Hex([byte[]]$Bytes) {
+        $sha = [System.Security.Cryptography.SHA512]::Create()
+        try { ([System.BitConverter]::ToString($sha.ComputeHash($Bytes)) -replace '-', '').ToLowerInvariant() } finally { $sha.Dispose() }
+    }
+
+    # A .nupkg as nuget pack and Publish-PSResource write one: the .nuspec, the module, and the OPC packaging parts.
+    function New-ModulePackage {
+        param([string]$Id, [string]$Version, [string]$ModuleVersion = $Version, [string]$NuspecId = $Id,
+            [hashtable]$Dependencies = @{}, [hashtable]$Extra = @{})
+        $deps = ($Dependencies.Keys | Sort-Object | ForEach-Object { "      <dependency id=`"$_`" version=`"$($Dependencies[$_])`" />" }) -join "`n"
+        $required = ($Dependencies.Keys | Sort-Object | ForEach-Object { "@{ ModuleName = '$_'; ModuleVersion = '$(($Dependencies[$_]).Trim('[]'))' }" }) -join ', '
+        $entries = @{
+            "$Id.nuspec"                = "<?xml version=`"1.0`" encoding=`"utf-8`"?>`n<package xmlns=`"http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd`">`n  <metadata>`n    <id>$NuspecId</id>`n    <version>$Version</version>`n    <authors>test</authors>`n    <description>test module</description>`n    <dependencies>`n$deps`n    </dependencies>`n  </metadata>`n</package>`n"
+            "$Id.psd1"                  = "@{`n    # a module manifest as New-ModuleManifest writes one`n    RootModule = '$Id.psm1'`n    ModuleVersion = '$ModuleVersion'`n    GUID = '$([guid]::NewGuid())'`n    Author = 'test'`n    FunctionsToExport = @('Get-$Id')`n    RequiredModules = @($required)`n    PrivateData = @{ PSData = @{ Tags = @('test') } }`n}`n"
+            "$Id.psm1"                  = "function Get-$Id { '$Id $Version' }`n"
+            '[Content_Types].xml'       = '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="psd1" ContentType="application/octet" /></Types>'
+            '_rels/.rels'               = '<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />'
+            'package/services/metadata/core-properties/0123456789abcdef.psmdcp' = '<coreProperties />'
+        }
+        foreach ($k in $Extra.Keys) { $entries[$k] = $Extra[$k] }
+        New-ZipBytes $entries
+    }
+
+    $pem = Join-Path $TestDrive 'loopback-ca.pem'
+    $certificate = New-LoopbackCertificate -PemPath $pem
+    $server = Start-LoopbackServer -Certificate $certificate
+    $base = $server.Base
+    $server.Routes['/v3/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/search`", `"@type`": `"SearchQueryService`" }, { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+    $packages = @{}
+    # Puts a package in the v3 flat container and returns its pin (the manifest's lines for it).
+    function Publish-Package([string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Feed = "$base/v3/index.json") {
+        $lower = $Id.ToLowerInvariant()
+        $server.Routes["/v3/flat/$lower/$Version/$lower.$Version.nupkg"] = @{ Body = $Bytes }
+        $packages["$Id $Version"] = $Bytes
+        "  ${Id}:`n    version: `"$Version`"`n    sha512: `"$(Get-Sha512Hex $Bytes)`"`n    source: $Feed`n"
+    }
+
+    # Runs Install-PinnedModule in a child pwsh (trusting the loopback certificate); returns its results and errors.
+    function Invoke-ModuleInstall([string]$Modules, [string]$Arguments = '', [hashtable]$Environment = @{}) {
+        $dir = New-TestFolder
+        $manifest = Join-Path $dir 'tools.yml'
+        Write-Fixture $manifest "modules:`n$Modules"
+        $modulePath = Join-Path $dir 'Modules'
+        $code = "Import-Module '$root/SecureInstall.psd1'`n" +
+            "`$r = @(Install-PinnedModule -Manifest '$manifest' -ModulePath '$modulePath' $Arguments -ErrorVariable ev -ErrorAction SilentlyContinue)`n" +
+            "[pscustomobject]@{ Results = @(`$r | Select-Object Name, Version, @{ n = 'Status'; e = { `"`$(`$_.Status)`" } }, Path, Dependencies, IsDependency); Errors = @(`$ev | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Category = `"`$(`$_.CategoryInfo.Category)`"; Message = `$_.Exception.Message } }) } | ConvertTo-Json -Depth 5"
+        $env = @{ SSL_CERT_FILE = $pem; SECUREINSTALL_HOME = (Join-Path $dir 'home'); SECUREINSTALL_CACHE = (Join-Path $dir 'cache') }
+        foreach ($k in $Environment.Keys) { $env[$k] = $Environment[$k] }
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $env -TimeoutSeconds 180
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        $out = $child.Out | ConvertFrom-Json
+        [pscustomobject]@{ Results = @($out.Results); Errors = @($out.Errors); ModulePath = $modulePath; Lock = (Join-Path $dir 'secureinstall.lock.json'); Folder = $dir; Text = $child.Text }
+    }
+
+    $helperPin = Publish-Package 'Helper' '1.0.0' (New-ModulePackage 'Helper' '1.0.0')
+    $greeterPin = Publish-Package 'Greeter' '1.2.0' (New-ModulePackage 'Greeter' '1.2.0' -Dependencies @{ Helper = '[1.0.0]' })
+}
+
+AfterAll {
+    Stop-LoopbackServer $server
+}
+
+Describe 'Install-PinnedModule from a NuGet v3 feed' {
+    It 'installs the module and its pinned dependency as Name/Version, without the packaging parts, and they import with -RequiredVersion' {
+        $run = Invoke-ModuleInstall ($greeterPin + $helperPin) '-Name Greeter'
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        $run.Results.Name | Should -Be @('Helper', 'Greeter')
+        $run.Results.IsDependency | Should -Be @($true, $false)
+        $run.Results[1].Dependencies | Should -Be @('Helper 1.0.0')
+        $installed = Join-Path $run.ModulePath 'Greeter/1.2.0'
+        @(Get-ChildItem -LiteralPath $installed -Force).Name | Sort-Object | Should -Be @('Greeter.psd1', 'Greeter.psm1')
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'Helper/1.0.0/Helper.psd1') | Should -BeTrue
+
+        # The dependency pin is what makes the import work: Greeter's RequiredModules loads Helper from the same path.
+        $import = "`$env:PSModulePath = '$($run.ModulePath)' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module Greeter -RequiredVersion 1.2.0 -ErrorAction Stop; Get-Greeter; Get-Helper; (Get-Module Helper).Version.ToString()"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $import)
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        $child.Out.Trim() -split '\r?\n' | Should -Be @('Greeter 1.2.0', 'Helper 1.0.0', '1.0.0')
+    }
+
+    It 'records version, sha512, source, tree digest and dependencies in the lock''s modules section, and no machine path' {
+        $run = Invoke-ModuleInstall ($greeterPin + $helperPin)
+        $text = Get-Content -Raw -LiteralPath $run.Lock
+        $lock = $text | ConvertFrom-Json
+        $lock.modules.Greeter.'1.2.0'.sha512 | Should -BeExactly (Get-Sha512Hex $packages['Greeter 1.2.0'])
+        $lock.modules.Greeter.'1.2.0'.source | Should -BeExactly "$base/v3/index.json"
+        $lock.modules.Greeter.'1.2.0'.treeDigest | Should -Match '^sha256:[0-9a-f]{64}$'
+        $lock.modules.Greeter.'1.2.0'.dependencies | Should -Be @('Helper 1.0.0')
+        $lock.modules.Helper.'1.0.0'.sha512 | Should -BeExactly (Get-Sha512Hex $packages['Helper 1.0.0'])
+        $text | Should -Not -Match ([regex]::Escape($run.Folder))
+    }
+
+    It 'accepts the base64 SHA-512 NuGet writes' {
+        $b64 = [Convert]::ToBase64String([Convert]::FromHexString((Get-Sha512Hex $packages['Helper 1.0.0'])))
+        $run = Invoke-ModuleInstall "  Helper:`n    version: `"1.0.0`"`n    sha512: `"$b64`"`n    source: $base/v3/index.json`n"
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        $run.Results.Status | Should -Be 'Installed'
+    }
+}
+
+Describe 'Install-PinnedModule refuses bad input and leaves nothing installed' {
+    It 'a .nupkg whose SHA-512 differs from the pin: ChecksumMismatch' {
+        $pin = $helperPin -replace 'sha512: "[0-9a-f]{4}', 'sha512: "0000'
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'ChecksumMismatch,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Category | Should -Be 'SecurityError'
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'Helper/1.0.0') | Should -BeFalse
+        Test-Path -LiteralPath $run.Lock | Should -BeFalse
+    }
+
+    It 'a package whose .psd1 names another version: ModuleIdentityMismatch' {
+        $pin = Publish-Package 'Liar' '2.0.0' (New-ModulePackage 'Liar' '2.0.0' -ModuleVersion '2.0.1')
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'ModuleIdentityMismatch,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match "ModuleVersion '2\.0\.1'"
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue).FullName | Should -BeNullOrEmpty -Because 'a refused module leaves no file, staging or empty folder'
+    }
+
+    It 'a package whose .nuspec names another module: ModuleIdentityMismatch' {
+        $pin = Publish-Package 'Imposter' '1.0.0' (New-ModulePackage 'Imposter' '1.0.0' -NuspecId 'Helper')
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'ModuleIdentityMismatch,SecureInstall.Commands.InstallPinnedModuleCommand'
+    }
+
+    It 'a zip-slip entry inside the .nupkg: UnsafeArchiveEntry, nothing written outside' {
+        $pin = Publish-Package 'Slip' '1.0.0' (New-ModulePackage 'Slip' '1.0.0' -Extra @{ '../../escaped.ps1' = 'owned' })
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'UnsafeArchiveEntry,SecureInstall.Commands.InstallPinnedModuleCommand'
+        @(Get-ChildItem -LiteralPath $run.Folder -Recurse -Filter 'escaped.ps1').Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue).FullName | Should -BeNullOrEmpty
+    }
+
+    It 'a dependency the manifest does not pin: ModuleDependencyNotPinned naming it, and neither module is installed' {
+        $before = $server.Requests.Count
+        $run = Invoke-ModuleInstall $greeterPin
+        $run.Errors.Id | Should -Be 'ModuleDependencyNotPinned,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'depends on Helper \[1\.0\.0\], which .* does not pin'
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'Greeter/1.2.0') | Should -BeFalse
+        @($server.Requests)[$before..($server.Requests.Count - 1)] | Should -Not -Contain '/v3/flat/helper/1.0.0/helper.1.0.0.nupkg' -Because 'an unpinned dependency is never fetched'
+    }
+
+    It 'a dependency pinned outside the range the .nuspec declares: ModuleDependencyNotPinned' {
+        $pin = Publish-Package 'Picky' '1.0.0' (New-ModulePackage 'Picky' '1.0.0' -Dependencies @{ Helper = '[2.0.0,3.0.0)' })
+        $run = Invoke-ModuleInstall ($pin + $helperPin)
+        $run.Errors.Id | Should -Be 'ModuleDependencyNotPinned,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'pins Helper 1\.0\.0, outside that range'
+    }
+
+    It 'modules that depend on each other in a cycle: ModuleDependencyCycle naming it' {
+        $a = Publish-Package 'CycleA' '1.0.0' (New-ModulePackage 'CycleA' '1.0.0' -Dependencies @{ CycleB = '1.0.0' })
+        $b = Publish-Package 'CycleB' '1.0.0' (New-ModulePackage 'CycleB' '1.0.0' -Dependencies @{ CycleA = '1.0.0' })
+        $run = Invoke-ModuleInstall ($a + $b) '-Name CycleA'
+        $run.Errors.Id | Should -Be 'ModuleDependencyCycle,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'CycleA -> CycleB -> CycleA'
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'CycleA/1.0.0') | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'CycleB/1.0.0') | Should -BeFalse
+    }
+}
+
+Describe 'Install-PinnedModule from a v2 endpoint' {
+    It 'installs from the v2 package URL (/api/v2/package/id/version); the feed token goes to the feed, never to the host it redirects to' {
+        # The storage host: a second loopback server (another origin), trusted through the same SSL_CERT_FILE.
+        $storage = Start-LoopbackServer -Certificate $certificate
+        try {
+            $storage.Routes['/blobs/helper.1.0.0.nupkg'] = @{ Body = $packages['Helper 1.0.0'] }
+            $server.Routes['/api/v2/package/Helper/1.0.0'] = @{ Status = 302; Reason = 'Found'; Headers = @{ Location = "$($storage.Base)/blobs/helper.1.0.0.nupkg" } }
+            $pin = "  Helper:`n    version: `"1.0.0`"`n    sha512: `"$(Get-Sha512Hex $packages['Helper 1.0.0'])`"`n    source: $base/api/v2`n"
+            $run = Invoke-ModuleInstall $pin "-FeedToken (ConvertTo-SecureString 'feed-secret' -AsPlainText -Force)"
+            $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+            $run.Results.Status | Should -Be 'Installed'
+            $feedHead = @($server.Heads | Where-Object { $_ -like 'GET /api/v2/package/Helper/1.0.0 *' })[-1]
+            $feedHead | Should -Match 'Authorization: Bearer feed-secret'
+            @($storage.Heads).Count | Should -BeGreaterThan 0
+            $storage.Heads | Should -Not -Match 'Authorization'
+            $storage.Heads | Should -Not -Match 'feed-secret'
+        }
+        finally { Stop-LoopbackServer $storage }
+    }
+}
+
+Describe 'Install-PinnedModule in this session' {
+    It '-WhatIf names what would be fetched and checked, and changes nothing' {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        $code = "Import-Module '$root/SecureInstall.psd1'; Install-PinnedModule -Manifest '$(Join-Path $dir 'tools.yml')' -ModulePath '$(Join-Path $dir 'Modules')' -WhatIf"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code)
+        $child.Out | Should -Match 'What if: Install Helper 1\.0\.0: download Helper 1\.0\.0 from https://127\.0\.0\.1:\d+/v3/index\.json \(NuGet v3 flat container\), verify sha512 [0-9a-f]{128}'
+        Test-Path -LiteralPath (Join-Path $dir 'Modules') | Should -BeFalse
+        Test-Path -LiteralPath (Join-Path $dir 'secureinstall.lock.json') | Should -BeFalse
+    }
+
+    It 'a module the manifest does not pin: ModuleNotInManifest (ObjectNotFound)' {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        Install-PinnedModule -Manifest (Join-Path $dir 'tools.yml') -Name Nope -ModulePath (Join-Path $dir 'Modules') -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly 'ModuleNotInManifest,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $ev[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'a module pinned over plain http is refused before anything is fetched: ManifestInsecureUrl' {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') ("modules:`n" + ($helperPin -replace 'https://', 'http://'))
+        Install-PinnedModule -Manifest (Join-Path $dir 'tools.yml') -ModulePath (Join-Path $dir 'Modules') -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly 'ManifestInsecureUrl,SecureInstall.Commands.InstallPinnedModuleCommand'
+    }
+
+    It 'a second install keeps the tree that verifies against the lock, reinstalls one that was changed, and -Force reinstalls' {
+        # A v3 feed on disk (file: index and flat container): the verified downloader reads it like a mirror.
+        $dir = New-TestFolder
+        $flat = Join-Path $dir 'feed/flat'
+        Write-Fixture (Join-Path $dir 'feed/index.json') "{ `"resources`": [ { `"@id`": `"$(ConvertTo-FileUri $flat)/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }"
+        Write-Fixture (Join-Path $flat 'helper/1.0.0/helper.1.0.0.nupkg') $packages['Helper 1.0.0']
+        $manifest = Join-Path $dir 'tools.yml'
+        Write-Fixture $manifest ("modules:`n" + ($helperPin -replace [regex]::Escape("$base/v3/index.json"), (ConvertTo-FileUri (Join-Path $dir 'feed/index.json'))))
+        $modules = Join-Path $dir 'Modules'
+        Set-TestEnvironment SECUREINSTALL_HOME (Join-Path $dir 'home')
+        Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $dir 'cache')
+        try {
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            $again = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
+            ($again | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'AlreadyInstalled'
+            ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'its tree verified against the lock'
+
+            Add-Content -LiteralPath (Join-Path $modules 'Helper/1.0.0/Helper.psm1') -Value 'Invoke-Evil'
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            Get-Content -Raw -LiteralPath (Join-Path $modules 'Helper/1.0.0/Helper.psm1') | Should -Not -Match 'Invoke-Evil'
+            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -Force -ErrorAction Stop).Status | Should -Be 'Installed'
+            (Test-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Verified'
+        }
+        finally { Restore-TestEnvironment }
+    }
+
+    It 'the result has a table view with Name, Version, Status, Dependencies and Path' {
+        $view = (Get-FormatData -TypeName SecureInstall.Core.Modules.ModuleInstallResult).FormatViewDefinition[0].Control.Headers.Label
+        $view | Should -Be @('Name', 'Version', 'Status', 'Dependencies', 'Path')
+    }
+}
+
+# The core reads a package's .psd1 without PowerShell (the CLI has none, and a feed's file is never run): its reader must
+# give what PowerShell's own restricted-language reader gives, and refuse what that refuses.
+Describe 'the module manifest reader (PowerShellDataFile)' {
+    BeforeAll {
+        function ConvertTo-Canonical($Value) {
+            if ($Value -is [System.Collections.IDictionary]) {
+                $o = [ordered]@{}
+                foreach ($k in ($Value.Keys | Sort-Object)) { $o[$k] = ConvertTo-Canonical $Value[$k] }
+                return $o
+            }
+            if ($Value -is [array]) { return , @($Value | ForEach-Object { ConvertTo-Canonical $_ }) }
+            $Value
+        }
+        $reader = [SecureInstall.Core.Modules.PowerShellDataFile]
+    }
+
+    It 'reads every real module manifest at hand (this pwsh''s modules, Pester, SecureInstall, its help files) as Import-PowerShellDataFile does' {
+        $files = @(Get-ChildItem -Path (Join-Path $PSHOME 'Modules') -Recurse -Filter *.psd1) + @(Get-ChildItem -Path (Join-Path $root 'module/help') -Filter *.psd1) +
+            @(Get-Item -LiteralPath (Join-Path $root 'SecureInstall.psd1')) + @(Get-ChildItem -Path (Split-Path (Get-Module -ListAvailable Pester)[0].Path) -Filter *.psd1)
+        $files.Count | Should -BeGreaterThan 15
+        foreach ($f in $files) {
+            $ours = ConvertTo-Canonical ($reader::ReadFile($f.FullName)) | ConvertTo-Json -Depth 10 -Compress
+            $theirs = ConvertTo-Canonical (Import-PowerShellDataFile -LiteralPath $f.FullName) | ConvertTo-Json -Depth 10 -Compress
+            $ours | Should -BeExactly $theirs -Because $f.FullName
+        }
+    }
+
+    It 'reads a UTF-16 manifest as Windows PowerShell 5.1''s New-ModuleManifest writes it' {
+        $path = Join-Path (New-TestFolder) 'Wide.psd1'
+        [System.IO.File]::WriteAllText($path, "@{`r`n  ModuleVersion = '3.1.4'`r`n  FunctionsToExport = 'a', 'b'`r`n}`r`n", [System.Text.Encoding]::Unicode)
+        $data = $reader::ReadFile($path)
+        $data['ModuleVersion'] | Should -BeExactly '3.1.4'
+        $data['FunctionsToExport'] | Should -Be @('a', 'b')
+    }
+
+    It 'refuses <What>, as PowerShell''s restricted reader does' -TestCases @(
+        @{ What = 'a variable'; Text = '@{ ModuleVersion = $env:VERSION }' }
+        @{ What = 'an expanding string'; Text = '@{ ModuleVersion = "$(whoami)" }' }
+        @{ What = 'a command'; Text = '@{ ModuleVersion = (Get-Date).ToString() }' }
+        @{ What = 'a cast'; Text = '@{ ModuleVersion = [version]''1.0'' }' }
+    ) {
+        $path = Join-Path (New-TestFolder) 'Bad.psd1'
+        Write-Fixture $path $Text
+        { Import-PowerShellDataFile -LiteralPath $path } | Should -Throw
+        { $reader::ReadFile($path) } | Should -Throw -ExpectedMessage '*must be constant data*'
+    }
+
+    # Stricter than Import-PowerShellDataFile, which returns a script block unrun and ignores what follows the hashtable:
+    # neither is module metadata, and both are where a hostile package would hide code.
+    It 'refuses <What>, which PowerShell''s reader lets through' -TestCases @(
+        @{ What = 'a script block'; Text = '@{ ModuleVersion = { 1 } }' }
+        @{ What = 'a statement after the hashtable'; Text = '@{ ModuleVersion = ''1.0'' }; Remove-Item x' }
+    ) {
+        $path = Join-Path (New-TestFolder) 'Bad.psd1'
+        Write-Fixture $path $Text
+        { $reader::ReadFile($path) } | Should -Throw -ExpectedMessage '*must be constant data*'
+    }
+}
