@@ -6,7 +6,8 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
-    Add-Type -AssemblyName System.IO.Compression
+    # ZipFile lives in System.IO.Compression.FileSystem on .NET Framework (Windows PowerShell 5.1).
+    Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $tool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
         Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1

@@ -1,5 +1,9 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     # Public test vectors (see fixtures/signatures/README.md): minisign's official vector, GnuPG-made throwaway keys.
@@ -178,7 +182,7 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
 }
 
 Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
-    It 'fails with SignatureNotSupported off Windows, never a silent pass' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+    It 'fails with SignatureNotSupported off Windows, never a silent pass' -Skip:(Test-IsWindows) {
         $exe = Join-Path $TestDrive 'setup.exe'
         [System.IO.File]::WriteAllText($exe, 'MZ', $utf8)
         $r = Test-ArtifactSignature -Path $exe -SignerThumbprint ('0' * 40) -ErrorVariable ev -ErrorAction SilentlyContinue

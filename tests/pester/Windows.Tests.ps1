@@ -1,16 +1,18 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # Windows behaviour (issue 21 §2), tagged Windows: these need NTFS, Windows device names and cmd.exe, so they run on
 # CI's Windows legs (Windows PowerShell 5.1 and pwsh 7, .github/workflows/ci.yml) and say why they skip elsewhere.
 # Written for Windows PowerShell 5.1 as well as pwsh 7.
 BeforeDiscovery {
-    $onWindows = $PSVersionTable.PSEdition -eq 'Desktop' -or ((Test-Path variable:IsWindows) -and $IsWindows)
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $onWindows = Test-IsWindows
 }
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
-    $onWindows = $PSVersionTable.PSEdition -eq 'Desktop' -or ((Test-Path variable:IsWindows) -and $IsWindows)
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $onWindows = Test-IsWindows
     $why = 'Windows only: NTFS streams, device names and cmd.exe shims exist only there (CI runs this on its Windows legs)'
     $FQ = ',SecureInstall.Commands.ExpandVerifiedArchiveCommand'
     # A zip whose entries are named exactly as given (ZipArchive does not check names when writing).
