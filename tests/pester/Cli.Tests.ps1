@@ -1,6 +1,10 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # The `secureinstall` command line, run as a process the way a bash CI step runs it.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+}
+
 BeforeAll {
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -131,12 +135,12 @@ Describe 'secureinstall get' {
 
 # Ctrl+C reaches the verb as System.CommandLine's cancellation token: the work stops and the verb says so (exit 2).
 Describe 'secureinstall and Ctrl+C' {
-    It 'stops hashing on SIGINT with "cancelled", exit 2' -Skip:(-not $IsLinux) {
+    It 'stops hashing on SIGINT with "cancelled", exit 2' -Skip:(-not (Test-IsLinux)) {
         $big = Join-Path $TestDrive 'big.bin'
         $f = [System.IO.File]::Create($big); $f.SetLength(64GB); $f.Dispose()   # sparse: hashing it takes long, storing it nothing
         $command = Get-CliCommand
-        $start = [System.Diagnostics.ProcessStartInfo]::new($command[0])
-        foreach ($a in @(@($command | Select-Object -Skip 1) + @('verify', '--sha256', ('0' * 64), $big))) { $start.ArgumentList.Add($a) }
+        $arguments = @(@($command | Select-Object -Skip 1) + @('verify', '--sha256', ('0' * 64), $big))
+        $start = [System.Diagnostics.ProcessStartInfo]::new($command[0], (ConvertTo-ArgumentString $arguments))
         $start.RedirectStandardError = $true
         $start.RedirectStandardOutput = $true
         $p = [System.Diagnostics.Process]::Start($start)
@@ -144,7 +148,7 @@ Describe 'secureinstall and Ctrl+C' {
             # Signal once the file is open: the verb is running, so its token is wired.
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while (-not $p.HasExited -and [DateTime]::UtcNow -lt $deadline -and
-                   -not (Get-ChildItem "/proc/$($p.Id)/fd" -ErrorAction SilentlyContinue | Where-Object { $_.LinkTarget -eq $big })) { Start-Sleep -Milliseconds 50 }
+                   -not (Get-ChildItem "/proc/$($p.Id)/fd" -ErrorAction SilentlyContinue | Where-Object { $_.Target -eq $big })) { Start-Sleep -Milliseconds 50 }
             $p.HasExited | Should -BeFalse
             & kill -INT $p.Id
             $p.WaitForExit(30000) | Should -BeTrue
@@ -198,7 +202,7 @@ Describe 'secureinstall verify-signature' {
         (Invoke-Cli verify-signature (Join-Path $sigDir 'test')).ExitCode | Should -Be 2
     }
 
-    It 'exits 2 with SignatureNotSupported for Authenticode off Windows' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+    It 'exits 2 with SignatureNotSupported for Authenticode off Windows' -Skip:(Test-IsWindows) {
         $r = Invoke-Cli verify-signature --signer-thumbprint ('0' * 40) (Join-Path $sigDir 'test')
         $r.ExitCode | Should -Be 2
         $r.Text | Should -Match 'SignatureNotSupported'

@@ -1,5 +1,8 @@
-# Helpers for Examples.Tests.ps1: find every example the documentation shows, and run a plan of them in one child
+﻿# Helpers for Examples.Tests.ps1: find every example the documentation shows, and run a plan of them in one child
 # pwsh (started by the test with SSL_CERT_FILE naming the loopback server's certificate, which .NET reads at start).
+
+# Test-IsWindows: the child runs this file without the test's imports.
+Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
 
 function Get-DocumentedExample {
     # Every PowerShell statement of README.md's ```powershell blocks (comments are not examples), every CLI line of its
@@ -68,7 +71,7 @@ function Invoke-ExamplePlan {
         foreach ($name in 'Work', 'Home', 'Drive') {
             $to = $plan.$name
             if (Test-Path -LiteralPath $to) { Remove-Item -LiteralPath $to -Recurse -Force }
-            if ($IsWindows) { Copy-Item -LiteralPath $plan.Template.$name -Destination $to -Recurse }
+            if (Test-IsWindows) { Copy-Item -LiteralPath $plan.Template.$name -Destination $to -Recurse }
             else { & cp -a $plan.Template.$name $to; if ($LASTEXITCODE) { throw "cp -a $($plan.Template.$name) failed" } }
         }
     }
@@ -86,7 +89,7 @@ function Invoke-ExamplePlan {
         Remove-PSDrive -Name E -Force
     }
     foreach ($name in 'Work', 'Home', 'Drive') {
-        if ($IsWindows) { Copy-Item -LiteralPath $plan.$name -Destination $plan.Template.$name -Recurse }
+        if (Test-IsWindows) { Copy-Item -LiteralPath $plan.$name -Destination $plan.Template.$name -Recurse }
         else { & cp -a $plan.$name $plan.Template.$name; if ($LASTEXITCODE) { throw "cp -a $($plan.$name) failed" } }
     }
 

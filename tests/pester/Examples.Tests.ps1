@@ -1,4 +1,4 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # Every example is a test (issue 18 §3): each PowerShell statement of README.md's ```powershell blocks, each
 # module/help/<Cmdlet>.psd1 example (what Get-Help -Examples shows) and each `secureinstall` CLI line of the README
@@ -48,7 +48,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             $src = Join-Path $TestDrive ('tar-' + [guid]::NewGuid().ToString('N'))
             foreach ($name in $Executables.Keys) {
                 Write-Fixture (Join-Path $src "$Top/$name") $Executables[$name]
-                if (-not $IsWindows) { & chmod 0755 (Join-Path $src "$Top/$name") }
+                if (-not (Test-IsWindows)) { & chmod 0755 (Join-Path $src "$Top/$name") }
             }
             Write-Fixture (Join-Path $src "$Top/LICENSE") 'example licence'
             $out = "$src.tar.gz"
@@ -73,7 +73,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $scriptSha = Get-Sha256Hex $scriptBytes
         $signerFingerprint = '01461741D1D1D2745FB4D2B602652EAC77DD49B9'
         $minisignKey = 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3'
-        $platform = if ($IsWindows) { 'windows' } elseif ($IsMacOS) { 'darwin' } else { 'linux' }
+        $platform = if (Test-IsWindows) { 'windows' } elseif (Test-IsMacOS) { 'darwin' } else { 'linux' }
         $platform += if ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture -eq 'Arm64') { '-arm64' } else { '-x64' }
 
         # Pinned tools: go (two versions, a newer one only in the publisher's list) and node, served by the loopback server.

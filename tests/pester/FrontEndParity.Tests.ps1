@@ -1,4 +1,4 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # Issue 19: the cmdlets and the `secureinstall` verbs fill the same core requests, so the same bad input must give the
 # same ErrorId in both. Every CLI verb is paired with its cmdlet below; every cmdlet is either paired or listed as having
@@ -114,7 +114,7 @@ BeforeAll {
     $pgpKey = Join-Path $vectors 'signer.pub.asc'
     $fingerprint = '01461741D1D1D2745FB4D2B602652EAC77DD49B9'
     $pemKey = Join-Path $TestDrive 'cosign.pub'
-    [System.IO.File]::WriteAllText($pemKey, [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256).ExportSubjectPublicKeyInfoPem(), $utf8)
+    [System.IO.File]::WriteAllText($pemKey, (New-EcdsaPublicKeyPem), $utf8)
     $sigUri = [System.Uri]::new((Join-Path $vectors 'minisign/test.minisig')).AbsoluteUri
     $changed = Join-Path $TestDrive 'changed'
     [System.IO.File]::WriteAllText($changed, 'Test', $utf8)

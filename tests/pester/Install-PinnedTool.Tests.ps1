@@ -171,7 +171,9 @@ Describe 'Install-PinnedTool interrupted' {
         [System.IO.File]::WriteAllText((Join-Path $src 'bin/hello'), "#!/bin/sh`necho hello 2.0.0`n")
         [System.IO.File]::WriteAllText((Join-Path $src 'bin/hello.cmd'), "@echo hello 2.0.0`r`n")
         $tar = Join-Path $ws 'dist/hello-2.0.0.tar'
-        [System.Formats.Tar.TarFile]::CreateFromDirectory((Join-Path $ws 'v2'), $tar, $false)
+        # tar(1) (bsdtar on Windows): System.Formats.Tar is .NET 7+, absent under Windows PowerShell 5.1.
+        & tar -cf $tar -C (Join-Path $ws 'v2') 'hello-2.0.0'
+        $LASTEXITCODE | Should -Be 0
         $sha = (Get-FileHash -LiteralPath $tar).Hash.ToLowerInvariant()
         $bin = if ($isWin) { 'bin/hello.cmd' } else { 'bin/hello' }
         $m2 = Write-Manifest $ws "tools:`n  hello:`n    default_version: `"2.0.0`"`n    versions:`n      `"1.0.0`":`n        url: ./dist/hello-1.0.0-unix.tar.gz`n        sha256: $unixSha`n        strip_components: 1`n        bin: $bin`n      `"2.0.0`":`n        url: ./dist/hello-2.0.0.tar`n        sha256: $sha`n        strip_components: 1`n        bin: $bin`n"

@@ -5,8 +5,9 @@
 # script itself has no way to loosen TLS. Each run gets its own HOME, TMPDIR and --prefix: a refusal must leave all of
 # them untouched. The binary served is a small stand-in: install.sh installs whatever bytes the stamped digest names.
 BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $missing = @('dash', 'curl', 'wget', 'shellcheck') | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction SilentlyContinue) }
-    $noDash = -not $IsLinux -or @($missing) -contains 'dash' -or @($missing) -contains 'curl'
+    $noDash = -not (Test-IsLinux) -or @($missing) -contains 'dash' -or @($missing) -contains 'curl'
     $noWget = $noDash -or @($missing) -contains 'wget'
     $noShellcheck = @($missing) -contains 'shellcheck'
     if ($missing) { Write-Host "InstallScript.Tests.ps1: $($missing -join ', ') not found (Debian: apt-get install dash curl wget shellcheck; .ci/run installs them): the tests that need them are skipped." }

@@ -4,8 +4,9 @@
 # build.ps1 -Task Test (and -Task Native) builds it into out/native/linux-x64; Cli.Tests.ps1 and FrontEndParity.Tests.ps1
 # then run a second time against it (SECUREINSTALL_CLI). These tests check what only the native binary can get wrong.
 BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $native = Join-Path $PSScriptRoot '../../out/native/linux-x64/secureinstall'
-    $skip = -not ($IsLinux -and (Test-Path -LiteralPath $native))
+    $skip = -not ((Test-IsLinux) -and (Test-Path -LiteralPath $native))
     if ($skip) { Write-Host "NativeCli.Tests.ps1: skipped: $native was not built (./build.ps1 -Task Native needs linux-x64 with clang and lld)." }
 }
 

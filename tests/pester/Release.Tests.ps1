@@ -3,10 +3,15 @@
 # The release build (tools/SecureInstall.Release) once, into TestDrive: what each asset holds, that checksums.txt
 # verifies, and that the stamped bootstrap installs the real module package. That two builds give the same bytes is
 # proven by tools/Test-ReproducibleRelease.ps1 (two clean clones; too slow for every test run).
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
-    Add-Type -AssemblyName System.IO.Compression
+    # ZipFile lives in System.IO.Compression.FileSystem on .NET Framework (Windows PowerShell 5.1).
+    Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $tool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
         Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
@@ -168,7 +173,7 @@ Describe 'the release build' {
 }
 
 Describe 'the native assets (issue 23)' {
-    It 'ships secureinstall-linux-x64 and install.sh stamped with its digest, the one checksums.txt lists' -Skip:(-not $IsLinux) {
+    It 'ships secureinstall-linux-x64 and install.sh stamped with its digest, the one checksums.txt lists' -Skip:(-not (Test-IsLinux)) {
         $nativeAssets | Should -Be @('install.sh', 'secureinstall-linux-x64') -Because 'linux-x64 with clang and lld builds the native binary (.ci/run installs them)'
         $listed = @{}
         foreach ($line in Get-Content -LiteralPath (Join-Path $out 'checksums.txt')) { $parts = $line -split '  ', 2; $listed[$parts[1]] = $parts[0] }
@@ -180,7 +185,7 @@ Describe 'the native assets (issue 23)' {
         $sh | Should -Match "(?m)^sha256_osx_arm64=''$" -Because 'only the release workflow''s macOS runner builds that one'
     }
 
-    It 'the release notes carry the sh one-liner pinning install.sh''s digest' -Skip:(-not $IsLinux) {
+    It 'the release notes carry the sh one-liner pinning install.sh''s digest' -Skip:(-not (Test-IsLinux)) {
         $notes = Get-Content -LiteralPath (Join-Path $out 'release-notes.md') -Raw
         $notes | Should -Match ([regex]::Escape("pin='$(Get-Sha256 (Join-Path $out 'install.sh'))'"))
     }

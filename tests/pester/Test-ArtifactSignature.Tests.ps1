@@ -1,5 +1,9 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -179,7 +183,7 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
 }
 
 Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
-    It 'fails with SignatureNotSupported for a script off Windows (WinVerifyTrust only), never a silent pass' -Skip:($IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop') {
+    It 'fails with SignatureNotSupported for a script off Windows (WinVerifyTrust only), never a silent pass' -Skip:(Test-IsWindows) {
         $ps1 = Join-Path $TestDrive 'install.ps1'
         [System.IO.File]::WriteAllText($ps1, "Write-Output 1`n", $utf8)
         $r = Test-ArtifactSignature -Path $ps1 -SignerThumbprint ('0' * 40) -ErrorVariable ev -ErrorAction SilentlyContinue
@@ -219,7 +223,7 @@ Describe 'Test-ArtifactSignature -TrustedRoot (managed Authenticode, PE files si
             $signed = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $TestDrive 'authenticode/signed.dll') -Signer $lab.Publisher
             $byOther = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $TestDrive 'authenticode/other.dll') -Signer $lab.Other
         }
-        $onWindows = $IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop'
+        $onWindows = Test-IsWindows
     }
 
     It 'verifies a signed PE against the pinned thumbprint and root, and says which checks ran' {

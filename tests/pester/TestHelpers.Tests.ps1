@@ -74,6 +74,22 @@ Describe 'Invoke-ChildProcess' {
         $r.TimedOut | Should -BeFalse
     }
 
+    It 'quotes by the Windows command-line rules: quotes around spaces, \" for a quote, backslashes doubled only before a quote' {
+        ConvertTo-ArgumentString @('a', 'b c', 'x"y', 'd\', 'e\"', 'f g\', '') | Should -BeExactly 'a "b c" "x\"y" d\ "e\\\"" "f g\\" ""'
+    }
+
+    It 'hands a child every argument back exactly: spaces, quotes, trailing backslashes, empty, % and ^' {
+        # The child prints each argument as base64, so nothing in the way it prints can blur the comparison.
+        $script = Join-Path $TestDrive 'args.ps1'
+        Write-Fixture $script '[Console]::Out.Write((@($args | ForEach-Object { [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$_)) }) -join ","))'
+        $given = @('a b', 'say "hi"', 'C:\dir with space\', 'trail\', '\\server\"x', "tab`tx", '%PATH%', '', '^&|<>()', 'x', '"', '\"\\')
+        $r = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList (@('-NoProfile', '-NonInteractive', '-File', $script) + $given)
+        $r.ExitCode | Should -Be 0 -Because $r.Err
+        $back = @($r.Out.Split(',') | ForEach-Object { [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($_)) })
+        $back.Count | Should -Be $given.Count
+        for ($i = 0; $i -lt $given.Count; $i++) { $back[$i] | Should -BeExactly $given[$i] }
+    }
+
     It 'kills a child that outlives -TimeoutSeconds and says so' {
         $r = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', 'Start-Sleep 60') -TimeoutSeconds 2
         $r.TimedOut | Should -BeTrue

@@ -1,4 +1,4 @@
-# The Pester fixture helpers every test file shares (issue 19: they were re-declared in each file, and had begun to
+﻿# The Pester fixture helpers every test file shares (issue 19: they were re-declared in each file, and had begun to
 # differ). Import in BeforeAll, from tests/pester:       Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
 #                     from tests/pester/<folder>:         Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
 # A function here runs in this module's scope: it sees the global $TestDrive but no variable of the test file, so what
@@ -6,6 +6,19 @@
 
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:Utf8 = New-Object System.Text.UTF8Encoding($false)
+# Windows PowerShell 5.1 does not load the zip types by itself (pwsh 7 does).
+Add-Type -AssemblyName System.IO.Compression
+
+#region Platform
+
+# The suite runs under pwsh 7 and Windows PowerShell 5.1 (issue 21), which defines none of $IsWindows, $IsLinux and
+# $IsMacOS: there `-not $IsWindows` is true on Windows. Ask these instead; WindowsPowerShellCompat.ps1 refuses the
+# variables anywhere but here. 5.1 runs only on Windows (PSEdition Desktop).
+function Test-IsWindows { $PSVersionTable.PSEdition -eq 'Desktop' -or ((Test-Path variable:global:IsWindows) -and $IsWindows) }
+function Test-IsLinux { (Test-Path variable:global:IsLinux) -and $IsLinux }
+function Test-IsMacOS { (Test-Path variable:global:IsMacOS) -and $IsMacOS }
+
+#endregion
 
 #region Paths and digests
 
@@ -108,6 +121,39 @@ function Restore-TestEnvironment {
 
 #region Child processes
 
+# Quotes each argument so the child's C runtime (Windows: CommandLineToArgvW / the MSVC rules; .NET on Unix parses
+# ProcessStartInfo.Arguments by the same rules) gives it back exactly: an argument with no space, tab, newline or quote is
+# as it is; any other is wrapped in quotes, a quote inside is \", and backslashes are doubled only where they precede a
+# quote (inside or the closing one). An empty argument is "".
+function ConvertTo-ArgumentString {
+    param([string[]]$ArgumentList = @())
+    $quoted = foreach ($a in $ArgumentList) {
+        if ($a.Length -gt 0 -and $a -notmatch '[\s"]') { $a; continue }
+        $b = New-Object System.Text.StringBuilder
+        $null = $b.Append('"')
+        $slashes = 0
+        foreach ($c in $a.ToCharArray()) {
+            if ($c -eq '\') { $slashes++; continue }
+            if ($c -eq '"') { $null = $b.Append([char]'\', 2 * $slashes + 1) } elseif ($slashes) { $null = $b.Append([char]'\', $slashes) }
+            $slashes = 0
+            $null = $b.Append($c)
+        }
+        $null = $b.Append([char]'\', 2 * $slashes).Append('"')
+        $b.ToString()
+    }
+    $quoted -join ' '
+}
+
+# Kills a process and the processes it started: Process.Kill(true) where the runtime has it (.NET Core 3.0+), else
+# taskkill /T on Windows (Windows PowerShell 5.1 runs on .NET Framework), else the process alone.
+function Stop-ProcessTree {
+    param([Parameter(Mandatory)][System.Diagnostics.Process]$Process)
+    $killTree = [System.Diagnostics.Process].GetMethod('Kill', [type[]]@([bool]))
+    if ($killTree) { $null = $killTree.Invoke($Process, @($true)) }
+    elseif (Test-IsWindows) { $null = & taskkill.exe /PID $Process.Id /T /F 2>&1 }
+    else { $Process.Kill() }
+}
+
 # Runs a program (pwsh, dotnet) with arguments and extra environment variables (a $null value removes one), in a folder
 # when given, until it exits or -TimeoutSeconds pass (then it is killed, with its children). Returns ExitCode, Out and
 # Err as printed, Text (Out, a newline, Err) and TimedOut.
@@ -119,8 +165,8 @@ function Invoke-ChildProcess {
         [string]$WorkingDirectory,
         [int]$TimeoutSeconds = 0
     )
-    $start = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
-    foreach ($a in $ArgumentList) { $start.ArgumentList.Add($a) }
+    # ProcessStartInfo.ArgumentList is .NET Core only; one quoted string reaches the child the same way on both.
+    $start = [System.Diagnostics.ProcessStartInfo]::new($FilePath, (ConvertTo-ArgumentString $ArgumentList))
     $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
     if ($WorkingDirectory) { $start.WorkingDirectory = $WorkingDirectory }
     foreach ($k in $Environment.Keys) {
@@ -131,7 +177,7 @@ function Invoke-ChildProcess {
     $stderr = $process.StandardError.ReadToEndAsync()
     $exited = $true
     if ($TimeoutSeconds -gt 0) { $exited = $process.WaitForExit($TimeoutSeconds * 1000) }
-    if (-not $exited) { $process.Kill($true) }
+    if (-not $exited) { Stop-ProcessTree $process }
     $process.WaitForExit()
     [pscustomobject]@{
         ExitCode = $process.ExitCode
@@ -157,11 +203,25 @@ function New-LoopbackCertificate {
     $request.CertificateExtensions.Add($san.Build())
     $request.CertificateExtensions.Add([System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
     $created = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(2))
-    # SslStream on Linux wants the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
-    $certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($created.Export('Pfx'), $null)
+    # SslStream (OpenSSL on Linux, SChannel on Windows) wants a key it can hand on: round-trip through PKCS#12. The
+    # X509Certificate2 constructor, not X509CertificateLoader (.NET 9+), so it also runs on Windows PowerShell 5.1.
+    $password = [guid]::NewGuid().ToString('N')
+    $certificate = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($created.Export('Pfx', $password), $password)
     $pem = "-----BEGIN CERTIFICATE-----`n" + [Convert]::ToBase64String($created.RawData, 'InsertLineBreaks') + "`n-----END CERTIFICATE-----`n"
     [System.IO.File]::WriteAllText($PemPath, ($pem -replace "`r", ''))
     $certificate
+}
+
+# A fresh P-256 public key as PEM (SubjectPublicKeyInfo), the form cosign writes. Built from the key's point, since
+# ExportSubjectPublicKeyInfoPem is .NET 7+ and Windows PowerShell 5.1 runs on .NET Framework.
+function New-EcdsaPublicKeyPem {
+    $key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+    try { $point = $key.ExportParameters($false).Q } finally { $key.Dispose() }
+    # SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING { 0x04 X Y } }
+    $prefix = [byte[]](0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04)
+    $der = [byte[]]($prefix + $point.X + $point.Y)
+    $lines = [Convert]::ToBase64String($der) -split '(.{64})' | Where-Object { $_ }
+    "-----BEGIN PUBLIC KEY-----`n" + ($lines -join "`n") + "`n-----END PUBLIC KEY-----"
 }
 
 # A tiny HTTP/1.1 server on 127.0.0.1 (a free port), for tests that run the cmdlets or a child process against it.
@@ -315,6 +375,6 @@ function Invoke-AuthenticodeSign {
 
 #endregion
 
-Export-ModuleMember -Function Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function New-EcdsaPublicKeyPem, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign

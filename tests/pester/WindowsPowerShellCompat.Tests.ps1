@@ -5,11 +5,19 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'WindowsPowerShellCompat.ps1')
     $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
-    function Test-Snippet([string]$Code) {
+    function Test-Snippet([string]$Code, [switch]$Bom) {
         $file = Join-Path $TestDrive ([guid]::NewGuid().ToString('N') + '.ps1')
-        [System.IO.File]::WriteAllText($file, $Code)
+        [System.IO.File]::WriteAllText($file, $Code, (New-Object System.Text.UTF8Encoding($Bom.IsPresent)))
         @(Get-WindowsPowerShellIncompatibility -Path $file)
     }
+}
+
+BeforeDiscovery {
+    # Every script of the Pester suite: CI runs it under Windows PowerShell 5.1 too (issue 21, .github/workflows/ci.yml).
+    $suiteRoot = Join-Path $PSScriptRoot '..'
+    $suite = @(Get-ChildItem -LiteralPath $PSScriptRoot -Recurse -File -Include *.ps1, *.psm1 |
+        Where-Object { $_.FullName -notmatch '[\\/]fixtures[\\/]' } |
+        ForEach-Object { @{ File = $_.FullName.Substring((Resolve-Path $suiteRoot).Path.Length + 1) } })
 }
 
 Describe 'Windows PowerShell 5.1 compatibility checker' {
@@ -31,6 +39,22 @@ Describe 'Windows PowerShell 5.1 compatibility checker' {
         @{ Name = 'X509CertificateLoader'; Code = '[System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadCertificate($b)' }
         @{ Name = 'Split-Path -LeafBase'; Code = 'Split-Path x.txt -LeafBase' }
         @{ Name = 'Sort-Object -Top'; Code = '1..3 | Sort-Object -Top 1' }
+        @{ Name = 'ProcessStartInfo.ArgumentList'; Code = '$s = [System.Diagnostics.ProcessStartInfo]::new("x"); $s.ArgumentList.Add("a")' }
+        @{ Name = 'Process.Kill($true)'; Code = '$p.Kill($true)' }
+        @{ Name = '[IO.Path]::GetRelativePath'; Code = '[System.IO.Path]::GetRelativePath("a", "b")' }
+        @{ Name = 'ConvertFrom-Json -AsHashtable'; Code = '"{}" | ConvertFrom-Json -AsHashtable' }
+        @{ Name = '$IsLinux outside a Test-Is* helper'; Code = 'It "x" -Skip:(-not $IsLinux) { }' }
+        @{ Name = '$IsMacOS in a function of another name'; Code = 'function Get-Os { if ($IsMacOS) { "darwin" } }' }
+        @{ Name = 'Join-Path with three paths'; Code = 'Join-Path $a "b" "c"' }
+        @{ Name = 'System.Formats.Tar'; Code = '[System.Formats.Tar.TarFile]::CreateFromDirectory("a", "b.tar", $false)' }
+        @{ Name = 'ExportSubjectPublicKeyInfoPem'; Code = '[System.Security.Cryptography.ECDsa]::Create().ExportSubjectPublicKeyInfoPem()' }
+        @{ Name = 'FileSystemInfo.LinkTarget'; Code = '(Get-Item x).LinkTarget' }
+        @{ Name = 'ZipFile without System.IO.Compression.FileSystem'; Code = 'Add-Type -AssemblyName System.IO.Compression; [System.IO.Compression.ZipFile]::OpenRead("a.zip")' }
+        @{ Name = 'ZipArchive without Add-Type'; Code = '[System.IO.Compression.ZipArchive]::new($s)' }
+        @{ Name = 'string.Split with a string separator'; Code = '$t.Split("--")' }
+        @{ Name = 'string.Contains with a StringComparison'; Code = '$t.Contains("a", [StringComparison]::OrdinalIgnoreCase)' }
+        @{ Name = '-replace with a script block'; Code = '"a" -replace "a", { $_.Value + "b" }' }
+        @{ Name = 'non-ASCII text without a BOM'; Code = "'caf$([char]0xE9)'" }
     ) {
         param($Name, $Code)
         @(Test-Snippet $Code).Count | Should -BeGreaterThan 0
@@ -39,6 +63,21 @@ Describe 'Windows PowerShell 5.1 compatibility checker' {
     It 'passes 5.1-compatible code' {
         Test-Snippet 'if ($a) { $b = 1 } else { $b = 2 }; Get-Content x -Encoding Byte; [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12' | Should -BeNullOrEmpty
         Test-Snippet '[Convert]::ToBase64String($b); [System.Security.Cryptography.SHA256]::Create(); Split-Path x -Leaf; $IsOk = 1; Get-Date | Out-Null' | Should -BeNullOrEmpty
+        Test-Snippet 'function Test-IsLinux { (Test-Path variable:global:IsLinux) -and $IsLinux }; Join-Path -Path a -ChildPath b; Join-Path a b -Resolve' | Should -BeNullOrEmpty
+        Test-Snippet 'Add-Type -AssemblyName System.IO.Compression, System.IO.Compression.FileSystem; [System.IO.Compression.ZipFile]::OpenRead("a.zip")' | Should -BeNullOrEmpty
+        Test-Snippet '$p.Kill(); $t.Split(","); $t.Contains("a"); 1..3 | Select-Object -Skip 1; (Get-Item x).Target; $s.Arguments = "a b"' | Should -BeNullOrEmpty
+        Test-Snippet "'caf$([char]0xE9)'" -Bom | Should -BeNullOrEmpty
+    }
+
+    It 'finds a violation planted in a copy of a real test file, naming its line' {
+        $copy = Join-Path $TestDrive 'Planted.Tests.ps1'
+        $lines = [System.Collections.Generic.List[string]]([System.IO.File]::ReadAllLines((Join-Path $PSScriptRoot 'TestHelpers.Tests.ps1')))
+        Get-WindowsPowerShellIncompatibility -Path (Join-Path $PSScriptRoot 'TestHelpers.Tests.ps1') | Should -BeNullOrEmpty
+        $lines.Insert(5, '$start.ArgumentList.Add($a); if (-not $IsWindows) { $p.Kill($true) }')
+        [System.IO.File]::WriteAllLines($copy, $lines)
+        $found = @(Get-WindowsPowerShellIncompatibility -Path $copy)
+        $found | Should -HaveCount 3
+        $found | ForEach-Object { $_ | Should -BeLike 'line 6: *' }
     }
 }
 
@@ -51,5 +90,12 @@ Describe 'Shipped scripts run on Windows PowerShell 5.1' {
     ) {
         param($File)
         Get-WindowsPowerShellIncompatibility -Path (Join-Path $root $File) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'The Pester suite runs on Windows PowerShell 5.1' {
+    It 'tests/<File> uses nothing newer than 5.1 and .NET Framework 4.8' -TestCases $suite {
+        param($File)
+        Get-WindowsPowerShellIncompatibility -Path (Join-Path (Join-Path $PSScriptRoot '..') $File) | Should -BeNullOrEmpty
     }
 }

@@ -77,8 +77,27 @@ public static class InstallRootLayout
     /// <summary>Exactly what a shim for <paramref name="tool"/> <paramref name="version"/> starting <paramref name="target"/> holds.</summary>
     public static string ShimContent(string tool, string version, string target) =>
         UnixFileSystem.IsWindows
-            ? $"@\"{target}\" %*\r\n"
+            ? WindowsShimContent(target)
             : $"#!/bin/sh\n# SecureInstall shim for {tool} {version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n";
+
+    /// <summary>
+    /// The <c>.cmd</c> shim for <paramref name="target"/>: <c>@"target" %*</c>. cmd.exe expands <c>%…%</c> in a batch
+    /// line even inside quotes, so each <c>%</c> of the path is written <c>%%</c> (a root under a folder named
+    /// <c>%PATH%</c> would otherwise start whatever that expands to). Inside the quotes <c>^ &amp; | &lt; &gt; ( )</c> are
+    /// literal, and <c>"</c> cannot occur in a Windows path. <c>!</c> is literal unless delayed expansion was turned on
+    /// machine-wide (it is off by default), which no quoting in the file can undo for <c>%*</c> anyway.
+    /// </summary>
+    internal static string WindowsShimContent(string target) => $"@\"{target.Replace("%", "%%")}\" %*\r\n";
+
+    /// <summary>The target a <see cref="WindowsShimContent"/> text starts (its <c>%%</c> read back as <c>%</c>); null for any other text.</summary>
+    internal static string? WindowsShimTarget(string text)
+    {
+        if (!text.StartsWith("@\"", StringComparison.Ordinal) || !text.EndsWith(WindowsShimEnd, StringComparison.Ordinal)) return null;
+        string target = text.Substring(2, text.Length - 2 - WindowsShimEnd.Length).Replace("%%", "%");
+        return WindowsShimContent(target) == text ? target : null;
+    }
+
+    private const string WindowsShimEnd = "\" %*\r\n";
 
     /// <summary>The most a shim can hold (a path and two short lines); anything larger is not ours.</summary>
     internal const int MaxShimBytes = 8192;
@@ -95,8 +114,7 @@ public static class InstallRootLayout
         string? target = null;
         if (UnixFileSystem.IsWindows)
         {
-            if (text.StartsWith("@\"", StringComparison.Ordinal) && text.EndsWith("\" %*\r\n", StringComparison.Ordinal))
-                target = text.Substring(2, text.Length - 2 - "\" %*\r\n".Length);
+            target = WindowsShimTarget(text);
         }
         else
         {

@@ -144,7 +144,7 @@ Describe 'Get-VerifiedArtifact input that cannot work fails before any request' 
         $ev[0].TargetObject | Should -BeExactly $link
         $ev[0].Exception.Message | Should -BeLike "*'$link' is a symbolic link to '$(Join-Path $work 'gone/target.bin')', which does not exist*"
         $server.Requests.Count | Should -Be 0
-        (Get-Item -LiteralPath $link -Force).LinkTarget | Should -Not -BeNullOrEmpty
+        (Get-Item -LiteralPath $link -Force).Target | Should -Not -BeNullOrEmpty
     }
 
     It 'an -OutFile in a folder that does not exist is PathNotFound naming the folder, before any request' {

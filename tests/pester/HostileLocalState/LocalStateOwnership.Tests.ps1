@@ -3,7 +3,8 @@
 # Issue 17 #1 and #10, played by a second local user (uid/gid 65534) where the tests run as root on Linux.
 
 BeforeDiscovery {
-    $canPlayAttacker = $IsLinux -and ((& id -u) -eq '0') -and (Test-Path '/usr/bin/setpriv')
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+    $canPlayAttacker = (Test-IsLinux) -and ((& id -u) -eq '0') -and (Test-Path '/usr/bin/setpriv')
 }
 
 BeforeAll {
@@ -106,7 +107,7 @@ Describe 'A cache or install root another user controls' -Skip:(-not $canPlayAtt
     }
 }
 
-Describe 'Under umask 000' -Skip:(-not $IsLinux) {
+Describe 'Under umask 000' -Skip:(-not (Test-IsLinux)) {
     It 'creates no group- or world-writable (or setuid) file or folder when extracting, downloading or installing' {
         $work = New-TestFolder
         $src = Join-Path $work 'src'

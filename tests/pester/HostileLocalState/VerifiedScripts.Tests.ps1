@@ -2,6 +2,10 @@
 
 # Issue 17 #3, #8, #13: Invoke-VerifiedScript and `secureinstall run-script` against a hostile pin store, scripts that
 # try to hide a line from the reader, and a host that would decode the verified bytes differently.
+BeforeDiscovery {
+    Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../../SecureInstall.psd1') -Force
     Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1') -Force
@@ -91,7 +95,7 @@ Describe 'A hostile pin store (issue 17 #3)' {
         "$err $($err.ErrorDetails)" | Should -Not -Match 'SECRET-TOKEN'
     }
 
-    It 'a pinned copy replaced by a symbolic link to another file is not printed in the ScriptChanged diff' -Skip:$IsWindows {
+    It 'a pinned copy replaced by a symbolic link to another file is not printed in the ScriptChanged diff' -Skip:(Test-IsWindows) {
         $null = Invoke-VerifiedScript -Uri $uri -TrustOnFirstUse -PinStore $pins -WarningAction SilentlyContinue
         $store = Get-Content -LiteralPath $pins -Raw | ConvertFrom-Json
         $copy = Join-Path (Split-Path $pins) $store.scripts[0].copy
@@ -108,7 +112,7 @@ Describe 'A hostile pin store (issue 17 #3)' {
 }
 
 Describe 'secureinstall run-script hands the host exactly the reviewed text (issue 17 #13)' {
-    It 'writes a 0600 UTF-8 file with a BOM in a private 0700 folder, which an ANSI-code-page host decodes to the reviewed text, and removes it' -Skip:$IsWindows {
+    It 'writes a 0600 UTF-8 file with a BOM in a private 0700 folder, which an ANSI-code-page host decodes to the reviewed text, and removes it' -Skip:(Test-IsWindows) {
         $dir = Join-Path $TestDrive 'host'
         $null = New-Item -ItemType Directory -Path $dir
         $script = Join-Path $dir 'install.ps1'
