@@ -35,7 +35,7 @@ public static class VerifyInstalledCommand
             foreach (LockEntry entry in entries)
             {
                 InstalledToolStatus status;
-                try { status = InstalledToolVerifier.Verify(root, lockFile, entry, cancel); }
+                try { status = InstalledToolVerifier.Verify(root, entry, cancel); }
                 catch (Exception ex) when (ex is SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));

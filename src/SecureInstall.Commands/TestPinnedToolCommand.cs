@@ -51,7 +51,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
             try
             {
                 WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} under {root}; the lock expects {entry.TreeDigest}.");
-                status = InstalledToolVerifier.Verify(root, lockFile, entry, CancelToken);
+                status = InstalledToolVerifier.Verify(root, entry, CancelToken);
             }
             catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
             {

@@ -76,6 +76,9 @@ public sealed class InstallPlan
 
     public string DigestSource { get; internal set; } = string.Empty;
 
+    /// <summary><see cref="DigestSource"/> as the lock records it (the manifest by its file name), the same on every machine.</summary>
+    public string LockDigestSource { get; internal set; } = string.Empty;
+
     /// <summary>The signature the manifest's policy requires of the artifact, or null when it requires none.</summary>
     public Signatures.ManifestSignatureRequirement? Signature { get; internal set; }
 

@@ -11,7 +11,7 @@ namespace SecureInstall.Core.Install;
 public static class ToolUninstaller
 {
     /// <summary>
-    /// Removes an installed version, its record, its shims and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
+    /// Removes an installed version, its file list, its shims, its record in the root's state and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
     /// (names checked) and its file list are deleted, never the path the lock stores; only shims whose bytes are exactly the
     /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
     /// when nothing is installed where this root keeps the version, it is refused (LockPathMismatch) and nothing changes.
@@ -57,6 +57,8 @@ public static class ToolUninstaller
         }
         string record = InstallRootLayout.TreeRecordPath(dir);
         if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
+        if (UnixFileSystem.TryGetEntry(InstallRootState.PathIn(options.Root), out _))
+            InstallRootState.Update(options.Root, options.LockTimeout, state => state.Remove(entry.Tool, entry.Version), cancellationToken);
         InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
         return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
     }

@@ -68,6 +68,13 @@ public sealed class PinnedArtifact
 {
     public string Platform { get; set; } = Platforms.Any;
     public Uri Url { get; set; } = null!;
+
+    /// <summary>The url: exactly as the manifest writes it when it is relative to the manifest ("./dist/x.tgz"), else null.</summary>
+    public string? RelativeUrl { get; set; }
+
+    /// <summary>The URL as a lock records it, the same on every machine: a relative url as written, else the absolute URL.</summary>
+    public string LockUrl => RelativeUrl ?? Url.AbsoluteUri;
+
     public IReadOnlyList<Uri> Mirrors { get; set; } = Array.Empty<Uri>();
 
     /// <summary>Lower-case hex SHA-256 (the manifest's <c>sha256:</c>), or null when it gives none.</summary>
