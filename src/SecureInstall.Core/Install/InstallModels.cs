@@ -82,6 +82,9 @@ public sealed class InstallPlan
     /// <summary>The signature the manifest's policy requires of the artifact, or null when it requires none.</summary>
     public Signatures.ManifestSignatureRequirement? Signature { get; internal set; }
 
+    /// <summary>The signature's URL as the lock records it (<see cref="PinnedArtifact.LockUrlOf"/>), or null.</summary>
+    public string? LockSignatureUrl { get; internal set; }
+
     /// <summary>The Sigstore bundle (or GitHub attestation) the manifest's policy requires, or null.</summary>
     public Signatures.Sigstore.SigstoreRequirement? Sigstore { get; internal set; }
 

@@ -78,6 +78,8 @@ public sealed class ToolInstaller
             Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
             ShimCommands = commands, OwnedShims = tool.OwnsShims,
             Signature = signature,
+            // Named as the manifest gives it, not where this install reads it from (a bundle): the lock is the same either way.
+            LockSignatureUrl = resolved.Signature == null ? null : artifact.LockUrlOf(resolved.Signature.SignatureUri, tool.Signature?.BaseDirectory),
             Sigstore = resolved.Sigstore,
             SigstoreBundleUri = bundleUri,
         };
@@ -112,7 +114,7 @@ public sealed class ToolInstaller
     {
         var by = new List<string>();
         if (plan.Artifact.IsPinned) by.Add(plan.LockDigestSource);
-        if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature));
+        if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature, plan.LockSignatureUrl));
         if (plan.Sigstore != null) by.Add(plan.Sigstore.Describe(downloaded.Signature));
         return by;
     }
