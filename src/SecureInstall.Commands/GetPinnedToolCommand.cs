@@ -21,7 +21,7 @@ public sealed class GetPinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Verify { get; set; }
 
-    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope.</summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 

@@ -27,6 +27,10 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     [ValidateNotNullOrEmpty]
     public string? Version { get; set; }
 
+    /// <summary>
+    /// CurrentUser (default; SECUREINSTALL_HOME moves its root) or AllUsers: %ProgramData%\SecureInstall or /opt/secureinstall
+    /// (SECUREINSTALL_MACHINE_HOME moves it), which needs elevation and must be changeable by administrators only.
+    /// </summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -66,6 +70,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         var options = new ToolInstallerOptions
         {
             Root = ToolInstallerOptions.DefaultRoot(Scope),
+            Scope = Scope,
             Platform = string.Equals(Platform, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(Platform),
             Locked = Locked,
             Force = Force,
@@ -113,6 +118,8 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         }
 
         if (AddToPath) AddBinToPath(options.BinDirectory);
+        else if (Scope == InstallScope.AllUsers && !(Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(System.IO.Path.PathSeparator).Contains(options.BinDirectory, StringComparer.OrdinalIgnoreCase))
+            WriteWarning(MachineRoot.PathAdvice(options.BinDirectory));
     }
 
     private string ResolveDirectory(string path)

@@ -126,6 +126,7 @@ public sealed class ToolInstaller
     {
         Action<string>? log = events == null ? null : line => events(InstallEvent.Info(line));
         string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
+        if (_options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(_options.Root, $"Installing {plan.Tool}", create: true, _options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(_options.Root);
         UnixFileSystem.CreateDirectory(toolDir, 0x1ED /* 0755 */);
         using FileLock toolLock = FileLock.TryAcquire(InstallRootLayout.ToolLockPath(_options.Root, plan.Tool), _options.LockTimeout, cancellationToken,

@@ -18,6 +18,7 @@ public static class ToolUninstaller
     /// </summary>
     public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
     {
+        if (options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(options.Root, $"Uninstalling {entry.Tool}", create: false, options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(options.Root, create: false);
         string dir = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
         string? recordedElsewhere = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null;
