@@ -69,6 +69,7 @@ public static class InstallCommand
 
             string[] requested = parse.GetValue(names) is { Length: > 0 } given ? given : pinned.Tools.Select(t => t.Name).ToArray();
             int worst = ExitCodes.Verified;
+            bool installed = false;
             foreach (string name in requested)
             {
                 try
@@ -83,13 +84,14 @@ public static class InstallCommand
                             : $"{result.Name} {result.Version}: installed to {result.Path}; sha256 {result.Sha256} verified by {string.Join(", ", result.VerifiedBy.DefaultIfEmpty("nothing (waived)"))}");
                         foreach (string shim in result.Shims) Console.Out.WriteLine($"  shim: {shim}");
                     }
+                    installed = true;
                 }
                 catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));
                 }
             }
-            if (options.Scope == InstallScope.AllUsers && !silent) Console.Error.WriteLine("secureinstall: " + MachineRoot.PathAdvice(options.BinDirectory));
+            if (options.Scope == InstallScope.AllUsers && !silent && installed) Console.Error.WriteLine("secureinstall: " + MachineRoot.PathAdvice(options.BinDirectory));
             return worst;
         });
         return command;

@@ -81,6 +81,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
 
         using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
         var installer = new ToolInstaller(options, downloader);
+        bool installed = false;
         foreach (string name in names.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             InstallPlan plan;
@@ -109,6 +110,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
                 if (result.Status == InstallStatus.AlreadyInstalled)
                     WriteVerbose($"{result.Name} {result.Version}: already installed, verified.");
                 foreach (string waiver in result.Waivers) WriteWarning($"{result.Name} {result.Version}: {waiver}");
+                installed = true;
                 WriteObject(result);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
@@ -118,7 +120,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         }
 
         if (AddToPath) AddBinToPath(options.BinDirectory);
-        else if (Scope == InstallScope.AllUsers && !(Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(System.IO.Path.PathSeparator).Contains(options.BinDirectory, StringComparer.OrdinalIgnoreCase))
+        else if (installed && Scope == InstallScope.AllUsers && !(Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(System.IO.Path.PathSeparator).Contains(options.BinDirectory, StringComparer.OrdinalIgnoreCase))
             WriteWarning(MachineRoot.PathAdvice(options.BinDirectory));
     }
 
