@@ -11,7 +11,7 @@ whose installedPath differs is shown in RecordedPath with a warning, and that pa
         Manifest = 'The manifest; its lock is secureinstall.lock.json beside it.'
         Name     = 'Tools to show; wildcards allowed. All when omitted.'
         Verify   = 'Re-hash each installed tree against the lock.'
-        Scope    = 'The install root to look in: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope. SECUREINSTALL_HOME overrides both.'
+        Scope    = 'The install root to look in: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope (SECUREINSTALL_HOME moves CurrentUser, SECUREINSTALL_MACHINE_HOME AllUsers).'
     }
     Examples    = @(
         @{

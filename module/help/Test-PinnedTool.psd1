@@ -24,7 +24,7 @@ Only the lock is needed: a damaged manifest does not stop the check.
         Manifest = 'The manifest whose lock (secureinstall.lock.json beside it) records the installs.'
         Name     = 'Tools to check; every tool the lock records when omitted.'
         Quiet    = 'Return a single $true when every tree verifies, else $false, instead of status objects and errors.'
-        Scope    = 'The install root to check: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope. SECUREINSTALL_HOME overrides both.'
+        Scope    = 'The install root to check: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope (SECUREINSTALL_HOME moves CurrentUser, SECUREINSTALL_MACHINE_HOME AllUsers). AllUsers also checks that only administrators can change the root and everything below it (InstallRootNotTrusted otherwise); no elevation is needed to check.'
     }
     Examples    = @(
         @{

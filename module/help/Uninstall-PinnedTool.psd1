@@ -16,7 +16,7 @@ version are deleted; any other file in the shim folder is left alone.
         Manifest = 'The manifest whose lock records the installs.'
         Name     = 'Tools to remove.'
         Version  = 'The version to remove; every installed version of the tool when omitted.'
-        Scope    = 'The install root to remove from: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope. SECUREINSTALL_HOME overrides both.'
+        Scope    = 'The install root to remove from: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope (SECUREINSTALL_HOME moves CurrentUser, SECUREINSTALL_MACHINE_HOME AllUsers). AllUsers needs an elevated session or root (ElevationRequired) and an admin-only root (InstallRootNotTrusted).'
     }
     Examples    = @(
         @{
