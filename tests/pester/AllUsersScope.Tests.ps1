@@ -5,6 +5,8 @@
 # run as root; "not elevated" is a child process run as uid 65534 (nobody) through setpriv.
 BeforeDiscovery {
     $asRoot = $IsLinux -and ((& id -u) -eq '0') -and (Test-Path /usr/bin/setpriv)
+    $onWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
+    $elevatedWindows = $onWindows -and ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
 BeforeAll {
@@ -121,5 +123,38 @@ Describe 'secureinstall install --scope all-users' -Skip:(-not $asRoot) {
 
     It 'refuses a scope it does not know as a usage error' {
         (Invoke-Cli install --manifest $m --scope everyone).ExitCode | Should -Be 2
+    }
+}
+
+# Windows only (skipped elsewhere: ACLs, and an elevated session to set one that removes the user's own write access).
+Describe 'Install-PinnedTool -Scope AllUsers on Windows' -Tag 'Windows' -Skip:(-not $elevatedWindows) {
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        $machine = Join-Path $ws 'machine'
+        $env:SECUREINSTALL_MACHINE_HOME = $machine
+    }
+
+    It 'makes the new root admin-only: Administrators and SYSTEM full control, Users read and execute, inheritance removed' {
+        $null = Install-PinnedTool -Manifest $m -Scope AllUsers -WarningAction SilentlyContinue
+        $acl = Get-Acl -LiteralPath $machine
+        $acl.AreAccessRulesProtected | Should -BeTrue
+        $acl.Owner | Should -Match 'Administrators'
+        $rules = $acl.Access | ForEach-Object { '{0}={1}' -f $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value, $_.FileSystemRights }
+        $rules | Should -Contain 'S-1-5-32-544=FullControl'
+        $rules | Should -Contain 'S-1-5-18=FullControl'
+        $rules | Should -Contain 'S-1-5-32-545=ReadAndExecute, Synchronize'
+        (Test-PinnedTool -Manifest $m -Scope AllUsers).Status | Should -Be 'Verified'
+    }
+
+    It 'is refused when Users may write below the root' {
+        $null = Install-PinnedTool -Manifest $m -Scope AllUsers -WarningAction SilentlyContinue
+        $bin = Join-Path $machine 'tools\bin'
+        $acl = Get-Acl -LiteralPath $bin
+        $acl.AddAccessRule([Security.AccessControl.FileSystemAccessRule]::new('BUILTIN\Users', 'Modify', 'Allow'))
+        Set-Acl -LiteralPath $bin -AclObject $acl
+        Install-PinnedTool -Manifest $m -Scope AllUsers -Force -ErrorVariable iv -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $iv[0].FullyQualifiedErrorId | Should -BeExactly 'InstallRootNotTrusted,SecureInstall.Commands.InstallPinnedToolCommand'
+        $iv[0].Exception.Message | Should -Match 'BU is allowed'
     }
 }

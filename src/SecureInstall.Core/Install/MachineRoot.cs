@@ -16,8 +16,11 @@ public interface IMachineRootSecurity
     /// <summary>Administrator (Windows) or root (Unix).</summary>
     bool IsElevated { get; }
 
-    /// <summary>Why a non-administrator could change <paramref name="path"/> (its owner, mode or ACL), or null when nobody but administrators can.</summary>
-    string? Problem(string path);
+    /// <summary>
+    /// Why a non-administrator could change <paramref name="path"/> (its owner, mode or ACL), or null when nobody but
+    /// administrators can. <paramref name="isRoot"/>: the machine root itself (on Windows only its owner is known to be set).
+    /// </summary>
+    string? Problem(string path, bool isRoot);
 
     /// <summary>Makes the machine install root <paramref name="home"/> (just created) writable by administrators only, for it and what is made below it.</summary>
     void Secure(string home);
@@ -69,13 +72,13 @@ public static class MachineRoot
     {
         IMachineRootSecurity s = security ?? Platform;
         var problems = new List<string>();
-        if (!UnixFileSystem.TryGetEntry(home, out FileStatus top)) return problems;
+        if (!UnixFileSystem.TryGetEntry(home, out _)) return problems;
         var pending = new Stack<string>();
         pending.Push(home);
         while (pending.Count > 0)
         {
             string path = pending.Pop();
-            if (s.Problem(path) is { } why) problems.Add($"'{path}': {why}");
+            if (s.Problem(path, isRoot: string.Equals(path, home, StringComparison.Ordinal)) is { } why) problems.Add($"'{path}': {why}");
             if (!UnixFileSystem.TryGetEntry(path, out FileStatus entry) || entry.Kind != UnixEntryKind.Directory) continue;
             foreach (string child in Directory.EnumerateFileSystemEntries(path)) pending.Push(child);
         }
@@ -127,7 +130,7 @@ public sealed class UnixMachineRootSecurity : IMachineRootSecurity
 {
     public bool IsElevated => UnixFileSystem.EffectiveUserId == 0;
 
-    public string? Problem(string path)
+    public string? Problem(string path, bool isRoot)
     {
         // Owners are read on Linux (UnixFileSystem.CanReadOwners); elsewhere the check passes, as the cache's does.
         if (!UnixFileSystem.CanReadOwners || !UnixFileSystem.TryGetEntry(path, out FileStatus s)) return null;
@@ -152,7 +155,11 @@ public sealed class WindowsMachineRootSecurity : IMachineRootSecurity
 {
     public bool IsElevated => IsUserAnAdmin();
 
-    public string? Problem(string path) => WindowsAcl.Problem(ReadSddl(path));
+    /// <remarks>
+    /// Below the root the owner is not judged: what an elevated administrator creates may be owned by their own account,
+    /// which an SDDL string cannot tell from a user's; the root's protected, inherited DACL decides who may write there.
+    /// </remarks>
+    public string? Problem(string path, bool isRoot) => WindowsAcl.Problem(ReadSddl(path), checkOwner: isRoot);
 
     public void Secure(string home)
     {

@@ -43,12 +43,13 @@ public static class WindowsAcl
     /// an owner who is not Administrators/SYSTEM/TrustedInstaller (an owner can always rewrite the ACL), no DACL or a NULL
     /// DACL (everyone has full control), or an allow entry granting write rights to any other account.
     /// </summary>
-    public static string? Problem(string sddl)
+    /// <param name="checkOwner">Judge the owner too (the root, whose owner is set to Administrators).</param>
+    public static string? Problem(string sddl, bool checkOwner = true)
     {
         if (sddl == null) throw new ArgumentNullException(nameof(sddl));
         string? owner = Part(sddl, 'O');
-        if (owner == null) return "its owner could not be read";
-        if (!Trusted.Contains(owner)) return $"owned by {owner}, not Administrators (an owner can change the ACL)";
+        if (checkOwner && owner == null) return "its owner could not be read";
+        if (checkOwner && !Trusted.Contains(owner!)) return $"owned by {owner}, not Administrators (an owner can change the ACL)";
         string? dacl = Part(sddl, 'D');
         if (dacl == null || dacl.StartsWith("NO_ACCESS_CONTROL", StringComparison.OrdinalIgnoreCase)) return "it has no DACL (everyone has full control)";
         var problems = new List<string>();

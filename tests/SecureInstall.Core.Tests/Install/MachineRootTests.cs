@@ -24,7 +24,7 @@ public sealed class MachineRootTests : IDisposable
     private sealed class Elevation(bool elevated) : IMachineRootSecurity
     {
         public bool IsElevated => elevated;
-        public string? Problem(string path) => MachineRoot.Platform.Problem(path);
+        public string? Problem(string path, bool isRoot) => MachineRoot.Platform.Problem(path, isRoot);
         public void Secure(string home) => MachineRoot.Platform.Secure(home);
     }
 
@@ -123,6 +123,7 @@ public sealed class MachineRootTests : IDisposable
     }
 
     [SkippableFact]
+    [Trait("Category", "Windows")]
     public void TheSecurityOfThisOs_OnWindows_SetsTheAdminOnlyAcl_AndReadsItBackAsTrusted()
     {
         // Tagged Windows: SetNamedSecurityInfo and GetNamedSecurityInfo exist only there (the rules are WindowsAclTests').
@@ -130,11 +131,11 @@ public sealed class MachineRootTests : IDisposable
         Skip.IfNot(MachineRoot.Platform.IsElevated, "needs an elevated session to set an ACL that removes the user's own access");
         Directory.CreateDirectory(Home);
         MachineRoot.Platform.Secure(Home);
-        Assert.Null(MachineRoot.Platform.Problem(Home));
+        Assert.Null(MachineRoot.Platform.Problem(Home, isRoot: true));
     }
 }
 
-[Trait("Category", "WindowsAcl")]
+/// <summary>The Windows ACL decisions, on SDDL text: they run on every OS (only reading and setting an ACL needs Windows).</summary>
 public sealed class WindowsAclTests
 {
     [Fact]
@@ -161,4 +162,13 @@ public sealed class WindowsAclTests
     [InlineData("O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;FRFX;;;BU)(D;OICI;FA;;;WD)")]
     [InlineData("O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464G:SYD:PAI(A;OICI;FA;;;S-1-5-32-544)(A;OICI;GR;;;S-1-1-0)")]
     public void ReadOnlyGrantsAndDenies_AreNotAProblem(string sddl) => Assert.Null(WindowsAcl.Problem(sddl));
+
+    [Fact]
+    public void BelowTheRoot_TheOwnerIsNotJudged_ButTheDaclIs()
+    {
+        const string byAdminAccount = "O:S-1-5-21-1-2-3-500G:SYD:AI(A;OICIID;FA;;;BA)(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)";
+        Assert.Null(WindowsAcl.Problem(byAdminAccount, checkOwner: false));
+        Assert.Contains("owned by", WindowsAcl.Problem(byAdminAccount));
+        Assert.Contains("BU is allowed FA", WindowsAcl.Problem("O:S-1-5-21-1-2-3-500D:(A;;FA;;;BU)", checkOwner: false));
+    }
 }
