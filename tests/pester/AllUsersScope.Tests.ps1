@@ -15,6 +15,14 @@ BeforeAll {
     $module = (Resolve-Path (Join-Path $PSScriptRoot '../../SecureInstall.psd1')).Path
     Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $TestDrive 'cache')
 
+    # A workspace with the sample manifest (its per-user root in SECUREINSTALL_HOME) and the machine root beside it:
+    # the workspace, the manifest, the machine root.
+    function New-MachineWorkspace {
+        $w = New-Workspace
+        $env:SECUREINSTALL_MACHINE_HOME = Join-Path $w 'machine'
+        $w, (Join-Path $w 'secureinstall.yml'), $env:SECUREINSTALL_MACHINE_HOME
+    }
+
     # Runs a command as uid/gid 65534 with no groups: pwsh (a script) or the CLI (arguments).
     function Invoke-AsNobody([string[]]$Command, [hashtable]$Environment) {
         $scratch = Join-Path ([System.IO.Path]::GetTempPath()) ('si-nobody-' + [guid]::NewGuid().ToString('N'))
@@ -30,12 +38,7 @@ BeforeAll {
 AfterAll { $env:SECUREINSTALL_HOME = $null; $env:SECUREINSTALL_MACHINE_HOME = $null; Restore-TestEnvironment }
 
 Describe 'Install-PinnedTool -Scope AllUsers' -Skip:(-not $asRoot) {
-    BeforeEach {
-        $ws = New-Workspace
-        $m = Join-Path $ws 'secureinstall.yml'
-        $machine = Join-Path $ws 'machine'
-        $env:SECUREINSTALL_MACHINE_HOME = $machine
-    }
+    BeforeEach { $ws, $m, $machine = New-MachineWorkspace }
 
     It 'installs into the machine root, root-owned with no group or world write, and says how to put the shims on the machine PATH' {
         $r = Install-PinnedTool -Manifest $m -Platform linux-x64 -Scope AllUsers -WarningVariable wv -WarningAction SilentlyContinue
@@ -95,12 +98,7 @@ Describe 'Install-PinnedTool -Scope AllUsers' -Skip:(-not $asRoot) {
 }
 
 Describe 'secureinstall install --scope all-users' -Skip:(-not $asRoot) {
-    BeforeEach {
-        $ws = New-Workspace
-        $m = Join-Path $ws 'secureinstall.yml'
-        $machine = Join-Path $ws 'machine'
-        $env:SECUREINSTALL_MACHINE_HOME = $machine
-    }
+    BeforeEach { $ws, $m, $machine = New-MachineWorkspace }
 
     It 'installs into the machine root and verify-installed --scope all-users checks it' {
         $r = Invoke-Cli install --manifest $m --platform linux-x64 --scope all-users
@@ -128,12 +126,7 @@ Describe 'secureinstall install --scope all-users' -Skip:(-not $asRoot) {
 
 # Windows only (skipped elsewhere: ACLs, and an elevated session to set one that removes the user's own write access).
 Describe 'Install-PinnedTool -Scope AllUsers on Windows' -Tag 'Windows' -Skip:(-not $elevatedWindows) {
-    BeforeEach {
-        $ws = New-Workspace
-        $m = Join-Path $ws 'secureinstall.yml'
-        $machine = Join-Path $ws 'machine'
-        $env:SECUREINSTALL_MACHINE_HOME = $machine
-    }
+    BeforeEach { $ws, $m, $machine = New-MachineWorkspace }
 
     It 'makes the new root admin-only: Administrators and SYSTEM full control, Users read and execute, inheritance removed' {
         $null = Install-PinnedTool -Manifest $m -Scope AllUsers -WarningAction SilentlyContinue
