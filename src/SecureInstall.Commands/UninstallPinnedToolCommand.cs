@@ -58,7 +58,7 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
                 if (!ShouldProcess(target, $"Uninstall {entry.Tool} {entry.Version} ({entry.Platform})")) continue;
                 try
                 {
-                    UninstallResult removed = ToolUninstaller.Uninstall(options, entry, LockPath, CancelToken);
+                    UninstallResult removed = ToolUninstaller.Uninstall(options, entry, LockPath, WriteVerbose, CancelToken);
                     if (removed.RecordedPath != null)
                         WriteWarning($"{entry.Tool} {entry.Version}: the lock recorded '{removed.RecordedPath}'; that path was not touched. Removed '{removed.Path}', where this install root keeps it.");
                     WriteVerbose($"Removed {entry.Tool} {entry.Version} from {removed.Path}, {removed.Shims.Count} shim(s) ({string.Join(", ", removed.Shims)}) and its lock entry.");

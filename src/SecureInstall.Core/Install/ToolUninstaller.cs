@@ -16,7 +16,8 @@ public static class ToolUninstaller
     /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
     /// when nothing is installed where this root keeps the version, it is refused (LockPathMismatch) and nothing changes.
     /// </summary>
-    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
+    /// <param name="log">Told when the lock was in the earlier format and this write migrates it.</param>
+    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         if (options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(options.Root, $"Uninstalling {entry.Tool}", create: false, options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(options.Root, create: false);
@@ -60,7 +61,7 @@ public static class ToolUninstaller
         if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
         if (UnixFileSystem.TryGetEntry(InstallRootState.PathIn(options.Root), out _))
             InstallRootState.Update(options.Root, options.LockTimeout, state => state.Remove(entry.Tool, entry.Version), cancellationToken);
-        InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
+        InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken, log);
         return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
     }
 }

@@ -45,7 +45,9 @@ Describe 'A lock whose installedPath was changed' {
     }
 
     It 'Uninstall-PinnedTool removes only the version folder the root derives and its own shim, and warns about the recorded path' {
-        Uninstall-PinnedTool -Manifest $m -Name hello -Confirm:$false -WarningVariable wv -WarningAction SilentlyContinue
+        $verbose = Uninstall-PinnedTool -Manifest $m -Name hello -Confirm:$false -WarningVariable wv -WarningAction SilentlyContinue -Verbose 4>&1
+        "$verbose" | Should -Match 'lockVersion 1.*dropped'
+        Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json') | Should -Match '"lockVersion": 2'
         Get-Content -Raw (Join-Path $victim 'main.c') | Should -BeExactly 'precious'
         Test-Path (Join-Path $ws 'victim/bin/notes.sh') | Should -BeTrue
         Test-Path $installed.Path | Should -BeFalse
