@@ -30,7 +30,7 @@ The lock must be a regular file: a symbolic link, FIFO, device or folder in its 
         Manifest  = 'The manifest file. Its lock, secureinstall.lock.json, is read and written beside it.'
         Name      = 'Tools to install; every tool the manifest pins when omitted.'
         Version   = 'The version to install: its key in the manifest ("22") or the exact version ("22.22.0"). The default_version when omitted.'
-        Scope     = 'CurrentUser (default): %LOCALAPPDATA%\SecureInstall\tools or ~/.local/share/secureinstall/tools. AllUsers: %ProgramData%\SecureInstall\tools or /opt/secureinstall/tools. SECUREINSTALL_HOME overrides both.'
+        Scope     = 'CurrentUser (default): %LOCALAPPDATA%\SecureInstall\tools or ~/.local/share/secureinstall/tools (SECUREINSTALL_HOME moves it). AllUsers: %ProgramData%\SecureInstall\tools or /opt/secureinstall/tools (SECUREINSTALL_MACHINE_HOME moves it); needs an elevated session or root (else ElevationRequired), and the root and everything below it must be changeable by administrators only (else InstallRootNotTrusted, naming the path, its owner and mode or ACL). A new root gets Administrators and SYSTEM full control, Users read and execute, inheritance removed (Windows) or root ownership without group/world write (Unix). The shims are in <root>\bin, which the administrator adds to the machine PATH (the warning says how).'
         Platform  = 'The platform whose artifact to install: auto (this machine) or an os-arch name.'
         AddToPath = 'Put the shim folder on PATH for this session (and, on Windows, the user''s PATH).'
         Locked    = 'Install only what the lock records, and fail (NotLocked, LockMismatch) when the manifest and the lock disagree. For CI.'

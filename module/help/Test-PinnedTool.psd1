@@ -8,14 +8,15 @@ tree). A tree that differs is reported as an InstalledTreeTampered error (Securi
 added or removed and why (a new mode, a new kind, a link leading outside), using the file list kept beside the tree
 (whose own digest is the one in the lock, so it cannot be edited to hide a change). Entries are examined with lstat and
 only regular files are ever opened: a FIFO or device in the tree is reported, never read (it cannot hang the check).
-A version folder replaced by a symbolic link is reported without reading what it points at. The shims the lock records
-must be exactly the shims SecureInstall wrote (mode 0755) for this tool (this version, or another version the lock
-records for the same command).
+A version folder replaced by a symbolic link is reported without reading what it points at. The shims the install root's
+state records (<root>/.secureinstall-state.json; for an install made before it existed, those a lockVersion 1 lock
+recorded) must be exactly the shims SecureInstall wrote (mode 0755) for this tool (this version, or another version the
+root records for the same command).
 
 The tree is looked for at <root>/<tool>/<version>, where <root> comes from -Scope (or SECUREINSTALL_HOME), never at the
-path the lock stores: a lock is edited in pull requests and copied between machines. When the lock's installedPath
-differs, that is reported as LockPathMismatch (SecurityError) and the status is Tampered; Install-PinnedTool re-records
-the path after verifying the tree. An install recorded by an earlier SecureInstall (tree listing format 1, before modes
+lock: a lock is edited in pull requests and copied between machines, and holds no path of any machine. When a lock of the
+earlier format (lockVersion 1) stores an installedPath that differs, that is reported as LockPathMismatch (SecurityError)
+and the status is Tampered; Install-PinnedTool migrates the lock after verifying the tree. An install recorded by an earlier SecureInstall (tree listing format 1, before modes
 and kinds were recorded) is reported as Tampered with a note to reinstall it with Install-PinnedTool -Force.
 Only the lock is needed: a damaged manifest does not stop the check.
 '@
@@ -23,7 +24,7 @@ Only the lock is needed: a damaged manifest does not stop the check.
         Manifest = 'The manifest whose lock (secureinstall.lock.json beside it) records the installs.'
         Name     = 'Tools to check; every tool the lock records when omitted.'
         Quiet    = 'Return a single $true when every tree verifies, else $false, instead of status objects and errors.'
-        Scope    = 'The install root to check: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope. SECUREINSTALL_HOME overrides both.'
+        Scope    = 'The install root to check: CurrentUser (default) or AllUsers, as for Install-PinnedTool -Scope (SECUREINSTALL_HOME moves CurrentUser, SECUREINSTALL_MACHINE_HOME AllUsers). AllUsers also checks that only administrators can change the root and everything below it (InstallRootNotTrusted otherwise); no elevation is needed to check.'
     }
     Examples    = @(
         @{

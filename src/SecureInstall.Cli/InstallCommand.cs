@@ -18,7 +18,7 @@ public static class InstallCommand
         var names = new Argument<string[]>("TOOL") { Description = "Tools to install (default: every tool the manifest pins).", Arity = ArgumentArity.ZeroOrMore };
         var version = new Option<string?>("--version") { Description = "The version to install (default: the tool's default_version)." };
         var platform = new Option<string?>("--platform") { Description = "os-arch to install for (default: this machine)." };
-        var scope = new Option<InstallScope>("--scope") { Description = "CurrentUser (default) or AllUsers.", DefaultValueFactory = _ => InstallScope.CurrentUser };
+        var scope = ScopeOption.Create("Where to install: all-users is /opt/secureinstall or %ProgramData%\\SecureInstall (SECUREINSTALL_MACHINE_HOME moves it), needs root/Administrator and an admin-only root;");
         var locked = new Option<bool>("--locked") { Description = "CI mode: install only what the lock records; fail if the manifest and the lock disagree." };
         var source = new Option<string?>("--source") { Description = "A bundle folder written by 'save': install from it with no network." };
         var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies." };
@@ -55,6 +55,7 @@ public static class InstallCommand
             var options = new ToolInstallerOptions
             {
                 Root = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope)),
+                Scope = parse.GetValue(scope),
                 Platform = platformToUse,
                 Locked = parse.GetValue(locked),
                 Source = parse.GetValue(source) is string s ? Path.GetFullPath(s) : null,
@@ -68,6 +69,7 @@ public static class InstallCommand
 
             string[] requested = parse.GetValue(names) is { Length: > 0 } given ? given : pinned.Tools.Select(t => t.Name).ToArray();
             int worst = ExitCodes.Verified;
+            bool installed = false;
             foreach (string name in requested)
             {
                 try
@@ -82,12 +84,14 @@ public static class InstallCommand
                             : $"{result.Name} {result.Version}: installed to {result.Path}; sha256 {result.Sha256} verified by {string.Join(", ", result.VerifiedBy.DefaultIfEmpty("nothing (waived)"))}");
                         foreach (string shim in result.Shims) Console.Out.WriteLine($"  shim: {shim}");
                     }
+                    installed = true;
                 }
                 catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));
                 }
             }
+            if (options.Scope == InstallScope.AllUsers && !silent && installed) Console.Error.WriteLine("secureinstall: " + MachineRoot.PathAdvice(options.BinDirectory));
             return worst;
         });
         return command;

@@ -13,7 +13,7 @@ public static class VerifyInstalledCommand
     {
         var manifest = new Option<string>("--manifest", "-m") { Description = "The manifest; secureinstall.lock.json beside it records the installs.", Required = true };
         var names = new Argument<string[]>("TOOL") { Description = "Tools to check (default: every tool the lock records).", Arity = ArgumentArity.ZeroOrMore };
-        var scope = new Option<InstallScope>("--scope") { Description = "The install root to check: CurrentUser (default) or AllUsers, as for install.", DefaultValueFactory = _ => InstallScope.CurrentUser };
+        var scope = ScopeOption.Create("The install root to check, as for install (all-users also checks that only administrators can change it):");
         var command = new Command("verify-installed", "Re-hash installed tools against the lock and name every changed, added or removed entry (content, kind, mode) and shim. Exit 0 all verified, 1 tampered, missing or a lock path that disagrees, 2 bad input.")
         {
             names, manifest, scope,
@@ -32,10 +32,11 @@ public static class VerifyInstalledCommand
             }
             int worst = ExitCodes.Verified;
             string root = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope));
+            if (parse.GetValue(scope) == InstallScope.AllUsers && MachineRoot.Check(root) is { } untrusted) worst = Math.Max(worst, ExitCodes.Report(untrusted));
             foreach (LockEntry entry in entries)
             {
                 InstalledToolStatus status;
-                try { status = InstalledToolVerifier.Verify(root, lockFile, entry, cancel); }
+                try { status = InstalledToolVerifier.Verify(root, entry, cancel); }
                 catch (Exception ex) when (ex is SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));

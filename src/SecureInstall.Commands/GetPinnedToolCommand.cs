@@ -21,7 +21,7 @@ public sealed class GetPinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Verify { get; set; }
 
-    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope.</summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -58,7 +58,7 @@ public sealed class GetPinnedToolCommand : PinnedToolCmdlet
                 {
                     // The folder is derived from the root and the (checked) names; the lock's path is only compared.
                     string dir = InstallRootLayout.VersionDirectory(root, entry.Tool, entry.Version);
-                    status = Verify ? InstalledToolVerifier.Verify(root, _lock!, entry, CancelToken) : new InstalledToolStatus
+                    status = Verify ? InstalledToolVerifier.Verify(root, entry, CancelToken) : new InstalledToolStatus
                     {
                         Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
                         RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,

@@ -27,6 +27,10 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     [ValidateNotNullOrEmpty]
     public string? Version { get; set; }
 
+    /// <summary>
+    /// CurrentUser (default; SECUREINSTALL_HOME moves its root) or AllUsers: %ProgramData%\SecureInstall or /opt/secureinstall
+    /// (SECUREINSTALL_MACHINE_HOME moves it), which needs elevation and must be changeable by administrators only.
+    /// </summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -66,6 +70,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         var options = new ToolInstallerOptions
         {
             Root = ToolInstallerOptions.DefaultRoot(Scope),
+            Scope = Scope,
             Platform = string.Equals(Platform, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(Platform),
             Locked = Locked,
             Force = Force,
@@ -76,6 +81,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
 
         using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
         var installer = new ToolInstaller(options, downloader);
+        bool installed = false;
         foreach (string name in names.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             InstallPlan plan;
@@ -104,6 +110,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
                 if (result.Status == InstallStatus.AlreadyInstalled)
                     WriteVerbose($"{result.Name} {result.Version}: already installed, verified.");
                 foreach (string waiver in result.Waivers) WriteWarning($"{result.Name} {result.Version}: {waiver}");
+                installed = true;
                 WriteObject(result);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
@@ -113,6 +120,8 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         }
 
         if (AddToPath) AddBinToPath(options.BinDirectory);
+        else if (installed && Scope == InstallScope.AllUsers && !(Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(System.IO.Path.PathSeparator).Contains(options.BinDirectory, StringComparer.OrdinalIgnoreCase))
+            WriteWarning(MachineRoot.PathAdvice(options.BinDirectory));
     }
 
     private string ResolveDirectory(string path)

@@ -22,7 +22,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; AllUsers also checks that only administrators can change the root.</summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -45,13 +45,19 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
 
         bool allGood = entries.Count > 0;
         string root = ToolInstallerOptions.DefaultRoot(Scope);
+        // All users: the root itself must be admin-only, or what verifies now can be swapped by a user afterwards.
+        if (Scope == InstallScope.AllUsers && MachineRoot.Check(root) is { } untrusted)
+        {
+            allGood = false;
+            if (!Quiet) WriteError(Errors.From(untrusted, untrusted.Tool));
+        }
         foreach (LockEntry entry in entries)
         {
             InstalledToolStatus status;
             try
             {
                 WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} under {root}; the lock expects {entry.TreeDigest}.");
-                status = InstalledToolVerifier.Verify(root, lockFile, entry, CancelToken);
+                status = InstalledToolVerifier.Verify(root, entry, CancelToken);
             }
             catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)
             {

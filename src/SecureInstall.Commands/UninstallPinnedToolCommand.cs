@@ -19,7 +19,7 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Version { get; set; }
 
-    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers, as Install-PinnedTool -Scope; SECUREINSTALL_HOME overrides both.</summary>
+    /// <summary>Which install root to look in: CurrentUser (default) or AllUsers (needs elevation), as Install-PinnedTool -Scope.</summary>
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -41,7 +41,7 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
                     $"the lock {LockPath} records no install of {name}{(string.IsNullOrEmpty(Version) ? "" : " " + Version)}."), name));
                 continue;
             }
-            var options = new ToolInstallerOptions { Root = ToolInstallerOptions.DefaultRoot(Scope) };
+            var options = new ToolInstallerOptions { Root = ToolInstallerOptions.DefaultRoot(Scope), Scope = Scope };
             foreach (LockEntry entry in entries)
             {
                 string target;
@@ -58,7 +58,7 @@ public sealed class UninstallPinnedToolCommand : PinnedToolCmdlet
                 if (!ShouldProcess(target, $"Uninstall {entry.Tool} {entry.Version} ({entry.Platform})")) continue;
                 try
                 {
-                    UninstallResult removed = ToolUninstaller.Uninstall(options, entry, LockPath, CancelToken);
+                    UninstallResult removed = ToolUninstaller.Uninstall(options, entry, LockPath, WriteVerbose, CancelToken);
                     if (removed.RecordedPath != null)
                         WriteWarning($"{entry.Tool} {entry.Version}: the lock recorded '{removed.RecordedPath}'; that path was not touched. Removed '{removed.Path}', where this install root keeps it.");
                     WriteVerbose($"Removed {entry.Tool} {entry.Version} from {removed.Path}, {removed.Shims.Count} shim(s) ({string.Join(", ", removed.Shims)}) and its lock entry.");

@@ -55,6 +55,10 @@ public static class ErrorIds
     public const string ShimConflict = nameof(ShimConflict);
     /// <summary>The install root, or a folder above it, is owned by another user or writable by others (SecurityError).</summary>
     public const string InstallRootNotTrusted = nameof(InstallRootNotTrusted);
+    /// <summary>The install root's state file (what is installed there) is not one SecureInstall wrote (InvalidData).</summary>
+    public const string InstallStateInvalid = nameof(InstallStateInvalid);
+    /// <summary>-Scope AllUsers needs Administrator / root (PermissionDenied).</summary>
+    public const string ElevationRequired = nameof(ElevationRequired);
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 

@@ -62,6 +62,7 @@ function Invoke-ExamplePlan {
     Import-Module $plan.Module -Force
     $env:SECUREINSTALL_CACHE = $plan.Cache
     $env:SECUREINSTALL_HOME = $plan.Home
+    $env:SECUREINSTALL_MACHINE_HOME = $plan.Home   # -Scope AllUsers examples look in the same root (issue 21: a variable of its own)
     $env:SECUREINSTALL_SCRIPT_PINS = Join-Path $plan.Work 'script-pins.json'
     $env:SECUREINSTALL_TEST_CLI = $plan.Cli
     $savedPath = $env:PATH

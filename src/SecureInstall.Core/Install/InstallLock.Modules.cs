@@ -48,7 +48,7 @@ public sealed partial class InstallLock
 
     public bool RemoveModule(string name, string version) => _modules.Remove(ModuleKey(name, version));
 
-    private void LoadModules(JsonElement modules)
+    private void ReadModules(JsonElement modules)
     {
         foreach (JsonProperty module in modules.EnumerateObject())
         foreach (JsonProperty version in module.Value.EnumerateObject())

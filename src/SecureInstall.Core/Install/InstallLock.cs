@@ -53,12 +53,15 @@ public sealed class LockEntry
     public List<string> VerifiedBy { get; set; } = new();
 
     /// <summary>
-    /// Where the install went, as recorded: only reported. Every check and deletion uses
-    /// &lt;root&gt;/&lt;tool&gt;/&lt;version&gt; of the root it is given (a lock is edited in pull requests and copied between machines).
+    /// Where a lock written before lockVersion 2 said the install went (per machine; read, never written). Only compared and
+    /// reported: every check and deletion uses &lt;root&gt;/&lt;tool&gt;/&lt;version&gt; of the root it is given. Empty for a current lock.
     /// </summary>
     public string InstalledPath { get; set; } = string.Empty;
 
-    /// <summary>The shims written for this install: command name → the bin entry (path inside the tree) it starts.</summary>
+    /// <summary>
+    /// The shims a lock written before lockVersion 2 recorded (command name → bin entry; read, never written): used only
+    /// when the install root's state (<see cref="InstallRootState"/>) has no record of the install yet.
+    /// </summary>
     public SortedDictionary<string, string> Shims { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>"sha256:" + the SHA-256 of the installed tree's canonical listing.</summary>
@@ -74,13 +77,28 @@ public sealed class LockEntry
 }
 
 /// <summary>
-/// <c>secureinstall.lock.json</c>: what was installed, from where, verified how, and the digest of each installed tree.
-/// Written deterministically (sorted keys, two-space indent, LF, UTF-8 without BOM) so it diffs well in review, and atomically.
+/// <c>secureinstall.lock.json</c>: what a manifest's tools resolve to, from where, verified how, and the digest of each
+/// installed tree: only what is true on every machine, so a lock committed from one machine installs identically on another
+/// and re-writing it there changes no byte. Where things are installed on this machine is the install root's own state
+/// (<see cref="InstallRootState"/>). Written deterministically (sorted keys, two-space indent, LF, UTF-8 without BOM) so it
+/// diffs well in review, and atomically. Each top-level section ("tools", "modules") has one reader and one writer below; a new section
+/// adds a pair beside them.
 /// </summary>
 public sealed partial class InstallLock
 {
     public const string FileName = "secureinstall.lock.json";
-    public const int FormatVersion = 1;
+
+    /// <summary>2: no per-machine fields (installedPath, shims). A lockVersion 1 lock is read once and written as 2.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The format written before issue 20: it also held installedPath and shims, which are dropped on the next write.</summary>
+    public const int LegacyFormatVersion = 1;
+
+    /// <summary>The lockVersion the file had when read: <see cref="LegacyFormatVersion"/> means the next write migrates it.</summary>
+    public int ReadVersion { get; private set; } = FormatVersion;
+
+    /// <summary>Whether this lock was read in the earlier format, whose per-machine fields the next write drops.</summary>
+    public bool IsLegacy => ReadVersion == LegacyFormatVersion;
 
     /// <summary>Locks are kilobytes (a kept Sigstore bundle is a few); anything near this is not a lock.</summary>
     public const int MaximumBytes = 64 * 1024 * 1024;
@@ -118,36 +136,11 @@ public sealed partial class InstallLock
             using JsonDocument doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
             JsonElement root = doc.RootElement;
             int version = root.GetProperty("lockVersion").GetInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"lockVersion {version} is not supported (expected {FormatVersion}).");
-            foreach (JsonProperty tool in root.GetProperty("tools").EnumerateObject())
-            foreach (JsonProperty ver in tool.Value.EnumerateObject())
-            foreach (JsonProperty platform in ver.Value.EnumerateObject())
-            {
-                JsonElement e = platform.Value;
-                lockFile.Set(new LockEntry
-                {
-                    Tool = tool.Name,
-                    Version = ver.Name,
-                    Platform = platform.Name,
-                    Url = e.GetProperty("url").GetString() ?? string.Empty,
-                    Sha256 = e.GetProperty("sha256").GetString() ?? string.Empty,
-                    Integrity = e.TryGetProperty("integrity", out JsonElement sri) ? CheckedIntegrity(sri.GetString(), e.GetProperty("sha256").GetString() ?? string.Empty) : null,
-                    Size = e.GetProperty("size").GetInt64(),
-                    VerifiedBy = e.GetProperty("verifiedBy").EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList(),
-                    InstalledPath = e.GetProperty("installedPath").GetString() ?? string.Empty,
-                    TreeDigest = e.GetProperty("treeDigest").GetString() ?? string.Empty,
-                    Waivers = e.TryGetProperty("waivers", out JsonElement w) ? w.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : new List<string>(),
-                    SignaturePolicy = e.TryGetProperty("signaturePolicy", out JsonElement sp)
-                        ? new SortedDictionary<string, string>(sp.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal)
-                        : null,
-                    SigstoreBundle = e.TryGetProperty("sigstoreBundle", out JsonElement sb) ? sb.GetString() : null,
-                    // Absent in locks written before shims were recorded: their shims are then not checked.
-                    Shims = e.TryGetProperty("shims", out JsonElement sh)
-                        ? new SortedDictionary<string, string>(sh.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal)
-                        : new SortedDictionary<string, string>(StringComparer.Ordinal),
-                });
-            }
-            if (root.TryGetProperty("modules", out JsonElement modules)) lockFile.LoadModules(modules);
+            if (version != FormatVersion && version != LegacyFormatVersion)
+                throw new InvalidDataException($"lockVersion {version} is not supported (expected {FormatVersion}, or {LegacyFormatVersion}, which is migrated).");
+            lockFile.ReadVersion = version;
+            lockFile.ReadTools(root.GetProperty("tools"), version == LegacyFormatVersion);
+            if (root.TryGetProperty("modules", out JsonElement modules)) lockFile.ReadModules(modules);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or FormatException)
         {
@@ -155,6 +148,39 @@ public sealed partial class InstallLock
         }
         return lockFile;
     }
+
+    /// <summary>The "tools" section: tool → version → platform → entry. <paramref name="legacy"/>: also read installedPath and shims.</summary>
+    private void ReadTools(JsonElement tools, bool legacy)
+    {
+        foreach (JsonProperty tool in tools.EnumerateObject())
+        foreach (JsonProperty ver in tool.Value.EnumerateObject())
+        foreach (JsonProperty platform in ver.Value.EnumerateObject())
+        {
+            JsonElement e = platform.Value;
+            Set(new LockEntry
+            {
+                Tool = tool.Name,
+                Version = ver.Name,
+                Platform = platform.Name,
+                Url = e.GetProperty("url").GetString() ?? string.Empty,
+                Sha256 = e.GetProperty("sha256").GetString() ?? string.Empty,
+                Integrity = e.TryGetProperty("integrity", out JsonElement sri) ? CheckedIntegrity(sri.GetString(), e.GetProperty("sha256").GetString() ?? string.Empty) : null,
+                Size = e.GetProperty("size").GetInt64(),
+                VerifiedBy = e.GetProperty("verifiedBy").EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList(),
+                TreeDigest = e.GetProperty("treeDigest").GetString() ?? string.Empty,
+                Waivers = e.TryGetProperty("waivers", out JsonElement w) ? w.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : new List<string>(),
+                SignaturePolicy = e.TryGetProperty("signaturePolicy", out JsonElement sp) ? StringMap(sp) : null,
+                SigstoreBundle = e.TryGetProperty("sigstoreBundle", out JsonElement sb) ? sb.GetString() : null,
+                // lockVersion 1 only (per machine): kept in memory for the migration, never written again.
+                InstalledPath = legacy ? e.GetProperty("installedPath").GetString() ?? string.Empty : string.Empty,
+                // Absent in locks written before shims were recorded: their shims are then not checked.
+                Shims = legacy && e.TryGetProperty("shims", out JsonElement sh) ? StringMap(sh) : new SortedDictionary<string, string>(StringComparer.Ordinal),
+            });
+        }
+    }
+
+    internal static SortedDictionary<string, string> StringMap(JsonElement map) =>
+        new(map.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? string.Empty), StringComparer.Ordinal);
 
     /// <summary>
     /// An integrity value the lock holds must read as the manifest's does (<see cref="Checksums.ChecksumEntry.FromIntegrity"/>),
@@ -175,73 +201,65 @@ public sealed partial class InstallLock
     }
 
     /// <summary>The canonical text of the lock.</summary>
-    public string ToJson()
+    public string ToJson() => CanonicalJson.Write(w =>
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        w.WriteStartObject();
+        w.WriteNumber("lockVersion", FormatVersion);
+        WriteTools(w);
+        WriteModules(w);
+        w.WriteEndObject();
+    });
+
+    private void WriteTools(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("tools");
+        foreach (IGrouping<string, LockEntry> tool in _entries.Values.GroupBy(e => e.Tool).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            w.WriteStartObject();
-            w.WriteNumber("lockVersion", FormatVersion);
-            w.WriteStartObject("tools");
-            foreach (IGrouping<string, LockEntry> tool in _entries.Values.GroupBy(e => e.Tool).OrderBy(g => g.Key, StringComparer.Ordinal))
+            w.WriteStartObject(tool.Key);
+            foreach (IGrouping<string, LockEntry> version in tool.GroupBy(e => e.Version).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                w.WriteStartObject(tool.Key);
-                foreach (IGrouping<string, LockEntry> version in tool.GroupBy(e => e.Version).OrderBy(g => g.Key, StringComparer.Ordinal))
+                w.WriteStartObject(version.Key);
+                foreach (LockEntry e in version.OrderBy(e => e.Platform, StringComparer.Ordinal))
                 {
-                    w.WriteStartObject(version.Key);
-                    foreach (LockEntry e in version.OrderBy(e => e.Platform, StringComparer.Ordinal))
-                    {
-                        w.WriteStartObject(e.Platform);
-                        w.WriteString("url", e.Url);
-                        w.WriteString("sha256", e.Sha256);
-                        if (e.Integrity != null) w.WriteString("integrity", e.Integrity);
-                        w.WriteNumber("size", e.Size);
-                        w.WriteStartArray("verifiedBy");
-                        foreach (string v in e.VerifiedBy) w.WriteStringValue(v);
-                        w.WriteEndArray();
-                        w.WriteString("installedPath", e.InstalledPath);
-                        if (e.Shims.Count > 0)
-                        {
-                            w.WriteStartObject("shims");
-                            foreach (var kv in e.Shims) w.WriteString(kv.Key, kv.Value);
-                            w.WriteEndObject();
-                        }
-                        w.WriteString("treeDigest", e.TreeDigest);
-                        w.WriteStartArray("waivers");
-                        foreach (string v in e.Waivers) w.WriteStringValue(v);
-                        w.WriteEndArray();
-                        if (e.SignaturePolicy != null)
-                        {
-                            w.WriteStartObject("signaturePolicy");
-                            foreach (var kv in e.SignaturePolicy) w.WriteString(kv.Key, kv.Value);
-                            w.WriteEndObject();
-                        }
-                        // The bundle as one JSON string: the lock stays valid JSON, and the bytes verified are the bytes kept.
-                        if (e.SigstoreBundle != null) w.WriteString("sigstoreBundle", e.SigstoreBundle);
-                        w.WriteEndObject();
-                    }
+                    w.WriteStartObject(e.Platform);
+                    w.WriteString("url", e.Url);
+                    w.WriteString("sha256", e.Sha256);
+                    if (e.Integrity != null) w.WriteString("integrity", e.Integrity);
+                    w.WriteNumber("size", e.Size);
+                    w.WriteStartArray("verifiedBy");
+                    foreach (string v in e.VerifiedBy) w.WriteStringValue(v);
+                    w.WriteEndArray();
+                    w.WriteString("treeDigest", e.TreeDigest);
+                    w.WriteStartArray("waivers");
+                    foreach (string v in e.Waivers) w.WriteStringValue(v);
+                    w.WriteEndArray();
+                    if (e.SignaturePolicy != null) CanonicalJson.WriteMap(w, "signaturePolicy", e.SignaturePolicy);
+                    // The bundle as one JSON string: the lock stays valid JSON, and the bytes verified are the bytes kept.
+                    if (e.SigstoreBundle != null) w.WriteString("sigstoreBundle", e.SigstoreBundle);
                     w.WriteEndObject();
                 }
                 w.WriteEndObject();
             }
             w.WriteEndObject();
-            WriteModules(w);
-            w.WriteEndObject();
         }
-        // Utf8JsonWriter (8.0) ends lines with Environment.NewLine: normalise so the lock is the same bytes everywhere.
-        return Encoding.UTF8.GetString(buffer.ToArray()).Replace("\r\n", "\n") + "\n";
+        w.WriteEndObject();
     }
 
     /// <summary>
     /// Reads, changes and saves the lock at <paramref name="lockPath"/> under a file lock kept in <paramref name="root"/>'s
     /// .locks folder: installs of different tools share one lock file, so its read-modify-write is serialised.
     /// </summary>
-    public static void Update(string lockPath, string root, TimeSpan timeout, Action<InstallLock> change, System.Threading.CancellationToken cancellationToken)
+    /// <param name="log">Told when the lock was in the earlier format and this write migrates it.</param>
+    public static void Update(string lockPath, string root, TimeSpan timeout, Action<InstallLock> change, System.Threading.CancellationToken cancellationToken,
+        Action<string>? log = null)
     {
         using FileLock fileLock = FileLock.TryAcquire(InstallRootLayout.LockFileLockPath(root, lockPath), timeout, cancellationToken)
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, lockPath, $"another process holds {lockPath}.");
         InstallLock current = Load(lockPath);
         change(current);
+        if (current.IsLegacy)
+            log?.Invoke($"{lockPath} was written by an earlier SecureInstall (lockVersion {LegacyFormatVersion}); writing it as lockVersion {FormatVersion}: "
+                + $"its per-machine fields (installedPath, shims) are dropped, and where tools are installed is kept in the install root's state ({InstallRootState.PathIn(root)}).");
         current.Save(lockPath);
     }
 

@@ -17,6 +17,12 @@ public sealed class ToolInstallerOptions
     /// <summary>Where tools go: <c>&lt;Root&gt;/&lt;tool&gt;/&lt;version&gt;/</c>, shims in <c>&lt;Root&gt;/bin</c>.</summary>
     public string Root { get; set; } = DefaultRoot(InstallScope.CurrentUser);
 
+    /// <summary>AllUsers: installing and uninstalling need elevation, and the root must be admin-only (<see cref="MachineRoot"/>).</summary>
+    public InstallScope Scope { get; set; } = InstallScope.CurrentUser;
+
+    /// <summary>How elevation and admin-only folders are checked for AllUsers; null is this OS's (<see cref="MachineRoot.Platform"/>).</summary>
+    public IMachineRootSecurity? MachineSecurity { get; set; }
+
     public string Platform { get; set; } = Platforms.Current;
 
     /// <summary>CI mode: install only what the lock records, and fail when the manifest disagrees with it.</summary>
@@ -37,15 +43,16 @@ public sealed class ToolInstallerOptions
 
     /// <summary>
     /// Per user: %LOCALAPPDATA%\SecureInstall\tools on Windows, $XDG_DATA_HOME/secureinstall/tools (~/.local/share) elsewhere;
-    /// all users: %ProgramData%\SecureInstall\tools or /opt/secureinstall/tools. SECUREINSTALL_HOME overrides both.
+    /// all users: %ProgramData%\SecureInstall\tools or /opt/secureinstall/tools (<see cref="MachineRoot.ToolRoot"/>).
+    /// SECUREINSTALL_HOME moves the per-user root; SECUREINSTALL_MACHINE_HOME the all-users one (a user's variable must not
+    /// move where an administrator installs for everyone).
     /// </summary>
     public static string DefaultRoot(InstallScope scope)
     {
+        if (scope == InstallScope.AllUsers) return MachineRoot.ToolRoot();
         string? overridden = Environment.GetEnvironmentVariable("SECUREINSTALL_HOME");
         if (!string.IsNullOrEmpty(overridden)) return Path.Combine(overridden, "tools");
         bool windows = Path.DirectorySeparatorChar == '\\';
-        if (scope == InstallScope.AllUsers)
-            return windows ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "SecureInstall", "tools") : "/opt/secureinstall/tools";
         if (windows) return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SecureInstall", "tools");
         string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         string data = string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share") : xdg!;
@@ -76,8 +83,14 @@ public sealed class InstallPlan
 
     public string DigestSource { get; internal set; } = string.Empty;
 
+    /// <summary><see cref="DigestSource"/> as the lock records it (the manifest by its file name), the same on every machine.</summary>
+    public string LockDigestSource { get; internal set; } = string.Empty;
+
     /// <summary>The signature the manifest's policy requires of the artifact, or null when it requires none.</summary>
     public Signatures.ManifestSignatureRequirement? Signature { get; internal set; }
+
+    /// <summary>The signature's URL as the lock records it (<see cref="PinnedArtifact.LockUrlOf"/>), or null.</summary>
+    public string? LockSignatureUrl { get; internal set; }
 
     /// <summary>The Sigstore bundle (or GitHub attestation) the manifest's policy requires, or null.</summary>
     public Signatures.Sigstore.SigstoreRequirement? Sigstore { get; internal set; }

@@ -16,10 +16,12 @@ public static class InstalledToolVerifier
     /// <summary>
     /// Re-verifies an install the lock records, at &lt;<paramref name="root"/>&gt;/&lt;tool&gt;/&lt;version&gt; (never at the path the lock
     /// stores, which is only compared and reported): the tree's entries (content, kind, mode) against the lock's digest, the
-    /// version folder itself (a link in its place is tampering), and the shims the lock records. Throws
-    /// <see cref="InstallException"/> (ManifestInvalid) when the lock names a tool or version that cannot be a folder.
+    /// version folder itself (a link in its place is tampering), and the shims the root's state records for it (those a lock
+    /// of the earlier format recorded, when the root has no record yet). Throws <see cref="InstallException"/> (ManifestInvalid)
+    /// when the lock names a tool or version that cannot be a folder; InstallRootNotTrusted or InstallStateInvalid for a root
+    /// state that cannot be read (<see cref="InstallRootState.Load"/>).
     /// </summary>
-    public static InstalledToolStatus Verify(string root, InstallLock lockFile, LockEntry entry, CancellationToken cancellationToken = default)
+    public static InstalledToolStatus Verify(string root, LockEntry entry, CancellationToken cancellationToken = default)
     {
         string dir = InstallRootLayout.VersionDirectory(root, entry.Tool, entry.Version);
         var changed = new List<string>();
@@ -31,7 +33,7 @@ public static class InstalledToolVerifier
             RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
         };
         bool present = CompareTree(dir, entry.TreeDigest, "Install-PinnedTool", changed, added, removed, cancellationToken);
-        CheckShims(root, lockFile, entry, dir, changed, removed);
+        CheckShims(root, InstallRootState.Load(root), entry, dir, changed, removed);
         status.Changed = changed;
         status.Added = added;
         status.Removed = removed;
@@ -91,11 +93,12 @@ public static class InstalledToolVerifier
 
     /// <summary>
     /// Each shim the lock records must be a regular rwxr-xr-x file holding exactly what SecureInstall writes for this tool:
-    /// for this version, or for another version of the tool the lock records with the same command (the last one installed owns it).
+    /// for this version, or for another version of the tool the root records with the same command (the last one installed owns it).
     /// </summary>
-    private static void CheckShims(string root, InstallLock lockFile, LockEntry entry, string dir, List<string> changed, List<string> removed)
+    private static void CheckShims(string root, InstallRootState state, LockEntry entry, string dir, List<string> changed, List<string> removed)
     {
-        foreach (var command in entry.Shims)
+        SortedDictionary<string, string> shims = state.Find(entry.Tool, entry.Version)?.Shims ?? entry.Shims;
+        foreach (var command in shims)
         {
             if (!InstallRootLayout.IsCommandName(command.Key))
             {
@@ -111,7 +114,7 @@ public static class InstalledToolVerifier
             var owner = InstallRootLayout.ShimOwner(root, shim);
             bool ours = owner != null && owner.Value.Tool == entry.Tool && (owner.Value.Version == entry.Version
                 ? owner.Value.Target == Path.Combine(dir, command.Value.Replace('/', Path.DirectorySeparatorChar))
-                : lockFile.Find(entry.Tool, owner.Value.Version, entry.Platform) is { } newer && newer.Shims.TryGetValue(command.Key, out string? exe)
+                : state.Find(entry.Tool, owner.Value.Version) is { } newer && newer.Shims.TryGetValue(command.Key, out string? exe)
                   && owner.Value.Target == Path.Combine(InstallRootLayout.VersionDirectory(root, entry.Tool, owner.Value.Version), exe.Replace('/', Path.DirectorySeparatorChar)));
             if (!ours)
                 changed.Add(shim + (owner == null ? " (shim: not what SecureInstall wrote)" : $" (shim: now starts {owner.Value.Tool} {owner.Value.Version}, which the lock does not give this command)"));

@@ -36,8 +36,16 @@ public sealed class ResolvedArtifact
     public Uri? SigstoreBundleUri { get; internal set; }
 
     /// <summary>"sha256 pinned in downloads.yml:12" (or the integrity algorithm), or "none (waived)".</summary>
-    public string DigestSource => Artifact.Sha256 != null ? $"sha256 pinned in {Manifest.Source}:{Artifact.Line}"
-        : Artifact.Integrity != null ? $"{Checksums.ChecksumAlgorithms.LowerName(Artifact.Integrity.Algorithm)} (integrity) pinned in {Manifest.Source}:{Artifact.Line}"
+    public string DigestSource => DigestSourceIn(Manifest.Source);
+
+    /// <summary>
+    /// <see cref="DigestSource"/> as the lock records it: naming the manifest by its file name (the lock sits beside it), so the
+    /// lock reads the same on every machine whatever folder the checkout is in.
+    /// </summary>
+    public string LockDigestSource => DigestSourceIn(System.IO.Path.GetFileName(Manifest.Source));
+
+    private string DigestSourceIn(string manifest) => Artifact.Sha256 != null ? $"sha256 pinned in {manifest}:{Artifact.Line}"
+        : Artifact.Integrity != null ? $"{Checksums.ChecksumAlgorithms.LowerName(Artifact.Integrity.Algorithm)} (integrity) pinned in {manifest}:{Artifact.Line}"
         : "none (waived)";
 
     /// <summary>Every pinned digest as one entry to check (the strongest, the others as companions), or null when waived.</summary>

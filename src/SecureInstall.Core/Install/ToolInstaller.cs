@@ -76,9 +76,11 @@ public sealed class ToolInstaller
         return new InstallPlan
         {
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
-            Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, Actions = actions,
+            Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
             ShimCommands = commands, OwnedShims = tool.OwnsShims,
             Signature = signature,
+            // Named as the manifest gives it, not where this install reads it from (a bundle): the lock is the same either way.
+            LockSignatureUrl = resolved.Signature == null ? null : artifact.LockUrlOf(resolved.Signature.SignatureUri, tool.Signature?.BaseDirectory),
             Sigstore = resolved.Sigstore,
             SigstoreBundleUri = bundleUri,
             Authenticode = resolved.Authenticode,
@@ -92,7 +94,7 @@ public sealed class ToolInstaller
             ?? throw new InstallException(ErrorIds.NotLocked, FailureKind.Security, tool.Name,
                 $"-Locked: the lock records no {tool.Name} {pinned.Version} for {_options.Platform}. Install it without -Locked and commit the lock.");
         // The digest decides; a file: URL differs from machine to machine (bundles, checkouts), so only remote URLs must match too.
-        bool urlDiffers = !artifact.Url.IsFile && !locked.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && locked.Url != artifact.Url.AbsoluteUri;
+        bool urlDiffers = !artifact.Url.IsFile && !locked.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && locked.Url != artifact.LockUrl;
         if (!locked.RecordsPinOf(artifact) || urlDiffers)
             throw new InstallException(ErrorIds.LockMismatch, FailureKind.Security, tool.Name,
                 $"-Locked: the manifest and the lock disagree on {tool.Name} {pinned.Version} ({_options.Platform}): manifest {artifact.Url.AbsoluteUri} {artifact.DescribePin()}, " +
@@ -113,10 +115,10 @@ public sealed class ToolInstaller
     private static List<string> VerifiedBy(InstallPlan plan, DownloadResult downloaded, IReadOnlyList<Signatures.SignatureResult>? authenticode)
     {
         var by = new List<string>();
-        if (plan.Artifact.IsPinned) by.Add(plan.DigestSource);
-        if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature));
+        if (plan.Artifact.IsPinned) by.Add(plan.LockDigestSource);
+        if (plan.Signature != null) by.Add(plan.Signature.Describe(downloaded.Signature, plan.LockSignatureUrl));
         if (plan.Sigstore != null) by.Add(plan.Sigstore.Describe(downloaded.Signature));
-        if (plan.Authenticode != null) by.Add(plan.Authenticode.Describe(authenticode));
+        if (plan.Authenticode != null) by.Add(plan.Authenticode.Describe(authenticode, withChecks: false));
         return by;
     }
 
@@ -127,6 +129,7 @@ public sealed class ToolInstaller
     {
         Action<string>? log = events == null ? null : line => events(InstallEvent.Info(line));
         string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
+        if (_options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(_options.Root, $"Installing {plan.Tool}", create: true, _options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(_options.Root);
         UnixFileSystem.CreateDirectory(toolDir, 0x1ED /* 0755 */);
         using FileLock toolLock = FileLock.TryAcquire(InstallRootLayout.ToolLockPath(_options.Root, plan.Tool), _options.LockTimeout, cancellationToken,
@@ -137,11 +140,12 @@ public sealed class ToolInstaller
         InstallShims.CheckOurs(_options.Root, plan, log);
 
         // Under the lock, what another process installed meanwhile counts: the second of two concurrent installs is a no-op.
-        if (!_options.Force && InstallLock.Load(lockPath).Find(plan.Tool, plan.Version, plan.Platform) is { } recorded && recorded.RecordsPinOf(plan.Artifact)
+        InstallLock current = InstallLock.Load(lockPath);
+        if (!_options.Force && current.Find(plan.Tool, plan.Version, plan.Platform) is { } recorded && recorded.RecordsPinOf(plan.Artifact)
             && UnixFileSystem.TryGetEntry(plan.TargetDirectory, out FileStatus existing) && existing.Kind == UnixEntryKind.Directory)
         {
             if (InstalledTree.Compute(plan.TargetDirectory, cancellationToken).Digest == recorded.TreeDigest)
-                return KeepInstalled(plan, recorded, lockPath, log, cancellationToken);
+                return KeepInstalled(plan, recorded, current.IsLegacy, lockPath, log, cancellationToken);
             log?.Invoke($"{plan.Tool} {plan.Version} at {plan.TargetDirectory} no longer matches the lock; reinstalling.");
         }
 
@@ -166,19 +170,21 @@ public sealed class ToolInstaller
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
             InstallShims.Write(_options.Root, plan);
 
+            // The lock holds only what is true on every machine (the url as the manifest writes it, the manifest by its file name);
+            // where it went and which shims it wrote are this root's own state.
             var entry = new LockEntry
             {
-                Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Url = plan.Artifact.Url.AbsoluteUri,
+                Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Url = plan.Artifact.LockUrl,
                 // With only an integrity pin, the SHA-256 recorded is that of the bytes that matched it.
                 Sha256 = plan.Artifact.IsPinned ? downloaded.Sha256 : string.Empty, Integrity = plan.Artifact.IntegrityText,
-                Size = downloaded.Size, InstalledPath = plan.TargetDirectory, TreeDigest = tree.Digest,
-                Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+                Size = downloaded.Size, TreeDigest = tree.Digest,
                 VerifiedBy = VerifiedBy(plan, downloaded, authenticode),
                 Waivers = plan.Waivers.Select(w => w.ToString()).ToList(),
                 SignaturePolicy = plan.Sigstore == null ? null : new SortedDictionary<string, string>(plan.Sigstore.Settings.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
                 SigstoreBundle = bundleJson == null ? null : Encoding.UTF8.GetString(bundleJson),
             };
-            InstallLock.Update(lockPath, _options.Root, _options.LockTimeout, l => l.Set(entry), cancellationToken);
+            RecordInRoot(plan, downloaded.Sha256, tree.Digest, cancellationToken);
+            InstallLock.Update(lockPath, _options.Root, _options.LockTimeout, l => l.Set(entry), cancellationToken, log);
             return Result(plan, entry, InstallStatus.Installed, downloaded.FromCache);
         }
         finally
@@ -188,22 +194,39 @@ public sealed class ToolInstaller
         }
     }
 
-    /// <summary>The tree verified against the lock: keep it, rewrite the shims, and record where this root keeps it.</summary>
-    private InstallResult KeepInstalled(InstallPlan plan, LockEntry recorded, string lockPath, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>
+    /// The tree verified against the lock: keep it, rewrite the shims, and record it in this root's state. A lock in the earlier
+    /// format is written again (migrated): its url and digest source for this tool as every machine reads them, its per-machine
+    /// fields dropped.
+    /// </summary>
+    private InstallResult KeepInstalled(InstallPlan plan, LockEntry recorded, bool legacyLock, string lockPath, Action<string>? log, CancellationToken cancellationToken)
     {
         log?.Invoke($"{plan.Tool} {plan.Version} is already installed at {plan.TargetDirectory}; its tree verified against the lock ({recorded.TreeDigest}).");
         InstallShims.Write(_options.Root, plan);
-        if (!InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory) || !recorded.Shims.SequenceEqual(plan.ShimCommands))
+        if (recorded.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory))
+            log?.Invoke($"The lock recorded {plan.Tool} {plan.Version} at {recorded.InstalledPath}; it verified at {plan.TargetDirectory}, which this root's state records.");
+        InstallRecord? inRoot = InstallRootState.Load(_options.Root).Find(plan.Tool, plan.Version);
+        if (inRoot == null || inRoot.TreeDigest != recorded.TreeDigest || !inRoot.Shims.SequenceEqual(plan.ShimCommands))
+            RecordInRoot(plan, recorded.Sha256, recorded.TreeDigest, cancellationToken);
+        if (legacyLock)
         {
-            // The tree verified where this root keeps it: record that path (a lock from another machine names its own) and the shims.
-            if (recorded.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(recorded.InstalledPath, plan.TargetDirectory))
-                log?.Invoke($"The lock recorded {plan.Tool} {plan.Version} at {recorded.InstalledPath}; recording {plan.TargetDirectory}, where it verified.");
-            recorded.InstalledPath = plan.TargetDirectory;
-            recorded.Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
-            InstallLock.Update(lockPath, _options.Root, _options.LockTimeout, l => l.Set(recorded), cancellationToken);
+            // The pin matched (RecordsPinOf), so the digest decides: a file: url resolved on some machine becomes the manifest's
+            // relative one, and the digest source (first, as VerifiedBy writes it) names the manifest as every machine does.
+            if (recorded.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || recorded.Url == plan.Artifact.Url.AbsoluteUri) recorded.Url = plan.Artifact.LockUrl;
+            if (plan.Artifact.IsPinned && recorded.VerifiedBy.Count > 0 && recorded.VerifiedBy[0].Contains(" pinned in "))
+                recorded.VerifiedBy = new[] { plan.LockDigestSource }.Concat(recorded.VerifiedBy.Skip(1)).ToList();
+            InstallLock.Update(lockPath, _options.Root, _options.LockTimeout, l => l.Set(recorded), cancellationToken, log);
         }
         return Result(plan, recorded, InstallStatus.AlreadyInstalled, fromCache: false);
     }
+
+    /// <summary>Records in the root's state that <paramref name="plan"/>'s tool version is installed here, with its tree and shims.</summary>
+    private void RecordInRoot(InstallPlan plan, string sha256, string treeDigest, CancellationToken cancellationToken) =>
+        InstallRootState.Update(_options.Root, _options.LockTimeout, state => state.Set(new InstallRecord
+        {
+            Tool = plan.Tool, Version = plan.Version, Platform = plan.Platform, Sha256 = plan.Artifact.IsPinned ? sha256 : string.Empty, TreeDigest = treeDigest,
+            Shims = new SortedDictionary<string, string>(plan.ShimCommands.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+        }), cancellationToken);
 
     /// <summary>
     /// Fetches the artifact into <paramref name="work"/>, held to every pinned digest and to the signature or Sigstore bundle

@@ -11,13 +11,15 @@ namespace SecureInstall.Core.Install;
 public static class ToolUninstaller
 {
     /// <summary>
-    /// Removes an installed version, its record, its shims and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
+    /// Removes an installed version, its file list, its shims, its record in the root's state and its lock entry. Only &lt;<paramref name="options"/>.Root&gt;/&lt;tool&gt;/&lt;version&gt;
     /// (names checked) and its file list are deleted, never the path the lock stores; only shims whose bytes are exactly the
     /// ones SecureInstall wrote for this tool and version are deleted. A lock whose path disagrees is reported in the result;
     /// when nothing is installed where this root keeps the version, it is refused (LockPathMismatch) and nothing changes.
     /// </summary>
-    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, CancellationToken cancellationToken = default)
+    /// <param name="log">Told when the lock was in the earlier format and this write migrates it.</param>
+    public static UninstallResult Uninstall(ToolInstallerOptions options, LockEntry entry, string lockPath, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
+        if (options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(options.Root, $"Uninstalling {entry.Tool}", create: false, options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(options.Root, create: false);
         string dir = InstallRootLayout.VersionDirectory(options.Root, entry.Tool, entry.Version);
         string? recordedElsewhere = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null;
@@ -57,7 +59,9 @@ public static class ToolUninstaller
         }
         string record = InstallRootLayout.TreeRecordPath(dir);
         if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
-        InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken);
+        if (UnixFileSystem.TryGetEntry(InstallRootState.PathIn(options.Root), out _))
+            InstallRootState.Update(options.Root, options.LockTimeout, state => state.Remove(entry.Tool, entry.Version), cancellationToken);
+        InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken, log);
         return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
     }
 }

@@ -68,6 +68,27 @@ public sealed class PinnedArtifact
 {
     public string Platform { get; set; } = Platforms.Any;
     public Uri Url { get; set; } = null!;
+
+    /// <summary>The url: exactly as the manifest writes it when it is relative to the manifest ("./dist/x.tgz"), else null.</summary>
+    public string? RelativeUrl { get; set; }
+
+    /// <summary>The URL as a lock records it, the same on every machine: a relative url as written, else the absolute URL.</summary>
+    public string LockUrl => RelativeUrl ?? Url.AbsoluteUri;
+
+    /// <summary>
+    /// A URL derived from this artifact's (its signature's), as a lock records it: for an artifact the manifest gives relative
+    /// to its folder (<paramref name="manifestFolder"/>), a file: URL below that folder is written relative to it too
+    /// ("./dist/x.minisig"), as the manifest would; anything else as the absolute URL.
+    /// </summary>
+    public string LockUrlOf(Uri derived, string? manifestFolder)
+    {
+        if (derived == null) throw new ArgumentNullException(nameof(derived));
+        if (RelativeUrl == null || manifestFolder == null || !derived.IsFile) return derived.AbsoluteUri;
+        var folder = new Uri(System.IO.Path.GetFullPath(manifestFolder).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar);
+        string relative = Uri.UnescapeDataString(folder.MakeRelativeUri(derived).OriginalString);
+        return relative.StartsWith("../", StringComparison.Ordinal) || relative.IndexOf(':') >= 0 ? derived.AbsoluteUri : "./" + relative;
+    }
+
     public IReadOnlyList<Uri> Mirrors { get; set; } = Array.Empty<Uri>();
 
     /// <summary>Lower-case hex SHA-256 (the manifest's <c>sha256:</c>), or null when it gives none.</summary>

@@ -223,7 +223,7 @@ public sealed partial class ManifestReader
         Uri? uri = ResolveUrl(url, source);
         if (uri == null)
             throw new ManifestFormatException(source, LineOf(node, "url"), $"{tool.Name} {version.Key}: '{url}' is not an absolute URL.");
-        var artifact = new PinnedArtifact { Platform = platform, Url = uri, Line = line };
+        var artifact = new PinnedArtifact { Platform = platform, Url = uri, Line = line, RelativeUrl = IsRelativeUrl(url) ? url : null };
         CheckUrl(tool, version, uri, source, LineOf(node, "url"), waiver);
 
         var mirrors = new List<Uri>();
@@ -298,10 +298,12 @@ public sealed partial class ManifestReader
     /// <summary>Absolute URLs as they are; "./x" and "../x" relative to the manifest's folder, as file: URLs (bundled samples, offline bundles).</summary>
     private static Uri? ResolveUrl(string url, Context source)
     {
-        if (url.StartsWith("./", StringComparison.Ordinal) || url.StartsWith("../", StringComparison.Ordinal))
+        if (IsRelativeUrl(url))
             return source.BaseDirectory == null ? null : new Uri(Path.GetFullPath(Path.Combine(source.BaseDirectory, url)));
         return Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) ? uri : null;
     }
+
+    private static bool IsRelativeUrl(string url) => url.StartsWith("./", StringComparison.Ordinal) || url.StartsWith("../", StringComparison.Ordinal);
 
     /// <summary>Where the manifest came from: its name for messages, its folder for relative URLs.</summary>
     private sealed class Context

@@ -35,8 +35,9 @@ public sealed class ManifestSignatureRequirement
     public string SignatureFileName => Uri.UnescapeDataString(SignatureUri.Segments[SignatureUri.Segments.Length - 1]).Trim('/');
 
     /// <summary>How the lock and the plan name it: "minisign signature URL, key E762…".</summary>
-    public string Describe(SignatureResult? verified) =>
-        $"{Verifier.Scheme} signature {SignatureUri.AbsoluteUri}, {(verified != null ? $"key {verified.KeyId}{(verified.Fingerprint != null && verified.Fingerprint != verified.KeyId ? " (" + verified.Fingerprint + ")" : "")}" : Verifier.TrustedKeyDescription)}";
+    /// <param name="url">The signature's URL as it is to be read, when not <see cref="SignatureUri"/> (the lock's form of it).</param>
+    public string Describe(SignatureResult? verified, string? url = null) =>
+        $"{Verifier.Scheme} signature {url ?? SignatureUri.AbsoluteUri}, {(verified != null ? $"key {verified.KeyId}{(verified.Fingerprint != null && verified.Fingerprint != verified.KeyId ? " (" + verified.Fingerprint + ")" : "")}" : Verifier.TrustedKeyDescription)}";
 
     /// <exception cref="SignatureFormatException">the block names no key, an unknown scheme, or a bad URL pattern.</exception>
     /// <exception cref="SignatureNotSupportedException">the scheme is one this version cannot check (authenticode, sigstore, …).</exception>

@@ -46,8 +46,8 @@ public sealed class InstallLockFileTests : IDisposable
     {
         Assert.Empty(InstallLock.Load(LockPath).Entries);
         var l = new InstallLock();
-        l.Set(new LockEntry { Tool = "t", Version = "1", Platform = "linux-x64", Shims = new(StringComparer.Ordinal) { ["t"] = "bin/t" } });
+        l.Set(new LockEntry { Tool = "t", Version = "1", Platform = "linux-x64", Url = "https://e.test/t" });
         l.Save(LockPath);
-        Assert.Equal("bin/t", InstallLock.Load(LockPath).Entries.Single().Shims["t"]);
+        Assert.Equal("https://e.test/t", InstallLock.Load(LockPath).Entries.Single().Url);
     }
 }

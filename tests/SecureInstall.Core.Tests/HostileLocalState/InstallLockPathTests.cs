@@ -3,7 +3,7 @@ using SecureInstall.Core.Install;
 namespace SecureInstall.Core.Tests.HostileLocalState;
 
 /// <summary>
-/// Issue 17 #4: a lock's installedPath is reported, never obeyed. Uninstall and verification derive
+/// Issue 17 #4: a lock's installedPath (lockVersion 1; issue 20 moved it out of the lock) is reported, never obeyed. Uninstall and verification derive
 /// &lt;root&gt;/&lt;tool&gt;/&lt;version&gt; from checked names, and delete only shims they can prove they wrote.
 /// </summary>
 public sealed class InstallLockPathTests : IDisposable
@@ -28,7 +28,7 @@ public sealed class InstallLockPathTests : IDisposable
     {
         await _box.InstallSample();
         string victim = Victim();
-        _box.RewriteLock(e => e.InstalledPath = victim);
+        _box.WriteLegacyLock(victim);
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
 
         UninstallResult removed = ToolUninstaller.Uninstall(Options, entry, _box.LockPath);
@@ -47,7 +47,7 @@ public sealed class InstallLockPathTests : IDisposable
     {
         await _box.InstallSample();
         string victim = Victim();
-        _box.RewriteLock(e => e.InstalledPath = victim);
+        _box.WriteLegacyLock(victim);
         InstalledToolStatus status = _box.Verify();
         Assert.Equal(victim, status.RecordedPath);
         Assert.Equal(_box.VersionDir, status.Path);
@@ -61,7 +61,7 @@ public sealed class InstallLockPathTests : IDisposable
     {
         await _box.InstallSample();
         string victim = Victim();
-        _box.RewriteLock(e => e.InstalledPath = victim);
+        _box.WriteLegacyLock(victim);
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
         var other = new ToolInstallerOptions { Root = Path.Combine(_box.Path, "other-root") };
 
@@ -77,13 +77,13 @@ public sealed class InstallLockPathTests : IDisposable
     {
         await _box.InstallSample();
         // version ".." makes <root>/tool/.. = the root itself: the old uninstall removed every installed tool.
-        string json = File.ReadAllText(_box.LockPath).Replace("\"1.0\"", "\"..\"").Replace(_box.VersionDir, _box.Root);
+        string json = File.ReadAllText(_box.LockPath).Replace("\"1.0\"", "\"..\"");
         File.WriteAllText(_box.LockPath, json);
         LockEntry entry = InstallLock.Load(_box.LockPath).Entries.Single();
 
         var ex = Assert.Throws<InstallException>(() => ToolUninstaller.Uninstall(Options, entry, _box.LockPath));
         Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
-        Assert.Throws<InstallException>(() => InstalledToolVerifier.Verify(_box.Root, InstallLock.Load(_box.LockPath), entry));
+        Assert.Throws<InstallException>(() => InstalledToolVerifier.Verify(_box.Root, entry));
         Assert.True(Directory.Exists(_box.VersionDir));
     }
 
@@ -138,13 +138,15 @@ public sealed class InstallLockPathTests : IDisposable
     }
 
     [Fact]
-    public async Task AlreadyInstalled_RecordsThePathWhereTheTreeVerified()
+    public async Task AlreadyInstalled_DropsTheLegacyLocksPath_AndTheRootRecordsWhereTheTreeVerified()
     {
         LockEntry entry = await _box.InstallSample();
-        _box.RewriteLock(e => e.InstalledPath = "/home/someone-else/.local/share/secureinstall/tools/tool/1.0");
+        _box.WriteLegacyLock("/home/someone-else/.local/share/secureinstall/tools/tool/1.0");
         InstallResult again = await _box.Install(_box.Manifest("tools:\n" + InstalledToolSandbox.Tool("tool", "1.0", entry.Url, entry.Sha256, "bin/tool")), "tool");
         Assert.Equal(InstallStatus.AlreadyInstalled, again.Status);
-        Assert.Equal(_box.VersionDir, InstallLock.Load(_box.LockPath).Entries.Single().InstalledPath);
+        Assert.DoesNotContain("installedPath", File.ReadAllText(_box.LockPath));
+        Assert.Equal(string.Empty, InstallLock.Load(_box.LockPath).Entries.Single().InstalledPath);
+        Assert.Equal("bin/tool", InstallRootState.Load(_box.Root).Find("tool", "1.0")!.Shims["tool"]);
         Assert.Null(_box.Verify().RecordedPath);
     }
 }

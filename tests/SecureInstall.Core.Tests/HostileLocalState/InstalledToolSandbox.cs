@@ -59,7 +59,25 @@ public sealed class InstalledToolSandbox : IDisposable
 
     public string VersionDir => System.IO.Path.Combine(Root, "tool", "1.0");
 
-    public InstalledToolStatus Verify() => InstalledToolVerifier.Verify(Root, InstallLock.Load(LockPath), InstallLock.Load(LockPath).Find("tool", "1.0", "linux-x64")!);
+    public InstalledToolStatus Verify() => InstalledToolVerifier.Verify(Root, InstallLock.Load(LockPath).Find("tool", "1.0", "linux-x64")!);
+
+    /// <summary>
+    /// Rewrites the lock as SecureInstall wrote it before lockVersion 2 (issue 20): each entry with an installedPath (here
+    /// <paramref name="installedPath"/>, as an edited or another machine's lock names it) and the shims it wrote.
+    /// </summary>
+    public void WriteLegacyLock(string installedPath)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(System.IO.File.ReadAllText(LockPath))!.AsObject();
+        node["lockVersion"] = 1;
+        foreach (var tool in node["tools"]!.AsObject())
+        foreach (var version in tool.Value!.AsObject())
+        foreach (var platform in version.Value!.AsObject())
+        {
+            platform.Value!["installedPath"] = installedPath;
+            platform.Value!["shims"] = new System.Text.Json.Nodes.JsonObject { [tool.Key] = "bin/" + tool.Key };
+        }
+        System.IO.File.WriteAllText(LockPath, node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
 
     public void RewriteLock(Action<LockEntry> change)
     {

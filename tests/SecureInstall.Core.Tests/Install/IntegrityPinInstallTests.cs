@@ -158,7 +158,7 @@ public sealed class IntegrityPinInstallTests : IDisposable
         await Install(manifest);
         string lockPath = InstallLock.PathBeside(manifest);
         string text = File.ReadAllText(lockPath);
-        string written = Integrity.Replace("+", "\\u002B");   // System.Text.Json's default escaping
+        string written = Integrity;   // '+' as it is (CanonicalJson), not System.Text.Json's default \u002B
         Assert.Contains(written, text);
         File.WriteAllText(lockPath, text.Replace(written, integrity));
         var ex = Assert.Throws<LockFormatException>(() => InstallLock.Load(lockPath));

@@ -169,9 +169,9 @@ public sealed class ToolInstallerTests : IDisposable
         await installer.InstallAsync(installer.Plan(Manifest(new Uri(archive).AbsoluteUri, sha), new InstallLock(), "tool", null), LockPath);
         InstallLock lockFile = InstallLock.Load(LockPath);
         LockEntry entry = lockFile.Entries.Single();
-        Assert.Equal(InstalledState.Verified, InstalledToolVerifier.Verify(Root, lockFile, entry).Status);
+        Assert.Equal(InstalledState.Verified, InstalledToolVerifier.Verify(Root, entry).Status);
         File.AppendAllText(Path.Combine(Root, "tool", "1.0", "bin", "tool"), "!");
-        Assert.Equal(new[] { "bin/tool" }, InstalledToolVerifier.Verify(Root, lockFile, entry).Changed);
+        Assert.Equal(new[] { "bin/tool" }, InstalledToolVerifier.Verify(Root, entry).Changed);
     }
 
     [Fact]

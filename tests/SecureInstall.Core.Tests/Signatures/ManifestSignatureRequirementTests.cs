@@ -74,6 +74,28 @@ public sealed class ManifestSignatureRequirementTests : IDisposable
     }
 
     [Fact]
+    public async Task MinisignPolicy_TheLockNamesTheSignatureAsTheManifestDoes_OnlineAndFromABundleAlike()
+    {
+        // Issue 20: the lock travels, so it names the signature relative to the manifest, not where this machine read it.
+        string manifest = Manifest(MinisignBlock());
+        _dir.File("hello.minisig", _key.Sign(Tool, "timestamp:1700000000\tfile:hello", prehashed: true));
+        InstallResult online = await Install(manifest);
+        Assert.StartsWith("Minisign signature ./hello.minisig, key ", online.VerifiedBy[1]);
+        Assert.DoesNotContain(_dir.Path, File.ReadAllText(InstallLock.PathBeside(manifest)));
+
+        string bundle = Path.Combine(_dir.Path, "bundle");
+        using (var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true }))
+        {
+            PinnedManifest m = new ManifestReader().ReadFile(manifest);
+            await new ToolBundle(downloader).SaveAsync(manifest, PinnedArtifactResolver.Select(m, Array.Empty<string>(), null, new[] { "linux-x64" }), bundle);
+        }
+        Directory.Delete(Path.Combine(_dir.Path, "home"), recursive: true);
+        InstallResult offline = await Install(Path.Combine(bundle, "secureinstall.yml"), bundle);
+        Assert.Equal(online.VerifiedBy, offline.VerifiedBy);
+        Assert.Equal(File.ReadAllText(InstallLock.PathBeside(manifest)), File.ReadAllText(Path.Combine(bundle, InstallLock.FileName)));
+    }
+
+    [Fact]
     public async Task MinisignPolicy_GoodSignature_Installs_AndTheLockRecordsTheSignature()
     {
         string manifest = Manifest(MinisignBlock());

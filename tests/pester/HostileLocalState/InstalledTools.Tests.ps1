@@ -14,12 +14,14 @@ BeforeAll {
     $platform = if ($isWin) { 'windows-x64' } else { 'linux-x64' }
     $utf8 = New-Object System.Text.UTF8Encoding($false)
 
-    # Points the lock's installedPath somewhere else, as an edited (or another machine's) lock does.
+    # Rewrites the lock as SecureInstall wrote it before lockVersion 2 (issue 20 moved installedPath out of the lock), with
+    # installedPath pointing somewhere else, as an edited (or another machine's) lock of that format does.
     function Set-LockedPath([string]$Workspace, [string]$Path) {
         $lock = Join-Path $Workspace 'secureinstall.lock.json'
         $json = Get-Content -Raw -LiteralPath $lock
         $escaped = $Path.Replace('\', '\\')
-        $json = [regex]::Replace($json, '"installedPath": "[^"]*"', { param($m) '"installedPath": "' + $escaped + '"' })
+        $json = $json.Replace('"lockVersion": 2', '"lockVersion": 1')
+        $json = [regex]::Replace($json, '"treeDigest": ', { param($m) '"installedPath": "' + $escaped + '", "treeDigest": ' })
         [System.IO.File]::WriteAllText($lock, $json, $utf8)
     }
     function New-Victim([string]$Workspace) {
@@ -43,7 +45,9 @@ Describe 'A lock whose installedPath was changed' {
     }
 
     It 'Uninstall-PinnedTool removes only the version folder the root derives and its own shim, and warns about the recorded path' {
-        Uninstall-PinnedTool -Manifest $m -Name hello -Confirm:$false -WarningVariable wv -WarningAction SilentlyContinue
+        $verbose = Uninstall-PinnedTool -Manifest $m -Name hello -Confirm:$false -WarningVariable wv -WarningAction SilentlyContinue -Verbose 4>&1
+        "$verbose" | Should -Match 'lockVersion 1.*dropped'
+        Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json') | Should -Match '"lockVersion": 2'
         Get-Content -Raw (Join-Path $victim 'main.c') | Should -BeExactly 'precious'
         Test-Path (Join-Path $ws 'victim/bin/notes.sh') | Should -BeTrue
         Test-Path $installed.Path | Should -BeFalse
@@ -71,8 +75,11 @@ Describe 'A lock whose installedPath was changed' {
         Test-PinnedTool -Manifest $m -Quiet | Should -BeExactly $false
     }
 
-    It 'Install-PinnedTool records the path where the tree verified, after which Test-PinnedTool passes' {
-        (Install-PinnedTool -Manifest $m -Platform $platform).Status | Should -Be 'AlreadyInstalled'
+    It 'Install-PinnedTool migrates the lock (the recorded path dropped, said in -Verbose), after which Test-PinnedTool passes' {
+        $verbose = Install-PinnedTool -Manifest $m -Platform $platform -Verbose 4>&1
+        ($verbose | Where-Object { $_ -is [SecureInstall.Core.Install.InstallResult] }).Status | Should -Be 'AlreadyInstalled'
+        "$($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })" | Should -Match 'lockVersion 1.*installedPath, shims.*dropped'
+        Get-Content -Raw (Join-Path $ws 'secureinstall.lock.json') | Should -Not -Match 'installedPath'
         (Test-PinnedTool -Manifest $m).Status | Should -Be 'Verified'
     }
 }

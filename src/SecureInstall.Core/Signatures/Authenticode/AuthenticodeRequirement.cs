@@ -48,12 +48,16 @@ public sealed class AuthenticodeRequirement
         return new AuthenticodeRequirement(new AuthenticodeVerifier(options));
     }
 
-    /// <summary>How the plan and the lock name it: "Authenticode signature by thumbprint … chained to …".</summary>
-    public string Describe(IReadOnlyList<SignatureResult>? verified) =>
+    /// <summary>
+    /// How the plan, the log and the lock name it: "Authenticode signature by thumbprint … ('CN=…')". The lock leaves out
+    /// <paramref name="withChecks"/>: which checks ran depends on the machine (WinVerifyTrust runs on Windows only), and a lock
+    /// re-written on another machine must not change.
+    /// </summary>
+    public string Describe(IReadOnlyList<SignatureResult>? verified, bool withChecks = true) =>
         verified == null || verified.Count == 0
             ? $"Authenticode signature of every executable, by {_verifier.TrustedSignerDescription}"
             : "Authenticode signature" + (verified.Count == 1 ? "" : "s") + " by " + string.Join(", ", verified.Select(r => $"thumbprint {r.Fingerprint} ('{r.Signer}')").Distinct())
-              + $" ({verified[0].Checks})";
+              + (withChecks ? $" ({verified[0].Checks})" : "");
 
     /// <summary>Checks each executable; throws the first failure.</summary>
     public IReadOnlyList<SignatureResult> Verify(IEnumerable<string> executables, CancellationToken cancel)
