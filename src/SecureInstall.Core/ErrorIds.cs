@@ -56,6 +56,14 @@ public static class ErrorIds
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 
+    // OCI registries (issue 20)
+    public const string RegistryReferenceInvalid = nameof(RegistryReferenceInvalid);
+    /// <summary>The registry or its token service refused the credentials, or none were found (AuthenticationFailed).</summary>
+    public const string RegistryAuthenticationFailed = nameof(RegistryAuthenticationFailed);
+    public const string RegistryRequestFailed = nameof(RegistryRequestFailed);
+    public const string RegistryManifestUnknown = nameof(RegistryManifestUnknown);
+    public const string RegistryCredentialInvalid = nameof(RegistryCredentialInvalid);
+
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);
     public const string SignatureNotFound = nameof(SignatureNotFound);
