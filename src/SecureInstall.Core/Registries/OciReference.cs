@@ -73,5 +73,8 @@ public sealed class OciReference
 
     public Uri UploadUri(bool insecure = false) => new(BaseUri(insecure), $"v2/{Repository}/blobs/uploads/");
 
+    /// <summary>oci://HOST/REPO, without the tag: what -Registry takes.</summary>
+    public string RepositoryText => $"{Scheme}://{Host}/{Repository}";
+
     public override string ToString() => $"{Scheme}://{Host}/{Repository}{(TagGiven ? ":" + Tag : "")}";
 }

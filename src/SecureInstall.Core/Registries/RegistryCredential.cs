@@ -9,8 +9,9 @@ namespace SecureInstall.Core.Registries;
 /// <summary>A user name and password (or personal access token) for a registry; never logged, never in a message.</summary>
 public sealed class RegistryCredential
 {
-    public RegistryCredential(string userName, string password)
+    public RegistryCredential(string userName, string password, string source = "the caller")
     {
+        Source = source ?? "the caller";
         UserName = userName ?? throw new ArgumentNullException(nameof(userName));
         Password = password ?? throw new ArgumentNullException(nameof(password));
     }
@@ -20,7 +21,7 @@ public sealed class RegistryCredential
     public string Password { get; }
 
     /// <summary>Where it came from, for verbose output ("-RegistryCredential", "/home/u/.docker/config.json").</summary>
-    public string Source { get; internal set; } = "the caller";
+    public string Source { get; private set; }
 
     internal string BasicParameter => Convert.ToBase64String(Encoding.UTF8.GetBytes(UserName + ":" + Password));
 
@@ -85,11 +86,11 @@ public static class DockerConfig
             }
             int colon = decoded.IndexOf(':');
             if (colon <= 0) throw new RegistryCredentialException(path, $"the auth of '{key}' is not user:password");
-            return new RegistryCredential(decoded.Substring(0, colon), decoded.Substring(colon + 1)) { Source = path };
+            return new RegistryCredential(decoded.Substring(0, colon), decoded.Substring(colon + 1), path) ;
         }
         if (entry.TryGetProperty("username", out JsonElement user) && entry.TryGetProperty("password", out JsonElement password)
             && user.ValueKind == JsonValueKind.String && password.ValueKind == JsonValueKind.String)
-            return new RegistryCredential(user.GetString()!, password.GetString()!) { Source = path };
+            return new RegistryCredential(user.GetString()!, password.GetString()!, path) ;
         return null;
     }
 
