@@ -16,6 +16,10 @@ BeforeDiscovery {
             "an attestation from a private repository on GitHub's own Sigstore instance: the real ones kept (tests/fixtures/sigstore) come without their artifacts, so xunit verifies them by digest (NoCertificateTransparencyTests)"
         "README.md: Test-SigstoreBundle .\checksums.txt -Bundle .\checksums.txt.sigstore.json `` -CertificateIdentity 'https://github.com/secureinstall/SecureInstall/.github/workflows/release.yml@refs/tags/v0.1.0' `` -CertificateOidcIssuer https://token.actions.githubusercontent.com" =
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
+        "Save-PinnedTool help: Save-PinnedTool -Manifest .\tools.yml -Destination oci://registry.corp.example/tools/secureinstall:v1 -Platform all -RegistryCredential (Get-Credential)" =
+            'a push to a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (interactive Get-Credential aside)'
+        "Install-PinnedTool help: Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
+            'a pull from a registry: Install-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry'
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
             'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a PE signed by a certificate whose thumbprint is pinned'
     }
