@@ -36,6 +36,17 @@ public static class InstallCommand
         {
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
+            // The registries are checked before the manifest is read, as Install-PinnedTool does.
+            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly) };
+            try
+            {
+                downloaderOptions.RegistryCredential = credentials.Read(parse);
+                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r)).ToList();
+            }
+            catch (SecureInstallException ex)
+            {
+                return ExitCodes.Report(ex);
+            }
             PinnedManifest pinned;
             try
             {
@@ -64,16 +75,6 @@ public static class InstallCommand
                 Source = parse.GetValue(source) is string s ? Path.GetFullPath(s) : null,
                 Force = parse.GetValue(force),
             };
-            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly) };
-            try
-            {
-                downloaderOptions.RegistryCredential = credentials.Read(parse);
-                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r)).ToList();
-            }
-            catch (SecureInstallException ex)
-            {
-                return ExitCodes.Report(ex);
-            }
             using var downloader = new VerifiedDownloader(downloaderOptions);
             var installer = new ToolInstaller(options, downloader);
             InstallLock lockFile;

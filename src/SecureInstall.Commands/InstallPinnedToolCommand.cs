@@ -75,6 +75,17 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
 
     protected override void EndProcessing()
     {
+        // The registries are checked before the manifest is read: a mistyped reference is the first thing to hear about.
+        var downloaderOptions = new VerifiedDownloaderOptions { Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential) };
+        try
+        {
+            downloaderOptions.Registries = Registry.Select(r => Core.Registries.RegistrySource.Parse(Core.Registries.OciReference.IsReference(r) ? r : ResolveOutputPath(r))).ToList();
+        }
+        catch (Core.SecureInstallException ex)
+        {
+            ThrowTerminatingError(Errors.From(ex, string.Join(", ", Registry)));
+        }
+        if (downloaderOptions.Registries.Count > 0) WriteVerbose($"Trying the registries {string.Join(", ", downloaderOptions.Registries)} first for every artifact pinned by SHA-256{(RegistryOnly ? ", and nothing else" : "")}.");
         PinnedManifest manifest = LoadManifest();
         InstallLock lockFile = LoadLock();
         var options = new ToolInstallerOptions
@@ -88,16 +99,6 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         WriteVerbose($"Installing into {options.Root} for {options.Platform}{(Locked ? ", only what the lock records" : "")}{(options.Source != null ? ", from the bundle " + options.Source : "")}.");
         IEnumerable<string> names = _names.Count > 0 ? _names : manifest.Tools.Select(t => t.Name);
 
-        var downloaderOptions = new VerifiedDownloaderOptions { Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential) };
-        try
-        {
-            downloaderOptions.Registries = Registry.Select(r => Core.Registries.RegistrySource.Parse(Core.Registries.OciReference.IsReference(r) ? r : ResolveOutputPath(r))).ToList();
-        }
-        catch (Core.SecureInstallException ex)
-        {
-            ThrowTerminatingError(Errors.From(ex, string.Join(", ", Registry)));
-        }
-        if (downloaderOptions.Registries.Count > 0) WriteVerbose($"Trying the registries {string.Join(", ", downloaderOptions.Registries)} first for every artifact pinned by SHA-256{(RegistryOnly ? ", and nothing else" : "")}.");
         using var downloader = new VerifiedDownloader(downloaderOptions);
         var installer = new ToolInstaller(options, downloader);
         foreach (string name in names.Distinct(StringComparer.OrdinalIgnoreCase))

@@ -53,7 +53,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
 
     protected override void EndProcessing()
     {
-        PinnedManifest manifest = LoadManifest();
+        // The destination is checked before the manifest is read: a mistyped reference is the first thing to hear about.
         Core.Registries.OciReference? registry = null;
         if (Core.Registries.OciReference.IsReference(Path))
         {
@@ -67,6 +67,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
                 return;
             }
         }
+        PinnedManifest manifest = LoadManifest();
         string bundle = registry != null ? registry.ToString() : ResolveOutputPath(Path);
         var platforms = Platform.Contains("all", StringComparer.OrdinalIgnoreCase) ? new List<string>()
             : Platform.Select(p => string.Equals(p, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(p)).Distinct().ToList();
