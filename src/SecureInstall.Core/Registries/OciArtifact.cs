@@ -52,6 +52,9 @@ public static class OciArtifact
     /// <summary>The empty JSON object "{}" the image spec defines for an artifact without a config (sha256:44136f…).</summary>
     public static readonly byte[] EmptyConfig = { (byte)'{', (byte)'}' };
 
+    /// <summary>Media types as written ("v1+json", not "v1\u002Bjson"): the bytes other clients show and compare.</summary>
+    internal static readonly JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Digest(byte[] bytes)
     {
         using SHA256 sha = SHA256.Create();
@@ -98,7 +101,7 @@ public static class OciArtifact
     public static byte[] Manifest(IReadOnlyList<OciLayer> layers, IReadOnlyDictionary<string, string>? annotations = null)
     {
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        using (var json = new Utf8JsonWriter(stream, OciArtifact.JsonOptions))
         {
             json.WriteStartObject();
             json.WriteNumber("schemaVersion", 2);

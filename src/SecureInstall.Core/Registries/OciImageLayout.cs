@@ -43,7 +43,7 @@ public static class OciImageLayout
         byte[] manifest = OciArtifact.Manifest(layers);
         string digest = WriteBlob(directory, manifest);
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        using (var json = new Utf8JsonWriter(stream, OciArtifact.JsonOptions))
         {
             json.WriteStartObject();
             json.WriteNumber("schemaVersion", 2);
