@@ -48,6 +48,8 @@ public sealed class OciReference
         if (slash <= 0) throw new RegistryReferenceException(text, "it names no repository (oci://HOST[:PORT]/REPO[:TAG])");
         string host = rest.Substring(0, slash).ToLowerInvariant();
         string path = rest.Substring(slash + 1);
+        if (host.IndexOf('@') >= 0)
+            throw new RegistryReferenceException(text, "it holds a user name or password; give credentials with -RegistryCredential (--registry-user) or the Docker config, never in the reference");
         if (!HostPattern.IsMatch(host)) throw new RegistryReferenceException(text, $"'{host}' is not a host or host:port");
         string tag = DefaultTag;
         bool tagGiven = false;

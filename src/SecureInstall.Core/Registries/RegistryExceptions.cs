@@ -6,9 +6,18 @@ namespace SecureInstall.Core.Registries;
 public sealed class RegistryReferenceException : SecureInstallException
 {
     public RegistryReferenceException(string reference, string reason)
-        : base($"'{reference}' is not a registry reference: {reason}. Write oci://HOST[:PORT]/REPOSITORY[:TAG], e.g. oci://registry.example.com/tools/secureinstall:v1.",
-               ErrorIds.RegistryReferenceInvalid, FailureKind.InvalidArgument, reference)
+        : base($"'{Shown(reference)}' is not a registry reference: {reason}. Write oci://HOST[:PORT]/REPOSITORY[:TAG], e.g. oci://registry.example.com/tools/secureinstall:v1.",
+               ErrorIds.RegistryReferenceInvalid, FailureKind.InvalidArgument, Shown(reference))
     {
+    }
+
+    /// <summary>The reference without a user:password someone wrote into it (oci://user:pass@host/…).</summary>
+    private static string Shown(string reference)
+    {
+        int start = reference.IndexOf("://", StringComparison.Ordinal);
+        int at = reference.IndexOf('@');
+        int slash = start < 0 ? -1 : reference.IndexOf('/', start + 3);
+        return start >= 0 && at > start && (slash < 0 || at < slash) ? reference.Substring(0, start + 3) + "***" + reference.Substring(at) : reference;
     }
 }
 

@@ -149,6 +149,26 @@ public sealed class RegistryPushPullTests : IDisposable
         Assert.Contains(_log, l => l.Contains("RegistryAuthenticationFailed", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public async Task MirrorsJson_RegistryEntry_IsTriedFirst_ForEveryPinnedArtifact()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        using RegistryProcess registry = RegistryProcess.Start();
+        (string manifest, var files) = Fixture(_dir);
+        await Push(registry, manifest);
+        File.Delete(files["linux-x64"].Path);
+        string mirrors = _dir.File("mirrors.json", $$$"""{"mirrors": [{"registry": "oci://{{{registry.Host}}}/tools/secureinstall"}]}""");
+
+        VerifiedDownloaderOptions options = registry.Options(_log.Add);
+        options.Mirrors = MirrorConfiguration.Load(mirrors);
+        using var downloader = new VerifiedDownloader(options);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
+        string lockPath = InstallLock.PathBeside(manifest);
+        InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "hello", null), lockPath);
+        Assert.Equal(InstallStatus.Installed, result.Status);
+        Assert.Contains(_log, l => l.StartsWith($"Trying the registry oci://{registry.Host}/tools/secureinstall first", StringComparison.Ordinal));
+    }
+
     internal async Task<InstallResult> Install(RegistryProcess registry, string manifest, bool registryOnly, RegistryCredential? credential = null, string? root = null, string platform = "linux-x64")
     {
         VerifiedDownloaderOptions options = registry.Options(_log.Add);
