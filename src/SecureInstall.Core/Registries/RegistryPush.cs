@@ -75,36 +75,10 @@ public sealed class RegistryPush
         var result = new RegistryPushResult { Reference = _client.Reference.ToString(), Tag = _client.Reference.Tag, Layers = layers.Count };
         long before = _client.BytesUploaded;
         foreach (OciLayer layer in layers.GroupBy(l => l.Digest).Select(g => g.First()))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (await _client.BlobExistsAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
-            {
-                log?.Invoke($"{layer.Title}: the registry already holds {layer.Digest}; not uploaded.");
-                result.BlobsSkipped++;
-                continue;
-            }
-            bool mounted = false;
-            foreach (string from in MountFrom.Where(f => f != _client.Reference.Repository))
-            {
-                if (await _client.TryMountAsync(layer.Digest, from, cancellationToken).ConfigureAwait(false))
-                {
-                    log?.Invoke($"{layer.Title}: mounted {layer.Digest} from {from}; no bytes sent.");
-                    mounted = true;
-                    break;
-                }
-            }
-            if (mounted)
-            {
-                result.BlobsMounted++;
-                continue;
-            }
-            await _client.UploadAsync(layer.Path, layer.Digest, layer.Size, cancellationToken).ConfigureAwait(false);
-            log?.Invoke($"{layer.Title}: uploaded {layer.Size:N0} bytes as {layer.Digest}{(layer.Size > _client.ChunkSize ? " (in chunks)" : "")}.");
-            result.BlobsUploaded++;
-        }
+            await EnsureBlobAsync(layer.Digest, layer.Title, result, log, ct => _client.UploadAsync(layer.Path, layer.Digest, layer.Size, ct),
+                $"uploaded {layer.Size:N0} bytes{(layer.Size > _client.ChunkSize ? " (in chunks)" : "")}", cancellationToken).ConfigureAwait(false);
         string config = OciArtifact.Digest(OciArtifact.EmptyConfig);
-        if (!await _client.BlobExistsAsync(config, cancellationToken).ConfigureAwait(false))
-            await _client.UploadAsync(OciArtifact.EmptyConfig, config, cancellationToken).ConfigureAwait(false);
+        await EnsureBlobAsync(config, "the empty config", result, log, ct => _client.UploadAsync(OciArtifact.EmptyConfig, config, ct), "uploaded 2 bytes", cancellationToken).ConfigureAwait(false);
         byte[] manifest = OciArtifact.Manifest(layers);
         result.Digest = await _client.PutManifestAsync(manifest, OciArtifact.ManifestMediaType, _client.Reference.Tag, cancellationToken).ConfigureAwait(false);
         string expected = OciArtifact.Digest(manifest);
@@ -113,5 +87,30 @@ public sealed class RegistryPush
         result.BytesUploaded = _client.BytesUploaded - before;
         log?.Invoke($"Pushed {result.Reference} ({layers.Count} layers; {result.BlobsUploaded} uploaded, {result.BlobsSkipped} already there, {result.BlobsMounted} mounted; {result.BytesUploaded:N0} bytes) as {result.Digest}.");
         return result;
+    }
+
+    /// <summary>HEAD first; then a mount from each of <see cref="MountFrom"/>; then the upload. Counted in <paramref name="result"/>.</summary>
+    private async Task EnsureBlobAsync(string digest, string title, RegistryPushResult result, Action<string>? log, Func<CancellationToken, Task> upload, string uploaded,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (await _client.BlobExistsAsync(digest, cancellationToken).ConfigureAwait(false))
+        {
+            log?.Invoke($"{title}: the registry already holds {digest}; not uploaded.");
+            result.BlobsSkipped++;
+            return;
+        }
+        foreach (string from in MountFrom.Where(f => f != _client.Reference.Repository))
+        {
+            if (await _client.TryMountAsync(digest, from, cancellationToken).ConfigureAwait(false))
+            {
+                log?.Invoke($"{title}: mounted {digest} from {from}; no bytes sent.");
+                result.BlobsMounted++;
+                return;
+            }
+        }
+        await upload(cancellationToken).ConfigureAwait(false);
+        log?.Invoke($"{title}: {uploaded} as {digest}.");
+        result.BlobsUploaded++;
     }
 }

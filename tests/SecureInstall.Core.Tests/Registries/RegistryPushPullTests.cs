@@ -41,12 +41,27 @@ public sealed class RegistryPushPullTests : IDisposable
     private static IReadOnlyList<ResolvedArtifact> All(string manifest) =>
         PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>());
 
-    private async Task<RegistryPushResult> Push(RegistryProcess registry, string manifest, int chunkSize = RegistryClient.DefaultChunkSize)
+    private async Task<RegistryPushResult> Push(RegistryProcess registry, string manifest, int chunkSize = RegistryClient.DefaultChunkSize,
+        string repository = "tools/secureinstall", string[]? mountFrom = null)
     {
         VerifiedDownloaderOptions options = registry.Options(_log.Add);
         using var downloader = new VerifiedDownloader(options);
-        using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential) { ChunkSize = chunkSize };
-        return await new RegistryPush(downloader, client).PushAsync(manifest, All(manifest), _log.Add);
+        using var client = new RegistryClient(registry.Reference(repository), options, options.RegistryCredential) { ChunkSize = chunkSize };
+        return await new RegistryPush(downloader, client) { MountFrom = mountFrom ?? Array.Empty<string>() }.PushAsync(manifest, All(manifest), _log.Add);
+    }
+
+    [SkippableFact]
+    public async Task Push_ToAnotherRepository_MountsEveryBlobFromTheFirst_AndSendsNoBytes()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        using RegistryProcess registry = RegistryProcess.Start();
+        (string manifest, _) = Fixture(_dir);
+        RegistryPushResult first = await Push(registry, manifest);
+        RegistryPushResult mounted = await Push(registry, manifest, repository: "team/copy", mountFrom: new[] { "tools/secureinstall" });
+        Assert.Equal(first.Layers + 1, mounted.BlobsMounted);
+        Assert.Equal(0, mounted.BlobsUploaded);
+        Assert.Equal(0, mounted.BytesUploaded);
+        Assert.Equal(first.Digest, mounted.Digest);
     }
 
     [SkippableFact]
@@ -58,7 +73,7 @@ public sealed class RegistryPushPullTests : IDisposable
 
         RegistryPushResult first = await Push(registry, manifest);
         Assert.Equal(0, first.BlobsSkipped);
-        Assert.Equal(first.Layers, first.BlobsUploaded);
+        Assert.Equal(first.Layers + 1, first.BlobsUploaded); // and the empty config
         Assert.True(first.BytesUploaded >= 6000, $"{first.BytesUploaded} bytes");
 
         RegistryPushResult second = await Push(registry, manifest);
@@ -95,7 +110,7 @@ public sealed class RegistryPushPullTests : IDisposable
         using RegistryProcess registry = RegistryProcess.Start();
         (string manifest, var files) = Fixture(_dir, count: 1, size: 300_000);
         RegistryPushResult pushed = await Push(registry, manifest, chunkSize: 64 * 1024);
-        Assert.Equal(pushed.Layers, pushed.BlobsUploaded);
+        Assert.Equal(pushed.Layers + 1, pushed.BlobsUploaded);
         Assert.Contains(_log, l => l.Contains("(in chunks)", StringComparison.Ordinal));
 
         VerifiedDownloaderOptions options = registry.Options();
