@@ -19,7 +19,7 @@ BeforeDiscovery {
         "Save-PinnedTool help: Save-PinnedTool -Manifest .\tools.yml -Destination oci://registry.corp.example/tools/secureinstall:v1 -Platform all -RegistryCredential (Get-Credential)" =
             'a push to a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (interactive Get-Credential aside)'
         "Install-PinnedTool help: Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
-            'a pull from a registry: Install-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry'
+            'a pull from a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (Install-PinnedTool.Tests.ps1 against an OCI image layout)'
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567'" =
             'Authenticode: Windows only (elsewhere SignatureNotSupported by design), and needs a PE signed by a certificate whose thumbprint is pinned'
     }
