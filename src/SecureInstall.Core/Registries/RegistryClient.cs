@@ -335,9 +335,11 @@ public sealed class RegistryClient : IDisposable
             {
                 response = await SendOnceAsync(make, authorization, cancellationToken).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (attempt < _options.MaximumRetries && !cancellationToken.IsCancellationRequested)
+            catch (RegistryRequestException ex) when (ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
+                                                      && !cancellationToken.IsCancellationRequested)
             {
-                _log($"The registry request failed ({UriText.RedactText(ex.Message)}); retrying.");
+                // The connection failed (a registry restarting, a reset): the request is made afresh from its factory.
+                _log($"The registry request failed ({ex.Message}); retrying.");
                 await _options.Delay(_options.InitialRetryDelay, cancellationToken).ConfigureAwait(false);
                 continue;
             }
