@@ -246,8 +246,8 @@ public sealed class VerifiedDownloader : IDisposable
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         _log($"Downloading {UriText.Redact(uri)} to {destination}.");
-        // A download made with a token is private: 0600 from the moment it exists.
-        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null);
+        // A download made with a token (or a private registry's credentials) is private: 0600 from the moment it exists.
+        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null || authorization != null);
         IReadOnlyList<ChecksumEntry> companions = expected?.Companions ?? Array.Empty<ChecksumEntry>();
         using var sink = new DigestSink(file.Stream, expected?.Algorithm, _options.FlushToDisk, companions.Select(c => c.Algorithm).ToList());
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
