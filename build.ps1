@@ -345,6 +345,10 @@ function Invoke-Bench {
     else {
         Write-Warning 'bench/DownloadBench needs curl and GNU time (/usr/bin/time); skipped.'
     }
+    # Issue 20: push, pull+verify against curl -o, and parallel installs, against the real docker-registry (it says when it is missing).
+    if ((Test-Path '/usr/bin/time') -and (Get-Command curl -CommandType Application -ErrorAction SilentlyContinue)) {
+        Invoke-Dotnet @('run', '--project', (Join-Path $root 'bench/RegistryBench/RegistryBench.csproj'), '-c', 'Release', '--no-build')
+    }
 }
 
 # The same command CI and a reader run to rebuild a release and compare its checksums.txt with the published one.

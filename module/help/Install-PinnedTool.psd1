@@ -36,6 +36,9 @@ The lock must be a regular file: a symbolic link, FIFO, device or folder in its 
         Locked    = 'Install only what the lock records, and fail (NotLocked, LockMismatch) when the manifest and the lock disagree. For CI.'
         Source    = 'A bundle folder written by Save-PinnedTool: artifacts are taken from it by digest, with no network.'
         Force     = 'Reinstall even when the installed tree verifies against the lock.'
+        Registry  = 'OCI registries (oci://HOST[:PORT]/REPO) or OCI image layout folders (written by Save-PinnedTool -Destination <folder>): each artifact pinned by sha256 is fetched there first as GET /v2/REPO/blobs/sha256:<pin>, then from its own URL. Registries in mirrors.json ({"registry": "oci://..."}) are tried too. What a registry serves is verified like any download; other bytes are ChecksumMismatch and the next source is tried. HTTPS only; the Authorization header never follows a redirect to another host (a storage URL).'
+        RegistryOnly = 'Fetch only from the registries (-Registry, mirrors.json), never the artifacts'' own URLs: for air-gapped fleets. An artifact pinned by integrity alone (no sha256) cannot be fetched from a registry and fails.'
+        RegistryCredential = 'User name and password (or token) for the registries: sent as Basic auth, or to the token service the registry names (the Bearer token flow). Without it, the Docker config''s entry for the host is used ($env:DOCKER_CONFIG/config.json, else ~/.docker/config.json, auths; credential helpers are not run).'
     }
     Examples    = @(
         @{
@@ -50,8 +53,12 @@ The lock must be a regular file: a symbolic link, FIFO, device or folder in its 
             Code    = 'Install-PinnedTool -Manifest .\tools.yml -Locked -AddToPath'
             Remarks = 'In CI: installs exactly what the committed lock records and puts the shims on PATH.'
         }
+        @{
+            Code    = 'Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly'
+            Remarks = 'On a fleet machine: fetches every artifact by its pinned digest from the organisation''s registry and never from the internet.'
+        }
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstallResult (Name, Version, Platform, Status, Path, Sha256, VerifiedBy, TreeDigest, Shims, Waivers).'
-    Notes       = 'ErrorIds: ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; PathIsDirectory (InvalidArgument); InstallRootNotTrusted (SecurityError: the install root, or a folder above it, is owned by another user or writable by others); and every Get-VerifiedArtifact and Expand-VerifiedArchive error. Verbose lines name the URI the artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
+    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed (ResourceUnavailable); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; PathIsDirectory (InvalidArgument); InstallRootNotTrusted (SecurityError: the install root, or a folder above it, is owned by another user or writable by others); and every Get-VerifiedArtifact and Expand-VerifiedArchive error. Verbose lines name the URI the artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
 }

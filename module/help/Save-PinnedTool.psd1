@@ -8,10 +8,20 @@ SHA256SUMS over the artifacts that anyone can check with sha256sum -c or Test-Ch
 across. On the other machine: Install-PinnedTool -Manifest <Path>/<manifest> -Source <Path> installs with no network.
 Waived (unpinned) entries are refused: a bundle holds only pinned artifacts. When the manifest requires a signature, it
 is verified while saving and kept beside the artifact, and the offline install verifies it again with the same key.
+
+The folder is also an OCI image layout (oci-layout, index.json, blobs/sha256/, each blob a hard link to the bundle's
+file): Install-PinnedTool -Registry <folder> reads it, as do skopeo (oci:<folder>) and oras (--oci-layout).
+With -Destination oci://HOST[:PORT]/REPO[:TAG] the same content is pushed to an OCI registry instead: each file one
+layer titled by its bundle path (artifacts/<sha256>/<file>, so oras pull writes back this bundle), an empty config as
+ORAS writes it, artifactType application/vnd.secureinstall.tools.v1+json, tagged (latest when no tag). A blob the
+registry already holds is not uploaded again (HEAD first; -MountFrom repositories are asked to mount it); large blobs
+go in chunks. Fleet machines then install with Install-PinnedTool -Registry oci://HOST/REPO.
 '@
     Parameters  = @{
         Manifest = 'The manifest to bundle.'
-        Path     = 'The bundle folder; created when missing.'
+        Path     = 'The bundle folder (created when missing), or oci://HOST[:PORT]/REPO[:TAG] to push to a registry. Alias: -Destination.'
+        RegistryCredential = 'User name and password (or token) for the registry: Basic auth, or the Bearer token flow. Without it, the Docker config''s entry for the host ($env:DOCKER_CONFIG/config.json, else ~/.docker/config.json).'
+        MountFrom = 'Repositories on the same registry that may already hold the blobs: each missing blob is mounted from them (no bytes sent) before it is uploaded.'
         Name     = 'Tools to bundle; all when omitted.'
         Version  = 'The version to bundle; each tool''s default_version when omitted.'
         Platform = 'Platforms to bundle: auto (this machine, the default), all, or os-arch names.'
@@ -25,8 +35,12 @@ is verified while saving and kept beside the artifact, and the offline install v
             Code    = 'Install-PinnedTool -Manifest E:\bundle\tools.yml -Source E:\bundle -Locked'
             Remarks = 'On the air-gapped machine: installs exactly what the bundled lock records, from the bundle.'
         }
+        @{
+            Code    = 'Save-PinnedTool -Manifest .\tools.yml -Destination oci://registry.corp.example/tools/secureinstall:v1 -Platform all -RegistryCredential (Get-Credential)'
+            Remarks = 'Pushes every pinned artifact, for every platform, to the organisation''s registry; a second push uploads nothing.'
+        }
     )
     Inputs      = 'System.String[]: tool names to -Name.'
-    Outputs     = 'SecureInstall.Core.Install.BundledArtifact (Tool, Version, Platform, Path, Sha256, Size).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ManifestEntryUnpinned (SecurityError); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); DownloadFailed (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError). Verbose lines name the URI each artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
+    Outputs     = 'SecureInstall.Core.Install.BundledArtifact (Tool, Version, Platform, Path, Sha256, Size); with oci://, SecureInstall.Core.Registries.RegistryPushResult (Reference, Digest, Layers, BlobsUploaded, BlobsSkipped, BlobsMounted, BytesUploaded, Artifacts).'
+    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed (ResourceUnavailable); ChecksumMismatch, ManifestEntryUnpinned (SecurityError); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); DownloadFailed (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError). Verbose lines name the URI each artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
 }

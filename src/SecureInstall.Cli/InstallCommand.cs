@@ -23,15 +23,30 @@ public static class InstallCommand
         var source = new Option<string?>("--source") { Description = "A bundle folder written by 'save': install from it with no network." };
         var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
+        var registry = new Option<string[]>("--registry") { Description = "oci://HOST/REPO or an OCI image layout folder: pinned artifacts are fetched there by digest first (repeatable)." };
+        var registryOnly = new Option<bool>("--registry-only") { Description = "Fetch only from the registries (--registry, mirrors.json), never the artifacts' own URLs." };
+        var credentials = new RegistryOptions();
 
         var command = new Command("install", "Install the tool versions a manifest pins: verified download, safe extraction, shims, lock. Exit 0 installed, 1 a verification or pin failed, 2 bad input.")
         {
-            names, manifest, version, platform, scope, locked, source, force, quiet,
+            names, manifest, version, platform, scope, locked, source, force, quiet, registry, registryOnly,
         };
+        credentials.AddTo(command);
         OptionRules.SetAction(command, (parse, cancel) =>
         {
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
+            // The registries are checked before the manifest is read, as Install-PinnedTool does.
+            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly) };
+            try
+            {
+                downloaderOptions.RegistryCredential = credentials.Read(parse);
+                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r)).ToList();
+            }
+            catch (SecureInstallException ex)
+            {
+                return ExitCodes.Report(ex);
+            }
             PinnedManifest pinned;
             try
             {
@@ -61,7 +76,7 @@ public static class InstallCommand
                 Source = parse.GetValue(source) is string s ? Path.GetFullPath(s) : null,
                 Force = parse.GetValue(force),
             };
-            using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());
+            using var downloader = new VerifiedDownloader(downloaderOptions);
             var installer = new ToolInstaller(options, downloader);
             InstallLock lockFile;
             try { lockFile = InstallLock.Load(InstallLock.PathBeside(manifestPath)); }

@@ -23,6 +23,7 @@ public static class Program
         root.Add(VerifySignatureCommand.Create());
         root.Add(VerifyBundleCommand.Create());
         root.Add(InstallCommand.Create());
+        root.Add(PushCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
         root.Add(RunScriptCommand.Create());
 

@@ -57,6 +57,20 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     [ValidateNotNullOrEmpty]
     public string? Source { get; set; }
 
+    /// <summary>Registries (oci://HOST/REPO) or OCI image layout folders to fetch pinned artifacts from by digest, before their own URLs.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Registry { get; set; } = Array.Empty<string>();
+
+    /// <summary>Fetch only from the registries (-Registry, mirrors.json): never the artifacts' own URLs.</summary>
+    [Parameter]
+    public SwitchParameter RegistryOnly { get; set; }
+
+    /// <summary>The registry's user name and password (or token); by default the Docker config's entry for the host.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? RegistryCredential { get; set; }
+
     /// <summary>Reinstall even when the installed tree verifies.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -65,6 +79,17 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
 
     protected override void EndProcessing()
     {
+        // The registries are checked before the manifest is read: a mistyped reference is the first thing to hear about.
+        var downloaderOptions = new VerifiedDownloaderOptions { Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential) };
+        try
+        {
+            downloaderOptions.Registries = Registry.Select(r => Core.Registries.RegistrySource.Parse(Core.Registries.OciReference.IsReference(r) ? r : ResolveOutputPath(r))).ToList();
+        }
+        catch (Core.SecureInstallException ex)
+        {
+            ThrowTerminatingError(Errors.From(ex, string.Join(", ", Registry)));
+        }
+        if (downloaderOptions.Registries.Count > 0) WriteVerbose($"Trying the registries {string.Join(", ", downloaderOptions.Registries)} first for every artifact pinned by SHA-256{(RegistryOnly ? ", and nothing else" : "")}.");
         PinnedManifest manifest = LoadManifest();
         InstallLock lockFile = LoadLock();
         var options = new ToolInstallerOptions
@@ -79,7 +104,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
         WriteVerbose($"Installing into {options.Root} for {options.Platform}{(Locked ? ", only what the lock records" : "")}{(options.Source != null ? ", from the bundle " + options.Source : "")}.");
         IEnumerable<string> names = _names.Count > 0 ? _names : manifest.Tools.Select(t => t.Name);
 
-        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
+        using var downloader = new VerifiedDownloader(downloaderOptions);
         var installer = new ToolInstaller(options, downloader);
         bool installed = false;
         foreach (string name in names.Distinct(StringComparer.OrdinalIgnoreCase))

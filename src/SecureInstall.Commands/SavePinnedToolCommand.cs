@@ -9,17 +9,30 @@ using SecureInstall.Core.Manifests;
 
 namespace SecureInstall.Commands;
 
-/// <summary>Save-PinnedTool: writes verified artifacts, the manifest and its lock into a folder another machine installs from offline.</summary>
+/// <summary>
+/// Save-PinnedTool: writes verified artifacts, the manifest and its lock into a folder another machine installs from offline
+/// (also an OCI image layout), or pushes them to an OCI registry (-Destination oci://HOST/REPO:TAG).
+/// </summary>
 [Cmdlet(VerbsData.Save, "PinnedTool", SupportsShouldProcess = true)]
-[OutputType(typeof(BundledArtifact))]
+[OutputType(typeof(BundledArtifact), typeof(Core.Registries.RegistryPushResult))]
 public sealed class SavePinnedToolCommand : PinnedToolCmdlet
 {
     private readonly List<string> _names = new();
 
-    /// <summary>The bundle folder to write (created when missing).</summary>
+    /// <summary>The bundle folder to write (created when missing), or oci://HOST[:PORT]/REPO[:TAG] to push to a registry.</summary>
     [Parameter(Mandatory = true, Position = 1)]
+    [Alias("Destination")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
+
+    /// <summary>The registry's user name and password (or token); by default the Docker config's entry for the host.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? RegistryCredential { get; set; }
+
+    /// <summary>Repositories on the same registry to mount blobs from before uploading them.</summary>
+    [Parameter]
+    public string[] MountFrom { get; set; } = Array.Empty<string>();
 
     /// <summary>Tools to bundle; all when omitted.</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -40,8 +53,22 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
 
     protected override void EndProcessing()
     {
+        // The destination is checked before the manifest is read: a mistyped reference is the first thing to hear about.
+        Core.Registries.OciReference? registry = null;
+        if (Core.Registries.OciReference.IsReference(Path))
+        {
+            try
+            {
+                registry = Core.Registries.OciReference.Parse(Path);
+            }
+            catch (Core.SecureInstallException ex)
+            {
+                ThrowTerminatingError(Errors.From(ex, Path));
+                return;
+            }
+        }
         PinnedManifest manifest = LoadManifest();
-        string bundle = ResolveOutputPath(Path);
+        string bundle = registry != null ? registry.ToString() : ResolveOutputPath(Path);
         var platforms = Platform.Contains("all", StringComparer.OrdinalIgnoreCase) ? new List<string>()
             : Platform.Select(p => string.Equals(p, "auto", StringComparison.OrdinalIgnoreCase) ? Platforms.Current : Platforms.Parse(p)).Distinct().ToList();
         IReadOnlyList<ResolvedArtifact> selection;
@@ -55,11 +82,22 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
             return;
         }
         string what = string.Join(", ", selection.Select(s => $"{s.Tool.Name} {s.Version.Version} ({s.Artifact.Platform})"));
-        if (!ShouldProcess(bundle, $"Download, verify and save {what}, with the manifest and its lock")) return;
-        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
+        if (!ShouldProcess(bundle, registry != null ? $"Download, verify and push {what}, with the manifest and its lock" : $"Download, verify and save {what}, with the manifest and its lock")) return;
+        var options = new VerifiedDownloaderOptions { Log = Log, RegistryCredential = RegistryCredentialOf(RegistryCredential) };
+        using var downloader = new VerifiedDownloader(options);
         try
         {
+            if (registry != null)
+            {
+                using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential));
+                WriteObject(Wait(new Core.Registries.RegistryPush(downloader, client) { MountFrom = MountFrom }.PushAsync(ManifestPath, selection, Log, CancelToken)));
+                WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{ManifestPath}' -Registry '{registry.RepositoryText}'");
+                return;
+            }
             foreach (BundledArtifact artifact in Wait(new ToolBundle(downloader).SaveAsync(ManifestPath, selection, bundle, Log, CancelToken))) WriteObject(artifact);
+            // The same folder is an OCI image layout too (blobs hard-linked to the bundle's files): -Registry reads it.
+            string digest = Core.Registries.OciImageLayout.Write(bundle, Core.Registries.OciReference.DefaultTag, CancelToken);
+            WriteVerbose($"Wrote the OCI image layout beside the bundle (manifest {digest}); -Registry '{bundle}' reads it.");
             WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{System.IO.Path.Combine(bundle, System.IO.Path.GetFileName(ManifestPath))}' -Source '{bundle}'");
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
@@ -67,4 +105,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
             WriteError(Errors.From(ex, bundle));
         }
     }
+
+    internal static Core.Registries.RegistryCredential? RegistryCredentialOf(PSCredential? credential) =>
+        credential == null ? null : new Core.Registries.RegistryCredential(credential.UserName, credential.GetNetworkCredential().Password, "-RegistryCredential");
 }

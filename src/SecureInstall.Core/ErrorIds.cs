@@ -76,6 +76,13 @@ public static class ErrorIds
     public const string FeedInvalid = nameof(FeedInvalid);
     /// <summary>Import-Module by name would load another copy of a pinned module (earlier on PSModulePath, a higher version, or already loaded) (SecurityError).</summary>
     public const string ModuleShadowed = nameof(ModuleShadowed);
+    // OCI registries (issue 20)
+    public const string RegistryReferenceInvalid = nameof(RegistryReferenceInvalid);
+    /// <summary>The registry or its token service refused the credentials, or none were found (AuthenticationFailed).</summary>
+    public const string RegistryAuthenticationFailed = nameof(RegistryAuthenticationFailed);
+    public const string RegistryRequestFailed = nameof(RegistryRequestFailed);
+    public const string RegistryManifestUnknown = nameof(RegistryManifestUnknown);
+    public const string RegistryCredentialInvalid = nameof(RegistryCredentialInvalid);
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);

@@ -40,7 +40,7 @@ Describe 'build.ps1 -Task Bench' {
         $bench = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -eq 'Invoke-Bench' }, $true)
         $bench | Should -Not -BeNullOrEmpty
         $runs = @($bench.FindAll({ param($n) $n -is [System.Management.Automation.Language.ArrayLiteralAst] -and $n.Extent.Text -match "'run'" }, $true))
-        $runs.Count | Should -Be 2
+        $runs.Count | Should -Be 3
         foreach ($run in $runs) {
             $last = $run.Elements[$run.Elements.Count - 1].Extent.Text
             $last | Should -Not -Be "'--'" -Because "$($run.Extent.Text) would hand the program a lone '--'"

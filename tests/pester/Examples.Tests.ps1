@@ -18,6 +18,10 @@ BeforeDiscovery {
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
             'Authenticode: needs a PE signed by the pinned certificate under that root; Test-ArtifactSignature.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
+        "Save-PinnedTool help: Save-PinnedTool -Manifest .\tools.yml -Destination oci://registry.corp.example/tools/secureinstall:v1 -Platform all -RegistryCredential (Get-Credential)" =
+            'a push to a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (interactive Get-Credential aside)'
+        "Install-PinnedTool help: Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
+            'a pull from a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (Install-PinnedTool.Tests.ps1 against an OCI image layout)'
     }
     # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
     $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'

@@ -15,13 +15,13 @@ BeforeDiscovery {
         'install'          = 'Install-PinnedTool'
         'verify-installed' = 'Test-PinnedTool'
         'run-script'       = 'Invoke-VerifiedScript'
+        'push'             = 'Save-PinnedTool'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
         'Get-PinnedTool'            = 'a listing for scripts; verify-installed prints the same states'
         'Install-PinnedModule'      = 'PowerShell modules are installed from PowerShell; no CLI verb yet (issue 22)'
         'Test-PinnedModule'         = 'PowerShell modules are checked from PowerShell (shadowing is a PSModulePath question); no CLI verb yet (issue 22)'
-        'Save-PinnedTool'           = 'bundles are written from PowerShell; install --source reads them'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'
     }
@@ -66,6 +66,10 @@ BeforeDiscovery {
            CliArgs = { 'verify-installed', '--manifest', $badLockManifest }; CmdletCall = { Test-PinnedTool -Manifest $badLockManifest } }
         @{ Verb = 'verify-installed'; Id = 'NotInstalled'; Name = 'a tool the lock does not record'
            CliArgs = { 'verify-installed', '--manifest', $emptyLockManifest, 'nope' }; CmdletCall = { Test-PinnedTool -Manifest $emptyLockManifest -Name nope } }
+        @{ Verb = 'push'; Id = 'RegistryReferenceInvalid'; Name = 'a registry reference without a repository'
+           CliArgs = { 'push', '--manifest', $emptyLockManifest, '--to', 'oci://127.0.0.1:9' }; CmdletCall = { Save-PinnedTool -Manifest $emptyLockManifest -Destination 'oci://127.0.0.1:9' } }
+        @{ Verb = 'install'; Id = 'RegistryReferenceInvalid'; Name = 'a registry repository the distribution spec does not allow'
+           CliArgs = { 'install', '--manifest', $emptyLockManifest, '--registry', 'oci://127.0.0.1:9/Upper/Case' }; CmdletCall = { Install-PinnedTool -Manifest $emptyLockManifest -Registry 'oci://127.0.0.1:9/Upper/Case' } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
     )

@@ -98,3 +98,79 @@ tools:
         (Get-FileHash $m).Hash | Should -BeExactly $before.Hash
     }
 }
+
+Describe 'Save-PinnedTool to an OCI image layout and an OCI registry (issue 20)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        $skipRegistry = Get-TestRegistrySkipReason
+        if (-not $skipRegistry) { $registry = Start-TestRegistry }
+    }
+    AfterAll { if ($registry) { Stop-TestRegistry $registry } }
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+    }
+
+    It 'writes the bundle folder as an OCI image layout too, which -Registry -RegistryOnly installs from with the originals gone' {
+        $bundle = Join-Path $ws 'bundle'
+        $saved = Save-PinnedTool -Manifest $m -Destination $bundle -Platform $platform
+        Test-Path (Join-Path $bundle 'oci-layout') | Should -BeTrue
+        $index = Get-Content -Raw (Join-Path $bundle 'index.json') | ConvertFrom-Json
+        $index.manifests[0].artifactType | Should -BeExactly 'application/vnd.secureinstall.tools.v1+json'
+        Test-Path (Join-Path $bundle "blobs/sha256/$($saved.Sha256)") | Should -BeTrue
+        if (Test-Path /usr/bin/skopeo) {
+            $raw = & /usr/bin/skopeo inspect --raw "oci:${bundle}:latest"
+            $LASTEXITCODE | Should -Be 0
+            ($raw | Out-String) | Should -Match ([regex]::Escape("artifacts/$($saved.Sha256)/"))
+        }
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $env:SECUREINSTALL_HOME = Join-Path $ws 'fleet-machine'
+        $r = Install-PinnedTool -Manifest $m -Registry $bundle -RegistryOnly -Platform $platform -Verbose 4>&1
+        ($r | Where-Object { $_ -is [SecureInstall.Core.Install.InstallResult] }).Status | Should -Be 'Installed'
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Out-String) | Should -Match 'blobs/sha256'
+    }
+
+    It 'pushes to docker-registry with -RegistryCredential over TLS; a second push uploads nothing; a fleet machine installs with -RegistryOnly' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $ref = "oci://$($registry.Host)/tools/sample:v1"
+        $push = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -RegistryCredential `$cred | ForEach-Object { '{0}|{1}|{2}|{3}' -f `$_.GetType().FullName, `$_.BlobsUploaded, `$_.BytesUploaded, `$_.Digest }"
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $first = $push.Out.Trim().Split('|')
+        $first[0] | Should -BeExactly 'SecureInstall.Core.Registries.RegistryPushResult'
+        [int]$first[1] | Should -BeGreaterThan 2
+        $again = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -RegistryCredential `$cred | ForEach-Object { '{0}|{1}|{2}' -f `$_.BlobsUploaded, `$_.BytesUploaded, `$_.Digest }"
+        $again.Out.Trim() | Should -BeExactly "0|0|$($first[3])"
+
+        $raw = & /usr/bin/skopeo inspect --raw --creds "$($registry.User):$($registry.Password)" --cert-dir $registry.CertDirectory "docker://$($registry.Host)/tools/sample:v1"
+        $LASTEXITCODE | Should -Be 0
+        ($raw | ConvertFrom-Json).artifactType | Should -BeExactly 'application/vnd.secureinstall.tools.v1+json'
+
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryPwsh $registry "(Install-PinnedTool -Manifest '$m' -Registry 'oci://$($registry.Host)/tools/sample' -RegistryOnly -RegistryCredential `$cred -Platform $platform).Status"
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $install.Out.Trim() | Should -Match '^(Installed\s*)+$'
+    }
+
+    It 'reports a refused password as RegistryAuthenticationFailed, with the password nowhere in the output' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $r = Invoke-RegistryPwsh $registry "`$bad = [pscredential]::new('$($registry.User)', (ConvertTo-SecureString 'not-the-password' -AsPlainText -Force)); Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/sample:v2' -RegistryCredential `$bad -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].CategoryInfo.Category"
+        $r.Out | Should -Match 'RegistryAuthenticationFailed,SecureInstall.Commands.SavePinnedToolCommand'
+        $r.Out | Should -Match 'AuthenticationError'
+        $r.Text | Should -Not -Match 'not-the-password'
+    }
+
+    It 'secureinstall push and install --registry-only do the same from bash, with the password from an environment variable' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $ref = "oci://$($registry.Host)/tools/cli:v1"
+        $push = Invoke-RegistryCli $registry @('push', '--manifest', $m, '--to', $ref, '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password }
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Out | Should -Match 'sha256:[0-9a-f]{64}'
+        $push.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry', "oci://$($registry.Host)/tools/cli", '--registry-only', '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password }
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $refused = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry', "oci://$($registry.Host)/tools/cli", '--registry-only', '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = 'wrong' }
+        $refused.ExitCode | Should -Be 2
+        $refused.Err | Should -Match 'secureinstall: RegistryAuthenticationFailed:'
+    }
+}

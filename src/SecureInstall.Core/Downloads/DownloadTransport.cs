@@ -37,7 +37,8 @@ internal sealed class DownloadTransport : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private static HttpMessageHandler CreateHandler(VerifiedDownloaderOptions options)
+    /// <summary>The one HTTP handler policy (no automatic redirects or decompression, no cookies, TLS 1.2+); the registry client uses it too.</summary>
+    internal static HttpMessageHandler CreateHandler(VerifiedDownloaderOptions options)
     {
         var handler = new HttpClientHandler
         {
@@ -87,13 +88,19 @@ internal sealed class DownloadTransport : IDisposable
         using var buffer = new MemoryStream();
         using (var sink = new DigestSink(buffer, null))
         {
-            await FetchIntoAsync(uri, token, sink, maximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
+            await FetchIntoAsync(uri, Bearer(token), sink, maximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
         }
         return buffer.ToArray();
     }
 
-    /// <summary>Streams <paramref name="uri"/> into <paramref name="sink"/>, with redirects, retries and resume.</summary>
-    public async Task<FetchInfo> FetchIntoAsync(Uri uri, string? token, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+    /// <summary>A bearer token as an Authorization header value, or null.</summary>
+    public static AuthenticationHeaderValue? Bearer(string? token) => token == null ? null : new AuthenticationHeaderValue("Bearer", token);
+
+    /// <summary>
+    /// Streams <paramref name="uri"/> into <paramref name="sink"/>, with redirects, retries and resume.
+    /// <paramref name="authorization"/> goes to <paramref name="uri"/>'s own origin only, never after a redirect elsewhere.
+    /// </summary>
+    public async Task<FetchInfo> FetchIntoAsync(Uri uri, AuthenticationHeaderValue? authorization, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
         IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         if (uri.IsFile) return await FetchFileIntoAsync(uri, sink, maximumSize, expectedSize, checkHtml, progress, cancellationToken).ConfigureAwait(false);
@@ -116,7 +123,7 @@ internal sealed class DownloadTransport : IDisposable
             try
             {
                 (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
-                    await SendAsync(uri, token, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken).ConfigureAwait(false);
+                    await SendAsync(uri, authorization, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken).ConfigureAwait(false);
                 using (response)
                 using (watch.OnStall(response.Dispose))
                 {
@@ -230,19 +237,19 @@ internal sealed class DownloadTransport : IDisposable
     /// Sends a GET and follows redirects by hand. Every hop is checked: no https→http, no scheme other than HTTP(S),
     /// a finite chain without loops, and the token only to the origin it was given for.
     /// </summary>
-    private async Task<(HttpResponseMessage, Uri, List<Uri>)> SendAsync(Uri start, string? token, long? rangeFrom, RangeConditionHeaderValue? validator,
+    private async Task<(HttpResponseMessage, Uri, List<Uri>)> SendAsync(Uri start, AuthenticationHeaderValue? authorization, long? rangeFrom, RangeConditionHeaderValue? validator,
         StallWatch watch, CancellationToken cancellationToken)
     {
         var redirects = new List<Uri>();
         var seen = new HashSet<string>(StringComparer.Ordinal) { start.AbsoluteUri };
         Uri current = start;
-        string? tokenOrigin = token != null ? Origin(start) : null;
+        string? tokenOrigin = authorization != null ? Origin(start) : null;
         while (true)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, current);
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
             if (tokenOrigin != null && Origin(current) == tokenOrigin)
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                request.Headers.Authorization = authorization;
             if (rangeFrom.HasValue)
             {
                 request.Headers.Range = new RangeHeaderValue(rangeFrom.Value, null);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using SecureInstall.Core.Registries;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -21,7 +22,7 @@ public sealed class MirrorRule
 
 /// <summary>
 /// Mirrors from configuration (an internal artifact proxy, an offline share): <c>mirrors.json</c> with
-/// <c>{"mirrors": [{"prefix": "https://github.com/", "mirror": "https://artifacts.corp.example/github/"}]}</c>.
+/// <c>{"mirrors": [{"prefix": "https://github.com/", "mirror": "https://artifacts.corp.example/github/"}, {"registry": "oci://registry.corp.example/tools"}]}</c>.
 /// A matching mirror is tried before the original URI. Because the digest is pinned any mirror is safe, so mirrors
 /// are used only for downloads that have an expected digest.
 /// </summary>
@@ -32,13 +33,17 @@ public sealed class MirrorConfiguration
 
     public static readonly MirrorConfiguration Empty = new(Array.Empty<MirrorRule>(), null);
 
-    private MirrorConfiguration(IReadOnlyList<MirrorRule> rules, string? source)
+    private MirrorConfiguration(IReadOnlyList<MirrorRule> rules, string? source, IReadOnlyList<RegistrySource>? registries = null)
     {
         Rules = rules;
         Source = source;
+        Registries = registries ?? Array.Empty<RegistrySource>();
     }
 
     public IReadOnlyList<MirrorRule> Rules { get; }
+
+    /// <summary><c>{"registry": "oci://HOST/REPO"}</c> entries: every SHA-256-pinned artifact is tried there by digest first.</summary>
+    public IReadOnlyList<RegistrySource> Registries { get; }
 
     /// <summary>The file the rules came from, for verbose output.</summary>
     public string? Source { get; }
@@ -60,11 +65,24 @@ public sealed class MirrorConfiguration
     {
         if (!File.Exists(path)) return Empty;
         var rules = new List<MirrorRule>();
+        var registries = new List<RegistrySource>();
         try
         {
             using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 8, CommentHandling = JsonCommentHandling.Skip });
             foreach (JsonElement rule in doc.RootElement.GetProperty("mirrors").EnumerateArray())
             {
+                if (rule.TryGetProperty("registry", out JsonElement registry))
+                {
+                    try
+                    {
+                        registries.Add(RegistrySource.Parse(registry.GetString() ?? string.Empty, Path.GetDirectoryName(Path.GetFullPath(path))));
+                    }
+                    catch (RegistryReferenceException ex)
+                    {
+                        throw new MirrorConfigurationException(path, ex.Message, ex);
+                    }
+                    continue;
+                }
                 Uri prefix = Absolute(rule.GetProperty("prefix").GetString(), path, "prefix");
                 Uri mirror = Absolute(rule.GetProperty("mirror").GetString(), path, "mirror");
                 if (mirror.Scheme != Uri.UriSchemeHttps && !mirror.IsFile)
@@ -76,7 +94,7 @@ public sealed class MirrorConfiguration
         {
             throw new MirrorConfigurationException(path, ex.Message, ex);
         }
-        return new MirrorConfiguration(rules, path);
+        return new MirrorConfiguration(rules, path, registries);
     }
 
     /// <summary>The URIs to try: each configured mirror of a URI first, then the URI itself; no duplicates.</summary>

@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.IO;
+using SecureInstall.Core.Registries;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -34,6 +35,7 @@ public sealed class VerifiedDownloader : IDisposable
     private readonly CacheLookup? _cacheLookup;
     private readonly Action<string> _log;
     private volatile bool _cacheTrusted;
+    private readonly RegistryBlobs _registries;
 
     public VerifiedDownloader(VerifiedDownloaderOptions? options = null)
         : this(options, null)
@@ -57,6 +59,7 @@ public sealed class VerifiedDownloader : IDisposable
         _resolver = new ExpectedDigestResolver(_transport, _options, _log);
         _cache = _options.NoCache ? null : new ArtifactCache(_options.CacheDirectory ?? ArtifactCache.DefaultDirectory());
         _cacheLookup = _cache == null ? null : new CacheLookup(_cache, copy, _options, _log);
+        _registries = new RegistryBlobs(_options);
     }
 
     public VerifiedDownloaderOptions Options => _options;
@@ -99,21 +102,39 @@ public sealed class VerifiedDownloader : IDisposable
         }
 
         IReadOnlyList<Uri> uris = request.Uris;
+        var registryOf = new Dictionary<Uri, RegistrySource>();
         if (expected != null)
         {
             // Configured mirrors only ever serve pinned downloads: the digest, not the mirror, is what is trusted.
             MirrorConfiguration mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
-            uris = mirrors.Expand(request.Uris);
+            uris = _options.RegistryOnly ? Array.Empty<Uri>() : mirrors.Expand(request.Uris);
             foreach (Uri mirror in uris.Except(request.Uris)) _log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
+            // Registries serve a blob by its SHA-256, so only a SHA-256 pin can be asked for there (issue 20).
+            if (expected.Algorithm == ChecksumAlgorithm.SHA256)
+            {
+                foreach ((Uri blob, RegistrySource source) in _registries.UrisFor(expected.Digest, _options.Registries.Concat(mirrors.Registries).ToList()))
+                {
+                    registryOf[blob] = source;
+                    _log($"Trying the registry {source} first: {UriText.Redact(blob)}.");
+                }
+                uris = registryOf.Keys.Concat(uris).ToList();
+            }
             foreach (Uri uri in uris) DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
         }
+        if (_options.RegistryOnly && registryOf.Count == 0)
+            throw new RegistryRequestException(UriText.Redact(request.Uris[0]), null, expected == null || expected.Algorithm != ChecksumAlgorithm.SHA256
+                ? "-RegistryOnly (--registry-only): a registry serves blobs by SHA-256, and this artifact is not pinned by one; its own URL is not used."
+                : "-RegistryOnly (--registry-only) was given, but no registry is configured (-Registry, or a \"registry\" entry in mirrors.json).");
 
         var failures = new List<SecureInstallException>();
         foreach (Uri uri in uris)
         {
             try
             {
-                DownloadResult result = await FetchArtifactAsync(uri, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+                System.Net.Http.Headers.AuthenticationHeaderValue? authorization = registryOf.TryGetValue(uri, out RegistrySource? registry)
+                    ? await _registries.AuthorizeAsync(registry, cancellationToken).ConfigureAwait(false)
+                    : DownloadTransport.Bearer(DownloadTransport.TokenFor(request, uri));
+                DownloadResult result = await FetchArtifactAsync(uri, authorization, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
                 if (resolved.DigestSignature != null) result.Signature = resolved.DigestSignature;
                 result.Signature ??= resolved.ListSignature;
                 await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
@@ -198,7 +219,11 @@ public sealed class VerifiedDownloader : IDisposable
         return outcomes;
     }
 
-    public void Dispose() => _transport.Dispose();
+    public void Dispose()
+    {
+        _transport.Dispose();
+        _registries.Dispose();
+    }
 
     private static string SourceText(ChecksumEntry entry) => ExpectedDigestResolver.SourceText(entry);
 
@@ -217,12 +242,12 @@ public sealed class VerifiedDownloader : IDisposable
         }
     }
 
-    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, DownloadRequest request, ChecksumEntry? expected, byte[]? signature, string destination,
+    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, System.Net.Http.Headers.AuthenticationHeaderValue? authorization, DownloadRequest request, ChecksumEntry? expected, byte[]? signature, string destination,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         _log($"Downloading {UriText.Redact(uri)} to {destination}.");
-        // A download made with a token is private: 0600 from the moment it exists.
-        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null);
+        // A download made with a token (or a private registry's credentials) is private: 0600 from the moment it exists.
+        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null || authorization != null);
         IReadOnlyList<ChecksumEntry> companions = expected?.Companions ?? Array.Empty<ChecksumEntry>();
         // With no pin, a bundle vouches for the bytes received by whichever digest it names (an npm subject's sha512, a
         // hashedrekord entry's SHA-384 or SHA-512): they are computed in the same pass as the SHA-256.
@@ -233,7 +258,7 @@ public sealed class VerifiedDownloader : IDisposable
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
         // A size the checksum list states (Debian Release) is held like one the caller gave.
         long? expectedSize = request.ExpectedSize ?? expected?.Size;
-        FetchInfo info = await _transport.FetchIntoAsync(uri, DownloadTransport.TokenFor(request, uri), sink, _options.MaximumSize, expectedSize, checkHtml, progress, cancellationToken)
+        FetchInfo info = await _transport.FetchIntoAsync(uri, authorization, sink, _options.MaximumSize, expectedSize, checkHtml, progress, cancellationToken)
             .ConfigureAwait(false);
 
         if (expectedSize.HasValue && expectedSize.Value != sink.Length)

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
+using SecureInstall.Core.Registries;
 
 namespace SecureInstall.Core.Downloads;
 
@@ -52,6 +53,18 @@ public sealed class VerifiedDownloaderOptions
 
     /// <summary>Mirrors tried before each pinned download's own URIs; by default read from <see cref="MirrorConfiguration.DefaultPath"/>.</summary>
     public MirrorConfiguration? Mirrors { get; set; }
+
+    /// <summary>
+    /// Registries (oci://HOST/REPO) and OCI image layout folders tried first for every download pinned by SHA-256, as
+    /// <c>GET /v2/REPO/blobs/sha256:PIN</c>; before those from mirrors.json (issue 20).
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<RegistrySource> Registries { get; set; } = System.Array.Empty<RegistrySource>();
+
+    /// <summary>Fetch pinned artifacts only from the registries, never from their own URLs (air-gapped fleets).</summary>
+    public bool RegistryOnly { get; set; }
+
+    /// <summary>The credential for the registries; null reads the Docker config (DOCKER_CONFIG, ~/.docker/config.json) per host.</summary>
+    public RegistryCredential? RegistryCredential { get; set; }
 
     /// <summary>
     /// Decides on server certificates instead of the system's trust store, e.g. to trust one pinned certificate.

@@ -1,0 +1,63 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using SecureInstall.Core;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Registries;
+
+namespace SecureInstall.Cli;
+
+/// <summary>`secureinstall push`: Save-PinnedTool -Destination oci://… for bash. Pushes the pinned artifacts as one OCI artifact.</summary>
+public static class PushCommand
+{
+    public static Command Create()
+    {
+        var manifest = new Option<string>("--manifest", "-m") { Description = "The manifest (YAML) whose pinned artifacts are pushed.", Required = true };
+        var to = new Option<string>("--to") { Description = "oci://HOST[:PORT]/REPO[:TAG] (the tag defaults to latest).", Required = true };
+        var names = new Argument<string[]>("TOOL") { Description = "Tools to push (default: every tool the manifest pins).", Arity = ArgumentArity.ZeroOrMore };
+        var version = new Option<string?>("--version") { Description = "The version to push (default: each tool's default_version)." };
+        var platform = new Option<string[]>("--platform") { Description = "os-arch to push (repeatable; default: every platform the manifest pins)." };
+        var mountFrom = new Option<string[]>("--mount-from") { Description = "Repositories on the same registry to mount blobs from before uploading them (repeatable)." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
+        var credentials = new RegistryOptions();
+        var command = new Command("push", "Push the artifacts a manifest pins (verified against the pins first) to an OCI registry as one artifact. Exit 0 pushed, 1 a verification failed, 2 bad input or a registry error.")
+        {
+            names, manifest, to, version, platform, mountFrom, quiet,
+        };
+        credentials.AddTo(command);
+        OptionRules.SetAction(command, (parse, cancel) =>
+        {
+            bool silent = parse.GetValue(quiet);
+            try
+            {
+                string manifestPath = Path.GetFullPath(parse.GetValue(manifest)!);
+                OciReference reference = OciReference.Parse(parse.GetValue(to)!);
+                PinnedManifest pinned = new ManifestReader().ReadFile(manifestPath);
+                var platforms = (parse.GetValue(platform) ?? Array.Empty<string>()).Select(Platforms.Parse).Distinct().ToList();
+                var selection = PinnedArtifactResolver.Select(pinned, parse.GetValue(names) ?? Array.Empty<string>(), parse.GetValue(version), platforms);
+                var options = new VerifiedDownloaderOptions { RegistryCredential = credentials.Read(parse) };
+                if (!silent) options.Log = line => Console.Error.WriteLine("  " + line);
+                using var downloader = new VerifiedDownloader(options);
+                using var client = new RegistryClient(reference, options, DockerConfig.Resolve(reference.Host, options.RegistryCredential));
+                RegistryPushResult result = new RegistryPush(downloader, client) { MountFrom = parse.GetValue(mountFrom) ?? Array.Empty<string>() }
+                    .PushAsync(manifestPath, selection, options.Log, cancel).GetAwaiter().GetResult();
+                if (!silent)
+                    Console.Out.WriteLine($"{result.Reference}: {result.Digest}; {result.Layers} layers, {result.BlobsUploaded} uploaded ({result.BytesUploaded} bytes), {result.BlobsSkipped} already there, {result.BlobsMounted} mounted");
+                return ExitCodes.Verified;
+            }
+            catch (ArgumentException ex) when (ex is not ArgumentNullException)
+            {
+                Console.Error.WriteLine($"secureinstall: {ex.Message}");
+                return ExitCodes.UsageError;
+            }
+            catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+            {
+                return ExitCodes.Report(ex);
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Install;
+
+namespace SecureInstall.Core.Registries;
+
+/// <summary>One file of the artifact: a layer of the OCI manifest, titled by its path in a bundle.</summary>
+public sealed class OciLayer
+{
+    public OciLayer(string path, string title, string digest, long size)
+    {
+        Path = path;
+        Title = title;
+        Digest = digest;
+        Size = size;
+    }
+
+    /// <summary>The file on disk.</summary>
+    public string Path { get; }
+
+    /// <summary>Its org.opencontainers.image.title: the path inside a bundle, '/'-separated ("artifacts/&lt;sha256&gt;/tool.tar.gz").</summary>
+    public string Title { get; }
+
+    /// <summary>"sha256:&lt;hex&gt;".</summary>
+    public string Digest { get; }
+
+    public long Size { get; }
+}
+
+/// <summary>
+/// The OCI form of a Save-PinnedTool bundle: every file of the bundle (each artifact under <c>artifacts/&lt;pin&gt;/</c>, its
+/// signatures and Sigstore bundles, the manifest, the lock, SHA256SUMS) one layer titled by its path, so <c>oras pull</c>
+/// writes back exactly the bundle that Install-PinnedTool -Source reads; an empty config as ORAS writes it; our artifactType.
+/// </summary>
+public static class OciArtifact
+{
+    public const string ArtifactType = "application/vnd.secureinstall.tools.v1+json";
+    public const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
+    public const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
+    public const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar";
+    public const string EmptyMediaType = "application/vnd.oci.empty.v1+json";
+    public const string TitleAnnotation = "org.opencontainers.image.title";
+    public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
+
+    /// <summary>The empty JSON object "{}" the image spec defines for an artifact without a config (sha256:44136f…).</summary>
+    public static readonly byte[] EmptyConfig = { (byte)'{', (byte)'}' };
+
+    /// <summary>Media types as written ("v1+json", not "v1\u002Bjson"): the bytes other clients show and compare.</summary>
+    internal static readonly JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Digest(byte[] bytes)
+    {
+        using SHA256 sha = SHA256.Create();
+        return "sha256:" + Hex.Encode(sha.ComputeHash(bytes));
+    }
+
+    /// <summary>
+    /// The layers of the bundle at <paramref name="bundleDirectory"/>, each file hashed now; an artifact's SHA-256 must be its
+    /// folder's pin, so what is pushed under a pin is what the pin names.
+    /// </summary>
+    /// <exception cref="ChecksumMismatchException">a file under artifacts/&lt;sha256&gt;/ does not hash to that pin.</exception>
+    public static IReadOnlyList<OciLayer> LayersOf(string bundleDirectory, CancellationToken cancellationToken)
+    {
+        var layers = new List<OciLayer>();
+        string root = System.IO.Path.GetFullPath(bundleDirectory);
+        var layout = new BundleLayout(root);
+        var files = new List<string>();
+        if (Directory.Exists(layout.ArtifactsDirectory)) files.AddRange(Directory.GetFiles(layout.ArtifactsDirectory, "*", SearchOption.AllDirectories));
+        files.AddRange(Directory.GetFiles(root, "*", SearchOption.TopDirectoryOnly).Where(f => !IsLayoutFile(System.IO.Path.GetFileName(f))));
+        foreach (string file in files.OrderBy(f => f, StringComparer.Ordinal))
+        {
+            string title = file.Substring(root.Length).TrimStart(System.IO.Path.DirectorySeparatorChar).Replace(System.IO.Path.DirectorySeparatorChar, '/');
+            (string[] digests, long length) = FileHasher.HashFile(file, new[] { ChecksumAlgorithm.SHA256 }, null, cancellationToken);
+            layers.Add(new OciLayer(file, title, "sha256:" + digests[0], length));
+        }
+        // artifacts/<sha256>/ holds the artifact (and its signatures beside it): one of its files must hash to the folder's pin,
+        // so what is pushed under a pin is what the pin names.
+        foreach (var folder in layers.Where(l => l.Title.Split('/') is { Length: 3 } p && p[0] == BundleLayout.ArtifactsFolder && p[1].Length == 64 && Hex.IsHex(p[1]))
+                     .GroupBy(l => l.Title.Split('/')[1]))
+        {
+            if (!folder.Any(l => Hex.DigestEquals(l.Digest.Substring(7), folder.Key)))
+            {
+                OciLayer first = folder.First();
+                throw new ChecksumMismatchException(first.Path, ChecksumAlgorithm.SHA256, folder.Key, first.Digest.Substring(7), $"its bundle folder {BundleLayout.ArtifactsFolder}/{folder.Key}");
+            }
+        }
+        return layers;
+    }
+
+    /// <summary>The OCI image layout's own files, which are never layers.</summary>
+    public static bool IsLayoutFile(string name) => name is "oci-layout" or "index.json";
+
+    /// <summary>The image manifest (canonical: no whitespace, fields in a fixed order).</summary>
+    public static byte[] Manifest(IReadOnlyList<OciLayer> layers, IReadOnlyDictionary<string, string>? annotations = null)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, OciArtifact.JsonOptions))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("schemaVersion", 2);
+            json.WriteString("mediaType", ManifestMediaType);
+            json.WriteString("artifactType", ArtifactType);
+            json.WriteStartObject("config");
+            json.WriteString("mediaType", EmptyMediaType);
+            json.WriteString("digest", Digest(EmptyConfig));
+            json.WriteNumber("size", EmptyConfig.Length);
+            json.WriteString("data", Convert.ToBase64String(EmptyConfig));
+            json.WriteEndObject();
+            json.WriteStartArray("layers");
+            foreach (OciLayer layer in layers)
+            {
+                json.WriteStartObject();
+                json.WriteString("mediaType", LayerMediaType);
+                json.WriteString("digest", layer.Digest);
+                json.WriteNumber("size", layer.Size);
+                json.WriteStartObject("annotations");
+                json.WriteString(TitleAnnotation, layer.Title);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            if (annotations is { Count: > 0 })
+            {
+                json.WriteStartObject("annotations");
+                foreach (KeyValuePair<string, string> kv in annotations.OrderBy(k => k.Key, StringComparer.Ordinal)) json.WriteString(kv.Key, kv.Value);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>The layers a manifest lists (digest, size, title), read with limits; anything malformed is refused.</summary>
+    public static IReadOnlyList<(string Digest, long Size, string Title)> ReadLayers(byte[] manifest, string source)
+    {
+        try
+        {
+            using JsonDocument doc = JsonDocument.Parse(manifest, new JsonDocumentOptions { MaxDepth = 16 });
+            var result = new List<(string, long, string)>();
+            foreach (JsonElement layer in doc.RootElement.GetProperty("layers").EnumerateArray())
+            {
+                string digest = layer.GetProperty("digest").GetString() ?? string.Empty;
+                string title = layer.TryGetProperty("annotations", out JsonElement a) && a.TryGetProperty(TitleAnnotation, out JsonElement t) ? t.GetString() ?? string.Empty : string.Empty;
+                result.Add((digest, layer.GetProperty("size").GetInt64(), title));
+            }
+            return result;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new RegistryRequestException(source, null, "the manifest is not an OCI image manifest (" + ex.Message + ").", ex);
+        }
+    }
+
+    internal static string Utf8(byte[] bytes) => Encoding.UTF8.GetString(bytes);
+}

@@ -1,0 +1,58 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Http.Headers;
+using System.Threading;
+using System.Threading.Tasks;
+using SecureInstall.Core.Downloads;
+
+namespace SecureInstall.Core.Registries;
+
+/// <summary>
+/// The registry side of a pinned download: which blob URIs to try for a SHA-256 pin, and the Authorization header each
+/// registry wants for a pull (asked once per registry, then reused). The bytes go through the downloader's own transport
+/// and verification; the header goes to the registry's origin only, never after its redirect to a storage host.
+/// </summary>
+internal sealed class RegistryBlobs : IDisposable
+{
+    private readonly VerifiedDownloaderOptions _options;
+    private readonly Dictionary<string, RegistryClient> _clients = new(StringComparer.Ordinal);
+
+    public RegistryBlobs(VerifiedDownloaderOptions options) => _options = options;
+
+    /// <summary>The registry blob URIs for <paramref name="sha256"/>, each with the source it belongs to.</summary>
+    public IReadOnlyList<(Uri Uri, RegistrySource Source)> UrisFor(string sha256, IReadOnlyList<RegistrySource> sources)
+    {
+        var result = new List<(Uri, RegistrySource)>();
+        foreach (RegistrySource source in sources)
+        {
+            Uri uri = source.BlobUri(sha256, _options.AllowInsecureTransport);
+            if (!result.Exists(r => r.Item1 == uri)) result.Add((uri, source));
+        }
+        return result;
+    }
+
+    public async Task<AuthenticationHeaderValue?> AuthorizeAsync(RegistrySource source, CancellationToken cancellationToken)
+    {
+        if (source.Reference == null) return null;
+        RegistryClient client;
+        lock (_clients)
+        {
+            string key = source.Reference.Host + "/" + source.Reference.Repository;
+            if (!_clients.TryGetValue(key, out client!))
+            {
+                client = new RegistryClient(source.Reference, _options, DockerConfig.Resolve(source.Reference.Host, _options.RegistryCredential));
+                _clients[key] = client;
+            }
+        }
+        return await client.AuthorizeAsync("pull", cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        lock (_clients)
+        {
+            foreach (RegistryClient client in _clients.Values) client.Dispose();
+            _clients.Clear();
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System;
+using System.IO;
+
+namespace SecureInstall.Core.Registries;
+
+/// <summary>
+/// Where pinned artifacts may be pulled by digest: a registry repository (<c>oci://HOST/REPO</c>, blobs fetched as
+/// <c>GET /v2/REPO/blobs/sha256:PIN</c>) or an OCI image layout folder (<c>blobs/sha256/PIN</c>). The digest is pinned, so
+/// no source is trusted: what it serves is verified like any download.
+/// </summary>
+public sealed class RegistrySource
+{
+    private RegistrySource(OciReference? reference, string? layoutDirectory)
+    {
+        Reference = reference;
+        LayoutDirectory = layoutDirectory;
+    }
+
+    public OciReference? Reference { get; }
+
+    public string? LayoutDirectory { get; }
+
+    /// <summary>An oci:// reference, or a path to an image layout folder (relative to <paramref name="baseDirectory"/>).</summary>
+    /// <exception cref="RegistryReferenceException">a malformed oci:// reference, or a folder that holds no image layout.</exception>
+    public static RegistrySource Parse(string text, string? baseDirectory = null)
+    {
+        if (text == null) throw new ArgumentNullException(nameof(text));
+        if (OciReference.IsReference(text)) return new RegistrySource(OciReference.Parse(text), null);
+        if (text.IndexOf("://", StringComparison.Ordinal) >= 0 && !text.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
+            throw new RegistryReferenceException(text, "a registry is oci://HOST/REPO, or the path to an OCI image layout folder");
+        string path = text.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(text).LocalPath : text;
+        path = Path.GetFullPath(baseDirectory == null ? path : Path.Combine(baseDirectory, path));
+        if (!OciImageLayout.IsLayout(path))
+            throw new RegistryReferenceException(text, $"the folder {path} holds no OCI image layout (no {OciImageLayout.LayoutFileName}); write one with Save-PinnedTool -Destination {path}");
+        return new RegistrySource(null, path);
+    }
+
+    /// <summary>Where the blob with this SHA-256 (hex) is fetched from.</summary>
+    public Uri BlobUri(string sha256, bool insecure) =>
+        Reference != null ? Reference.BlobUri("sha256:" + sha256.ToLowerInvariant(), insecure)
+            : new Uri(OciImageLayout.BlobPath(LayoutDirectory!, "sha256:" + sha256.ToLowerInvariant()));
+
+    public override string ToString() => Reference?.ToString() ?? LayoutDirectory!;
+}

@@ -1,0 +1,209 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Registries;
+using SecureInstall.Core.Tests.Downloads;
+
+namespace SecureInstall.Core.Tests.Registries;
+
+/// <summary>
+/// Issue 20: a registry that fails. The real docker-registry restarted mid-pull, its storage holding other or truncated
+/// bytes under the digest, a manifest it does not hold; a loopback registry answering 429/503 with Retry-After, and one
+/// redirecting the blob GET to a storage host (the Authorization header must not follow). Nothing unverified is placed.
+/// </summary>
+public sealed class RegistryFaultTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly List<string> _log = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string VersionDir => Path.Combine(_dir.Path, "root", "hello", "1.0.0");
+
+    private async Task<InstallResult> Install(VerifiedDownloaderOptions options, string manifest, IProgress<DownloadProgress>? progress = null)
+    {
+        using var downloader = new VerifiedDownloader(options);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
+        string lockPath = InstallLock.PathBeside(manifest);
+        return await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "hello", null), lockPath, progress);
+    }
+
+    private async Task<(RegistryProcess Registry, string Manifest, Dictionary<string, (string Path, string Sha256)> Files)> Pushed(int size = 3000)
+    {
+        RegistryProcess registry = RegistryProcess.Start();
+        (string manifest, var files) = RegistryPushPullTests.Fixture(_dir, count: 1, size: size);
+        VerifiedDownloaderOptions options = registry.Options(_log.Add);
+        using var downloader = new VerifiedDownloader(options);
+        using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential);
+        await new RegistryPush(downloader, client).PushAsync(manifest,
+            PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>()));
+        return (registry, manifest, files);
+    }
+
+    private VerifiedDownloaderOptions PullOptions(RegistryProcess registry, bool registryOnly)
+    {
+        VerifiedDownloaderOptions options = registry.Options(_log.Add);
+        options.Registries = new[] { RegistrySource.Parse($"oci://{registry.Host}/tools/secureinstall") };
+        options.RegistryOnly = registryOnly;
+        return options;
+    }
+
+    private static string BlobData(RegistryProcess registry, string sha256) =>
+        Path.Combine(registry.StoragePath, "docker", "registry", "v2", "blobs", "sha256", sha256.Substring(0, 2), sha256, "data");
+
+    [SkippableFact]
+    public async Task RegistryRestartedMidPull_TheDownloadResumesOrRestarts_AndVerifies()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        (RegistryProcess registry, string manifest, var files) = await Pushed(size: 48 * 1024 * 1024);
+        using (registry)
+        {
+            File.Delete(files["linux-x64"].Path);
+            int restarted = 0;
+            var progress = new InlineProgress(p =>
+            {
+                if (p.BytesReceived > 4 * 1024 * 1024 && Interlocked.Exchange(ref restarted, 1) == 0)
+                {
+                    registry.Stop();
+                    registry.Launch();
+                }
+            });
+            InstallResult result = await Install(PullOptions(registry, registryOnly: true), manifest, progress);
+            Assert.Equal(1, restarted);
+            Assert.Equal(InstallStatus.Installed, result.Status);
+            Assert.Equal(files["linux-x64"].Sha256, FileHasher.HashFile(Path.Combine(result.Path, "hello"), ChecksumAlgorithm.SHA256));
+            Assert.Contains(_log, l => l.Contains("retrying", StringComparison.Ordinal));
+        }
+    }
+
+    [SkippableFact]
+    public async Task RegistryServingOtherBytes_IsChecksumMismatch_AndTheOriginalUrlServesTheFile()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        (RegistryProcess registry, string manifest, var files) = await Pushed();
+        using (registry)
+        {
+            File.WriteAllBytes(BlobData(registry, files["linux-x64"].Sha256), RandomNumberGenerator.GetBytes(3000));
+            var refused = await Assert.ThrowsAsync<ChecksumMismatchException>(() => Install(PullOptions(registry, registryOnly: true), manifest));
+            Assert.Equal(ErrorIds.ChecksumMismatch, refused.ErrorId);
+            Assert.False(Directory.Exists(VersionDir));
+            Assert.DoesNotContain(Directory.GetFileSystemEntries(Path.Combine(_dir.Path, "root", "hello")), e => Path.GetFileName(e) is var n && (n.StartsWith(".staging", StringComparison.Ordinal) || n.StartsWith(".download", StringComparison.Ordinal)));
+
+            InstallResult fallback = await Install(PullOptions(registry, registryOnly: false), manifest);
+            Assert.Equal(InstallStatus.Installed, fallback.Status);
+            Assert.Contains(_log, l => l.Contains("(ChecksumMismatch); trying the next mirror", StringComparison.Ordinal));
+        }
+    }
+
+    [SkippableFact]
+    public async Task TruncatedBlob_IsRefused_WithNothingPlaced()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        (RegistryProcess registry, string manifest, var files) = await Pushed();
+        using (registry)
+        {
+            string data = BlobData(registry, files["linux-x64"].Sha256);
+            File.WriteAllBytes(data, File.ReadAllBytes(data).AsSpan(0, 1000).ToArray());
+            var refused = await Assert.ThrowsAsync<ChecksumMismatchException>(() => Install(PullOptions(registry, registryOnly: true), manifest));
+            Assert.Equal(ErrorIds.ChecksumMismatch, refused.ErrorId);
+            Assert.False(Directory.Exists(VersionDir));
+        }
+    }
+
+    [SkippableFact]
+    public async Task UnknownManifest_IsRegistryManifestUnknown()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        (RegistryProcess registry, _, _) = await Pushed();
+        using (registry)
+        {
+            VerifiedDownloaderOptions options = registry.Options();
+            using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential);
+            var ex = await Assert.ThrowsAsync<RegistryManifestUnknownException>(() => client.GetManifestAsync("no-such-tag", CancellationToken.None));
+            Assert.Equal(ErrorIds.RegistryManifestUnknown, ex.ErrorId);
+            Assert.Contains("no-such-tag", ex.Message, StringComparison.Ordinal);
+            byte[] manifest = await client.GetManifestAsync("v1", CancellationToken.None);
+            Assert.Contains(OciArtifact.ArtifactType, Encoding.UTF8.GetString(manifest), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TooManyRequests_WithRetryAfter_IsWaitedFor_AndTheBlobStillVerifies()
+    {
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        int calls = 0;
+        server.Map("v2/", c => Task.CompletedTask);
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", async c =>
+        {
+            int n = Interlocked.Increment(ref calls);
+            if (n <= 2)
+            {
+                c.Response.StatusCode = n == 1 ? 429 : 503;
+                c.Response.Headers.RetryAfter = "1";
+                return;
+            }
+            await Serve.File(c, bytes);
+        });
+        var waits = new List<TimeSpan>();
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
+        };
+        using var downloader = new VerifiedDownloader(options);
+        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+        Assert.True(result.Verified);
+        Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
+        Assert.DoesNotContain(server.Requests, r => r.Host == "example.invalid");
+    }
+
+    [Fact]
+    public async Task BlobRedirectedToAStorageHost_GetsNoAuthorizationHeader_ButTheRegistryDoes()
+    {
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("v2/", c =>
+        {
+            if (c.Request.Headers.Authorization.Count == 0)
+            {
+                c.Response.StatusCode = 401;
+                c.Response.Headers.WWWAuthenticate = "Basic realm=\"test\"";
+            }
+            return Task.CompletedTask;
+        });
+        // "localhost" is another host as far as the client is concerned: a storage URL, pre-signed in real registries.
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
+        server.Map("storage/blob", c => Serve.File(c, bytes));
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            RegistryCredential = new RegistryCredential("fleet", "pass"),
+        };
+        using var downloader = new VerifiedDownloader(options);
+        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+        Assert.True(result.Verified);
+        Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
+        Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
+        Assert.DoesNotContain(_log, l => l.Contains("abc", StringComparison.Ordinal) && l.Contains("X-Amz-Signature", StringComparison.Ordinal) && !l.Contains("***", StringComparison.Ordinal));
+    }
+
+    private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value) => report(value);
+    }
+}

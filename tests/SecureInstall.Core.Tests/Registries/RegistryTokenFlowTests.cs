@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Install;
+using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Registries;
+using SecureInstall.Core.Tests.Downloads;
+
+namespace SecureInstall.Core.Tests.Registries;
+
+/// <summary>
+/// Issue 20: the Bearer token flow against the real docker-registry configured with auth: token. The token endpoint is
+/// the test's own (Kestrel on loopback): it checks the Basic credentials, and issues an RS256 JWT whose x5c certificate is
+/// the registry's rootcertbundle, granting the scope asked for.
+/// </summary>
+public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly List<string> _log = new();
+    private readonly List<string> _issued = new();
+    private readonly List<string?> _tokenRequests = new();
+    private LoopbackServer _server = null!;
+    private X509Certificate2 _signer = null!;
+    private RSA _signingKey = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await LoopbackServer.StartAsync();
+        _signingKey = RSA.Create(2048);
+        var request = new CertificateRequest("CN=secureinstall test token signer", _signingKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        _signer = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-10), DateTimeOffset.UtcNow.AddHours(2));
+        _server.Map("token", IssueAsync);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose()
+    {
+        _signer.Dispose();
+        _signingKey.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task IssueAsync(HttpContext context)
+    {
+        string? authorization = context.Request.Headers.Authorization.FirstOrDefault();
+        lock (_tokenRequests) _tokenRequests.Add(authorization);
+        string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RegistryProcess.User}:{RegistryProcess.Password}"));
+        if (authorization != expected)
+        {
+            context.Response.StatusCode = 401;
+            return;
+        }
+        string scope = context.Request.Query["scope"].ToString();
+        string[] parts = scope.Split(':');
+        var access = parts.Length == 3 ? new[] { new { type = parts[0], name = parts[1], actions = parts[2].Split(',') } } : Array.Empty<object>().Select(_ => new { type = "", name = "", actions = Array.Empty<string>() }).ToArray();
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        string header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "RS256", x5c = new[] { Convert.ToBase64String(_signer.RawData) } }));
+        string claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            iss = "secureinstall-test-issuer", sub = RegistryProcess.User, aud = "secureinstall-test", exp = now + 600, nbf = now - 30, iat = now,
+            jti = Guid.NewGuid().ToString("N"), access,
+        }));
+        string signature = Base64Url(_signingKey.SignData(Encoding.ASCII.GetBytes(header + "." + claims), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        string token = header + "." + claims + "." + signature;
+        lock (_issued) _issued.Add(token);
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { token, expires_in = 600 }));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private VerifiedDownloaderOptions Options(RegistryProcess registry, RegistryCredential credential)
+    {
+        VerifiedDownloaderOptions options = registry.Options(_log.Add);
+        options.RegistryCredential = credential;
+        options.ServerCertificateValidation = (m, c, ch, e) => registry.Trust(m, c, ch, e) || _server.Trust(m, c, ch, e);
+        return options;
+    }
+
+    [SkippableFact]
+    public async Task TokenFlow_PushAndPull_GetATokenFromTheRealm_AndNeverLogIt()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        using RegistryProcess registry = RegistryProcess.Start(_server.Https("token"), _signer);
+        (string manifest, var files) = RegistryPushPullTests.Fixture(_dir);
+        VerifiedDownloaderOptions options = Options(registry, new RegistryCredential(RegistryProcess.User, RegistryProcess.Password));
+
+        using (var downloader = new VerifiedDownloader(options))
+        using (var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential))
+        {
+            var selection = PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>());
+            RegistryPushResult pushed = await new RegistryPush(downloader, client).PushAsync(manifest, selection, _log.Add);
+            Assert.Equal(pushed.Layers + 1, pushed.BlobsUploaded);
+        }
+        Assert.NotEmpty(_issued);
+
+        File.Delete(files["linux-x64"].Path);
+        options.Registries = new[] { RegistrySource.Parse($"oci://{registry.Host}/tools/secureinstall") };
+        options.RegistryOnly = true;
+        using (var downloader = new VerifiedDownloader(options))
+        {
+            var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
+            string lockPath = InstallLock.PathBeside(manifest);
+            InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "hello", null), lockPath);
+            Assert.Equal(InstallStatus.Installed, result.Status);
+        }
+        Assert.Contains(_log, l => l.Contains("asks for a bearer token", StringComparison.Ordinal));
+        foreach (string token in _issued) Assert.DoesNotContain(_log, l => l.Contains(token.Split('.')[2], StringComparison.Ordinal));
+        Assert.DoesNotContain(_log, l => l.Contains(RegistryProcess.Password, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task TokenFlow_RefusedCredentials_AreRegistryAuthenticationFailed()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        using RegistryProcess registry = RegistryProcess.Start(_server.Https("token"), _signer);
+        VerifiedDownloaderOptions options = Options(registry, new RegistryCredential(RegistryProcess.User, "wrong"));
+        using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential);
+        var ex = await Assert.ThrowsAsync<RegistryAuthenticationException>(() => client.BlobExistsAsync("sha256:" + new string('0', 64), CancellationToken.None));
+        Assert.Equal(ErrorIds.RegistryAuthenticationFailed, ex.ErrorId);
+        Assert.Contains("token service refused", ex.Message, StringComparison.Ordinal);
+        Assert.Single(_tokenRequests);
+    }
+}
