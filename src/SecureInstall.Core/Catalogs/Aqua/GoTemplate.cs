@@ -164,8 +164,8 @@ public static class GoTemplate
             string key = string.Join(".", names);
             if (names.Count == 0 || names[0].Length == 0) throw Unsupported(_where, _template, "the bare '.'");
             if (!_values.TryGetValue(key, out string? text))
-                throw new CatalogException(names[0] == "Vars" ? ErrorIds.CatalogDefinitionInvalid : ErrorIds.CatalogDefinitionUnsupported, _where,
-                    $"the template '{_template}' names .{key}, which {(names[0] == "Vars" ? "the definition's vars do not give" : "is not a value SecureInstall renders here")}.");
+                throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, _where,
+                    $"the template '{_template}' names .{key}, which {(names[0] == "Vars" ? "the definition leaves to the user (a var with no default), which SecureInstall does not take" : "is not a value SecureInstall renders here")}.");
             return new Value(text);
         }
 
