@@ -15,6 +15,7 @@ BeforeDiscovery {
         'install'          = 'Install-PinnedTool'
         'verify-installed' = 'Test-PinnedTool'
         'run-script'       = 'Invoke-VerifiedScript'
+        'add'              = 'Add-PinnedTool'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
@@ -66,6 +67,9 @@ BeforeDiscovery {
            CliArgs = { 'verify-installed', '--manifest', $emptyLockManifest, 'nope' }; CmdletCall = { Test-PinnedTool -Manifest $emptyLockManifest -Name nope } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
+        @{ Verb = 'add'; Id = 'CatalogPackageNotFound'; Name = 'a package the registry does not define'
+           CliArgs = { 'add', 'nobody/nothing@v1.0.0', '--manifest', (Join-Path $TestDrive 'add-cli.yml'), '--aqua-registry', $TestDrive }
+           CmdletCall = { Add-PinnedTool -Manifest (Join-Path $TestDrive 'add-ps.yml') -Name nobody/nothing -Version v1.0.0 -Registry $TestDrive } }
     )
 }
 

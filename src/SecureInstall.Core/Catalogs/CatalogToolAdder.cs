@@ -108,7 +108,9 @@ public sealed class CatalogToolAdder
             .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf }, cancellationToken)
             .ConfigureAwait(false);
 
-        var notCarried = resolution.Artifacts.SelectMany(a => a.NotCarried.Select(n => a.Platform + ": " + n)).ToList();
+        // One line per feature: the platforms it concerns are named only when it is not all of them.
+        var notCarried = resolution.Artifacts.SelectMany(a => a.NotCarried.Select(n => (a.Platform, Note: n))).GroupBy(x => x.Note)
+            .Select(g => g.Count() == resolution.Artifacts.Count ? g.Key : $"{g.Key} ({string.Join(", ", g.Select(x => x.Platform))})").ToList();
         IReadOnlyDictionary<string, string>? signature = CommonSignature(resolution, notCarried);
         string block = CatalogEntryText.Render(resolution, pins, signature, notCarried);
         var addition = new CatalogAddition
