@@ -111,6 +111,7 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         Assert.Single(_server.Requests, r => r.Path.EndsWith("checksums.txt", StringComparison.Ordinal));
         Assert.DoesNotContain(_server.Requests, r => r.Path.EndsWith(".zip", StringComparison.Ordinal) || r.Path.EndsWith(".tar.gz", StringComparison.Ordinal));
 
+        Assert.Equal("", string.Join("; ", Manifests.ManifestSchemaTests.Validate("tools:\n" + string.Concat(added.Entry.Split('\n').Select(l => "  " + l + "\n"))).Select(e => e.ToString()))); // what editors check the manifest against
         File.WriteAllText(ManifestPath, added.Text!);
         var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, _downloader);
         PinnedManifest read = new ManifestReader().ReadFile(ManifestPath);
