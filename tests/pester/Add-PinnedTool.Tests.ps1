@@ -74,6 +74,23 @@ Describe 'Add-PinnedTool' {
         Get-Content -Raw (Join-Path $installed 'gh_2.63.0_linux_amd64/bin/gh') | Should -Match 'from the loopback release'
     }
 
+    It 'Update-PinnedToolManifest re-reads such an entry from the same definition, and refuses a re-uploaded digest (PinnedDigestChanged)' -Skip:(-not $haveCorpus) {
+        $ws = New-TestFolder
+        $add = "Add-PinnedTool -Manifest ./tools.yml -Name cli/cli -Version v2.63.0 -Registry '$corpus' -GitHubBase $base/ | Out-Null"
+        $update = "Update-PinnedToolManifest -Manifest ./tools.yml -Name gh -Version v2.63.0 -Registry '$corpus' -GitHubBase $base/ -ErrorAction Stop | ForEach-Object { 'CHANGE=' + `$_.Change }"
+        $r = Invoke-Child "$add; $update" $ws
+        $r.Output | Should -Match 'CHANGE=unchanged' -Because $r.Output
+        $saved = $server.Routes["$release/gh_2.63.0_checksums.txt"]
+        try {
+            $server.Routes["$release/gh_2.63.0_checksums.txt"] = @{ Body = [System.Text.Encoding]::UTF8.GetBytes(($sums -replace (Get-Sha256Hex $assets['gh_2.63.0_linux_amd64.tar.gz']), ('e' * 64))) }
+            $before = [System.IO.File]::ReadAllText((Join-Path $ws 'tools.yml'))
+            $r = Invoke-Child $update $ws
+            $r.Output | Should -Match 'ERRORID=PinnedDigestChanged,SecureInstall.Commands.UpdatePinnedToolManifestCommand' -Because $r.Output
+            [System.IO.File]::ReadAllText((Join-Path $ws 'tools.yml')) | Should -BeExactly $before
+        }
+        finally { $server.Routes["$release/gh_2.63.0_checksums.txt"] = $saved }
+    }
+
     It '-WhatIf shows each platform''s URL and digest source, fetches nothing and writes nothing' -Skip:(-not $haveCorpus) {
         $manifest = Join-Path $TestDrive 'whatif.yml'
         $requests = $server.Requests.Count

@@ -29,22 +29,30 @@ public static class CatalogEntryText
             foreach (var kv in signature) b.Append("    ").Append(kv.Key).Append(": ").Append(Quote(kv.Value)).Append('\n');
         }
         b.Append("  versions:\n");
-        b.Append("    ").Append(Quote(resolution.Version)).Append(":\n");
-        b.Append("      artifacts:\n");
+        foreach (string line in RenderVersion(resolution, pins).TrimEnd('\n').Split('\n')) b.Append("    ").Append(line).Append('\n');
+        return b.ToString();
+    }
+
+    /// <summary>One version's block (the version key at column 0): what Update-PinnedToolManifest adds to an entry from a catalog.</summary>
+    public static string RenderVersion(CatalogResolution resolution, IReadOnlyList<CatalogPin> pins)
+    {
+        var b = new StringBuilder();
+        b.Append(Quote(resolution.Version)).Append(":\n");
+        b.Append("  artifacts:\n");
         foreach (CatalogPin pin in pins)
         {
-            b.Append("        ").Append(pin.Platform).Append(":\n");
-            b.Append("          # ").Append(OneLine(pin.DigestSource)).Append('\n');
-            if (pin.Artifact.InstallerNote != null) b.Append("          # ").Append(OneLine(pin.Artifact.InstallerNote)).Append('\n');
-            b.Append("          url: ").Append(Quote(pin.Url.AbsoluteUri)).Append('\n');
-            if (pin.Sha256 != null) b.Append("          sha256: ").Append(pin.Sha256).Append('\n');
-            if (pin.Integrity != null) b.Append("          integrity: ").Append(Quote(pin.Integrity)).Append('\n');
-            if (pin.Size != null) b.Append("          size: ").Append(pin.Size.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-            b.Append("          archive: ").Append(ArchiveName(pin.Artifact.Kind)).Append('\n');
+            b.Append("    ").Append(pin.Platform).Append(":\n");
+            b.Append("      # ").Append(OneLine(pin.DigestSource)).Append('\n');
+            if (pin.Artifact.InstallerNote != null) b.Append("      # ").Append(OneLine(pin.Artifact.InstallerNote)).Append('\n');
+            b.Append("      url: ").Append(Quote(pin.Url.AbsoluteUri)).Append('\n');
+            if (pin.Sha256 != null) b.Append("      sha256: ").Append(pin.Sha256).Append('\n');
+            if (pin.Integrity != null) b.Append("      integrity: ").Append(Quote(pin.Integrity)).Append('\n');
+            if (pin.Size != null) b.Append("      size: ").Append(pin.Size.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+            b.Append("      archive: ").Append(ArchiveName(pin.Artifact.Kind)).Append('\n');
             if (pin.Artifact.Executables.Count > 0)
             {
-                b.Append("          bin:\n");
-                foreach (string exe in pin.Artifact.Executables) b.Append("            - ").Append(Quote(exe)).Append('\n');
+                b.Append("      bin:\n");
+                foreach (string exe in pin.Artifact.Executables) b.Append("        - ").Append(Quote(exe)).Append('\n');
             }
         }
         return b.ToString();

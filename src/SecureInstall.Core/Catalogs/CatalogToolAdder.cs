@@ -98,15 +98,7 @@ public sealed class CatalogToolAdder
 
     public async Task<CatalogAddition> AddAsync(CatalogAddRequest request, CancellationToken cancellationToken)
     {
-        if (request == null) throw new ArgumentNullException(nameof(request));
-        if (!string.Equals(request.From, "aqua", StringComparison.OrdinalIgnoreCase))
-            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, request.Package, $"the catalog '{request.From}' is not read yet (aqua is).");
-        AquaDefinition definition = await LoadAquaAsync(request.Registry, request.Package, cancellationToken).ConfigureAwait(false);
-        CatalogResolution resolution = AquaResolver.Resolve(definition, request.Version, request.GitHubBase ?? AquaResolver.DefaultGitHubBase);
-        foreach (var skipped in resolution.Skipped) _log($"{skipped.Key}: no entry: {skipped.Value}.");
-        IReadOnlyList<CatalogPin> pins = await new CatalogPinner(_downloader, _log)
-            .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf }, cancellationToken)
-            .ConfigureAwait(false);
+        (CatalogResolution resolution, IReadOnlyList<CatalogPin> pins) = await ResolveAndPinAsync(request, cancellationToken).ConfigureAwait(false);
 
         // One line per feature: the platforms it concerns are named only when it is not all of them.
         var notCarried = resolution.Artifacts.SelectMany(a => a.NotCarried.Select(n => (a.Platform, Note: n))).GroupBy(x => x.Note)
@@ -124,6 +116,34 @@ public sealed class CatalogToolAdder
         string? existing = File.Exists(request.ManifestPath) ? YamlBounds.ReadFile(request.ManifestPath, ManifestReader.MaximumBytes) : null;
         addition.Text = ManifestUpdater.AddTool(existing, request.ManifestPath, Path.GetDirectoryName(Path.GetFullPath(request.ManifestPath)), resolution.ToolName, block);
         return addition;
+    }
+
+    /// <summary>
+    /// Update-PinnedToolManifest for an entry added from a catalog (<c>catalog: aqua owner/name</c>): the new version resolved
+    /// and pinned from the same source, added as a version block; an already-pinned version whose digest the publisher's
+    /// file now contradicts is refused (<see cref="PinnedDigestChangedException"/>).
+    /// </summary>
+    public async Task<ManifestUpdate> UpdateAsync(CatalogAddRequest request, string toolName, string manifestText, CancellationToken cancellationToken)
+    {
+        if (manifestText == null) throw new ArgumentNullException(nameof(manifestText));
+        (CatalogResolution resolution, IReadOnlyList<CatalogPin> pins) = await ResolveAndPinAsync(request, cancellationToken).ConfigureAwait(false);
+        var digests = pins.ToDictionary(p => p.Platform, p => p.Sha256 ?? p.Integrity ?? string.Empty);
+        return ManifestUpdater.AddVersionBlock(manifestText, request.ManifestPath, Path.GetDirectoryName(Path.GetFullPath(request.ManifestPath)), toolName, request.Version,
+            CatalogEntryText.RenderVersion(resolution, pins), digests, $"{resolution.Catalog} {resolution.Package} ({resolution.DefinitionSource})");
+    }
+
+    private async Task<(CatalogResolution, IReadOnlyList<CatalogPin>)> ResolveAndPinAsync(CatalogAddRequest request, CancellationToken cancellationToken)
+    {
+        if (request == null) throw new ArgumentNullException(nameof(request));
+        if (!string.Equals(request.From, "aqua", StringComparison.OrdinalIgnoreCase))
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, request.Package, $"the catalog '{request.From}' is not read yet (aqua is).");
+        AquaDefinition definition = await LoadAquaAsync(request.Registry, request.Package, cancellationToken).ConfigureAwait(false);
+        CatalogResolution resolution = AquaResolver.Resolve(definition, request.Version, request.GitHubBase ?? AquaResolver.DefaultGitHubBase);
+        foreach (var skipped in resolution.Skipped) _log($"{skipped.Key}: no entry: {skipped.Value}.");
+        IReadOnlyList<CatalogPin> pins = await new CatalogPinner(_downloader, _log)
+            .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf }, cancellationToken)
+            .ConfigureAwait(false);
+        return (resolution, pins);
     }
 
     /// <summary>The manifest's signature block is per tool: carried only when every platform states the same policy.</summary>

@@ -243,6 +243,32 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Update_AddsTheNewVersionFromTheSameDefinition_AndRefusesAChangedDigestForAPinnedVersion()
+    {
+        string registry = Registry("    asset: \"tool_{{trimV .Version}}_{{.OS}}_{{.Arch}}.tar.gz\"\n    supported_envs: [linux]\n    checksum:\n      type: github_release\n      asset: sums.txt\n");
+        void Release(string version, char digit) => _server.Map($"owner/tool/releases/download/v{version}/sums.txt", c => Serve.File(c, Encoding.UTF8.GetBytes(
+            new string(digit, 64) + $"  tool_{version}_linux_amd64.tar.gz\n" + new string('b', 64) + $"  tool_{version}_linux_arm64.tar.gz\n")));
+        Release("1.0.0", 'a');
+        Release("1.1.0", 'c');
+        var adder = new CatalogToolAdder(_downloader);
+        File.WriteAllText(ManifestPath, (await adder.AddAsync(Request("owner/tool", "v1.0.0", registry), CancellationToken.None)).Text!);
+        string before = File.ReadAllText(ManifestPath);
+
+        ManifestUpdate update = await adder.UpdateAsync(Request("owner/tool", "v1.1.0", registry), "tool", before, CancellationToken.None);
+        Assert.Equal("added", update.Change);
+        Assert.StartsWith(before.TrimEnd('\n'), update.Text, StringComparison.Ordinal);
+        PinnedTool tool = new ManifestReader().Read(new StringReader(update.Text), ManifestPath).Find("tool")!;
+        Assert.Equal(new[] { "v1.0.0", "v1.1.0" }, tool.Versions.Select(v => v.Version));
+        Assert.Equal(new string('c', 64), tool.Resolve("v1.1.0")!.ArtifactFor("linux-x64")!.Sha256);
+        Assert.Equal(_server.Https("owner/tool/releases/download/v1.1.0/tool_1.1.0_linux_amd64.tar.gz"), tool.Resolve("v1.1.0")!.ArtifactFor("linux-x64")!.Url);
+
+        Assert.Equal("unchanged", (await adder.UpdateAsync(Request("owner/tool", "v1.0.0", registry), "tool", update.Text, CancellationToken.None)).Change);
+        Release("1.0.0", 'd'); // the same version re-uploaded with other bytes
+        PinnedDigestChangedException ex = await Assert.ThrowsAsync<PinnedDigestChangedException>(() => adder.UpdateAsync(Request("owner/tool", "v1.0.0", registry), "tool", update.Text, CancellationToken.None));
+        Assert.Contains("tool_1.0.0_linux_amd64.tar.gz", ex.Message);
+    }
+
+    [Fact]
     public void GitHubBase_ComesFromTheArgument_ThenGhHost_ThenGitHub()
     {
         Assert.Equal(new Uri("https://ghe.example.com/"), CatalogToolAdder.GitHubBaseFrom(null, "ghe.example.com"));
