@@ -93,7 +93,7 @@ public sealed class AddPinnedToolCommand : SecureInstallCmdlet
 
     private string? ResolveRegistry()
     {
-        if (Registry == null || Uri.TryCreate(Registry, UriKind.Absolute, out Uri? u) && u.Scheme is "https" or "http") return Registry;
+        if (CatalogToolAdder.IsRegistryUrl(Registry)) return Registry;
         return SessionState.Path.GetUnresolvedProviderPathFromPSPath(Registry);
     }
 }

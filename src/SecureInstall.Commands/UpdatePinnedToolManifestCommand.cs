@@ -92,7 +92,7 @@ public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
             var request = new Core.Catalogs.CatalogAddRequest
             {
                 ManifestPath = ManifestPath, From = parts[0], Package = parts.Length > 1 ? parts[1] : string.Empty, Version = Version,
-                Registry = Registry == null || Uri.TryCreate(Registry, UriKind.Absolute, out Uri? u) && u.Scheme is "https" or "http" ? Registry : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Registry),
+                Registry = Core.Catalogs.CatalogToolAdder.IsRegistryUrl(Registry) ? Registry : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Registry),
                 GitHubBase = Core.Catalogs.CatalogToolAdder.GitHubBaseFrom(GitHubBase, Environment.GetEnvironmentVariable("GH_HOST")),
             };
             using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true });

@@ -82,6 +82,10 @@ public sealed class CatalogToolAdder
         _log = log ?? (_ => { });
     }
 
+    /// <summary>Whether -Registry names the registry's raw files over the network (null: the public one) rather than a checkout folder.</summary>
+    public static bool IsRegistryUrl(string? registry) =>
+        registry == null || (Uri.TryCreate(registry, UriKind.Absolute, out Uri? given) && given.Scheme is "https" or "http");
+
     /// <summary>The release base: the one given, else https://$GH_HOST/, else https://github.com/.</summary>
     public static Uri GitHubBaseFrom(Uri? given, string? ghHost)
     {
@@ -160,8 +164,7 @@ public sealed class CatalogToolAdder
     private async Task<AquaDefinition> LoadAquaAsync(string? registry, string package, CancellationToken cancellationToken)
     {
         string relative = AquaDefinition.RelativePathOf(package);
-        bool remote = registry == null || (Uri.TryCreate(registry, UriKind.Absolute, out Uri? given) && given.Scheme is "https" or "http");
-        if (!remote)
+        if (!IsRegistryUrl(registry))
         {
             string root = Path.GetFullPath(registry!);
             if (!Directory.Exists(root)) throw new CatalogException(ErrorIds.CatalogPackageNotFound, root, "is not an aqua registry checkout (no such folder).");
