@@ -17,9 +17,9 @@ matches nothing, or uses template syntax SecureInstall does not render is refuse
 '@
     Parameters  = @{
         Manifest        = 'The manifest to append the tool to (created when missing).'
-        Name            = 'The aqua package, owner/name (cli/cli).'
+        Name            = 'The aqua package, owner/name (cli/cli), or the winget package identifier (Casey.Just).'
         Version         = 'The release tag as the registry writes it (v2.63.0).'
-        From            = 'The catalog: aqua.'
+        From            = 'The catalog: aqua (default), or winget: a winget-pkgs checkout (-Registry) whose portable and zip installers are pinned by the manifest''s own InstallerSha256 (installer types that run a setup program are refused by name).'
         Registry        = 'An aqua registry checkout, or the https URL of its raw files; by default the public registry''s main branch (a moving branch, which the entry''s comment says).'
         GitHubBase      = 'The release download base for GitHub Enterprise Server; by default https://$env:GH_HOST/ or https://github.com/.'
         TrustOnFirstUse = 'Pin what nothing from the publisher pins by downloading and hashing it now; needs -Reason.'

@@ -13,15 +13,15 @@ public static class AddCommand
 {
     public static Command Create()
     {
-        var package = new Argument<string>("PACKAGE@VERSION") { Description = "The aqua package and its release tag, e.g. cli/cli@v2.63.0." };
+        var package = new Argument<string>("PACKAGE@VERSION") { Description = "The aqua package and its release tag (cli/cli@v2.63.0), or with --from winget a winget package (Casey.Just@1.58.0)." };
         var manifest = new Option<string>("--manifest", "-m") { Description = "The manifest to append the tool to (created when missing).", Required = true };
-        var from = new Option<string>("--from") { Description = "The catalog: aqua (default).", DefaultValueFactory = _ => "aqua" };
-        var registry = new Option<string?>("--aqua-registry") { Description = "An aqua registry checkout, or the https URL of its raw files (default: the public registry's main branch)." };
+        var from = new Option<string>("--from") { Description = "The catalog: aqua (default) or winget (portable and zip installers, from a winget-pkgs checkout given by --registry).", DefaultValueFactory = _ => "aqua" };
+        var registry = new Option<string?>("--aqua-registry", "--registry") { Description = "An aqua registry checkout, or the https URL of its raw files (default: the public registry's main branch); with --from winget, a winget-pkgs checkout." };
         var githubBase = new Option<string?>("--github-base") { Description = "Release download base for GitHub Enterprise Server (default: https://$GH_HOST/ or https://github.com/)." };
         var tofu = new Option<string?>("--trust-on-first-use") { Description = "REASON: pin what nothing from the publisher pins by downloading and hashing it now, recording this reason." };
         var whatIf = new Option<bool>("--what-if") { Description = "Show the entry per platform (URL, digest source, policy); fetch and write nothing." };
 
-        var command = new Command("add", "Pin a tool from the aqua registry: every platform's URL and the publisher's digest, appended to the manifest. Exit 0 added, 1 nothing pins it, 2 bad input.")
+        var command = new Command("add", "Pin a tool from the aqua registry or winget-pkgs: every platform's URL and the publisher's digest, appended to the manifest. Exit 0 added, 1 nothing pins it, 2 bad input.")
         {
             package, manifest, from, registry, githubBase, tofu, whatIf,
         };

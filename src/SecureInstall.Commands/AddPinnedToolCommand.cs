@@ -31,7 +31,7 @@ public sealed class AddPinnedToolCommand : SecureInstallCmdlet
     public string Version { get; set; } = string.Empty;
 
     [Parameter]
-    [ValidateSet("aqua")]
+    [ValidateSet("aqua", "winget")]
     public string From { get; set; } = "aqua";
 
     /// <summary>An aqua registry checkout, or the https URL of its raw files; default the public registry's main branch.</summary>

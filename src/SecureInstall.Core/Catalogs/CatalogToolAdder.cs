@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using SecureInstall.Core.Catalogs.Aqua;
+using SecureInstall.Core.Catalogs.Winget;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Manifests;
@@ -139,10 +140,26 @@ public sealed class CatalogToolAdder
     private async Task<(CatalogResolution, IReadOnlyList<CatalogPin>)> ResolveAndPinAsync(CatalogAddRequest request, CancellationToken cancellationToken)
     {
         if (request == null) throw new ArgumentNullException(nameof(request));
-        if (!string.Equals(request.From, "aqua", StringComparison.OrdinalIgnoreCase))
-            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, request.Package, $"the catalog '{request.From}' is not read yet (aqua is).");
-        AquaDefinition definition = await LoadAquaAsync(request.Registry, request.Package, cancellationToken).ConfigureAwait(false);
-        CatalogResolution resolution = AquaResolver.Resolve(definition, request.Version, request.GitHubBase ?? AquaResolver.DefaultGitHubBase);
+        CatalogResolution resolution;
+        if (string.Equals(request.From, "winget", StringComparison.OrdinalIgnoreCase))
+        {
+            // winget-pkgs is read from a checkout: -Registry names it (a URL would need the raw files of one commit).
+            if (IsRegistryUrl(request.Registry))
+                throw new CatalogException(ErrorIds.CatalogPackageNotFound, request.Package, "-From winget reads a winget-pkgs checkout: give its folder with -Registry.");
+            string root = Path.GetFullPath(request.Registry!);
+            string folder = Path.Combine(root, WingetResolver.RelativeFolderOf(request.Package, request.Version).Replace('/', Path.DirectorySeparatorChar));
+            if (!Directory.Exists(folder)) throw new CatalogException(ErrorIds.CatalogPackageNotFound, folder, $"the checkout has no {request.Package} {request.Version}.");
+            resolution = WingetResolver.ResolveFolder(folder, request.Package, request.Version, AquaDefinition.CheckoutCommit(root));
+        }
+        else if (string.Equals(request.From, "aqua", StringComparison.OrdinalIgnoreCase))
+        {
+            AquaDefinition definition = await LoadAquaAsync(request.Registry, request.Package, cancellationToken).ConfigureAwait(false);
+            resolution = AquaResolver.Resolve(definition, request.Version, request.GitHubBase ?? AquaResolver.DefaultGitHubBase);
+        }
+        else
+        {
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, request.Package, $"the catalog '{request.From}' is not one SecureInstall reads (aqua, winget).");
+        }
         foreach (var skipped in resolution.Skipped) _log($"{skipped.Key}: no entry: {skipped.Value}.");
         IReadOnlyList<CatalogPin> pins = await new CatalogPinner(_downloader, _log)
             .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf }, cancellationToken)

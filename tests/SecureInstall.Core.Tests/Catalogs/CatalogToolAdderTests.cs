@@ -268,6 +268,30 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         Assert.Contains("tool_1.0.0_linux_amd64.tar.gz", ex.Message);
     }
 
+    [SkippableFact]
+    public async Task Winget_ZipOfPortableFiles_IsPinnedByTheManifestsOwnSha256_WithoutAFetch()
+    {
+        string? checkout = TestPaths.Corpus is { } c && Directory.Exists(Path.Combine(c, "winget-pkgs")) ? Path.Combine(c, "winget-pkgs") : null;
+        Skip.If(checkout == null, "../shared/corpus/winget-pkgs is not present on this machine");
+        var request = new CatalogAddRequest { ManifestPath = ManifestPath, Package = "Casey.Just", Version = "1.58.0", From = "winget", Registry = checkout };
+        CatalogAddition added = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
+        PinnedVersion pinned = new ManifestReader().Read(new StringReader(added.Text!), ManifestPath).Find("just")!.Resolve("1.58.0")!;
+        PinnedArtifact x64 = pinned.ArtifactFor("windows-x64")!;
+        Assert.Equal("https://github.com/casey/just/releases/download/1.58.0/just-1.58.0-x86_64-pc-windows-msvc.zip", x64.Url.AbsoluteUri);
+        Assert.Equal("759f16fb7aa17c5c8b9594b6d4a8c1a6630dfd042cf2b3ff84841454d3d188dc", x64.Sha256);
+        Assert.Equal(new[] { "just.exe" }, x64.Executables);
+        Assert.Equal(ArtifactKind.Zip, x64.Kind);
+        Assert.Null(pinned.ArtifactFor("linux-x64"));
+        Assert.Contains("winget manifest", added.Pins[0].DigestSource);
+        Assert.Empty(_server.Requests);
+
+        request.Package = "GoLang.Go";
+        request.Version = "1.27.1";
+        CatalogException ex = await Assert.ThrowsAsync<CatalogException>(() => new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None));
+        Assert.Equal(ErrorIds.CatalogDefinitionUnsupported, ex.ErrorId);
+        Assert.Contains("installer type 'wix' runs a setup program", ex.Message);
+    }
+
     [Fact]
     public void GitHubBase_ComesFromTheArgument_ThenGhHost_ThenGitHub()
     {
