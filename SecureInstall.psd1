@@ -11,6 +11,7 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('module/SecureInstall.format.ps1xml')
     CmdletsToExport        = @(
+        'Add-PinnedTool'
         'Expand-VerifiedArchive'
         'Get-PinnedTool'
         'Get-VerifiedArtifact'

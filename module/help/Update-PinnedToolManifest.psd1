@@ -7,6 +7,9 @@ digest with the one the list gives for the new file name. The manifest is edited
 as they were, and the result is read back before it is written (atomically). A version already pinned whose digest
 the list now contradicts is refused with PinnedDigestChanged (a re-upload under the same version is a red flag);
 -Force with a -Reason re-pins it and writes the reason into the manifest beside it.
+An entry Add-PinnedTool wrote (catalog: aqua owner/name, and no checksums_url) is updated from the same source: the new
+version is resolved by the definition's own rules, pinned from the publisher's checksum file and added as a version of
+the entry; a version already pinned whose digest the publisher's file now contradicts is refused with PinnedDigestChanged.
 '@
     Parameters  = @{
         Manifest    = 'The manifest to update.'
@@ -16,6 +19,8 @@ the list now contradicts is refused with PinnedDigestChanged (a re-upload under 
         SetDefault  = 'Also make the new version the tool''s default_version.'
         Force       = 'Re-pin a version whose digest changed; needs -Reason.'
         Reason      = 'Why a changed digest is accepted; written into the manifest.'
+        Registry    = 'For an entry Add-PinnedTool wrote (catalog: aqua owner/name): the aqua registry checkout or raw-file URL to read the package from; by default the public registry.'
+        GitHubBase  = 'For an entry from a catalog: the release download base (GitHub Enterprise Server); by default https://$env:GH_HOST/ or https://github.com/.'
     }
     Examples    = @(
         @{

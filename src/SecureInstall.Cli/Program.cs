@@ -26,6 +26,7 @@ public static class Program
         root.Add(PushCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
         root.Add(RunScriptCommand.Create());
+        root.Add(AddCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

@@ -39,12 +39,26 @@ public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
     [ValidateNotNullOrEmpty]
     public string? Reason { get; set; }
 
+    /// <summary>For an entry added from the aqua registry (catalog: aqua …): the registry checkout or raw-file URL to read it from.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Registry { get; set; }
+
+    /// <summary>For an entry added from a catalog: the release download base (GitHub Enterprise Server).</summary>
+    [Parameter]
+    public Uri? GitHubBase { get; set; }
+
     protected override void EndProcessing()
     {
         PinnedManifest manifest = LoadManifest();
         if (Force && string.IsNullOrWhiteSpace(Reason))
             ThrowTerminatingError(Errors.ReasonRequired(Name));
         PinnedTool? tool = manifest.Find(Name);
+        if (tool?.Catalog is string catalog && ChecksumUri == null && tool.ChecksumsUrl == null)
+        {
+            UpdateFromCatalog(tool, catalog);
+            return;
+        }
         string? listUri = ChecksumUri ?? tool?.ChecksumsUrl?.Replace("{version}", Version);
         if (tool != null && listUri == null)
             ThrowTerminatingError(Errors.From(new Core.Install.InstallException(Core.ErrorIds.NoChecksumsUrl, Core.FailureKind.InvalidArgument, Name,
@@ -61,6 +75,32 @@ public sealed class UpdatePinnedToolManifestCommand : PinnedToolCmdlet
                 AtomicFile.WriteAllText(ManifestPath, update.Text);
                 if (update.Change == "re-pinned") WriteWarning($"{Name} {Version} was re-pinned to new digests: {Reason}");
             }
+            WriteObject(update);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
+        {
+            WriteError(Errors.From(ex, Name));
+        }
+    }
+
+    /// <summary>An entry Add-PinnedTool wrote: the new version from the same catalog package, by its own rules.</summary>
+    private void UpdateFromCatalog(PinnedTool tool, string catalog)
+    {
+        string[] parts = catalog.Split(new[] { ' ' }, 2);
+        try
+        {
+            var request = new Core.Catalogs.CatalogAddRequest
+            {
+                ManifestPath = ManifestPath, From = parts[0], Package = parts.Length > 1 ? parts[1] : string.Empty, Version = Version,
+                Registry = Core.Catalogs.CatalogToolAdder.IsRegistryUrl(Registry) ? Registry : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Registry),
+                GitHubBase = Core.Catalogs.CatalogToolAdder.GitHubBaseFrom(GitHubBase, Environment.GetEnvironmentVariable("GH_HOST")),
+            };
+            using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log, NoCache = true });
+            string text = YamlBounds.ReadFile(ManifestPath, ManifestReader.MaximumBytes);
+            ManifestUpdate update = Wait(new Core.Catalogs.CatalogToolAdder(downloader, Log).UpdateAsync(request, tool.Name, text, CancelToken));
+            foreach (string line in update.Artifacts) WriteVerbose($"{tool.Name} {Version} {line} (from {update.ChecksumsSource}).");
+            if (update.Change == "added" && ShouldProcess(ManifestPath, $"Pin {tool.Name} {Version} ({update.Artifacts.Count} artifact(s)) from {catalog}"))
+                AtomicFile.WriteAllText(ManifestPath, update.Text);
             WriteObject(update);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)

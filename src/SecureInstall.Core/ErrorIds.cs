@@ -40,6 +40,16 @@ public static class ErrorIds
     public const string PlatformNotInManifest = nameof(PlatformNotInManifest);
     public const string PinnedDigestChanged = nameof(PinnedDigestChanged);
     public const string NoChecksumsUrl = nameof(NoChecksumsUrl);
+
+    // catalogs (Add-PinnedTool from the aqua registry and winget manifests)
+    /// <summary>The catalog has no definition of that package (NotFound).</summary>
+    public const string CatalogPackageNotFound = nameof(CatalogPackageNotFound);
+    /// <summary>A definition uses a feature SecureInstall does not map; named, never guessed (NotSupported).</summary>
+    public const string CatalogDefinitionUnsupported = nameof(CatalogDefinitionUnsupported);
+    /// <summary>A definition is malformed or hostile: a template rendering '../', an http: URL, a foreign host (InvalidData).</summary>
+    public const string CatalogDefinitionInvalid = nameof(CatalogDefinitionInvalid);
+    /// <summary>Nothing from the publisher pins the artifact (no checksum file, no digest) and no -TrustOnFirstUse waiver was given (Security).</summary>
+    public const string CatalogEntryUnpinned = nameof(CatalogEntryUnpinned);
     public const string ReasonRequired = nameof(ReasonRequired);
 
     // installs and the lock

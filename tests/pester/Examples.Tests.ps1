@@ -30,6 +30,12 @@ BeforeDiscovery {
             $NotRunnable[$e.Id] = 'a Sigstore example: its bundles come from the sigstore-conformance corpus (../shared/corpus), absent on this machine'
         }
     }
+    # The Add-PinnedTool examples add cli/cli from the aqua-registry corpus; without it they cannot.
+    if (-not (Test-Path -LiteralPath (Join-Path $PSScriptRoot '../../../shared/corpus/aqua-registry/pkgs/cli/cli/registry.yaml'))) {
+        foreach ($e in $examples | Where-Object { $_.Text -match 'Add-PinnedTool' -and -not $NotRunnable.ContainsKey($_.Id) }) {
+            $NotRunnable[$e.Id] = 'adds cli/cli from the aqua-registry corpus (../shared/corpus), absent on this machine'
+        }
+    }
     $runnable = @($examples | Where-Object { -not $NotRunnable.ContainsKey($_.Id) } | ForEach-Object { @{ Id = $_.Id; Kind = $_.Kind; Line = $_.Line } })
     $listed = @($examples | Where-Object { $NotRunnable.ContainsKey($_.Id) } | ForEach-Object { @{ Id = $_.Id; Reason = $NotRunnable[$_.Id] } })
     $stale = @($NotRunnable.Keys | Where-Object { $_ -notin $examples.Id })
@@ -159,6 +165,19 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         Write-Fixture (Join-Path $work 'tools.yml') $manifest
         Copy-Item -LiteralPath (Join-Path $root 'samples') -Destination (Join-Path $work 'samples') -Recurse
     Copy-Item -LiteralPath (Join-Path $root 'samples/release') -Destination (Join-Path $work 'release') -Recurse
+        # Add-PinnedTool: the real cli/cli definition (../shared/corpus/aqua-registry, copied into the workspace as the test runs)
+        # and its v2.63.0 release on the loopback server, under the names the definition gives.
+        $aquaCli = Join-Path $PSScriptRoot '../../../shared/corpus/aqua-registry/pkgs/cli/cli/registry.yaml'
+        if (Test-Path -LiteralPath $aquaCli) {
+            Write-Fixture (Join-Path $work 'aqua-registry/pkgs/cli/cli/registry.yaml') ([System.IO.File]::ReadAllBytes($aquaCli))
+            $ghSums = ''
+            foreach ($name in 'linux_amd64.tar.gz', 'linux_arm64.tar.gz', 'macOS_amd64.zip', 'macOS_arm64.zip', 'windows_amd64.zip', 'windows_arm64.zip') {
+                $ghBytes = $utf8.GetBytes("gh 2.63.0 $name")
+                $routes["/cli/cli/releases/download/v2.63.0/gh_2.63.0_$name"] = @{ Body = $ghBytes }
+                $ghSums += "$(Get-Sha256Hex $ghBytes)  gh_2.63.0_$name`n"
+            }
+            $routes['/cli/cli/releases/download/v2.63.0/gh_2.63.0_checksums.txt'] = @{ Body = $utf8.GetBytes($ghSums) }
+        }
         # Sigstore: the conformance cases stand in for the bundles the examples name (a.txt is what they sign).
         $sigstoreCases = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
         $beaconId = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'

@@ -16,6 +16,7 @@ BeforeDiscovery {
         'verify-installed' = 'Test-PinnedTool'
         'run-script'       = 'Invoke-VerifiedScript'
         'push'             = 'Save-PinnedTool'
+        'add'              = 'Add-PinnedTool'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
@@ -72,6 +73,9 @@ BeforeDiscovery {
            CliArgs = { 'install', '--manifest', $emptyLockManifest, '--registry', 'oci://127.0.0.1:9/Upper/Case' }; CmdletCall = { Install-PinnedTool -Manifest $emptyLockManifest -Registry 'oci://127.0.0.1:9/Upper/Case' } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
+        @{ Verb = 'add'; Id = 'CatalogPackageNotFound'; Name = 'a package the registry does not define'
+           CliArgs = { 'add', 'nobody/nothing@v1.0.0', '--manifest', (Join-Path $TestDrive 'add-cli.yml'), '--aqua-registry', $TestDrive }
+           CmdletCall = { Add-PinnedTool -Manifest (Join-Path $TestDrive 'add-ps.yml') -Name nobody/nothing -Version v1.0.0 -Registry $TestDrive } }
     )
 }
 

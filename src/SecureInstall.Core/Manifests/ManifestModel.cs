@@ -195,6 +195,9 @@ public sealed class PinnedTool
     public SignaturePolicy? Signature { get; set; }
     public int Line { get; set; }
 
+    /// <summary>The catalog entry it was added from ("aqua cli/cli"), or null; Update-PinnedToolManifest pins new versions from there.</summary>
+    public string? Catalog { get; set; }
+
     /// <summary>Commands (shim names) this tool owns when another tool's bin entry has the same name (owns_shims).</summary>
     public IReadOnlyList<string> OwnsShims { get; set; } = Array.Empty<string>();
 

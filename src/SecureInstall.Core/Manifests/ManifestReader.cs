@@ -81,6 +81,7 @@ public sealed partial class ManifestReader
         var tool = new PinnedTool { Name = name, Line = line };
         tool.DefaultVersion = OptionalScalar(body, "default_version", source);
         tool.ChecksumsUrl = OptionalScalar(body, "checksums_url", source);
+        tool.Catalog = OptionalScalar(body, "catalog", source);
         string? toolWaiver = OptionalScalar(body, "waiver", source);
         tool.OwnsShims = Get(body, "owns_shims") switch
         {

@@ -39,7 +39,7 @@ public sealed class PinnedDigestChangedException : SecureInstallException
 /// formatting stay as they were: the default version's block is copied, its version replaced, its digests replaced by
 /// the ones the list gives for the new file names. The result is read back before it is returned.
 /// </summary>
-public static class ManifestUpdater
+public static partial class ManifestUpdater
 {
     public static ManifestUpdate AddVersion(string manifestText, string source, string? baseDirectory, string toolName, string newVersion,
         ChecksumList publisherList, bool force, string? reason, bool setDefault)

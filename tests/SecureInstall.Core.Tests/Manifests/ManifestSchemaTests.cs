@@ -10,7 +10,7 @@ public class ManifestSchemaTests
     private static readonly JsonSchema Schema =
         JsonSchema.FromJsonAsync(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "module", "secureinstall.manifest.schema.json"))).GetAwaiter().GetResult();
 
-    private static ICollection<NJsonSchema.Validation.ValidationError> Validate(string yaml)
+    internal static ICollection<NJsonSchema.Validation.ValidationError> Validate(string yaml)
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));

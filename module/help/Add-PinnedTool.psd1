@@ -1,0 +1,41 @@
+@{
+    Synopsis    = 'Pins a tool from the aqua registry: every platform''s download and the publisher''s digest, appended to a manifest.'
+    Description = @'
+Add-PinnedTool reads the package's definition from the aqua registry (pkgs/<owner>/<name>/registry.yaml, from a checkout
+given by -Registry, the https URL of its raw files, or the public registry's main branch), renders each platform's asset
+URL by the definition's own rules (version_constraint and version_overrides, overrides by goos/goarch, replacements,
+supported_envs, rosetta2, format, files), fetches the publisher's checksum file once and pins every platform's digest
+from it. One tool entry is appended to the manifest (created when missing), after its last tool, leaving every other
+line as it was; a comment names the definition and the registry commit, each artifact's digest source, and every
+feature of the definition that is not carried (by name: a cosign signature on the checksum file, SLSA provenance,
+GitHub artifact attestations). A minisign signature beside the artifact becomes the entry's signature policy.
+An artifact nothing from the publisher pins (no checksum file, or only MD5/SHA-1) is refused with CatalogEntryUnpinned
+unless -TrustOnFirstUse -Reason: then it is downloaded now, hashed, and its digest and size are pinned with the reason
+written beside them. A definition that renders a name with '..', '/' or '\', an http: URL, a checksum pattern that
+matches nothing, or uses template syntax SecureInstall does not render is refused by name, before anything is written.
+-WhatIf shows each platform's URL, digest source and the signature policy without fetching anything.
+'@
+    Parameters  = @{
+        Manifest        = 'The manifest to append the tool to (created when missing).'
+        Name            = 'The aqua package, owner/name (cli/cli), or the winget package identifier (Casey.Just).'
+        Version         = 'The release tag as the registry writes it (v2.63.0).'
+        From            = 'The catalog: aqua (default), or winget: a winget-pkgs checkout (-Registry) whose portable and zip installers are pinned by the manifest''s own InstallerSha256 (installer types that run a setup program are refused by name).'
+        Registry        = 'An aqua registry checkout, or the https URL of its raw files; by default the public registry''s main branch (a moving branch, which the entry''s comment says).'
+        GitHubBase      = 'The release download base for GitHub Enterprise Server; by default https://$env:GH_HOST/ or https://github.com/.'
+        TrustOnFirstUse = 'Pin what nothing from the publisher pins by downloading and hashing it now; needs -Reason.'
+        Reason          = 'Why the artifact is trusted on first use; written into the manifest.'
+    }
+    Examples    = @(
+        @{
+            Code    = 'Add-PinnedTool -Manifest .\tools.yml -Name cli/cli -Version v2.63.0 -Registry .\aqua-registry -WhatIf'
+            Remarks = 'Shows, per platform, the URL gh 2.63.0 would be pinned at and where its digest comes from, without fetching or writing anything.'
+        }
+        @{
+            Code    = 'Add-PinnedTool .\tools.yml cli/cli v2.63.0 -Registry .\aqua-registry -GitHubBase https://github.example.com/'
+            Remarks = 'Pins gh 2.63.0 for every platform from the publisher''s checksum file on a GitHub Enterprise Server, and appends the entry to tools.yml.'
+        }
+    )
+    Inputs      = 'Name and Version by property name.'
+    Outputs     = 'SecureInstall.Core.Catalogs.CatalogAddition (Tool, Version, Package, Definition, DefinitionCommit, Pins, Skipped, NotCarried, Signature, Entry).'
+    Notes       = 'ErrorIds: CatalogEntryUnpinned (SecurityError); CatalogDefinitionInvalid, ManifestInvalid (InvalidData); CatalogDefinitionUnsupported (NotImplemented); CatalogPackageNotFound (ObjectNotFound); ReasonRequired (InvalidArgument); DownloadFailed.'
+}

@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using SecureInstall.Core.Catalogs.Aqua;
+using SecureInstall.Core.Manifests;
+using YamlDotNet.RepresentationModel;
+
+namespace SecureInstall.Core.Catalogs.Winget;
+
+/// <summary>
+/// Reads a winget-pkgs package version (manifests/&lt;p&gt;/&lt;Publisher&gt;/&lt;Name&gt;/&lt;version&gt;/: the multi-file
+/// installer manifest, or a singleton manifest; schema 1.x) into artifacts per Windows platform: portable installers and
+/// zip installers with nested portable files, pinned by the manifest's own InstallerSha256. Installer types that run a
+/// setup program (msi, wix, exe, inno, nullsoft, burn, msix, appx) are named and refused: SecureInstall does not run
+/// installers. An InstallerUrl that is not https, a digest that is not SHA-256 hex and a nested path that leaves the
+/// archive are refused as hostile.
+/// </summary>
+public static class WingetResolver
+{
+    private static readonly Regex IdPart = new(@"^[A-Za-z0-9][A-Za-z0-9_+-]*$", RegexOptions.CultureInvariant);
+    private static readonly Regex Sha256Hex = new("^[0-9A-Fa-f]{64}$", RegexOptions.CultureInvariant);
+
+    /// <summary>The version folder of a package in a winget-pkgs checkout: manifests/c/Casey/Just/1.58.0.</summary>
+    /// <exception cref="CatalogException">the identifier or version is not plain names (a '..' would leave the checkout).</exception>
+    public static string RelativeFolderOf(string identifier, string version)
+    {
+        string[] parts = (identifier ?? string.Empty).Split('.');
+        if (parts.Length < 2 || parts.Any(p => !IdPart.IsMatch(p)) || string.IsNullOrWhiteSpace(version) || version.IndexOfAny(new[] { '/', '\\' }) >= 0 || version.Contains("..") || version.Any(char.IsControl))
+            throw new CatalogException(ErrorIds.CatalogPackageNotFound, identifier ?? string.Empty, "a winget package identifier is Publisher.Name (e.g. GitHub.cli) with a plain version.");
+        return "manifests/" + char.ToLowerInvariant(identifier![0]) + "/" + string.Join("/", parts) + "/" + version;
+    }
+
+    /// <summary>Reads the version folder's installer manifest (or singleton) and resolves it.</summary>
+    public static CatalogResolution ResolveFolder(string folder, string identifier, string version, string? commit)
+    {
+        string installer = Path.Combine(folder, identifier + ".installer.yaml"), singleton = Path.Combine(folder, identifier + ".yaml");
+        string file = File.Exists(installer) ? installer : File.Exists(singleton) ? singleton
+            : throw new CatalogException(ErrorIds.CatalogPackageNotFound, folder, $"holds no manifest of {identifier} {version}.");
+        return Resolve(YamlBounds.ReadFile(file, AquaDefinition.MaximumBytes), file, identifier, version, commit);
+    }
+
+    public static CatalogResolution Resolve(string text, string source, string identifier, string version, string? commit)
+    {
+        string where = $"{source} ({identifier} {version})";
+        YamlStream stream;
+        try
+        {
+            stream = YamlBounds.Load(new StringReader(text), source);
+        }
+        catch (ManifestFormatException ex)
+        {
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, ex.Message, ex);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "a winget manifest is a YAML mapping.");
+        string type = Text(root, "ManifestType") ?? string.Empty;
+        if (type is not ("installer" or "singleton"))
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"ManifestType '{type}' is not an installer or singleton manifest.");
+        string manifestVersion = Text(root, "ManifestVersion") ?? string.Empty;
+        if (!manifestVersion.StartsWith("1.", StringComparison.Ordinal))
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"ManifestVersion '{manifestVersion}' is not schema 1.x.");
+        if (!string.Equals(Text(root, "PackageIdentifier"), identifier, StringComparison.OrdinalIgnoreCase) || Text(root, "PackageVersion") != version)
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"the manifest is of {Text(root, "PackageIdentifier")} {Text(root, "PackageVersion")}, not {identifier} {version}.");
+        if (!root.Children.TryGetValue(new YamlScalarNode("Installers"), out YamlNode? list) || list is not YamlSequenceNode installers)
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "the manifest lists no Installers.");
+
+        var resolution = new CatalogResolution
+        {
+            Catalog = "winget", Package = identifier, Version = version, Tag = version, DefinitionSource = source, DefinitionCommit = commit,
+            ToolName = ToolNameOf(root, identifier),
+        };
+        foreach (string platform in Platforms.Known.Where(p => p.StartsWith("windows-", StringComparison.Ordinal)))
+        {
+            string arch = platform == "windows-x64" ? "x64" : "arm64";
+            var candidates = installers.OfType<YamlMappingNode>().Where(i => Text(i, "Architecture") == arch).ToList();
+            if (candidates.Count == 0)
+            {
+                resolution.Skipped.Add(new KeyValuePair<string, string>(platform, $"the manifest has no {arch} installer"));
+                continue;
+            }
+            var refusals = new List<string>();
+            CatalogArtifact? chosen = null;
+            foreach (YamlMappingNode candidate in candidates)
+            {
+                string? reason = null;
+                CatalogArtifact? artifact = ReadInstaller(root, candidate, platform, where, ref reason);
+                if (artifact != null)
+                {
+                    chosen = artifact;
+                    break;
+                }
+                refusals.Add(reason!);
+            }
+            if (chosen != null) resolution.Artifacts.Add(chosen);
+            else resolution.Skipped.Add(new KeyValuePair<string, string>(platform, string.Join("; ", refusals.Distinct())));
+        }
+        resolution.Skipped.AddRange(Platforms.Known.Where(p => !p.StartsWith("windows-", StringComparison.Ordinal))
+            .Select(p => new KeyValuePair<string, string>(p, "winget manifests are for Windows")));
+        if (resolution.Artifacts.Count == 0)
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where,
+                $"no installer SecureInstall can pin: {string.Join("; ", resolution.Skipped.Where(s => s.Key.StartsWith("windows-", StringComparison.Ordinal)).Select(s => s.Key + ": " + s.Value))}.");
+        return resolution;
+    }
+
+    private static CatalogArtifact? ReadInstaller(YamlMappingNode root, YamlMappingNode installer, string platform, string where, ref string? reason)
+    {
+        // An installer's own field wins over the manifest's top-level default (winget's inheritance).
+        string? Field(string key) => Text(installer, key) ?? Text(root, key);
+        YamlNode? Node(string key) => installer.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? n) ? n : root.Children.TryGetValue(new YamlScalarNode(key), out n) ? n : null;
+
+        string type = (Field("InstallerType") ?? string.Empty).ToLowerInvariant();
+        string url = Field("InstallerUrl") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "an installer has no InstallerUrl.");
+        string sha = Field("InstallerSha256") ?? string.Empty;
+        if (type is not ("portable" or "zip"))
+        {
+            reason = $"installer type '{type}' runs a setup program that changes the machine; SecureInstall pins portable and zip installers and does not run installers";
+            return null;
+        }
+        Uri uri = AquaResolver.HttpsUrl(url, url, where);
+        if (!Sha256Hex.IsMatch(sha))
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"InstallerSha256 '{sha}' of {url} is not a SHA-256 digest.");
+        var artifact = new CatalogArtifact
+        {
+            Platform = platform, Url = uri, Asset = Uri.UnescapeDataString(uri.Segments.Last()), Sha256 = sha.ToLowerInvariant(),
+            Kind = type == "portable" ? ArtifactKind.Binary : ArtifactKind.Zip, Format = type,
+        };
+        if (type == "zip")
+        {
+            string nested = (Field("NestedInstallerType") ?? string.Empty).ToLowerInvariant();
+            if (nested != "portable")
+            {
+                reason = $"a zip whose NestedInstallerType is '{nested}' runs a setup program; SecureInstall pins zips of portable files only";
+                return null;
+            }
+            var bins = new List<string>();
+            if (Node("NestedInstallerFiles") is YamlSequenceNode files)
+            {
+                foreach (YamlMappingNode f in files.OfType<YamlMappingNode>())
+                {
+                    string path = (Text(f, "RelativeFilePath") ?? string.Empty).Replace('\\', '/');
+                    if (!IO.RelativePath.IsInside(path))
+                        throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"NestedInstallerFiles '{Text(f, "RelativeFilePath")}' is not a path inside the zip.");
+                    bins.Add(path);
+                    if (Text(f, "PortableCommandAlias") is string alias && !string.Equals(alias, Path.GetFileNameWithoutExtension(path), StringComparison.OrdinalIgnoreCase))
+                        artifact.NotCarried.Add($"PortableCommandAlias {alias}: the shim is named after the file ({Path.GetFileName(path)})");
+                }
+            }
+            if (bins.Count == 0) throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "a zip of portable files names no NestedInstallerFiles.");
+            artifact.Executables = bins;
+        }
+        else if ((Field("PortableCommandAlias") ?? (Node("Commands") as YamlSequenceNode)?.OfType<YamlScalarNode>().FirstOrDefault()?.Value) is string command
+                 && !string.Equals(command, Path.GetFileNameWithoutExtension(artifact.Asset), StringComparison.OrdinalIgnoreCase))
+        {
+            artifact.NotCarried.Add($"command {command}: the shim is named after the file ({artifact.Asset})");
+        }
+        return artifact;
+    }
+
+    private static string ToolNameOf(YamlMappingNode root, string identifier)
+    {
+        string? command = root.Children.TryGetValue(new YamlScalarNode("Commands"), out YamlNode? c) && c is YamlSequenceNode s ? s.OfType<YamlScalarNode>().FirstOrDefault()?.Value : null;
+        if (command != null && Install.InstallRootLayout.ReservedReason(command, isVersion: false) == null) return command;
+        return identifier.Split('.').Last().ToLowerInvariant();
+    }
+
+    private static string? Text(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? v) && v is YamlScalarNode s ? s.Value : null;
+}
