@@ -18,6 +18,8 @@ BeforeDiscovery {
             "the Sigstore bundle of SecureInstall's own release: none is published yet, and a Fulcio certificate for that workflow cannot be made offline (the same keyless check runs in the Sigstore section's examples)"
         "Test-ArtifactSignature help: Test-ArtifactSignature .\setup.exe -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
             'Authenticode: needs a PE signed by the pinned certificate under that root; Test-ArtifactSignature.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
+        "Get-VerifiedArtifact help: Get-VerifiedArtifact -Uri https://example.org/setup.exe -OutFile . -Sha256 '5f5d2e3c...' -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
+            'Authenticode: needs a PE signed by the pinned certificate under that root; Get-VerifiedArtifact.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
     }
     # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
     $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'
