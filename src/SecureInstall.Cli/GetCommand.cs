@@ -100,6 +100,8 @@ public static class GetCommand
             if (!result.Verified)
                 Console.Error.WriteLine($"secureinstall: warning: {result.Path} was NOT verified; its SHA-256 is {result.Sha256} (pin it with --sha256 {result.Sha256}).");
             if (!quiet) Console.Out.WriteLine($"{result.Path}: OK sha256:{result.Sha256}{(result.FromCache ? " (from cache)" : "")}");
+            if (!quiet && result.Signature is { Scheme: SignatureScheme.Authenticode } signed)
+                Console.Out.WriteLine($"  Authenticode signer: thumbprint {signed.Fingerprint} ({signed.Signer}); checks: {signed.Checks}");
             return ExitCodes.Verified;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

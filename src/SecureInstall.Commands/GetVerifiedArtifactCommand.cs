@@ -186,7 +186,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
 
-    /// <summary>The signature and Sigstore parameters: each says who must vouch for the bytes, which -SkipVerification gives up.</summary>
+    /// <summary>The signature, Sigstore and Authenticode parameters: each says who must vouch for the bytes, which -SkipVerification gives up.</summary>
     private static readonly string[] VouchingParameters =
     {
         nameof(SignatureUri), nameof(MinisignPublicKey), nameof(PgpPublicKey), nameof(Fingerprint), nameof(SigstoreBundle),
@@ -196,7 +196,7 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
 
     protected override void BeginProcessing()
     {
-        // One rule instead of four parameter-set lines on each of nine parameters: -SkipVerification takes none of them.
+        // One rule instead of four parameter-set lines on each of twelve parameters: -SkipVerification takes none of them.
         if (SkipVerification && VouchingParameters.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } vouching)
             ThrowTerminatingError(Errors.SignatureParametersInvalid($"-SkipVerification checks nothing, so -{vouching} would be ignored: drop one of them."));
         if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))

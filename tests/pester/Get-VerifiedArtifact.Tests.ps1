@@ -503,6 +503,7 @@ Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of the downloaded
         $ok = Invoke-Cli get (ConvertTo-FileUri $signed) -o (Join-Path $outDir 'cli-good.dll') --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root --no-cache
         $ok.ExitCode | Should -Be 0
         $ok.Text | Should -Match 'OK sha256:'
+        $ok.Text | Should -Match "Authenticode signer: thumbprint $($lab.Publisher.Thumbprint) .*checks: managed"
         foreach ($case in @(@{ File = $byOther; Id = 'SignerNotTrusted' }, @{ File = $tampered; Id = 'SignatureInvalid' })) {
             $dest = Join-Path $outDir "cli-bad-$($case.Id).dll"
             $bad = Invoke-Cli get (ConvertTo-FileUri $case.File) -o $dest --signer-subject $lab.Publisher.Subject --trusted-root $lab.Root --no-cache
