@@ -31,7 +31,10 @@ are tried first, for pinned downloads only.
 
 Signatures: with -SignatureUri and a trusted key (-MinisignPublicKey, or -PgpPublicKey with an optional -Fingerprint) the
 checksum list, or the artifact itself, must carry a valid signature by that key; any failure (SignatureInvalid,
-SignerNotTrusted, SignatureFormatInvalid) stops the download and places nothing. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
+SignerNotTrusted, SignatureFormatInvalid) stops the download and places nothing. With -SignerThumbprint or
+-SignerSubject (and optionally -TrustedRoot) the artifact, a PE file, must carry an Authenticode signature by that
+signer, checked as Test-ArtifactSignature checks it, on the downloaded bytes before they are placed and again on a
+cache hit; the result's Signature says who signed and which checks ran. Objects with Uri, OutFile and Sha256 properties can be piped in; they are downloaded -ThrottleLimit
 at a time with one progress bar.
 '@
     Parameters  = @{
@@ -39,6 +42,9 @@ at a time with one progress bar.
         CertificateIdentity      = 'With -SigstoreBundle: the signing certificate''s identity (SAN), exactly, e.g. https://github.com/owner/repo/.github/workflows/release.yml@refs/tags/v1.2.3.'
         CertificateIdentityRegex = 'With -SigstoreBundle: a regular expression the certificate identity must match as a whole.'
         CertificateOidcIssuer    = 'With -SigstoreBundle: the OIDC issuer of the identity, e.g. https://token.actions.githubusercontent.com.'
+        SignerThumbprint         = 'Authenticode: the SHA-1 thumbprint(s) of the signer certificates to trust for the artifact (a PE file), as (Get-AuthenticodeSignature FILE).SignerCertificate.Thumbprint shows them. Checked before the file is placed, also on a cache hit.'
+        SignerSubject            = 'Authenticode: the exact subject(s) of the signer certificates to trust, e.g. ''CN=Contoso Ltd, O=Contoso Ltd, C=US''.'
+        TrustedRoot              = 'Authenticode: the root certificate file(s), PEM or DER, the signer''s chain must end at. Without it, the platform''s root store decides. Needs -SignerThumbprint or -SignerSubject.'
         SigstorePublicKey        = 'With -SigstoreBundle: a PEM public key, for bundles signed with a key rather than a Fulcio certificate.'
         Uri                    = 'The artifact''s URI (https://, or file:// for offline mirrors). Several URIs are mirrors, tried in order; because the digest is pinned, any of them is safe.'
         OutFile                = 'Where the verified file is placed. An existing file is replaced only after the new one verified. An existing folder receives the file under the URI''s file name.'
@@ -78,6 +84,10 @@ at a time with one progress bar.
             Remarks = 'Checks the artifact against the checksum list published with the release.'
         }
         @{
+            Code    = "Get-VerifiedArtifact -Uri https://example.org/setup.exe -OutFile . -Sha256 '5f5d2e3c...' -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer"
+            Remarks = 'Downloads setup.exe, checks its SHA-256 and its Authenticode signature (the pinned signer, chained to the publisher''s root) before placing it; on any system.'
+        }
+        @{
             Code    = 'Import-Csv .\artifacts.csv | Get-VerifiedArtifact -ThrottleLimit 8'
             Remarks = 'Downloads every row (Uri, OutFile, Sha256 columns) eight at a time with one progress bar.'
         }
@@ -88,5 +98,5 @@ at a time with one progress bar.
     )
     Inputs      = 'Objects with Uri, OutFile and Sha256 (or Hash, ChecksumUri, ExpectedSize) properties.'
     Outputs     = 'SecureInstall.Core.Downloads.DownloadResult (Path, Uri, FinalUri, Sha256, Size, DigestSource, Verified, FromCache, Elapsed, Redirects, Attempts). FinalUri and Redirects are redacted (credentials and signature values shown as ***).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid (InvalidData); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash, InvalidUri (a relative -Uri, -ChecksumUri or -SignatureUri), TokenInvalid (a -Token that is neither a string nor a SecureString), ProxyInvalid, TokenHostRequired, TokenHostInvalid (InvalidArgument); PathNotFound (ObjectNotFound: an -OutFile whose folder does not exist or that is a symbolic link to nothing, found before any request); CacheNotTrusted (SecurityError: the cache, or a folder above it, is owned by another user or writable by others; fix it, set SECUREINSTALL_CACHE elsewhere or use -NoCache).'
+    Notes       = 'ErrorIds: ChecksumMismatch, ChecksumNotFound, SizeMismatch, InsecureRedirect, InsecureTransport, VerificationRequired, WeakAlgorithmRefused, SignatureInvalid, SignerNotTrusted (SecurityError); SignatureFormatInvalid, PublicKeyInvalid, PeImageMalformed (InvalidData); SignatureNotSupported (NotImplemented: an Authenticode pin on a file that is not a PE file, off Windows); SignatureParametersInvalid, InvalidFingerprint (InvalidArgument); DownloadFailed, DownloadStalled, TooManyRedirects (ResourceUnavailable); ProxyAuthenticationRequired (AuthenticationError); UnexpectedHtml (InvalidData); SizeLimitExceeded (LimitsExceeded); InvalidHash, InvalidUri (a relative -Uri, -ChecksumUri or -SignatureUri), TokenInvalid (a -Token that is neither a string nor a SecureString), ProxyInvalid, TokenHostRequired, TokenHostInvalid (InvalidArgument); PathNotFound (ObjectNotFound: an -OutFile whose folder does not exist or that is a symbolic link to nothing, found before any request); CacheNotTrusted (SecurityError: the cache, or a folder above it, is owned by another user or writable by others; fix it, set SECUREINSTALL_CACHE elsewhere or use -NoCache).'
 }

@@ -34,11 +34,14 @@ public static class GetCommand
         var minisignKey = new Option<string?>("--minisign-key", "-P") { Description = "The trusted minisign public key (RWQ… string) or minisign.pub file." };
         var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s)." };
         var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint." };
+        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode (PE files): the trusted signer certificate's SHA-1 thumbprint; checked before the file is placed.", Arity = ArgumentArity.ZeroOrMore };
+        var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode: trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
+        var trustedRoot = new Option<string[]>("--trusted-root") { Description = "Authenticode: root certificate file(s) (PEM or DER) the signer's chain must end at; default the platform's root store.", Arity = ArgumentArity.ZeroOrMore };
 
         var command = new Command("get", "Download a file, verify it against a pinned digest in the same pass, and place it atomically. Exit 0 verified, 1 verification failed, 2 bad input or network failure.")
         {
             uris, output, sha256, hash, checksumsUri, checksums, skip, expectedSize, maximumSize, insecure, allowWeak, noCache, flush, proxy, quiet,
-            signatureUri, minisignKey, pgpKey, fingerprint,
+            signatureUri, minisignKey, pgpKey, fingerprint, thumbprint, subject, trustedRoot,
         };
         OptionRules.OneOf(command, required: false, "give at most one of --sha256, --hash, --checksums-uri, --checksums or --skip-verification.",
             sha256, hash, checksumsUri, checksums, skip);
@@ -51,12 +54,16 @@ public static class GetCommand
             {
                 Uri[] parsed = parse.GetValue(uris)!.Select(ToUri).ToArray();
                 SignatureKeySpec keys = SignatureKeys.Spec(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), allowExpiredKey: false);
-                var builder = new DownloadRequestBuilder(keys, SignatureKeys.Create(keys), token: null);
+                AuthenticodeVerifier? authenticode = AuthenticodeVerifier.FromPins(parse.GetValue(thumbprint) ?? Array.Empty<string>(), parse.GetValue(subject) ?? Array.Empty<string>(),
+                    parse.GetValue(trustedRoot) ?? Array.Empty<string>(), trustedRoot.Name);
+                var builder = new DownloadRequestBuilder(keys, SignatureKeys.Create(keys), token: null, authenticode: authenticode);
                 request = builder.Create(parsed, parse.GetValue(output) ?? string.Empty, parse.GetValue(signatureUri) is string sigUri ? ToUri(sigUri) : null);
                 if (digest != null) request.Expected = ChecksumEntry.FromDigest(digest, parse.GetValue(sha256) != null ? ChecksumAlgorithm.SHA256 : null, parse.GetValue(sha256) != null ? "--sha256" : "--hash");
                 if (parse.GetValue(checksumsUri) is string listUri) request.ChecksumUri = ToUri(listUri);
                 request.ChecksumFile = parse.GetValue(checksums);
                 request.SkipVerification = parse.GetValue(skip);
+                if (request.SkipVerification && (authenticode != null || request.SignatureUri != null))
+                    throw new SignatureParametersException("--skip-verification checks nothing, so the signature options would be ignored: drop one of them.");
                 request.ExpectedSize = parse.GetValue(expectedSize);
                 options = new VerifiedDownloaderOptions
                 {
@@ -93,6 +100,8 @@ public static class GetCommand
             if (!result.Verified)
                 Console.Error.WriteLine($"secureinstall: warning: {result.Path} was NOT verified; its SHA-256 is {result.Sha256} (pin it with --sha256 {result.Sha256}).");
             if (!quiet) Console.Out.WriteLine($"{result.Path}: OK sha256:{result.Sha256}{(result.FromCache ? " (from cache)" : "")}");
+            if (!quiet && result.Signature is { Scheme: SignatureScheme.Authenticode } signed)
+                Console.Out.WriteLine($"  Authenticode signer: thumbprint {signed.Fingerprint} ({signed.Signer}); checks: {signed.Checks}");
             return ExitCodes.Verified;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)

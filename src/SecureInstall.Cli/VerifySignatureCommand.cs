@@ -43,12 +43,7 @@ public static class VerifySignatureCommand
                 detached = SignatureKeys.Create(SignatureKeys.Spec(parse.GetValue(minisignKey), parse.GetValue(pgpKey), parse.GetValue(fingerprint), parse.GetValue(allowExpired)));
                 if (detached == null)
                 {
-                    var options = new AuthenticodeVerifierOptions();
-                    foreach (string t in thumbprints) options.SignerThumbprints.Add(t);
-                    foreach (string s in subjects) options.SignerSubjects.Add(s);
-                    string[] roots = parse.GetValue(trustedRoot) ?? Array.Empty<string>();
-                    if (roots.Length > 0) options.Trust = Core.Signatures.Authenticode.AuthenticodeTrust.FromFiles(roots);
-                    windows = new AuthenticodeVerifier(options);
+                    windows = AuthenticodeVerifier.FromPins(thumbprints, subjects, parse.GetValue(trustedRoot) ?? Array.Empty<string>(), trustedRoot.Name);
                 }
             }
             catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)

@@ -127,6 +127,21 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateNotNullOrEmpty]
     public string SigstorePublicKey { get; set; } = string.Empty;
 
+    /// <summary>Authenticode (PE files): accept only a signer certificate with one of these SHA-1 thumbprints; checked before the file is placed.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] SignerThumbprint { get; set; } = Array.Empty<string>();
+
+    /// <summary>Authenticode (PE files): accept only a signer certificate with exactly one of these subjects.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] SignerSubject { get; set; } = Array.Empty<string>();
+
+    /// <summary>Authenticode: the root certificate file(s) (PEM or DER) the signer's chain must end at; by default the platform's root store.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] TrustedRoot { get; set; } = Array.Empty<string>();
+
     /// <summary>Keep the file whatever it hashes to; a warning names the digest seen so it can be pinned.</summary>
     [Parameter(Mandatory = true, ParameterSetName = SkipSet)]
     public SwitchParameter SkipVerification { get; set; }
@@ -171,16 +186,17 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
 
-    /// <summary>The signature and Sigstore parameters: each says who must vouch for the bytes, which -SkipVerification gives up.</summary>
+    /// <summary>The signature, Sigstore and Authenticode parameters: each says who must vouch for the bytes, which -SkipVerification gives up.</summary>
     private static readonly string[] VouchingParameters =
     {
         nameof(SignatureUri), nameof(MinisignPublicKey), nameof(PgpPublicKey), nameof(Fingerprint), nameof(SigstoreBundle),
         nameof(CertificateIdentity), nameof(CertificateIdentityRegex), nameof(CertificateOidcIssuer), nameof(SigstorePublicKey),
+        nameof(SignerThumbprint), nameof(SignerSubject), nameof(TrustedRoot),
     };
 
     protected override void BeginProcessing()
     {
-        // One rule instead of four parameter-set lines on each of nine parameters: -SkipVerification takes none of them.
+        // One rule instead of four parameter-set lines on each of twelve parameters: -SkipVerification takes none of them.
         if (SkipVerification && VouchingParameters.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } vouching)
             ThrowTerminatingError(Errors.SignatureParametersInvalid($"-SkipVerification checks nothing, so -{vouching} would be ignored: drop one of them."));
         if ((Token is PSObject boxed ? boxed.BaseObject : Token) is { } token && token is not (string or SecureString))
@@ -209,7 +225,18 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
             ThrowTerminatingError(Errors.From(ex, MinisignPublicKey.Length > 0 ? MinisignPublicKey : PgpPublicKey));
         }
         if (verifier != null) WriteVerbose($"Signatures must be made by {verifier.TrustedKeyDescription}.");
-        _builder = new DownloadRequestBuilder(keys, verifier, _token);
+        Core.Signatures.AuthenticodeVerifier? authenticode = null;
+        try
+        {
+            authenticode = Core.Signatures.AuthenticodeVerifier.FromPins(SignerThumbprint, SignerSubject,
+                TrustedRoot.Select(root => ResolveSingleFile(root, nameof(TrustedRoot))).ToArray(), "-" + nameof(TrustedRoot));
+        }
+        catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(Errors.From(ex, string.Join(", ", TrustedRoot)));
+        }
+        if (authenticode != null) WriteVerbose($"The artifact must carry an Authenticode signature by {authenticode.TrustedSignerDescription}; checks: {authenticode.CheckDescription}.");
+        _builder = new DownloadRequestBuilder(keys, verifier, _token, authenticode: authenticode);
         if (SigstoreBundle.Length > 0) LoadSigstoreBundle();
         else if (CertificateIdentity.Length + CertificateIdentityRegex.Length + CertificateOidcIssuer.Length + SigstorePublicKey.Length > 0)
             ThrowTerminatingError(Errors.SignatureParametersInvalid("-CertificateIdentity, -CertificateIdentityRegex, -CertificateOidcIssuer and -SigstorePublicKey need -SigstoreBundle."));

@@ -116,16 +116,9 @@ public sealed class TestArtifactSignatureCommand : ArtifactSignatureCmdlet
                     break;
                 default:
                     if (SignerThumbprint.Length == 0 && SignerSubject.Length == 0) ThrowTerminatingError(Errors.SignerPinRequired());
-                    var options = new AuthenticodeVerifierOptions();
-                    foreach (string t in SignerThumbprint) options.SignerThumbprints.Add(t);
-                    foreach (string s in SignerSubject) options.SignerSubjects.Add(s);
-                    if (TrustedRoot.Length > 0)
-                    {
-                        var roots = new string[TrustedRoot.Length];
-                        for (int i = 0; i < roots.Length; i++) roots[i] = ResolveSingleFile(TrustedRoot[i], nameof(TrustedRoot));
-                        options.Trust = Core.Signatures.Authenticode.AuthenticodeTrust.FromFiles(roots);
-                    }
-                    _authenticode = new AuthenticodeVerifier(options);
+                    var roots = new string[TrustedRoot.Length];
+                    for (int i = 0; i < roots.Length; i++) roots[i] = ResolveSingleFile(TrustedRoot[i], nameof(TrustedRoot));
+                    _authenticode = AuthenticodeVerifier.FromPins(SignerThumbprint, SignerSubject, roots, "-" + nameof(TrustedRoot));
                     break;
             }
         }

@@ -22,6 +22,8 @@ BeforeDiscovery {
             'a push to a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (interactive Get-Credential aside)'
         "Install-PinnedTool help: Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
             'a pull from a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (Install-PinnedTool.Tests.ps1 against an OCI image layout)'
+        "Get-VerifiedArtifact help: Get-VerifiedArtifact -Uri https://example.org/setup.exe -OutFile . -Sha256 '5f5d2e3c...' -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
+            'Authenticode: needs a PE signed by the pinned certificate under that root; Get-VerifiedArtifact.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
     }
     # The Sigstore examples run against the sigstore-conformance cases of the shared corpus; without it they cannot.
     $sigstoreCorpus = Join-Path $PSScriptRoot '../../../shared/corpus/sigstore-conformance/test/assets/bundle-verify'

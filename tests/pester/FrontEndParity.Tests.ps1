@@ -52,6 +52,15 @@ BeforeDiscovery {
         @{ Verb = 'get'; Id = 'InsecureTransport'; Name = 'an http:// URI'
            CliArgs = { 'get', 'http://127.0.0.1:9/a.bin', '--sha256', $shaA, '-o', (Join-Path $TestDrive 'g5-cli') }
            CmdletCall = { Get-VerifiedArtifact -Uri 'http://127.0.0.1:9/a.bin' -OutFile (Join-Path $TestDrive 'g5-ps') -Sha256 $shaA } }
+        @{ Verb = 'get'; Id = 'SignatureInvalid'; Name = 'an unsigned PE downloaded with an Authenticode signer pinned'
+           CliArgs = { 'get', $peUri, '-o', (Join-Path $TestDrive 'g6-cli.dll'), '--signer-thumbprint', $thumbprint, '--no-cache' }
+           CmdletCall = { Get-VerifiedArtifact -Uri $peUri -OutFile (Join-Path $TestDrive 'g6-ps.dll') -SignerThumbprint $thumbprint -NoCache } }
+        @{ Verb = 'get'; Id = 'SignatureParametersInvalid'; Name = 'an Authenticode root without a signer pin'
+           CliArgs = { 'get', $aUri, '--sha256', $shaA, '-o', (Join-Path $TestDrive 'g7-cli'), '--trusted-root', $pemKey }
+           CmdletCall = { Get-VerifiedArtifact -Uri $aUri -OutFile (Join-Path $TestDrive 'g7-ps') -Sha256 $shaA -TrustedRoot $pemKey } }
+        @{ Verb = 'get'; Id = 'InvalidFingerprint'; Name = 'an Authenticode thumbprint that is not 40 hex digits'
+           CliArgs = { 'get', $aUri, '--sha256', $shaA, '-o', (Join-Path $TestDrive 'g8-cli'), '--signer-thumbprint', 'ABCD' }
+           CmdletCall = { Get-VerifiedArtifact -Uri $aUri -OutFile (Join-Path $TestDrive 'g8-ps') -Sha256 $shaA -SignerThumbprint 'ABCD' } }
         @{ Verb = 'verify-signature'; Id = 'SignatureInvalid'; Name = 'a changed file'
            CliArgs = { 'verify-signature', '--minisign-key', $minisignKey, '-x', $minisig, $changed }
            CmdletCall = { Test-ArtifactSignature -LiteralPath $changed -MinisignPublicKey $minisignKey -MinisignSignature $minisig } }
@@ -139,6 +148,9 @@ BeforeAll {
     $script = Join-Path $TestDrive 'install.ps1'
     [System.IO.File]::WriteAllText($script, "'hi'`n", $utf8)
     $scriptUri = [System.Uri]::new($script).AbsoluteUri
+    # A real, unsigned PE file: the built core assembly.
+    $peUri = [System.Uri]::new((Join-Path $root 'bin/deps/SecureInstall.Core.dll')).AbsoluteUri
+    $thumbprint = '0123456789ABCDEF0123456789ABCDEF01234567'
 }
 
 AfterAll {

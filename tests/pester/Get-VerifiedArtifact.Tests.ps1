@@ -382,3 +382,137 @@ Describe 'Get-VerifiedArtifact -SigstoreBundle' -Skip:(-not (Test-Path (Join-Pat
         { Get-VerifiedArtifact -Uri $artifactUri -OutFile (Join-Path $TestDrive 'x') -CertificateIdentity $identity -CertificateOidcIssuer $issuer } | Should -Throw -ErrorId 'SignatureParametersInvalid,SecureInstall.Commands.GetVerifiedArtifactCommand'
     }
 }
+
+Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of the downloaded PE, signed by osslsigncode)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeLabSkipReason
+        $onWindows = $IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop'
+        if (-not $skip) {
+            $lab = New-AuthenticodeLab -Path (Join-Path $TestDrive 'acdl')
+            $signed = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $TestDrive 'acdl/signed.dll') -Signer $lab.Publisher
+            $byOther = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $TestDrive 'acdl/other.dll') -Signer $lab.Other
+            $tampered = Join-Path $TestDrive 'acdl/tampered.dll'
+            $bytes = [System.IO.File]::ReadAllBytes($signed)
+            $bytes[0x400] = $bytes[0x400] -bxor 1
+            [System.IO.File]::WriteAllBytes($tampered, $bytes)
+        }
+        $outDir = Join-Path $TestDrive 'acdl-out'
+        $null = New-Item -ItemType Directory -Path $outDir -Force
+    }
+
+    It 'places the PE signed by the pinned thumbprint and reports the signer and the checks that ran' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $outDir 'good.dll'
+        $r = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $signed) -OutFile $dest -Sha256 (Get-Sha256 $signed) -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -Verbose 4>&1
+        $result = $r | Where-Object { $_ -is [SecureInstall.Core.Downloads.DownloadResult] }
+        $result.Verified | Should -BeTrue
+        $result.Signature.Scheme | Should -Be 'Authenticode'
+        $result.Signature.Fingerprint | Should -BeExactly $lab.Publisher.Thumbprint
+        $result.Signature.Signer | Should -BeExactly $lab.Publisher.Subject
+        $result.Signature.Checks | Should -Match '^managed \(1 signature: image hash SHA256'
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'Authenticode signature is valid'
+        Get-Sha256 $dest | Should -BeExactly (Get-Sha256 $signed)
+    }
+
+    It 'verifies by the signature alone (no digest) and names it in DigestSource, pinning by subject' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $outDir 'bysubject.dll'
+        $result = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $signed) -OutFile $dest -SignerSubject $lab.Publisher.Subject -TrustedRoot $lab.Root -NoCache
+        $result.Verified | Should -BeTrue
+        $result.DigestSource | Should -BeExactly "Authenticode signature by thumbprint $($lab.Publisher.Thumbprint)"
+        Test-Path -LiteralPath $dest | Should -BeTrue
+    }
+
+    It 'writes SignerNotTrusted for a PE signed by another certificate and places nothing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $outDir 'other.dll'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $byOther) -OutFile $dest -Sha256 (Get-Sha256 $byOther) -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Test-Path -LiteralPath $dest | Should -BeFalse
+        @(Get-ChildItem -LiteralPath $outDir -Force -Filter '.other.dll*').Count | Should -Be 0
+    }
+
+    It 'writes SignatureInvalid for a PE changed after signing (its digest pinned as served) and places nothing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $dest = Join-Path $outDir 'tampered.dll'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $tampered) -OutFile $dest -Sha256 (Get-Sha256 $tampered) -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].Exception.Message | Should -Match 'changed after it was signed'
+        $ev[0].Exception.Message | Should -Match 'tampered\.dll'
+        $ev[0].Exception.Message | Should -Not -Match '\.partial'
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It 'writes SignatureInvalid for an unsigned PE and PeImageMalformed for bytes appended after the signature' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $dest = Join-Path $outDir 'unsigned.dll'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $lab.Pe) -OutFile $dest -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+        $appended = Join-Path $TestDrive 'acdl/appended.dll'
+        [System.IO.File]::WriteAllBytes($appended, [byte[]]([System.IO.File]::ReadAllBytes($signed) + [byte[]](1..16)))
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $appended) -OutFile $dest -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev2 -ErrorAction SilentlyContinue
+        $ev2[0].FullyQualifiedErrorId | Should -BeExactly "PeImageMalformed$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It 'keeps the old file when the new download fails its signature' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $dest = Join-Path $outDir 'kept.dll'
+        Write-Fixture $dest 'the old file'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $tampered) -OutFile $dest -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        Get-Content -LiteralPath $dest -Raw | Should -BeExactly 'the old file'
+    }
+
+    It 're-verifies the signer on a cache hit: served for the pinned signer, refused (nothing placed) for another pin' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $source = Join-Path $TestDrive "acdl/cached-$([guid]::NewGuid().ToString('N')).dll"
+        Copy-Item -LiteralPath $signed -Destination $source
+        $pin = Get-Sha256 $source
+        $dest = Join-Path $outDir 'cached.dll'
+        (Get-VerifiedArtifact (ConvertTo-FileUri $source) $dest -Sha256 $pin -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root).FromCache | Should -BeFalse
+        Remove-Item -LiteralPath $source, $dest
+        $hit = Get-VerifiedArtifact (ConvertTo-FileUri $source) $dest -Sha256 $pin -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root
+        $hit.FromCache | Should -BeTrue
+        $hit.Signature.Fingerprint | Should -BeExactly $lab.Publisher.Thumbprint
+        Remove-Item -LiteralPath $dest
+        $null = Get-VerifiedArtifact (ConvertTo-FileUri $source) $dest -Sha256 $pin -SignerThumbprint $lab.Other.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+        @(Get-ChildItem -LiteralPath $outDir -Force -Filter '.cached.dll*').Count | Should -Be 0
+    }
+
+    It 'refuses -SkipVerification with -SignerThumbprint, and -TrustedRoot without a pin, as SignatureParametersInvalid' {
+        $dest = Join-Path $outDir 'params.dll'
+        { Get-VerifiedArtifact -Uri $uri -OutFile $dest -SkipVerification -SignerThumbprint ('0' * 40) } | Should -Throw -ErrorId "SignatureParametersInvalid$FQ"
+        $root = Join-Path $TestDrive 'acdl-root.pem'
+        Write-Fixture $root 'not used'
+        { Get-VerifiedArtifact -Uri $uri -OutFile $dest -Sha256 $sha -TrustedRoot $root } | Should -Throw -ErrorId "SignatureParametersInvalid$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+
+    It 'secureinstall get --signer-thumbprint --trusted-root: exit 0 for the signed PE, 1 and nothing placed for another signer or a tampered one' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $ok = Invoke-Cli get (ConvertTo-FileUri $signed) -o (Join-Path $outDir 'cli-good.dll') --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root --no-cache
+        $ok.ExitCode | Should -Be 0
+        $ok.Text | Should -Match 'OK sha256:'
+        $ok.Text | Should -Match "Authenticode signer: thumbprint $($lab.Publisher.Thumbprint) .*checks: managed"
+        foreach ($case in @(@{ File = $byOther; Id = 'SignerNotTrusted' }, @{ File = $tampered; Id = 'SignatureInvalid' })) {
+            $dest = Join-Path $outDir "cli-bad-$($case.Id).dll"
+            $bad = Invoke-Cli get (ConvertTo-FileUri $case.File) -o $dest --signer-subject $lab.Publisher.Subject --trusted-root $lab.Root --no-cache
+            $bad.ExitCode | Should -Be 1
+            $bad.Text | Should -Match $case.Id
+            Test-Path -LiteralPath $dest | Should -BeFalse
+        }
+        $usage = Invoke-Cli get (ConvertTo-FileUri $signed) -o (Join-Path $outDir 'cli-usage.dll') --skip-verification --signer-thumbprint $lab.Publisher.Thumbprint
+        $usage.ExitCode | Should -Be 2
+        $usage.Text | Should -Match 'SignatureParametersInvalid'
+    }
+}

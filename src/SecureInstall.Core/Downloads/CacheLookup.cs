@@ -121,6 +121,9 @@ internal sealed class CacheLookup
                 }
                 if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != size)
                     throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, size);
+                // The bytes are the pinned ones, but the signer is a requirement of its own: checked on what is about to be placed.
+                copy?.Seal(_options.FlushToDisk);
+                Signatures.SignatureResult? authenticode = StagedAuthenticode.Check(request, copy?.TemporaryPath ?? linked!, request.Uris[0], _log, cancellationToken);
                 if (copy != null)
                 {
                     copy.Commit(_options.FlushToDisk);
@@ -142,7 +145,7 @@ internal sealed class CacheLookup
                     _log($"Cache hit: linked {destination} to {cached} (a file only you can change; re-hashed, no network).");
                 }
                 return (Outcome.Served, new DownloadResult(destination, request.Uris[0], cacheUri, sha256, size, ExpectedDigestResolver.SourceText(expected),
-                    verified: true, fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0));
+                    verified: true, fromCache: true, clock.Elapsed, Array.Empty<Uri>(), attempts: 0) { Signature = authenticode });
             }
             finally
             {

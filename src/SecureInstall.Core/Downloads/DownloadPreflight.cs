@@ -37,7 +37,7 @@ internal static class DownloadPreflight
     {
         int sources = (request.Expected != null ? 1 : 0) + (request.ChecksumUri != null ? 1 : 0) + (request.ChecksumFile != null ? 1 : 0);
         if (sources > 1) throw new ArgumentException("Give exactly one source for the expected digest: a digest, a checksum list URI or a checksum list file.", nameof(request));
-        if ((sources == 1 || request.SignatureVerifier != null) && request.SkipVerification)
+        if ((sources == 1 || request.SignatureVerifier != null || request.Authenticode != null) && request.SkipVerification)
             throw new ArgumentException("SkipVerification cannot be combined with an expected digest or a signature.", nameof(request));
         if (request.SignatureUri != null && request.SignatureVerifier == null)
             throw new ArgumentException("A signature URI needs the trusted key to check it with (a signature verifier).", nameof(request));

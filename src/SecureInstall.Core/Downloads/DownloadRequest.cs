@@ -64,6 +64,13 @@ public sealed class DownloadRequest
     /// </summary>
     public Func<ChecksumEntry, System.Threading.CancellationToken, SignatureResult>? DigestCheck { get; set; }
 
+    /// <summary>
+    /// The Authenticode signer the artifact (a PE file) must be signed by: checked on the staged bytes before the file is
+    /// placed, on every path including a cache hit (<see cref="StagedAuthenticode"/>). With no digest pinned it is what
+    /// verifies the download.
+    /// </summary>
+    public AuthenticodeVerifier? Authenticode { get; set; }
+
     /// <summary>The name to look up in a checksum list; by default the last segment of the first URI.</summary>
     public string? ArtifactName { get; set; }
 

@@ -20,8 +20,10 @@ public sealed class DownloadRequestBuilder
     /// <paramref name="keys"/> names the key options in messages; <paramref name="verifier"/> is what it built (null:
     /// no key given). <paramref name="token"/> is the token tied to hosts, when one was given.
     /// </summary>
-    public DownloadRequestBuilder(SignatureKeySpec keys, DetachedSignatureVerifier? verifier, HostBoundToken? token, Func<string, string?>? getEnvironmentVariable = null)
+    public DownloadRequestBuilder(SignatureKeySpec keys, DetachedSignatureVerifier? verifier, HostBoundToken? token, Func<string, string?>? getEnvironmentVariable = null,
+        AuthenticodeVerifier? authenticode = null)
     {
+        Authenticode = authenticode;
         _keys = keys ?? throw new ArgumentNullException(nameof(keys));
         SignatureVerifier = verifier;
         Token = token;
@@ -31,6 +33,9 @@ public sealed class DownloadRequestBuilder
     public DetachedSignatureVerifier? SignatureVerifier { get; }
 
     public HostBoundToken? Token { get; }
+
+    /// <summary>The Authenticode signer every artifact must carry (<see cref="AuthenticodeVerifier.FromPins"/>), or null.</summary>
+    public AuthenticodeVerifier? Authenticode { get; }
 
     /// <summary>
     /// The request for <paramref name="uris"/> placed at <paramref name="destination"/> (empty: the current folder).
@@ -43,6 +48,7 @@ public sealed class DownloadRequestBuilder
         if (signatureUri != null && SignatureVerifier == null) throw _keys.SignatureUriWithoutKey();
         request.SignatureUri = signatureUri;
         request.SignatureVerifier = SignatureVerifier;
+        request.Authenticode = Authenticode;
         Uri first = request.Uris[0];
         request.Token = Token?.For(first) ?? HostTokens.FromEnvironment(first, _getEnvironmentVariable);
         return request;

@@ -66,7 +66,7 @@ internal sealed class ExpectedDigestResolver
         }
 
         ChecksumEntry? expected = resolved.Entry;
-        if (expected == null && resolved.ArtifactSignature == null && request.DigestCheck == null)
+        if (expected == null && resolved.ArtifactSignature == null && request.DigestCheck == null && request.Authenticode == null)
         {
             if (!request.SkipVerification) throw new VerificationRequiredException(request.Uris[0]);
             _log("No digest to check (verification skipped): the file will be kept whatever it hashes to.");

@@ -96,7 +96,7 @@ public sealed class VerifiedDownloader : IDisposable
             DownloadResult? hit = await _cacheLookup.TryServeAsync(request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
             if (hit != null)
             {
-                hit.Signature = resolved.DigestSignature ?? resolved.ListSignature;
+                hit.Signature = resolved.DigestSignature ?? resolved.ListSignature ?? hit.Signature;
                 return hit;
             }
         }
@@ -291,13 +291,23 @@ public sealed class VerifiedDownloader : IDisposable
             signed = request.DigestCheck(bytesReceived, cancellationToken);
             _log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
+        SignatureResult? authenticode = null;
+        if (request.Authenticode != null)
+        {
+            // Closed first: the check opens the file by name, and WinVerifyTrust cannot share the write handle.
+            file.Seal(_options.FlushToDisk);
+            authenticode = StagedAuthenticode.Check(request, file.TemporaryPath, uri, _log, cancellationToken);
+        }
         file.Commit(_options.FlushToDisk);
-        _log(expected != null || signed != null
+        bool verified = expected != null || signed != null || authenticode != null;
+        _log(verified
             ? $"Verified {(expected != null ? expected.Algorithm + " " + actual : "the signature")}; placed {destination}."
             : $"Placed {destination} without verification; its SHA-256 is {sha256}.");
-        string source = expected != null ? SourceText(expected) : signed != null ? $"{signed.Scheme} signature {UriText.Redact(request.SignatureUri!)}" : "none";
+        string source = expected != null ? SourceText(expected)
+            : signed != null ? $"{signed.Scheme} signature {UriText.Redact(request.SignatureUri!)}"
+            : authenticode != null ? $"Authenticode signature by thumbprint {authenticode.Fingerprint}" : "none";
         return new DownloadResult(destination, uri, info.FinalUri, sha256, sink.Length, source,
-            verified: expected != null || signed != null, fromCache: false, clock.Elapsed, info.Redirects, info.Attempts) { Signature = signed };
+            verified, fromCache: false, clock.Elapsed, info.Redirects, info.Attempts) { Signature = signed ?? authenticode };
     }
 
     private static bool LooksLikeHtmlName(string name) =>

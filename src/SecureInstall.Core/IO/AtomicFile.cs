@@ -11,6 +11,7 @@ namespace SecureInstall.Core.IO;
 public sealed class AtomicFile : IDisposable
 {
     private bool _committed;
+    private bool _sealed;
 
     private AtomicFile(string destination, string temporaryPath, FileStream stream)
     {
@@ -114,6 +115,19 @@ public sealed class AtomicFile : IDisposable
     private const string TemporarySuffix = ".partial";
     private const string LockSuffix = ".lock";
 
+    /// <summary>
+    /// Flushes and closes the temporary file so a check that opens it by name (Authenticode; on Windows WinVerifyTrust
+    /// cannot share the write handle) reads the bytes that <see cref="Commit(bool)"/> will place.
+    /// </summary>
+    public void Seal(bool flushToDisk)
+    {
+        if (_committed) throw new InvalidOperationException("Already committed.");
+        if (_sealed) return;
+        Stream.Flush(flushToDisk);
+        Stream.Dispose();
+        _sealed = true;
+    }
+
     /// <summary>Flushes to disk and renames over the destination (replacing an existing file in one step).</summary>
     public void Commit() => Commit(flushToDisk: true);
 
@@ -124,8 +138,11 @@ public sealed class AtomicFile : IDisposable
     public void Commit(bool flushToDisk)
     {
         if (_committed) throw new InvalidOperationException("Already committed.");
-        Stream.Flush(flushToDisk);
-        Stream.Dispose();
+        if (!_sealed)
+        {
+            Stream.Flush(flushToDisk);
+            Stream.Dispose();
+        }
         MoveIntoPlace(TemporaryPath, Destination);
         _committed = true;
     }

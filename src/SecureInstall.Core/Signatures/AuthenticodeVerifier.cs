@@ -87,6 +87,30 @@ public sealed class AuthenticodeVerifier
         _platform = platform;
     }
 
+    /// <summary>
+    /// The verifier for the front ends' signer options (-SignerThumbprint/-SignerSubject/-TrustedRoot, --signer-thumbprint/
+    /// --signer-subject/--trusted-root); null when none is given.
+    /// </summary>
+    /// <exception cref="SignatureParametersException">root certificates without a signer pin.</exception>
+    /// <exception cref="InvalidFingerprintException">a thumbprint is not 40 hex digits.</exception>
+    /// <exception cref="PublicKeyFormatException">a root file cannot be read.</exception>
+    public static AuthenticodeVerifier? FromPins(IReadOnlyList<string> thumbprints, IReadOnlyList<string> subjects, IReadOnlyList<string> rootFiles, string rootOption)
+    {
+        if (thumbprints == null) throw new ArgumentNullException(nameof(thumbprints));
+        if (subjects == null) throw new ArgumentNullException(nameof(subjects));
+        if (rootFiles == null) throw new ArgumentNullException(nameof(rootFiles));
+        if (thumbprints.Count == 0 && subjects.Count == 0)
+        {
+            if (rootFiles.Count == 0) return null;
+            throw new SignatureParametersException($"{rootOption} only says where an Authenticode signer's chain must end: pin the signer too, by its certificate thumbprint or subject.");
+        }
+        var options = new AuthenticodeVerifierOptions();
+        foreach (string t in thumbprints) options.SignerThumbprints.Add(t);
+        foreach (string s in subjects) options.SignerSubjects.Add(s);
+        if (rootFiles.Count > 0) options.Trust = AuthenticodeTrust.FromFiles(rootFiles);
+        return new AuthenticodeVerifier(options);
+    }
+
     public string TrustedSignerDescription =>
         string.Join(" or ", _thumbprints.Select(t => "thumbprint " + t).Concat(_options.SignerSubjects.Select(s => $"subject '{s}'")))
         + $", chained to {_options.Trust.Description}";
@@ -97,12 +121,19 @@ public sealed class AuthenticodeVerifier
 
     public SignatureResult Verify(string path) => Verify(path, CancellationToken.None);
 
-    public SignatureResult Verify(string path, CancellationToken cancel)
+    public SignatureResult Verify(string path, CancellationToken cancel) => Verify(path, path, cancel);
+
+    /// <summary>
+    /// Verifies the file at <paramref name="path"/>, naming it <paramref name="shownAs"/> in the result and the errors: a
+    /// download is checked in its temporary file, and the user knows it by its URI.
+    /// </summary>
+    public SignatureResult Verify(string path, string shownAs, CancellationToken cancel)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
+        if (shownAs == null) throw new ArgumentNullException(nameof(shownAs));
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
 
-        var result = new SignatureResult(SignatureScheme.Authenticode, true, path, path);
+        var result = new SignatureResult(SignatureScheme.Authenticode, true, shownAs, shownAs);
         var checks = new List<string>();
         IReadOnlyList<AuthenticodeSigner>? signers = null;
         if (ManagedAuthenticode.Handles(path))
@@ -114,7 +145,7 @@ public sealed class AuthenticodeVerifier
         }
         else if (_platform == null)
         {
-            throw new SignatureNotSupportedException(path,
+            throw new SignatureNotSupportedException(shownAs,
                 $"it is not a PE file (exe, dll, sys), and MSI, CAB and PowerShell-script Authenticode signatures are verified by Windows only (WinVerifyTrust); this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
         }
 

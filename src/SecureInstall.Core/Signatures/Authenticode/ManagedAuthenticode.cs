@@ -83,9 +83,9 @@ public sealed class ManagedAuthenticode
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (result == null) throw new ArgumentNullException(nameof(result));
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        PeImage image = PeImage.Read(stream, path);
+        PeImage image = PeImage.Read(stream, result.Path);
         if (!image.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), "the file carries no Authenticode signature (its certificate table is empty)");
-        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(image.ReadSignature(stream), path);
+        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(image.ReadSignature(stream), result.Path);
         IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests = image.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
 
         var verified = new List<AuthenticodeSigner>();
