@@ -257,10 +257,37 @@ public sealed partial class InstallLock
             ?? throw new InstallException(ErrorIds.InstallInProgress, FailureKind.ResourceUnavailable, lockPath, $"another process holds {lockPath}.");
         InstallLock current = Load(lockPath);
         change(current);
+        if (current.IsLegacy) CarryLegacyInstalls(current, root, timeout, cancellationToken);
         if (current.IsLegacy)
             log?.Invoke($"{lockPath} was written by an earlier SecureInstall (lockVersion {LegacyFormatVersion}); writing it as lockVersion {FormatVersion}: "
                 + $"its per-machine fields (installedPath, shims) are dropped, and where tools are installed is kept in the install root's state ({InstallRootState.PathIn(root)}).");
         current.Save(lockPath);
+    }
+
+    /// <summary>
+    /// Before a lockVersion 1 lock is written without its per-machine half, that half goes to the root's state: every entry it
+    /// records as installed in <paramref name="root"/> (installedPath is &lt;root&gt;/&lt;tool&gt;/&lt;version&gt;) that the state does not
+    /// know yet keeps its tree and shims there. Otherwise the write that migrates the lock (an install of one tool, an uninstall,
+    /// a module install) would leave every other tool with no recorded shims, and Test-PinnedTool would stop checking them.
+    /// </summary>
+    private static void CarryLegacyInstalls(InstallLock legacy, string root, TimeSpan timeout, System.Threading.CancellationToken cancellationToken)
+    {
+        var here = new List<LockEntry>();
+        foreach (LockEntry e in legacy.Entries)
+        {
+            if (e.InstalledPath.Length == 0 || InstallRootLayout.ReservedReason(e.Tool, false) != null || InstallRootLayout.ReservedReason(e.Version, true) != null) continue;
+            if (InstallRootLayout.SamePath(e.InstalledPath, InstallRootLayout.VersionDirectory(root, e.Tool, e.Version))) here.Add(e);
+        }
+        if (here.Count == 0) return;
+        InstallRootState.Update(root, timeout, state =>
+        {
+            foreach (LockEntry e in here.Where(e => state.Find(e.Tool, e.Version) == null))
+                state.Set(new InstallRecord
+                {
+                    Tool = e.Tool, Version = e.Version, Platform = e.Platform, Sha256 = e.Sha256, TreeDigest = e.TreeDigest,
+                    Shims = new SortedDictionary<string, string>(e.Shims.Where(kv => InstallRootLayout.IsCommandName(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal),
+                });
+        }, cancellationToken);
     }
 
     public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());

@@ -61,6 +61,11 @@ public sealed class ToolInstaller
         }
 
         IReadOnlyList<string> executables = InstallShims.ExecutablesOf(artifact);
+        // An Authenticode policy checks the executables the install names; with none named it would check nothing and vouch anyway.
+        if (resolved.Authenticode != null && executables.Count == 0)
+            throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, tool.Name,
+                $"{manifest.Source}: {tool.Name} {pinned.Version} ({_options.Platform}): its signature policy is Authenticode, which checks the executables the install places, "
+                + "but the artifact names none: list them under bin: (or install a plain binary with archive: binary).");
         SortedDictionary<string, string> commands = InstallShims.CommandsFor(manifest, tool, executables, _options.Platform);
         var shims = commands.Keys.Select(ShimPath).ToList();
         var actions = new List<string>

@@ -56,12 +56,16 @@ public static class WindowsAcl
         int at = dacl.IndexOf('(');
         while (at >= 0)
         {
-            int end = dacl.IndexOf(')', at);
+            int end = ClosingParenthesis(dacl, at);
             if (end < 0) return $"its DACL '{dacl}' cannot be read";
-            string[] fields = dacl.Substring(at + 1, end - at - 1).Split(';');
+            // A conditional entry carries its condition, in parentheses and possibly with ';', as a seventh field.
+            string[] fields = dacl.Substring(at + 1, end - at - 1).Split(new[] { ';' }, 7);
             if (fields.Length < 6) return $"its DACL entry '({string.Join(";", fields)})' cannot be read";
             string type = fields[0], sid = fields[5];
-            if ((type.Equals("A", StringComparison.OrdinalIgnoreCase) || type.Equals("OA", StringComparison.OrdinalIgnoreCase)) && !Trusted.Contains(sid))
+            // Every entry that is not a deny grants what it names (A, OA, and the conditional/callback XA, ZA …): a condition
+            // is no protection we can judge, so it counts as granted.
+            bool grants = !(type.Equals("D", StringComparison.OrdinalIgnoreCase) || type.Equals("OD", StringComparison.OrdinalIgnoreCase) || type.Equals("XD", StringComparison.OrdinalIgnoreCase));
+            if (grants && !Trusted.Contains(sid))
             {
                 uint? rights = Rights(fields[2]);
                 if (rights == null) return $"its DACL grants {sid} rights '{fields[2]}' that cannot be read";
@@ -70,6 +74,18 @@ public static class WindowsAcl
             at = dacl.IndexOf('(', end);
         }
         return problems.Count == 0 ? null : "its ACL lets a non-administrator change it: " + string.Join(", ", problems);
+    }
+
+    /// <summary>The index of the ')' that closes the '(' at <paramref name="open"/> (conditions nest parentheses), or -1.</summary>
+    private static int ClosingParenthesis(string text, int open)
+    {
+        int depth = 0;
+        for (int i = open; i < text.Length; i++)
+        {
+            if (text[i] == '(') depth++;
+            else if (text[i] == ')' && --depth == 0) return i;
+        }
+        return -1;
     }
 
     /// <summary>The value of "O:", "G:", "D:" or "S:" in an SDDL string (up to the next part), or null.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
@@ -40,11 +41,23 @@ internal sealed class RegistryBlobs : IDisposable
             string key = source.Reference.Host + "/" + source.Reference.Repository;
             if (!_clients.TryGetValue(key, out client!))
             {
-                client = new RegistryClient(source.Reference, _options, DockerConfig.Resolve(source.Reference.Host, _options.RegistryCredential));
+                client = new RegistryClient(source.Reference, _options, CredentialFor(source.Reference.Host));
                 _clients[key] = client;
             }
         }
         return await client.AuthorizeAsync("pull", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The credential a registry gets: the one the caller gave (-RegistryCredential, --registry-user) only for the registries
+    /// it was given with (-Registry, --registry); any other, such as a mirrors.json entry, gets only what the Docker config
+    /// holds for its own host. A password is never sent to a registry it was not given for.
+    /// </summary>
+    internal RegistryCredential? CredentialFor(string host, string? dockerConfigPath = null)
+    {
+        bool givenForHost = _options.RegistryCredential != null
+            && _options.Registries.Any(r => r.Reference != null && string.Equals(r.Reference.Host, host, StringComparison.OrdinalIgnoreCase));
+        return givenForHost ? _options.RegistryCredential : DockerConfig.Find(host, dockerConfigPath);
     }
 
     public void Dispose()

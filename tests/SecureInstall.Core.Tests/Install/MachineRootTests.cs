@@ -151,6 +151,10 @@ public sealed class WindowsAclTests
     [InlineData("O:BAG:SYD:NO_ACCESS_CONTROL", "no DACL")]
     [InlineData("O:BAG:SY", "no DACL")]
     [InlineData("O:BAG:SYD:PAI(A;OICI;QQ;;;BU)", "cannot be read")]
+    // Review finding: conditional (callback) allow entries were skipped, and their condition's ')' ended the entry early.
+    [InlineData("O:BAG:SYD:PAI(A;OICI;FA;;;BA)(XA;OICI;FA;;;WD;(Member_of {SID(BA)}))", "WD is allowed FA")]
+    [InlineData("O:BAG:SYD:PAI(XA;OICI;0x1301bf;;;BU;((@User.dept == \"x\") || (Member_of {SID(AU)})))(A;OICI;FA;;;BA)", "BU is allowed 0x1301bf")]
+    [InlineData("O:BAG:SYD:PAI(ZA;OICI;FA;;;AU;(Member_of {SID(BA)}))", "AU is allowed FA")]
     public void AnAclThatLetsANonAdministratorWrite_IsAProblem_SayingWho(string sddl, string expected)
     {
         string? problem = WindowsAcl.Problem(sddl);

@@ -163,6 +163,31 @@ public sealed class TravellingLockTests : IDisposable
     }
 
     [Fact]
+    public async Task MigratingALockOfTheEarlierFormat_KeepsTheShimsOfEveryToolItRecords_NotOnlyTheOneBeingChanged()
+    {
+        // Review finding: a write that migrated a lockVersion 1 lock (an install or uninstall of another tool, a module
+        // install) dropped every entry's shims, and the root's state had no record of them: Test-PinnedTool stopped checking them.
+        string repo = Checkout("repo");
+        string root = Path.Combine(_dir.Path, "home", "tools");
+        await Install(repo, root);
+        File.Delete(InstallRootState.PathIn(root));   // installed before the root kept a state
+        string lockPath = Path.Combine(repo, InstallLock.FileName);
+        File.WriteAllText(lockPath, File.ReadAllText(LegacyLockFixture).Replace("/tmp/fx/home/tools", root.Replace('\\', '/')));
+        Assert.True(InstallLock.Load(lockPath).IsLegacy);
+
+        InstallLock.Update(lockPath, root, TimeSpan.FromSeconds(5), l => l.Remove("another-tool", "1.0", Platform), CancellationToken.None);
+
+        InstallLock migrated = InstallLock.Load(lockPath);
+        Assert.False(migrated.IsLegacy);
+        Assert.DoesNotContain("installedPath", File.ReadAllText(lockPath), StringComparison.Ordinal);
+        Assert.Equal("bin/hello", InstallRootState.Load(root).Find("hello", "1.0.0")!.Shims["hello"]);
+        File.WriteAllText(InstallRootLayout.ShimPath(root, "hello"), "#!/bin/sh\necho replaced\n");
+        InstalledToolStatus status = InstalledToolVerifier.Verify(root, migrated.Entries.Single());
+        Assert.Equal(InstalledState.Tampered, status.Status);
+        Assert.Contains(status.Changed, c => c.Contains("shim"));
+    }
+
+    [Fact]
     public void ThePlusOfAnIntegrityValue_IsWrittenAsItIs_AndHtmlSensitiveCharactersStayEscaped()
     {
         var l = new InstallLock();

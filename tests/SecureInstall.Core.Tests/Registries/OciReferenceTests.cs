@@ -79,6 +79,23 @@ public sealed class OciReferenceTests
     }
 
     [Fact]
+    public void AGivenCredential_GoesOnlyToTheRegistriesItWasGivenWith_NotToAMirrorsJsonRegistry()
+    {
+        // Review finding: -RegistryCredential / --registry-user was sent to every registry tried, mirrors.json ones included.
+        using var dir = new TempDir();
+        string config = dir.File("config.json", """{"auths": {"mirror.example": {"auth": "bWlycm9yOm93bg=="}}}""");
+        var given = new RegistryCredential("fleet", "s3cret");
+        var options = new VerifiedDownloaderOptions { RegistryCredential = given, Registries = new[] { RegistrySource.Parse("oci://internal.example:5000/tools") } };
+        using var blobs = new RegistryBlobs(options);
+
+        Assert.Same(given, blobs.CredentialFor("internal.example:5000", config));
+        Assert.Null(blobs.CredentialFor("other.example", config));
+        RegistryCredential? own = blobs.CredentialFor("mirror.example", config);
+        Assert.Equal("mirror", own!.UserName);
+        Assert.Equal("own", own.Password);
+    }
+
+    [Fact]
     public void BearerChallenge_ParametersAreRead_QuotedOrNot()
     {
         var p = RegistryClient.ChallengeParameters("realm=\"https://auth.example/token\",service=\"registry.example\", scope=\"repository:a/b:pull,push\",error=insufficient_scope");

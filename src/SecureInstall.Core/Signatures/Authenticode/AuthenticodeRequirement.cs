@@ -64,6 +64,8 @@ public sealed class AuthenticodeRequirement
     {
         var results = new List<SignatureResult>();
         foreach (string exe in executables) results.Add(_verifier.Verify(exe, cancel));
+        // Nothing checked is not a verified signature: the caller must name what the policy covers.
+        if (results.Count == 0) throw new InvalidOperationException("An Authenticode policy was given no executable to check.");
         return results;
     }
 }

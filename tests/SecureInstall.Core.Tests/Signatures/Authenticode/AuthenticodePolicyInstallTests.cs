@@ -55,7 +55,7 @@ public sealed class AuthenticodePolicyInstallTests(AuthenticodeLab lab) : IClass
     [SkippableFact]
     public async Task PinnedSigner_Installs_AndTheLockRecordsTheSigner()
     {
-        if (OperatingSystem.IsWindows()) return; // WinVerifyTrust does not trust the lab's root; the agreement rule refuses there by design
+        Skip.If(OperatingSystem.IsWindows(), "WinVerifyTrust does not trust the lab's root; the agreement rule refuses there by design");
         string manifest = Manifest(Signed(lab.Publisher), $"thumbprint: {lab.Publisher.Thumbprint}");
 
         InstallResult r = await Install(manifest);
@@ -103,6 +103,21 @@ public sealed class AuthenticodePolicyInstallTests(AuthenticodeLab lab) : IClass
         var ex = Assert.Throws<SignatureFormatException>(() => installer.Plan(new ManifestReader().ReadFile(manifest), new InstallLock(), "a", null));
 
         Assert.Contains("pins no signer", ex.Reason);
+    }
+
+    [Fact]
+    public void APolicyOnAnArchiveNamingNoExecutable_IsRefusedAtPlanTime_ItWouldCheckNothing()
+    {
+        // Review finding: with no bin: the list of executables was empty, nothing was checked, and the lock said "verified".
+        string manifest = _dir.File("m.yml", $"tools:\n  a:\n    signature:\n      scheme: authenticode\n      thumbprint: {new string('A', 40)}\n    version: \"1\"\n    url: https://e.test/a.zip\n    sha256: {new string('a', 64)}\n");
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true });
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "home"), Platform = "windows-x64" }, downloader);
+
+        var ex = Assert.Throws<InstallException>(() => installer.Plan(new ManifestReader().ReadFile(manifest), new InstallLock(), "a", null));
+
+        Assert.Equal(ErrorIds.ManifestInvalid, ex.ErrorId);
+        Assert.Contains("bin:", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "home")));
     }
 
     private static void LabSkip() => AuthenticodeLab.SkipWithoutTool();
