@@ -25,6 +25,8 @@ public static class Program
         root.Add(InstallCommand.Create());
         root.Add(VerifyInstalledCommand.Create());
         root.Add(RunScriptCommand.Create());
+        root.Add(InstallModuleCommand.Create());
+        root.Add(TestModuleCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
