@@ -25,6 +25,7 @@
         'Test-PinnedTool'
         'Test-SigstoreBundle'
         'Uninstall-PinnedTool'
+        'Update-PinnedModuleManifest'
         'Update-PinnedToolManifest'
     )
     FunctionsToExport      = @()

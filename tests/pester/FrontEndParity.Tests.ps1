@@ -24,6 +24,7 @@ BeforeDiscovery {
         'Save-PinnedTool'           = 'bundles are written from PowerShell; install --source reads them'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'
+        'Update-PinnedModuleManifest' = 'edits a manifest for review; a PowerShell task, as Update-PinnedToolManifest'
     }
 
     # Each case: the verb, the ErrorId both must give, the CLI arguments and the cmdlet call (fixtures come from BeforeAll,

@@ -340,7 +340,8 @@ function New-ModulePackage {
     New-ZipBytes $entries
 }
 
-# A loopback HTTPS NuGet v3 feed: the service index at <Base>/v3/index.json naming the flat container <Base>/v3/flat/.
+# A loopback HTTPS NuGet feed: v3, the service index at <Base>/v3/index.json naming the flat container <Base>/v3/flat/;
+# v2, <Base>/api/v2 (FindPackagesById() and package/<id>/<version>).
 # Children trust it through SSL_CERT_FILE = .Pem. Publish-ModulePackage puts packages in it; .Packages keeps their bytes.
 function Start-ModuleFeed {
     $pem = Join-Path $TestDrive "feed-ca-$([guid]::NewGuid().ToString('N')).pem"
@@ -357,6 +358,13 @@ function Publish-ModulePackage {
     $lower = $Id.ToLowerInvariant()
     $Feed.Server.Routes["/v3/flat/$lower/$Version/$lower.$Version.nupkg"] = @{ Body = $Bytes }
     $Feed.Packages["$Id $Version"] = $Bytes
+    # The version lists: v3 <flat>/<id>/index.json, and the v2 OData answer to FindPackagesById() (Atom, as the Gallery
+    # serves it), with the v2 package URL beside them.
+    $versions = @($Feed.Packages.Keys | Where-Object { $_ -like "$Id *" } | ForEach-Object { $_.Substring($Id.Length + 1) } | Sort-Object -Unique)
+    $Feed.Server.Routes["/v3/flat/$lower/index.json"] = @{ Body = $script:Utf8.GetBytes((@{ versions = $versions } | ConvertTo-Json -Compress)) }
+    $entries = ($versions | ForEach-Object { "<entry><id>$($Feed.Base)/api/v2/Packages(Id='$Id',Version='$_')</id><m:properties><d:Id>$Id</d:Id><d:Version>$_</d:Version></m:properties></entry>" }) -join ''
+    $Feed.Server.Routes["/api/v2/FindPackagesById()?id='$Id'"] = @{ Body = $script:Utf8.GetBytes("<?xml version=`"1.0`" encoding=`"utf-8`"?><feed xmlns=`"http://www.w3.org/2005/Atom`" xmlns:d=`"http://schemas.microsoft.com/ado/2007/08/dataservices`" xmlns:m=`"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata`"><title type=`"text`">FindPackagesById</title>$entries</feed>") }
+    $Feed.Server.Routes["/api/v2/package/$Id/$Version"] = @{ Body = $Bytes }
     "  ${Id}:`n    version: `"$Version`"`n    sha512: `"$(Get-Sha512Hex $Bytes)`"`n    source: $Source`n"
 }
 

@@ -277,10 +277,12 @@ public sealed class ModuleInstaller
         return s;
     }
 
-    private static bool SameOrigin(Uri a, Uri b) =>
+    /// <summary>Whether a feed credential may go to <paramref name="a"/>: the feed <paramref name="b"/>'s own origin only.</summary>
+    internal static bool SameOrigin(Uri a, Uri b) =>
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
 
-    private static NuSpec ReadNuSpec(PinnedModule module, string staging)
+    /// <summary>The one .nuspec at the root of an extracted package.</summary>
+    internal static NuSpec ReadNuSpec(PinnedModule module, string staging)
     {
         string[] specs = Directory.GetFiles(staging, "*.nuspec", SearchOption.TopDirectoryOnly);
         if (specs.Length != 1)
