@@ -108,3 +108,43 @@ Describe 'secureinstall test-module' {
         $run.Text | Should -Match '(?m)^secureinstall: ModuleShadowed: .*9\.9\.9'
     }
 }
+
+Describe 'secureinstall update-module' {
+    BeforeAll {
+        $null = Publish-ModulePackage -Feed $feed -Id 'Lib' -Version '1.0.0' -Bytes (New-ModulePackage 'Lib' '1.0.0')
+        $null = Publish-ModulePackage -Feed $feed -Id 'Lib' -Version '1.5.0' -Bytes (New-ModulePackage 'Lib' '1.5.0')
+        $null = Publish-ModulePackage -Feed $feed -Id 'Lib' -Version '2.0.0' -Bytes (New-ModulePackage 'Lib' '2.0.0')
+        $null = Publish-ModulePackage -Feed $feed -Id 'Tool' -Version '2.1.0' -Bytes (New-ModulePackage 'Tool' '2.1.0' -Dependencies @{ Lib = '[1.0.0,2.0.0)' })
+    }
+    AfterEach { Restore-TestEnvironment }
+
+    It 'pins the highest module and its dependency at the highest version in range from a <Kind> feed; --what-if writes nothing' -TestCases @(
+        @{ Kind = 'v3'; Source = { $feed.Index } }
+        @{ Kind = 'v2'; Source = { "$($feed.Base)/api/v2" } }
+    ) {
+        $w = New-ModuleWorkspace "  Lib:   # keep me`n    version: `"1.0.0`"`n    sha512: `"$(Get-Sha512Hex $feed.Packages['Lib 1.0.0'])`"`n    source: $(& $Source)`n"
+        $before = Get-Content -Raw -LiteralPath $w.Manifest
+        $dry = Invoke-Cli update-module --manifest $w.Manifest Tool --source (& $Source) --what-if
+        $dry.ExitCode | Should -Be 0 -Because $dry.Text
+        $dry.Text | Should -Match 'what if: Tool 2\.1\.0: pinned'
+        $dry.Text | Should -Match 'what if: Lib 1\.5\.0: 1\.0\.0 -> 1\.5\.0'
+        Get-Content -Raw -LiteralPath $w.Manifest | Should -BeExactly $before
+
+        $run = Invoke-Cli update-module --manifest $w.Manifest Tool --source (& $Source)
+        $run.ExitCode | Should -Be 0 -Because $run.Text
+        $after = Get-Content -Raw -LiteralPath $w.Manifest
+        $after | Should -Match '  Lib:   # keep me'
+        $after | Should -Match ([regex]::Escape("sha512: `"$(Get-Sha512Hex $feed.Packages['Lib 1.5.0'])`""))
+        $after | Should -Match ([regex]::Escape("  Tool:`n    version: `"2.1.0`"`n    sha512: `"$(Get-Sha512Hex $feed.Packages['Tool 2.1.0'])`""))
+        (Invoke-Cli install-module --manifest $w.Manifest --module-path $w.ModulePath Tool).ExitCode | Should -Be 0
+    }
+
+    It 'refuses a republished package under a pinned version (PinnedDigestChanged, exit 1) and leaves the manifest as it was' {
+        $w = New-ModuleWorkspace "  Lib:`n    version: `"1.0.0`"`n    sha512: `"$('ab' * 64)`"`n    source: $($feed.Index)`n"
+        $before = Get-Content -Raw -LiteralPath $w.Manifest
+        $run = Invoke-Cli update-module --manifest $w.Manifest Lib --version 1.0.0
+        $run.ExitCode | Should -Be 1
+        $run.Text | Should -Match '(?m)^secureinstall: PinnedDigestChanged: '
+        Get-Content -Raw -LiteralPath $w.Manifest | Should -BeExactly $before
+    }
+}

@@ -17,6 +17,7 @@ BeforeDiscovery {
         'run-script'       = 'Invoke-VerifiedScript'
         'install-module'   = 'Install-PinnedModule'
         'test-module'      = 'Test-PinnedModule'
+        'update-module'    = 'Update-PinnedModuleManifest'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
@@ -24,7 +25,6 @@ BeforeDiscovery {
         'Save-PinnedTool'           = 'bundles are written from PowerShell; install --source reads them'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'
-        'Update-PinnedModuleManifest' = 'edits a manifest for review; a PowerShell task, as Update-PinnedToolManifest'
     }
 
     # Each case: the verb, the ErrorId both must give, the CLI arguments and the cmdlet call (fixtures come from BeforeAll,
@@ -79,6 +79,12 @@ BeforeDiscovery {
         @{ Verb = 'test-module'; Id = 'NotInstalled'; Name = 'a module the lock does not record'
            CliArgs = { 'test-module', '--manifest', $emptyLockManifest, '--module-path', (Join-Path $TestDrive 'm4'), 'Nope' }
            CmdletCall = { Test-PinnedModule -Manifest $emptyLockManifest -ModulePath (Join-Path $TestDrive 'm4') -Name Nope } }
+        @{ Verb = 'update-module'; Id = 'PinnedDigestChanged'; Name = 'a pinned version whose package on the feed changed'
+           CliArgs = { 'update-module', '--manifest', $wrongShaModules, 'Helper', '--version', '1.0.0' }
+           CmdletCall = { Update-PinnedModuleManifest -Manifest $wrongShaModules -Name Helper -Version 1.0.0 } }
+        @{ Verb = 'update-module'; Id = 'InvalidUri'; Name = 'a feed that is not an absolute URL'
+           CliArgs = { 'update-module', '--manifest', $wrongShaModules, 'Helper', '--source', 'feed/index.json' }
+           CmdletCall = { Update-PinnedModuleManifest -Manifest $wrongShaModules -Name Helper -Source 'feed/index.json' } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
     )

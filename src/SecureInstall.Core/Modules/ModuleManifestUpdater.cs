@@ -81,6 +81,8 @@ public sealed class ModuleManifestUpdater
     public async Task<ModuleManifestUpdate> UpdateAsync(string manifestText, string manifestSource, string? baseDirectory, string name, string? version, Uri? source,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
+        if (source != null && !source.IsAbsoluteUri)
+            throw new ModuleException(ErrorIds.InvalidUri, FailureKind.InvalidArgument, name, $"the feed '{source.OriginalString}' is not an absolute URL (a NuGet v2 endpoint or a v3 index.json).");
         PinnedManifest manifest = new ManifestReader().Read(new StringReader(manifestText), manifestSource, baseDirectory);
         // A private folder (0700) for the downloads and the .nuspec reads, gone however the update ends.
         _work = Path.Combine(Path.GetTempPath(), "secureinstall-modupd-" + Guid.NewGuid().ToString("N"));
