@@ -72,6 +72,19 @@ Describe 'Update-PinnedModuleManifest' {
         $asked | Should -Contain '/api/v2/package/Base/1.4.0'
     }
 
+    It 'v2: follows the OData feed''s next-page link (the Gallery pages at 100 entries) and pins the highest version on any page' {
+        $null = Publish-ModulePackage -Feed $feed -Id 'Paged' -Version '1.0.0' -Bytes (New-ModulePackage 'Paged' '1.0.0')
+        $null = Publish-ModulePackage -Feed $feed -Id 'Paged' -Version '1.2.0' -Bytes (New-ModulePackage 'Paged' '1.2.0')
+        $ns = 'xmlns="http://www.w3.org/2005/Atom" xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"'
+        $utf8 = [System.Text.UTF8Encoding]::new($false)
+        $feed.Server.Routes["/api/v2/FindPackagesById()?id='Paged'"] = @{ Body = $utf8.GetBytes("<feed $ns><entry><m:properties><d:Version>1.0.0</d:Version></m:properties></entry><link rel=`"next`" href=`"$base/api/v2/FindPackagesById()?id='Paged'&amp;`$skip=1`" /></feed>") }
+        $feed.Server.Routes["/api/v2/FindPackagesById()?id='Paged'&`$skip=1"] = @{ Body = $utf8.GetBytes("<feed $ns><entry><m:properties><d:Version>1.2.0</d:Version></m:properties></entry></feed>") }
+        $run = Invoke-ModuleUpdate "modules: {}`n" "-Name Paged -Source $v2"
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Out
+        $run.Pins.Version | Should -Be '1.2.0'
+        $run.Pins.Sha512 | Should -BeExactly (Get-Sha512Hex $feed.Packages['Paged 1.2.0'])
+    }
+
     It 'refuses a package republished under a pinned version with another digest (PinnedDigestChanged), and leaves the manifest unchanged' {
         $original = New-ModulePackage 'Moved' '1.0.0'
         $pin = Publish-ModulePackage -Feed $feed -Id 'Moved' -Version '1.0.0' -Bytes $original

@@ -151,10 +151,27 @@ public sealed class ModuleManifestUpdater
             byte[] json = await _downloader.FetchSmallAsync(index, MaximumListBytes, "NuGet flat container version list", TokenFor(index, feed), cancellationToken).ConfigureAwait(false);
             return ParseFlatIndex(json, index);
         }
-        Uri odata = new(feed.AbsoluteUri.TrimEnd('/') + "/FindPackagesById()?id='" + Uri.EscapeDataString(id.Replace("'", "''")) + "'");
-        byte[] xml = await _downloader.FetchSmallAsync(odata, MaximumListBytes, "NuGet v2 OData feed", TokenFor(odata, feed), cancellationToken).ConfigureAwait(false);
-        return ParseODataVersions(xml, odata);
+        // The Gallery answers a page of 100 entries and a rel="next" link: follow it, on the feed's own origin, a bounded number of times.
+        Uri? page = new(feed.AbsoluteUri.TrimEnd('/') + "/FindPackagesById()?id='" + Uri.EscapeDataString(id.Replace("'", "''")) + "'");
+        var versions = new List<PackageVersion>();
+        for (int pages = 0; page != null; pages++)
+        {
+            if (pages == MaximumPages)
+                throw new ModuleException(ErrorIds.FeedInvalid, FailureKind.InvalidData, UriText.Redact(feed), $"the v2 feed {UriText.Redact(feed)} lists {id} over more than {MaximumPages} pages; refused as no real feed needs that many.");
+            byte[] xml = await _downloader.FetchSmallAsync(page, MaximumListBytes, "NuGet v2 OData feed", TokenFor(page, feed), cancellationToken).ConfigureAwait(false);
+            (IReadOnlyList<PackageVersion> found, Uri? next) = ParseODataPage(xml, page);
+            versions.AddRange(found);
+            if (next != null && !ModuleInstaller.SameOrigin(next, feed))
+                throw new ModuleException(ErrorIds.FeedInvalid, FailureKind.Security, UriText.Redact(feed), $"the v2 feed {UriText.Redact(feed)} points its next page at another origin ({UriText.Redact(next)}); refused.");
+            page = next;
+        }
+        return versions;
     }
+
+    /// <summary>How many OData pages a version list may span (the Gallery's are 100 entries each).</summary>
+    public const int MaximumPages = 50;
+
+    internal static IReadOnlyList<PackageVersion> ParseODataVersions(byte[] xml, Uri where) => ParseODataPage(xml, where).Versions;
 
     internal static IReadOnlyList<PackageVersion> ParseFlatIndex(byte[] json, Uri where)
     {
@@ -171,11 +188,13 @@ public sealed class ModuleManifestUpdater
     }
 
     /// <summary>The d:Version of each entry of a v2 OData (Atom) answer; no DTD, no external entities.</summary>
-    internal static IReadOnlyList<PackageVersion> ParseODataVersions(byte[] xml, Uri where)
+    /// <summary>One page: the d:Version of each entry, and the feed's rel="next" link (resolved against the page) if any.</summary>
+    internal static (IReadOnlyList<PackageVersion> Versions, Uri? Next) ParseODataPage(byte[] xml, Uri where)
     {
         const string DataServices = "http://schemas.microsoft.com/ado/2007/08/dataservices";
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaximumListBytes, IgnoreComments = true };
         var versions = new List<PackageVersion>();
+        Uri? next = null;
         try
         {
             using XmlReader reader = XmlReader.Create(new MemoryStream(xml), settings);
@@ -184,6 +203,8 @@ public sealed class ModuleManifestUpdater
             {
                 if (reader.NodeType != XmlNodeType.Element) continue;
                 if (reader.Depth == 0) feedSeen = reader.LocalName == "feed";
+                if (reader.Depth == 1 && reader.LocalName == "link" && reader.GetAttribute("rel") == "next" && reader.GetAttribute("href") is string href)
+                    next = Uri.TryCreate(where, href, out Uri? resolved) ? resolved : throw new XmlException($"the next link '{href}' is not a URL");
                 if (reader.LocalName == "Version" && reader.NamespaceURI == DataServices && PackageVersion.TryParse(reader.ReadElementContentAsString()) is { } v) versions.Add(v);
             }
             if (!feedSeen) throw new XmlException("the document is not an Atom feed");
@@ -192,7 +213,7 @@ public sealed class ModuleManifestUpdater
         {
             throw new ModuleException(ErrorIds.FeedInvalid, FailureKind.InvalidData, UriText.Redact(where), $"{UriText.Redact(where)} is not a NuGet v2 OData feed ({ex.Message}).", ex);
         }
-        return versions;
+        return (versions, next);
     }
 
     /// <summary>Downloads the .nupkg (no digest to check yet: this is where the pin comes from), hashes it and reads its .nuspec.</summary>
