@@ -97,6 +97,14 @@ Describe 'Update-PinnedModuleManifest' {
         $run.Text | Should -BeExactly $text
     }
 
+    It 'refuses a package whose .nuspec names another module (ModuleIdentityMismatch) and pins nothing' {
+        $null = Publish-ModulePackage -Feed $feed -Id 'Posing' -Version '1.0.0' -Bytes (New-ModulePackage 'Posing' '1.0.0' -NuspecId 'Base')
+        $run = Invoke-ModuleUpdate "modules: {}`n" "-Name Posing -Source $v3"
+        $run.Errors.Id | Should -Be 'ModuleIdentityMismatch,SecureInstall.Commands.UpdatePinnedModuleManifestCommand'
+        $run.Errors[0].Message | Should -Match 'is Base 1\.0\.0 by its \.nuspec; nothing was pinned'
+        $run.Text | Should -BeExactly "modules: {}`n"
+    }
+
     It '-WhatIf shows each change and writes nothing' {
         $run = Invoke-ModuleUpdate $oldApp '-Name App -WhatIf'
         $run.Out | Should -Match 'What if: .*App 1\.0\.0 -> 3\.1\.0 sha512 [0-9a-f]{128}; Base 1\.0\.0 -> 1\.4\.0 sha512 [0-9a-f]{128}'

@@ -225,10 +225,7 @@ public sealed class ModuleManifestUpdater
         string sha512 = FileHasher.HashFile(downloaded.Path, ChecksumAlgorithm.SHA512, null, cancellationToken);
         string staging = Path.Combine(_work, Guid.NewGuid().ToString("N"));
         new SafeArchiveExtractor(new ArchiveExtractionOptions()).Extract(downloaded.Path, staging, null, cancellationToken);
-        NuSpec spec = ModuleInstaller.ReadNuSpec(new PinnedModule { Name = id, Version = version.Normalized }, staging);
-        if (!string.Equals(spec.Id, id, StringComparison.OrdinalIgnoreCase) || PackageVersion.TryParse(spec.Version) is not { } specVersion || !specVersion.SameAs(version))
-            throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, id,
-                $"the feed served {spec.Id} {spec.Version} by its .nuspec for {id} {version.Normalized}; nothing was pinned.");
+        NuSpec spec = ModuleInstaller.ReadNuSpec(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned");
         return (sha512, spec);
     }
 
