@@ -26,6 +26,7 @@
         'Test-PinnedTool'
         'Test-SigstoreBundle'
         'Uninstall-PinnedTool'
+        'Update-PinnedModuleManifest'
         'Update-PinnedToolManifest'
     )
     FunctionsToExport      = @()

@@ -27,6 +27,9 @@ public static class Program
         root.Add(VerifyInstalledCommand.Create());
         root.Add(RunScriptCommand.Create());
         root.Add(AddCommand.Create());
+        root.Add(InstallModuleCommand.Create());
+        root.Add(TestModuleCommand.Create());
+        root.Add(UpdateModuleCommand.Create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

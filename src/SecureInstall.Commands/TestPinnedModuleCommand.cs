@@ -19,12 +19,12 @@ public sealed class TestPinnedModuleCommand : PinnedModuleCmdlet
         // Only the lock matters here: a tampered manifest must not stop the check.
         ResolveManifestPath();
         InstallLock lockFile = LoadLock();
-        List<ModuleLockEntry> entries = lockFile.Modules.Where(e => Names.Count == 0 || Names.Contains(e.Name, StringComparer.OrdinalIgnoreCase)).ToList();
-        foreach (string missing in Names.Where(n => !lockFile.Modules.Any(e => string.Equals(e.Name, n, StringComparison.OrdinalIgnoreCase))))
-            WriteError(Errors.From(new ModuleException(Core.ErrorIds.NotInstalled, Core.FailureKind.NotFound, missing, $"the lock {LockPath} records no module '{missing}'."), missing));
+        var notRecorded = new List<ModuleException>();
+        IReadOnlyList<ModuleLockEntry> entries = InstalledModuleVerifier.Select(lockFile, LockPath, Names, notRecorded);
+        foreach (ModuleException missing in notRecorded) WriteError(Errors.From(missing, missing.Module));
 
         string modulePath = ResolveModulePath();
-        string[] searched = (Environment.GetEnvironmentVariable("PSModulePath") ?? string.Empty).Split(new[] { Path.PathSeparator }, StringSplitOptions.RemoveEmptyEntries);
+        string[] searched = ModulePaths.Searched();
         foreach (ModuleLockEntry entry in entries)
         {
             InstalledModuleStatus status;
@@ -40,15 +40,8 @@ public sealed class TestPinnedModuleCommand : PinnedModuleCmdlet
                 WriteError(Errors.From(ex, entry.Name));
                 continue;
             }
-            if (status.Status == InstalledState.Missing)
-                WriteError(Errors.From(new ModuleException(Core.ErrorIds.NotInstalled, Core.FailureKind.NotFound, status.Path, $"{entry.Name} {entry.Version} is recorded in the lock but not installed at {status.Path}. Install it with Install-PinnedModule."), status.Path));
-            else if (status.Status == InstalledState.Tampered)
-                WriteError(Errors.From(new ModuleException(Core.ErrorIds.InstalledTreeTampered, Core.FailureKind.Security, status.Path,
-                    $"{entry.Name} {entry.Version} at '{status.Path}' was changed after it was installed and verified ({status.Diff}). Reinstall it with Install-PinnedModule -Force, and find out what changed it."), status.Path));
-            if (status.ShadowedBy.Count > 0)
-                WriteError(Errors.From(new ModuleException(Core.ErrorIds.ModuleShadowed, Core.FailureKind.Security, entry.Name,
-                    $"Import-Module {entry.Name} would not load the pinned {entry.Name} {entry.Version} at {status.Path}: {string.Join("; ", status.ShadowedBy)} comes first. " +
-                    $"Remove it, or import with -RequiredVersion {entry.Version}."), entry.Name));
+            foreach (ModuleException failure in InstalledModuleVerifier.Failures(status, "Install-PinnedModule", "Install-PinnedModule -Force"))
+                WriteError(Errors.From(failure, failure.Target));
             WriteObject(status);
         }
     }

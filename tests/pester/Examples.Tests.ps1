@@ -162,6 +162,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         }
         $routes['/v3/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
         $routes['/v3/flat/pester/5.9.0/pester.5.9.0.nupkg'] = @{ Body = $modulePackage }
+        $routes['/v3/flat/pester/index.json'] = @{ Body = $utf8.GetBytes('{ "versions": [ "5.9.0" ] }') }  # Update-PinnedModuleManifest's version list
         $moduleSha512 = ([System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($modulePackage))).ToLowerInvariant()
         $manifest += "modules:`n  Pester:`n    version: `"5.9.0`"`n    sha512: `"$moduleSha512`"`n    source: $base/v3/index.json`n"
         Write-Fixture (Join-Path $work 'tools.yml') $manifest
@@ -249,6 +250,10 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             'README.md: secureinstall extract ARCHIVE DEST [--sha256 HEX] [--force] [--strip-components N] [--include PATTERN]' = "secureinstall extract tool-1.2.3.tar.gz out --sha256 $tarSha --force --strip-components 1 --include 'bin/*'"
             'README.md: secureinstall install --manifest tools.yml [TOOL…] [--version V] [--locked] [--source BUNDLE] [--platform P]' = "secureinstall install --manifest tools.yml go --version 1.22.10 --locked --platform $platform`nsecureinstall install --manifest $scratch/E/bundle/tools.yml --source $scratch/E/bundle --locked"
             'README.md: secureinstall verify-installed --manifest tools.yml [TOOL…] [--scope AllUsers]' = 'secureinstall verify-installed --manifest tools.yml go node --scope AllUsers'   # SECUREINSTALL_MACHINE_HOME moves the scope's root (Examples.Helpers)
+            'README.md: secureinstall install-module --manifest tools.yml [MODULE…] [--module-path DIR] [--scope AllUsers] [--feed-token-env VAR] [--force]' = 'secureinstall install-module --manifest tools.yml Pester --module-path cli-modules --force'
+            # PSModulePath names only that folder: this pwsh's own Pester would otherwise (rightly) be reported as shadowing the pin.
+            'README.md: secureinstall test-module --manifest tools.yml [MODULE…] [--module-path DIR]' = "secureinstall install-module --manifest tools.yml Pester --module-path cli-modules-t`nPSModulePath=`$PWD/cli-modules-t secureinstall test-module --manifest tools.yml Pester --module-path cli-modules-t"
+            'README.md: secureinstall update-module --manifest tools.yml MODULE [--version V] [--source FEED] [--feed-token-env VAR] [--what-if]' = "secureinstall update-module --manifest tools.yml Pester --version 5.9.0 --source $base/v3/index.json --what-if"
             'README.md: secureinstall run-script URI --sha256 HEX [-- ARGS…]'         = "secureinstall run-script $base/install.ps1 --sha256 $scriptSha -- -Version 1.2.3"
             'README.md: secureinstall run-script URI --trust-on-first-use [--accept] [--pin-store FILE] [--inspect]' = "secureinstall run-script $base/uv/install.ps1 --trust-on-first-use --pin-store script-pins.json --inspect`nsecureinstall run-script $base/uv/install.ps1 --trust-on-first-use --accept --pin-store script-pins.json"
             'README.md: secureinstall verify-signature (--minisign-key KEY | --pgp-key FILE [--fingerprint FPR]) [-x SIG] FILE…' = "secureinstall verify-signature --minisign-key $minisignKey zig.tar.xz`nsecureinstall verify-signature --pgp-key release-key.asc --fingerprint $signerFingerprint -x SHA256SUMS.sig SHA256SUMS"

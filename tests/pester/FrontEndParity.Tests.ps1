@@ -17,12 +17,13 @@ BeforeDiscovery {
         'run-script'       = 'Invoke-VerifiedScript'
         'push'             = 'Save-PinnedTool'
         'add'              = 'Add-PinnedTool'
+        'install-module'   = 'Install-PinnedModule'
+        'test-module'      = 'Test-PinnedModule'
+        'update-module'    = 'Update-PinnedModuleManifest'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
         'Get-PinnedTool'            = 'a listing for scripts; verify-installed prints the same states'
-        'Install-PinnedModule'      = 'PowerShell modules are installed from PowerShell; no CLI verb yet (issue 22)'
-        'Test-PinnedModule'         = 'PowerShell modules are checked from PowerShell (shadowing is a PSModulePath question); no CLI verb yet (issue 22)'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'
     }
@@ -80,6 +81,24 @@ BeforeDiscovery {
            CliArgs = { 'push', '--manifest', $emptyLockManifest, '--to', 'oci://127.0.0.1:9' }; CmdletCall = { Save-PinnedTool -Manifest $emptyLockManifest -Destination 'oci://127.0.0.1:9' } }
         @{ Verb = 'install'; Id = 'RegistryReferenceInvalid'; Name = 'a registry repository the distribution spec does not allow'
            CliArgs = { 'install', '--manifest', $emptyLockManifest, '--registry', 'oci://127.0.0.1:9/Upper/Case' }; CmdletCall = { Install-PinnedTool -Manifest $emptyLockManifest -Registry 'oci://127.0.0.1:9/Upper/Case' } }
+        @{ Verb = 'install-module'; Id = 'ChecksumMismatch'; Name = 'a .nupkg whose SHA-512 differs from the pin'
+           CliArgs = { 'install-module', '--manifest', $wrongShaModules, '--module-path', (Join-Path $TestDrive 'm1-cli') }
+           CmdletCall = { Install-PinnedModule -Manifest $wrongShaModules -ModulePath (Join-Path $TestDrive 'm1-ps') } }
+        @{ Verb = 'install-module'; Id = 'ModuleDependencyNotPinned'; Name = 'a dependency the manifest does not pin'
+           CliArgs = { 'install-module', '--manifest', $unpinnedModules, '--module-path', (Join-Path $TestDrive 'm2-cli') }
+           CmdletCall = { Install-PinnedModule -Manifest $unpinnedModules -ModulePath (Join-Path $TestDrive 'm2-ps') } }
+        @{ Verb = 'install-module'; Id = 'ModuleIdentityMismatch'; Name = 'a package whose .psd1 names another version'
+           CliArgs = { 'install-module', '--manifest', $liarModules, '--module-path', (Join-Path $TestDrive 'm3-cli') }
+           CmdletCall = { Install-PinnedModule -Manifest $liarModules -ModulePath (Join-Path $TestDrive 'm3-ps') } }
+        @{ Verb = 'test-module'; Id = 'NotInstalled'; Name = 'a module the lock does not record'
+           CliArgs = { 'test-module', '--manifest', $emptyLockManifest, '--module-path', (Join-Path $TestDrive 'm4'), 'Nope' }
+           CmdletCall = { Test-PinnedModule -Manifest $emptyLockManifest -ModulePath (Join-Path $TestDrive 'm4') -Name Nope } }
+        @{ Verb = 'update-module'; Id = 'PinnedDigestChanged'; Name = 'a pinned version whose package on the feed changed'
+           CliArgs = { 'update-module', '--manifest', $wrongShaModules, 'Helper', '--version', '1.0.0' }
+           CmdletCall = { Update-PinnedModuleManifest -Manifest $wrongShaModules -Name Helper -Version 1.0.0 } }
+        @{ Verb = 'update-module'; Id = 'InvalidUri'; Name = 'a feed that is not an absolute URL'
+           CliArgs = { 'update-module', '--manifest', $wrongShaModules, 'Helper', '--source', 'feed/index.json' }
+           CmdletCall = { Update-PinnedModuleManifest -Manifest $wrongShaModules -Name Helper -Source 'feed/index.json' } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
         @{ Verb = 'add'; Id = 'CatalogPackageNotFound'; Name = 'a package the registry does not define'
@@ -145,6 +164,22 @@ BeforeAll {
     $emptyLockManifest = Join-Path $TestDrive 'emptylock/secureinstall.yml'
     $null = New-Item -ItemType Directory -Path (Split-Path $emptyLockManifest)
     [System.IO.File]::WriteAllText($emptyLockManifest, "tools: {}`n", $utf8)
+    # Module pins on a v3 feed on disk (file: index and flat container), so the cmdlet in this session and the CLI read the same feed.
+    $flat = Join-Path $TestDrive 'feed/flat'
+    $feedIndex = Join-Path $TestDrive 'feed/index.json'
+    Write-Fixture $feedIndex "{ `"resources`": [ { `"@id`": `"$(ConvertTo-FileUri $flat)/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }"
+    function Add-FeedModule([string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Sha512 = (Get-Sha512Hex $Bytes)) {
+        Write-Fixture (Join-Path $flat "$($Id.ToLowerInvariant())/$Version/$($Id.ToLowerInvariant()).$Version.nupkg") $Bytes
+        "  ${Id}:`n    version: `"$Version`"`n    sha512: `"$Sha512`"`n    source: $(ConvertTo-FileUri $feedIndex)`n"
+    }
+    $wrongShaModules = Join-Path $TestDrive 'mod-sha/tools.yml'
+    Write-Fixture $wrongShaModules ("modules:`n" + (Add-FeedModule 'Helper' '1.0.0' (New-ModulePackage 'Helper' '1.0.0') -Sha512 ('0' * 128)))
+    $unpinnedModules = Join-Path $TestDrive 'mod-dep/tools.yml'
+    Write-Fixture $unpinnedModules ("modules:`n" + (Add-FeedModule 'Greeter' '1.2.0' (New-ModulePackage 'Greeter' '1.2.0' -Dependencies @{ Helper = '[1.0.0]' })))
+    $liarModules = Join-Path $TestDrive 'mod-psd1/tools.yml'
+    Write-Fixture $liarModules ("modules:`n" + (Add-FeedModule 'Liar' '2.0.0' (New-ModulePackage 'Liar' '2.0.0' -ModuleVersion '2.0.1')))
+    $savedHome = $env:SECUREINSTALL_HOME
+    $env:SECUREINSTALL_HOME = Join-Path $TestDrive 'home'
     $script = Join-Path $TestDrive 'install.ps1'
     [System.IO.File]::WriteAllText($script, "'hi'`n", $utf8)
     $scriptUri = [System.Uri]::new($script).AbsoluteUri
@@ -155,6 +190,7 @@ BeforeAll {
 
 AfterAll {
     $env:SECUREINSTALL_CACHE = $savedCache
+    $env:SECUREINSTALL_HOME = $savedHome
 }
 
 Describe 'Front-end parity' {

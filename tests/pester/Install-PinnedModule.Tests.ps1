@@ -13,42 +13,14 @@ BeforeAll {
     $pwsh = (Get-Process -Id $PID).Path
     $utf8 = [System.Text.UTF8Encoding]::new($false)
 
-    function Get-Sha512Hex([byte[]]$Bytes) {
-        $sha = [System.Security.Cryptography.SHA512]::Create()
-        try { ([System.BitConverter]::ToString($sha.ComputeHash($Bytes)) -replace '-', '').ToLowerInvariant() } finally { $sha.Dispose() }
-    }
-
-    # A .nupkg as nuget pack and Publish-PSResource write one: the .nuspec, the module, and the OPC packaging parts.
-    function New-ModulePackage {
-        param([string]$Id, [string]$Version, [string]$ModuleVersion = $Version, [string]$NuspecId = $Id,
-            [hashtable]$Dependencies = @{}, [hashtable]$Extra = @{})
-        $deps = ($Dependencies.Keys | Sort-Object | ForEach-Object { "      <dependency id=`"$_`" version=`"$($Dependencies[$_])`" />" }) -join "`n"
-        $required = ($Dependencies.Keys | Sort-Object | ForEach-Object { "@{ ModuleName = '$_'; ModuleVersion = '$(($Dependencies[$_]).Trim('[]'))' }" }) -join ', '
-        $entries = @{
-            "$Id.nuspec"                = "<?xml version=`"1.0`" encoding=`"utf-8`"?>`n<package xmlns=`"http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd`">`n  <metadata>`n    <id>$NuspecId</id>`n    <version>$Version</version>`n    <authors>test</authors>`n    <description>test module</description>`n    <dependencies>`n$deps`n    </dependencies>`n  </metadata>`n</package>`n"
-            "$Id.psd1"                  = "@{`n    # a module manifest as New-ModuleManifest writes one`n    RootModule = '$Id.psm1'`n    ModuleVersion = '$ModuleVersion'`n    GUID = '$([guid]::NewGuid())'`n    Author = 'test'`n    FunctionsToExport = @('Get-$Id')`n    RequiredModules = @($required)`n    PrivateData = @{ PSData = @{ Tags = @('test') } }`n}`n"
-            "$Id.psm1"                  = "function Get-$Id { '$Id $Version' }`n"
-            '[Content_Types].xml'       = '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="psd1" ContentType="application/octet" /></Types>'
-            '_rels/.rels'               = '<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />'
-            'package/services/metadata/core-properties/0123456789abcdef.psmdcp' = '<coreProperties />'
-        }
-        foreach ($k in $Extra.Keys) { $entries[$k] = $Extra[$k] }
-        New-ZipBytes $entries
-    }
-
-    $pem = Join-Path $TestDrive 'loopback-ca.pem'
-    $certificate = New-LoopbackCertificate -PemPath $pem
-    $server = Start-LoopbackServer -Certificate $certificate
-    $base = $server.Base
-    $server.Routes['/v3/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/search`", `"@type`": `"SearchQueryService`" }, { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
-    $packages = @{}
-    # Puts a package in the v3 flat container and returns its pin (the manifest's lines for it).
-    function Publish-Package([string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Feed = "$base/v3/index.json") {
-        $lower = $Id.ToLowerInvariant()
-        $server.Routes["/v3/flat/$lower/$Version/$lower.$Version.nupkg"] = @{ Body = $Bytes }
-        $packages["$Id $Version"] = $Bytes
-        "  ${Id}:`n    version: `"$Version`"`n    sha512: `"$(Get-Sha512Hex $Bytes)`"`n    source: $Feed`n"
-    }
+    # The loopback v3 feed (service index + flat container) and the package builder are shared with the CLI's module verbs (TestHelpers.psm1).
+    $feed = Start-ModuleFeed
+    $pem = $feed.Pem
+    $certificate = $feed.Certificate
+    $server = $feed.Server
+    $base = $feed.Base
+    $packages = $feed.Packages
+    function Publish-Package([string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Source = "$base/v3/index.json") { Publish-ModulePackage -Feed $feed -Id $Id -Version $Version -Bytes $Bytes -Source $Source }
 
     # Runs Install-PinnedModule in a child pwsh (trusting the loopback certificate); returns its results and errors.
     function Invoke-ModuleInstall([string]$Modules, [string]$Arguments = '', [hashtable]$Environment = @{}) {

@@ -375,6 +375,62 @@ function Invoke-AuthenticodeSign {
 
 #endregion
 
+#region NuGet module feeds (issue 22)
+
+function Get-Sha512Hex([byte[]]$Bytes) {
+    $sha = [System.Security.Cryptography.SHA512]::Create()
+    try { ([System.BitConverter]::ToString($sha.ComputeHash($Bytes)) -replace '-', '').ToLowerInvariant() } finally { $sha.Dispose() }
+}
+
+# A .nupkg as nuget pack and Publish-PSResource write one: the .nuspec, the module, and the OPC packaging parts.
+function New-ModulePackage {
+    param([string]$Id, [string]$Version, [string]$ModuleVersion = $Version, [string]$NuspecId = $Id,
+        [hashtable]$Dependencies = @{}, [hashtable]$Extra = @{})
+    $deps = ($Dependencies.Keys | Sort-Object | ForEach-Object { "      <dependency id=`"$_`" version=`"$($Dependencies[$_])`" />" }) -join "`n"
+    $required = ($Dependencies.Keys | Sort-Object | ForEach-Object { "@{ ModuleName = '$_'; ModuleVersion = '$(($Dependencies[$_]).Trim('[]'))' }" }) -join ', '
+    $entries = @{
+        "$Id.nuspec"                = "<?xml version=`"1.0`" encoding=`"utf-8`"?>`n<package xmlns=`"http://schemas.microsoft.com/packaging/2011/08/nuspec.xsd`">`n  <metadata>`n    <id>$NuspecId</id>`n    <version>$Version</version>`n    <authors>test</authors>`n    <description>test module</description>`n    <dependencies>`n$deps`n    </dependencies>`n  </metadata>`n</package>`n"
+        "$Id.psd1"                  = "@{`n    # a module manifest as New-ModuleManifest writes one`n    RootModule = '$Id.psm1'`n    ModuleVersion = '$ModuleVersion'`n    GUID = '$([guid]::NewGuid())'`n    Author = 'test'`n    FunctionsToExport = @('Get-$Id')`n    RequiredModules = @($required)`n    PrivateData = @{ PSData = @{ Tags = @('test') } }`n}`n"
+        "$Id.psm1"                  = "function Get-$Id { '$Id $Version' }`n"
+        '[Content_Types].xml'       = '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="psd1" ContentType="application/octet" /></Types>'
+        '_rels/.rels'               = '<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships" />'
+        'package/services/metadata/core-properties/0123456789abcdef.psmdcp' = '<coreProperties />'
+    }
+    foreach ($k in $Extra.Keys) { $entries[$k] = $Extra[$k] }
+    New-ZipBytes $entries
+}
+
+# A loopback HTTPS NuGet feed: v3, the service index at <Base>/v3/index.json naming the flat container <Base>/v3/flat/;
+# v2, <Base>/api/v2 (FindPackagesById() and package/<id>/<version>).
+# Children trust it through SSL_CERT_FILE = .Pem. Publish-ModulePackage puts packages in it; .Packages keeps their bytes.
+function Start-ModuleFeed {
+    $pem = Join-Path $TestDrive "feed-ca-$([guid]::NewGuid().ToString('N')).pem"
+    $certificate = New-LoopbackCertificate -PemPath $pem
+    $server = Start-LoopbackServer -Certificate $certificate
+    $base = $server.Base
+    $server.Routes['/v3/index.json'] = @{ Body = $script:Utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/search`", `"@type`": `"SearchQueryService`" }, { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+    [pscustomobject]@{ Server = $server; Base = $base; Pem = $pem; Certificate = $certificate; Index = "$base/v3/index.json"; Packages = @{} }
+}
+
+# Puts a package in the feed's v3 flat container and returns its pin (the manifest's lines for it, under modules:).
+function Publish-ModulePackage {
+    param([Parameter(Mandatory)]$Feed, [string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Source = $Feed.Index)
+    $lower = $Id.ToLowerInvariant()
+    $Feed.Server.Routes["/v3/flat/$lower/$Version/$lower.$Version.nupkg"] = @{ Body = $Bytes }
+    $Feed.Packages["$Id $Version"] = $Bytes
+    # The version lists: v3 <flat>/<id>/index.json, and the v2 OData answer to FindPackagesById() (Atom, as the Gallery
+    # serves it), with the v2 package URL beside them.
+    $versions = @($Feed.Packages.Keys | Where-Object { $_ -like "$Id *" } | ForEach-Object { $_.Substring($Id.Length + 1) } | Sort-Object -Unique)
+    $Feed.Server.Routes["/v3/flat/$lower/index.json"] = @{ Body = $script:Utf8.GetBytes((@{ versions = $versions } | ConvertTo-Json -Compress)) }
+    $entries = ($versions | ForEach-Object { "<entry><id>$($Feed.Base)/api/v2/Packages(Id='$Id',Version='$_')</id><m:properties><d:Id>$Id</d:Id><d:Version>$_</d:Version></m:properties></entry>" }) -join ''
+    $Feed.Server.Routes["/api/v2/FindPackagesById()?id='$Id'"] = @{ Body = $script:Utf8.GetBytes("<?xml version=`"1.0`" encoding=`"utf-8`"?><feed xmlns=`"http://www.w3.org/2005/Atom`" xmlns:d=`"http://schemas.microsoft.com/ado/2007/08/dataservices`" xmlns:m=`"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata`"><title type=`"text`">FindPackagesById</title>$entries</feed>") }
+    $Feed.Server.Routes["/api/v2/package/$Id/$Version"] = @{ Body = $Bytes }
+    "  ${Id}:`n    version: `"$Version`"`n    sha512: `"$(Get-Sha512Hex $Bytes)`"`n    source: $Source`n"
+}
+
+#endregion
+
 Export-ModuleMember -Function New-EcdsaPublicKeyPem, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
-    Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign
+    Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign,
+    Get-Sha512Hex, New-ModulePackage, Start-ModuleFeed, Publish-ModulePackage

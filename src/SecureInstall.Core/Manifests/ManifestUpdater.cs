@@ -32,6 +32,15 @@ public sealed class PinnedDigestChangedException : SecureInstallException
                ErrorIds.PinnedDigestChanged, FailureKind.Security, tool)
     {
     }
+
+    /// <summary>A pinned PowerShell module whose feed now serves other bytes under the pinned version (Update-PinnedModuleManifest).</summary>
+    public static PinnedDigestChangedException ForModule(string module, string version, string pinned, string published, string feed) =>
+        new(module, $"{module} {version}: the manifest pins the .nupkg to sha512 {pinned}, but {feed} now serves one with sha512 {published}. A package republished under the same version is a red flag; " +
+            "find out why before you change the pin by hand. The manifest was not changed.");
+
+    private PinnedDigestChangedException(string tool, string message) : base(message, ErrorIds.PinnedDigestChanged, FailureKind.Security, tool)
+    {
+    }
 }
 
 /// <summary>
@@ -150,7 +159,7 @@ public static partial class ManifestUpdater
     }
 
     /// <summary>The text offsets of whole lines from a mapping key to the end of its value.</summary>
-    private static (int Start, int End) LinesOf(string text, YamlNode key, YamlNode value)
+    internal static (int Start, int End) LinesOf(string text, YamlNode key, YamlNode value)
     {
         int start = text.LastIndexOf('\n', Math.Max(0, (int)key.Start.Index - 1)) + 1;
         int end = text.IndexOf('\n', Math.Max(EndOf(value), (int)key.End.Index));

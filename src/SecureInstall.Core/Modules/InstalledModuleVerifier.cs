@@ -64,6 +64,42 @@ public static class InstalledModuleVerifier
         };
     }
 
+    /// <summary>
+    /// The lock's entries for <paramref name="names"/> (all of them when none is named); each name the lock does not record
+    /// is added to <paramref name="notRecorded"/> as a NotInstalled failure. Test-PinnedModule and `secureinstall test-module` share it.
+    /// </summary>
+    public static IReadOnlyList<ModuleLockEntry> Select(InstallLock lockFile, string lockPath, IReadOnlyCollection<string> names, ICollection<ModuleException> notRecorded)
+    {
+        if (lockFile == null) throw new ArgumentNullException(nameof(lockFile));
+        if (names == null) throw new ArgumentNullException(nameof(names));
+        if (notRecorded == null) throw new ArgumentNullException(nameof(notRecorded));
+        foreach (string missing in names.Where(n => !lockFile.Modules.Any(e => string.Equals(e.Name, n, StringComparison.OrdinalIgnoreCase))))
+            notRecorded.Add(new ModuleException(ErrorIds.NotInstalled, FailureKind.NotFound, missing, $"the lock {lockPath} records no module '{missing}'."));
+        return lockFile.Modules.Where(e => names.Count == 0 || names.Contains(e.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
+
+    /// <summary>
+    /// What <paramref name="status"/> means as failures (none when it verified and nothing shadows it): missing, tampered,
+    /// shadowed. <paramref name="install"/> and <paramref name="reinstall"/> are the front end's commands that install it and
+    /// reinstall it over a changed tree, named in the remedy.
+    /// </summary>
+    public static IReadOnlyList<ModuleException> Failures(InstalledModuleStatus status, string install, string reinstall)
+    {
+        if (status == null) throw new ArgumentNullException(nameof(status));
+        var failures = new List<ModuleException>();
+        if (status.Status == InstalledState.Missing)
+            failures.Add(new ModuleException(ErrorIds.NotInstalled, FailureKind.NotFound, status.Path,
+                $"{status.Name} {status.Version} is recorded in the lock but not installed at {status.Path}. Install it with {install}."));
+        else if (status.Status == InstalledState.Tampered)
+            failures.Add(new ModuleException(ErrorIds.InstalledTreeTampered, FailureKind.Security, status.Path,
+                $"{status.Name} {status.Version} at '{status.Path}' was changed after it was installed and verified ({status.Diff}). Reinstall it with {reinstall}, and find out what changed it."));
+        if (status.ShadowedBy.Count > 0)
+            failures.Add(new ModuleException(ErrorIds.ModuleShadowed, FailureKind.Security, status.Name,
+                $"Import-Module {status.Name} would not load the pinned {status.Name} {status.Version} at {status.Path}: {string.Join("; ", status.ShadowedBy)} comes first. " +
+                $"Remove it, or import with -RequiredVersion {status.Version}."));
+        return failures;
+    }
+
     private static IEnumerable<string> Shadows(string modulePath, string name, PackageVersion pinned, IEnumerable<string> psModulePath)
     {
         foreach (string folder in psModulePath.Where(p => !string.IsNullOrWhiteSpace(p)))

@@ -260,10 +260,7 @@ public sealed class ModuleInstaller
         ArchiveExtractionResult extracted = new SafeArchiveExtractor(_options.Extraction.Clone()).Extract(downloaded.Path, staging, null, cancellationToken);
         log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
 
-        NuSpec spec = ReadNuSpec(module, staging);
-        if (!string.Equals(spec.Id, module.Name, StringComparison.OrdinalIgnoreCase) || PackageVersion.TryParse(spec.Version) is not { } specVersion || !specVersion.SameAs(version))
-            throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
-                $"the package served for {module.Name} {module.Version} is {spec.Id} {spec.Version} by its .nuspec; nothing was installed.");
+        NuSpec spec = ReadNuSpec(module, staging, version, "nothing was installed");
         CheckModuleManifest(module, version, staging);
         RemovePackagingParts(staging, spec.Id);
         s.Dependencies = spec.Dependencies;
@@ -277,8 +274,20 @@ public sealed class ModuleInstaller
         return s;
     }
 
-    private static bool SameOrigin(Uri a, Uri b) =>
+    /// <summary>Whether a feed credential may go to <paramref name="a"/>: the feed <paramref name="b"/>'s own origin only.</summary>
+    internal static bool SameOrigin(Uri a, Uri b) =>
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>The one .nuspec at the root of an extracted package, which must name <paramref name="module"/> at <paramref name="version"/>.</summary>
+    /// <param name="outcome">What the failure left undone, for the message ("nothing was installed").</param>
+    internal static NuSpec ReadNuSpec(PinnedModule module, string staging, PackageVersion version, string outcome)
+    {
+        NuSpec spec = ReadNuSpec(module, staging);
+        if (!string.Equals(spec.Id, module.Name, StringComparison.OrdinalIgnoreCase) || PackageVersion.TryParse(spec.Version) is not { } specVersion || !specVersion.SameAs(version))
+            throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
+                $"the package served for {module.Name} {module.Version} is {spec.Id} {spec.Version} by its .nuspec; {outcome}.");
+        return spec;
+    }
 
     private static NuSpec ReadNuSpec(PinnedModule module, string staging)
     {

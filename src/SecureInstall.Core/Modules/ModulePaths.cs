@@ -34,4 +34,8 @@ public static class ModulePaths
     public static string VersionDirectory(string modulePath, string name, PackageVersion version) =>
         // A prerelease installs into its numeric folder, as PowerShellGet does (the label lives in the .psd1's PSData).
         Install.InstallRootLayout.VersionDirectory(modulePath, name, version.Numeric.ToString(version.Parts[3] != 0 ? 4 : 3));
+
+    /// <summary>The folders PSModulePath names, in the order Import-Module searches them.</summary>
+    public static string[] Searched() =>
+        (Environment.GetEnvironmentVariable("PSModulePath") ?? string.Empty).Split(new[] { Path.PathSeparator }, StringSplitOptions.RemoveEmptyEntries);
 }
