@@ -1,4 +1,3 @@
-using System;
 using SecureInstall.Core;
 using SecureInstall.Core.Downloads;
 

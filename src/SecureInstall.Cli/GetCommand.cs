@@ -1,8 +1,4 @@
-using System;
 using System.CommandLine;
-using System.IO;
-using System.Linq;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;

@@ -1,10 +1,5 @@
-using System;
-using System.Collections.Generic;
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
 
 namespace SecureInstall.Cli;
 

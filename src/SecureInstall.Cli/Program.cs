@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Threading;
-using System.Threading.Tasks;
 
 namespace SecureInstall.Cli;
 

@@ -1,8 +1,5 @@
-using System;
 using System.CommandLine;
 using System.Diagnostics;
-using System.IO;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;

@@ -1,4 +1,3 @@
-using System;
 using System.CommandLine;
 using SecureInstall.Core.Install;
 

@@ -1,4 +1,3 @@
-using System.IO;
 using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Cli;

@@ -1,7 +1,4 @@
-using System;
 using System.CommandLine;
-using System.IO;
-using System.Linq;
 using SecureInstall.Core;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.IO;

@@ -1,7 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.CommandLine;
-using System.IO;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.Signatures.Sigstore;

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
 using System.CommandLine;
-using System.IO;
-using System.Linq;
-using System.Threading;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 

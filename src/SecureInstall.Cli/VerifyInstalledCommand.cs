@@ -1,6 +1,4 @@
-using System;
 using System.CommandLine;
-using System.Linq;
 using SecureInstall.Core;
 using SecureInstall.Core.Install;
 

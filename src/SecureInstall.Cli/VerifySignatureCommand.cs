@@ -1,6 +1,4 @@
-using System;
 using System.CommandLine;
-using System.IO;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;
 

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.CompilerServices;

@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using System.Management.Automation;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Manifests;

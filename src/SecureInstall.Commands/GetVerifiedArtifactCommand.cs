@@ -1,13 +1,8 @@
-using System;
 using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Security;
-using System.Threading.Tasks;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Install;

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Modules;

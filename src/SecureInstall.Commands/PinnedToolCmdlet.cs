@@ -1,4 +1,3 @@
-using System;
 using System.Management.Automation;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Manifests;

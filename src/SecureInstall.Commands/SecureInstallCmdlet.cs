@@ -1,10 +1,6 @@
-using System;
-using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Diagnostics;
-using System.IO;
 using System.Management.Automation;
-using System.Threading;
 
 namespace SecureInstall.Commands;
 

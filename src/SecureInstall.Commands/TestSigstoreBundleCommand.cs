@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
 using SecureInstall.Core;
 using SecureInstall.Core.Signatures;

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using SecureInstall.Core.Archives;
 using SecureInstall.Core.Downloads;
 

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core;
 
 /// <summary>What kind of failure an exception reports; the cmdlet layer maps it to an ErrorCategory, the CLI to an exit code.</summary>

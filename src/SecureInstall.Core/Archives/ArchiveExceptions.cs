@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>The rule an archive entry broke; each one stops a known way of writing outside the destination or aliasing a file.</summary>

@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Archives;

@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>Container formats the extractor reads.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>What an archive says an entry is, before any rule has been applied.</summary>

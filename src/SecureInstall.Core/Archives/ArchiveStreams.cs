@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>Counts the compressed bytes a decompressor pulls from the archive: the denominator of the expansion ratio.</summary>

@@ -1,6 +1,3 @@
-using System;
-using System.Text;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>Field decoding for 512-byte tar header blocks (v7, ustar, GNU and PAX share this layout).</summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-
 namespace SecureInstall.Core.Archives;
 
 /// <summary>The facts of one central-directory record that ZipArchiveEntry does not expose on netstandard2.0.</summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using System.Text;
 using SecureInstall.Core.Catalogs.Aqua;
 using SecureInstall.Core.Manifests;
 

@@ -1,11 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-using System.Text;
 using System.Text.RegularExpressions;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Catalogs.Aqua;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;

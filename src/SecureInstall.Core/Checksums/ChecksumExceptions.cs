@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>A file's digest is not the expected one.</summary>

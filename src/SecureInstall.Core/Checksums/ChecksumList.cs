@@ -1,8 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>A line of a checksum list that was passed over (a header, a banner), kept so callers can say so.</summary>

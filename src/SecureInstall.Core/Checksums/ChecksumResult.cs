@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>The outcome of checking one file against one expected digest (and the size and other digests its source gave).</summary>

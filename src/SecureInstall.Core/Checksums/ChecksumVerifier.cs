@@ -1,9 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
-
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>A file to check and the digest it must have.</summary>

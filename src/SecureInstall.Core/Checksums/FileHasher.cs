@@ -1,9 +1,5 @@
-using System;
 using System.Buffers;
-using System.Collections.Generic;
-using System.IO;
 using System.Security.Cryptography;
-using System.Threading;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Checksums;

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Checksums;
 
 /// <summary>Lower-case hex encoding (netstandard2.0 has no Convert.ToHexString).</summary>

@@ -1,8 +1,4 @@
-using System;
 using System.Diagnostics;
-using System.IO;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.IO;
 

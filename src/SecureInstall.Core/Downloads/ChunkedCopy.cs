@@ -1,8 +1,4 @@
-using System;
 using System.Buffers;
-using System.IO;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Downloads;

@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using System.Security.Cryptography;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.IO;

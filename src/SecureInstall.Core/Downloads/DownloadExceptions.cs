@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>The artifact is larger than the caller allows; the transfer stopped when the limit was passed.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>A URI to fetch is not absolute ("tool.zip", "/dl/tool.zip"): there is no host or scheme to fetch it from.</summary>

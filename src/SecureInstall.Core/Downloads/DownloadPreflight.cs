@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Downloads;

@@ -1,13 +1,7 @@
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Security.Authentication;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Downloads;

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>Which ambient credentials may be sent where: GitHub's token only to GitHub's own hosts.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>

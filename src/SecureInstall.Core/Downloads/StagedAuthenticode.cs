@@ -1,5 +1,3 @@
-using System;
-using System.Threading;
 using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Core.Downloads;

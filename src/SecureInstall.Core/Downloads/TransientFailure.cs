@@ -1,7 +1,4 @@
-using System;
-using System.IO;
 using System.Net.Http;
-using System.Threading;
 
 namespace SecureInstall.Core.Downloads;
 

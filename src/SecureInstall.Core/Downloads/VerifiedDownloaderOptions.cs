@@ -1,10 +1,7 @@
-using System;
 using System.Net;
 using System.Net.Http;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Registries;
 
 namespace SecureInstall.Core.Downloads;

@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-
 namespace SecureInstall.Core.IO;
 
 // What UnixFileSystem's stat and no-follow opens report (split from UnixFileSystem.Status.cs by job, issue 19).

@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-
 namespace SecureInstall.Core.IO;
 
 /// <summary>Opens a file that is read as input (a list, a manifest, a key, a file to hash).</summary>

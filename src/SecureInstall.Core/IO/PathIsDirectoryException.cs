@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.IO;
 
 /// <summary>A folder was named where a file is read (a file to hash, an archive to extract).</summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-
 namespace SecureInstall.Core.IO;
 
 /// <summary>Why a path cannot name something inside the folder it is relative to.</summary>

@@ -1,7 +1,4 @@
-using System;
-using System.IO;
 using System.Runtime.InteropServices;
-using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 
 namespace SecureInstall.Core.IO;

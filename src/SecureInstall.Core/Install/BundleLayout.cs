@@ -1,5 +1,3 @@
-using System;
-using System.IO;
 using SecureInstall.Core.Manifests;
 
 namespace SecureInstall.Core.Install;

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Install;
 
 /// <summary>What kind of line an install reports: the front end decides how each is shown (verbose, warning).</summary>

@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-using System.Text;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Install;

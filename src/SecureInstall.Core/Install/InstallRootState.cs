@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Text.Json;
-using System.Threading;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Install;

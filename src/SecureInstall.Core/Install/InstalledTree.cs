@@ -1,11 +1,5 @@
-using System;
 using System.Buffers;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Security.Cryptography;
-using System.Text;
-using System.Threading;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.IO;
 

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using SecureInstall.Core.Manifests;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.Signatures.Sigstore;

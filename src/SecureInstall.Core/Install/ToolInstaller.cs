@@ -1,10 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
-using System.Text;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Archives;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace SecureInstall.Core.Install;
 
 // The entries of an installed tree and the differences between two listings (split from InstalledTree.cs, issue 19).

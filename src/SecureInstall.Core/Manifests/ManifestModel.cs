@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-
 namespace SecureInstall.Core.Manifests;
 
 /// <summary>The platforms a native manifest names artifacts for, as "os-arch".</summary>

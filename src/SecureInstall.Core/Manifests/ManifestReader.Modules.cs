@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using SecureInstall.Core.Checksums;
 using YamlDotNet.RepresentationModel;
 

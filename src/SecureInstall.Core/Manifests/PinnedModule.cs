@@ -1,4 +1,3 @@
-using System;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Manifests;

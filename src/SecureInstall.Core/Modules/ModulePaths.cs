@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-
 namespace SecureInstall.Core.Modules;
 
 /// <summary>The module folders PowerShell searches by default (PSModulePath), per edition and scope, as PowerShellGet installs into them.</summary>

@@ -1,7 +1,4 @@
-using System;
 using System.Text.Json;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Downloads;
 
 namespace SecureInstall.Core.Modules;

@@ -1,6 +1,3 @@
-using System;
-using System.Linq;
-
 namespace SecureInstall.Core.Modules;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Net.Http.Headers;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Downloads;
 
 namespace SecureInstall.Core.Registries;

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Registries;
 
 /// <summary>An oci:// reference that cannot be used.</summary>

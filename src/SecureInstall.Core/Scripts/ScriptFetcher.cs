@@ -1,7 +1,3 @@
-using System;
-using System.IO;
-using System.Threading;
-using System.Threading.Tasks;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.IO;

@@ -1,6 +1,3 @@
-using System;
-using System.Globalization;
-using System.Text;
 using SecureInstall.Core.IO;
 
 namespace SecureInstall.Core.Scripts;

@@ -1,6 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
 using SecureInstall.Core.Manifests;
 
 namespace SecureInstall.Core.Signatures;

@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Signatures;
 
 /// <summary>The signature systems SecureInstall verifies, all in process.</summary>

@@ -1,6 +1,3 @@
-using System;
-using System.IO;
-using System.Threading;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Signatures;

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Security.Certificates;
 using Org.BouncyCastle.X509;

@@ -1,10 +1,5 @@
-using System;
 using System.Buffers;
-using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Security.Cryptography;
-using System.Threading;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Signatures.Authenticode;

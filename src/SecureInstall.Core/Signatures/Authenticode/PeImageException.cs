@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Signatures.Authenticode;
 
 /// <summary>What is wrong with a PE file's layout; the name is stable (scripts and tests match on it).</summary>

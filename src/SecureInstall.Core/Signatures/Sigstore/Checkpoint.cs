@@ -1,8 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Text;
-
 namespace SecureInstall.Core.Signatures.Sigstore;
 
 /// <summary>One signature line of a signed note: "— name base64(keyhint[4] || signature)".</summary>

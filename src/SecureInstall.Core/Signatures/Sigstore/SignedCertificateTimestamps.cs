@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.X509;
 

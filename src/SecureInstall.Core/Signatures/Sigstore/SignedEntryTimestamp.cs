@@ -1,6 +1,3 @@
-using System;
-using System.Globalization;
-using System.Text;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Signatures.Sigstore;

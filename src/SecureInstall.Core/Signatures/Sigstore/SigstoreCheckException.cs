@@ -1,5 +1,3 @@
-using System;
-
 namespace SecureInstall.Core.Signatures.Sigstore;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System;
-using System.Collections.Generic;
-using System.Linq;
-using System.Threading;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.X509;
 using SecureInstall.Core.Checksums;

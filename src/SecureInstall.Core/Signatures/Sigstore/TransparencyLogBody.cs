@@ -1,5 +1,3 @@
-using System;
-using System.Text;
 using System.Text.Json;
 using Org.BouncyCastle.Asn1;
 using SecureInstall.Core.Checksums;
