@@ -56,6 +56,12 @@ function Get-Sha256Hex([byte[]]$Bytes) {
     -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
 }
 
+# Lower-case hex SHA-512 of bytes in memory (the digest a module pin's sha512 holds; NuGet's .nupkg hash).
+function Get-Sha512Hex([byte[]]$Bytes) {
+    $sha = [System.Security.Cryptography.SHA512]::Create()
+    try { -join ($sha.ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') }) } finally { $sha.Dispose() }
+}
+
 function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
 
 #endregion
@@ -375,6 +381,6 @@ function Invoke-AuthenticodeSign {
 
 #endregion
 
-Export-ModuleMember -Function New-EcdsaPublicKeyPem, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function New-EcdsaPublicKeyPem, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, Get-Sha512Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign
