@@ -20,7 +20,7 @@ BeforeAll {
     # gh's linux tarball as the definition expects it (gh_<ver>_linux_amd64/bin/gh); the other platforms' bytes only need digests.
     $src = Join-Path $TestDrive 'src'
     Write-Fixture (Join-Path $src 'gh_2.63.0_linux_amd64/bin/gh') "#!/bin/sh`necho gh 2.63.0 from the loopback release`n"
-    if (-not $IsWindows) { & chmod 0755 (Join-Path $src 'gh_2.63.0_linux_amd64/bin/gh') }
+    if (-not (Test-IsWindows)) { & chmod 0755 (Join-Path $src 'gh_2.63.0_linux_amd64/bin/gh') }
     & tar -czf (Join-Path $TestDrive 'linux.tar.gz') -C $src 'gh_2.63.0_linux_amd64'
     $assets = [ordered]@{
         'gh_2.63.0_linux_amd64.tar.gz' = [System.IO.File]::ReadAllBytes((Join-Path $TestDrive 'linux.tar.gz'))

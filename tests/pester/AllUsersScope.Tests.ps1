@@ -1,10 +1,11 @@
-#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
+﻿#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.5.0' }
 
 # Issue 21 §3: machine-wide installs (-Scope AllUsers, --scope all-users) into SECUREINSTALL_MACHINE_HOME (standing in for
 # /opt/secureinstall). Installing needs root; the root and everything below it must be changeable by root only. The tests
 # run as root; "not elevated" is a child process run as uid 65534 (nobody) through setpriv.
 BeforeDiscovery {
-    $asRoot = $IsLinux -and ((& id -u) -eq '0') -and (Test-Path /usr/bin/setpriv)
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $asRoot = (Test-IsLinux) -and ((& id -u) -eq '0') -and (Test-Path /usr/bin/setpriv)
     $onWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
     $elevatedWindows = $onWindows -and ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
 }

@@ -163,7 +163,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $routes['/v3/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
         $routes['/v3/flat/pester/5.9.0/pester.5.9.0.nupkg'] = @{ Body = $modulePackage }
         $routes['/v3/flat/pester/index.json'] = @{ Body = $utf8.GetBytes('{ "versions": [ "5.9.0" ] }') }  # Update-PinnedModuleManifest's version list
-        $moduleSha512 = ([System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($modulePackage))).ToLowerInvariant()
+        $moduleSha512 = Get-Sha512Hex $modulePackage
         $manifest += "modules:`n  Pester:`n    version: `"5.9.0`"`n    sha512: `"$moduleSha512`"`n    source: $base/v3/index.json`n"
         Write-Fixture (Join-Path $work 'tools.yml') $manifest
         Copy-Item -LiteralPath (Join-Path $root 'samples') -Destination (Join-Path $work 'samples') -Recurse

@@ -386,7 +386,7 @@ Describe 'Get-VerifiedArtifact -SigstoreBundle' -Skip:(-not (Test-Path (Join-Pat
 Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of the downloaded PE, signed by osslsigncode)' {
     BeforeAll {
         $skip = Get-AuthenticodeLabSkipReason
-        $onWindows = $IsWindows -or $PSVersionTable.PSEdition -eq 'Desktop'
+        $onWindows = Test-IsWindows
         if (-not $skip) {
             $lab = New-AuthenticodeLab -Path (Join-Path $TestDrive 'acdl')
             $signed = Invoke-AuthenticodeSign -In $lab.Pe -Out (Join-Path $TestDrive 'acdl/signed.dll') -Signer $lab.Publisher

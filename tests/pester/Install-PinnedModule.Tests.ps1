@@ -78,7 +78,8 @@ Describe 'Install-PinnedModule from a NuGet v3 feed' {
     }
 
     It 'accepts the base64 SHA-512 NuGet writes' {
-        $b64 = [Convert]::ToBase64String([Convert]::FromHexString((Get-Sha512Hex $packages['Helper 1.0.0'])))
+        $sha = [System.Security.Cryptography.SHA512]::Create()
+        $b64 = [Convert]::ToBase64String($sha.ComputeHash($packages['Helper 1.0.0'])); $sha.Dispose()
         $run = Invoke-ModuleInstall "  Helper:`n    version: `"1.0.0`"`n    sha512: `"$b64`"`n    source: $base/v3/index.json`n"
         $run.Errors | Should -BeNullOrEmpty -Because $run.Text
         $run.Results.Status | Should -Be 'Installed'
@@ -100,7 +101,7 @@ Describe 'Install-PinnedModule refuses bad input and leaves nothing installed' {
         $run = Invoke-ModuleInstall $pin
         $run.Errors.Id | Should -Be 'ModuleIdentityMismatch,SecureInstall.Commands.InstallPinnedModuleCommand'
         $run.Errors[0].Message | Should -Match "ModuleVersion '2\.0\.1'"
-        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue).FullName | Should -BeNullOrEmpty -Because 'a refused module leaves no file, staging or empty folder'
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty -Because 'a refused module leaves no file, staging or empty folder'
     }
 
     It 'a package whose .nuspec names another module: ModuleIdentityMismatch' {
@@ -114,7 +115,7 @@ Describe 'Install-PinnedModule refuses bad input and leaves nothing installed' {
         $run = Invoke-ModuleInstall $pin
         $run.Errors.Id | Should -Be 'UnsafeArchiveEntry,SecureInstall.Commands.InstallPinnedModuleCommand'
         @(Get-ChildItem -LiteralPath $run.Folder -Recurse -Filter 'escaped.ps1').Count | Should -Be 0
-        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue).FullName | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
     }
 
     It 'a dependency the manifest does not pin: ModuleDependencyNotPinned naming it, and neither module is installed' {

@@ -34,11 +34,14 @@ function Start-TestRegistry {
     [IO.File]::WriteAllText((Join-Path $dir 'ca.pem'), $caPem)
     [IO.File]::WriteAllText((Join-Path $dir 'certs.d/ca.crt'), $caPem)
     [IO.File]::WriteAllText((Join-Path $dir 'cert.pem'), (ConvertTo-Pem $leaf.RawData 'CERTIFICATE') + $caPem)
-    [IO.File]::WriteAllText((Join-Path $dir 'key.pem'), (ConvertTo-Pem $key.ExportPkcs8PrivateKey() 'PRIVATE KEY'))
-
     $bc = Join-Path $PSScriptRoot '../../bin/deps/BouncyCastle.Cryptography.dll'
     Add-Type -LiteralPath (Resolve-Path $bc).Path
-    $salt = [byte[]]::new(16); [System.Security.Cryptography.RandomNumberGenerator]::Fill($salt)
+    # PKCS#8 through BouncyCastle: RSA.ExportPkcs8PrivateKey is .NET Core 3.0+ (Windows PowerShell 5.1 runs .NET Framework).
+    $keyInfo = [Org.BouncyCastle.Pkcs.PrivateKeyInfoFactory]::CreatePrivateKeyInfo([Org.BouncyCastle.Security.DotNetUtilities]::GetRsaKeyPair($key).Private)
+    [IO.File]::WriteAllText((Join-Path $dir 'key.pem'), (ConvertTo-Pem $keyInfo.GetEncoded() 'PRIVATE KEY'))
+
+    $salt = [byte[]]::new(16)
+    $random = [System.Security.Cryptography.RandomNumberGenerator]::Create(); $random.GetBytes($salt); $random.Dispose()
     $hash = [Org.BouncyCastle.Crypto.Generators.OpenBsdBCrypt]::Generate('2a', $Password.ToCharArray(), $salt, 6)
     [IO.File]::WriteAllText((Join-Path $dir 'htpasswd'), "${User}:$hash`n")
 
@@ -63,8 +66,7 @@ auth:
     realm: secureinstall-test
     path: $dir/htpasswd
 "@)
-    $start = [System.Diagnostics.ProcessStartInfo]::new($script:RegistryBinary)
-    $start.ArgumentList.Add('serve'); $start.ArgumentList.Add((Join-Path $dir 'config.yml'))
+    $start = [System.Diagnostics.ProcessStartInfo]::new($script:RegistryBinary, (ConvertTo-ArgumentString @('serve', (Join-Path $dir 'config.yml'))))
     $start.RedirectStandardOutput = $true; $start.RedirectStandardError = $true; $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)
     $null = $process.StandardOutput.ReadToEndAsync(); $null = $process.StandardError.ReadToEndAsync()

@@ -142,7 +142,7 @@ Describe 'the release build' {
     # Issue 22: the Gallery package is a real module .nupkg for Install-PinnedModule, served by a NuGet v3 feed.
     It 'the Gallery package installs with Install-PinnedModule from a NuGet v3 feed, without the packaging parts, and imports with -RequiredVersion' {
         $nupkg = [System.IO.File]::ReadAllBytes((Join-Path $out "SecureInstall.$version.nupkg"))
-        $sha512 = [System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($nupkg))
+        $sha512 = Get-Sha512Hex $nupkg
         $dir = Join-Path $TestDrive 'module-install'
         $modules = Join-Path $dir 'Modules'
         $manifest = Join-Path $dir 'tools.yml'

@@ -196,7 +196,7 @@ Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
         $exe = Join-Path $TestDrive 'setup.exe'
         [System.IO.File]::WriteAllText($exe, 'MZ', $utf8)
         $r = Test-ArtifactSignature -Path $exe -SignerThumbprint ('0' * 40) -ErrorVariable ev -ErrorAction SilentlyContinue
-        $r.IsValid | Should -Not -BeTrue
+        $r | Should -BeNullOrEmpty -Because 'a file that is not a program gives the error and no result (so nothing reads as valid)'
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "PeImageMalformed$FQ"
         $ev[0].CategoryInfo.Category | Should -Be 'InvalidData'
     }

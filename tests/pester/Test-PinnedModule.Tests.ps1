@@ -21,7 +21,7 @@ BeforeAll {
         }
         $lower = $Id.ToLowerInvariant()
         Write-Fixture (Join-Path $flat "$lower/$Version/$lower.$Version.nupkg") $bytes
-        $sha = [System.Convert]::ToHexString([System.Security.Cryptography.SHA512]::HashData($bytes))
+        $sha = Get-Sha512Hex $bytes
         "  ${Id}:`n    version: `"$Version`"`n    sha512: $sha`n    source: $(ConvertTo-FileUri (Join-Path $feed 'index.json'))`n"
     }
     $pins = (Publish-Module 'Lantern' '1.0.0') + (Publish-Module 'Beacon' '2.1.0')

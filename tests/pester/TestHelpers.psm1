@@ -56,6 +56,12 @@ function Get-Sha256Hex([byte[]]$Bytes) {
     -join ([System.Security.Cryptography.SHA256]::Create().ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') })
 }
 
+# Lower-case hex SHA-512 of bytes in memory (the digest a module pin's sha512 holds; NuGet's .nupkg hash).
+function Get-Sha512Hex([byte[]]$Bytes) {
+    $sha = [System.Security.Cryptography.SHA512]::Create()
+    try { -join ($sha.ComputeHash($Bytes) | ForEach-Object { $_.ToString('x2') }) } finally { $sha.Dispose() }
+}
+
 function ConvertTo-FileUri([string]$Path) { [System.Uri]::new($Path).AbsoluteUri }
 
 #endregion
@@ -376,11 +382,6 @@ function Invoke-AuthenticodeSign {
 #endregion
 
 #region NuGet module feeds (issue 22)
-
-function Get-Sha512Hex([byte[]]$Bytes) {
-    $sha = [System.Security.Cryptography.SHA512]::Create()
-    try { ([System.BitConverter]::ToString($sha.ComputeHash($Bytes)) -replace '-', '').ToLowerInvariant() } finally { $sha.Dispose() }
-}
 
 # A .nupkg as nuget pack and Publish-PSResource write one: the .nuspec, the module, and the OPC packaging parts.
 function New-ModulePackage {

@@ -44,10 +44,10 @@ public sealed class RegistryFaultTests : IDisposable
         return (registry, manifest, files);
     }
 
-    private VerifiedDownloaderOptions PullOptions(RegistryProcess registry, bool registryOnly)
+    private VerifiedDownloaderOptions PullOptions(RegistryProcess registry, bool registryOnly, string? host = null)
     {
         VerifiedDownloaderOptions options = registry.Options(_log.Add);
-        options.Registries = new[] { RegistrySource.Parse($"oci://{registry.Host}/tools/secureinstall") };
+        options.Registries = new[] { RegistrySource.Parse($"oci://{host ?? registry.Host}/tools/secureinstall") };
         options.RegistryOnly = registryOnly;
         return options;
     }
@@ -61,22 +61,31 @@ public sealed class RegistryFaultTests : IDisposable
         Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
         (RegistryProcess registry, string manifest, var files) = await Pushed(size: 48 * 1024 * 1024);
         using (registry)
+        // Paced, so the pull is still running when the registry restarts (unpaced, an idle loopback delivered the whole
+        // blob before the first progress report, and the "restart mid-pull" came after the last byte: nothing to resume).
+        using (var paced = new PacedForwarder(registry.Port, TimeSpan.FromMilliseconds(5)))
         {
             File.Delete(files["linux-x64"].Path);
             int restarted = 0;
+            long receivedAtRestart = 0, total = 0;
             var progress = new InlineProgress(p =>
             {
                 if (p.BytesReceived > 4 * 1024 * 1024 && Interlocked.Exchange(ref restarted, 1) == 0)
                 {
+                    receivedAtRestart = p.BytesReceived;
+                    total = p.TotalBytes ?? 0;
                     registry.Stop();
                     registry.Launch();
                 }
             });
-            InstallResult result = await Install(PullOptions(registry, registryOnly: true), manifest, progress);
+            InstallResult result = await Install(PullOptions(registry, registryOnly: true, paced.Host), manifest, progress);
             Assert.Equal(1, restarted);
+            Assert.True(receivedAtRestart < total, $"the registry restarted at byte {receivedAtRestart:N0} of {total:N0}: not mid-pull");
             Assert.Equal(InstallStatus.Installed, result.Status);
             Assert.Equal(files["linux-x64"].Sha256, FileHasher.HashFile(Path.Combine(result.Path, "hello"), ChecksumAlgorithm.SHA256));
-            Assert.Contains(_log, l => l.Contains("retrying", StringComparison.Ordinal));
+            // The interrupted transfer was retried, and the retry resumed after the bytes it had or started again from 0.
+            Assert.True(_log.Exists(l => l.Contains("retrying", StringComparison.Ordinal)), string.Join("\n", _log));
+            Assert.True(_log.Exists(l => l.StartsWith("Resuming at byte ", StringComparison.Ordinal) || l.Contains("starting again from byte 0", StringComparison.Ordinal)), string.Join("\n", _log));
         }
     }
 

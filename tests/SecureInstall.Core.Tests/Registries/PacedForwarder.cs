@@ -1,0 +1,73 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SecureInstall.Core.Tests.Registries;
+
+/// <summary>
+/// A TCP forwarder on 127.0.0.1 in front of a registry that passes the registry's bytes on at a paced rate (a chunk,
+/// then a pause), so a pull lasts long enough for a fault to land in the middle of it: on an idle machine a 48 MiB blob
+/// crosses the loopback faster than the downloader's first progress report (every 1/8 s), and a restart "mid-pull"
+/// then came after the last byte. When the upstream connection ends (the registry stopped) the client's ends with it.
+/// </summary>
+internal sealed class PacedForwarder : IDisposable
+{
+    private const int ChunkSize = 256 * 1024;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _upstreamPort;
+    private readonly TimeSpan _pause;
+
+    public PacedForwarder(int upstreamPort, TimeSpan pause)
+    {
+        _upstreamPort = upstreamPort;
+        _pause = pause;
+        _listener.Start();
+        _ = Task.Run(AcceptAsync);
+    }
+
+    public string Host => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    public void Dispose() => _listener.Stop();
+
+    private async Task AcceptAsync()
+    {
+        while (true)
+        {
+            TcpClient client;
+            try { client = await _listener.AcceptTcpClientAsync(); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => ForwardAsync(client));
+        }
+    }
+
+    private async Task ForwardAsync(TcpClient client)
+    {
+        using (client)
+        using (var upstream = new TcpClient())
+        {
+            try
+            {
+                await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
+                NetworkStream down = client.GetStream();
+                NetworkStream up = upstream.GetStream();
+                Task toRegistry = down.CopyToAsync(up);
+                Task toClient = PacedCopyAsync(up, down);
+                await Task.WhenAny(toRegistry, toClient);
+            }
+            catch (Exception)
+            {
+                // Either side went away: closing both is what the client should see.
+            }
+        }
+    }
+
+    private async Task PacedCopyAsync(Stream from, Stream to)
+    {
+        var buffer = new byte[ChunkSize];
+        int n;
+        while ((n = await from.ReadAsync(buffer)) > 0)
+        {
+            await to.WriteAsync(buffer.AsMemory(0, n));
+            await Task.Delay(_pause);
+        }
+    }
+}
