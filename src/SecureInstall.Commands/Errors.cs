@@ -67,9 +67,10 @@ internal static class Errors
     public static ErrorRecord DuplicateListName(ArgumentException exception, string outFile) =>
         new(exception, ErrorIds.DuplicateListName, ErrorCategory.InvalidArgument, outFile);
 
+    /// <summary>No signer pinned: a parameter mistake, with the id Get-VerifiedArtifact and the CLI give for -TrustedRoot without a pin.</summary>
     public static ErrorRecord SignerPinRequired() =>
         new(new ArgumentException("Authenticode needs a pin: give -SignerThumbprint or -SignerSubject. \"Signed by anyone Windows trusts\" is not a pin."),
-            ErrorIds.InvalidFingerprint, ErrorCategory.InvalidArgument, null);
+            ErrorIds.SignatureParametersInvalid, ErrorCategory.InvalidArgument, null);
 
     /// <summary>The token's value is never shown: it may be a secret.</summary>
     public static ErrorRecord TokenInvalid(object token) =>

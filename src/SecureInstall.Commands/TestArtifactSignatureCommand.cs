@@ -113,7 +113,8 @@ public sealed class TestArtifactSignatureCommand : ArtifactSignatureCmdlet
                     if (AllowExpiredKey) WriteVerbose("-AllowExpiredKey: a signature made while its key was valid is accepted even if the key has expired since.");
                     break;
                 default:
-                    if (SignerThumbprint.Length == 0 && SignerSubject.Length == 0) ThrowTerminatingError(Errors.SignerPinRequired());
+                    // -TrustedRoot without a pin is refused by FromPins, the rule every front end shares; with nothing at all, here.
+                    if (SignerThumbprint.Length == 0 && SignerSubject.Length == 0 && TrustedRoot.Length == 0) ThrowTerminatingError(Errors.SignerPinRequired());
                     var roots = new string[TrustedRoot.Length];
                     for (int i = 0; i < roots.Length; i++) roots[i] = ResolveSingleFile(TrustedRoot[i], nameof(TrustedRoot));
                     _authenticode = AuthenticodeVerifier.FromPins(SignerThumbprint, SignerSubject, roots, "-" + nameof(TrustedRoot));

@@ -201,6 +201,12 @@ Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
         $ev[0].CategoryInfo.Category | Should -Be 'InvalidData'
     }
 
+    It 'stops with SignatureParametersInvalid for -TrustedRoot without a signer pin (the id Get-VerifiedArtifact and the CLI give)' {
+        $exe = Join-Path $TestDrive 'nopin.exe'
+        [System.IO.File]::WriteAllText($exe, 'MZ', $utf8)
+        { Test-ArtifactSignature -Path $exe -TrustedRoot $exe } | Should -Throw -ErrorId "SignatureParametersInvalid$FQ"
+    }
+
     It 'stops with InvalidFingerprint for a malformed thumbprint' {
         $exe = Join-Path $TestDrive 'setup.exe'
         { Test-ArtifactSignature -Path $exe -SignerThumbprint 'ABCD' } | Should -Throw -ErrorId "InvalidFingerprint$FQ"
