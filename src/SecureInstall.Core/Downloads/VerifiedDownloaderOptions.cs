@@ -60,8 +60,14 @@ public sealed class VerifiedDownloaderOptions
     /// <summary>Fetch pinned artifacts only from the registries, never from their own URLs (air-gapped fleets).</summary>
     public bool RegistryOnly { get; set; }
 
-    /// <summary>The credential for the registries; null reads the Docker config (DOCKER_CONFIG, ~/.docker/config.json) per host.</summary>
+    /// <summary>
+    /// The credential for the registries in <see cref="Registries"/> (never sent to a mirrors.json registry); null reads the
+    /// Docker config (DOCKER_CONFIG, ~/.docker/config.json) per host, as every other registry does.
+    /// </summary>
     public RegistryCredential? RegistryCredential { get; set; }
+
+    /// <summary>The Docker config file registries' credentials are read from; null is DOCKER_CONFIG's, else ~/.docker/config.json.</summary>
+    public string? DockerConfigPath { get; set; }
 
     /// <summary>
     /// Decides on server certificates instead of the system's trust store, e.g. to trust one pinned certificate.

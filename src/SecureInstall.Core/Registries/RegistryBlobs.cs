@@ -36,7 +36,7 @@ internal sealed class RegistryBlobs : IDisposable
             string key = source.Reference.Host + "/" + source.Reference.Repository;
             if (!_clients.TryGetValue(key, out client!))
             {
-                client = new RegistryClient(source.Reference, _options, CredentialFor(source.Reference.Host));
+                client = new RegistryClient(source.Reference, _options, CredentialFor(source.Reference.Host, _options.DockerConfigPath));
                 _clients[key] = client;
             }
         }

@@ -176,6 +176,11 @@ public sealed class RegistryPushPullTests : IDisposable
 
         VerifiedDownloaderOptions options = registry.Options(_log.Add);
         options.Mirrors = MirrorConfiguration.Load(mirrors);
+        // A mirrors.json registry never gets the credential given for -Registry (there is none here): it reads its own
+        // entry from the Docker config, as a fleet machine logged in with `docker login` has it.
+        options.RegistryCredential = null;
+        string auth = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{RegistryProcess.User}:{RegistryProcess.Password}"));
+        options.DockerConfigPath = _dir.File("docker-config.json", "{\"auths\": {\"" + registry.Host + "\": {\"auth\": \"" + auth + "\"}}}");
         using var downloader = new VerifiedDownloader(options);
         var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
         string lockPath = InstallLock.PathBeside(manifest);
