@@ -53,7 +53,8 @@ Describe 'secureinstall install-module' {
         $run = Invoke-Cli install-module --manifest $w.Manifest --module-path $w.ModulePath
         $run.ExitCode | Should -Be $Exit -Because $run.Text
         $run.Text | Should -Match "(?m)^secureinstall: ${Id}: "
-        @(Get-ChildItem -LiteralPath $w.ModulePath -Recurse -Force -ErrorAction SilentlyContinue).FullName | Should -BeNullOrEmpty
+        # Under build.ps1's Set-StrictMode 3, .FullName of an empty array throws: list the names one by one.
+        Get-ChildItem -LiteralPath $w.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName } | Should -BeNullOrEmpty
         Test-Path -LiteralPath $w.Lock | Should -BeFalse
     }
 
