@@ -19,7 +19,7 @@ internal sealed class LoopbackProxy : IDisposable
         _expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
         Body = body;
         _listener.Start();
-        _ = Task.Run(AcceptAsync);
+        TcpAcceptLoop.Start(_listener, HandleAsync);
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -34,17 +34,6 @@ internal sealed class LoopbackProxy : IDisposable
     public Uri Address(string? userInfo = null) => new($"http://{(userInfo != null ? userInfo + "@" : "")}127.0.0.1:{Port}/");
 
     public void Dispose() => _listener.Stop();
-
-    private async Task AcceptAsync()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => HandleAsync(client));
-        }
-    }
 
     private async Task HandleAsync(TcpClient client)
     {

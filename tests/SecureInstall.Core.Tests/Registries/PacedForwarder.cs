@@ -21,23 +21,12 @@ internal sealed class PacedForwarder : IDisposable
         _upstreamPort = upstreamPort;
         _pause = pause;
         _listener.Start();
-        _ = Task.Run(AcceptAsync);
+        TcpAcceptLoop.Start(_listener, ForwardAsync);
     }
 
     public string Host => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
     public void Dispose() => _listener.Stop();
-
-    private async Task AcceptAsync()
-    {
-        while (true)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => ForwardAsync(client));
-        }
-    }
 
     private async Task ForwardAsync(TcpClient client)
     {
