@@ -4,72 +4,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace SecureInstall.Core.Catalogs.Aqua;
 
-/// <summary>The publisher's checksum file for an artifact, as the definition's <c>checksum:</c> describes it.</summary>
-public sealed class CatalogChecksumSource
-{
-    public Uri Url { get; internal set; } = null!;
-    public ChecksumAlgorithm Algorithm { get; internal set; } = ChecksumAlgorithm.SHA256;
-
-    /// <summary>"" (a checksum list in any dialect ChecksumListParser reads), "raw" (the file is the digest) or "regexp".</summary>
-    public string FileFormat { get; internal set; } = string.Empty;
-    public string? ChecksumPattern { get; internal set; }
-    public string? FilePattern { get; internal set; }
-}
-
-/// <summary>One platform's artifact as a catalog definition gives it, before anything is fetched.</summary>
-public sealed class CatalogArtifact
-{
-    /// <summary>Manifest spelling: linux-x64, darwin-arm64, …</summary>
-    public string Platform { get; internal set; } = string.Empty;
-    public Uri Url { get; internal set; } = null!;
-
-    /// <summary>The file name the publisher's list names the artifact by.</summary>
-    public string Asset { get; internal set; } = string.Empty;
-    public ArtifactKind Kind { get; internal set; }
-
-    /// <summary>The archive format as the definition names it (tar.gz, zip, raw, msi, …).</summary>
-    public string Format { get; internal set; } = string.Empty;
-    public IReadOnlyList<string> Executables { get; internal set; } = Array.Empty<string>();
-
-    /// <summary>Where the digest comes from; null when the definition names no checksum file (then only -TrustOnFirstUse pins it).</summary>
-    public CatalogChecksumSource? Checksum { get; internal set; }
-
-    /// <summary>A digest the definition itself gives (winget's InstallerSha256), lower-case hex SHA-256.</summary>
-    public string? Sha256 { get; internal set; }
-
-    /// <summary>Why nothing pins the bytes ("checksum: enabled: false"), for the refusal and the waiver.</summary>
-    public string? UnpinnedReason { get; internal set; }
-
-    /// <summary>The signature policy the definition states for this artifact, in the manifest's vocabulary, or null.</summary>
-    public IReadOnlyDictionary<string, string>? Signature { get; internal set; }
-
-    /// <summary>Features of the definition that are not carried into the entry, each by name and why.</summary>
-    public List<string> NotCarried { get; } = new();
-
-    /// <summary>Switches and the like an installer needs (winget), carried as a comment.</summary>
-    public string? InstallerNote { get; internal set; }
-}
-
-/// <summary>A package version resolved for every platform: artifacts for those it supports, a reason for the others.</summary>
-public sealed class CatalogResolution
-{
-    public string Catalog { get; internal set; } = string.Empty;
-    public string Package { get; internal set; } = string.Empty;
-    public string Version { get; internal set; } = string.Empty;
-
-    /// <summary>The release tag the URLs use ("v2.63.0").</summary>
-    public string Tag { get; internal set; } = string.Empty;
-    public string DefinitionSource { get; internal set; } = string.Empty;
-    public string? DefinitionCommit { get; internal set; }
-
-    /// <summary>The tool name the entry gets (a plain folder name).</summary>
-    public string ToolName { get; internal set; } = string.Empty;
-    public List<CatalogArtifact> Artifacts { get; } = new();
-
-    /// <summary>Platforms without an artifact, each with the reason (not supported by the package, an unmapped format, …).</summary>
-    public List<KeyValuePair<string, string>> Skipped { get; } = new();
-}
-
 /// <summary>
 /// Renders an aqua package version for each platform SecureInstall knows, following the definition's own rules in aqua's
 /// order: version_constraint then the first matching version_overrides entry; supported_envs (or the legacy supported_if);
@@ -78,7 +12,7 @@ public sealed class CatalogResolution
 /// files; checksum. A rendered name that leaves its folder ('..', '/', '\'), a URL that is not https and a feature that is
 /// not mapped are refused by name.
 /// </summary>
-public static class AquaResolver
+public static partial class AquaResolver
 {
     private static readonly string[] Archives = { "tar.gz", "tgz", "tar.xz", "txz", "tar.bz2", "tbz2", "tbz", "tar.zst", "tzst", "tar", "zip", "gz", "xz", "bz2", "zst", "7z", "dmg", "pkg", "msi" };
 
@@ -353,93 +287,6 @@ public static class AquaResolver
 
     private static string ToolNameFromPackage(Dictionary<string, YamlNode> pkg) =>
         Scalar(pkg, "repo_name") ?? (Scalar(pkg, "name") ?? "tool").Split('/').Last();
-
-    private static void ReadChecksum(Dictionary<string, YamlNode> pkg, string goos, string goarch, string assetArch, Dictionary<string, string> values,
-        Uri githubBase, string where, CatalogArtifact artifact)
-    {
-        if (!pkg.TryGetValue("checksum", out YamlNode? node) || node is not YamlMappingNode checksum)
-        {
-            artifact.UnpinnedReason = "the definition names no checksum file";
-            return;
-        }
-        var c = Bag(checksum);
-        if (Disabled(checksum))
-        {
-            artifact.UnpinnedReason = "the definition says checksum: enabled: false (the publisher gives no checksum file)";
-            return;
-        }
-        var checksumValues = new Dictionary<string, string>(values);
-        var replacements = Map(c, "replacements");
-        if (replacements.Count > 0)
-        {
-            checksumValues["OS"] = replacements.TryGetValue(goos, out string? os) ? os : values["OS"];
-            checksumValues["Arch"] = replacements.TryGetValue(assetArch, out string? arch) ? arch : values["Arch"];
-        }
-        string type = Scalar(c, "type") ?? "github_release";
-        Uri url;
-        if (type == "github_release")
-        {
-            string template = Scalar(c, "asset") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum of type github_release names no asset.");
-            string name = FileNameOnly(GoTemplate.Render(template, checksumValues, where), template, where);
-            url = ReleaseUrl(githubBase, Scalar(pkg, "repo_owner") ?? "", Scalar(pkg, "repo_name") ?? "", values["Version"], name, where);
-        }
-        else if (type == "http")
-        {
-            string template = Scalar(c, "url") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum of type http names no url.");
-            url = HttpsUrl(GoTemplate.Render(template, checksumValues, where), template, where);
-        }
-        else
-        {
-            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum type '{type}' is not mapped (github_release and http are).");
-        }
-        string algorithmName = Scalar(c, "algorithm") ?? "sha256";
-        if (!ChecksumAlgorithms.TryParse(algorithmName, out ChecksumAlgorithm algorithm))
-            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum algorithm '{algorithmName}' is not one SecureInstall checks.");
-        var source = new CatalogChecksumSource { Url = url, Algorithm = algorithm, FileFormat = Scalar(c, "file_format") ?? string.Empty };
-        if (source.FileFormat is not ("" or "raw" or "regexp"))
-            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum file_format '{source.FileFormat}' is not mapped (raw and regexp are).");
-        if (c.TryGetValue("pattern", out YamlNode? p) && p is YamlMappingNode pattern)
-        {
-            source.ChecksumPattern = AquaDefinition.Text(pattern, "checksum");
-            source.FilePattern = AquaDefinition.Text(pattern, "file");
-        }
-        if (source.FileFormat == "regexp" && source.ChecksumPattern == null)
-            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum file_format regexp names no pattern.checksum.");
-        artifact.Checksum = source;
-        foreach (string signer in new[] { "cosign", "minisign" })
-        {
-            if (c.TryGetValue(signer, out YamlNode? s) && !Disabled(s))
-                artifact.NotCarried.Add($"checksum.{signer}: the checksum file's {signer} signature is not checked; the manifest pins the digests it lists, trusted as served over https");
-        }
-    }
-
-    private static void ReadSignatures(Dictionary<string, YamlNode> pkg, Dictionary<string, string> values, Uri githubBase, string where, CatalogArtifact artifact)
-    {
-        if (pkg.TryGetValue("minisign", out YamlNode? m) && m is YamlMappingNode minisign && !Disabled(minisign))
-        {
-            var bag = Bag(minisign);
-            string type = Scalar(bag, "type") ?? "github_release";
-            string? key = Scalar(bag, "public_key");
-            Uri? sig = type switch
-            {
-                "http" when Scalar(bag, "url") is string u => HttpsUrl(GoTemplate.Render(u, values, where), u, where),
-                "github_release" when Scalar(bag, "asset") is string a => ReleaseUrl(githubBase, Scalar(bag, "repo_owner") ?? Scalar(pkg, "repo_owner") ?? "",
-                    Scalar(bag, "repo_name") ?? Scalar(pkg, "repo_name") ?? "", values["Version"], FileNameOnly(GoTemplate.Render(a, values, where), a, where), where),
-                _ => null,
-            };
-            if (key == null || sig == null)
-                artifact.NotCarried.Add("minisign: the definition names no public_key or signature location, so it is not carried");
-            else if (!sig.AbsoluteUri.StartsWith(artifact.Url.AbsoluteUri, StringComparison.Ordinal))
-                artifact.NotCarried.Add($"minisign: the signature {sig} is not beside the artifact ({{url}}…), which the manifest's url pattern cannot say");
-            else
-                artifact.Signature = new Dictionary<string, string> { ["scheme"] = "minisign", ["key"] = key, ["url"] = "{url}" + sig.AbsoluteUri.Substring(artifact.Url.AbsoluteUri.Length) };
-        }
-        if (pkg.TryGetValue("github_artifact_attestations", out YamlNode? g) && g is YamlMappingNode gaa && !Disabled(gaa))
-        {
-            string? workflow = AquaDefinition.Text(gaa, "signer_workflow") ?? AquaDefinition.Text(gaa, "signer-workflow");
-            artifact.NotCarried.Add($"github_artifact_attestations (signer workflow {workflow ?? "unnamed"}): GitHub serves attestations from its API by digest, which the manifest's bundle URL pattern cannot name; check them with Test-SigstoreBundle -Attestation");
-        }
-    }
 
     private static bool Supported(Dictionary<string, YamlNode> pkg, string goos, string goarch, bool rosetta2, bool emulation, string where)
     {

@@ -1,0 +1,96 @@
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Manifests;
+using YamlDotNet.RepresentationModel;
+
+namespace SecureInstall.Core.Catalogs.Aqua;
+
+/// <summary>What vouches for an aqua artifact: its checksum file (checksum:) and the signature policies carried into the entry.</summary>
+public static partial class AquaResolver
+{
+    private static void ReadChecksum(Dictionary<string, YamlNode> pkg, string goos, string goarch, string assetArch, Dictionary<string, string> values,
+        Uri githubBase, string where, CatalogArtifact artifact)
+    {
+        if (!pkg.TryGetValue("checksum", out YamlNode? node) || node is not YamlMappingNode checksum)
+        {
+            artifact.UnpinnedReason = "the definition names no checksum file";
+            return;
+        }
+        var c = Bag(checksum);
+        if (Disabled(checksum))
+        {
+            artifact.UnpinnedReason = "the definition says checksum: enabled: false (the publisher gives no checksum file)";
+            return;
+        }
+        var checksumValues = new Dictionary<string, string>(values);
+        var replacements = Map(c, "replacements");
+        if (replacements.Count > 0)
+        {
+            checksumValues["OS"] = replacements.TryGetValue(goos, out string? os) ? os : values["OS"];
+            checksumValues["Arch"] = replacements.TryGetValue(assetArch, out string? arch) ? arch : values["Arch"];
+        }
+        string type = Scalar(c, "type") ?? "github_release";
+        Uri url;
+        if (type == "github_release")
+        {
+            string template = Scalar(c, "asset") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum of type github_release names no asset.");
+            string name = FileNameOnly(GoTemplate.Render(template, checksumValues, where), template, where);
+            url = ReleaseUrl(githubBase, Scalar(pkg, "repo_owner") ?? "", Scalar(pkg, "repo_name") ?? "", values["Version"], name, where);
+        }
+        else if (type == "http")
+        {
+            string template = Scalar(c, "url") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum of type http names no url.");
+            url = HttpsUrl(GoTemplate.Render(template, checksumValues, where), template, where);
+        }
+        else
+        {
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum type '{type}' is not mapped (github_release and http are).");
+        }
+        string algorithmName = Scalar(c, "algorithm") ?? "sha256";
+        if (!ChecksumAlgorithms.TryParse(algorithmName, out ChecksumAlgorithm algorithm))
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum algorithm '{algorithmName}' is not one SecureInstall checks.");
+        var source = new CatalogChecksumSource { Url = url, Algorithm = algorithm, FileFormat = Scalar(c, "file_format") ?? string.Empty };
+        if (source.FileFormat is not ("" or "raw" or "regexp"))
+            throw new CatalogException(ErrorIds.CatalogDefinitionUnsupported, where, $"checksum file_format '{source.FileFormat}' is not mapped (raw and regexp are).");
+        if (c.TryGetValue("pattern", out YamlNode? p) && p is YamlMappingNode pattern)
+        {
+            source.ChecksumPattern = AquaDefinition.Text(pattern, "checksum");
+            source.FilePattern = AquaDefinition.Text(pattern, "file");
+        }
+        if (source.FileFormat == "regexp" && source.ChecksumPattern == null)
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum file_format regexp names no pattern.checksum.");
+        artifact.Checksum = source;
+        foreach (string signer in new[] { "cosign", "minisign" })
+        {
+            if (c.TryGetValue(signer, out YamlNode? s) && !Disabled(s))
+                artifact.NotCarried.Add($"checksum.{signer}: the checksum file's {signer} signature is not checked; the manifest pins the digests it lists, trusted as served over https");
+        }
+    }
+
+    private static void ReadSignatures(Dictionary<string, YamlNode> pkg, Dictionary<string, string> values, Uri githubBase, string where, CatalogArtifact artifact)
+    {
+        if (pkg.TryGetValue("minisign", out YamlNode? m) && m is YamlMappingNode minisign && !Disabled(minisign))
+        {
+            var bag = Bag(minisign);
+            string type = Scalar(bag, "type") ?? "github_release";
+            string? key = Scalar(bag, "public_key");
+            Uri? sig = type switch
+            {
+                "http" when Scalar(bag, "url") is string u => HttpsUrl(GoTemplate.Render(u, values, where), u, where),
+                "github_release" when Scalar(bag, "asset") is string a => ReleaseUrl(githubBase, Scalar(bag, "repo_owner") ?? Scalar(pkg, "repo_owner") ?? "",
+                    Scalar(bag, "repo_name") ?? Scalar(pkg, "repo_name") ?? "", values["Version"], FileNameOnly(GoTemplate.Render(a, values, where), a, where), where),
+                _ => null,
+            };
+            if (key == null || sig == null)
+                artifact.NotCarried.Add("minisign: the definition names no public_key or signature location, so it is not carried");
+            else if (!sig.AbsoluteUri.StartsWith(artifact.Url.AbsoluteUri, StringComparison.Ordinal))
+                artifact.NotCarried.Add($"minisign: the signature {sig} is not beside the artifact ({{url}}…), which the manifest's url pattern cannot say");
+            else
+                artifact.Signature = new Dictionary<string, string> { ["scheme"] = "minisign", ["key"] = key, ["url"] = "{url}" + sig.AbsoluteUri.Substring(artifact.Url.AbsoluteUri.Length) };
+        }
+        if (pkg.TryGetValue("github_artifact_attestations", out YamlNode? g) && g is YamlMappingNode gaa && !Disabled(gaa))
+        {
+            string? workflow = AquaDefinition.Text(gaa, "signer_workflow") ?? AquaDefinition.Text(gaa, "signer-workflow");
+            artifact.NotCarried.Add($"github_artifact_attestations (signer workflow {workflow ?? "unnamed"}): GitHub serves attestations from its API by digest, which the manifest's bundle URL pattern cannot name; check them with Test-SigstoreBundle -Attestation");
+        }
+    }
+}
