@@ -34,10 +34,14 @@ public static class WingetResolver
         string installer = Path.Combine(folder, identifier + ".installer.yaml"), singleton = Path.Combine(folder, identifier + ".yaml");
         string file = File.Exists(installer) ? installer : File.Exists(singleton) ? singleton
             : throw new CatalogException(ErrorIds.CatalogPackageNotFound, folder, $"holds no manifest of {identifier} {version}.");
-        return Resolve(YamlBounds.ReadFile(file, AquaDefinition.MaximumBytes), file, identifier, version, commit);
+        return Resolve(YamlBounds.ReadFile(file, AquaDefinition.MaximumBytes), file, identifier, version, commit, file == installer ? LocaleUrls(folder, identifier) : null);
     }
 
-    public static CatalogResolution Resolve(string text, string source, string identifier, string version, string? commit)
+    /// <summary>
+    /// Resolves an installer manifest (with <paramref name="siteUrls"/>, the URLs its locale manifest names) or a singleton
+    /// (null: the URLs are its own). Every InstallerUrl must be on a site those name (<see cref="WingetInstallerHost"/>).
+    /// </summary>
+    public static CatalogResolution Resolve(string text, string source, string identifier, string version, string? commit, IReadOnlyCollection<Uri>? siteUrls = null)
     {
         string where = $"{source} ({identifier} {version})";
         YamlStream stream;
@@ -62,6 +66,7 @@ public static class WingetResolver
         if (!root.Children.TryGetValue(new YamlScalarNode("Installers"), out YamlNode? list) || list is not YamlSequenceNode installers)
             throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "the manifest lists no Installers.");
 
+        siteUrls ??= UrlsOf(root);
         var resolution = new CatalogResolution
         {
             Catalog = "winget", Package = identifier, Version = version, Tag = version, DefinitionSource = source, DefinitionCommit = commit,
@@ -81,7 +86,7 @@ public static class WingetResolver
             foreach (YamlMappingNode candidate in candidates)
             {
                 string? reason = null;
-                CatalogArtifact? artifact = ReadInstaller(root, candidate, platform, where, ref reason);
+                CatalogArtifact? artifact = ReadInstaller(root, candidate, platform, where, siteUrls, ref reason);
                 if (artifact != null)
                 {
                     chosen = artifact;
@@ -100,7 +105,7 @@ public static class WingetResolver
         return resolution;
     }
 
-    private static CatalogArtifact? ReadInstaller(YamlMappingNode root, YamlMappingNode installer, string platform, string where, ref string? reason)
+    private static CatalogArtifact? ReadInstaller(YamlMappingNode root, YamlMappingNode installer, string platform, string where, IReadOnlyCollection<Uri> siteUrls, ref string? reason)
     {
         // An installer's own field wins over the manifest's top-level default (winget's inheritance).
         string? Field(string key) => Text(installer, key) ?? Text(root, key);
@@ -109,12 +114,14 @@ public static class WingetResolver
         string type = (Field("InstallerType") ?? string.Empty).ToLowerInvariant();
         string url = Field("InstallerUrl") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "an installer has no InstallerUrl.");
         string sha = Field("InstallerSha256") ?? string.Empty;
+        // Every installer is held to https and to the manifest's own site, whatever its type: a hostile one refuses the package.
+        Uri uri = AquaResolver.HttpsUrl(url, url, where);
+        if (WingetInstallerHost.Refusal(uri, siteUrls) is { } foreign) throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, foreign + ".");
         if (type is not ("portable" or "zip"))
         {
             reason = $"installer type '{type}' runs a setup program that changes the machine; SecureInstall pins portable and zip installers and does not run installers";
             return null;
         }
-        Uri uri = AquaResolver.HttpsUrl(url, url, where);
         if (!Sha256Hex.IsMatch(sha))
             throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"InstallerSha256 '{sha}' of {url} is not a SHA-256 digest.");
         var artifact = new CatalogArtifact
@@ -152,6 +159,39 @@ public static class WingetResolver
             artifact.NotCarried.Add($"command {command}: the shim is named after the file ({artifact.Asset})");
         }
         return artifact;
+    }
+
+    /// <summary>The URLs the default locale manifest (DefaultLocale in the version manifest) names; none when it cannot be read.</summary>
+    private static IReadOnlyCollection<Uri> LocaleUrls(string folder, string identifier)
+    {
+        string versionFile = Path.Combine(folder, identifier + ".yaml");
+        if (!File.Exists(versionFile)) return Array.Empty<Uri>();
+        string? locale = Root(YamlBounds.ReadFile(versionFile, AquaDefinition.MaximumBytes), versionFile) is { } v ? Text(v, "DefaultLocale") : null;
+        if (locale == null || locale.IndexOfAny(new[] { '/', '\\' }) >= 0 || locale.Contains("..")) return Array.Empty<Uri>();
+        string localeFile = Path.Combine(folder, identifier + ".locale." + locale + ".yaml");
+        if (!File.Exists(localeFile)) return Array.Empty<Uri>();
+        return Root(YamlBounds.ReadFile(localeFile, AquaDefinition.MaximumBytes), localeFile) is { } l ? UrlsOf(l) : Array.Empty<Uri>();
+    }
+
+    private static YamlMappingNode? Root(string text, string source)
+    {
+        try
+        {
+            YamlStream stream = YamlBounds.Load(new StringReader(text), source);
+            return stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null;
+        }
+        catch (ManifestFormatException)
+        {
+            return null;
+        }
+    }
+
+    private static IReadOnlyCollection<Uri> UrlsOf(YamlMappingNode map)
+    {
+        IEnumerable<string?> values = WingetInstallerHost.UrlFields.Select(f => Text(map, f));
+        if (map.Children.TryGetValue(new YamlScalarNode("Documentations"), out YamlNode? docs) && docs is YamlSequenceNode list)
+            values = values.Concat(list.OfType<YamlMappingNode>().Select(d => Text(d, "DocumentUrl")));
+        return values.Select(v => Uri.TryCreate(v ?? string.Empty, UriKind.Absolute, out Uri? u) && u.Scheme is "https" or "http" ? u : null).OfType<Uri>().ToList();
     }
 
     private static string ToolNameOf(YamlMappingNode root, string identifier)
