@@ -21,6 +21,7 @@ public class WingetCorpusTests
         Skip.If(Checkout == null, "../shared/corpus/winget-pkgs is not present on this machine");
         int resolved = 0, refused = 0;
         var hostRefused = new List<string>();
+        int installers = 0;
         foreach (string versionManifest in Directory.EnumerateFiles(Path.Combine(Checkout!, "manifests"), "*.yaml", SearchOption.AllDirectories)
                      .Where(f => !f.EndsWith(".installer.yaml", StringComparison.Ordinal) && !f.Contains(".locale.")).OrderBy(f => f, StringComparer.Ordinal))
         {
@@ -41,8 +42,15 @@ public class WingetCorpusTests
                     Assert.Contains(a.Url.OriginalString, installerText);
                     Assert.Contains(a.Sha256!, installerText, StringComparison.OrdinalIgnoreCase);
                     if (a.Kind == ArtifactKind.Zip) Assert.NotEmpty(a.Executables);
+                    if (a.Installer != null)
+                    {
+                        Assert.Contains(a.Installer.Type, PinnedInstaller.Types);
+                        Assert.Equal(ArtifactKind.Binary, a.Kind);
+                        Assert.Contains("InstallerType: " + a.Installer.Type, installerText, StringComparison.OrdinalIgnoreCase);
+                        installers++;
+                    }
                 }
-                _output.WriteLine($"{id} {version}: {string.Join(", ", r.Artifacts.Select(a => a.Platform + " " + a.Kind))}");
+                _output.WriteLine($"{id} {version}: {string.Join(", ", r.Artifacts.Select(a => a.Platform + " " + (a.Installer?.Type ?? a.Kind.ToString())))}");
             }
             catch (CatalogException ex)
             {
@@ -56,14 +64,15 @@ public class WingetCorpusTests
                 }
             }
         }
-        _output.WriteLine($"{resolved} resolved, {refused} refused with a reason.");
+        _output.WriteLine($"{resolved} resolved ({installers} platform entries are setup programs), {refused} refused with a reason.");
         // The installer-host rule's refusals in the corpus, each a real package whose manifest does not name its download site:
         // dl.k8s.io (kubectl; the manifest names kubernetes.io and github.com/kubernetes), the.earth.li (PuTTY; only
         // chiark.greenend.org.uk), releases.hashicorp.com (Terraform; only github.com/hashicorp), github.com/ip7z (7-Zip; only
         // 7-zip.org), github.com/charmbracelet (gum; only charm.land).
         Assert.Equal(new[] { "7zip.7zip", "charmbracelet.gum", "Hashicorp.Terraform", "Kubernetes.kubectl", "PuTTY.PuTTY" }, hostRefused.OrderBy(h => h, StringComparer.OrdinalIgnoreCase));
         Assert.Equal(44, resolved + refused);
-        Assert.True(resolved >= 25, $"only {resolved} winget packages resolved");
+        Assert.True(resolved >= 35, $"only {resolved} winget packages resolved");
+        Assert.True(installers >= 10, $"only {installers} setup programs pinned");
     }
 
     [Theory]

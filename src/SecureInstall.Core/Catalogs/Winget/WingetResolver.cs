@@ -75,7 +75,11 @@ public static class WingetResolver
         foreach (string platform in Platforms.Known.Where(p => p.StartsWith("windows-", StringComparison.Ordinal)))
         {
             string arch = platform == "windows-x64" ? "x64" : "arm64";
-            var candidates = installers.OfType<YamlMappingNode>().Where(i => Text(i, "Architecture") == arch).ToList();
+            // Portable files first (wholly covered by Test-PinnedTool), then setup programs: per-user before machine-wide, en-US or no locale first.
+            var candidates = installers.OfType<YamlMappingNode>().Where(i => Text(i, "Architecture") == arch)
+                .OrderBy(i => (Text(i, "InstallerType") ?? Text(root, "InstallerType") ?? string.Empty).ToLowerInvariant() is "portable" or "zip" ? 0 : 1)
+                .ThenBy(i => (Text(i, "Scope") ?? Text(root, "Scope")) == "machine" ? 1 : 0)
+                .ThenBy(i => (Text(i, "InstallerLocale") ?? Text(root, "InstallerLocale")) is null or "en-US" ? 0 : 1).ToList();
             if (candidates.Count == 0)
             {
                 resolution.Skipped.Add(new KeyValuePair<string, string>(platform, $"the manifest has no {arch} installer"));
@@ -117,9 +121,9 @@ public static class WingetResolver
         // Every installer is held to https and to the manifest's own site, whatever its type: a hostile one refuses the package.
         Uri uri = AquaResolver.HttpsUrl(url, url, where);
         if (WingetInstallerHost.Refusal(uri, siteUrls) is { } foreign) throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, foreign + ".");
-        if (type is not ("portable" or "zip"))
+        if (type is not ("portable" or "zip") && !PinnedInstaller.Types.Contains(type))
         {
-            reason = $"installer type '{type}' runs a setup program that changes the machine; SecureInstall pins portable and zip installers and does not run installers";
+            reason = $"installer type '{type}' is not one SecureInstall pins (portable, zip of portable files, {string.Join(", ", PinnedInstaller.Types)})";
             return null;
         }
         if (!Sha256Hex.IsMatch(sha))
@@ -127,8 +131,13 @@ public static class WingetResolver
         var artifact = new CatalogArtifact
         {
             Platform = platform, Url = uri, Asset = Uri.UnescapeDataString(uri.Segments.Last()), Sha256 = sha.ToLowerInvariant(),
-            Kind = type == "portable" ? ArtifactKind.Binary : ArtifactKind.Zip, Format = type,
+            Kind = type == "zip" ? ArtifactKind.Zip : ArtifactKind.Binary, Format = type,
         };
+        if (PinnedInstaller.Types.Contains(type))
+        {
+            artifact.Installer = InstallerOf(type, Node, Field, where, ref reason);
+            return artifact.Installer == null ? null : artifact;
+        }
         if (type == "zip")
         {
             string nested = (Field("NestedInstallerType") ?? string.Empty).ToLowerInvariant();
@@ -192,6 +201,38 @@ public static class WingetResolver
         if (map.Children.TryGetValue(new YamlScalarNode("Documentations"), out YamlNode? docs) && docs is YamlSequenceNode list)
             values = values.Concat(list.OfType<YamlMappingNode>().Select(d => Text(d, "DocumentUrl")));
         return values.Select(v => Uri.TryCreate(v ?? string.Empty, UriKind.Absolute, out Uri? u) && u.Scheme is "https" or "http" ? u : null).OfType<Uri>().ToList();
+    }
+
+    /// <summary>The setup program's switches, scope and exit codes, as the entry's installer: block carries them; null (with the reason) for an exe without silent switches.</summary>
+    private static PinnedInstaller? InstallerOf(string type, Func<string, YamlNode?> node, Func<string, string?> field, string where, ref string? reason)
+    {
+        var switches = node("InstallerSwitches") as YamlMappingNode;
+        string? silent = switches == null ? null : Text(switches, "Silent") ?? Text(switches, "SilentWithProgress");
+        if (type == "exe" && string.IsNullOrWhiteSpace(silent))
+        {
+            reason = "installer type 'exe' without InstallerSwitches Silent: SecureInstall cannot know how to run it unattended";
+            return null;
+        }
+        var installer = new PinnedInstaller
+        {
+            Type = type, Silent = silent, Custom = switches == null ? null : Text(switches, "Custom"),
+            Scope = field("Scope")?.ToLowerInvariant() is "user" or "machine" ? field("Scope")!.ToLowerInvariant() : null,
+        };
+        installer.Elevated = installer.Scope == "machine" || field("ElevationRequirement") == "elevationRequired";
+        if (new[] { installer.Silent, installer.Custom }.Any(s => s != null && s.Any(char.IsControl)))
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "InstallerSwitches hold a control character.");
+        if (node("InstallerSuccessCodes") is YamlSequenceNode codes)
+            installer.SuccessCodes = codes.OfType<YamlScalarNode>().Select(c => int.TryParse(c.Value, out int n) ? (int?)n : null).OfType<int>().ToList();
+        if (node("ExpectedReturnCodes") is YamlSequenceNode expected)
+        {
+            var known = new Dictionary<int, string>();
+            foreach (YamlMappingNode e in expected.OfType<YamlMappingNode>())
+            {
+                if (int.TryParse(Text(e, "InstallerReturnCode"), out int code) && Text(e, "ReturnResponse") is { } response) known[code] = response;
+            }
+            installer.ReturnCodes = known;
+        }
+        return installer;
     }
 
     private static string ToolNameOf(YamlMappingNode root, string identifier)
