@@ -101,17 +101,24 @@ public static class InstallerRun
         return InstallerOutcome.Failed;
     }
 
+    /// <summary>Refuses an installer off Windows (InstallerNotRunHere) and a machine-scope one in a session that is not elevated (ElevationRequired).</summary>
+    public static void CheckCanRun(PinnedInstaller installer, string tool, bool isWindows, IMachineRootSecurity security)
+    {
+        if (installer == null) throw new ArgumentNullException(nameof(installer));
+        if (!isWindows)
+            throw new InstallException(ErrorIds.InstallerNotRunHere, FailureKind.NotSupported, tool,
+                $"{tool}: the {installer.Type} installer was downloaded and verified, but installers run only on Windows; nothing was placed or recorded.");
+        if (installer.Elevated && !(security ?? MachineRoot.Platform).IsElevated)
+            throw new InstallException(ErrorIds.ElevationRequired, FailureKind.PermissionDenied, tool,
+                $"{tool}: its {installer.Type} installer installs for the whole machine (scope: {installer.Scope ?? "machine"}) and needs an elevated session (Run as Administrator); nothing was run.");
+    }
+
     /// <summary>Runs the installer: refuses off Windows and without a needed elevation, then maps the exit code (InstallerFailed).</summary>
     /// <returns>The outcome (never Failed: a failure throws).</returns>
     public static async Task<InstallerOutcome> RunAsync(PinnedInstaller installer, InstallerCommand command, string tool, IInstallerLauncher launcher, bool isWindows,
         IMachineRootSecurity security, Action<string>? log, CancellationToken cancellationToken)
     {
-        if (!isWindows)
-            throw new InstallException(ErrorIds.InstallerNotRunHere, FailureKind.NotSupported, tool,
-                $"{tool}: the {installer.Type} installer was downloaded and verified, but installers run only on Windows; nothing was placed or recorded.");
-        if (installer.Elevated && !security.IsElevated)
-            throw new InstallException(ErrorIds.ElevationRequired, FailureKind.PermissionDenied, tool,
-                $"{tool}: its {installer.Type} installer installs for the whole machine (scope: {installer.Scope ?? "machine"}) and needs an elevated session (Run as Administrator); nothing was run.");
+        CheckCanRun(installer, tool, isWindows, security);
         log?.Invoke($"Running {command.CommandLine}");
         int code = await launcher.RunAsync(command, cancellationToken).ConfigureAwait(false);
         InstallerOutcome outcome = OutcomeOf(installer, code);

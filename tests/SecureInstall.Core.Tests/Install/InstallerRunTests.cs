@@ -11,24 +11,6 @@ public class InstallerRunTests
 {
     private const string Setup = @"C:\Users\A B\AppData\Local\SecureInstall\tools\t\1.0\t setup.exe";
 
-    private sealed class RecordingLauncher(int exitCode) : IInstallerLauncher
-    {
-        public List<InstallerCommand> Runs { get; } = new();
-
-        public Task<int> RunAsync(InstallerCommand command, CancellationToken cancellationToken)
-        {
-            Runs.Add(command);
-            return Task.FromResult(exitCode);
-        }
-    }
-
-    private sealed class Elevation(bool elevated) : IMachineRootSecurity
-    {
-        public bool IsElevated => elevated;
-        public string? Problem(string path, bool isRoot) => null;
-        public void Secure(string home) { }
-    }
-
     [Theory]
     [InlineData("inno", "/VERYSILENT /SUPPRESSMSGBOXES /NORESTART /SP-")]
     [InlineData("nullsoft", "/S")]
@@ -104,10 +86,10 @@ public class InstallerRunTests
     [Fact]
     public async Task ElsewhereThanWindows_RunsNothing_AndSaysSo()
     {
-        var launcher = new RecordingLauncher(0);
+        var launcher = new RecordingInstallerLauncher(0);
         var installer = new PinnedInstaller { Type = "msi" };
         InstallException ex = await Assert.ThrowsAsync<InstallException>(() =>
-            InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", launcher, isWindows: false, new Elevation(true), null, CancellationToken.None));
+            InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", launcher, isWindows: false, new FixedElevation(true), null, CancellationToken.None));
         Assert.Equal(ErrorIds.InstallerNotRunHere, ex.ErrorId);
         Assert.Equal(FailureKind.NotSupported, ex.Kind);
         Assert.Empty(launcher.Runs);
@@ -116,10 +98,10 @@ public class InstallerRunTests
     [Fact]
     public async Task MachineScopeInstaller_NotElevated_IsElevationRequired_AndRunsNothing()
     {
-        var launcher = new RecordingLauncher(0);
+        var launcher = new RecordingInstallerLauncher(0);
         var installer = new PinnedInstaller { Type = "wix", Scope = "machine", Elevated = true };
         InstallException ex = await Assert.ThrowsAsync<InstallException>(() =>
-            InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", launcher, isWindows: true, new Elevation(false), null, CancellationToken.None));
+            InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", launcher, isWindows: true, new FixedElevation(false), null, CancellationToken.None));
         Assert.Equal(ErrorIds.ElevationRequired, ex.ErrorId);
         Assert.Equal(FailureKind.PermissionDenied, ex.Kind);
         Assert.Empty(launcher.Runs);
@@ -128,11 +110,11 @@ public class InstallerRunTests
     [Fact]
     public async Task FailingExitCode_IsInstallerFailed_NamingTheCodesMeaningAndTheCommand()
     {
-        var launcher = new RecordingLauncher(1618);
+        var launcher = new RecordingInstallerLauncher(1618);
         var installer = new PinnedInstaller { Type = "msi", ReturnCodes = new Dictionary<int, string> { [1618] = "installInProgress" } };
         InstallerCommand command = InstallerRun.CommandFor(installer, Setup, "t");
         InstallException ex = await Assert.ThrowsAsync<InstallException>(() =>
-            InstallerRun.RunAsync(installer, command, "t", launcher, isWindows: true, new Elevation(false), null, CancellationToken.None));
+            InstallerRun.RunAsync(installer, command, "t", launcher, isWindows: true, new FixedElevation(false), null, CancellationToken.None));
         Assert.Equal(ErrorIds.InstallerFailed, ex.ErrorId);
         Assert.Contains("1618 (installInProgress", ex.Message);
         Assert.Contains(command.CommandLine, ex.Message);
@@ -144,8 +126,8 @@ public class InstallerRunTests
     {
         var log = new List<string>();
         var installer = new PinnedInstaller { Type = "burn", Scope = "machine", Elevated = true };
-        InstallerOutcome outcome = await InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", new RecordingLauncher(3010), isWindows: true,
-            new Elevation(true), log.Add, CancellationToken.None);
+        InstallerOutcome outcome = await InstallerRun.RunAsync(installer, InstallerRun.CommandFor(installer, Setup, "t"), "t", new RecordingInstallerLauncher(3010), isWindows: true,
+            new FixedElevation(true), log.Add, CancellationToken.None);
         Assert.Equal(InstallerOutcome.SucceededRebootRequired, outcome);
         Assert.Contains(log, l => l.Contains("restart Windows"));
         Assert.Contains(log, l => l.StartsWith("Running \"" + Setup + "\" /quiet /norestart", StringComparison.Ordinal));
