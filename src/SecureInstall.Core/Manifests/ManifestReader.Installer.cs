@@ -7,13 +7,16 @@ public sealed partial class ManifestReader
 {
     private static readonly string[] InstallerKeys = { "type", "silent", "custom", "scope", "elevated", "success_codes", "return_codes" };
 
-    private static PinnedInstaller? ReadInstallerBlock(PinnedTool tool, PinnedVersion version, YamlMappingNode artifact, Context source)
+    private static PinnedInstaller? ReadInstallerBlock(PinnedTool tool, PinnedVersion version, YamlMappingNode artifact, string platform, Context source)
     {
         YamlNode? node = Get(artifact, "installer");
         if (node == null) return null;
         string where = $"{tool.Name} {version.Key}: installer";
         if (node is not YamlMappingNode body)
             throw new ManifestFormatException(source, Line(node), $"{where} must be a mapping of {string.Join(", ", InstallerKeys)}.");
+        // A setup program is a Windows program: one under a linux or darwin key would be started on Windows by -Platform.
+        if (platform != Platforms.Any && !platform.StartsWith("windows-", StringComparison.Ordinal))
+            throw new ManifestFormatException(source, Line(node), $"{where}: setup programs are Windows programs; {platform} cannot have one.");
         foreach (string key in body.Children.Keys.Select(k => Scalar(k, source)).Where(k => !InstallerKeys.Contains(k)))
             throw new ManifestFormatException(source, LineOf(body, key), $"{where}: '{key}' is not an installer setting (one of {string.Join(", ", InstallerKeys)}).");
         string type = (OptionalScalar(body, "type", source) ?? string.Empty).ToLowerInvariant();

@@ -333,9 +333,10 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
     [InlineData("type: inno\n        scope: everyone\n", "is not user or machine")]
     [InlineData("type: inno\n        success_codes: [x]\n", "is not an exit code")]
     [InlineData("type: inno\n        run_as: SYSTEM\n", "'run_as' is not an installer setting")]
-    public void ManifestInstallerBlock_ThatCannotRunUnattended_IsRefusedWhenRead(string block, string reason)
+    [InlineData("type: nullsoft\n", "linux-x64 cannot have one", "linux-x64")]
+    public void ManifestInstallerBlock_ThatCannotRunUnattended_IsRefusedWhenRead(string block, string reason, string platform = "windows-x64")
     {
-        string text = "tools:\n  t:\n    versions:\n      \"1.0\":\n        artifacts:\n          windows-x64:\n            url: https://example.org/t.exe\n"
+        string text = $"tools:\n  t:\n    versions:\n      \"1.0\":\n        artifacts:\n          {platform}:\n            url: https://example.org/t.exe\n"
             + $"            sha256: {new string('a', 64)}\n            installer:\n              {block.Replace("\n        ", "\n              ")}";
         ManifestFormatException ex = Assert.Throws<ManifestFormatException>(() => new ManifestReader().Read(new StringReader(text), "tools.yml"));
         Assert.Contains(reason, ex.Message);
