@@ -465,6 +465,12 @@ Describe 'Install-PinnedTool with a setup program (installer:, issue 24)' {
         ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'sha256 [0-9a-f]{64} matches'
         Test-Path (Join-Path $ws 'home/tools/tool/1.0') | Should -BeFalse
         Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+
+        # The CLI: the same core, the same ErrorId.
+        $cli = Invoke-Cli install --manifest $m tool --platform windows-x64
+        $cli.ExitCode | Should -Not -Be 0
+        $cli.Text | Should -Match 'InstallerNotRunHere'
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
     }
 
     It 'a plain exe without silent switches is refused when the manifest is read (ManifestInvalid)' {
