@@ -7,11 +7,12 @@ namespace SecureInstall.Core.Catalogs.Winget;
 
 /// <summary>
 /// Reads a winget-pkgs package version (manifests/&lt;p&gt;/&lt;Publisher&gt;/&lt;Name&gt;/&lt;version&gt;/: the multi-file
-/// installer manifest, or a singleton manifest; schema 1.x) into artifacts per Windows platform: portable installers and
-/// zip installers with nested portable files, pinned by the manifest's own InstallerSha256. Installer types that run a
-/// setup program (msi, wix, exe, inno, nullsoft, burn, msix, appx) are named and refused: SecureInstall does not run
-/// installers. An InstallerUrl that is not https, a digest that is not SHA-256 hex and a nested path that leaves the
-/// archive are refused as hostile.
+/// installer manifest, or a singleton manifest; schema 1.x) into artifacts per Windows platform, pinned by the manifest's
+/// own InstallerSha256: portable installers and zips of portable files first, else a setup program (msi, wix, exe, inno,
+/// nullsoft, burn) carried as an installer: block (<see cref="PinnedInstaller"/>). msix/appx and an exe without silent
+/// switches are named and refused. An InstallerUrl that is not https or not on a site the manifest's own URLs name
+/// (<see cref="WingetInstallerHost"/>), a digest that is not SHA-256 hex and a nested path that leaves the archive are
+/// refused as hostile.
 /// </summary>
 public static class WingetResolver
 {
