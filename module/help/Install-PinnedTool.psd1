@@ -25,6 +25,18 @@ Each bin entry gets a shim named after its file; two tools of the manifest with 
 tool's, a user's script, an edited shim) is never overwritten unless the manifest says this tool owns the command.
 When the tree is already installed and verifies, the lock's installed path and shims are re-recorded for this machine.
 The lock must be a regular file: a symbolic link, FIFO, device or folder in its place is refused (LockInvalid), never read.
+
+An artifact with an installer: block (a setup program, as Add-PinnedTool -From winget writes it) is downloaded and
+verified like any artifact, then, on Windows only, run from its verified copy in the version folder with its silent
+switches: silent: replaces the type's defaults (msi and wix through msiexec /i <file> /qn /norestart; inno /VERYSILENT
+/SUPPRESSMSGBOXES /NORESTART /SP-; nullsoft /S; burn /quiet /norestart) and custom: is appended; a plain exe needs
+silent:. -WhatIf shows the exact command line. scope: machine (or elevated: true) needs an elevated session
+(ElevationRequired, before anything is downloaded). Exit code 0 and success_codes: are success; 3010, 1641 and the codes
+return_codes: calls rebootRequiredToFinish are success with a warning to restart Windows; any other code is
+InstallerFailed (naming the code's meaning from return_codes:), and nothing is kept or recorded. The lock records the
+waiver InstallerChangesNotVerified: Test-PinnedTool verifies the installer that ran, not what it changed on the machine,
+and shows that waiver. Elsewhere than Windows the installer is downloaded and verified, then refused with
+InstallerNotRunHere; nothing is placed or recorded.
 '@
     Parameters  = @{
         Manifest  = 'The manifest file. Its lock, secureinstall.lock.json, is read and written beside it.'
@@ -60,5 +72,5 @@ The lock must be a regular file: a symbolic link, FIFO, device or folder in its 
     )
     Inputs      = 'System.String[]: tool names to -Name.'
     Outputs     = 'SecureInstall.Core.Install.InstallResult (Name, Version, Platform, Status, Path, Sha256, VerifiedBy, TreeDigest, Shims, Waivers).'
-    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed (ResourceUnavailable); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; PathIsDirectory (InvalidArgument); InstallRootNotTrusted (SecurityError: the install root, or a folder above it, is owned by another user or writable by others); and every Get-VerifiedArtifact and Expand-VerifiedArchive error. Verbose lines name the URI the artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
+    Notes       = 'ErrorIds: InstallerNotRunHere, InstallerNotRunnable (NotImplemented), InstallerFailed (WriteError), ElevationRequired (PermissionDenied); RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed (ResourceUnavailable); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, ChecksumMismatch, NotLocked, LockMismatch, ShimConflict, UnsafeArchiveEntry (SecurityError); ManifestInvalid, LockInvalid (InvalidData); ToolNotInManifest, VersionNotInManifest, PlatformNotInManifest (ObjectNotFound); InstallInProgress; PathIsDirectory (InvalidArgument); InstallRootNotTrusted (SecurityError: the install root, or a folder above it, is owned by another user or writable by others); and every Get-VerifiedArtifact and Expand-VerifiedArchive error. Verbose lines name the URI the artifact came from after redirects, with credentials and signature values (X-Amz-Signature, token, ...) shown as ***.'
 }

@@ -63,6 +63,12 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
                 continue;
             }
             bool treeDiffers = status.Changed.Count + status.Added.Count + status.Removed.Count > 0;
+            // What the lock says this check does not cover (an installer's own changes to the machine) is said with the verdict.
+            if (!Quiet)
+            {
+                foreach (string waiver in status.Waivers.Where(w => w.StartsWith(Core.Manifests.PinnedInstaller.WaiverRule, StringComparison.Ordinal)))
+                    WriteWarning($"{entry.Tool} {entry.Version}: {waiver}");
+            }
             try
             {
                 Core.Signatures.SignatureResult? signature = InstalledToolVerifier.VerifyRecordedSignature(entry, CancelToken);

@@ -69,6 +69,12 @@ public static class ErrorIds
     public const string InstallStateInvalid = nameof(InstallStateInvalid);
     /// <summary>-Scope AllUsers needs Administrator / root (PermissionDenied).</summary>
     public const string ElevationRequired = nameof(ElevationRequired);
+    /// <summary>An installer artifact (msi, exe, …) was downloaded and verified, but installers run only on Windows (NotSupported).</summary>
+    public const string InstallerNotRunHere = nameof(InstallerNotRunHere);
+    /// <summary>An installer SecureInstall cannot run unattended: a plain exe without silent switches, switches with control characters (NotSupported).</summary>
+    public const string InstallerNotRunnable = nameof(InstallerNotRunnable);
+    /// <summary>An installer exited with a code that is not success (WriteError); the lock is unchanged.</summary>
+    public const string InstallerFailed = nameof(InstallerFailed);
 
     public const string MirrorConfigurationInvalid = nameof(MirrorConfigurationInvalid);
 

@@ -438,3 +438,73 @@ Describe 'Install-PinnedTool -Registry (issue 20)' {
 
     AfterAll { Restore-TestEnvironment }
 }
+
+Describe 'Install-PinnedTool with a setup program (installer:, issue 24)' {
+    BeforeAll {
+        # The installer is a copy of a real program: cmd.exe on Windows (type exe, run as "setup.exe /c exit CODE"), any file elsewhere.
+        function Write-InstallerManifest([string]$Folder, [string]$Block) {
+            $source = if ($isWin) { Join-Path ([Environment]::SystemDirectory) 'cmd.exe' } else { (Get-Command pwsh).Source }
+            $dist = Join-Path $Folder 'dist'
+            $null = New-Item -ItemType Directory -Force -Path $dist
+            Copy-Item -LiteralPath $source -Destination (Join-Path $dist 'setup.exe')
+            $sha = (Get-FileHash -LiteralPath (Join-Path $dist 'setup.exe')).Hash.ToLowerInvariant()
+            Write-Manifest $Folder ("tools:`n  tool:`n    versions:`n      ""1.0"":`n        artifacts:`n          windows-x64:`n            url: ./dist/setup.exe`n" +
+                "            sha256: $sha`n            installer:`n$Block")
+        }
+    }
+
+    It 'elsewhere than Windows: downloads and verifies it, then refuses to run it (InstallerNotRunHere, NotImplemented), nothing placed' {
+        if ($isWin) { Set-ItResult -Skipped -Because 'on Windows the installer runs (the Windows-tagged tests below)'; return }
+        $ws = New-Workspace
+        $m = Write-InstallerManifest $ws "              type: nullsoft`n"
+        $r = Install-PinnedTool -Manifest $m -Name tool -Platform windows-x64 -Verbose -ErrorVariable ev -ErrorAction SilentlyContinue 4>&1
+        $r | Where-Object { $_ -is [SecureInstall.Core.Install.InstallResult] } | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "InstallerNotRunHere$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'NotImplemented'
+        $ev[0].Exception.Message | Should -Match 'downloaded and verified'
+        ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'sha256 [0-9a-f]{64} matches'
+        Test-Path (Join-Path $ws 'home/tools/tool/1.0') | Should -BeFalse
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+
+        # The CLI: the same core, the same ErrorId.
+        $cli = Invoke-Cli install --manifest $m tool --platform windows-x64
+        $cli.ExitCode | Should -Not -Be 0
+        $cli.Text | Should -Match 'InstallerNotRunHere'
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+    }
+
+    It 'a plain exe without silent switches is refused when the manifest is read (ManifestInvalid)' {
+        $ws = New-Workspace
+        $m = Write-InstallerManifest $ws "              type: exe`n"
+        $err = { Install-PinnedTool -Manifest $m -Name tool -Platform windows-x64 } | Should -Throw -ErrorId "ManifestInvalid$FQ" -PassThru
+        $err.Exception.Message | Should -Match 'needs its silent switches'
+        Test-Path (Join-Path $ws 'home/tools/tool') | Should -BeFalse
+    }
+
+    It 'on Windows: runs the verified installer with its switches, reads 3010 as installed-restart-required, records the waiver Test-PinnedTool shows' -Tag 'Windows' {
+        if (-not $isWin) { Set-ItResult -Skipped -Because 'it runs a real installer (cmd.exe as setup.exe), and installers run only on Windows'; return }
+        $ws = New-Workspace
+        $m = Write-InstallerManifest $ws "              type: exe`n              silent: ""/c exit 3010""`n"
+        $out = Install-PinnedTool -Manifest $m -Name tool -Platform windows-x64 -WarningVariable wv -WarningAction SilentlyContinue
+        $r = $out | Where-Object { $_ -is [SecureInstall.Core.Install.InstallResult] }
+        $r.Status | Should -Be 'Installed'
+        $r.RebootRequired | Should -BeTrue
+        ($wv -join "`n") | Should -Match 'restart Windows'
+        ($wv -join "`n") | Should -Match 'InstallerChangesNotVerified'
+        $t = Test-PinnedTool -Manifest $m -Name tool -WarningVariable tw -WarningAction SilentlyContinue
+        $t.Status | Should -Be 'Verified'
+        $t.Waivers -join "`n" | Should -Match 'InstallerChangesNotVerified'
+        ($tw -join "`n") | Should -Match 'InstallerChangesNotVerified'
+    }
+
+    It 'on Windows: a failing exit code is InstallerFailed and nothing is recorded' -Tag 'Windows' {
+        if (-not $isWin) { Set-ItResult -Skipped -Because 'it runs a real installer (cmd.exe as setup.exe), and installers run only on Windows'; return }
+        $ws = New-Workspace
+        $m = Write-InstallerManifest $ws "              type: exe`n              silent: ""/c exit 1603""`n"
+        Install-PinnedTool -Manifest $m -Name tool -Platform windows-x64 -ErrorVariable ev -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "InstallerFailed$FQ"
+        $ev[0].Exception.Message | Should -Match 'code 1603'
+        Test-Path (Join-Path $ws 'home/tools/tool/1.0') | Should -BeFalse
+        Test-Path (Join-Path $ws 'secureinstall.lock.json') | Should -BeFalse
+    }
+}

@@ -45,6 +45,7 @@ public static class CatalogEntryText
             if (pin.Integrity != null) b.Append("      integrity: ").Append(Quote(pin.Integrity)).Append('\n');
             if (pin.Size != null) b.Append("      size: ").Append(pin.Size.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
             b.Append("      archive: ").Append(ArchiveName(pin.Artifact.Kind)).Append('\n');
+            if (pin.Artifact.Installer is { } installer) RenderInstaller(b, installer);
             if (pin.Artifact.Executables.Count > 0)
             {
                 b.Append("      bin:\n");
@@ -52,6 +53,25 @@ public static class CatalogEntryText
             }
         }
         return b.ToString();
+    }
+
+    /// <summary>The artifact's installer: block (ManifestReader.Installer reads it back).</summary>
+    private static void RenderInstaller(StringBuilder b, Manifests.PinnedInstaller installer)
+    {
+        b.Append("      installer:\n");
+        b.Append("        type: ").Append(installer.Type).Append('\n');
+        if (installer.Silent != null) b.Append("        silent: ").Append(Quote(installer.Silent)).Append('\n');
+        if (installer.Custom != null) b.Append("        custom: ").Append(Quote(installer.Custom)).Append('\n');
+        if (installer.Scope != null) b.Append("        scope: ").Append(installer.Scope).Append('\n');
+        if (installer.Elevated && installer.Scope != "machine") b.Append("        elevated: true\n");
+        if (installer.SuccessCodes.Count > 0)
+            b.Append("        success_codes: [").Append(string.Join(", ", installer.SuccessCodes.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)))).Append("]\n");
+        if (installer.ReturnCodes.Count > 0)
+        {
+            b.Append("        return_codes:\n");
+            foreach (var kv in installer.ReturnCodes.OrderBy(kv => kv.Key))
+                b.Append("          ").Append(kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(": ").Append(Quote(kv.Value)).Append('\n');
+        }
     }
 
     private static string ArchiveName(ArtifactKind kind) => kind switch

@@ -36,6 +36,12 @@ public sealed class ToolInstallerOptions
 
     public ArchiveExtractionOptions Extraction { get; set; } = new();
 
+    /// <summary>Starts an installer artifact's setup program (installer:); null is a child process (<see cref="ProcessInstallerLauncher"/>).</summary>
+    public IInstallerLauncher? InstallerLauncher { get; set; }
+
+    /// <summary>Whether setup programs run here: Windows only; elsewhere an installer is downloaded, verified and refused (InstallerNotRunHere).</summary>
+    public bool RunsInstallers { get; set; } = IO.UnixFileSystem.IsWindows;
+
     public string BinDirectory => Path.Combine(Root, "bin");
 
     /// <summary>
@@ -66,6 +72,9 @@ public sealed class InstallPlan
     public PinnedArtifact Artifact { get; internal set; } = null!;
     public IReadOnlyList<Uri> Uris { get; internal set; } = Array.Empty<Uri>();
     public IReadOnlyList<Waiver> Waivers { get; internal set; } = Array.Empty<Waiver>();
+
+    /// <summary>The command that runs the artifact when it is a setup program (installer:), or null.</summary>
+    public InstallerCommand? InstallerCommand { get; internal set; }
     public string TargetDirectory { get; internal set; } = string.Empty;
     public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
 
@@ -122,6 +131,9 @@ public sealed class InstallResult
     public IReadOnlyList<string> Shims { get; internal set; } = Array.Empty<string>();
     public IReadOnlyList<string> Waivers { get; internal set; } = Array.Empty<string>();
     public bool FromCache { get; internal set; }
+
+    /// <summary>The artifact was a setup program that asked for a restart to finish (exit code 3010, 1641, …).</summary>
+    public bool RebootRequired { get; internal set; }
 }
 
 /// <summary>What Uninstall-PinnedTool removed.</summary>

@@ -9,9 +9,9 @@ namespace SecureInstall.Core.Install;
 /// </summary>
 internal static class InstallShims
 {
-    /// <summary>Paths inside the installed tree that are executables: the manifest's bin, or the file itself for a plain binary.</summary>
+    /// <summary>Paths inside the installed tree that are executables: the manifest's bin, or the file itself for a plain binary; none for an installer (run, not put on PATH).</summary>
     public static IReadOnlyList<string> ExecutablesOf(PinnedArtifact artifact) =>
-        artifact.Executables.Count == 0 && ToolInstaller.KindOf(artifact) == ArtifactKind.Binary ? new[] { ToolInstaller.FileNameOf(artifact.Url) } : artifact.Executables;
+        artifact.Installer != null ? Array.Empty<string>() : artifact.Executables.Count == 0 && ToolInstaller.KindOf(artifact) == ArtifactKind.Binary ? new[] { ToolInstaller.FileNameOf(artifact.Url) } : artifact.Executables;
 
     /// <summary>
     /// The shims a tool gets: one per executable, named by its file name. Two tools of the manifest wanting the same command

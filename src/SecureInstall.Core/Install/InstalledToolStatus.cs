@@ -32,6 +32,9 @@ public sealed class InstalledToolStatus
     public IReadOnlyList<string> Added { get; set; } = Array.Empty<string>();
     public IReadOnlyList<string> Removed { get; set; } = Array.Empty<string>();
 
+    /// <summary>The waivers the lock records for this install (an installer's own machine changes are not verified, …).</summary>
+    public IReadOnlyList<string> Waivers { get; set; } = Array.Empty<string>();
+
     /// <summary>The signature re-verified from the lock (a Sigstore bundle), or null when the install recorded none.</summary>
     public string? Signature { get; set; }
 }

@@ -24,7 +24,7 @@ public static class InstalledToolVerifier
         var removed = new List<string>();
         var status = new InstalledToolStatus
         {
-            Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest,
+            Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, TreeDigest = entry.TreeDigest, Waivers = entry.Waivers,
             RecordedPath = entry.InstalledPath.Length > 0 && !InstallRootLayout.SamePath(entry.InstalledPath, dir) ? entry.InstalledPath : null,
         };
         bool present = CompareTree(dir, entry.TreeDigest, "Install-PinnedTool", changed, added, removed, cancellationToken);

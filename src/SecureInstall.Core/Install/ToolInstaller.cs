@@ -66,6 +66,17 @@ public sealed class ToolInstaller
             $"download {string.Join(" (then mirrors: ", uris.Select(u => u.AbsoluteUri))}{(uris.Count > 1 ? ")" : "")} and verify {(artifact.IsPinned ? artifact.DescribePin() : "sha256 (waived)")}",
             KindOf(artifact) == ArtifactKind.Binary ? $"copy the binary into {target}" : $"extract into {target}{(artifact.StripComponents > 0 ? $" (strip {artifact.StripComponents})" : "")}",
         };
+        IReadOnlyList<Waiver> waivers = pinned.Waivers;
+        InstallerCommand? installerCommand = null;
+        if (artifact.Installer is { } setup)
+        {
+            // The installer runs from the verified copy in the version folder: -WhatIf shows the exact command line.
+            installerCommand = InstallerRun.CommandFor(setup, Path.Combine(target, FileNameOf(artifact.Url)), tool.Name);
+            actions.Add(_options.RunsInstallers
+                ? $"run {installerCommand.CommandLine}{(setup.Elevated ? " (elevated: machine scope)" : "")}"
+                : $"refuse to run the {setup.Type} installer: installers run only on Windows");
+            waivers = waivers.Concat(new[] { new Waiver(PinnedInstaller.WaiverRule, setup.WaiverReason, artifact.Line) }).ToList();
+        }
         if (signature != null) actions.Insert(1, $"verify the {signature.Describe(null)} before using the download");
         if (resolved.Sigstore != null) actions.Insert(1, $"verify the {resolved.Sigstore.Describe(null)} from {bundleUri!.AbsoluteUri} before using the download");
         if (resolved.Authenticode != null) actions.Insert(actions.Count, $"verify the {resolved.Authenticode.Describe(null)} before placing it");
@@ -74,7 +85,7 @@ public sealed class ToolInstaller
         return new InstallPlan
         {
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
-            Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
+            Waivers = waivers, InstallerCommand = installerCommand, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
             ShimCommands = commands, OwnedShims = tool.OwnsShims,
             Signature = signature,
             // Named as the manifest gives it, not where this install reads it from (a bundle): the lock is the same either way.
@@ -129,6 +140,8 @@ public sealed class ToolInstaller
         string toolDir = Path.GetDirectoryName(plan.TargetDirectory)!;
         if (_options.Scope == InstallScope.AllUsers) MachineRoot.EnsureReady(_options.Root, $"Installing {plan.Tool}", create: true, _options.MachineSecurity);
         InstallRootLayout.EnsureTrustedRoot(_options.Root);
+        // A machine-scope installer in a session that is not elevated is refused before anything is downloaded.
+        if (plan.Artifact.Installer is { } elevated && _options.RunsInstallers) InstallerRun.CheckCanRun(elevated, plan.Tool, true, _options.MachineSecurity ?? MachineRoot.Platform);
         UnixFileSystem.CreateDirectory(toolDir, 0x1ED /* 0755 */);
         using FileLock toolLock = FileLock.TryAcquire(InstallRootLayout.ToolLockPath(_options.Root, plan.Tool), _options.LockTimeout, cancellationToken,
                 () => log?.Invoke($"Another process is installing {plan.Tool}; waiting for it."))
@@ -154,6 +167,8 @@ public sealed class ToolInstaller
             UnixFileSystem.CreateDirectory(work, 0x1ED /* 0755 whatever the umask */);
             foreach (Waiver w in plan.Waivers) events?.Invoke(new InstallEvent(InstallEventKind.Waiver, $"WAIVER {plan.Tool} {plan.Version}: {w}"));
             (DownloadResult downloaded, byte[]? bundleJson) = await DownloadAsync(plan, work, progress, log, cancellationToken).ConfigureAwait(false);
+            // Verified, and refused before anything is placed where installers do not run.
+            if (plan.Artifact.Installer is { } refused) InstallerRun.CheckCanRun(refused, $"{plan.Tool} {plan.Version}", _options.RunsInstallers, _options.MachineSecurity ?? MachineRoot.Platform);
             Stage(plan, downloaded, staging, log, cancellationToken);
             IReadOnlyList<Signatures.SignatureResult>? authenticode = plan.Authenticode?.Verify(plan.Executables.Select(e => RelativePath.Combine(staging, e)), cancellationToken);
             if (authenticode != null) log?.Invoke($"Verified the {plan.Authenticode!.Describe(authenticode)}.");
@@ -165,6 +180,22 @@ public sealed class ToolInstaller
                     $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
             AtomicFile.WriteAllText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
             DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
+            bool rebootRequired = false;
+            if (plan.Artifact.Installer is { } setup)
+            {
+                try
+                {
+                    rebootRequired = await InstallerRun.RunAsync(setup, plan.InstallerCommand!, plan.Tool, _options.InstallerLauncher ?? new ProcessInstallerLauncher(), _options.RunsInstallers,
+                        _options.MachineSecurity ?? MachineRoot.Platform, log, cancellationToken).ConfigureAwait(false) == InstallerOutcome.SucceededRebootRequired;
+                }
+                catch
+                {
+                    // A refused or failed run records nothing: the verified installer is not kept as if it had installed.
+                    BestEffort.DeleteTree(plan.TargetDirectory);
+                    throw;
+                }
+                if (rebootRequired) events?.Invoke(new InstallEvent(InstallEventKind.Warning, $"{plan.Tool} {plan.Version} is installed; restart Windows to finish (the installer asked for it)."));
+            }
             log?.Invoke($"Installed {plan.Tool} {plan.Version} into {plan.TargetDirectory} (tree {tree.Digest}).");
             InstallShims.Write(_options.Root, plan);
 
@@ -183,7 +214,9 @@ public sealed class ToolInstaller
             };
             RecordInRoot(plan, downloaded.Sha256, tree.Digest, cancellationToken);
             InstallLock.Update(lockPath, _options.Root, _options.LockTimeout, l => l.Set(entry), cancellationToken, log);
-            return Result(plan, entry, InstallStatus.Installed, downloaded.FromCache);
+            InstallResult result = Result(plan, entry, InstallStatus.Installed, downloaded.FromCache);
+            result.RebootRequired = rebootRequired;
+            return result;
         }
         finally
         {

@@ -122,6 +122,9 @@ public sealed class PinnedArtifact
     /// <summary>Executables inside the installed tree (relative paths) that get a shim in the bin folder.</summary>
     public IReadOnlyList<string> Executables { get; set; } = Array.Empty<string>();
 
+    /// <summary>The manifest's <c>installer:</c> block: the artifact is a setup program run on Windows, or null.</summary>
+    public PinnedInstaller? Installer { get; set; }
+
     /// <summary>The manifest line the artifact is declared on, for messages.</summary>
     public int Line { get; set; }
 }

@@ -287,6 +287,7 @@ public sealed partial class ManifestReader
             if (!IO.RelativePath.IsInside(exe))
                 throw new ManifestFormatException(source, LineOf(node, "bin"), $"{tool.Name} {version.Key}: bin '{exe}' must be a relative path inside the installed tree.");
         }
+        artifact.Installer = ReadInstallerBlock(tool, version, node, platform, source);
         if (version.Artifacts.Any(a => a.Platform == platform))
             throw new ManifestFormatException(source, line, $"{tool.Name} {version.Key}: two artifacts for {platform}.");
         version.Artifacts.Add(artifact);

@@ -268,11 +268,17 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         Assert.Contains("tool_1.0.0_linux_amd64.tar.gz", ex.Message);
     }
 
-    [SkippableFact]
-    public async Task Winget_ZipOfPortableFiles_IsPinnedByTheManifestsOwnSha256_WithoutAFetch()
+    private static string? WingetCheckout()
     {
         string? checkout = TestPaths.Corpus is { } c && Directory.Exists(Path.Combine(c, "winget-pkgs")) ? Path.Combine(c, "winget-pkgs") : null;
         Skip.If(checkout == null, "../shared/corpus/winget-pkgs is not present on this machine");
+        return checkout;
+    }
+
+    [SkippableFact]
+    public async Task Winget_ZipOfPortableFiles_IsPinnedByTheManifestsOwnSha256_WithoutAFetch()
+    {
+        string? checkout = WingetCheckout();
         var request = new CatalogAddRequest { ManifestPath = ManifestPath, Package = "Casey.Just", Version = "1.58.0", From = "winget", Registry = checkout };
         CatalogAddition added = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
         PinnedVersion pinned = new ManifestReader().Read(new StringReader(added.Text!), ManifestPath).Find("just")!.Resolve("1.58.0")!;
@@ -285,11 +291,55 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         Assert.Contains("winget manifest", added.Pins[0].DigestSource);
         Assert.Empty(_server.Requests);
 
-        request.Package = "GoLang.Go";
-        request.Version = "1.27.1";
-        CatalogException ex = await Assert.ThrowsAsync<CatalogException>(() => new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None));
-        Assert.Equal(ErrorIds.CatalogDefinitionUnsupported, ex.ErrorId);
-        Assert.Contains("installer type 'wix' runs a setup program", ex.Message);
+        request.Package = "Microsoft.PowerShell";
+        request.Version = "7.6.5.0";
+        CatalogAddition pwsh = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
+        Assert.DoesNotContain("type: msix", pwsh.Entry); // the wix installer is pinned; msix is not a type SecureInstall runs
+    }
+
+    [SkippableFact]
+    public async Task Winget_SetupProgram_IsPinnedWithItsInstallerBlock_WhichTheManifestReadsBack()
+    {
+        string? checkout = WingetCheckout();
+        var request = new CatalogAddRequest { ManifestPath = ManifestPath, Package = "GoLang.Go", Version = "1.27.1", From = "winget", Registry = checkout };
+        CatalogAddition added = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
+        PinnedArtifact x64 = new ManifestReader().Read(new StringReader(added.Text!), ManifestPath).Find("go")!.Resolve("1.27.1")!.ArtifactFor("windows-x64")!;
+        Assert.Equal("https://go.dev/dl/go1.27.1.windows-amd64.msi", x64.Url.AbsoluteUri);
+        Assert.Equal("54dbabbc910840fce0028779e896cd99a22bdf89463354a1ca0d9288044dc6e7", x64.Sha256);
+        Assert.Equal("wix", x64.Installer!.Type);
+        Assert.Equal("machine", x64.Installer.Scope);
+        Assert.True(x64.Installer.Elevated);
+        Assert.Null(x64.Installer.Silent); // msiexec's defaults
+        Assert.Empty(_server.Requests);
+
+        // Switches, success codes and the publisher's exit-code meanings travel into the entry and back.
+        request.Package = "Kitware.CMake";
+        request.Version = "4.4.3";
+        request.ManifestPath = Path.Combine(Path.GetDirectoryName(ManifestPath)!, "cmake.yml");
+        CatalogAddition cmake = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
+        Assert.Equal(ArtifactKind.Zip, new ManifestReader().Read(new StringReader(cmake.Text!), request.ManifestPath).Tools[0].Versions[0].ArtifactFor("windows-x64")!.Kind); // portable first
+        request.Package = "Microsoft.VCRedist.2015+.x64";
+        request.Version = "14.51.36247.0";
+        request.ManifestPath = Path.Combine(Path.GetDirectoryName(ManifestPath)!, "vcredist.yml");
+        CatalogAddition vc = await new CatalogToolAdder(_downloader).AddAsync(request, CancellationToken.None);
+        PinnedInstaller burn = new ManifestReader().Read(new StringReader(vc.Text!), request.ManifestPath).Tools[0].Versions[0].ArtifactFor("windows-x64")!.Installer!;
+        Assert.Equal("burn", burn.Type);
+        Assert.Contains(3010, burn.SuccessCodes);
+    }
+
+    [Theory]
+    [InlineData("type: exe\n", "needs its silent switches")]
+    [InlineData("type: msix\n", "is not one of msi, wix, exe")]
+    [InlineData("type: inno\n        scope: everyone\n", "is not user or machine")]
+    [InlineData("type: inno\n        success_codes: [x]\n", "is not an exit code")]
+    [InlineData("type: inno\n        run_as: SYSTEM\n", "'run_as' is not an installer setting")]
+    [InlineData("type: nullsoft\n", "linux-x64 cannot have one", "linux-x64")]
+    public void ManifestInstallerBlock_ThatCannotRunUnattended_IsRefusedWhenRead(string block, string reason, string platform = "windows-x64")
+    {
+        string text = $"tools:\n  t:\n    versions:\n      \"1.0\":\n        artifacts:\n          {platform}:\n            url: https://example.org/t.exe\n"
+            + $"            sha256: {new string('a', 64)}\n            installer:\n              {block.Replace("\n        ", "\n              ")}";
+        ManifestFormatException ex = Assert.Throws<ManifestFormatException>(() => new ManifestReader().Read(new StringReader(text), "tools.yml"));
+        Assert.Contains(reason, ex.Message);
     }
 
     [Fact]

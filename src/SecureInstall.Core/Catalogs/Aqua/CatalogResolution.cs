@@ -48,6 +48,9 @@ public sealed class CatalogArtifact
 
     /// <summary>Switches and the like an installer needs (winget), carried as a comment.</summary>
     public string? InstallerNote { get; internal set; }
+
+    /// <summary>A setup program run on Windows (winget msi, wix, exe, inno, nullsoft, burn): the entry's <c>installer:</c> block, or null.</summary>
+    public PinnedInstaller? Installer { get; internal set; }
 }
 
 /// <summary>A package version resolved for every platform: artifacts for those it supports, a reason for the others.</summary>

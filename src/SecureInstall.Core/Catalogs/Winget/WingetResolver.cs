@@ -7,11 +7,12 @@ namespace SecureInstall.Core.Catalogs.Winget;
 
 /// <summary>
 /// Reads a winget-pkgs package version (manifests/&lt;p&gt;/&lt;Publisher&gt;/&lt;Name&gt;/&lt;version&gt;/: the multi-file
-/// installer manifest, or a singleton manifest; schema 1.x) into artifacts per Windows platform: portable installers and
-/// zip installers with nested portable files, pinned by the manifest's own InstallerSha256. Installer types that run a
-/// setup program (msi, wix, exe, inno, nullsoft, burn, msix, appx) are named and refused: SecureInstall does not run
-/// installers. An InstallerUrl that is not https, a digest that is not SHA-256 hex and a nested path that leaves the
-/// archive are refused as hostile.
+/// installer manifest, or a singleton manifest; schema 1.x) into artifacts per Windows platform, pinned by the manifest's
+/// own InstallerSha256: portable installers and zips of portable files first, else a setup program (msi, wix, exe, inno,
+/// nullsoft, burn) carried as an installer: block (<see cref="PinnedInstaller"/>). msix/appx and an exe without silent
+/// switches are named and refused. An InstallerUrl that is not https or not on a site the manifest's own URLs name
+/// (<see cref="WingetInstallerHost"/>), a digest that is not SHA-256 hex and a nested path that leaves the archive are
+/// refused as hostile.
 /// </summary>
 public static class WingetResolver
 {
@@ -34,10 +35,14 @@ public static class WingetResolver
         string installer = Path.Combine(folder, identifier + ".installer.yaml"), singleton = Path.Combine(folder, identifier + ".yaml");
         string file = File.Exists(installer) ? installer : File.Exists(singleton) ? singleton
             : throw new CatalogException(ErrorIds.CatalogPackageNotFound, folder, $"holds no manifest of {identifier} {version}.");
-        return Resolve(YamlBounds.ReadFile(file, AquaDefinition.MaximumBytes), file, identifier, version, commit);
+        return Resolve(YamlBounds.ReadFile(file, AquaDefinition.MaximumBytes), file, identifier, version, commit, file == installer ? LocaleUrls(folder, identifier) : null);
     }
 
-    public static CatalogResolution Resolve(string text, string source, string identifier, string version, string? commit)
+    /// <summary>
+    /// Resolves an installer manifest (with <paramref name="siteUrls"/>, the URLs its locale manifest names) or a singleton
+    /// (null: the URLs are its own). Every InstallerUrl must be on a site those name (<see cref="WingetInstallerHost"/>).
+    /// </summary>
+    public static CatalogResolution Resolve(string text, string source, string identifier, string version, string? commit, IReadOnlyCollection<Uri>? siteUrls = null)
     {
         string where = $"{source} ({identifier} {version})";
         YamlStream stream;
@@ -62,6 +67,7 @@ public static class WingetResolver
         if (!root.Children.TryGetValue(new YamlScalarNode("Installers"), out YamlNode? list) || list is not YamlSequenceNode installers)
             throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "the manifest lists no Installers.");
 
+        siteUrls ??= UrlsOf(root);
         var resolution = new CatalogResolution
         {
             Catalog = "winget", Package = identifier, Version = version, Tag = version, DefinitionSource = source, DefinitionCommit = commit,
@@ -70,7 +76,11 @@ public static class WingetResolver
         foreach (string platform in Platforms.Known.Where(p => p.StartsWith("windows-", StringComparison.Ordinal)))
         {
             string arch = platform == "windows-x64" ? "x64" : "arm64";
-            var candidates = installers.OfType<YamlMappingNode>().Where(i => Text(i, "Architecture") == arch).ToList();
+            // Portable files first (wholly covered by Test-PinnedTool), then setup programs: per-user before machine-wide, en-US or no locale first.
+            var candidates = installers.OfType<YamlMappingNode>().Where(i => Text(i, "Architecture") == arch)
+                .OrderBy(i => (Text(i, "InstallerType") ?? Text(root, "InstallerType") ?? string.Empty).ToLowerInvariant() is "portable" or "zip" ? 0 : 1)
+                .ThenBy(i => (Text(i, "Scope") ?? Text(root, "Scope")) == "machine" ? 1 : 0)
+                .ThenBy(i => (Text(i, "InstallerLocale") ?? Text(root, "InstallerLocale")) is null or "en-US" ? 0 : 1).ToList();
             if (candidates.Count == 0)
             {
                 resolution.Skipped.Add(new KeyValuePair<string, string>(platform, $"the manifest has no {arch} installer"));
@@ -81,7 +91,7 @@ public static class WingetResolver
             foreach (YamlMappingNode candidate in candidates)
             {
                 string? reason = null;
-                CatalogArtifact? artifact = ReadInstaller(root, candidate, platform, where, ref reason);
+                CatalogArtifact? artifact = ReadInstaller(root, candidate, platform, where, siteUrls, ref reason);
                 if (artifact != null)
                 {
                     chosen = artifact;
@@ -100,7 +110,7 @@ public static class WingetResolver
         return resolution;
     }
 
-    private static CatalogArtifact? ReadInstaller(YamlMappingNode root, YamlMappingNode installer, string platform, string where, ref string? reason)
+    private static CatalogArtifact? ReadInstaller(YamlMappingNode root, YamlMappingNode installer, string platform, string where, IReadOnlyCollection<Uri> siteUrls, ref string? reason)
     {
         // An installer's own field wins over the manifest's top-level default (winget's inheritance).
         string? Field(string key) => Text(installer, key) ?? Text(root, key);
@@ -109,19 +119,26 @@ public static class WingetResolver
         string type = (Field("InstallerType") ?? string.Empty).ToLowerInvariant();
         string url = Field("InstallerUrl") ?? throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "an installer has no InstallerUrl.");
         string sha = Field("InstallerSha256") ?? string.Empty;
-        if (type is not ("portable" or "zip"))
+        // Every installer is held to https and to the manifest's own site, whatever its type: a hostile one refuses the package.
+        Uri uri = AquaResolver.HttpsUrl(url, url, where);
+        if (WingetInstallerHost.Refusal(uri, siteUrls) is { } foreign) throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, foreign + ".");
+        if (type is not ("portable" or "zip") && !PinnedInstaller.Types.Contains(type))
         {
-            reason = $"installer type '{type}' runs a setup program that changes the machine; SecureInstall pins portable and zip installers and does not run installers";
+            reason = $"installer type '{type}' is not one SecureInstall pins (portable, zip of portable files, {string.Join(", ", PinnedInstaller.Types)})";
             return null;
         }
-        Uri uri = AquaResolver.HttpsUrl(url, url, where);
         if (!Sha256Hex.IsMatch(sha))
             throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, $"InstallerSha256 '{sha}' of {url} is not a SHA-256 digest.");
         var artifact = new CatalogArtifact
         {
             Platform = platform, Url = uri, Asset = Uri.UnescapeDataString(uri.Segments.Last()), Sha256 = sha.ToLowerInvariant(),
-            Kind = type == "portable" ? ArtifactKind.Binary : ArtifactKind.Zip, Format = type,
+            Kind = type == "zip" ? ArtifactKind.Zip : ArtifactKind.Binary, Format = type,
         };
+        if (PinnedInstaller.Types.Contains(type))
+        {
+            artifact.Installer = InstallerOf(type, Node, Field, where, ref reason);
+            return artifact.Installer == null ? null : artifact;
+        }
         if (type == "zip")
         {
             string nested = (Field("NestedInstallerType") ?? string.Empty).ToLowerInvariant();
@@ -152,6 +169,71 @@ public static class WingetResolver
             artifact.NotCarried.Add($"command {command}: the shim is named after the file ({artifact.Asset})");
         }
         return artifact;
+    }
+
+    /// <summary>The URLs the default locale manifest (DefaultLocale in the version manifest) names; none when it cannot be read.</summary>
+    private static IReadOnlyCollection<Uri> LocaleUrls(string folder, string identifier)
+    {
+        string versionFile = Path.Combine(folder, identifier + ".yaml");
+        if (!File.Exists(versionFile)) return Array.Empty<Uri>();
+        string? locale = Root(YamlBounds.ReadFile(versionFile, AquaDefinition.MaximumBytes), versionFile) is { } v ? Text(v, "DefaultLocale") : null;
+        if (locale == null || locale.IndexOfAny(new[] { '/', '\\' }) >= 0 || locale.Contains("..")) return Array.Empty<Uri>();
+        string localeFile = Path.Combine(folder, identifier + ".locale." + locale + ".yaml");
+        if (!File.Exists(localeFile)) return Array.Empty<Uri>();
+        return Root(YamlBounds.ReadFile(localeFile, AquaDefinition.MaximumBytes), localeFile) is { } l ? UrlsOf(l) : Array.Empty<Uri>();
+    }
+
+    private static YamlMappingNode? Root(string text, string source)
+    {
+        try
+        {
+            YamlStream stream = YamlBounds.Load(new StringReader(text), source);
+            return stream.Documents.Count > 0 ? stream.Documents[0].RootNode as YamlMappingNode : null;
+        }
+        catch (ManifestFormatException)
+        {
+            return null;
+        }
+    }
+
+    private static IReadOnlyCollection<Uri> UrlsOf(YamlMappingNode map)
+    {
+        IEnumerable<string?> values = WingetInstallerHost.UrlFields.Select(f => Text(map, f));
+        if (map.Children.TryGetValue(new YamlScalarNode("Documentations"), out YamlNode? docs) && docs is YamlSequenceNode list)
+            values = values.Concat(list.OfType<YamlMappingNode>().Select(d => Text(d, "DocumentUrl")));
+        return values.Select(v => Uri.TryCreate(v ?? string.Empty, UriKind.Absolute, out Uri? u) && u.Scheme is "https" or "http" ? u : null).OfType<Uri>().ToList();
+    }
+
+    /// <summary>The setup program's switches, scope and exit codes, as the entry's installer: block carries them; null (with the reason) for an exe without silent switches.</summary>
+    private static PinnedInstaller? InstallerOf(string type, Func<string, YamlNode?> node, Func<string, string?> field, string where, ref string? reason)
+    {
+        var switches = node("InstallerSwitches") as YamlMappingNode;
+        string? silent = switches == null ? null : Text(switches, "Silent") ?? Text(switches, "SilentWithProgress");
+        if (type == "exe" && string.IsNullOrWhiteSpace(silent))
+        {
+            reason = "installer type 'exe' without InstallerSwitches Silent: SecureInstall cannot know how to run it unattended";
+            return null;
+        }
+        var installer = new PinnedInstaller
+        {
+            Type = type, Silent = silent, Custom = switches == null ? null : Text(switches, "Custom"),
+            Scope = field("Scope")?.ToLowerInvariant() is "user" or "machine" ? field("Scope")!.ToLowerInvariant() : null,
+        };
+        installer.Elevated = installer.Scope == "machine" || field("ElevationRequirement") == "elevationRequired";
+        if (new[] { installer.Silent, installer.Custom }.Any(s => s != null && s.Any(char.IsControl)))
+            throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "InstallerSwitches hold a control character.");
+        if (node("InstallerSuccessCodes") is YamlSequenceNode codes)
+            installer.SuccessCodes = codes.OfType<YamlScalarNode>().Select(c => int.TryParse(c.Value, out int n) ? (int?)n : null).OfType<int>().ToList();
+        if (node("ExpectedReturnCodes") is YamlSequenceNode expected)
+        {
+            var known = new Dictionary<int, string>();
+            foreach (YamlMappingNode e in expected.OfType<YamlMappingNode>())
+            {
+                if (int.TryParse(Text(e, "InstallerReturnCode"), out int code) && Text(e, "ReturnResponse") is { } response) known[code] = response;
+            }
+            installer.ReturnCodes = known;
+        }
+        return installer;
     }
 
     private static string ToolNameOf(YamlMappingNode root, string identifier)
