@@ -11,12 +11,9 @@ public sealed class EscapingLinkException : SecureInstallException
                + "(an installed tree never holds a link out of itself, to nowhere, or to a FIFO or device: what it leads to could change unseen); nothing was installed.",
                ErrorIds.UnsafeArchiveEntry, FailureKind.Security, name)
     {
-        Name = name;
-        Version = version;
         Link = link;
     }
 
-    public string Name { get; }
-    public string Version { get; }
+    /// <summary>The link refused (its path in the tree and its target).</summary>
     public TreeFile Link { get; }
 }
