@@ -126,7 +126,7 @@ public sealed class UnixMachineRootSecurity : IMachineRootSecurity
 
     public string? Problem(string path)
     {
-        // Owners are read on Linux (UnixFileSystem.CanReadOwners); elsewhere the check passes, as the cache's does.
+        // Owners are read on Linux and macOS (UnixFileSystem.CanReadOwners); elsewhere the check passes, as the cache's does.
         if (!UnixFileSystem.CanReadOwners || !UnixFileSystem.TryGetEntry(path, out FileStatus s)) return null;
         if (s.Owner != 0) return $"owned by uid {s.Owner}, not root (mode {s.Permissions})";
         if (s.Kind != UnixEntryKind.SymbolicLink && s.IsWritableByOthers)
