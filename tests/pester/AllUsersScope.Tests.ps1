@@ -154,6 +154,18 @@ Describe 'Install-PinnedTool -Scope AllUsers on Windows' -Tag 'Windows' -Skip:(-
         (Test-PinnedTool -Manifest $m -Scope AllUsers).Status | Should -Be 'Verified'
     }
 
+    It '-AddToPath -WhatIf shows the machine PATH change, not the user''s, and changes neither' {
+        $machinePath = [Environment]::GetEnvironmentVariable('Path', 'Machine')
+        $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')
+        # What-if lines go to the host, so run a child shell and read what it printed.
+        $shell = (Get-Process -Id $PID).Path
+        $out = & $shell -NoProfile -NonInteractive -Command "Import-Module '$module'; Install-PinnedTool -Manifest '$m' -Scope AllUsers -AddToPath -WhatIf" | Out-String
+        $out | Should -Match ([regex]::Escape('the machine PATH (HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Environment, Path)'))
+        $out | Should -Not -Match 'HKEY_CURRENT_USER'
+        [Environment]::GetEnvironmentVariable('Path', 'Machine') | Should -BeExactly $machinePath
+        [Environment]::GetEnvironmentVariable('Path', 'User') | Should -BeExactly $userPath
+    }
+
     It 'is refused when Users may write below the root' {
         $null = Install-PinnedTool -Manifest $m -Scope AllUsers -WarningAction SilentlyContinue
         $bin = Join-Path $machine 'tools\bin'

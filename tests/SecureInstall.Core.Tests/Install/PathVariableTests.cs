@@ -183,3 +183,46 @@ public sealed class PathVariableTests : IDisposable
         Assert.Contains("/opt/secureinstall/tools/bin", PathVariable.Advice("/opt/secureinstall/tools/bin", InstallScope.AllUsers));
     }
 }
+
+/// <summary>The real Windows calls, read-only (skipped elsewhere: the rules above and WindowsAclTests run everywhere).</summary>
+public sealed class NativeWindowsTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "si-native-" + Guid.NewGuid().ToString("N"));
+
+    public NativeWindowsTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [SkippableFact]
+    [Trait("Category", "Windows")]
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")] // and skipped elsewhere
+    public void ThePathValues_ReadAsTheRegistryHoldsThem_UnexpandedAndWithTheirType()
+    {
+        Skip.IfNot(OperatingSystem.IsWindows(), "reads the Windows registry");
+        var native = new NativeWindowsEnvironment();
+        foreach ((bool machine, Microsoft.Win32.RegistryKey hive, string subKey) in new[]
+        {
+            (true, Microsoft.Win32.Registry.LocalMachine, @"SYSTEM\CurrentControlSet\Control\Session Manager\Environment"),
+            (false, Microsoft.Win32.Registry.CurrentUser, "Environment"),
+        })
+        {
+            using Microsoft.Win32.RegistryKey? key = hive.OpenSubKey(subKey);
+            object? raw = key?.GetValue("Path", null, Microsoft.Win32.RegistryValueOptions.DoNotExpandEnvironmentNames);
+            StoredPath? read = native.ReadPath(machine);
+            if (raw == null) { Assert.Null(read); continue; }
+            Assert.Equal((string)raw, read!.Value);
+            Assert.Equal(key!.GetValueKind("Path") == Microsoft.Win32.RegistryValueKind.ExpandString, read.Expandable);
+        }
+    }
+
+    [SkippableFact]
+    [Trait("Category", "Windows")]
+    public void WhatThisProcessCreates_IsOwnedByItsDefaultOwner_AsSddlWritesIt()
+    {
+        Skip.IfNot(OperatingSystem.IsWindows(), "reads Windows security descriptors and this process's token");
+        string file = Path.Combine(_dir, "new.txt");
+        File.WriteAllText(file, "x");
+        var native = new NativeWindowsSecurity();
+        Assert.StartsWith("O:" + native.DefaultOwner + "D:", native.ReadSddl(file));
+    }
+}
