@@ -40,7 +40,10 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     [ValidatePlatform("auto")]
     public string Platform { get; set; } = "auto";
 
-    /// <summary>Put the shim folder on PATH (this session; on Windows also the user's PATH).</summary>
+    /// <summary>
+    /// Put the shim folder on PATH: this session's, and the one new sessions get: on Windows the user's PATH (CurrentUser) or
+    /// the machine PATH (AllUsers); for all users on Linux /etc/profile.d/secureinstall.sh, on macOS /etc/paths.d/secureinstall.
+    /// </summary>
     [Parameter]
     public SwitchParameter AddToPath { get; set; }
 
@@ -154,19 +157,44 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
 
     private void AddBinToPath(string bin)
     {
+        // This session first (the shims win here); then the PATH new sessions get, as PathVariable plans it for the scope.
         string current = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        if (current.Split(System.IO.Path.PathSeparator).Contains(bin, StringComparer.OrdinalIgnoreCase)) return;
-        if (!ShouldProcess(bin, "Add to PATH")) return;
-        Environment.SetEnvironmentVariable("PATH", bin + System.IO.Path.PathSeparator + current);
-        if (System.IO.Path.DirectorySeparatorChar == '\\')
+        if (!current.Split(System.IO.Path.PathSeparator).Contains(bin, StringComparer.OrdinalIgnoreCase) && ShouldProcess(bin, "Add to this session's PATH"))
         {
-            string user = Environment.GetEnvironmentVariable("PATH", EnvironmentVariableTarget.User) ?? string.Empty;
-            Environment.SetEnvironmentVariable("PATH", bin + System.IO.Path.PathSeparator + user, EnvironmentVariableTarget.User);
-            WriteVerbose($"Added {bin} to this session's and the user's PATH.");
+            Environment.SetEnvironmentVariable("PATH", bin + System.IO.Path.PathSeparator + current);
+            WriteVerbose($"Added {bin} to this session's PATH.");
         }
-        else
+        PathVariableSystem system = PathVariableSystem.Current();
+        PathChange? change;
+        try
         {
-            WriteVerbose($"Added {bin} to this session's PATH. For new shells add it to your profile: export PATH=\"{bin}:$PATH\"");
+            change = PathVariable.Plan(bin, Scope, system);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            WriteError(Errors.From(ex, bin));
+            return;
+        }
+        if (change == null)
+        {
+            if (Scope == InstallScope.AllUsers) WriteWarning(PathVariable.Advice(bin, Scope));
+            else WriteVerbose(PathVariable.Advice(bin, Scope));
+            return;
+        }
+        if (!change.Changes)
+        {
+            WriteVerbose($"{bin} is already on {change.Target}.");
+            return;
+        }
+        if (!ShouldProcess(change.Target, change.Action)) return;
+        try
+        {
+            PathVariable.Apply(change, system);
+            WriteVerbose($"{change.Action}: it was '{change.Before}', it is now '{change.After}'.");
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteError(Errors.From(ex, change.Target));
         }
     }
 }

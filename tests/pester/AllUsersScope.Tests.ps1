@@ -54,6 +54,19 @@ Describe 'Install-PinnedTool -Scope AllUsers' -Skip:(-not $asRoot) {
         Test-Path (Join-Path $ws 'home/tools/hello') | Should -BeFalse   # the per-user root is untouched
     }
 
+    It '-AddToPath -WhatIf shows the machine PATH change (/etc/profile.d/secureinstall.sh), not the user''s, and writes nothing' {
+        $script = '/etc/profile.d/secureinstall.sh'
+        $existed = Test-Path -LiteralPath $script
+        $bin = Join-Path $machine 'tools/bin'
+        # What-if lines go to the host, so run a child shell and read what it printed.
+        $shell = (Get-Process -Id $PID).Path
+        $out = & $shell -NoProfile -NonInteractive -Command "Import-Module '$module'; Install-PinnedTool -Manifest '$m' -Platform linux-x64 -Scope AllUsers -AddToPath -WhatIf" | Out-String
+        $out | Should -Match ([regex]::Escape("What if: Performing the operation `"Add $bin to $script`" on target `"$script`""))
+        $out | Should -Not -Match 'user''s PATH'
+        Test-Path -LiteralPath $machine | Should -BeFalse
+        Test-Path -LiteralPath $script | Should -Be $existed
+    }
+
     It 'is refused, and Test-PinnedTool fails, when a non-administrator can write the shim folder' {
         $null = Install-PinnedTool -Manifest $m -Platform linux-x64 -Scope AllUsers -WarningAction SilentlyContinue
         $bin = Join-Path $machine 'tools/bin'
@@ -139,6 +152,18 @@ Describe 'Install-PinnedTool -Scope AllUsers on Windows' -Tag 'Windows' -Skip:(-
         $rules | Should -Contain 'S-1-5-18=FullControl'
         $rules | Should -Contain 'S-1-5-32-545=ReadAndExecute, Synchronize'
         (Test-PinnedTool -Manifest $m -Scope AllUsers).Status | Should -Be 'Verified'
+    }
+
+    It '-AddToPath -WhatIf shows the machine PATH change, not the user''s, and changes neither' {
+        $machinePath = [Environment]::GetEnvironmentVariable('Path', 'Machine')
+        $userPath = [Environment]::GetEnvironmentVariable('Path', 'User')
+        # What-if lines go to the host, so run a child shell and read what it printed.
+        $shell = (Get-Process -Id $PID).Path
+        $out = & $shell -NoProfile -NonInteractive -Command "Import-Module '$module'; Install-PinnedTool -Manifest '$m' -Scope AllUsers -AddToPath -WhatIf" | Out-String
+        $out | Should -Match ([regex]::Escape('the machine PATH (HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\Environment, Path)'))
+        $out | Should -Not -Match 'HKEY_CURRENT_USER'
+        [Environment]::GetEnvironmentVariable('Path', 'Machine') | Should -BeExactly $machinePath
+        [Environment]::GetEnvironmentVariable('Path', 'User') | Should -BeExactly $userPath
     }
 
     It 'is refused when Users may write below the root' {

@@ -118,8 +118,9 @@ internal sealed class CacheLookup
                 if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != size)
                     throw new SizeMismatchException(request.Uris[0], request.ExpectedSize.Value, size);
                 // The bytes are the pinned ones, but the signer is a requirement of its own: checked on what is about to be placed.
-                copy?.Seal(_options.FlushToDisk);
-                Signatures.SignatureResult? authenticode = StagedAuthenticode.Check(request, copy?.TemporaryPath ?? linked!, request.Uris[0], _log, cancellationToken);
+                Signatures.SignatureResult? authenticode = copy != null
+                    ? StagedAuthenticode.Check(request, copy, _options.FlushToDisk, request.Uris[0], _log, cancellationToken)
+                    : StagedAuthenticode.Check(request, linked!, request.Uris[0], _log, cancellationToken);
                 if (copy != null)
                 {
                     copy.Commit(_options.FlushToDisk);

@@ -1,3 +1,4 @@
+using SecureInstall.Core.IO;
 using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Core.Downloads;
@@ -9,6 +10,17 @@ namespace SecureInstall.Core.Downloads;
 /// </summary>
 internal static class StagedAuthenticode
 {
+    /// <summary>
+    /// The same on a file still being written (a fetch's temporary file, a cache hit's copy): sealed first, and only when a
+    /// check runs, since the check opens the file by name and WinVerifyTrust cannot share the write handle.
+    /// </summary>
+    public static SignatureResult? Check(DownloadRequest request, AtomicFile staged, bool flushToDisk, Uri shownAs, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (request.Authenticode == null) return null;
+        staged.Seal(flushToDisk);
+        return Check(request, staged.TemporaryPath, shownAs, log, cancellationToken);
+    }
+
     /// <summary>The signature's result, or null when the request pins no Authenticode signer. Throws the verifier's failure.</summary>
     public static SignatureResult? Check(DownloadRequest request, string stagedPath, Uri shownAs, Action<string> log, CancellationToken cancellationToken)
     {

@@ -285,13 +285,7 @@ public sealed class VerifiedDownloader : IDisposable
             signed = request.DigestCheck(bytesReceived, cancellationToken);
             _log($"The artifact's digest is vouched for by a {signed.Scheme} bundle: {signed.Signer ?? signed.KeyId}.");
         }
-        SignatureResult? authenticode = null;
-        if (request.Authenticode != null)
-        {
-            // Closed first: the check opens the file by name, and WinVerifyTrust cannot share the write handle.
-            file.Seal(_options.FlushToDisk);
-            authenticode = StagedAuthenticode.Check(request, file.TemporaryPath, uri, _log, cancellationToken);
-        }
+        SignatureResult? authenticode = StagedAuthenticode.Check(request, file, _options.FlushToDisk, uri, _log, cancellationToken);
         file.Commit(_options.FlushToDisk);
         bool verified = expected != null || signed != null || authenticode != null;
         _log(verified

@@ -6,7 +6,7 @@ namespace SecureInstall.Core.IO;
 /// A folder is trusted when it and every folder above it (up to the user's home when it lies inside it, else up to /)
 /// is owned by this user or root and is not writable by group or others; a folder above it may be writable by others
 /// when its sticky bit is set (as /tmp is), since then nobody can rename or delete what another user made in it.
-/// Checked on Linux, where the owner can be read (<see cref="UnixFileSystem.CanReadOwners"/>); a no-op on Windows and macOS.
+/// Checked on Linux and macOS, where the owner can be read (<see cref="UnixFileSystem.CanReadOwners"/>); a no-op on Windows.
 /// </summary>
 public static class DirectoryTrust
 {

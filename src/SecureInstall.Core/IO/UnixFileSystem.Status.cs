@@ -15,17 +15,19 @@ internal static partial class UnixFileSystem
 
     /// <summary>
     /// Whether owners, link counts and file identities are read (<see cref="FileStatus.Owner"/>, …): on Linux, by statx
-    /// (glibc 2.28+, musl 1.2.5+), or the kernel's fstatat where statx cannot be used (x64 and arm64). Elsewhere kinds and
-    /// modes are read but owners are not checked.
+    /// (glibc 2.28+, musl 1.2.5+), or the kernel's fstatat where statx cannot be used (x64 and arm64); on macOS by its
+    /// 64-bit-inode stat, once "/" reads back as what it is (a root-owned folder: the struct is read by offsets). Elsewhere
+    /// kinds and modes are read but owners are not checked.
     /// </summary>
     public static bool CanReadOwners => s_canReadOwners.Value;
 
     private static readonly Lazy<bool> s_canReadOwners = new(() =>
     {
-        if (!IsLinux) return false;
+        if (!IsLinux && !IsMacOS) return false;
         try
         {
-            return TryStatus("/", followLinks: true, out _);
+            return TryStatus("/", followLinks: true, out FileStatus root)
+                && (!IsMacOS || (root.Kind == UnixEntryKind.Directory && root.Owner == 0 && root.LinkCount >= 2));
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException or PlatformNotSupportedException or IOException)
         {

@@ -75,7 +75,10 @@ public static class InstallRootLayout
     public static string ShimContent(string tool, string version, string target) =>
         UnixFileSystem.IsWindows
             ? WindowsShimContent(target)
-            : $"#!/bin/sh\n# SecureInstall shim for {tool} {version}\nexec '{target.Replace("'", "'\\''")}' \"$@\"\n";
+            : $"#!/bin/sh\n# SecureInstall shim for {tool} {version}\nexec {ShellQuoted(target)} \"$@\"\n";
+
+    /// <summary><paramref name="text"/> as one POSIX shell word: in single quotes, each ' written '\''.</summary>
+    internal static string ShellQuoted(string text) => "'" + text.Replace("'", "'\\''") + "'";
 
     /// <summary>
     /// The <c>.cmd</c> shim for <paramref name="target"/>: <c>@"target" %*</c>. cmd.exe expands <c>%…%</c> in a batch

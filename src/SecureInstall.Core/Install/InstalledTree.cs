@@ -46,6 +46,12 @@ public sealed class InstalledTree
     public IEnumerable<TreeFile> EscapingLinks =>
         Files.Where(f => f.Kind == TreeEntryKind.Link && (f.Sha256 == TreeFile.LinkOutside || f.Sha256 == TreeFile.LinkDangling || f.Sha256 == TreeFile.LinkToOther));
 
+    /// <summary>Throws <see cref="EscapingLinkException"/> (UnsafeArchiveEntry) naming the first of <see cref="EscapingLinks"/>: what installs <paramref name="name"/> <paramref name="version"/> asks this before placing the tree.</summary>
+    public void RefuseEscapingLinks(string name, string version)
+    {
+        if (EscapingLinks.FirstOrDefault() is { } escaping) throw new EscapingLinkException(name, version, escaping);
+    }
+
     /// <summary>Lists the tree at <paramref name="root"/>, which must be a folder (not a link to one).</summary>
     public static InstalledTree Compute(string root, CancellationToken cancellationToken = default)
     {

@@ -13,11 +13,8 @@ public interface IMachineRootSecurity
     /// <summary>Administrator (Windows) or root (Unix).</summary>
     bool IsElevated { get; }
 
-    /// <summary>
-    /// Why a non-administrator could change <paramref name="path"/> (its owner, mode or ACL), or null when nobody but
-    /// administrators can. <paramref name="isRoot"/>: the machine root itself (on Windows only its owner is known to be set).
-    /// </summary>
-    string? Problem(string path, bool isRoot);
+    /// <summary>Why a non-administrator could change <paramref name="path"/> (its owner, mode or ACL), or null when nobody but administrators can.</summary>
+    string? Problem(string path);
 
     /// <summary>Makes the machine install root <paramref name="home"/> (just created) writable by administrators only, for it and what is made below it.</summary>
     void Secure(string home);
@@ -75,7 +72,7 @@ public static class MachineRoot
         while (pending.Count > 0)
         {
             string path = pending.Pop();
-            if (s.Problem(path, isRoot: string.Equals(path, home, StringComparison.Ordinal)) is { } why) problems.Add($"'{path}': {why}");
+            if (s.Problem(path) is { } why) problems.Add($"'{path}': {why}");
             if (!UnixFileSystem.TryGetEntry(path, out FileStatus entry) || entry.Kind != UnixEntryKind.Directory) continue;
             foreach (string child in Directory.EnumerateFileSystemEntries(path)) pending.Push(child);
         }
@@ -127,9 +124,9 @@ public sealed class UnixMachineRootSecurity : IMachineRootSecurity
 {
     public bool IsElevated => UnixFileSystem.EffectiveUserId == 0;
 
-    public string? Problem(string path, bool isRoot)
+    public string? Problem(string path)
     {
-        // Owners are read on Linux (UnixFileSystem.CanReadOwners); elsewhere the check passes, as the cache's does.
+        // Owners are read on Linux and macOS (UnixFileSystem.CanReadOwners); elsewhere the check passes, as the cache's does.
         if (!UnixFileSystem.CanReadOwners || !UnixFileSystem.TryGetEntry(path, out FileStatus s)) return null;
         if (s.Owner != 0) return $"owned by uid {s.Owner}, not root (mode {s.Permissions})";
         if (s.Kind != UnixEntryKind.SymbolicLink && s.IsWritableByOthers)
@@ -145,31 +142,96 @@ public sealed class UnixMachineRootSecurity : IMachineRootSecurity
 }
 
 /// <summary>
+/// The Windows calls <see cref="WindowsMachineRootSecurity"/> makes, behind an interface so its rules run on any OS
+/// (<see cref="NativeWindowsSecurity"/> is the real thing).
+/// </summary>
+public interface IWindowsSecurityApi
+{
+    /// <summary>An elevated (Administrator) token.</summary>
+    bool IsElevated { get; }
+
+    /// <summary>The owner this process gives what it creates (its token's TOKEN_OWNER), as SDDL writes it ("BA", "S-1-5-21-…-1001", "LA").</summary>
+    string DefaultOwner { get; }
+
+    /// <summary>The owner and DACL of <paramref name="path"/> (not following a link) in SDDL form.</summary>
+    string ReadSddl(string path);
+
+    /// <summary>Sets the owner and the protected DACL of <paramref name="path"/> from <paramref name="sddl"/>.</summary>
+    void WriteSddl(string path, string sddl);
+}
+
+/// <summary>
 /// Windows: an elevated token, and the ACL <see cref="WindowsAcl.MachineRootSddl"/> on the root (inherited below it). The
 /// decisions are <see cref="WindowsAcl"/>'s, tested on every OS; this class only reads and writes security descriptors.
 /// </summary>
-public sealed class WindowsMachineRootSecurity : IMachineRootSecurity
+public sealed class WindowsMachineRootSecurity(IWindowsSecurityApi? windows = null) : IMachineRootSecurity
+{
+    private readonly IWindowsSecurityApi _windows = windows ?? new NativeWindowsSecurity();
+
+    public bool IsElevated => _windows.IsElevated;
+
+    /// <remarks>
+    /// Every entry's owner is judged, not only the root's: a user who pre-created tools\bin owns it and so may rewrite its
+    /// ACL. Trusted owners are Administrators, SYSTEM, TrustedInstaller and, when elevated, the default owner this token
+    /// gives what it creates (the administrator's own account under the "Object creator" policy): what the installer made.
+    /// </remarks>
+    public string? Problem(string path) => WindowsAcl.Problem(_windows.ReadSddl(path), _windows.IsElevated ? _windows.DefaultOwner : null);
+
+    public void Secure(string home) => _windows.WriteSddl(home, WindowsAcl.MachineRootSddl);
+}
+
+/// <summary>The Windows security calls (advapi32, shell32); only on Windows.</summary>
+public sealed class NativeWindowsSecurity : IWindowsSecurityApi
 {
     public bool IsElevated => IsUserAnAdmin();
 
-    /// <remarks>
-    /// Below the root the owner is not judged: what an elevated administrator creates may be owned by their own account,
-    /// which an SDDL string cannot tell from a user's; the root's protected, inherited DACL decides who may write there.
-    /// </remarks>
-    public string? Problem(string path, bool isRoot) => WindowsAcl.Problem(ReadSddl(path), checkOwner: isRoot);
-
-    public void Secure(string home)
+    public string DefaultOwner
     {
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(WindowsAcl.MachineRootSddl, 1, out IntPtr descriptor, out _))
-            throw new IOException($"the ACL for {home} could not be built (error {Marshal.GetLastWin32Error()}).");
+        get
+        {
+            if (!OpenProcessToken(GetCurrentProcess(), 0x8 /* TOKEN_QUERY */, out IntPtr token))
+                throw new IOException($"this process's token could not be opened (error {Marshal.GetLastWin32Error()}).");
+            try
+            {
+                GetTokenInformation(token, 4 /* TokenOwner */, IntPtr.Zero, 0, out int size);
+                IntPtr buffer = Marshal.AllocHGlobal(size);
+                try
+                {
+                    if (!GetTokenInformation(token, 4, buffer, size, out _))
+                        throw new IOException($"this process's default owner could not be read (error {Marshal.GetLastWin32Error()}).");
+                    if (!ConvertSidToStringSidW(Marshal.ReadIntPtr(buffer), out IntPtr text))
+                        throw new IOException($"this process's default owner could not be read (error {Marshal.GetLastWin32Error()}).");
+                    string sid;
+                    try { sid = Marshal.PtrToStringUni(text) ?? string.Empty; }
+                    finally { LocalFree(text); }
+                    // Through a descriptor and back, so the SID reads as ReadSddl writes owners ("BA", "LA" for the built-in Administrator).
+                    string sddl = Convert("O:" + sid, 0x1, sid);
+                    return sddl.StartsWith("O:", StringComparison.Ordinal) ? sddl.Substring(2) : sid;
+                }
+                finally
+                {
+                    Marshal.FreeHGlobal(buffer);
+                }
+            }
+            finally
+            {
+                CloseHandle(token);
+            }
+        }
+    }
+
+    public void WriteSddl(string path, string sddl)
+    {
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, 1, out IntPtr descriptor, out _))
+            throw new IOException($"the ACL for {path} could not be built (error {Marshal.GetLastWin32Error()}).");
         try
         {
             if (!GetSecurityDescriptorDacl(descriptor, out _, out IntPtr dacl, out _) || !GetSecurityDescriptorOwner(descriptor, out IntPtr owner, out _))
-                throw new IOException($"the ACL for {home} could not be read back (error {Marshal.GetLastWin32Error()}).");
+                throw new IOException($"the ACL for {path} could not be read back (error {Marshal.GetLastWin32Error()}).");
             // OWNER | DACL | PROTECTED_DACL: inheritance from the parent removed, as the ACL says.
             const uint Info = 0x1 | 0x4 | 0x80000000;
-            int error = SetNamedSecurityInfoW(home, 1 /* SE_FILE_OBJECT */, Info, owner, IntPtr.Zero, dacl, IntPtr.Zero);
-            if (error != 0) throw new UnauthorizedAccessException($"the ACL of {home} could not be set (error {error}).");
+            int error = SetNamedSecurityInfoW(path, 1 /* SE_FILE_OBJECT */, Info, owner, IntPtr.Zero, dacl, IntPtr.Zero);
+            if (error != 0) throw new UnauthorizedAccessException($"the ACL of {path} could not be set (error {error}).");
         }
         finally
         {
@@ -177,23 +239,51 @@ public sealed class WindowsMachineRootSecurity : IMachineRootSecurity
         }
     }
 
-    private static string ReadSddl(string path)
+    public string ReadSddl(string path)
     {
         const uint Info = 0x1 | 0x4; // OWNER | DACL
         int error = GetNamedSecurityInfoW(path, 1, Info, out _, out _, out _, out _, out IntPtr descriptor);
         if (error != 0) throw new IOException($"the ACL of {path} could not be read (error {error}).");
         try
         {
-            if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(descriptor, 1, Info, out IntPtr text, out _))
-                throw new IOException($"the ACL of {path} could not be read (error {Marshal.GetLastWin32Error()}).");
-            try { return Marshal.PtrToStringUni(text) ?? string.Empty; }
-            finally { LocalFree(text); }
+            return ToSddl(descriptor, Info, path);
         }
         finally
         {
             LocalFree(descriptor);
         }
     }
+
+    private static string Convert(string sddl, uint information, string what)
+    {
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, 1, out IntPtr descriptor, out _))
+            throw new IOException($"the security descriptor of {what} could not be built (error {Marshal.GetLastWin32Error()}).");
+        try { return ToSddl(descriptor, information, what); }
+        finally { LocalFree(descriptor); }
+    }
+
+    private static string ToSddl(IntPtr descriptor, uint information, string what)
+    {
+        if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(descriptor, 1, information, out IntPtr text, out _))
+            throw new IOException($"the ACL of {what} could not be read (error {Marshal.GetLastWin32Error()}).");
+        try { return Marshal.PtrToStringUni(text) ?? string.Empty; }
+        finally { LocalFree(text); }
+    }
+
+    [DllImport("kernel32.dll")]
+    private static extern IntPtr GetCurrentProcess();
+
+    [DllImport("advapi32.dll", SetLastError = true)]
+    private static extern bool OpenProcessToken(IntPtr process, uint access, out IntPtr token);
+
+    [DllImport("advapi32.dll", SetLastError = true)]
+    private static extern bool GetTokenInformation(IntPtr token, int informationClass, IntPtr information, int length, out int returnLength);
+
+    [DllImport("advapi32.dll", CharSet = CharSet.Unicode, SetLastError = true)]
+    private static extern bool ConvertSidToStringSidW(IntPtr sid, out IntPtr text);
+
+    [DllImport("kernel32.dll", SetLastError = true)]
+    private static extern bool CloseHandle(IntPtr handle);
 
     [DllImport("shell32.dll")]
     [return: MarshalAs(UnmanagedType.Bool)]

@@ -174,10 +174,7 @@ public sealed class ToolInstaller
             if (authenticode != null) log?.Invoke($"Verified the {plan.Authenticode!.Describe(authenticode)}.");
 
             InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
-            // An installed tree never holds a link out of itself (or to nowhere, or to a FIFO or device): its content could change unseen.
-            if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
-                throw new InstallException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, plan.Tool,
-                    $"{plan.Tool} {plan.Version}: the artifact's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead to a file or folder inside the tree; nothing was installed.");
+            tree.RefuseEscapingLinks(plan.Tool, plan.Version);
             AtomicFile.WriteAllText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
             DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
             bool rebootRequired = false;

@@ -12,14 +12,21 @@ public static class WindowsAcl
     /// </summary>
     public const string MachineRootSddl = "O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)";
 
+    private const string TrustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
+
     /// <summary>
     /// Who may hold write rights: Administrators, SYSTEM, TrustedInstaller, and CREATOR OWNER (it grants only to whoever may
     /// create an entry, which the others already decide).
     /// </summary>
     private static readonly HashSet<string> Trusted = new(StringComparer.OrdinalIgnoreCase)
     {
-        "BA", "S-1-5-32-544", "SY", "S-1-5-18", "CO", "S-1-3-0",
-        "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464",
+        "BA", "S-1-5-32-544", "SY", "S-1-5-18", "CO", "S-1-3-0", TrustedInstaller,
+    };
+
+    /// <summary>Who may own an entry (an owner may always rewrite its DACL): Administrators, SYSTEM, TrustedInstaller. Not CREATOR OWNER, a placeholder no entry is owned by.</summary>
+    private static readonly HashSet<string> TrustedOwners = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "BA", "S-1-5-32-544", "SY", "S-1-5-18", TrustedInstaller,
     };
 
     /// <summary>Rights that change a file or folder or what is in it: write/append data (add file/subfolder), write EA and attributes, delete child, delete, write DAC, write owner, generic all/write.</summary>
@@ -36,16 +43,22 @@ public static class WindowsAcl
 
     /// <summary>
     /// Why the security descriptor <paramref name="sddl"/> lets someone other than an administrator change the entry, or null:
-    /// an owner who is not Administrators/SYSTEM/TrustedInstaller (an owner can always rewrite the ACL), no DACL or a NULL
-    /// DACL (everyone has full control), or an allow entry granting write rights to any other account.
+    /// an owner who is not Administrators/SYSTEM/TrustedInstaller/<paramref name="trustedOwner"/> (an owner has WRITE_DAC
+    /// implicitly, so a user who pre-created a folder keeps it however admin-only its entries look), no DACL or a NULL DACL
+    /// (everyone has full control), or an allow entry granting write rights to any other account.
     /// </summary>
-    /// <param name="checkOwner">Judge the owner too (the root, whose owner is set to Administrators).</param>
-    public static string? Problem(string sddl, bool checkOwner = true)
+    /// <param name="trustedOwner">
+    /// The default owner of what the elevated installer itself creates (its token's TOKEN_OWNER, as SDDL writes it): the
+    /// policy "System objects: Default owner for objects created by members of the Administrators group" makes it either
+    /// Administrators or, with "Object creator", the administrator's own account. Null when not elevated.
+    /// </param>
+    public static string? Problem(string sddl, string? trustedOwner = null)
     {
         if (sddl == null) throw new ArgumentNullException(nameof(sddl));
         string? owner = Part(sddl, 'O');
-        if (checkOwner && owner == null) return "its owner could not be read";
-        if (checkOwner && !Trusted.Contains(owner!)) return $"owned by {owner}, not Administrators (an owner can change the ACL)";
+        if (owner == null) return "its owner could not be read";
+        if (!TrustedOwners.Contains(owner) && !string.Equals(owner, trustedOwner, StringComparison.OrdinalIgnoreCase))
+            return $"owned by {owner}, not Administrators, SYSTEM or TrustedInstaller (an owner can always change the ACL)";
         string? dacl = Part(sddl, 'D');
         if (dacl == null || dacl.StartsWith("NO_ACCESS_CONTROL", StringComparison.OrdinalIgnoreCase)) return "it has no DACL (everyone has full control)";
         var problems = new List<string>();

@@ -260,9 +260,7 @@ public sealed class ModuleInstaller
         s.Dependencies = spec.Dependencies;
 
         InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
-        if (tree.EscapingLinks.FirstOrDefault() is { } escaping)
-            throw new ModuleException(ErrorIds.UnsafeArchiveEntry, FailureKind.Security, module.Name,
-                $"{module.Name} {module.Version}: the package's link '{escaping.Path}' -> '{escaping.LinkTarget}' does not lead inside the module; nothing was installed.");
+        tree.RefuseEscapingLinks(module.Name, module.Version);
         s.Tree = tree;
         s.TreeDigest = tree.Digest;
         return s;

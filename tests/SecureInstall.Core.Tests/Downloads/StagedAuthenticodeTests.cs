@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.IO;
 using SecureInstall.Core.Signatures;
 using SecureInstall.Core.Signatures.Authenticode;
 using SecureInstall.Core.Tests.Signatures.Authenticode;
@@ -64,6 +65,23 @@ public sealed class StagedAuthenticodeTests : IAsyncLifetime, IDisposable
     }
 
     private void AssertNothingLeft() => Assert.Empty(Directory.GetFileSystemEntries(OutDir));
+
+    /// <summary>One owner for "seal the staged file only when a check runs" (a fetch and a cache copy both asked it).</summary>
+    [SkippableFact]
+    public void AStagedFile_IsSealedOnlyWhenAnAuthenticodeCheckRuns()
+    {
+        using AtomicFile staged = AtomicFile.Create(Destination);
+        staged.Stream.WriteByte(1);
+        Assert.Null(StagedAuthenticode.Check(new DownloadRequest(new Uri("https://example.test/a.dll"), Destination), staged, flushToDisk: false, new Uri("https://example.test/a.dll"), _log.Enqueue, default));
+        Assert.True(staged.Stream.CanWrite, "no check was asked for, so the staged file stays open for writing");
+
+        string unsigned = _lab.UnsignedPe32();
+        var request = new DownloadRequest(new Uri("https://example.test/a.dll"), Destination) { Authenticode = Pin(_lab.Publisher) };
+        using AtomicFile pe = AtomicFile.Create(Path.Combine(OutDir, "b.dll"));
+        pe.Stream.Write(File.ReadAllBytes(unsigned));
+        Assert.ThrowsAny<SecureInstallException>(() => StagedAuthenticode.Check(request, pe, flushToDisk: false, new Uri("https://example.test/b.dll"), _log.Enqueue, default));
+        Assert.False(pe.Stream.CanWrite, "the check reads the file by name, so it was sealed first");
+    }
 
     [SkippableFact]
     public async Task SignedByThePinnedSigner_IsPlaced_WithTheSignatureInTheResult()

@@ -119,6 +119,24 @@ public sealed class InstalledTreeKindsAndModesTests : IDisposable
         Assert.All(tree.EscapingLinks, f => Assert.Equal(TreeFile.LinkOutside, f.Sha256));
     }
 
+    /// <summary>One refusal for the tool and the module installers (they wrote two messages and two exception types for it).</summary>
+    [SkippableFact]
+    public void RefuseEscapingLinks_IsUnsafeArchiveEntry_NamingTheLinkAndWhereItLeads_AndPassesAnInsideLink()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
+        string t = Tree();
+        File.CreateSymbolicLink(Path.Combine(t, "bin/data"), "../lib/data");
+        InstalledTree.Compute(t).RefuseEscapingLinks("jq", "1.7");
+
+        File.CreateSymbolicLink(Path.Combine(t, "bin/out"), "../../elsewhere");
+        var ex = Assert.Throws<EscapingLinkException>(() => InstalledTree.Compute(t).RefuseEscapingLinks("jq", "1.7"));
+        Assert.Equal(ErrorIds.UnsafeArchiveEntry, ex.ErrorId);
+        Assert.Equal(FailureKind.Security, ex.Kind);
+        Assert.Equal("jq", ex.Target);
+        Assert.StartsWith("jq 1.7: the link 'bin/out' -> '../../elsewhere' does not lead to a file or folder inside what was unpacked", ex.Message);
+        Assert.EndsWith("nothing was installed.", ex.Message);
+    }
+
     [Fact]
     public void Listing_RoundTrips_WithKindsModesLinksAndOddNames()
     {

@@ -8,6 +8,30 @@ public sealed class UnixFileSystemTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
+    /// <summary>Issue 21 §3: owners are read on macOS too, so the all-users root, the cache and the hard-link checks hold there as on Linux.</summary>
+    [SkippableFact]
+    public void OnLinuxAndMacOS_OwnersModesAndLinkCountsAreRead_AsThisProcessMadeThem()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "owners and modes are Unix's (Windows has ACLs: WindowsAclTests)");
+        Skip.IfNot(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "owners are read on Linux and macOS only");
+        Assert.True(UnixFileSystem.CanReadOwners);
+        string file = Path.Combine(_root, "mine");
+        File.WriteAllText(file, "x");
+        UnixFileSystem.SetMode(file, 0x1A0 /* 0640 */);
+        File.CreateSymbolicLink(Path.Combine(_root, "link"), file);
+
+        FileStatus mine = UnixFileSystem.Status(file, followLinks: false)!.Value;
+        Assert.Equal(UnixEntryKind.RegularFile, mine.Kind);
+        Assert.Equal(UnixFileSystem.EffectiveUserId, mine.Owner);
+        Assert.Equal("0640", mine.Permissions);
+        Assert.Equal(1u, mine.LinkCount);
+        Assert.Equal(1L, mine.Size);
+        Assert.Equal(UnixEntryKind.SymbolicLink, UnixFileSystem.Status(Path.Combine(_root, "link"), followLinks: false)!.Value.Kind);
+        FileStatus root = UnixFileSystem.Status("/", followLinks: true)!.Value;
+        Assert.Equal(0u, root.Owner);
+        Assert.Equal(UnixEntryKind.Directory, root.Kind);
+    }
+
     [Fact]
     public void TryExchange_SwapsAFolderAndAFile_OnLinuxAndMacOS()
     {

@@ -24,7 +24,7 @@ public sealed class MachineRootTests : IDisposable
     private sealed class Elevation(bool elevated) : IMachineRootSecurity
     {
         public bool IsElevated => elevated;
-        public string? Problem(string path, bool isRoot) => MachineRoot.Platform.Problem(path, isRoot);
+        public string? Problem(string path) => MachineRoot.Platform.Problem(path);
         public void Secure(string home) => MachineRoot.Platform.Secure(home);
     }
 
@@ -131,7 +131,7 @@ public sealed class MachineRootTests : IDisposable
         Skip.IfNot(MachineRoot.Platform.IsElevated, "needs an elevated session to set an ACL that removes the user's own access");
         Directory.CreateDirectory(Home);
         MachineRoot.Platform.Secure(Home);
-        Assert.Null(MachineRoot.Platform.Problem(Home, isRoot: true));
+        Assert.Null(MachineRoot.Platform.Problem(Home));
     }
 }
 
@@ -167,12 +167,106 @@ public sealed class WindowsAclTests
     [InlineData("O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464G:SYD:PAI(A;OICI;FA;;;S-1-5-32-544)(A;OICI;GR;;;S-1-1-0)")]
     public void ReadOnlyGrantsAndDenies_AreNotAProblem(string sddl) => Assert.Null(WindowsAcl.Problem(sddl));
 
-    [Fact]
-    public void BelowTheRoot_TheOwnerIsNotJudged_ButTheDaclIs()
+    private const string TrustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
+    private const string AdminOnlyDacl = "D:AI(A;OICIID;FA;;;BA)(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)";
+
+    [Theory]
+    [InlineData("BA")]
+    [InlineData("S-1-5-32-544")]
+    [InlineData("SY")]
+    [InlineData("S-1-5-18")]
+    [InlineData(TrustedInstaller)]
+    public void AnEntryOwnedByAdministratorsSystemOrTrustedInstaller_IsTrusted(string owner) =>
+        Assert.Null(WindowsAcl.Problem($"O:{owner}G:SY{AdminOnlyDacl}"));
+
+    [Theory]
+    // An attacker who pre-creates tools\bin owns it: an owner may always rewrite the DACL (implicit WRITE_DAC), however admin-only its entries look.
+    [InlineData("S-1-5-21-1-2-3-1001")]
+    [InlineData("BU")]
+    [InlineData("AU")]
+    [InlineData("WD")]
+    // CREATOR OWNER is a placeholder in inheritable entries, never a real owner.
+    [InlineData("CO")]
+    public void AnEntryOwnedByAnyoneElse_IsAProblem_NamingTheOwner_AtEveryLevel(string owner)
     {
-        const string byAdminAccount = "O:S-1-5-21-1-2-3-500G:SYD:AI(A;OICIID;FA;;;BA)(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)";
-        Assert.Null(WindowsAcl.Problem(byAdminAccount, checkOwner: false));
-        Assert.Contains("owned by", WindowsAcl.Problem(byAdminAccount));
-        Assert.Contains("BU is allowed FA", WindowsAcl.Problem("O:S-1-5-21-1-2-3-500D:(A;;FA;;;BU)", checkOwner: false));
+        string? problem = WindowsAcl.Problem($"O:{owner}G:SY{AdminOnlyDacl}");
+        Assert.NotNull(problem);
+        Assert.Contains($"owned by {owner}", problem);
+    }
+
+    [Fact]
+    public void TheElevatedTokensDefaultOwner_IsTrusted_OnlyWhenGiven()
+    {
+        const string byAdminAccount = "O:S-1-5-21-1-2-3-500G:SY" + AdminOnlyDacl;
+        Assert.Null(WindowsAcl.Problem(byAdminAccount, trustedOwner: "S-1-5-21-1-2-3-500"));
+        Assert.Contains("owned by S-1-5-21-1-2-3-500", WindowsAcl.Problem(byAdminAccount));
+        Assert.Contains("owned by S-1-5-21-1-2-3-500", WindowsAcl.Problem(byAdminAccount, trustedOwner: "S-1-5-21-1-2-3-1001"));
+        // The owner being trusted does not excuse the DACL.
+        Assert.Contains("BU is allowed FA", WindowsAcl.Problem("O:S-1-5-21-1-2-3-500D:(A;;FA;;;BU)", trustedOwner: "S-1-5-21-1-2-3-500"));
+    }
+}
+
+/// <summary>
+/// <see cref="WindowsMachineRootSecurity"/> over a real tree on any OS, the Windows calls answered by <see cref="FakeWindows"/>:
+/// every entry's owner is judged, not only the root's.
+/// </summary>
+public sealed class WindowsMachineRootSecurityTests : IDisposable
+{
+    private readonly string _home = Path.Combine(Path.GetTempPath(), "si-winacl-" + Guid.NewGuid().ToString("N"));
+    private const string AdminOnly = "G:SYD:AI(A;OICIID;FA;;;BA)(A;OICIID;FA;;;SY)(A;OICIID;0x1200a9;;;BU)";
+
+    public WindowsMachineRootSecurityTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_home, "tools", "bin"));
+        Directory.CreateDirectory(Path.Combine(_home, "tools", "tool", "1.0"));
+        File.WriteAllText(Path.Combine(_home, "tools", "bin", "tool.cmd"), "@echo off");
+    }
+
+    public void Dispose() => Directory.Delete(_home, recursive: true);
+
+    /// <summary>Every path owned by Administrators unless <see cref="Owners"/> says otherwise.</summary>
+    private sealed class FakeWindows(bool elevated, string defaultOwner) : IWindowsSecurityApi
+    {
+        public Dictionary<string, string> Owners { get; } = new();
+        public bool IsElevated => elevated;
+        public string DefaultOwner => defaultOwner;
+        public string ReadSddl(string path) => "O:" + (Owners.TryGetValue(path, out string? o) ? o : "BA") + AdminOnly;
+        public void WriteSddl(string path, string sddl) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public void AnAttackerOwnedFolderBelowTheRoot_IsInstallRootNotTrusted_NamingPathAndOwner()
+    {
+        string bin = Path.Combine(_home, "tools", "bin");
+        var windows = new FakeWindows(elevated: true, defaultOwner: "BA");
+        windows.Owners[bin] = "S-1-5-21-1-2-3-1001";
+
+        InstallException ex = MachineRoot.Check(Path.Combine(_home, "tools"), new WindowsMachineRootSecurity(windows))!;
+
+        Assert.Equal(ErrorIds.InstallRootNotTrusted, ex.ErrorId);
+        Assert.Contains($"'{bin}': owned by S-1-5-21-1-2-3-1001", ex.Message);
+        Assert.DoesNotContain("tool.cmd", ex.Message);
+    }
+
+    [Fact]
+    public void WhatTheElevatedAdministratorCreated_UnderTheObjectCreatorPolicy_IsTrusted_ButNotWhenNotElevated()
+    {
+        string version = Path.Combine(_home, "tools", "tool", "1.0");
+        var elevated = new FakeWindows(elevated: true, defaultOwner: "S-1-5-21-1-2-3-500");
+        elevated.Owners[version] = "S-1-5-21-1-2-3-500";
+        Assert.Empty(MachineRoot.Problems(_home, new WindowsMachineRootSecurity(elevated)));
+
+        var notElevated = new FakeWindows(elevated: false, defaultOwner: "S-1-5-21-1-2-3-500");
+        notElevated.Owners[version] = "S-1-5-21-1-2-3-500";
+        Assert.Contains($"'{version}': owned by S-1-5-21-1-2-3-500", Assert.Single(MachineRoot.Problems(_home, new WindowsMachineRootSecurity(notElevated))));
+    }
+
+    [Fact]
+    public void AFileOwnedByAUser_DeepBelowTheRoot_IsNamed()
+    {
+        string shim = Path.Combine(_home, "tools", "bin", "tool.cmd");
+        var windows = new FakeWindows(elevated: true, defaultOwner: "BA");
+        windows.Owners[shim] = "BU";
+        Assert.Contains($"'{shim}': owned by BU", Assert.Single(MachineRoot.Problems(_home, new WindowsMachineRootSecurity(windows))));
     }
 }
