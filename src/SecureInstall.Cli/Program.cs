@@ -11,23 +11,41 @@ public static class Program
     /// <summary>How long a verb has to stop after Ctrl+C or SIGTERM before the process ends anyway.</summary>
     internal static readonly System.TimeSpan TerminationGrace = System.TimeSpan.FromSeconds(60);
 
+    /// <summary>The verbs, in the order `secureinstall --help` lists them.</summary>
+    private static readonly (string Name, Func<Command> Create)[] Verbs =
+    [
+        ("verify", VerifyCommand.Create),
+        ("checksums", ChecksumsCommand.Create),
+        ("extract", ExtractCommand.Create),
+        ("get", GetCommand.Create),
+        ("verify-signature", VerifySignatureCommand.Create),
+        ("verify-bundle", VerifyBundleCommand.Create),
+        ("install", InstallCommand.Create),
+        ("push", PushCommand.Create),
+        ("verify-installed", VerifyInstalledCommand.Create),
+        ("run-script", RunScriptCommand.Create),
+        ("add", AddCommand.Create),
+        ("install-module", InstallModuleCommand.Create),
+        ("test-module", TestModuleCommand.Create),
+        ("update-module", UpdateModuleCommand.Create),
+    ];
+
     public static int Main(string[] args)
     {
         var root = new RootCommand("SecureInstall: verified downloads, checksums and safe installs.\nExit codes: 0 verified, 1 verification failed, 2 usage or input error.");
-        root.Add(VerifyCommand.Create());
-        root.Add(ChecksumsCommand.Create());
-        root.Add(ExtractCommand.Create());
-        root.Add(GetCommand.Create());
-        root.Add(VerifySignatureCommand.Create());
-        root.Add(VerifyBundleCommand.Create());
-        root.Add(InstallCommand.Create());
-        root.Add(PushCommand.Create());
-        root.Add(VerifyInstalledCommand.Create());
-        root.Add(RunScriptCommand.Create());
-        root.Add(AddCommand.Create());
-        root.Add(InstallModuleCommand.Create());
-        root.Add(TestModuleCommand.Create());
-        root.Add(UpdateModuleCommand.Create());
+        // Only the verb being run is built when the first argument names one: building all fourteen, with their options
+        // and validators, is start-up time every call pays (issue 23: one small file checked by the native binary). Anything else (help, --version, a typo that needs the
+        // other verbs for its suggestion) gets the whole tree. A name in Verbs that its command does not carry falls back too.
+        Command? invoked = null;
+        if (args.Length > 0)
+        {
+            foreach ((string name, Func<Command> create) in Verbs)
+            {
+                if (name == args[0]) { invoked = create(); break; }
+            }
+        }
+        if (invoked != null && invoked.Name == args[0]) root.Add(invoked);
+        else foreach ((_, Func<Command> create) in Verbs) root.Add(create());
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)

@@ -43,6 +43,7 @@ public static class VerifyCommand
     {
         var targets = new List<ChecksumTarget>();
         int worst = ExitCodes.Verified;
+        bool listed = false;
         try
         {
             if (digest != null)
@@ -62,12 +63,10 @@ public static class VerifyCommand
                     Console.Error.WriteLine($"secureinstall: warning: {list.Source} is clear-signed; its signature is not checked by 'verify'.");
                 if (paths.Length == 0)
                 {
-                    foreach (ChecksumEntry entry in list.EntriesToCheck(algorithm))
-                    {
-                        string file = list.ResolveListedPath(entry, baseDir);
-                        if (File.Exists(file)) targets.Add(new ChecksumTarget(file, entry));
-                        else worst = Max(worst, Fail($"{entry.FileName}: FAILED open or read (listed at line {entry.LineNumber}, file missing)"));
-                    }
+                    // No stat per listed file before it is read: opening it is the check (a missing file fails there and
+                    // is reported in list order, as sha256sum -c does; see MissingListedFile).
+                    listed = true;
+                    foreach (ChecksumEntry entry in list.EntriesToCheck(algorithm)) targets.Add(new ChecksumTarget(list.ResolveListedPath(entry, baseDir), entry));
                 }
                 else
                 {
@@ -85,25 +84,32 @@ public static class VerifyCommand
         }
 
         var verifier = new ChecksumVerifier(new ChecksumVerifierOptions { AllowWeakAlgorithm = allowWeak });
-        int ok = 0;
+        int ok = 0, missing = 0;
+        string cwd = Directory.GetCurrentDirectory().TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
         foreach (ChecksumOutcome outcome in verifier.VerifyMany(targets, cancel))
         {
             if (outcome.Result is { IsValid: true })
             {
                 ok++;
-                if (!quiet) Console.Out.WriteLine($"{Display(outcome.Target.Path)}: OK");
+                if (!quiet) Console.Out.WriteLine($"{Display(outcome.Target.Path, cwd)}: OK");
+            }
+            else if (listed && MissingListedFile(outcome))
+            {
+                missing++;
+                ChecksumEntry entry = outcome.Target.Expected;
+                worst = Max(worst, Fail($"{entry.FileName}: FAILED open or read (listed at line {entry.LineNumber}, file missing)"));
             }
             else if (outcome.Result != null)
             {
                 ChecksumResult r = outcome.Result;
-                worst = Max(worst, Fail($"{Display(r.Path)}: FAILED {r.Algorithm} expected {r.ExpectedHash} ({r.Source}), actual {r.ActualHash}"));
+                worst = Max(worst, Fail($"{Display(r.Path, cwd)}: FAILED {r.Algorithm} expected {r.ExpectedHash} ({r.Source}), actual {r.ActualHash}"));
             }
             else
             {
                 worst = Max(worst, ExitCodes.Report(outcome.Error!));
             }
         }
-        if (!quiet) Console.Error.WriteLine($"secureinstall: {ok} of {targets.Count} file(s) verified.");
+        if (!quiet) Console.Error.WriteLine($"secureinstall: {ok} of {targets.Count - missing} file(s) verified.");
         return worst;
     }
 
@@ -115,10 +121,17 @@ public static class VerifyCommand
 
     private static int Max(int a, int b) => Math.Max(a, b);
 
-    /// <summary>Paths below the current folder are shown relative to it, as sha256sum -c shows list names.</summary>
-    private static string Display(string path)
+    /// <summary>
+    /// A listed file whose check failed and that is not there as a file (missing, a folder, or behind a folder that cannot
+    /// be searched: what File.Exists calls absent), reported as it was when existence was checked first. Asked only after
+    /// a failure, so a list of present files costs no stat each.
+    /// </summary>
+    private static bool MissingListedFile(ChecksumOutcome outcome) => outcome.Error != null && !File.Exists(outcome.Target.Path);
+
+    /// <summary>Paths below the current folder (<paramref name="cwd"/>, with a trailing separator) are shown relative to it, as sha256sum -c shows list names.</summary>
+    private static string Display(string path, string cwd)
     {
-        string full = Path.GetFullPath(path), cwd = Directory.GetCurrentDirectory().TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        string full = Path.GetFullPath(path);
         return full.StartsWith(cwd, StringComparison.Ordinal) ? full.Substring(cwd.Length) : path;
     }
 }

@@ -48,7 +48,11 @@ public sealed class ChecksumVerifier
     /// Hashes one file and compares. A mismatch is a result with <see cref="ChecksumResult.IsValid"/> false, not an exception:
     /// the caller decides how loud to be. I/O failures and a refused weak algorithm throw.
     /// </summary>
-    public ChecksumResult Verify(ChecksumTarget target, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    public ChecksumResult Verify(ChecksumTarget target, IProgress<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Verify(target, progress, alone: false, cancellationToken);
+
+    /// <param name="alone">The only file this run checks (see <see cref="FileHasher.SmallFileBytes"/>).</param>
+    private ChecksumResult Verify(ChecksumTarget target, IProgress<long>? progress, bool alone, CancellationToken cancellationToken)
     {
         if (target == null) throw new ArgumentNullException(nameof(target));
         ChecksumEntry expected = target.Expected;
@@ -57,13 +61,13 @@ public sealed class ChecksumVerifier
         string source = SourceOf(expected);
         if (expected.Companions.Count == 0 && expected.Size == null)
         {
-            string actual = FileHasher.HashFile(target.Path, expected.Algorithm, progress, cancellationToken);
+            string actual = FileHasher.HashFile(target.Path, new[] { expected.Algorithm }, progress, alone, cancellationToken).Digests[0];
             return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, actual, source);
         }
         // Every digest the source gave for the file is computed in the same read: two that disagree are a mismatch.
         var algorithms = new List<ChecksumAlgorithm> { expected.Algorithm };
         algorithms.AddRange(expected.Companions.Select(c => c.Algorithm));
-        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, cancellationToken);
+        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, alone, cancellationToken);
         var companions = expected.Companions.Select((c, i) => new ChecksumResult(target.Path, c.Algorithm, c.Digest, digests[i + 1], SourceOf(c))).ToList();
         return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, digests[0], source, expected.Size, length, companions);
     }
@@ -91,12 +95,14 @@ public sealed class ChecksumVerifier
     {
         cancellationToken.ThrowIfCancellationRequested();
         int workers = Math.Max(1, _options.MaxDegreeOfParallelism);
-        if (workers == 1)
+        // One file (a CLI checking one download): no worker threads to start, for a run that is mostly start-up.
+        bool alone = targets is ICollection<ChecksumTarget> { Count: <= 1 };
+        if (workers == 1 || alone)
         {
             foreach (ChecksumTarget target in targets)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                yield return VerifyOutcome(target, cancellationToken);
+                yield return VerifyOutcome(target, alone, cancellationToken);
             }
             yield break;
         }
@@ -105,11 +111,11 @@ public sealed class ChecksumVerifier
         while (pipeline.TryTake(out ChecksumOutcome? outcome)) yield return outcome!;
     }
 
-    private ChecksumOutcome VerifyOutcome(ChecksumTarget target, CancellationToken cancellationToken)
+    private ChecksumOutcome VerifyOutcome(ChecksumTarget target, bool alone, CancellationToken cancellationToken)
     {
         try
         {
-            return new ChecksumOutcome(target, Verify(target, null, cancellationToken), null);
+            return new ChecksumOutcome(target, Verify(target, null, alone, cancellationToken), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -118,16 +124,20 @@ public sealed class ChecksumVerifier
     }
 
     /// <summary>
-    /// Workers take targets from the shared enumerator in order, verify them and put each outcome in its slot of a ring;
-    /// the caller takes the slots in order. A semaphore of <see cref="Window"/> free slots keeps memory bounded.
+    /// Workers take targets from the shared enumerator in order, a few at a time (one lock for <see cref="Batch"/>
+    /// targets), verify them and put each outcome in its slot of a ring; the caller takes the slots in order. No
+    /// semaphore per target: a worker only waits when <see cref="Window"/> outcomes are waiting for the caller, so the
+    /// hand-off of 10,000 small files costs no futex calls beyond the caller's polling.
     /// </summary>
     private sealed class OrderedPipeline : IDisposable
     {
+        /// <summary>Targets a worker takes under one lock: enough to make the lock rare, few enough that the caller's next outcome is never far behind.</summary>
+        private const int Batch = 16;
+
         private readonly ChecksumVerifier _verifier;
         private readonly IEnumerator<ChecksumTarget> _source;
         private readonly CancellationToken _cancellationToken;
         private readonly ChecksumOutcome?[] _ring = new ChecksumOutcome?[Window];
-        private readonly SemaphoreSlim _free = new(Window, Window);
         private readonly CancellationTokenSource _stop;
         private readonly Task[] _workers;
         private readonly object _gate = new();
@@ -148,32 +158,56 @@ public sealed class ChecksumVerifier
 
         private void Work()
         {
+            var batch = new ChecksumTarget[Batch];
             try
             {
                 while (true)
                 {
-                    _free.Wait(_stop.Token);
-                    ChecksumTarget target;
-                    long index;
-                    lock (_source)
+                    long first = 0;
+                    int count = 0;
+                    while (count == 0)
                     {
-                        if (_sourceDone || _stop.IsCancellationRequested) return;
-                        try
+                        _stop.Token.ThrowIfCancellationRequested();
+                        lock (_source)
                         {
-                            if (!_source.MoveNext()) { Finish(null); return; }
-                            target = _source.Current ?? throw new ArgumentException("a target is null.", "targets");
+                            if (_sourceDone || _stop.IsCancellationRequested) return;
+                            // Room in the ring: slots the caller has not taken yet are never overwritten.
+                            long room = Window - (_taken - Interlocked.Read(ref _yielded));
+                            first = _taken;
+                            bool ended = false;
+                            Exception? error = null;
+                            while (count < Math.Min(Batch, room))
+                            {
+                                try
+                                {
+                                    if (!_source.MoveNext()) { ended = true; break; }
+                                    batch[count] = _source.Current ?? throw new ArgumentException("a target is null.", "targets");
+                                }
+                                catch (Exception ex)
+                                {
+                                    (ended, error) = (true, ex);
+                                    break;
+                                }
+                                count++;
+                            }
+                            // _taken is final before the end is announced: the caller stops when it has yielded _taken outcomes.
+                            Interlocked.Add(ref _taken, count);
+                            if (ended) Finish(error);
                         }
-                        catch (Exception ex)
+                        if (count == 0)
                         {
-                            Finish(ex);
-                            return;
+                            if (Volatile.Read(ref _sourceDone)) return;
+                            Thread.Sleep(1);   // the ring is full: the caller is behind
                         }
-                        index = _taken++;
                     }
-                    ChecksumOutcome outcome = _verifier.VerifyOutcome(target, _stop.Token);
-                    // No wake-up call per outcome: waking the caller for each small file costs a core more than the
-                    // hashing. It polls every millisecond instead and then takes every outcome that is ready.
-                    Volatile.Write(ref _ring[index % Window], outcome);
+                    for (int i = 0; i < count; i++)
+                    {
+                        ChecksumOutcome outcome = _verifier.VerifyOutcome(batch[i], alone: false, _stop.Token);
+                        batch[i] = null!;
+                        // No wake-up call per outcome: waking the caller for each small file costs a core more than the
+                        // hashing. It polls every millisecond instead and then takes every outcome that is ready.
+                        Volatile.Write(ref _ring[(first + i) % Window], outcome);
+                    }
                 }
             }
             catch (OperationCanceledException ex)
@@ -191,7 +225,7 @@ public sealed class ChecksumVerifier
         {
             lock (_gate)
             {
-                _sourceDone = true;
+                Volatile.Write(ref _sourceDone, true);
                 if (error != null) _failure ??= error;
                 Monitor.PulseAll(_gate);
             }
@@ -217,8 +251,7 @@ public sealed class ChecksumVerifier
                 }
             }
             _ring[slot] = null;
-            _yielded++;
-            _free.Release();
+            Interlocked.Increment(ref _yielded);
             return true;
         }
 
@@ -228,7 +261,6 @@ public sealed class ChecksumVerifier
             try { Task.WaitAll(_workers); } catch (AggregateException) { }
             lock (_source) _source.Dispose();
             _stop.Dispose();
-            _free.Dispose();
         }
     }
 }

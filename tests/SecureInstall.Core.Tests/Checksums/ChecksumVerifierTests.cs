@@ -155,6 +155,47 @@ public class ChecksumVerifierTests
         Assert.Equal(data.Length, lastReport);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4096)]
+    [InlineData(FileHasher.SmallFileBytes)]
+    [InlineData(FileHasher.SmallFileBytes + 1)]
+    [InlineData(FileHasher.BufferSize + 7)]
+    public void FileHasher_OneFileAlone_GivesThePlatformsDigests_WhateverItsSize(int size)
+    {
+        // Alone, a small file is hashed with BouncyCastle's managed digests, a larger one (found by a second read) with
+        // the platform's: nothing in the digests, the length or the progress may tell which.
+        using var dir = new TempDir();
+        byte[] data = new byte[size];
+        new Random(size).NextBytes(data);
+        string f = Path.Combine(dir.Path, "f");
+        File.WriteAllBytes(f, data);
+        ChecksumAlgorithm[] all = [ChecksumAlgorithm.MD5, ChecksumAlgorithm.SHA1, ChecksumAlgorithm.SHA256, ChecksumAlgorithm.SHA384, ChecksumAlgorithm.SHA512];
+        long lastReport = 0;
+        (string[] digests, long length) = FileHasher.HashFile(f, all, new Progress(v => lastReport = v), managedWhenSmall: true, default);
+        byte[][] platform = [MD5.HashData(data), SHA1.HashData(data), SHA256.HashData(data), SHA384.HashData(data), SHA512.HashData(data)];
+        string[] expected = platform.Select(d => Convert.ToHexString(d).ToLowerInvariant()).ToArray();
+        Assert.Equal(expected, digests);
+        Assert.Equal(size, length);
+        Assert.Equal(size, lastReport);
+    }
+
+    [Fact]
+    public void VerifyMany_OneFile_MatchAndMismatch_AsForMany()
+    {
+        using var dir = new TempDir();
+        string good = dir.File("good", "hello"), bad = dir.File("bad", "hellO");
+        ChecksumEntry entry = ChecksumEntry.FromDigest(Sha256Of("hello"), null, "-Hash");
+        ChecksumOutcome ok = Assert.Single(new ChecksumVerifier().VerifyMany([new ChecksumTarget(good, entry)]));
+        Assert.True(ok.Result!.IsValid);
+        ChecksumOutcome failed = Assert.Single(new ChecksumVerifier().VerifyMany([new ChecksumTarget(bad, entry)]));
+        Assert.False(failed.Result!.IsValid);
+        Assert.Equal(Sha256Of("hellO"), failed.Result.ActualHash);
+        ChecksumOutcome missing = Assert.Single(new ChecksumVerifier().VerifyMany([new ChecksumTarget(Path.Combine(dir.Path, "absent"), entry)]));
+        Assert.IsType<FileNotFoundException>(missing.Error);
+    }
+
     private sealed class Progress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
