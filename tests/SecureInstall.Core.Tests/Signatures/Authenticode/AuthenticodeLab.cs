@@ -102,7 +102,7 @@ public sealed class AuthenticodeLab : IDisposable
     }
 
     /// <summary>An MSI database with a Property table, summary information, a large stream (FAT) and a small one (mini stream), by msibuild.</summary>
-    public string UnsignedMsi()
+    public string UnsignedMsi(int payloadBytes = 100_000)
     {
         string? msibuild = Which("msibuild");
         Skip.If(msibuild == null, "msibuild is not installed: it makes the test MSI packages (apt-get install msitools; .ci/run installs it)");
@@ -113,7 +113,7 @@ public sealed class AuthenticodeLab : IDisposable
         Run(msibuild!, $"\"{msi}\" -s \"SecureInstall test\" Tests \"Intel;1033\" \"{{12345678-1234-1234-1234-123456789012}}\"");
         Run(msibuild!, $"\"{msi}\" -q \"CREATE TABLE `Property` (`Property` CHAR(72) NOT NULL, `Value` LONGCHAR NOT NULL PRIMARY KEY `Property`)\"");
         Run(msibuild!, $"\"{msi}\" -q \"INSERT INTO `Property` (`Property`, `Value`) VALUES ('ProductName', 'SecureInstall test')\"");
-        Run(msibuild!, $"\"{msi}\" -a payload \"{Payload(100_000)}\"");
+        Run(msibuild!, $"\"{msi}\" -a payload \"{Payload(payloadBytes)}\"");
         Run(msibuild!, $"\"{msi}\" -a small \"{small}\"");
         return msi;
     }

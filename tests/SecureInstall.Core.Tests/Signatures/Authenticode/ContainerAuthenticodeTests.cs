@@ -57,6 +57,28 @@ public sealed class ContainerAuthenticodeTests(AuthenticodeLab lab) : IClassFixt
     }
 
     [SkippableFact]
+    public void LargeMsi_Version3WithDifatSectors_IsReadWhole_AndSignedAsVersion4_IsValid()
+    {
+        // msibuild writes 9 MiB in 512-byte sectors (version 3): more FAT sectors than the header's 109 slots, the rest
+        // listed through the DIFAT chain. osslsigncode rewrites the signed file with 4096-byte sectors (version 4).
+        string unsigned = lab.UnsignedMsi(9 << 20);
+        byte[] head = File.ReadAllBytes(unsigned).Take(0x50).ToArray();
+        Assert.Equal(3, BitConverter.ToUInt16(head, 0x1A));
+        Assert.True(BitConverter.ToUInt32(head, 0x48) > 0, "the unsigned file has DIFAT sectors");
+        using (FileStream stream = File.OpenRead(unsigned))
+        {
+            CompoundFile file = CompoundFile.Read(stream, unsigned, default);
+            Assert.Contains(file.Root.Children, c => c.Size == 9 << 20 && c.Chain.Count == (9 << 20) / 512);
+        }
+        Assert.Contains("carries no Authenticode signature", Assert.Throws<SignatureInvalidException>(() => Verifier().Verify(unsigned)).Reason);
+
+        string signed = lab.Sign(unsigned, lab.Publisher);
+        Assert.Equal(4, BitConverter.ToUInt16(File.ReadAllBytes(signed), 0x1A));
+        Assert.Equal(0, lab.OsslVerify(signed));
+        Assert.True(Verifier().Verify(signed).IsValid);
+    }
+
+    [SkippableFact]
     public void SignedMsi_WithMsiDigitalSignatureEx_IsValid_AndAChangedPreHashStream_IsRefused()
     {
         string unsigned = lab.UnsignedMsi();
