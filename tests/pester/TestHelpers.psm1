@@ -379,8 +379,11 @@ function Invoke-AuthenticodeSign {
     $Out
 }
 
-# Why the cabinet and MSI fixtures cannot be made here, or $null: gcab (Debian gcab) and msibuild (Debian msitools).
+# Why the cabinet and MSI fixtures cannot be made here, or $null: the Authenticode lab's tools, gcab (Debian gcab) and
+# msibuild (Debian msitools).
 function Get-AuthenticodeContainerSkipReason {
+    $reason = Get-AuthenticodeLabSkipReason
+    if ($reason) { return $reason }
     foreach ($tool in 'gcab', 'msibuild') {
         if (-not (Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue)) {
             return "$tool is not installed: the cabinet and MSI Authenticode tests make their files with gcab and msibuild (.ci/run installs gcab and msitools)"
@@ -389,12 +392,17 @@ function Get-AuthenticodeContainerSkipReason {
     $null
 }
 
-# An unsigned cabinet (gcab, stored uncompressed) or MSI database (msibuild) holding -Payload, written to -Out; returns -Out.
+# A cabinet (gcab, stored uncompressed) or MSI database (msibuild) holding a 20000-byte payload, written to -Out and,
+# with -Signer (an identity of New-AuthenticodeLab), signed by osslsigncode; returns -Out.
 function New-AuthenticodeContainer {
-    param([Parameter(Mandatory)][ValidateSet('cab', 'msi')][string]$Kind, [Parameter(Mandatory)][string]$Out, [Parameter(Mandatory)][string]$Payload)
-    $r = if ($Kind -eq 'cab') { Invoke-ChildProcess -FilePath 'gcab' -ArgumentList @('-c', '-n', $Out, $Payload) }
-         else { Invoke-ChildProcess -FilePath 'msibuild' -ArgumentList @($Out, '-a', 'payload', $Payload) }
+    param([Parameter(Mandatory)][ValidateSet('cab', 'msi')][string]$Kind, [Parameter(Mandatory)][string]$Out, $Signer)
+    $payload = "$Out.payload"
+    [System.IO.File]::WriteAllBytes($payload, [byte[]](1..20000 | ForEach-Object { $_ % 251 }))
+    $unsigned = if ($Signer) { "$Out.unsigned" } else { $Out }
+    $r = if ($Kind -eq 'cab') { Invoke-ChildProcess -FilePath 'gcab' -ArgumentList @('-c', '-n', $unsigned, $payload) }
+         else { Invoke-ChildProcess -FilePath 'msibuild' -ArgumentList @($unsigned, '-a', 'payload', $payload) }
     if ($r.ExitCode -ne 0) { throw "making the $Kind failed: $($r.Text)" }
+    if ($Signer) { $null = Invoke-AuthenticodeSign -In $unsigned -Out $Out -Signer $Signer }
     $Out
 }
 
