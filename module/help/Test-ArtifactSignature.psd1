@@ -15,14 +15,18 @@ bound to it with a valid binding and back-signature. Revoked keys and subkeys, e
 MD5/SHA-1 signatures are refused. -Fingerprint pins the primary key (full fingerprint; short key ids can be forged).
 In a clear-signed file, text outside the signed part is refused rather than ignored.
 
-Authenticode (-SignerThumbprint, -SignerSubject, -TrustedRoot): PE files (.exe, .dll, .sys; PE32 and PE32+) are
-verified in managed code on every system: the Authenticode image hash, the signer's signature, the chain to the
+Authenticode (-SignerThumbprint, -SignerSubject, -TrustedRoot): PE files (.exe, .dll, .sys; PE32 and PE32+), cabinets
+and MSI packages, told apart by their first bytes (not their names), are verified in managed code on every system: the
+format's Authenticode digest (the PE image hash; the cabinet up to its signature; every MSI stream and storage CLSID,
+with the MsiDigitalSignatureEx metadata pre-hash when present), the signer's signature, the chain to the
 -TrustedRoot certificates (by default the platform's root store) with the code-signing EKU, the validity of every
 certificate at the RFC 3161 or countersignature timestamp when there is one (else now), and every nested signature;
 the pinned signer may be any of them. A PE file whose layout hides bytes from the hash (data after the certificate
-table or inside it, overlapping or out-of-file sections) is a PeImageMalformed error. On Windows WinVerifyTrust runs
-as well (revocation, machine policy) and must name the same signer, else the file fails. MSI, CAB and PowerShell
-script signatures are checked by WinVerifyTrust only: on other systems they fail with SignatureNotSupported, as a
+table or inside it, overlapping or out-of-file sections) is a PeImageMalformed error; a cabinet whose signature does
+not end the file is CabinetMalformed; an MSI whose compound-file structure loops, points outside the file, has an
+oversized directory or a bad sector shift is MsiMalformed (the exception's Defect names which). On Windows
+WinVerifyTrust runs as well (revocation, machine policy) and must name the same signer, else the file fails.
+PowerShell script signatures are checked by WinVerifyTrust only: on other systems they fail with SignatureNotSupported, as a
 signature that cannot be checked is never reported as valid. The result's Checks property says which checks ran.
 
 Sigstore bundles (keyed or keyless) and GitHub artifact attestations are checked by Test-SigstoreBundle, with the same

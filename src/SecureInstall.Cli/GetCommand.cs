@@ -30,7 +30,7 @@ public static class GetCommand
         var minisignKey = new Option<string?>("--minisign-key", "-P") { Description = "The trusted minisign public key (RWQ… string) or minisign.pub file." };
         var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s)." };
         var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint." };
-        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode (PE files): the trusted signer certificate's SHA-1 thumbprint; checked before the file is placed.", Arity = ArgumentArity.ZeroOrMore };
+        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode (PE files, cabinets, MSI packages): the trusted signer certificate's SHA-1 thumbprint; checked before the file is placed.", Arity = ArgumentArity.ZeroOrMore };
         var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode: trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
         var trustedRoot = new Option<string[]>("--trusted-root") { Description = "Authenticode: root certificate file(s) (PEM or DER) the signer's chain must end at; default the platform's root store.", Arity = ArgumentArity.ZeroOrMore };
 

@@ -122,12 +122,12 @@ public sealed class GetVerifiedArtifactCommand : SecureInstallCmdlet
     [ValidateNotNullOrEmpty]
     public string SigstorePublicKey { get; set; } = string.Empty;
 
-    /// <summary>Authenticode (PE files): accept only a signer certificate with one of these SHA-1 thumbprints; checked before the file is placed.</summary>
+    /// <summary>Authenticode (PE files, cabinets, MSI packages): accept only a signer certificate with one of these SHA-1 thumbprints; checked before the file is placed.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[] SignerThumbprint { get; set; } = Array.Empty<string>();
 
-    /// <summary>Authenticode (PE files): accept only a signer certificate with exactly one of these subjects.</summary>
+    /// <summary>Authenticode (PE files, cabinets, MSI packages): accept only a signer certificate with exactly one of these subjects.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[] SignerSubject { get; set; } = Array.Empty<string>();

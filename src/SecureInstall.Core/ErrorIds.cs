@@ -26,6 +26,10 @@ public static class ErrorIds
     public const string TrustedRootInvalid = nameof(TrustedRootInvalid);
     /// <summary>A PE file whose layout the Authenticode rules cannot hash unambiguously (InvalidData); the exception's Defect names what.</summary>
     public const string PeImageMalformed = nameof(PeImageMalformed);
+    /// <summary>A cabinet whose layout the Authenticode rules cannot hash unambiguously (InvalidData); the exception's Defect names what.</summary>
+    public const string CabinetMalformed = nameof(CabinetMalformed);
+    /// <summary>An MSI whose compound-file structure is refused (loops, sectors outside the file, oversized directory; InvalidData); the exception's Defect names what.</summary>
+    public const string MsiMalformed = nameof(MsiMalformed);
 
     // not available here
     public const string SignatureNotSupported = nameof(SignatureNotSupported);

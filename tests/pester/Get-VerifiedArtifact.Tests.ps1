@@ -383,6 +383,49 @@ Describe 'Get-VerifiedArtifact -SigstoreBundle' -Skip:(-not (Test-Path (Join-Pat
     }
 }
 
+# Issue 21: a downloaded MSI or cabinet is checked the same way, in managed code, picked by its content.
+Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of a downloaded MSI and cabinet)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeContainerSkipReason
+        $onWindows = Test-IsWindows
+        if (-not $skip) {
+            $dir = Join-Path $TestDrive 'acmsi'
+            $lab = New-AuthenticodeLab -Path $dir
+            $msi = New-AuthenticodeContainer -Kind msi -Out (Join-Path $dir 'setup.msi') -Signer $lab.Publisher
+            $cab = New-AuthenticodeContainer -Kind cab -Out (Join-Path $dir 'drivers.cab') -Signer $lab.Other
+        }
+        $outDir = Join-Path $TestDrive 'acmsi-out'
+        $null = New-Item -ItemType Directory -Path $outDir -Force
+    }
+
+    It 'places the MSI signed by the pinned thumbprint, and secureinstall get does the same' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $outDir 'setup.msi'
+        $result = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $msi) -OutFile $dest -Sha256 (Get-Sha256 $msi) -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache
+        $result.Verified | Should -BeTrue
+        $result.Signature.Checks | Should -Match '^managed \(1 signature: MSI hash SHA256'
+        Get-Sha256 $dest | Should -BeExactly (Get-Sha256 $msi)
+        $cliDest = Join-Path $outDir 'cli-setup.msi'
+        $r = Invoke-Cli get (ConvertTo-FileUri $msi) --sha256 (Get-Sha256 $msi) --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root --no-cache -o $cliDest
+        $r.ExitCode | Should -Be 0
+        Test-Path -LiteralPath $cliDest | Should -BeTrue
+    }
+
+    It 'writes SignerNotTrusted for a cabinet signed by another certificate and places nothing; the CLI gives the same id' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $outDir 'drivers.cab'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $cab) -OutFile $dest -Sha256 (Get-Sha256 $cab) -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+        $r = Invoke-Cli get (ConvertTo-FileUri $cab) --sha256 (Get-Sha256 $cab) --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root --no-cache -o $dest
+        $r.ExitCode | Should -Not -Be 0
+        $r.Text | Should -Match 'SignerNotTrusted'
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+}
+
 Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of the downloaded PE, signed by osslsigncode)' {
     BeforeAll {
         $skip = Get-AuthenticodeLabSkipReason

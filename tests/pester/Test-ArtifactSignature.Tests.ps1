@@ -305,6 +305,100 @@ Describe 'Test-ArtifactSignature -TrustedRoot (managed Authenticode, PE files si
     }
 }
 
+# Issue 21: cabinets (gcab) and MSI packages (msibuild) signed by osslsigncode, verified in managed code on every OS; the
+# kind is read from the file's first bytes, not its name.
+Describe 'Test-ArtifactSignature -TrustedRoot (managed Authenticode, cabinets and MSI packages)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeContainerSkipReason
+        $onWindows = Test-IsWindows
+        if (-not $skip) {
+            $dir = Join-Path $TestDrive 'containers'
+            $lab = New-AuthenticodeLab -Path $dir
+            $msi = New-AuthenticodeContainer -Kind msi -Out (Join-Path $dir 'setup.msi') -Signer $lab.Publisher
+            $cab = New-AuthenticodeContainer -Kind cab -Out (Join-Path $dir 'drivers.cab') -Signer $lab.Publisher
+            $cabByOther = New-AuthenticodeContainer -Kind cab -Out (Join-Path $dir 'other.cab') -Signer $lab.Other
+        }
+    }
+
+    It 'verifies a signed MSI and a signed cabinet, and names the digest that was compared' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $r = @(Test-ArtifactSignature -Path $msi, $cab -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root)
+        $r.Count | Should -Be 2
+        $r[0].IsValid | Should -BeTrue
+        $r[0].Checks | Should -Match '^managed \(1 signature: MSI hash SHA256'
+        $r[1].IsValid | Should -BeTrue
+        $r[1].Checks | Should -Match '^managed \(1 signature: cabinet hash SHA256'
+        $r[1].Fingerprint | Should -BeExactly $lab.Publisher.Thumbprint
+    }
+
+    It 'reads the kind from the content: a signed MSI named .exe is verified as an MSI' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $renamed = Join-Path $TestDrive 'containers/setup.exe'
+        Copy-Item -LiteralPath $msi -Destination $renamed
+        $r = Get-ChildItem -LiteralPath $renamed | Test-ArtifactSignature -SignerSubject $lab.Publisher.Subject -TrustedRoot $lab.Root
+        $r.IsValid | Should -BeTrue
+        $r.Checks | Should -Match 'MSI hash'
+    }
+
+    It 'writes SignatureInvalid (SecurityError) for a cabinet whose file data changed after signing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $tampered = Join-Path $TestDrive 'containers/tampered.cab'
+        $bytes = [System.IO.File]::ReadAllBytes($cab)
+        $bytes[200] = $bytes[200] -bxor 1  # inside the folder's (stored) data
+        [System.IO.File]::WriteAllBytes($tampered, $bytes)
+        $r = Test-ArtifactSignature -Path $tampered -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        $ev[0].Exception.Message | Should -Match 'changed after it was signed'
+    }
+
+    It 'writes SignerNotTrusted for a cabinet validly signed by a certificate that is not pinned' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $null = Test-ArtifactSignature -Path $cabByOther -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+    }
+
+    It 'writes MsiMalformed (InvalidData) naming the defect for an MSI with an impossible sector shift' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $hostile = Join-Path $TestDrive 'containers/hostile.msi'
+        $bytes = [System.IO.File]::ReadAllBytes($msi)
+        $bytes[0x1E] = 10
+        [System.IO.File]::WriteAllBytes($hostile, $bytes)
+        $r = Test-ArtifactSignature -Path $hostile -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "MsiMalformed$FQ"
+        $ev[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $ev[0].Exception.Defect | Should -Be 'BadSectorShift'
+    }
+
+    It 'writes CabinetMalformed for bytes appended after a cabinet''s signature, which no hash covers' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $appended = Join-Path $TestDrive 'containers/appended.cab'
+        [System.IO.File]::WriteAllBytes($appended, [byte[]]([System.IO.File]::ReadAllBytes($cab) + [byte[]](1..16)))
+        $null = Test-ArtifactSignature -Path $appended -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "CabinetMalformed$FQ"
+        $ev[0].Exception.Defect | Should -Be 'SignatureNotAtEnd'
+    }
+
+    It 'secureinstall verify-signature: exit 0 for the signed MSI, 1 for the other signer''s cabinet, 2 with MsiMalformed for a hostile MSI' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $ok = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root $msi
+        $ok.ExitCode | Should -Be 0
+        $ok.Text | Should -Match 'OK Authenticode'
+        $other = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root $cabByOther
+        $other.ExitCode | Should -Be 1
+        $other.Text | Should -Match 'SignerNotTrusted'
+        $bad = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root (Join-Path $TestDrive 'containers/hostile.msi')
+        $bad.Text | Should -Match 'MsiMalformed'
+        $bad.ExitCode | Should -Not -Be 0
+    }
+}
+
 Describe 'Test-ArtifactSignature and Sigstore bundles (issue 19)' {
     It 'no longer takes -SigstoreBundle or -Attestation: Test-SigstoreBundle does' {
         $file = Join-Path $TestDrive 'any.bin'

@@ -379,6 +379,33 @@ function Invoke-AuthenticodeSign {
     $Out
 }
 
+# Why the cabinet and MSI fixtures cannot be made here, or $null: the Authenticode lab's tools, gcab (Debian gcab) and
+# msibuild (Debian msitools).
+function Get-AuthenticodeContainerSkipReason {
+    $reason = Get-AuthenticodeLabSkipReason
+    if ($reason) { return $reason }
+    foreach ($tool in 'gcab', 'msibuild') {
+        if (-not (Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue)) {
+            return "$tool is not installed: the cabinet and MSI Authenticode tests make their files with gcab and msibuild (.ci/run installs gcab and msitools)"
+        }
+    }
+    $null
+}
+
+# A cabinet (gcab, stored uncompressed) or MSI database (msibuild) holding a 20000-byte payload, written to -Out and,
+# with -Signer (an identity of New-AuthenticodeLab), signed by osslsigncode; returns -Out.
+function New-AuthenticodeContainer {
+    param([Parameter(Mandatory)][ValidateSet('cab', 'msi')][string]$Kind, [Parameter(Mandatory)][string]$Out, $Signer)
+    $payload = "$Out.payload"
+    [System.IO.File]::WriteAllBytes($payload, [byte[]](1..20000 | ForEach-Object { $_ % 251 }))
+    $unsigned = if ($Signer) { "$Out.unsigned" } else { $Out }
+    $r = if ($Kind -eq 'cab') { Invoke-ChildProcess -FilePath 'gcab' -ArgumentList @('-c', '-n', $unsigned, $payload) }
+         else { Invoke-ChildProcess -FilePath 'msibuild' -ArgumentList @($unsigned, '-a', 'payload', $payload) }
+    if ($r.ExitCode -ne 0) { throw "making the $Kind failed: $($r.Text)" }
+    if ($Signer) { $null = Invoke-AuthenticodeSign -In $unsigned -Out $Out -Signer $Signer }
+    $Out
+}
+
 #endregion
 
 #region NuGet module feeds (issue 22)
@@ -431,7 +458,7 @@ function Publish-ModulePackage {
 
 #endregion
 
-Export-ModuleMember -Function New-EcdsaPublicKeyPem, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function New-EcdsaPublicKeyPem, Get-AuthenticodeContainerSkipReason, New-AuthenticodeContainer, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign,
     Get-Sha512Hex, New-ModulePackage, Start-ModuleFeed, Publish-ModulePackage

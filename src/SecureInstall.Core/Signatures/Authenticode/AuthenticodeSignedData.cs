@@ -8,13 +8,16 @@ namespace SecureInstall.Core.Signatures.Authenticode;
 
 /// <summary>
 /// One Authenticode PKCS#7 SignedData, read with BouncyCastle: its single SignerInfo, the certificates it carries, and
-/// the image digest its SpcIndirectDataContent claims. Nested signatures (szOID_NESTED_SIGNATURE in the signer's
+/// the file digest its SpcIndirectDataContent claims. Nested signatures (szOID_NESTED_SIGNATURE in the signer's
 /// unsigned attributes) are read as further instances. Nothing here is trusted yet; <see cref="ManagedAuthenticode"/> checks.
 /// </summary>
 internal sealed class AuthenticodeSignedData
 {
+    internal const string SignedDataType = "1.2.840.113549.1.7.2";
     internal const string SpcIndirectDataContent = "1.3.6.1.4.1.311.2.1.4";
     internal const string SpcPeImageData = "1.3.6.1.4.1.311.2.1.15";
+    internal const string SpcCabData = "1.3.6.1.4.1.311.2.1.25";
+    internal const string SpcSipInfo = "1.3.6.1.4.1.311.2.1.30";
     internal const string NestedSignature = "1.3.6.1.4.1.311.2.4.1";
     internal const string Rfc3161CounterSignature = "1.3.6.1.4.1.311.3.3.1";
     internal const string CounterSignature = "1.2.840.113549.1.9.6";
@@ -44,7 +47,9 @@ internal sealed class AuthenticodeSignedData
 
     /// <summary>The primary signature and every nested one, primary first.</summary>
     /// <exception cref="SignatureFormatException">the blob is not an Authenticode SignedData.</exception>
-    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path)
+    /// <param name="dataType">the SpcIndirectDataContent type the file kind is signed with (a PE signature moved into an MSI is refused before any digest is compared).</param>
+    /// <param name="kind">the file kind, for the message.</param>
+    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path, string dataType, string kind)
     {
         var all = new List<AuthenticodeSignedData>();
         var pending = new Queue<byte[]>();
@@ -52,7 +57,7 @@ internal sealed class AuthenticodeSignedData
         while (pending.Count > 0)
         {
             if (all.Count == MaxSignatures) throw new SignatureFormatException(path, $"the file carries more than {MaxSignatures} nested Authenticode signatures");
-            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count);
+            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count, dataType, kind);
             all.Add(one);
             Org.BouncyCastle.Asn1.Cms.AttributeTable? unsigned = one.Signer.UnsignedAttributes;
             if (unsigned == null) continue;
@@ -64,12 +69,15 @@ internal sealed class AuthenticodeSignedData
         return all;
     }
 
-    private static AuthenticodeSignedData Read(byte[] der, string path, int index)
+    private static AuthenticodeSignedData Read(byte[] der, string path, int index, string expectedType, string kind)
     {
         string which = index == 0 ? "the Authenticode signature" : $"nested Authenticode signature {index}";
         try
         {
             var cms = new CmsSignedData(der);
+            // BouncyCastle parses the SignedData whatever the outer ContentInfo calls it; Windows and osslsigncode do not.
+            if (cms.ContentInfo.ContentType.Id != SignedDataType)
+                throw new SignatureFormatException(path, $"{which} is a PKCS#7 ContentInfo of type {cms.ContentInfo.ContentType.Id}, not SignedData ({SignedDataType})");
             if (cms.SignedContentType?.Id != SpcIndirectDataContent)
                 throw new SignatureFormatException(path, $"{which} signs content of type {cms.SignedContentType?.Id ?? "(none)"}, not SpcIndirectDataContent ({SpcIndirectDataContent})");
             var signers = cms.GetSignerInfos().GetSigners();
@@ -84,8 +92,8 @@ internal sealed class AuthenticodeSignedData
             Asn1Sequence indirect = Asn1Sequence.GetInstance(content);
             Asn1Sequence data = Asn1Sequence.GetInstance(indirect[0]);
             string dataType = DerObjectIdentifier.GetInstance(data[0]).Id;
-            if (dataType != SpcPeImageData)
-                throw new SignatureFormatException(path, $"{which} is for content of type {dataType}, not a PE image ({SpcPeImageData})");
+            if (dataType != expectedType)
+                throw new SignatureFormatException(path, $"{which} is for content of type {dataType}, not a {kind} ({expectedType})");
             Asn1Sequence digestInfo = Asn1Sequence.GetInstance(indirect[1]);
             string oid = DerObjectIdentifier.GetInstance(Asn1Sequence.GetInstance(digestInfo[0])[0]).Id;
             byte[] digest = Asn1OctetString.GetInstance(digestInfo[1]).GetOctets();

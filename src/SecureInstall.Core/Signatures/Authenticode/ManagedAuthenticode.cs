@@ -32,7 +32,7 @@ public sealed class AuthenticodeSigner
     public string Subject { get; }
 
     public string Algorithm { get; }
-    /// <summary>The image-hash algorithm the managed check compared; null when only the platform's check ran (MSI, CAB, scripts on Windows).</summary>
+    /// <summary>The file-digest algorithm the managed check compared (PE image hash, cabinet or MSI hash); null when only the platform's check ran (scripts on Windows).</summary>
     public ChecksumAlgorithm? ImageHash { get; }
 
     /// <summary>The verified countersignature or RFC 3161 time; null when unsigned by a timestamp authority (the chain was then checked at "now").</summary>
@@ -43,8 +43,8 @@ public sealed class AuthenticodeSigner
 }
 
 /// <summary>
-/// Authenticode verification of PE files in managed code, on every OS: the image hash as the specification defines it
-/// (<see cref="PeImage"/>), the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
+/// Authenticode verification of PE, cabinet and MSI files in managed code, on every OS: the file's digest as its format
+/// defines it (<see cref="PeImage"/>, <see cref="CabinetImage"/>, <see cref="MsiImage"/>), the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
 /// chain to <see cref="AuthenticodeTrust"/> with the code-signing EKU, at the time a verified timestamp states or else
 /// now, and every nested signature the same way. Any signature failing fails the file.
 /// </summary>
@@ -61,15 +61,17 @@ public sealed class ManagedAuthenticode
 
     public AuthenticodeTrust Trust => _trust;
 
-    /// <summary>True when the file starts like a PE image (the only kind this class verifies).</summary>
-    public static bool Handles(string path)
+    /// <summary>The kind of the file when it starts like one this class verifies ("PE image", "cabinet", "MSI"), by content, never by name; else null.</summary>
+    public static string? KindOf(string path)
     {
         using FileStream stream = File.OpenRead(path);
-        return PeImage.LooksLikePe(stream);
+        return AuthenticodeContainer.KindOf(stream);
     }
 
     /// <summary>Every signature of the file, verified; <paramref name="result"/> carries the facts into the exceptions.</summary>
     /// <exception cref="PeImageMalformedException">the PE layout is refused.</exception>
+    /// <exception cref="CabinetMalformedException">the cabinet layout is refused.</exception>
+    /// <exception cref="MsiMalformedException">the MSI's compound-file structure is refused.</exception>
     /// <exception cref="SignatureFormatException">the signature blob cannot be read.</exception>
     /// <exception cref="SignatureInvalidException">unsigned, changed after signing, or a signature does not verify.</exception>
     /// <exception cref="SignerNotTrustedException">a signer does not chain to the trust, is not for code signing, or was not valid at the signing time.</exception>
@@ -78,20 +80,20 @@ public sealed class ManagedAuthenticode
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (result == null) throw new ArgumentNullException(nameof(result));
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        PeImage image = PeImage.Read(stream, result.Path);
-        if (!image.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), "the file carries no Authenticode signature (its certificate table is empty)");
-        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(image.ReadSignature(stream), result.Path);
-        IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests = image.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
+        IAuthenticodeContainer container = AuthenticodeContainer.Read(stream, result.Path, cancel);
+        if (!container.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), $"the file carries no Authenticode signature ({container.UnsignedReason})");
+        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(container.ReadSignature(stream), result.Path, container.IndirectDataType, container.Kind);
+        IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests = container.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
 
         var verified = new List<AuthenticodeSigner>();
         foreach (AuthenticodeSignedData signature in signatures)
         {
-            verified.Add(VerifyOne(signature, digests[signature.ImageHashAlgorithm], result));
+            verified.Add(VerifyOne(container, signature, digests[signature.ImageHashAlgorithm], result));
         }
         return verified;
     }
 
-    private AuthenticodeSigner VerifyOne(AuthenticodeSignedData signature, byte[] imageDigest, SignatureResult result)
+    private AuthenticodeSigner VerifyOne(IAuthenticodeContainer container, AuthenticodeSignedData signature, byte[] imageDigest, SignatureResult result)
     {
         string which = signature.Index == 0 ? "the signature" : $"nested signature {signature.Index}";
         X509Certificate? cert = signature.Cms.GetCertificates().EnumerateMatches(signature.Signer.SignerID).FirstOrDefault();
@@ -102,7 +104,9 @@ public sealed class ManagedAuthenticode
         }
         if (!Sigstore.SigstoreKeys.BytesEqual(imageDigest, signature.ImageDigest))
             throw new SignatureInvalidException(result.AsInvalid(),
-                $"the file was changed after it was signed: its {signature.ImageHashAlgorithm} Authenticode image hash is {Hex.Encode(imageDigest)}, {which} is over {Hex.Encode(signature.ImageDigest)}");
+                $"the file was changed after it was signed: its {signature.ImageHashAlgorithm} Authenticode {AuthenticodeContainer.HashName(container.Kind)} is {Hex.Encode(imageDigest)}, {which} is over {Hex.Encode(signature.ImageDigest)}");
+        if (container.FailureAfterDigest(signature.ImageHashAlgorithm) is { } afterDigest)
+            throw new SignatureInvalidException(result.AsInvalid(), $"{which}: {afterDigest}");
         if (cert == null) throw new SignatureInvalidException(result.AsInvalid(), $"{which} does not carry its signer's certificate");
 
         string? contentType = (signature.Signer.SignedAttributes[CmsAttributes.ContentType]?.AttrValues[0] as DerObjectIdentifier)?.Id;

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using SecureInstall.Core.Checksums;
 
 namespace SecureInstall.Core.Signatures.Authenticode;
@@ -11,8 +9,10 @@ namespace SecureInstall.Core.Signatures.Authenticode;
 /// (sections outside the file or overlapping, a certificate table that does not end the file, data hidden after the
 /// signature inside the table).
 /// </summary>
-internal sealed class PeImage
+internal sealed class PeImage : IAuthenticodeContainer
 {
+    internal const string KindName = "PE image";
+
     private const int DosHeaderSize = 64, FileHeaderSize = 20, SectionHeaderSize = 40, CertificateDirectory = 4;
 
     /// <summary>The certificate table is read whole; real ones are a few KiB to a few hundred KiB.</summary>
@@ -37,15 +37,10 @@ internal sealed class PeImage
     public long CertificateTableOffset { get; }
     public long CertificateTableSize { get; }
     public bool IsSigned => CertificateTableSize > 0;
-
-    /// <summary>True when the stream starts with the DOS "MZ" magic (the stream is rewound).</summary>
-    public static bool LooksLikePe(Stream stream)
-    {
-        stream.Position = 0;
-        int m = stream.ReadByte(), z = stream.ReadByte();
-        stream.Position = 0;
-        return m == 'M' && z == 'Z';
-    }
+    public string Kind => KindName;
+    public string IndirectDataType => AuthenticodeSignedData.SpcPeImageData;
+    public string UnsignedReason => "its certificate table is empty";
+    public string? FailureAfterDigest(ChecksumAlgorithm algorithm) => null;
 
     /// <exception cref="PeImageMalformedException">the headers are not a PE image Authenticode can hash unambiguously.</exception>
     public static PeImage Read(Stream stream, string path)
@@ -144,96 +139,26 @@ internal sealed class PeImage
             throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, $"the WIN_CERTIFICATE length ({entryLength}) does not fit the {table.Length}-byte certificate table");
         if (revision != 0x0200 || type != 0x0002)
             throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, $"the WIN_CERTIFICATE is revision 0x{revision:X4}, type 0x{type:X4}; Authenticode is revision 0x0200, type 0x0002 (PKCS#7 SignedData)");
-        int derLength = DerLength(table, 8, (int)entryLength - 8);
-        for (int i = 8 + derLength; i < table.Length; i++)
+        byte[] der = AuthenticodeContainer.SignatureDer(table, 8, (int)entryLength - 8, out string? failure)
+            ?? throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, $"the WIN_CERTIFICATE entry is refused: {failure}");
+        for (long i = entryLength; i < table.Length; i++)
         {
             if (table[i] != 0)
                 throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry,
-                    i < entryLength ? $"{entryLength - 8 - derLength} bytes follow the signature inside its WIN_CERTIFICATE entry (data hidden where no hash covers it)"
-                                    : $"the certificate table holds more than one entry or non-zero padding at offset {i}; Windows reads only the first entry, so the rest would be covered by no check");
+                    $"the certificate table holds more than one entry or non-zero padding at offset {i}; Windows reads only the first entry, so the rest would be covered by no check");
         }
-        byte[] der = new byte[derLength];
-        Buffer.BlockCopy(table, 8, der, 0, derLength);
         return der;
     }
 
     /// <summary>The Authenticode image hashes in one pass: everything before the certificate table except the CheckSum field and the certificate-table entry.</summary>
-    public IReadOnlyDictionary<ChecksumAlgorithm, byte[]> Hash(Stream stream, IEnumerable<ChecksumAlgorithm> algorithms, CancellationToken cancel)
-    {
-        var hashers = algorithms.Distinct().ToDictionary(a => a, ChecksumAlgorithms.Create);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
-        try
+    public IReadOnlyDictionary<ChecksumAlgorithm, byte[]> Hash(Stream stream, IEnumerable<ChecksumAlgorithm> algorithms, CancellationToken cancel) =>
+        AuthenticodeContainer.HashWith(algorithms, (hashers, buffer) =>
         {
-            Feed(stream, 0, CheckSumOffset, hashers.Values, buffer, cancel);
-            Feed(stream, CheckSumOffset + 4, CertificateEntryOffset, hashers.Values, buffer, cancel);
-            Feed(stream, CertificateEntryOffset + 8, CertificateTableOffset, hashers.Values, buffer, cancel);
-            var digests = new Dictionary<ChecksumAlgorithm, byte[]>();
-            foreach (var pair in hashers)
-            {
-                pair.Value.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-                digests[pair.Key] = pair.Value.Hash!;
-            }
-            return digests;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            foreach (HashAlgorithm h in hashers.Values) h.Dispose();
-        }
-    }
+            AuthenticodeContainer.Feed(stream, 0, CheckSumOffset, hashers.Values, buffer, cancel);
+            AuthenticodeContainer.Feed(stream, CheckSumOffset + 4, CertificateEntryOffset, hashers.Values, buffer, cancel);
+            AuthenticodeContainer.Feed(stream, CertificateEntryOffset + 8, CertificateTableOffset, hashers.Values, buffer, cancel);
+        });
 
-    private static void Feed(Stream stream, long from, long to, IEnumerable<HashAlgorithm> hashers, byte[] buffer, CancellationToken cancel)
-    {
-        stream.Position = from;
-        long left = to - from;
-        while (left > 0)
-        {
-            cancel.ThrowIfCancellationRequested();
-            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-            if (n <= 0) throw new EndOfStreamException("the file became shorter while it was hashed");
-            foreach (HashAlgorithm h in hashers) h.TransformBlock(buffer, 0, n, null, 0);
-            left -= n;
-        }
-    }
-
-    /// <summary>The size of the DER SEQUENCE at <paramref name="at"/> (definite length only: BER's indefinite form is not Authenticode).</summary>
-    private int DerLength(byte[] data, int at, int available)
-    {
-        if (available < 2 || data[at] != 0x30)
-            throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, "the WIN_CERTIFICATE does not hold a DER SEQUENCE (PKCS#7 ContentInfo)");
-        int first = data[at + 1];
-        long content, header;
-        if (first < 0x80)
-        {
-            content = first;
-            header = 2;
-        }
-        else
-        {
-            int count = first & 0x7F;
-            if (count == 0 || count > 4 || available < 2 + count)
-                throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, "the signature's DER length is indefinite or unreadable");
-            content = 0;
-            for (int i = 0; i < count; i++) content = (content << 8) | data[at + 2 + i];
-            header = 2 + count;
-        }
-        if (header + content > available)
-            throw new PeImageMalformedException(Path, PeDefect.BadCertificateEntry, $"the signature claims {header + content} bytes but its WIN_CERTIFICATE entry holds {available}");
-        return (int)(header + content);
-    }
-
-    private static byte[] ReadAt(Stream stream, long offset, int count, string path, PeDefect defect, string reason)
-    {
-        if (offset < 0 || offset + count > stream.Length) throw new PeImageMalformedException(path, defect, reason);
-        stream.Position = offset;
-        byte[] bytes = new byte[count];
-        int read = 0;
-        while (read < count)
-        {
-            int n = stream.Read(bytes, read, count - read);
-            if (n <= 0) throw new PeImageMalformedException(path, defect, reason);
-            read += n;
-        }
-        return bytes;
-    }
+    private static byte[] ReadAt(Stream stream, long offset, int count, string path, PeDefect defect, string reason) =>
+        AuthenticodeContainer.TryReadAt(stream, offset, count) ?? throw new PeImageMalformedException(path, defect, reason);
 }

@@ -21,15 +21,24 @@ public enum PeDefect
     BadCertificateEntry,
 }
 
-/// <summary>
-/// The file is not a PE image the Authenticode rules can hash unambiguously. Refused rather than guessed at: every layout
-/// trick here is a way to put bytes outside what the signature covers (or to make two parsers see different files).
-/// </summary>
-public sealed class PeImageMalformedException : SecureInstallException
+/// <summary>The file is not a PE image the Authenticode rules can hash unambiguously (sections outside the file, a certificate table that does not end it, data hidden after the signature).</summary>
+public sealed class PeImageMalformedException : AuthenticodeLayoutException<PeDefect>
 {
     public PeImageMalformedException(string path, PeDefect defect, string reason)
-        : base($"'{path}' is not a well-formed PE image ({defect}): {reason}. Its Authenticode signature is not checked and the file is not trusted.",
-               ErrorIds.PeImageMalformed, FailureKind.InvalidData, path)
+        : base(path, defect, reason, "PE image", ErrorIds.PeImageMalformed)
+    {
+    }
+}
+
+/// <summary>
+/// A signed file whose layout the Authenticode rules cannot hash unambiguously (PE image, cabinet, MSI). Refused rather than
+/// guessed at: each layout trick puts bytes outside what the signature covers, or lets two readers see different files.
+/// </summary>
+public abstract class AuthenticodeLayoutException<TDefect> : SecureInstallException where TDefect : struct, Enum
+{
+    protected AuthenticodeLayoutException(string path, TDefect defect, string reason, string kind, string errorId)
+        : base($"'{path}' is not a well-formed {kind} ({defect}): {reason}. Its Authenticode signature is not checked and the file is not trusted.",
+               errorId, FailureKind.InvalidData, path)
     {
         Path = path;
         Defect = defect;
@@ -37,6 +46,6 @@ public sealed class PeImageMalformedException : SecureInstallException
     }
 
     public string Path { get; }
-    public PeDefect Defect { get; }
+    public TDefect Defect { get; }
     public string Reason { get; }
 }

@@ -72,6 +72,52 @@ public sealed class AuthenticodeLab : IDisposable
         return exe;
     }
 
+    /// <summary>Bytes every payload of <see cref="UnsignedCab"/> and <see cref="UnsignedMsi"/> carries, stored as they are: the tamper tests find them in the container.</summary>
+    public static readonly byte[] PayloadMarker = "SECUREINSTALL-PAYLOAD-MARKER"u8.ToArray();
+
+    /// <summary>A payload with a marker the tamper tests find again in the container (stored, not compressed).</summary>
+    private string Payload(int size)
+    {
+        byte[] bytes = new byte[size];
+        new Random(size).NextBytes(bytes);
+        PayloadMarker.CopyTo(bytes, size / 2);
+        string path = Path.Combine(Dir, $"payload-{Interlocked.Increment(ref _serial)}.bin");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>An uncompressed cabinet of two files, by gcab.</summary>
+    public string UnsignedCab()
+    {
+        string? gcab = Which("gcab");
+        Skip.If(gcab == null, "gcab is not installed: it makes the test cabinets (apt-get install gcab; .ci/run installs it)");
+        int n = Interlocked.Increment(ref _serial);
+        string dir = Path.Combine(Dir, "cab-" + n);
+        Directory.CreateDirectory(dir);
+        File.Copy(Payload(150_000), Path.Combine(dir, "tool.exe"));
+        File.WriteAllText(Path.Combine(dir, "readme.txt"), "hello\n");
+        string cab = Path.Combine(Dir, $"tools-{n}.cab");
+        Run(gcab!, $"-c -n \"{cab}\" \"{Path.Combine(dir, "tool.exe")}\" \"{Path.Combine(dir, "readme.txt")}\"");
+        return cab;
+    }
+
+    /// <summary>An MSI database with a Property table, summary information, a large stream (FAT) and a small one (mini stream), by msibuild.</summary>
+    public string UnsignedMsi(int payloadBytes = 100_000)
+    {
+        string? msibuild = Which("msibuild");
+        Skip.If(msibuild == null, "msibuild is not installed: it makes the test MSI packages (apt-get install msitools; .ci/run installs it)");
+        int n = Interlocked.Increment(ref _serial);
+        string msi = Path.Combine(Dir, $"setup-{n}.msi");
+        string small = Path.Combine(Dir, $"small-{n}.txt");
+        File.WriteAllText(small, "a small stream kept in the mini stream\n");
+        Run(msibuild!, $"\"{msi}\" -s \"SecureInstall test\" Tests \"Intel;1033\" \"{{12345678-1234-1234-1234-123456789012}}\"");
+        Run(msibuild!, $"\"{msi}\" -q \"CREATE TABLE `Property` (`Property` CHAR(72) NOT NULL, `Value` LONGCHAR NOT NULL PRIMARY KEY `Property`)\"");
+        Run(msibuild!, $"\"{msi}\" -q \"INSERT INTO `Property` (`Property`, `Value`) VALUES ('ProductName', 'SecureInstall test')\"");
+        Run(msibuild!, $"\"{msi}\" -a payload \"{Payload(payloadBytes)}\"");
+        Run(msibuild!, $"\"{msi}\" -a small \"{small}\"");
+        return msi;
+    }
+
     /// <summary>Signs <paramref name="input"/> with osslsigncode into a new file; -nest adds a nested signature to a signed input.</summary>
     /// <param name="alsoCarry">further certificates the signature carries (a countersigner's, added later).</param>
     public string Sign(string input, Identity signer, string hash = "sha256", bool nest = false, Identity? tsa = null, DateTimeOffset? tsaTime = null, string? output = null,
@@ -123,7 +169,7 @@ public sealed class AuthenticodeLab : IDisposable
         return path;
     }
 
-    private static int Run(string tool, string args, bool check = true)
+    internal static int Run(string tool, string args, bool check = true)
     {
         var info = new ProcessStartInfo(tool, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using Process process = Process.Start(info)!;
@@ -133,7 +179,7 @@ public sealed class AuthenticodeLab : IDisposable
         return process.ExitCode;
     }
 
-    private static string? Which(string tool) =>
+    internal static string? Which(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
 

@@ -121,4 +121,35 @@ public sealed class AuthenticodePolicyInstallTests(AuthenticodeLab lab) : IClass
     }
 
     private static void LabSkip() => AuthenticodeLab.SkipWithoutTool();
+
+    [SkippableFact]
+    public async Task SignedMsiArtifact_Installs_VerifiedAsAnMsiByItsContent()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "WinVerifyTrust does not trust the lab's root; the agreement rule refuses there by design");
+        string msi = Path.Combine(_dir.Path, "setup.msi");
+        File.Copy(lab.Sign(lab.UnsignedMsi(), lab.Publisher), msi);
+        string manifest = Manifest(msi, $"thumbprint: {lab.Publisher.Thumbprint}");
+
+        InstallResult r = await Install(manifest);
+
+        Assert.Contains(r.VerifiedBy, v => v.Contains("Authenticode signature by thumbprint " + lab.Publisher.Thumbprint));
+    }
+
+    [SkippableFact]
+    public async Task TamperedCabinetArtifact_StopsTheInstall_PlacesNothing()
+    {
+        string cab = Path.Combine(_dir.Path, "drivers.cab");
+        File.Copy(lab.Sign(lab.UnsignedCab(), lab.Publisher), cab);
+        byte[] bytes = File.ReadAllBytes(cab);
+        int at = bytes.AsSpan().IndexOf(AuthenticodeLab.PayloadMarker);
+        bytes[at] ^= 1;
+        File.WriteAllBytes(cab, bytes);
+        string manifest = Manifest(cab, $"thumbprint: {lab.Publisher.Thumbprint}");
+
+        var ex = await Assert.ThrowsAsync<SignatureInvalidException>(() => Install(manifest));
+
+        Assert.Contains("cabinet hash", ex.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "home", "tools", "tool", "1.0")));
+        Assert.False(File.Exists(InstallLock.PathBeside(manifest)));
+    }
 }

@@ -34,7 +34,7 @@ public sealed class RealWorldAuthenticodeTests : IDisposable
         using FileStream stream = File.OpenRead(path);
         byte[] der = PeImage.Read(stream, path).ReadSignature(stream);
         var cas = new List<X509Certificate>();
-        foreach (AuthenticodeSignedData signature in AuthenticodeSignedData.ReadAll(der, path))
+        foreach (AuthenticodeSignedData signature in AuthenticodeSignedData.ReadAll(der, path, AuthenticodeSignedData.SpcPeImageData, PeImage.KindName))
         {
             cas.AddRange(signature.Certificates);
             var stamp = signature.Signer.UnsignedAttributes?[new DerObjectIdentifier(AuthenticodeSignedData.Rfc3161CounterSignature)];
