@@ -16,12 +16,14 @@ internal sealed class RegistryBlobs : IDisposable
     public RegistryBlobs(VerifiedDownloaderOptions options) => _options = options;
 
     /// <summary>The registry blob URIs for <paramref name="sha256"/>, each with the source it belongs to.</summary>
+    /// <exception cref="InsecureTransportException">a plain-HTTP registry without AllowInsecureTransport.</exception>
     public IReadOnlyList<(Uri Uri, RegistrySource Source)> UrisFor(string sha256, IReadOnlyList<RegistrySource> sources)
     {
         var result = new List<(Uri, RegistrySource)>();
         foreach (RegistrySource source in sources)
         {
-            Uri uri = source.BlobUri(sha256, _options.AllowInsecureTransport);
+            source.Reference?.CheckTransport(_options.AllowInsecureTransport, source.WrittenIn);
+            Uri uri = source.BlobUri(sha256);
             if (!result.Exists(r => r.Item1 == uri)) result.Add((uri, source));
         }
         return result;

@@ -51,9 +51,10 @@ public sealed class RegistryClient : IDisposable
 
     public int ChunkSize { get; set; } = DefaultChunkSize;
 
-    private bool Insecure => _options.AllowInsecureTransport;
+    /// <summary>Plain HTTP to this registry: marked so (<see cref="OciReference.PlainHttp"/>) and allowed by the caller.</summary>
+    private bool Insecure => Reference.PlainHttp && _options.AllowInsecureTransport;
 
-    private Uri Base => Reference.BaseUri(Insecure);
+    private Uri Base => Reference.BaseUri();
 
     public void Dispose()
     {
@@ -73,6 +74,8 @@ public sealed class RegistryClient : IDisposable
         try
         {
             if (_authorizations.TryGetValue(scope, out AuthenticationHeaderValue? known)) return known;
+            Reference.CheckTransport(_options.AllowInsecureTransport);
+            if (Insecure) _log($"The registry {Reference.Host} is spoken to over plain HTTP (-AllowInsecureTransport): what it serves is still verified against the pins{(_credential != null ? ", but the credential from " + _credential.Source + " crosses the network unencrypted" : "")}.");
             var ping = new Uri(Base, "v2/");
             AuthenticationHeaderValue? header = null;
             using (HttpResponseMessage probe = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken).ConfigureAwait(false))
@@ -185,7 +188,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Whether the repository holds the blob (HEAD; a redirect to storage counts as present).</summary>
     public async Task<bool> BlobExistsAsync(string digest, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.BlobUri(digest, Insecure);
+        Uri uri = Reference.BlobUri(digest);
         using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, uri), "pull,push", cancellationToken).ConfigureAwait(false);
         int status = (int)response.StatusCode;
         if (status == 404) return false;
@@ -199,7 +202,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task<bool> TryMountAsync(string digest, string fromRepository, CancellationToken cancellationToken)
     {
-        Uri uri = new(Reference.UploadUri(Insecure), $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
+        Uri uri = new(Reference.UploadUri(), $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
         using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(Array.Empty<byte>()) }, "pull,push", cancellationToken).ConfigureAwait(false);
         if ((int)response.StatusCode == 201) return true;
         if ((int)response.StatusCode == 202) return false;
@@ -212,7 +215,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task UploadAsync(string path, string digest, long size, CancellationToken cancellationToken)
     {
-        Uri start = Reference.UploadUri(Insecure);
+        Uri start = Reference.UploadUri();
         Uri location = await OpenSessionAsync(start, cancellationToken).ConfigureAwait(false);
         if (size <= ChunkSize)
         {
@@ -265,7 +268,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Uploads a small blob held in memory (the empty config) in one request.</summary>
     public async Task UploadAsync(byte[] content, string digest, CancellationToken cancellationToken)
     {
-        Uri location = await OpenSessionAsync(Reference.UploadUri(Insecure), cancellationToken).ConfigureAwait(false);
+        Uri location = await OpenSessionAsync(Reference.UploadUri(), cancellationToken).ConfigureAwait(false);
         using HttpResponseMessage put = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new ByteArrayContent(content) };
@@ -286,7 +289,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Puts the manifest under <paramref name="reference"/> (a tag); returns the digest the registry names it by.</summary>
     public async Task<string> PutManifestAsync(byte[] manifest, string mediaType, string reference, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.ManifestUri(reference, Insecure);
+        Uri uri = Reference.ManifestUri(reference);
         using HttpResponseMessage put = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = new ByteArrayContent(manifest) };
@@ -301,7 +304,7 @@ public sealed class RegistryClient : IDisposable
     /// <exception cref="RegistryManifestUnknownException">the registry holds none (404).</exception>
     public async Task<byte[]> GetManifestAsync(string reference, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.ManifestUri(reference, Insecure);
+        Uri uri = Reference.ManifestUri(reference);
         using HttpResponseMessage response = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -367,7 +370,11 @@ public sealed class RegistryClient : IDisposable
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryRequestException(Describe(request.RequestUri!), null, UriText.RedactText(ex.Message), ex);
+            // A TLS handshake that fails is often a registry without TLS (a build host's loopback registry): say which switch speaks to it.
+            string hint = ex.InnerException is System.Security.Authentication.AuthenticationException && !Reference.PlainHttp
+                ? $" ({UriText.RedactText(ex.InnerException.Message)}) If {Reference.RepositoryText} speaks plain HTTP, give -AllowInsecureTransport (--allow-insecure-transport)."
+                : string.Empty;
+            throw new RegistryRequestException(Describe(request.RequestUri!), null, UriText.RedactText(ex.Message) + hint, ex);
         }
     }
 

@@ -45,7 +45,7 @@ public sealed class OciReferenceTests
         Assert.Equal(ErrorIds.RegistryReferenceInvalid, Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse(dir.Path)).ErrorId);
         dir.File("oci-layout", """{"imageLayoutVersion":"1.0.0"}""");
         RegistrySource layout = RegistrySource.Parse(dir.Path);
-        Assert.Equal(Path.Combine(dir.Path, "blobs", "sha256", new string('a', 64)), layout.BlobUri(new string('A', 64), false).LocalPath);
+        Assert.Equal(Path.Combine(dir.Path, "blobs", "sha256", new string('a', 64)), layout.BlobUri(new string('A', 64)).LocalPath);
         Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse("https://r.example/x"));
     }
 
