@@ -40,7 +40,7 @@ public static class PushCommand
                 OptionRules.Announce(LoosenedLimits.Of(options, name => name == nameof(options.AllowInsecureTransport) ? insecure.Name : name), silent);
                 if (!silent) options.Log = line => Console.Error.WriteLine("  " + line);
                 using var downloader = new VerifiedDownloader(options);
-                using var client = new RegistryClient(reference, options, DockerConfig.Resolve(reference.Host, options.RegistryCredential));
+                using var client = new RegistryClient(reference, options, DockerConfig.Resolve(reference.Host, options.RegistryCredential, options.Log));
                 RegistryPushResult result = new RegistryPush(downloader, client) { MountFrom = parse.GetValue(mountFrom) ?? Array.Empty<string>() }
                     .PushAsync(manifestPath, selection, options.Log, cancel).GetAwaiter().GetResult();
                 if (!silent)

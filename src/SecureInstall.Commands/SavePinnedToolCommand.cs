@@ -90,7 +90,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
         {
             if (registry != null)
             {
-                using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential));
+                using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential, options.Log));
                 WriteObject(Wait(new Core.Registries.RegistryPush(downloader, client) { MountFrom = MountFrom }.PushAsync(ManifestPath, selection, Log, CancelToken)));
                 WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{ManifestPath}' -Registry '{registry.RepositoryText}'");
                 return;

@@ -263,3 +263,91 @@ Describe 'A registry without TLS, with -AllowInsecureTransport (issue 20)' {
         $refused.Err | Should -Match "secureinstall: InsecureTransport: .*The registry oci://$([regex]::Escape($registry.Host))/tools/plaincli is plain HTTP"
     }
 }
+
+Describe 'Registry credentials from a Docker credential helper: credsStore and credHelpers (issue 20)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        # The real helper docker-credential-pass (Debian golang-docker-credential-helpers) over pass and gpg, in a GNUPGHOME
+        # and password store of this test's own; .ci/run installs them.
+        $skipHelper = Get-TestRegistrySkipReason
+        foreach ($tool in '/usr/bin/docker-credential-pass', '/usr/bin/pass', '/usr/bin/gpg') {
+            if (-not $skipHelper -and -not (Test-Path -LiteralPath $tool)) { $skipHelper = "needs $tool (Debian golang-docker-credential-helpers, pass, gpg; .ci/run installs them)" }
+        }
+        if (-not $skipHelper) {
+            $registry = Start-TestRegistry
+            $gnupg = Join-Path $TestDrive 'gnupg'
+            $null = New-Item -ItemType Directory -Path $gnupg
+            & chmod 700 $gnupg
+            $helperEnvironment = @{ GNUPGHOME = $gnupg; PASSWORD_STORE_DIR = (Join-Path $TestDrive 'password-store') }
+            $gpg = Invoke-ChildProcess -FilePath '/usr/bin/gpg' -ArgumentList @('--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'SecureInstall test <test@secureinstall.invalid>', 'rsa2048', 'encrypt', 'never') -Environment $helperEnvironment
+            if ($gpg.ExitCode -ne 0) { throw "gpg --quick-gen-key failed: $($gpg.Text)" }
+            $keys = Invoke-ChildProcess -FilePath '/usr/bin/gpg' -ArgumentList @('--list-keys', '--with-colons') -Environment $helperEnvironment
+            $fingerprint = @($keys.Out -split "`n" | Where-Object { $_ -like 'fpr:*' })[0].Split(':')[9]
+            $init = Invoke-ChildProcess -FilePath '/usr/bin/pass' -ArgumentList @('init', $fingerprint) -Environment $helperEnvironment
+            if ($init.ExitCode -ne 0) { throw "pass init failed: $($init.Text)" }
+            $entry = '{"ServerURL":"' + $registry.Host + '","Username":"' + $registry.User + '","Secret":"' + $registry.Password + '"}'
+            $store = Invoke-ChildProcess -FilePath '/bin/sh' -ArgumentList @('-c', 'printf %s "$1" | /usr/bin/docker-credential-pass store', 'sh', $entry) -Environment $helperEnvironment
+            if ($store.ExitCode -ne 0) { throw "docker-credential-pass store failed: $($store.Text)" }
+            # A second store, initialised with the same key and holding nothing.
+            $emptyStore = @{ GNUPGHOME = $gnupg; PASSWORD_STORE_DIR = (Join-Path $TestDrive 'password-store-empty') }
+            $null = Invoke-ChildProcess -FilePath '/usr/bin/pass' -ArgumentList @('init', $fingerprint) -Environment $emptyStore
+        }
+        function New-DockerConfig([string]$Json) {
+            $docker = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory -Path $docker
+            [IO.File]::WriteAllText((Join-Path $docker 'config.json'), $Json)
+            $environment = $helperEnvironment.Clone()
+            $environment['DOCKER_CONFIG'] = $docker
+            $environment
+        }
+    }
+    AfterAll {
+        if ($registry) { Stop-TestRegistry $registry }
+        if ($helperEnvironment) { $null = Invoke-ChildProcess -FilePath 'gpgconf' -ArgumentList @('--kill', 'gpg-agent') -Environment $helperEnvironment }
+    }
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+    }
+
+    It 'pushes and installs with the password docker-credential-pass holds (credsStore), never printing it' {
+        if ($skipHelper) { Set-ItResult -Skipped -Because $skipHelper; return }
+        $extra = New-DockerConfig '{"credsStore": "pass"}'
+        $ref = "oci://$($registry.Host)/tools/helper:v1"
+        $push = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -Verbose 4>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message } else { 'PUSHED|{0}' -f `$_.Digest } }" $extra
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Out | Should -Match 'PUSHED\|sha256:[0-9a-f]{64}'
+        $push.Out | Should -Match "VERBOSE: Asking the Docker credential helper docker-credential-pass \(from .*config\.json\) for $([regex]::Escape($registry.Host))"
+        $push.Out | Should -Match 'asks for Basic authentication; using fleet \(from docker-credential-pass'
+        $push.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry', "oci://$($registry.Host)/tools/helper", '--registry-only') $extra
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $install.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+    }
+
+    It 'takes credHelpers[host] before credsStore and auths (a missing helper is RegistryCredentialHelperFailed), and a helper holding nothing means anonymous' {
+        if ($skipHelper) { Set-ItResult -Skipped -Because $skipHelper; return }
+        $auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($registry.User):$($registry.Password)"))
+        $missing = New-DockerConfig ('{"credHelpers": {"' + $registry.Host + '": "secureinstall-missing"}, "credsStore": "pass", "auths": {"' + $registry.Host + '": {"auth": "' + $auth + '"}}}')
+        $r = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/helper2:v1' -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].CategoryInfo.Category; `$ev[0].Exception.Message" $missing
+        $r.Out | Should -Match 'RegistryCredentialHelperFailed,SecureInstall.Commands.SavePinnedToolCommand'
+        $r.Out | Should -Match 'AuthenticationError'
+        $r.Out | Should -Match 'docker-credential-secureinstall-missing cannot be run'
+
+        # credHelpers for this host wins over a credsStore that would fail: pass holds the password.
+        $helperWins = New-DockerConfig ('{"credHelpers": {"' + $registry.Host + '": "pass"}, "credsStore": "secureinstall-missing"}')
+        $ok = Invoke-RegistryPwsh $registry "(Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/helper2:v1').Digest" $helperWins
+        $ok.ExitCode | Should -Be 0 -Because $ok.Text
+        $ok.Out | Should -Match 'sha256:[0-9a-f]{64}'
+
+        # A store holding nothing for the host: anonymous, as docker does, and auths (which holds the password) is not read.
+        $nothing = New-DockerConfig ('{"credsStore": "pass", "auths": {"' + $registry.Host + '": {"auth": "' + $auth + '"}}}')
+        $nothing['PASSWORD_STORE_DIR'] = $emptyStore.PASSWORD_STORE_DIR
+        $anonymous = Invoke-RegistryCli $registry @('push', '--manifest', $m, '--to', "oci://$($registry.Host)/tools/helper3:v1") $nothing
+        $anonymous.ExitCode | Should -Be 2 -Because $anonymous.Text
+        $anonymous.Err | Should -Match 'secureinstall: RegistryAuthenticationFailed: .*none was given'
+        $anonymous.Err | Should -Match 'docker-credential-pass holds no credentials'
+    }
+}

@@ -113,6 +113,8 @@ public sealed class RegistryClient : IDisposable
         {
             if (_credential == null)
                 throw new RegistryAuthenticationException(Reference.Host, $"it asks for a user name and password (Basic), and none was given: pass -RegistryCredential (--registry-user), or log in with docker/oras/skopeo login (read from {DockerConfig.DefaultPath()}).");
+            if (_credential.IsIdentityToken)
+                throw new RegistryAuthenticationException(Reference.Host, $"it asks for a user name and password (Basic), and the credential from {_credential.Source} is an identity token, which goes only to a token service.");
             _log($"The registry {Reference.Host} asks for Basic authentication; using {_credential}.");
             return new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
         }
@@ -125,8 +127,22 @@ public sealed class RegistryClient : IDisposable
         query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Uri.EscapeDataString(scope));
         var tokenUri = new UriBuilder(realm) { Query = (realm.Query.Length > 1 ? realm.Query.Substring(1) + "&" : "") + query }.Uri;
         _log($"The registry {Reference.Host} asks for a bearer token; requesting one for {scope} from {UriText.Redact(new UriBuilder(tokenUri) { Query = string.Empty }.Uri)}{(_credential != null ? " as " + _credential : " anonymously")}.");
-        AuthenticationHeaderValue? basic = _credential == null ? null : new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
-        using HttpResponseMessage answer = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, tokenUri), basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
+        AuthenticationHeaderValue? basic = _credential == null || _credential.IsIdentityToken ? null : new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
+        // An identity token is exchanged as docker does it: OAuth2 POST grant_type=refresh_token to the realm (never in a URL).
+        Func<HttpRequestMessage> tokenRequest = _credential is { IsIdentityToken: true } identity
+            ? () => new HttpRequestMessage(HttpMethod.Post, realm)
+            {
+                Content = new FormUrlEncodedContent(new[]
+                {
+                    new KeyValuePair<string, string>("grant_type", "refresh_token"),
+                    new KeyValuePair<string, string>("refresh_token", identity.Password),
+                    new KeyValuePair<string, string>("service", service ?? string.Empty),
+                    new KeyValuePair<string, string>("scope", scope),
+                    new KeyValuePair<string, string>("client_id", "secureinstall"),
+                }),
+            }
+            : () => new HttpRequestMessage(HttpMethod.Get, tokenUri);
+        using HttpResponseMessage answer = await SendOnceAsync(tokenRequest, basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
         int status = (int)answer.StatusCode;
         if (status == 401 || status == 403)
             throw new RegistryAuthenticationException(Reference.Host, $"its token service refused {(_credential != null ? "the user '" + _credential.UserName + "'" : "an anonymous request")} for {scope} (HTTP {status}).");

@@ -40,10 +40,10 @@ public sealed class RegistrySource
         return new RegistrySource(null, path);
     }
 
-    /// <summary>Where the blob with this SHA-256 (hex) is fetched from.</summary>
-    public Uri BlobUri(string sha256) =>
-        Reference != null ? Reference.BlobUri("sha256:" + sha256.ToLowerInvariant())
-            : new Uri(OciImageLayout.BlobPath(LayoutDirectory!, "sha256:" + sha256.ToLowerInvariant()));
+    /// <summary>Where the blob with this digest ("sha256:&lt;hex&gt;", "sha512:&lt;hex&gt;") is fetched from.</summary>
+    public Uri BlobUri(string digest) =>
+        Reference != null ? Reference.BlobUri(digest.ToLowerInvariant())
+            : new Uri(OciImageLayout.BlobPath(LayoutDirectory!, digest.ToLowerInvariant()));
 
     public override string ToString() => Reference != null ? Reference + (Reference.PlainHttp ? " (plain HTTP)" : "") : LayoutDirectory!;
 }
