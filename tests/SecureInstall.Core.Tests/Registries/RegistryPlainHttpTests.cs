@@ -25,18 +25,24 @@ public sealed class RegistryPlainHttpTests : IDisposable
         return options;
     }
 
-    private async Task<RegistryPushResult> Push(RegistryProcess registry, string manifest, VerifiedDownloaderOptions options)
+    private Task<RegistryPushResult> Push(RegistryProcess registry, string manifest, VerifiedDownloaderOptions options) => PushAll(registry, manifest, options, _log);
+
+    private Task<InstallResult> Install(VerifiedDownloaderOptions options, string manifest) => InstallHello(options, manifest, _dir);
+
+    /// <summary>Pushes every artifact of <paramref name="manifest"/> to the registry's tools/secureinstall:v1.</summary>
+    internal static async Task<RegistryPushResult> PushAll(RegistryProcess registry, string manifest, VerifiedDownloaderOptions options, List<string> log)
     {
         using var downloader = new VerifiedDownloader(options);
         using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential);
         return await new RegistryPush(downloader, client).PushAsync(manifest,
-            PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>()), _log.Add);
+            PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>()), log.Add);
     }
 
-    private async Task<InstallResult> Install(VerifiedDownloaderOptions options, string manifest)
+    /// <summary>Installs the tool hello for linux-x64 under <paramref name="dir"/>/root.</summary>
+    internal static async Task<InstallResult> InstallHello(VerifiedDownloaderOptions options, string manifest, TempDir dir)
     {
         using var downloader = new VerifiedDownloader(options);
-        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(dir.Path, "root"), Platform = "linux-x64" }, downloader);
         string lockPath = InstallLock.PathBeside(manifest);
         return await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "hello", null), lockPath);
     }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Install;
-using SecureInstall.Core.Manifests;
 using SecureInstall.Core.Registries;
 
 namespace SecureInstall.Core.Tests.Registries;
@@ -32,22 +31,9 @@ public sealed class RegistrySha512Tests : IDisposable
         return (manifest, path, Convert.ToHexStringLower(digest));
     }
 
-    private async Task<RegistryPushResult> Push(RegistryProcess registry, string manifest)
-    {
-        VerifiedDownloaderOptions options = registry.Options(_log.Add);
-        using var downloader = new VerifiedDownloader(options);
-        using var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential);
-        return await new RegistryPush(downloader, client).PushAsync(manifest,
-            PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>()), _log.Add);
-    }
+    private Task<RegistryPushResult> Push(RegistryProcess registry, string manifest) => RegistryPlainHttpTests.PushAll(registry, manifest, registry.Options(_log.Add), _log);
 
-    private async Task<InstallResult> Install(VerifiedDownloaderOptions options, string manifest)
-    {
-        using var downloader = new VerifiedDownloader(options);
-        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, downloader);
-        string lockPath = InstallLock.PathBeside(manifest);
-        return await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "hello", null), lockPath);
-    }
+    private Task<InstallResult> Install(VerifiedDownloaderOptions options, string manifest) => RegistryPlainHttpTests.InstallHello(options, manifest, _dir);
 
     [SkippableFact]
     public async Task Sha512OnlyArtifact_IsPushedAsASha512Blob_AndARegistryOnlyInstallFetchesItByItsPin()
