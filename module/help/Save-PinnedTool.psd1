@@ -20,7 +20,8 @@ go in chunks. Fleet machines then install with Install-PinnedTool -Registry oci:
     Parameters  = @{
         Manifest = 'The manifest to bundle.'
         Path     = 'The bundle folder (created when missing), or oci://HOST[:PORT]/REPO[:TAG] to push to a registry. Alias: -Destination.'
-        RegistryCredential = 'User name and password (or token) for the registry: Basic auth, or the Bearer token flow. Without it, the Docker config''s entry for the host ($env:DOCKER_CONFIG/config.json, else ~/.docker/config.json).'
+        AllowInsecureTransport = 'Push to an oci:// destination over plain HTTP (http://HOST[:PORT]/v2/..., as oras --plain-http), for a registry without TLS; the credential then crosses the network unencrypted. Artifacts'' http:// URLs are fetched too; redirects from https to http stay refused.'
+        RegistryCredential = 'User name and password (or token) for the registry: Basic auth, or the Bearer token flow. Without it, the Docker config''s entry for the host ($env:DOCKER_CONFIG/config.json, else ~/.docker/config.json): its credHelpers entry, else credsStore (docker-credential-<name> get), else auths, as docker reads them. A missing or failing helper is RegistryCredentialHelperFailed.'
         MountFrom = 'Repositories on the same registry that may already hold the blobs: each missing blob is mounted from them (no bytes sent) before it is uploaded.'
         Name     = 'Tools to bundle; all when omitted.'
         Version  = 'The version to bundle; each tool''s default_version when omitted.'

@@ -22,11 +22,12 @@ public static class InstallCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
         var registry = new Option<string[]>("--registry") { Description = "oci://HOST/REPO or an OCI image layout folder: pinned artifacts are fetched there by digest first (repeatable)." };
         var registryOnly = new Option<bool>("--registry-only") { Description = "Fetch only from the registries (--registry, mirrors.json), never the artifacts' own URLs." };
+        var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Speak plain HTTP to the --registry registries (as oras --plain-http) and to mirrors.json registries marked \"plainHttp\": true." };
         var credentials = new RegistryOptions();
 
         var command = new Command("install", "Install the tool versions a manifest pins: verified download, safe extraction, shims, lock. Exit 0 installed, 1 a verification or pin failed, 2 bad input.")
         {
-            names, manifest, version, platform, scope, locked, source, force, quiet, registry, registryOnly,
+            names, manifest, version, platform, scope, locked, source, force, quiet, registry, registryOnly, insecure,
         };
         credentials.AddTo(command);
         OptionRules.SetAction(command, (parse, cancel) =>
@@ -34,11 +35,12 @@ public static class InstallCommand
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
             // The registries are checked before the manifest is read, as Install-PinnedTool does.
-            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly) };
+            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly), AllowInsecureTransport = parse.GetValue(insecure) };
+            OptionRules.Announce(LoosenedLimits.Of(downloaderOptions, name => name == nameof(downloaderOptions.AllowInsecureTransport) ? insecure.Name : name), silent);
             try
             {
                 downloaderOptions.RegistryCredential = credentials.Read(parse);
-                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r)).ToList();
+                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r, plainHttp: downloaderOptions.AllowInsecureTransport)).ToList();
             }
             catch (SecureInstallException ex)
             {

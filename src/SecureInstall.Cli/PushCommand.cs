@@ -19,10 +19,11 @@ public static class PushCommand
         var platform = new Option<string[]>("--platform") { Description = "os-arch to push (repeatable; default: every platform the manifest pins)." };
         var mountFrom = new Option<string[]>("--mount-from") { Description = "Repositories on the same registry to mount blobs from before uploading them (repeatable)." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
+        var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Push over plain HTTP (as oras --plain-http); artifacts' http:// URLs are fetched too." };
         var credentials = new RegistryOptions();
         var command = new Command("push", "Push the artifacts a manifest pins (verified against the pins first) to an OCI registry as one artifact. Exit 0 pushed, 1 a verification failed, 2 bad input or a registry error.")
         {
-            names, manifest, to, version, platform, mountFrom, quiet,
+            names, manifest, to, version, platform, mountFrom, quiet, insecure,
         };
         credentials.AddTo(command);
         OptionRules.SetAction(command, (parse, cancel) =>
@@ -31,14 +32,15 @@ public static class PushCommand
             try
             {
                 string manifestPath = Path.GetFullPath(parse.GetValue(manifest)!);
-                OciReference reference = OciReference.Parse(parse.GetValue(to)!);
+                OciReference reference = OciReference.Parse(parse.GetValue(to)!, plainHttp: parse.GetValue(insecure));
                 PinnedManifest pinned = new ManifestReader().ReadFile(manifestPath);
                 var platforms = (parse.GetValue(platform) ?? Array.Empty<string>()).Select(Platforms.Parse).Distinct().ToList();
                 var selection = PinnedArtifactResolver.Select(pinned, parse.GetValue(names) ?? Array.Empty<string>(), parse.GetValue(version), platforms);
-                var options = new VerifiedDownloaderOptions { RegistryCredential = credentials.Read(parse) };
+                var options = new VerifiedDownloaderOptions { RegistryCredential = credentials.Read(parse), AllowInsecureTransport = parse.GetValue(insecure) };
+                OptionRules.Announce(LoosenedLimits.Of(options, name => name == nameof(options.AllowInsecureTransport) ? insecure.Name : name), silent);
                 if (!silent) options.Log = line => Console.Error.WriteLine("  " + line);
                 using var downloader = new VerifiedDownloader(options);
-                using var client = new RegistryClient(reference, options, DockerConfig.Resolve(reference.Host, options.RegistryCredential));
+                using var client = new RegistryClient(reference, options, DockerConfig.Resolve(reference.Host, options.RegistryCredential, options.Log));
                 RegistryPushResult result = new RegistryPush(downloader, client) { MountFrom = parse.GetValue(mountFrom) ?? Array.Empty<string>() }
                     .PushAsync(manifestPath, selection, options.Log, cancel).GetAwaiter().GetResult();
                 if (!silent)

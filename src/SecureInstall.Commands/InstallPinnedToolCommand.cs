@@ -70,6 +70,10 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     [Credential]
     public PSCredential? RegistryCredential { get; set; }
 
+    /// <summary>Speak plain HTTP to the -Registry registries (as ORAS's --plain-http), and to mirrors.json registries marked "plainHttp": true.</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureTransport { get; set; }
+
     /// <summary>Reinstall even when the installed tree verifies.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -79,10 +83,16 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     protected override void EndProcessing()
     {
         // The registries are checked before the manifest is read: a mistyped reference is the first thing to hear about.
-        var downloaderOptions = new VerifiedDownloaderOptions { Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential) };
+        var downloaderOptions = new VerifiedDownloaderOptions
+        {
+            Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential), AllowInsecureTransport = AllowInsecureTransport,
+        };
+        foreach (string loosened in Core.LoosenedLimits.Of(downloaderOptions, name => "-" + name)) WriteVerbose(loosened);
         try
         {
-            downloaderOptions.Registries = Registry.Select(r => Core.Registries.RegistrySource.Parse(Core.Registries.OciReference.IsReference(r) ? r : ResolveOutputPath(r))).ToList();
+            downloaderOptions.Registries = Registry.Select(r => Core.Registries.OciReference.IsReference(r)
+                ? Core.Registries.RegistrySource.Parse(r, plainHttp: AllowInsecureTransport)
+                : Core.Registries.RegistrySource.Parse(ResolveOutputPath(r))).ToList();
         }
         catch (Core.SecureInstallException ex)
         {

@@ -30,6 +30,10 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
     [Parameter]
     public string[] MountFrom { get; set; } = Array.Empty<string>();
 
+    /// <summary>Push to an oci:// destination over plain HTTP (as ORAS's --plain-http); artifacts' http:// URLs are fetched too.</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureTransport { get; set; }
+
     /// <summary>Tools to bundle; all when omitted.</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -55,7 +59,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
         {
             try
             {
-                registry = Core.Registries.OciReference.Parse(Path);
+                registry = Core.Registries.OciReference.Parse(Path, plainHttp: AllowInsecureTransport);
             }
             catch (Core.SecureInstallException ex)
             {
@@ -79,13 +83,14 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
         }
         string what = string.Join(", ", selection.Select(s => $"{s.Tool.Name} {s.Version.Version} ({s.Artifact.Platform})"));
         if (!ShouldProcess(bundle, registry != null ? $"Download, verify and push {what}, with the manifest and its lock" : $"Download, verify and save {what}, with the manifest and its lock")) return;
-        var options = new VerifiedDownloaderOptions { Log = Log, RegistryCredential = RegistryCredentialOf(RegistryCredential) };
+        var options = new VerifiedDownloaderOptions { Log = Log, RegistryCredential = RegistryCredentialOf(RegistryCredential), AllowInsecureTransport = AllowInsecureTransport };
+        foreach (string loosened in Core.LoosenedLimits.Of(options, name => "-" + name)) WriteVerbose(loosened);
         using var downloader = new VerifiedDownloader(options);
         try
         {
             if (registry != null)
             {
-                using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential));
+                using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential, options.Log));
                 WriteObject(Wait(new Core.Registries.RegistryPush(downloader, client) { MountFrom = MountFrom }.PushAsync(ManifestPath, selection, Log, CancelToken)));
                 WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{ManifestPath}' -Registry '{registry.RepositoryText}'");
                 return;

@@ -103,6 +103,7 @@ public static class ErrorIds
     public const string RegistryRequestFailed = nameof(RegistryRequestFailed);
     public const string RegistryManifestUnknown = nameof(RegistryManifestUnknown);
     public const string RegistryCredentialInvalid = nameof(RegistryCredentialInvalid);
+    public const string RegistryCredentialHelperFailed = nameof(RegistryCredentialHelperFailed);
 
     // paths and files
     public const string PathNotFound = nameof(PathNotFound);

@@ -14,8 +14,9 @@ function ConvertTo-Pem([byte[]]$Der, [string]$Label) {
     "-----BEGIN $Label-----`n" + ([Convert]::ToBase64String($Der, 'InsertLineBreaks') -replace "`r", '') + "`n-----END $Label-----`n"
 }
 
+# -PlainHttp starts it without TLS (http://127.0.0.1:PORT), as a build host's loopback registry often is.
 function Start-TestRegistry {
-    param([string]$User = 'fleet', [string]$Password = 's3cret-pass')
+    param([string]$User = 'fleet', [string]$Password = 's3cret-pass', [switch]$PlainHttp)
     $dir = Join-Path $TestDrive ('registry-' + [guid]::NewGuid().ToString('N'))
     $null = New-Item -ItemType Directory -Path (Join-Path $dir 'data'), (Join-Path $dir 'certs.d')
     $X509 = 'System.Security.Cryptography.X509Certificates'
@@ -45,6 +46,7 @@ function Start-TestRegistry {
     $hash = [Org.BouncyCastle.Crypto.Generators.OpenBsdBCrypt]::Generate('2a', $Password.ToCharArray(), $salt, 6)
     [IO.File]::WriteAllText((Join-Path $dir 'htpasswd'), "${User}:$hash`n")
 
+    $tls = if ($PlainHttp) { '' } else { "  tls:`n    certificate: $dir/cert.pem`n    key: $dir/key.pem" }
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
     [IO.File]::WriteAllText((Join-Path $dir 'config.yml'), @"
@@ -58,9 +60,7 @@ storage:
     rootdirectory: $dir/data
 http:
   addr: 127.0.0.1:$port
-  tls:
-    certificate: $dir/cert.pem
-    key: $dir/key.pem
+$tls
 auth:
   htpasswd:
     realm: secureinstall-test

@@ -174,3 +174,180 @@ Describe 'Save-PinnedTool to an OCI image layout and an OCI registry (issue 20)'
         $refused.Err | Should -Match 'secureinstall: RegistryAuthenticationFailed:'
     }
 }
+
+Describe 'A registry without TLS, with -AllowInsecureTransport (issue 20)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        $skipRegistry = Get-TestRegistrySkipReason
+        if (-not $skipRegistry) { $registry = Start-TestRegistry -PlainHttp }
+        # mirrors.json marks a plain-HTTP registry itself; its credential comes from the Docker config, as a fleet machine's does.
+        function New-PlainHttpMirrors([string]$Folder, [string]$Repository) {
+            $mirrors = Join-Path $Folder 'mirrors.json'
+            [IO.File]::WriteAllText($mirrors, "{`"mirrors`": [{`"registry`": `"oci://$($registry.Host)/$Repository`", `"plainHttp`": true}]}")
+            $docker = Join-Path $Folder 'docker'
+            $null = New-Item -ItemType Directory -Path $docker -Force
+            $auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($registry.User):$($registry.Password)"))
+            [IO.File]::WriteAllText((Join-Path $docker 'config.json'), "{`"auths`": {`"$($registry.Host)`": {`"auth`": `"$auth`"}}}")
+            @{ SECUREINSTALL_MIRRORS = $mirrors; DOCKER_CONFIG = $docker }
+        }
+    }
+    AfterAll { if ($registry) { Stop-TestRegistry $registry } }
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+    }
+
+    It 'pushes and installs over plain HTTP with the switch; without it the push fails on TLS and says which switch speaks plain HTTP' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $ref = "oci://$($registry.Host)/tools/plain:v1"
+        $refused = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -RegistryCredential `$cred -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].Exception.Message"
+        $refused.Out | Should -Match 'RegistryRequestFailed,SecureInstall.Commands.SavePinnedToolCommand'
+        $refused.Out | Should -Match ([regex]::Escape("https://$($registry.Host)/v2/"))
+        $refused.Out | Should -Match 'plain HTTP, give -AllowInsecureTransport'
+
+        $push = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -RegistryCredential `$cred -AllowInsecureTransport -Verbose 4>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message } else { 'PUSHED|{0}|{1}' -f `$_.BlobsUploaded, `$_.Digest } }"
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Out | Should -Match 'PUSHED\|[3-9]\|sha256:[0-9a-f]{64}'
+        $push.Out | Should -Match 'VERBOSE: -AllowInsecureTransport: http:// URIs are fetched'
+        $push.Out | Should -Match "VERBOSE: The registry $([regex]::Escape($registry.Host)) is spoken to over plain HTTP"
+        $push.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryPwsh $registry "(Install-PinnedTool -Manifest '$m' -Registry 'oci://$($registry.Host)/tools/plain' -RegistryOnly -AllowInsecureTransport -RegistryCredential `$cred -Platform $platform).Status"
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $install.Out.Trim() | Should -Match '^(Installed\s*)+$'
+    }
+
+    It 'refuses a mirrors.json "plainHttp" registry without the switch (InsecureTransport, naming it), in Install-PinnedTool and Get-VerifiedArtifact, and uses it with the switch' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $push = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/mirrored:v1' -Platform all -RegistryCredential `$cred -AllowInsecureTransport | Out-Null"
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $file = Join-Path $ws 'dist/hello-1.0.0-unix.tar.gz'
+        $artifact = @{ url = [System.Uri]::new($file).AbsoluteUri; sha256 = Get-Sha256 $file }
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $extra = New-PlainHttpMirrors $ws 'tools/mirrored'
+        $named = [regex]::Escape("The registry oci://$($registry.Host)/tools/mirrored is plain HTTP (`"plainHttp`": true in $($extra.SECUREINSTALL_MIRRORS))")
+
+        $refused = Invoke-RegistryPwsh $registry "Install-PinnedTool -Manifest '$m' -RegistryOnly -Platform $platform -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].CategoryInfo.Category; `$ev[0].Exception.Message" $extra
+        $refused.Out | Should -Match 'InsecureTransport,SecureInstall.Commands.InstallPinnedToolCommand'
+        $refused.Out | Should -Match 'SecurityError'
+        $refused.Out | Should -Match $named
+        Test-Path (Join-Path $ws 'home') | Should -BeFalse -Because 'the child installs under its own SECUREINSTALL_HOME, and nothing was placed'
+
+        $dest = Join-Path $ws 'fetched.tgz'
+        $gva = "Get-VerifiedArtifact -Uri '$($artifact.url)' -Destination '$dest' -Sha256 $($artifact.sha256) -NoCache"
+        $refusedGet = Invoke-RegistryPwsh $registry "$gva -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].Exception.Message" $extra
+        $refusedGet.Out | Should -Match 'InsecureTransport,SecureInstall.Commands.GetVerifiedArtifactCommand'
+        $refusedGet.Out | Should -Match $named
+        Test-Path $dest | Should -BeFalse
+
+        $fetched = Invoke-RegistryPwsh $registry "($gva -AllowInsecureTransport -Verbose 4>&1 | Where-Object { `$_ -is [System.Management.Automation.VerboseRecord] }).Message" $extra
+        $fetched.ExitCode | Should -Be 0 -Because $fetched.Text
+        $fetched.Out | Should -Match ([regex]::Escape("Trying the registry oci://$($registry.Host)/tools/mirrored (plain HTTP) first: http://$($registry.Host)/v2/tools/mirrored/blobs/sha256:$($artifact.sha256)"))
+        Get-Sha256 $dest | Should -BeExactly $artifact.sha256
+    }
+
+    It 'secureinstall push and install --registry-only take --allow-insecure-transport; a mirrors.json "plainHttp" registry without it is InsecureTransport (exit 1)' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $ref = "oci://$($registry.Host)/tools/plaincli:v1"
+        $push = Invoke-RegistryCli $registry @('push', '--manifest', $m, '--to', $ref, '--allow-insecure-transport', '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password }
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Err | Should -Match 'secureinstall: warning: --allow-insecure-transport: http:// URIs are fetched'
+        $push.Out | Should -Match 'sha256:[0-9a-f]{64}'
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry', "oci://$($registry.Host)/tools/plaincli", '--registry-only', '--allow-insecure-transport', '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password }
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $extra = New-PlainHttpMirrors $ws 'tools/plaincli'
+        $refused = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry-only') $extra
+        $refused.ExitCode | Should -Be 1 -Because $refused.Text
+        $refused.Err | Should -Match "secureinstall: InsecureTransport: .*The registry oci://$([regex]::Escape($registry.Host))/tools/plaincli is plain HTTP"
+    }
+}
+
+Describe 'Registry credentials from a Docker credential helper: credsStore and credHelpers (issue 20)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        # The real helper docker-credential-pass (Debian golang-docker-credential-helpers) over pass and gpg, in a GNUPGHOME
+        # and password store of this test's own; .ci/run installs them.
+        $skipHelper = Get-TestRegistrySkipReason
+        foreach ($tool in '/usr/bin/docker-credential-pass', '/usr/bin/pass', '/usr/bin/gpg') {
+            if (-not $skipHelper -and -not (Test-Path -LiteralPath $tool)) { $skipHelper = "needs $tool (Debian golang-docker-credential-helpers, pass, gpg; .ci/run installs them)" }
+        }
+        if (-not $skipHelper) {
+            $registry = Start-TestRegistry
+            $gnupg = Join-Path $TestDrive 'gnupg'
+            $null = New-Item -ItemType Directory -Path $gnupg
+            & chmod 700 $gnupg
+            $helperEnvironment = @{ GNUPGHOME = $gnupg; PASSWORD_STORE_DIR = (Join-Path $TestDrive 'password-store') }
+            $gpg = Invoke-ChildProcess -FilePath '/usr/bin/gpg' -ArgumentList @('--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', 'SecureInstall test <test@secureinstall.invalid>', 'rsa2048', 'encrypt', 'never') -Environment $helperEnvironment
+            if ($gpg.ExitCode -ne 0) { throw "gpg --quick-gen-key failed: $($gpg.Text)" }
+            $keys = Invoke-ChildProcess -FilePath '/usr/bin/gpg' -ArgumentList @('--list-keys', '--with-colons') -Environment $helperEnvironment
+            $fingerprint = @($keys.Out -split "`n" | Where-Object { $_ -like 'fpr:*' })[0].Split(':')[9]
+            $init = Invoke-ChildProcess -FilePath '/usr/bin/pass' -ArgumentList @('init', $fingerprint) -Environment $helperEnvironment
+            if ($init.ExitCode -ne 0) { throw "pass init failed: $($init.Text)" }
+            $entry = '{"ServerURL":"' + $registry.Host + '","Username":"' + $registry.User + '","Secret":"' + $registry.Password + '"}'
+            $store = Invoke-ChildProcess -FilePath '/bin/sh' -ArgumentList @('-c', 'printf %s "$1" | /usr/bin/docker-credential-pass store', 'sh', $entry) -Environment $helperEnvironment
+            if ($store.ExitCode -ne 0) { throw "docker-credential-pass store failed: $($store.Text)" }
+            # A second store, initialised with the same key and holding nothing.
+            $emptyStore = @{ GNUPGHOME = $gnupg; PASSWORD_STORE_DIR = (Join-Path $TestDrive 'password-store-empty') }
+            $null = Invoke-ChildProcess -FilePath '/usr/bin/pass' -ArgumentList @('init', $fingerprint) -Environment $emptyStore
+        }
+        function New-DockerConfig([string]$Json) {
+            $docker = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory -Path $docker
+            [IO.File]::WriteAllText((Join-Path $docker 'config.json'), $Json)
+            $environment = $helperEnvironment.Clone()
+            $environment['DOCKER_CONFIG'] = $docker
+            $environment
+        }
+    }
+    AfterAll {
+        if ($registry) { Stop-TestRegistry $registry }
+        if ($helperEnvironment) { $null = Invoke-ChildProcess -FilePath 'gpgconf' -ArgumentList @('--kill', 'gpg-agent') -Environment $helperEnvironment }
+    }
+    BeforeEach {
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+    }
+
+    It 'pushes and installs with the password docker-credential-pass holds (credsStore), never printing it' {
+        if ($skipHelper) { Set-ItResult -Skipped -Because $skipHelper; return }
+        $extra = New-DockerConfig '{"credsStore": "pass"}'
+        $ref = "oci://$($registry.Host)/tools/helper:v1"
+        $push = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination '$ref' -Platform all -Verbose 4>&1 | ForEach-Object { if (`$_ -is [System.Management.Automation.VerboseRecord]) { 'VERBOSE: ' + `$_.Message } else { 'PUSHED|{0}' -f `$_.Digest } }" $extra
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Out | Should -Match 'PUSHED\|sha256:[0-9a-f]{64}'
+        $push.Out | Should -Match "VERBOSE: Asking the Docker credential helper docker-credential-pass \(from .*config\.json\) for $([regex]::Escape($registry.Host))"
+        $push.Out | Should -Match 'asks for Basic authentication; using fleet \(from docker-credential-pass'
+        $push.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+
+        Remove-Item -Recurse -Force (Join-Path $ws 'dist')
+        $install = Invoke-RegistryCli $registry @('install', '--manifest', $m, '--platform', $platform, '--registry', "oci://$($registry.Host)/tools/helper", '--registry-only') $extra
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        $install.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+    }
+
+    It 'takes credHelpers[host] before credsStore and auths (a missing helper is RegistryCredentialHelperFailed), and a helper holding nothing means anonymous' {
+        if ($skipHelper) { Set-ItResult -Skipped -Because $skipHelper; return }
+        $auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($registry.User):$($registry.Password)"))
+        $missing = New-DockerConfig ('{"credHelpers": {"' + $registry.Host + '": "secureinstall-missing"}, "credsStore": "pass", "auths": {"' + $registry.Host + '": {"auth": "' + $auth + '"}}}')
+        $r = Invoke-RegistryPwsh $registry "Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/helper2:v1' -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].CategoryInfo.Category; `$ev[0].Exception.Message" $missing
+        $r.Out | Should -Match 'RegistryCredentialHelperFailed,SecureInstall.Commands.SavePinnedToolCommand'
+        $r.Out | Should -Match 'AuthenticationError'
+        $r.Out | Should -Match 'docker-credential-secureinstall-missing cannot be run'
+
+        # credHelpers for this host wins over a credsStore that would fail: pass holds the password.
+        $helperWins = New-DockerConfig ('{"credHelpers": {"' + $registry.Host + '": "pass"}, "credsStore": "secureinstall-missing"}')
+        $ok = Invoke-RegistryPwsh $registry "(Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/helper2:v1').Digest" $helperWins
+        $ok.ExitCode | Should -Be 0 -Because $ok.Text
+        $ok.Out | Should -Match 'sha256:[0-9a-f]{64}'
+
+        # A store holding nothing for the host: anonymous, as docker does, and auths (which holds the password) is not read.
+        $nothing = New-DockerConfig ('{"credsStore": "pass", "auths": {"' + $registry.Host + '": {"auth": "' + $auth + '"}}}')
+        $nothing['PASSWORD_STORE_DIR'] = $emptyStore.PASSWORD_STORE_DIR
+        $anonymous = Invoke-RegistryCli $registry @('push', '--manifest', $m, '--to', "oci://$($registry.Host)/tools/helper3:v1") $nothing
+        $anonymous.ExitCode | Should -Be 2 -Because $anonymous.Text
+        $anonymous.Err | Should -Match 'secureinstall: RegistryAuthenticationFailed: .*none was given'
+        $anonymous.Err | Should -Match 'docker-credential-pass holds no credentials'
+    }
+}

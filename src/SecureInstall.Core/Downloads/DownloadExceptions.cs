@@ -55,6 +55,12 @@ public sealed class InsecureTransportException : UriFailureException
                ErrorIds.InsecureTransport, FailureKind.Security, uri)
     {
     }
+
+    /// <summary>With a message of its own: a plain-HTTP registry names the registry and where it was written.</summary>
+    public InsecureTransportException(Uri uri, string message)
+        : base(message, ErrorIds.InsecureTransport, FailureKind.Security, uri)
+    {
+    }
 }
 
 /// <summary>The server redirected more times than allowed, or in a loop.</summary>

@@ -71,7 +71,9 @@ public sealed class MirrorConfiguration
                 {
                     try
                     {
-                        registries.Add(RegistrySource.Parse(registry.GetString() ?? string.Empty, Path.GetDirectoryName(Path.GetFullPath(path))));
+                        // {"registry": "oci://HOST:PORT/REPO", "plainHttp": true}: plain HTTP, used only with -AllowInsecureTransport.
+                        bool plainHttp = rule.TryGetProperty("plainHttp", out JsonElement plain) && plain.GetBoolean();
+                        registries.Add(RegistrySource.Parse(registry.GetString() ?? string.Empty, Path.GetDirectoryName(Path.GetFullPath(path)), plainHttp, $"\"plainHttp\": true in {path}"));
                     }
                     catch (RegistryReferenceException ex)
                     {

@@ -103,21 +103,26 @@ public sealed class VerifiedDownloader : IDisposable
             MirrorConfiguration mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
             uris = _options.RegistryOnly ? Array.Empty<Uri>() : mirrors.Expand(request.Uris);
             foreach (Uri mirror in uris.Except(request.Uris)) _log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
-            // Registries serve a blob by its SHA-256, so only a SHA-256 pin can be asked for there (issue 20).
-            if (expected.Algorithm == ChecksumAlgorithm.SHA256)
+            // Registries serve a blob by an OCI digest, sha256 or sha512: a pin by another algorithm alone cannot be asked for there (issue 20).
+            IReadOnlyList<RegistrySource> registries = _options.Registries.Concat(mirrors.Registries).ToList();
+            if (OciArtifact.RegistryDigestOf(expected) is string registryDigest)
             {
-                foreach ((Uri blob, RegistrySource source) in _registries.UrisFor(expected.Digest, _options.Registries.Concat(mirrors.Registries).ToList()))
+                foreach ((Uri blob, RegistrySource source) in _registries.UrisFor(registryDigest, registries))
                 {
                     registryOf[blob] = source;
                     _log($"Trying the registry {source} first: {UriText.Redact(blob)}.");
                 }
                 uris = registryOf.Keys.Concat(uris).ToList();
             }
+            else if (registries.Count > 0)
+            {
+                _log($"Not asking the registries for {request.Uris[0].Segments.LastOrDefault()}: it is pinned by {ChecksumAlgorithms.LowerName(expected.Algorithm)} alone, and a registry addresses blobs by sha256 or sha512 only; its own URL is used.");
+            }
             foreach (Uri uri in uris) DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
         }
         if (_options.RegistryOnly && registryOf.Count == 0)
-            throw new RegistryRequestException(UriText.Redact(request.Uris[0]), null, expected == null || expected.Algorithm != ChecksumAlgorithm.SHA256
-                ? "-RegistryOnly (--registry-only): a registry serves blobs by SHA-256, and this artifact is not pinned by one; its own URL is not used."
+            throw new RegistryRequestException(UriText.Redact(request.Uris[0]), null, expected == null || OciArtifact.RegistryDigestOf(expected) == null
+                ? "-RegistryOnly (--registry-only): a registry serves blobs by SHA-256 or SHA-512, and this artifact is not pinned by either; its own URL is not used."
                 : "-RegistryOnly (--registry-only) was given, but no registry is configured (-Registry, or a \"registry\" entry in mirrors.json).");
 
         var failures = new List<SecureInstallException>();

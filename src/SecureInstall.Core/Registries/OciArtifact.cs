@@ -22,7 +22,7 @@ public sealed class OciLayer
     /// <summary>Its org.opencontainers.image.title: the path inside a bundle, '/'-separated ("artifacts/&lt;sha256&gt;/tool.tar.gz").</summary>
     public string Title { get; }
 
-    /// <summary>"sha256:&lt;hex&gt;".</summary>
+    /// <summary>"sha256:&lt;hex&gt;"; "sha512:&lt;hex&gt;" for an artifact pinned by a sha512 integrity alone (so a pull can ask for it by its pin).</summary>
     public string Digest { get; }
 
     public long Size { get; }
@@ -71,8 +71,14 @@ public static class OciArtifact
         foreach (string file in files.OrderBy(f => f, StringComparer.Ordinal))
         {
             string title = file.Substring(root.Length).TrimStart(System.IO.Path.DirectorySeparatorChar).Replace(System.IO.Path.DirectorySeparatorChar, '/');
-            (string[] digests, long length) = FileHasher.HashFile(file, new[] { ChecksumAlgorithm.SHA256 }, null, cancellationToken);
-            layers.Add(new OciLayer(file, title, "sha256:" + digests[0], length));
+            // artifacts/sha512-<hex>/: pinned by a sha512 integrity alone; the file that hashes to it is addressed by it (OCI
+            // digests allow sha512, and the distribution registry verifies uploads by it), so a pull can ask for it by its pin.
+            string? sha512Pin = title.Split('/') is { Length: 3 } parts && parts[0] == BundleLayout.ArtifactsFolder && parts[1].StartsWith(Sha512Folder, StringComparison.Ordinal)
+                ? parts[1].Substring(Sha512Folder.Length) : null;
+            ChecksumAlgorithm[] algorithms = sha512Pin != null ? new[] { ChecksumAlgorithm.SHA256, ChecksumAlgorithm.SHA512 } : new[] { ChecksumAlgorithm.SHA256 };
+            (string[] digests, long length) = FileHasher.HashFile(file, algorithms, null, cancellationToken);
+            bool bySha512 = sha512Pin != null && Hex.DigestEquals(digests[1], sha512Pin);
+            layers.Add(new OciLayer(file, title, bySha512 ? "sha512:" + digests[1] : "sha256:" + digests[0], length));
         }
         // artifacts/<sha256>/ holds the artifact (and its signatures beside it): one of its files must hash to the folder's pin,
         // so what is pushed under a pin is what the pin names.
@@ -85,7 +91,36 @@ public static class OciArtifact
                 throw new ChecksumMismatchException(first.Path, ChecksumAlgorithm.SHA256, folder.Key, first.Digest.Substring(7), $"its bundle folder {BundleLayout.ArtifactsFolder}/{folder.Key}");
             }
         }
+        foreach (var folder in layers.Where(l => l.Title.Split('/') is { Length: 3 } p && p[0] == BundleLayout.ArtifactsFolder && p[1].StartsWith(Sha512Folder, StringComparison.Ordinal))
+                     .GroupBy(l => l.Title.Split('/')[1]))
+        {
+            if (!folder.Any(l => l.Digest.StartsWith("sha512:", StringComparison.Ordinal)))
+            {
+                OciLayer first = folder.First();
+                throw new ChecksumMismatchException(first.Path, ChecksumAlgorithm.SHA512, folder.Key.Substring(Sha512Folder.Length), "(no file of the folder)", $"its bundle folder {BundleLayout.ArtifactsFolder}/{folder.Key}");
+            }
+        }
         return layers;
+    }
+
+    private const string Sha512Folder = "sha512-";
+
+    /// <summary>
+    /// The registry digest a pin is fetched by: "sha256:&lt;hex&gt;" or "sha512:&lt;hex&gt;" (the algorithms OCI digests
+    /// register), from the pin or one of its companions; null for a pin by another algorithm alone (sha384).
+    /// </summary>
+    public static string? RegistryDigestOf(ChecksumEntry pin)
+    {
+        if (pin == null) throw new ArgumentNullException(nameof(pin));
+        foreach (ChecksumEntry entry in new[] { pin }.Concat(pin.Companions))
+        {
+            if (entry.Algorithm == ChecksumAlgorithm.SHA256) return "sha256:" + entry.Digest.ToLowerInvariant();
+        }
+        foreach (ChecksumEntry entry in new[] { pin }.Concat(pin.Companions))
+        {
+            if (entry.Algorithm == ChecksumAlgorithm.SHA512) return "sha512:" + entry.Digest.ToLowerInvariant();
+        }
+        return null;
     }
 
     /// <summary>The OCI image layout's own files, which are never layers.</summary>

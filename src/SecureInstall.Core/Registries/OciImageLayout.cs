@@ -14,8 +14,12 @@ public static class OciImageLayout
     public const string LayoutFileName = "oci-layout";
     public const string IndexFileName = "index.json";
 
-    public static string BlobPath(string directory, string digest) =>
-        Path.Combine(directory, "blobs", "sha256", digest.Substring("sha256:".Length));
+    /// <summary>blobs/&lt;algorithm&gt;/&lt;hex&gt; for "sha256:&lt;hex&gt;" or "sha512:&lt;hex&gt;" (the image spec's layout).</summary>
+    public static string BlobPath(string directory, string digest)
+    {
+        int colon = digest.IndexOf(':');
+        return Path.Combine(directory, "blobs", digest.Substring(0, colon), digest.Substring(colon + 1));
+    }
 
     /// <summary>Whether <paramref name="directory"/> holds an image layout.</summary>
     public static bool IsLayout(string directory) => File.Exists(Path.Combine(directory, LayoutFileName));
@@ -31,6 +35,7 @@ public static class OciImageLayout
         {
             string target = BlobPath(directory, layer.Digest);
             if (File.Exists(target)) continue;
+            UnixFileSystem.CreateDirectory(Path.GetDirectoryName(target)!, 0x1ED);
             string temporary = AtomicFile.TemporaryPathFor(target);
             if (!HardLink.TryCreate(layer.Path, temporary)) File.Copy(layer.Path, temporary);
             AtomicFile.MoveIntoPlace(temporary, target);

@@ -15,13 +15,15 @@ internal sealed class RegistryBlobs : IDisposable
 
     public RegistryBlobs(VerifiedDownloaderOptions options) => _options = options;
 
-    /// <summary>The registry blob URIs for <paramref name="sha256"/>, each with the source it belongs to.</summary>
-    public IReadOnlyList<(Uri Uri, RegistrySource Source)> UrisFor(string sha256, IReadOnlyList<RegistrySource> sources)
+    /// <summary>The registry blob URIs for <paramref name="digest"/> ("sha256:&lt;hex&gt;" or "sha512:&lt;hex&gt;"), each with the source it belongs to.</summary>
+    /// <exception cref="InsecureTransportException">a plain-HTTP registry without AllowInsecureTransport.</exception>
+    public IReadOnlyList<(Uri Uri, RegistrySource Source)> UrisFor(string digest, IReadOnlyList<RegistrySource> sources)
     {
         var result = new List<(Uri, RegistrySource)>();
         foreach (RegistrySource source in sources)
         {
-            Uri uri = source.BlobUri(sha256, _options.AllowInsecureTransport);
+            source.Reference?.CheckTransport(_options.AllowInsecureTransport, source.WrittenIn);
+            Uri uri = source.BlobUri(digest);
             if (!result.Exists(r => r.Item1 == uri)) result.Add((uri, source));
         }
         return result;
@@ -52,7 +54,7 @@ internal sealed class RegistryBlobs : IDisposable
     {
         bool givenForHost = _options.RegistryCredential != null
             && _options.Registries.Any(r => r.Reference != null && string.Equals(r.Reference.Host, host, StringComparison.OrdinalIgnoreCase));
-        return givenForHost ? _options.RegistryCredential : DockerConfig.Find(host, dockerConfigPath);
+        return givenForHost ? _options.RegistryCredential : DockerConfig.Find(host, dockerConfigPath, _options.Log);
     }
 
     public void Dispose()

@@ -51,9 +51,10 @@ public sealed class RegistryClient : IDisposable
 
     public int ChunkSize { get; set; } = DefaultChunkSize;
 
-    private bool Insecure => _options.AllowInsecureTransport;
+    /// <summary>Plain HTTP to this registry: marked so (<see cref="OciReference.PlainHttp"/>) and allowed by the caller.</summary>
+    private bool Insecure => Reference.PlainHttp && _options.AllowInsecureTransport;
 
-    private Uri Base => Reference.BaseUri(Insecure);
+    private Uri Base => Reference.BaseUri();
 
     public void Dispose()
     {
@@ -73,6 +74,8 @@ public sealed class RegistryClient : IDisposable
         try
         {
             if (_authorizations.TryGetValue(scope, out AuthenticationHeaderValue? known)) return known;
+            Reference.CheckTransport(_options.AllowInsecureTransport);
+            if (Insecure) _log($"The registry {Reference.Host} is spoken to over plain HTTP (-AllowInsecureTransport): what it serves is still verified against the pins{(_credential != null ? ", but the credential from " + _credential.Source + " crosses the network unencrypted" : "")}.");
             var ping = new Uri(Base, "v2/");
             AuthenticationHeaderValue? header = null;
             using (HttpResponseMessage probe = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken).ConfigureAwait(false))
@@ -110,6 +113,8 @@ public sealed class RegistryClient : IDisposable
         {
             if (_credential == null)
                 throw new RegistryAuthenticationException(Reference.Host, $"it asks for a user name and password (Basic), and none was given: pass -RegistryCredential (--registry-user), or log in with docker/oras/skopeo login (read from {DockerConfig.DefaultPath()}).");
+            if (_credential.IsIdentityToken)
+                throw new RegistryAuthenticationException(Reference.Host, $"it asks for a user name and password (Basic), and the credential from {_credential.Source} is an identity token, which goes only to a token service.");
             _log($"The registry {Reference.Host} asks for Basic authentication; using {_credential}.");
             return new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
         }
@@ -122,8 +127,22 @@ public sealed class RegistryClient : IDisposable
         query.Append(query.Length > 0 ? "&" : "").Append("scope=").Append(Uri.EscapeDataString(scope));
         var tokenUri = new UriBuilder(realm) { Query = (realm.Query.Length > 1 ? realm.Query.Substring(1) + "&" : "") + query }.Uri;
         _log($"The registry {Reference.Host} asks for a bearer token; requesting one for {scope} from {UriText.Redact(new UriBuilder(tokenUri) { Query = string.Empty }.Uri)}{(_credential != null ? " as " + _credential : " anonymously")}.");
-        AuthenticationHeaderValue? basic = _credential == null ? null : new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
-        using HttpResponseMessage answer = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, tokenUri), basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
+        AuthenticationHeaderValue? basic = _credential == null || _credential.IsIdentityToken ? null : new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
+        // An identity token is exchanged as docker does it: OAuth2 POST grant_type=refresh_token to the realm (never in a URL).
+        Func<HttpRequestMessage> tokenRequest = _credential is { IsIdentityToken: true } identity
+            ? () => new HttpRequestMessage(HttpMethod.Post, realm)
+            {
+                Content = new FormUrlEncodedContent(new[]
+                {
+                    new KeyValuePair<string, string>("grant_type", "refresh_token"),
+                    new KeyValuePair<string, string>("refresh_token", identity.Password),
+                    new KeyValuePair<string, string>("service", service ?? string.Empty),
+                    new KeyValuePair<string, string>("scope", scope),
+                    new KeyValuePair<string, string>("client_id", "secureinstall"),
+                }),
+            }
+            : () => new HttpRequestMessage(HttpMethod.Get, tokenUri);
+        using HttpResponseMessage answer = await SendOnceAsync(tokenRequest, basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
         int status = (int)answer.StatusCode;
         if (status == 401 || status == 403)
             throw new RegistryAuthenticationException(Reference.Host, $"its token service refused {(_credential != null ? "the user '" + _credential.UserName + "'" : "an anonymous request")} for {scope} (HTTP {status}).");
@@ -185,7 +204,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Whether the repository holds the blob (HEAD; a redirect to storage counts as present).</summary>
     public async Task<bool> BlobExistsAsync(string digest, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.BlobUri(digest, Insecure);
+        Uri uri = Reference.BlobUri(digest);
         using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Head, uri), "pull,push", cancellationToken).ConfigureAwait(false);
         int status = (int)response.StatusCode;
         if (status == 404) return false;
@@ -199,7 +218,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task<bool> TryMountAsync(string digest, string fromRepository, CancellationToken cancellationToken)
     {
-        Uri uri = new(Reference.UploadUri(Insecure), $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
+        Uri uri = new(Reference.UploadUri(), $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(fromRepository)}");
         using HttpResponseMessage response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(Array.Empty<byte>()) }, "pull,push", cancellationToken).ConfigureAwait(false);
         if ((int)response.StatusCode == 201) return true;
         if ((int)response.StatusCode == 202) return false;
@@ -212,7 +231,7 @@ public sealed class RegistryClient : IDisposable
     /// </summary>
     public async Task UploadAsync(string path, string digest, long size, CancellationToken cancellationToken)
     {
-        Uri start = Reference.UploadUri(Insecure);
+        Uri start = Reference.UploadUri();
         Uri location = await OpenSessionAsync(start, cancellationToken).ConfigureAwait(false);
         if (size <= ChunkSize)
         {
@@ -265,7 +284,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Uploads a small blob held in memory (the empty config) in one request.</summary>
     public async Task UploadAsync(byte[] content, string digest, CancellationToken cancellationToken)
     {
-        Uri location = await OpenSessionAsync(Reference.UploadUri(Insecure), cancellationToken).ConfigureAwait(false);
+        Uri location = await OpenSessionAsync(Reference.UploadUri(), cancellationToken).ConfigureAwait(false);
         using HttpResponseMessage put = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Put, WithDigest(location, digest)) { Content = new ByteArrayContent(content) };
@@ -286,7 +305,7 @@ public sealed class RegistryClient : IDisposable
     /// <summary>Puts the manifest under <paramref name="reference"/> (a tag); returns the digest the registry names it by.</summary>
     public async Task<string> PutManifestAsync(byte[] manifest, string mediaType, string reference, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.ManifestUri(reference, Insecure);
+        Uri uri = Reference.ManifestUri(reference);
         using HttpResponseMessage put = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = new ByteArrayContent(manifest) };
@@ -301,7 +320,7 @@ public sealed class RegistryClient : IDisposable
     /// <exception cref="RegistryManifestUnknownException">the registry holds none (404).</exception>
     public async Task<byte[]> GetManifestAsync(string reference, CancellationToken cancellationToken)
     {
-        Uri uri = Reference.ManifestUri(reference, Insecure);
+        Uri uri = Reference.ManifestUri(reference);
         using HttpResponseMessage response = await SendAsync(() =>
         {
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -367,7 +386,11 @@ public sealed class RegistryClient : IDisposable
         }
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RegistryRequestException(Describe(request.RequestUri!), null, UriText.RedactText(ex.Message), ex);
+            // A TLS handshake that fails is often a registry without TLS (a build host's loopback registry): say which switch speaks to it.
+            string hint = ex.InnerException is System.Security.Authentication.AuthenticationException && !Reference.PlainHttp
+                ? $" ({UriText.RedactText(ex.InnerException.Message)}) If {Reference.RepositoryText} speaks plain HTTP, give -AllowInsecureTransport (--allow-insecure-transport)."
+                : string.Empty;
+            throw new RegistryRequestException(Describe(request.RequestUri!), null, UriText.RedactText(ex.Message) + hint, ex);
         }
     }
 

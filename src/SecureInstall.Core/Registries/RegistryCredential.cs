@@ -12,6 +12,15 @@ public sealed class RegistryCredential
         Password = password ?? throw new ArgumentNullException(nameof(password));
     }
 
+    /// <summary>
+    /// An identity (refresh) token, as a credential helper returns it for the user <c>&lt;token&gt;</c>: it goes only to the
+    /// registry's token service (OAuth2 grant_type=refresh_token, as docker sends it), never as Basic auth.
+    /// </summary>
+    public static RegistryCredential FromIdentityToken(string token, string source) =>
+        new(DockerCredentialHelper.IdentityTokenUser, token, source) { IsIdentityToken = true };
+
+    public bool IsIdentityToken { get; private set; }
+
     public string UserName { get; }
 
     public string Password { get; }
@@ -26,8 +35,9 @@ public sealed class RegistryCredential
 
 /// <summary>
 /// Credentials as <c>docker login</c>, <c>oras login</c> and <c>skopeo login</c> store them: <c>$DOCKER_CONFIG/config.json</c>
-/// (else <c>~/.docker/config.json</c>), <c>auths</c> keyed by registry host. Credential helpers (credsStore, credHelpers)
-/// are programs of the user's; they are not run.
+/// (else <c>~/.docker/config.json</c>). Docker's precedence: the host's <c>credHelpers</c> entry, else <c>credsStore</c> (each a
+/// <see cref="DockerCredentialHelper"/> run for the host), else <c>auths</c> keyed by registry host. A helper that holds
+/// nothing for the host means anonymous, as in docker: <c>auths</c> is not read then.
 /// </summary>
 public static class DockerConfig
 {
@@ -44,27 +54,53 @@ public static class DockerConfig
 
     /// <summary>The credential stored for <paramref name="host"/> (host or host:port) in <paramref name="path"/>, or null.</summary>
     /// <exception cref="RegistryCredentialException">the file is not JSON, or the entry for the host is malformed.</exception>
-    public static RegistryCredential? Find(string host, string? path = null)
+    /// <exception cref="RegistryCredentialHelperException">the credential helper named for the host is missing or fails.</exception>
+    public static RegistryCredential? Find(string host, string? path = null, Action<string>? log = null)
     {
         path ??= DefaultPath();
         if (!File.Exists(path)) return null;
+        DockerCredentialHelper? helper;
         try
         {
             using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 16 });
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("auths", out JsonElement auths) || auths.ValueKind != JsonValueKind.Object)
-                return null;
-            foreach (JsonProperty entry in auths.EnumerateObject())
-            {
-                if (!string.Equals(HostOf(entry.Name), host, StringComparison.OrdinalIgnoreCase) || entry.Value.ValueKind != JsonValueKind.Object) continue;
-                RegistryCredential? found = FromEntry(entry.Value, path, entry.Name);
-                if (found != null) return found;
-            }
-            return null;
+            helper = HelperFor(doc.RootElement, host, path);
+            if (helper == null)
+                return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("auths", out JsonElement auths) && auths.ValueKind == JsonValueKind.Object
+                    ? FromAuths(auths, host, path)
+                    : null;
         }
         catch (JsonException ex)
         {
             throw new RegistryCredentialException(path, "it is not valid JSON (" + ex.Message + ")", ex);
         }
+        log?.Invoke($"Asking the Docker credential helper {helper.Program} (from {path}) for {host}'s credentials.");
+        RegistryCredential? found = helper.Get(host);
+        if (found == null) log?.Invoke($"{helper.Program} holds no credentials for {host}; the registry is asked anonymously, as docker does.");
+        return found;
+    }
+
+    /// <summary>credHelpers[host], else credsStore; null when neither names a helper.</summary>
+    private static DockerCredentialHelper? HelperFor(JsonElement root, string host, string path)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return null;
+        if (root.TryGetProperty("credHelpers", out JsonElement helpers) && helpers.ValueKind == JsonValueKind.Object)
+            foreach (JsonProperty entry in helpers.EnumerateObject())
+                if (string.Equals(HostOf(entry.Name), host, StringComparison.OrdinalIgnoreCase) && entry.Value.ValueKind == JsonValueKind.String && entry.Value.GetString() is { Length: > 0 } name)
+                    return new DockerCredentialHelper(name, path);
+        if (root.TryGetProperty("credsStore", out JsonElement store) && store.ValueKind == JsonValueKind.String && store.GetString() is { Length: > 0 } storeName)
+            return new DockerCredentialHelper(storeName, path);
+        return null;
+    }
+
+    private static RegistryCredential? FromAuths(JsonElement auths, string host, string path)
+    {
+        foreach (JsonProperty entry in auths.EnumerateObject())
+        {
+            if (!string.Equals(HostOf(entry.Name), host, StringComparison.OrdinalIgnoreCase) || entry.Value.ValueKind != JsonValueKind.Object) continue;
+            RegistryCredential? found = FromEntry(entry.Value, path, entry.Name);
+            if (found != null) return found;
+        }
+        return null;
     }
 
     private static RegistryCredential? FromEntry(JsonElement entry, string path, string key)
@@ -101,6 +137,6 @@ public static class DockerConfig
     }
 
     /// <summary>The credential to use for <paramref name="host"/>: the one given, else the Docker config's, else none.</summary>
-    public static RegistryCredential? Resolve(string host, RegistryCredential? given) => given ?? Find(host);
+    public static RegistryCredential? Resolve(string host, RegistryCredential? given, Action<string>? log = null) => given ?? Find(host, null, log);
 
 }

@@ -68,6 +68,14 @@ public sealed class RegistryPush
         IReadOnlyList<OciLayer> layers = OciArtifact.LayersOf(bundleDirectory, cancellationToken);
         var result = new RegistryPushResult { Reference = _client.Reference.ToString(), Tag = _client.Reference.Tag, Layers = layers.Count };
         long before = _client.BytesUploaded;
+        foreach (OciLayer layer in layers)
+        {
+            // artifacts/sha384-<hex>/: OCI digests are sha256 and sha512 only, so this pin cannot address the blob.
+            string[] parts = layer.Title.Split('/');
+            int dash = parts.Length == 3 && parts[0] == BundleLayout.ArtifactsFolder ? parts[1].IndexOf('-') : -1;
+            if (dash > 0 && parts[1].Substring(0, dash) != "sha512" && !layer.Digest.StartsWith("sha512:", StringComparison.Ordinal))
+                log?.Invoke($"{layer.Title}: pinned by {parts[1].Substring(0, dash)} alone, which is not an OCI digest algorithm (sha256, sha512): pushed as {layer.Digest}, but an install cannot ask a registry for it by its pin and uses its own URL. Pin it by sha256 or sha512 to fetch it from the registry.");
+        }
         foreach (OciLayer layer in layers.GroupBy(l => l.Digest).Select(g => g.First()))
             await EnsureBlobAsync(layer.Digest, layer.Title, result, log, ct => _client.UploadAsync(layer.Path, layer.Digest, layer.Size, ct),
                 $"uploaded {layer.Size:N0} bytes{(layer.Size > _client.ChunkSize ? " (in chunks)" : "")}", cancellationToken).ConfigureAwait(false);

@@ -7,22 +7,30 @@ namespace SecureInstall.Core.Registries;
 /// </summary>
 public sealed class RegistrySource
 {
-    private RegistrySource(OciReference? reference, string? layoutDirectory)
+    private RegistrySource(OciReference? reference, string? layoutDirectory, string? writtenIn = null)
     {
         Reference = reference;
         LayoutDirectory = layoutDirectory;
+        WrittenIn = writtenIn;
     }
 
     public OciReference? Reference { get; }
 
     public string? LayoutDirectory { get; }
 
-    /// <summary>An oci:// reference, or a path to an image layout folder (relative to <paramref name="baseDirectory"/>).</summary>
+    /// <summary>Where a plain-HTTP registry was marked so ("plainHttp": true in /etc/…/mirrors.json), for the refusal's message.</summary>
+    public string? WrittenIn { get; }
+
+    /// <summary>
+    /// An oci:// reference, or a path to an image layout folder (relative to <paramref name="baseDirectory"/>).
+    /// <paramref name="plainHttp"/> makes an oci:// registry plain HTTP (see <see cref="OciReference.PlainHttp"/>);
+    /// <paramref name="writtenIn"/> says where that was written.
+    /// </summary>
     /// <exception cref="RegistryReferenceException">a malformed oci:// reference, or a folder that holds no image layout.</exception>
-    public static RegistrySource Parse(string text, string? baseDirectory = null)
+    public static RegistrySource Parse(string text, string? baseDirectory = null, bool plainHttp = false, string? writtenIn = null)
     {
         if (text == null) throw new ArgumentNullException(nameof(text));
-        if (OciReference.IsReference(text)) return new RegistrySource(OciReference.Parse(text), null);
+        if (OciReference.IsReference(text)) return new RegistrySource(OciReference.Parse(text, plainHttp), null, plainHttp ? writtenIn : null);
         if (text.IndexOf("://", StringComparison.Ordinal) >= 0 && !text.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
             throw new RegistryReferenceException(text, "a registry is oci://HOST/REPO, or the path to an OCI image layout folder");
         string path = text.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(text).LocalPath : text;
@@ -32,10 +40,10 @@ public sealed class RegistrySource
         return new RegistrySource(null, path);
     }
 
-    /// <summary>Where the blob with this SHA-256 (hex) is fetched from.</summary>
-    public Uri BlobUri(string sha256, bool insecure) =>
-        Reference != null ? Reference.BlobUri("sha256:" + sha256.ToLowerInvariant(), insecure)
-            : new Uri(OciImageLayout.BlobPath(LayoutDirectory!, "sha256:" + sha256.ToLowerInvariant()));
+    /// <summary>Where the blob with this digest ("sha256:&lt;hex&gt;", "sha512:&lt;hex&gt;") is fetched from.</summary>
+    public Uri BlobUri(string digest) =>
+        Reference != null ? Reference.BlobUri(digest.ToLowerInvariant())
+            : new Uri(OciImageLayout.BlobPath(LayoutDirectory!, digest.ToLowerInvariant()));
 
-    public override string ToString() => Reference?.ToString() ?? LayoutDirectory!;
+    public override string ToString() => Reference != null ? Reference + (Reference.PlainHttp ? " (plain HTTP)" : "") : LayoutDirectory!;
 }

@@ -45,7 +45,7 @@ public sealed class OciReferenceTests
         Assert.Equal(ErrorIds.RegistryReferenceInvalid, Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse(dir.Path)).ErrorId);
         dir.File("oci-layout", """{"imageLayoutVersion":"1.0.0"}""");
         RegistrySource layout = RegistrySource.Parse(dir.Path);
-        Assert.Equal(Path.Combine(dir.Path, "blobs", "sha256", new string('a', 64)), layout.BlobUri(new string('A', 64), false).LocalPath);
+        Assert.Equal(Path.Combine(dir.Path, "blobs", "sha256", new string('a', 64)), layout.BlobUri("sha256:" + new string('A', 64)).LocalPath);
         Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse("https://r.example/x"));
     }
 
@@ -54,7 +54,7 @@ public sealed class OciReferenceTests
     {
         using var dir = new TempDir();
         string auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("fleet:pa:ss"));
-        string file = dir.File("config.json", $$$"""{"auths": {"https://other.example/v1/": {"auth": "eDp5"}, "https://r.example:5000/v1/": {"auth": "{{{auth}}}"}}, "credsStore": "desktop"}""");
+        string file = dir.File("config.json", $$$"""{"auths": {"https://other.example/v1/": {"auth": "eDp5"}, "https://r.example:5000/v1/": {"auth": "{{{auth}}}"} } }""");
         RegistryCredential? found = DockerConfig.Find("r.example:5000", file);
         Assert.NotNull(found);
         Assert.Equal("fleet", found!.UserName);

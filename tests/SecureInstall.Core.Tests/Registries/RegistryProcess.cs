@@ -24,11 +24,15 @@ internal sealed class RegistryProcess : IDisposable
     private Process? _process;
     private readonly StringBuilder _output = new();
 
-    private RegistryProcess(int port, X509Certificate2 ca)
+    private RegistryProcess(int port, X509Certificate2 ca, bool plainHttp = false)
     {
         Port = port;
         Ca = ca;
+        PlainHttp = plainHttp;
     }
+
+    /// <summary>Started without TLS (http://127.0.0.1:PORT), as a registry on a build host's loopback often is.</summary>
+    public bool PlainHttp { get; }
 
     public int Port { get; }
 
@@ -50,10 +54,11 @@ internal sealed class RegistryProcess : IDisposable
         File.Exists(Binary) ? null : $"needs the CNCF distribution registry at {Binary} (Debian package docker-registry; .ci/run installs it)";
 
     /// <summary>Basic auth (htpasswd) unless <paramref name="tokenRealm"/> is given: then the token flow, tokens signed by <paramref name="tokenSigner"/>.</summary>
-    public static RegistryProcess Start(Uri? tokenRealm = null, X509Certificate2? tokenSigner = null)
+    /// <paramref name="plainHttp"/> starts it without TLS.
+    public static RegistryProcess Start(Uri? tokenRealm = null, X509Certificate2? tokenSigner = null, bool plainHttp = false)
     {
         X509Certificate2 ca = CreateCa();
-        var registry = new RegistryProcess(FreePort(), ca);
+        var registry = new RegistryProcess(FreePort(), ca, plainHttp);
         registry.WriteConfig(tokenRealm, tokenSigner);
         registry.Launch();
         return registry;
@@ -101,6 +106,11 @@ internal sealed class RegistryProcess : IDisposable
                     path: {Path.Combine(_dir.Path, "htpasswd")}
                 """;
         }
+        string tls = PlainHttp ? string.Empty : $"""
+              tls:
+                certificate: {Path.Combine(_dir.Path, "cert.pem")}
+                key: {Path.Combine(_dir.Path, "key.pem")}
+            """;
         File.WriteAllText(Path.Combine(_dir.Path, "config.yml"), $"""
             version: 0.1
             log:
@@ -114,9 +124,7 @@ internal sealed class RegistryProcess : IDisposable
                 enabled: true
             http:
               addr: 127.0.0.1:{Port}
-              tls:
-                certificate: {Path.Combine(_dir.Path, "cert.pem")}
-                key: {Path.Combine(_dir.Path, "key.pem")}
+            {tls}
             {auth}
             """);
     }
@@ -188,7 +196,7 @@ internal sealed class RegistryProcess : IDisposable
         Log = log,
     };
 
-    public OciReference Reference(string repository = "tools/secureinstall", string tag = "v1") => OciReference.Parse($"oci://{Host}/{repository}:{tag}");
+    public OciReference Reference(string repository = "tools/secureinstall", string tag = "v1") => OciReference.Parse($"oci://{Host}/{repository}:{tag}", PlainHttp);
 
     /// <summary>Runs an external client (skopeo, curl); returns exit code and output.</summary>
     public static (int Code, string Out, string Err) Run(string file, params string[] args)

@@ -49,12 +49,28 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         string? authorization = context.Request.Headers.Authorization.FirstOrDefault();
         lock (_tokenRequests) _tokenRequests.Add(authorization);
         string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RegistryProcess.User}:{RegistryProcess.Password}"));
-        if (authorization != expected)
+        string scope;
+        if (HttpMethods.IsPost(context.Request.Method))
         {
-            context.Response.StatusCode = 401;
-            return;
+            // The OAuth2 form docker posts with an identity token (distribution's token spec, "oauth.md").
+            IFormCollection form = await context.Request.ReadFormAsync();
+            lock (_tokenRequests) _tokenRequests.Add("POST " + form["grant_type"] + " " + form["client_id"]);
+            if (authorization != null || form["grant_type"] != "refresh_token" || form["refresh_token"] != IdentityToken)
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            scope = form["scope"].ToString();
         }
-        string scope = context.Request.Query["scope"].ToString();
+        else
+        {
+            if (authorization != expected)
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            scope = context.Request.Query["scope"].ToString();
+        }
         string[] parts = scope.Split(':');
         var access = parts.Length == 3 ? new[] { new { type = parts[0], name = parts[1], actions = parts[2].Split(',') } } : Array.Empty<object>().Select(_ => new { type = "", name = "", actions = Array.Empty<string>() }).ToArray();
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -68,8 +84,12 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         string token = header + "." + claims + "." + signature;
         lock (_issued) _issued.Add(token);
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new { token, expires_in = 600 }));
+        await context.Response.WriteAsync(HttpMethods.IsPost(context.Request.Method)
+            ? JsonSerializer.Serialize(new { access_token = token, expires_in = 600 })
+            : JsonSerializer.Serialize(new { token, expires_in = 600 }));
     }
+
+    private const string IdentityToken = "identity-token-for-fleet";
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
@@ -111,6 +131,34 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         Assert.Contains(_log, l => l.Contains("asks for a bearer token", StringComparison.Ordinal));
         foreach (string token in _issued) Assert.DoesNotContain(_log, l => l.Contains(token.Split('.')[2], StringComparison.Ordinal));
         Assert.DoesNotContain(_log, l => l.Contains(RegistryProcess.Password, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task IdentityToken_FromACredentialHelper_IsPostedAsARefreshToken_NeverAsBasic()
+    {
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        using RegistryProcess registry = RegistryProcess.Start(_server.Https("token"), _signer);
+        (string manifest, _) = RegistryPushPullTests.Fixture(_dir, count: 1);
+        // What DockerCredentialHelper makes of a helper's {"Username": "<token>", "Secret": …}.
+        RegistryCredential identity = new DockerCredentialHelper("pass", "/c.json").Parse("{\"Username\":\"<token>\",\"Secret\":\"" + IdentityToken + "\"}", registry.Host)!;
+        VerifiedDownloaderOptions options = Options(registry, identity);
+        using (var downloader = new VerifiedDownloader(options))
+        using (var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential))
+        {
+            var selection = PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>());
+            RegistryPushResult pushed = await new RegistryPush(downloader, client).PushAsync(manifest, selection, _log.Add);
+            Assert.Equal(pushed.Layers + 1, pushed.BlobsUploaded);
+        }
+        Assert.Contains("POST refresh_token secureinstall", _tokenRequests);
+        Assert.DoesNotContain(_tokenRequests, r => r != null && r.StartsWith("Basic", StringComparison.Ordinal));
+        Assert.DoesNotContain(_log, l => l.Contains(IdentityToken, StringComparison.Ordinal));
+
+        // A registry that asks for Basic never gets an identity token.
+        using RegistryProcess basic = RegistryProcess.Start();
+        VerifiedDownloaderOptions basicOptions = Options(basic, identity);
+        using var basicClient = new RegistryClient(basic.Reference(), basicOptions, identity);
+        var refused = await Assert.ThrowsAsync<RegistryAuthenticationException>(() => basicClient.BlobExistsAsync("sha256:" + new string('0', 64), CancellationToken.None));
+        Assert.Contains("is an identity token, which goes only to a token service", refused.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]
