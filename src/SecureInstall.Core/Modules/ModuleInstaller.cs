@@ -251,7 +251,9 @@ public sealed class ModuleInstaller
         string staging = Path.Combine(nameDir, ".staging-" + Guid.NewGuid().ToString("N"));
         temporaries.Add(staging);
         s.Staging = staging;
-        ArchiveExtractionResult extracted = new SafeArchiveExtractor(_options.Extraction.Clone()).Extract(downloaded.Path, staging, null, cancellationToken);
+        ArchiveExtractionOptions extraction = _options.Extraction.Clone();
+        extraction.DecodePercentEscapes = true; // a .nupkg's entry names are OPC part names ("My%20Module.psm1")
+        ArchiveExtractionResult extracted = new SafeArchiveExtractor(extraction).Extract(downloaded.Path, staging, null, cancellationToken);
         log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
 
         NuSpec spec = ReadNuSpec(module, staging, version, "nothing was installed");

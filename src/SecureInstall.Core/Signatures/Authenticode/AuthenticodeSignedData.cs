@@ -44,7 +44,10 @@ internal sealed class AuthenticodeSignedData
 
     /// <summary>The primary signature and every nested one, primary first.</summary>
     /// <exception cref="SignatureFormatException">the blob is not an Authenticode SignedData.</exception>
-    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path)
+    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path) => ReadAll(der, path, script: false);
+
+    /// <summary>As <see cref="ReadAll(byte[], string)"/>, for a PE image or (<paramref name="script"/>) a PowerShell script: each signature must be for that kind of file.</summary>
+    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path, bool script)
     {
         var all = new List<AuthenticodeSignedData>();
         var pending = new Queue<byte[]>();
@@ -52,7 +55,7 @@ internal sealed class AuthenticodeSignedData
         while (pending.Count > 0)
         {
             if (all.Count == MaxSignatures) throw new SignatureFormatException(path, $"the file carries more than {MaxSignatures} nested Authenticode signatures");
-            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count);
+            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count, script);
             all.Add(one);
             Org.BouncyCastle.Asn1.Cms.AttributeTable? unsigned = one.Signer.UnsignedAttributes;
             if (unsigned == null) continue;
@@ -64,7 +67,7 @@ internal sealed class AuthenticodeSignedData
         return all;
     }
 
-    private static AuthenticodeSignedData Read(byte[] der, string path, int index)
+    private static AuthenticodeSignedData Read(byte[] der, string path, int index, bool script)
     {
         string which = index == 0 ? "the Authenticode signature" : $"nested Authenticode signature {index}";
         try
@@ -84,7 +87,15 @@ internal sealed class AuthenticodeSignedData
             Asn1Sequence indirect = Asn1Sequence.GetInstance(content);
             Asn1Sequence data = Asn1Sequence.GetInstance(indirect[0]);
             string dataType = DerObjectIdentifier.GetInstance(data[0]).Id;
-            if (dataType != SpcPeImageData)
+            if (script)
+            {
+                // SpcSipInfo ::= SEQUENCE { INTEGER, OCTET STRING sipGuid, INTEGER × 5 }: the SIP whose digest this is must be PowerShell's.
+                byte[]? sip = dataType == PowerShellScript.SipInfo && data.Count > 1 && Asn1Sequence.GetInstance(data[1]) is { Count: > 1 } info
+                    ? Asn1OctetString.GetInstance(info[1]).GetOctets() : null;
+                if (sip == null || !sip.SequenceEqual(PowerShellScript.SipGuid))
+                    throw new SignatureFormatException(path, $"{which} is for content of type {dataType}{(sip != null ? $" (SIP {Hex.Encode(sip)})" : "")}, not a PowerShell script (SpcSipInfo {PowerShellScript.SipInfo} with the PowerShell SIP)");
+            }
+            else if (dataType != SpcPeImageData)
                 throw new SignatureFormatException(path, $"{which} is for content of type {dataType}, not a PE image ({SpcPeImageData})");
             Asn1Sequence digestInfo = Asn1Sequence.GetInstance(indirect[1]);
             string oid = DerObjectIdentifier.GetInstance(Asn1Sequence.GetInstance(digestInfo[0])[0]).Id;

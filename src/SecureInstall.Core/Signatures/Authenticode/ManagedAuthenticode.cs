@@ -43,8 +43,9 @@ public sealed class AuthenticodeSigner
 }
 
 /// <summary>
-/// Authenticode verification of PE files in managed code, on every OS: the image hash as the specification defines it
-/// (<see cref="PeImage"/>), the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
+/// Authenticode verification of PE files and PowerShell scripts in managed code, on every OS: the image hash as the
+/// specification defines it (<see cref="PeImage"/>) or the PowerShell SIP's script digest (<see cref="PowerShellScript"/>),
+/// the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
 /// chain to <see cref="AuthenticodeTrust"/> with the code-signing EKU, at the time a verified timestamp states or else
 /// now, and every nested signature the same way. Any signature failing fails the file.
 /// </summary>
@@ -61,11 +62,21 @@ public sealed class ManagedAuthenticode
 
     public AuthenticodeTrust Trust => _trust;
 
-    /// <summary>True when the file starts like a PE image (the only kind this class verifies).</summary>
-    public static bool Handles(string path)
+    /// <summary>True when the file starts like a PE image or <paramref name="name"/> names a PowerShell script (the kinds this class verifies).</summary>
+    public static bool Handles(string path, string? name = null) => KindOf(path, name) != null;
+
+    /// <summary>
+    /// "PE image" when the file starts with "MZ" (by content: a program is one whatever its name), else "PowerShell script"
+    /// when <paramref name="name"/> (default the path; a download's URI while it is checked in a temporary file) ends in
+    /// .ps1, .psm1, .psd1 or .ps1xml (by name, as Windows picks the SIP: text has no magic); else null.
+    /// </summary>
+    public static string? KindOf(string path, string? name = null)
     {
-        using FileStream stream = File.OpenRead(path);
-        return PeImage.LooksLikePe(stream);
+        using (FileStream stream = File.OpenRead(path))
+        {
+            if (PeImage.LooksLikePe(stream)) return "PE image";
+        }
+        return PowerShellScript.IsScriptName(name ?? path) ? "PowerShell script" : null;
     }
 
     /// <summary>Every signature of the file, verified; <paramref name="result"/> carries the facts into the exceptions.</summary>
@@ -73,15 +84,30 @@ public sealed class ManagedAuthenticode
     /// <exception cref="SignatureFormatException">the signature blob cannot be read.</exception>
     /// <exception cref="SignatureInvalidException">unsigned, changed after signing, or a signature does not verify.</exception>
     /// <exception cref="SignerNotTrustedException">a signer does not chain to the trust, is not for code signing, or was not valid at the signing time.</exception>
-    public IReadOnlyList<AuthenticodeSigner> Verify(string path, SignatureResult result, CancellationToken cancel = default)
+    public IReadOnlyList<AuthenticodeSigner> Verify(string path, SignatureResult result, CancellationToken cancel = default) => Verify(path, null, result, cancel);
+
+    /// <summary>As <see cref="Verify(string, SignatureResult, CancellationToken)"/>; <paramref name="name"/> picks a script's form when the path's own name does not (<see cref="KindOf"/>).</summary>
+    public IReadOnlyList<AuthenticodeSigner> Verify(string path, string? name, SignatureResult result, CancellationToken cancel = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (result == null) throw new ArgumentNullException(nameof(result));
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        PeImage image = PeImage.Read(stream, result.Path);
-        if (!image.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), "the file carries no Authenticode signature (its certificate table is empty)");
-        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(image.ReadSignature(stream), result.Path);
-        IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests = image.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
+        IReadOnlyList<AuthenticodeSignedData> signatures;
+        IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests;
+        if (!PeImage.LooksLikePe(stream) && PowerShellScript.IsScriptName(name ?? path))
+        {
+            PowerShellScript script = PowerShellScript.Read(stream, name ?? path, result.Path);
+            if (script.Signature == null) throw new SignatureInvalidException(result.AsInvalid(), "the script carries no Authenticode signature (no '# SIG # Begin signature block')");
+            signatures = AuthenticodeSignedData.ReadAll(script.Signature, result.Path, script: true);
+            digests = script.Hash(signatures.Select(s => s.ImageHashAlgorithm), cancel);
+        }
+        else
+        {
+            PeImage image = PeImage.Read(stream, result.Path);
+            if (!image.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), "the file carries no Authenticode signature (its certificate table is empty)");
+            signatures = AuthenticodeSignedData.ReadAll(image.ReadSignature(stream), result.Path);
+            digests = image.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
+        }
 
         var verified = new List<AuthenticodeSigner>();
         foreach (AuthenticodeSignedData signature in signatures)

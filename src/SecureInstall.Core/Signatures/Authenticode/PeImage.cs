@@ -160,25 +160,19 @@ internal sealed class PeImage
     /// <summary>The Authenticode image hashes in one pass: everything before the certificate table except the CheckSum field and the certificate-table entry.</summary>
     public IReadOnlyDictionary<ChecksumAlgorithm, byte[]> Hash(Stream stream, IEnumerable<ChecksumAlgorithm> algorithms, CancellationToken cancel)
     {
-        var hashers = algorithms.Distinct().ToDictionary(a => a, ChecksumAlgorithms.Create);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            Feed(stream, 0, CheckSumOffset, hashers.Values, buffer, cancel);
-            Feed(stream, CheckSumOffset + 4, CertificateEntryOffset, hashers.Values, buffer, cancel);
-            Feed(stream, CertificateEntryOffset + 8, CertificateTableOffset, hashers.Values, buffer, cancel);
-            var digests = new Dictionary<ChecksumAlgorithm, byte[]>();
-            foreach (var pair in hashers)
+            return AuthenticodeDigests.Compute(algorithms, hashers =>
             {
-                pair.Value.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
-                digests[pair.Key] = pair.Value.Hash!;
-            }
-            return digests;
+                Feed(stream, 0, CheckSumOffset, hashers, buffer, cancel);
+                Feed(stream, CheckSumOffset + 4, CertificateEntryOffset, hashers, buffer, cancel);
+                Feed(stream, CertificateEntryOffset + 8, CertificateTableOffset, hashers, buffer, cancel);
+            });
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            foreach (HashAlgorithm h in hashers.Values) h.Dispose();
         }
     }
 
