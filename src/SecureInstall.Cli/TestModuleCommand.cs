@@ -32,10 +32,11 @@ public static class TestModuleCommand
             foreach (ModuleException missing in notRecorded) worst = Math.Max(worst, Math.Min(ExitCodes.Report(missing), ExitCodes.VerificationFailed));
             string folder = ModuleOptions.ModulePath(parse.GetValue(modulePath), parse.GetValue(scope));
             string[] searched = ModulePaths.Searched();
+            IReadOnlyDictionary<string, Core.Signatures.Authenticode.AuthenticodeRequirement> signers = ModuleSignatures.RequirementsForRecheck(parse.GetValue(manifest)!, Console.Error.WriteLine);
             foreach (ModuleLockEntry entry in entries)
             {
                 InstalledModuleStatus status;
-                try { status = InstalledModuleVerifier.Verify(folder, entry, searched, null, cancel); }
+                try { status = InstalledModuleVerifier.Verify(folder, entry, searched, null, signers.TryGetValue(entry.Name, out var signer) ? signer : null, cancel); }
                 catch (Exception ex) when (ex is SecureInstallException or IOException or UnauthorizedAccessException)
                 {
                     worst = Math.Max(worst, ExitCodes.Report(ex));
@@ -43,7 +44,8 @@ public static class TestModuleCommand
                 }
                 IReadOnlyList<ModuleException> failures = InstalledModuleVerifier.Failures(status, "'secureinstall install-module'", "'secureinstall install-module --force'");
                 Console.Out.WriteLine($"{entry.Name} {entry.Version}: {(status.Status == InstalledState.Verified ? "OK " + entry.TreeDigest : status.Status.ToString().ToUpperInvariant() + " " + status.Diff)}" +
-                    (status.ShadowedBy.Count > 0 ? $" (SHADOWED by {string.Join("; ", status.ShadowedBy)})" : string.Empty));
+                    (status.ShadowedBy.Count > 0 ? $" (SHADOWED by {string.Join("; ", status.ShadowedBy)})" : string.Empty) +
+                    (status.SignatureVerified == true ? $" (signed: {status.Signature})" : status.SignatureVerified == false ? " (SIGNATURE FAILED)" : string.Empty));
                 foreach (ModuleException failure in failures) worst = Math.Max(worst, Math.Min(ExitCodes.Report(failure), ExitCodes.VerificationFailed));
             }
             return worst;

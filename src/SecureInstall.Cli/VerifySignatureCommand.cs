@@ -17,7 +17,7 @@ public static class VerifySignatureCommand
         var pgpKey = new Option<string?>("--pgp-key", "-k") { Description = "A file with the trusted OpenPGP public key(s), armored or binary." };
         var fingerprint = new Option<string?>("--fingerprint") { Description = "OpenPGP: trust only the key with this primary-key fingerprint (40 hex digits)." };
         var allowExpired = new Option<bool>("--allow-expired-key") { Description = "OpenPGP: accept a signature made while its key was valid from a key that has expired since." };
-        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode: trusted signer certificate SHA-1 thumbprint (PE, CAB and MSI files on every OS; scripts on Windows only).", Arity = ArgumentArity.ZeroOrMore };
+        var thumbprint = new Option<string[]>("--signer-thumbprint") { Description = "Authenticode: trusted signer certificate SHA-1 thumbprint (PE, CAB, MSI files and PowerShell scripts on every OS).", Arity = ArgumentArity.ZeroOrMore };
         var subject = new Option<string[]>("--signer-subject") { Description = "Authenticode: trusted signer certificate subject, exactly.", Arity = ArgumentArity.ZeroOrMore };
         var trustedRoot = new Option<string[]>("--trusted-root") { Description = "Authenticode: root certificate file(s) (PEM or DER) the signer's chain must end at; default the platform's root store.", Arity = ArgumentArity.ZeroOrMore };
         var signature = new Option<string?>("--signature", "-x") { Description = "The signature file (default: FILE.minisig; FILE.sig/.asc/.gpg; or the file's own clear-signature)." };

@@ -19,6 +19,7 @@ public sealed class TestPinnedModuleCommand : PinnedModuleCmdlet
         IReadOnlyList<ModuleLockEntry> entries = InstalledModuleVerifier.Select(lockFile, LockPath, Names, notRecorded);
         foreach (ModuleException missing in notRecorded) WriteError(Errors.From(missing, missing.Module));
 
+        IReadOnlyDictionary<string, Core.Signatures.Authenticode.AuthenticodeRequirement> signers = ModuleSignatures.RequirementsForRecheck(ManifestPath, WriteVerbose);
         string modulePath = ResolveModulePath();
         string[] searched = ModulePaths.Searched();
         foreach (ModuleLockEntry entry in entries)
@@ -29,7 +30,9 @@ public sealed class TestPinnedModuleCommand : PinnedModuleCmdlet
                 WriteVerbose($"Re-hashing {entry.Name} {entry.Version} under {modulePath}; the lock expects {entry.TreeDigest}. Searching PSModulePath ({searched.Length} folders) for copies that shadow it.");
                 var loaded = InvokeCommand.InvokeScript("param($n) Get-Module -Name $n", true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, entry.Name)
                     .Select(o => o.BaseObject).OfType<PSModuleInfo>().Select(m => m.ModuleBase).ToList();
-                status = InstalledModuleVerifier.Verify(modulePath, entry, searched, loaded, CancelToken);
+                signers.TryGetValue(entry.Name, out Core.Signatures.Authenticode.AuthenticodeRequirement? signer);
+                if (signer != null && entry.Signature != null) WriteVerbose($"Re-verifying {entry.Name} {entry.Version}'s files: {signer.Describe(null)} (the lock recorded: {entry.Signature}).");
+                status = InstalledModuleVerifier.Verify(modulePath, entry, searched, loaded, signer, CancelToken);
             }
             catch (Exception ex) when (ex is Core.SecureInstallException or IOException or UnauthorizedAccessException)
             {

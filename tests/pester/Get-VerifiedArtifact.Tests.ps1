@@ -559,3 +559,38 @@ Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of the downloaded
         $usage.Text | Should -Match 'SignatureParametersInvalid'
     }
 }
+
+# Issue 21: a downloaded PowerShell script is checked in its temporary file, named as a script by its URI.
+Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of a downloaded PowerShell script)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeLabSkipReason
+        $onWindows = Test-IsWindows
+        $scriptDir = Join-Path $TestDrive 'acps'
+        $null = New-Item -ItemType Directory -Path $scriptDir -Force
+        $plainScript = Join-Path $scriptDir 'plain.ps1'
+        [System.IO.File]::WriteAllText($plainScript, "Write-Output 'installed'`r`n", [System.Text.UTF8Encoding]::new($false))
+        if (-not $skip) {
+            $lab = New-AuthenticodeLab -Path (Join-Path $TestDrive 'acps-lab')
+            $signedScript = Invoke-AuthenticodeSign -In $plainScript -Out (Join-Path $scriptDir 'install.ps1') -Signer $lab.Publisher
+            $otherScript = Invoke-AuthenticodeSign -In $plainScript -Out (Join-Path $scriptDir 'other.ps1') -Signer $lab.Other
+        }
+    }
+
+    It 'places the script signed by the pinned signer; refuses another signer and places nothing (cmdlet and CLI)' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $dest = Join-Path $scriptDir 'out-good.ps1'
+        $result = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $signedScript) -OutFile $dest -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache
+        $result.Verified | Should -BeTrue
+        $result.Signature.Checks | Should -Match 'script hash SHA256'
+        Test-Path -LiteralPath $dest | Should -BeTrue
+        $bad = Join-Path $scriptDir 'out-bad.ps1'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $otherScript) -OutFile $bad -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+        Test-Path -LiteralPath $bad | Should -BeFalse
+        $cli = Invoke-Cli get (ConvertTo-FileUri $otherScript) -o (Join-Path $scriptDir 'cli-bad.ps1') --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root --no-cache
+        $cli.ExitCode | Should -Be 1
+        $cli.Text | Should -Match 'SignerNotTrusted'
+        Test-Path -LiteralPath (Join-Path $scriptDir 'cli-bad.ps1') | Should -BeFalse
+    }
+}

@@ -30,7 +30,7 @@ BeforeAll {
         $modulePath = Join-Path $dir 'Modules'
         $code = "Import-Module '$root/SecureInstall.psd1'`n" +
             "`$r = @(Install-PinnedModule -Manifest '$manifest' -ModulePath '$modulePath' $Arguments -ErrorVariable ev -ErrorAction SilentlyContinue)`n" +
-            "[pscustomobject]@{ Results = @(`$r | Select-Object Name, Version, @{ n = 'Status'; e = { `"`$(`$_.Status)`" } }, Path, Dependencies, IsDependency); Errors = @(`$ev | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Category = `"`$(`$_.CategoryInfo.Category)`"; Message = `$_.Exception.Message } }) } | ConvertTo-Json -Depth 5"
+            "[pscustomobject]@{ Results = @(`$r | Select-Object Name, Version, @{ n = 'Status'; e = { `"`$(`$_.Status)`" } }, Path, Dependencies, IsDependency, Signature, Catalogs); Errors = @(`$ev | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Category = `"`$(`$_.CategoryInfo.Category)`"; Message = `$_.Exception.Message } }) } | ConvertTo-Json -Depth 5"
         $env = @{ SSL_CERT_FILE = $pem; SECUREINSTALL_HOME = (Join-Path $dir 'home'); SECUREINSTALL_CACHE = (Join-Path $dir 'cache') }
         foreach ($k in $Environment.Keys) { $env[$k] = $Environment[$k] }
         $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment $env -TimeoutSeconds 180
@@ -280,5 +280,92 @@ Describe 'the module manifest reader (PowerShellDataFile)' {
         $path = Join-Path (New-TestFolder) 'Bad.psd1'
         Write-Fixture $path $Text
         { $reader::ReadFile($path) } | Should -Throw -ExpectedMessage '*must be constant data*'
+    }
+}
+
+# Issue 22: a .nupkg's entry names are OPC part names, percent-escaped; they are decoded, and a decoded name that is
+# unsafe is refused by the archive rules.
+Describe 'Install-PinnedModule and percent-escaped .nupkg entry names' {
+    It 'installs My%20Script.ps1 as "My Script.ps1"' {
+        $pin = Publish-Package 'Escaped' '1.0.0' (New-ModulePackage 'Escaped' '1.0.0' -Extra @{ 'My%20Script.ps1' = 'Write-Output 1' })
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'Escaped/1.0.0/My Script.ps1') | Should -BeTrue
+    }
+
+    It 'refuses <Entry> with UnsafeArchiveEntry and installs nothing' -ForEach @(
+        @{ Entry = '%2e%2e/%2e%2e/escaped.ps1' }
+        @{ Entry = 'a%2Fb.ps1' }
+        @{ Entry = 'bad%zz.ps1' }
+    ) {
+        $id = 'Hostile' + [Math]::Abs($Entry.GetHashCode())
+        $pin = Publish-Package $id '1.0.0' (New-ModulePackage $id '1.0.0' -Extra @{ $Entry = 'owned' })
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'UnsafeArchiveEntry,SecureInstall.Commands.InstallPinnedModuleCommand'
+        @(Get-ChildItem -LiteralPath $run.Folder -Recurse -Filter 'escaped.ps1').Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
+    }
+}
+
+# Issue 22: a module's signature: pins the Authenticode signer of every script and PE file in it, checked in staging
+# before anything is placed (managed code, every OS; on Windows WinVerifyTrust does not trust the test's root).
+Describe 'Install-PinnedModule with signature: (the module''s files signed by osslsigncode)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeLabSkipReason
+        if (-not $skip) { $lab = New-AuthenticodeLab -Path (Join-Path $TestDrive 'module-lab') }
+        $onWindows = Test-IsWindows
+        # A module whose .psd1 and .psm1 are signed by -Signer (the .psm1 left unsigned with -UnsignedPsm1).
+        function New-SignedModulePackage([string]$Id, [string]$Version, $Signer, [switch]$UnsignedPsm1, [hashtable]$Extra = @{}) {
+            $dir = New-TestFolder
+            $psd1 = Join-Path $dir "$Id.psd1"; $psm1 = Join-Path $dir "$Id.psm1"
+            [System.IO.File]::WriteAllText($psd1, "@{`r`n    RootModule = '$Id.psm1'`r`n    ModuleVersion = '$Version'`r`n    GUID = '$([guid]::NewGuid())'`r`n    FunctionsToExport = @('Get-$Id')`r`n}`r`n", $utf8)
+            [System.IO.File]::WriteAllText($psm1, "function Get-$Id { '$Id $Version' }`r`n", $utf8)
+            $entries = @{ "$Id.psd1" = [System.IO.File]::ReadAllText((Invoke-AuthenticodeSign -In $psd1 -Out (Join-Path $dir "s-$Id.psd1") -Signer $Signer)) }
+            $entries["$Id.psm1"] = if ($UnsignedPsm1) { [System.IO.File]::ReadAllText($psm1) } else { [System.IO.File]::ReadAllText((Invoke-AuthenticodeSign -In $psm1 -Out (Join-Path $dir "s-$Id.psm1") -Signer $Signer)) }
+            foreach ($k in $Extra.Keys) { $entries[$k] = $Extra[$k] }
+            New-ModulePackage $Id $Version -Extra $entries
+        }
+        function Add-SignaturePin([string]$Pin, [string]$Thumbprint) { $Pin + "    signature: { thumbprint: $Thumbprint, root: '$($lab.Root)' }`n" }
+    }
+
+    It 'installs a module whose every file the pinned signer signed, records the verdict in the lock, names a catalog, and Test-PinnedModule re-checks it' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $pin = Add-SignaturePin (Publish-Package 'Signed' '1.0.0' (New-SignedModulePackage 'Signed' '1.0.0' $lab.Publisher -Extra @{ 'Signed.cat' = 'a catalog' })) $lab.Publisher.Thumbprint
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        $run.Results[0].Signature | Should -Match "^Authenticode signatures by thumbprint $($lab.Publisher.Thumbprint) \(.* on 2 files; catalog Signed\.cat not relied on$"
+        @($run.Results[0].Catalogs) | Should -Be @('Signed.cat')
+        $lock = Get-Content -Raw -LiteralPath $run.Lock | ConvertFrom-Json
+        $lock.modules.Signed.'1.0.0'.signature | Should -BeExactly $run.Results[0].Signature
+
+        $manifest = Join-Path $run.Folder 'tools.yml'
+        $test = "Import-Module '$root/SecureInstall.psd1'; `$s = Test-PinnedModule -Manifest '$manifest' -ModulePath '$($run.ModulePath)' -ErrorVariable ev -ErrorAction SilentlyContinue; '{0}|{1}|{2}' -f `$s.Status, `$s.SignatureVerified, (@(`$ev | ForEach-Object FullyQualifiedErrorId) -join ',')"
+        $ok = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $test)
+        $ok.Out.Trim() | Should -BeExactly 'Verified|True|'
+        # The manifest now pins another signer: the re-check fails naming the rule, though the tree is unchanged.
+        [System.IO.File]::WriteAllText($manifest, ([System.IO.File]::ReadAllText($manifest) -replace $lab.Publisher.Thumbprint, $lab.Other.Thumbprint), $utf8)
+        $bad = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $test)
+        $bad.Out.Trim() | Should -BeExactly 'Verified|False|SignerNotTrusted,SecureInstall.Commands.TestPinnedModuleCommand'
+    }
+
+    It 'refuses a module with an unsigned file, naming it, and installs nothing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $pin = Add-SignaturePin (Publish-Package 'HalfSigned' '1.0.0' (New-SignedModulePackage 'HalfSigned' '1.0.0' $lab.Publisher -UnsignedPsm1)) $lab.Publisher.Thumbprint
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'SignatureInvalid,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'HalfSigned/1\.0\.0/HalfSigned\.psm1'
+        @(Get-ChildItem -LiteralPath $run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $run.Lock | Should -BeFalse
+    }
+
+    It 'refuses a module signed by another certificate with SignerNotTrusted naming the file' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $pin = Add-SignaturePin (Publish-Package 'OtherSigned' '1.0.0' (New-SignedModulePackage 'OtherSigned' '1.0.0' $lab.Other)) $lab.Publisher.Thumbprint
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Id | Should -Be 'SignerNotTrusted,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'OtherSigned/1\.0\.0/OtherSigned\.ps[dm]1'
+        Test-Path -LiteralPath (Join-Path $run.ModulePath 'OtherSigned/1.0.0') | Should -BeFalse
     }
 }

@@ -183,10 +183,10 @@ Describe 'Test-ArtifactSignature -PgpPublicKey' {
 }
 
 Describe 'Test-ArtifactSignature -SignerThumbprint (Authenticode)' {
-    It 'fails with SignatureNotSupported for a script off Windows (WinVerifyTrust only), never a silent pass' -Skip:(Test-IsWindows) {
-        $ps1 = Join-Path $TestDrive 'install.ps1'
-        [System.IO.File]::WriteAllText($ps1, "Write-Output 1`n", $utf8)
-        $r = Test-ArtifactSignature -Path $ps1 -SignerThumbprint ('0' * 40) -ErrorVariable ev -ErrorAction SilentlyContinue
+    It 'fails with SignatureNotSupported for an MSI off Windows (WinVerifyTrust only), never a silent pass' -Skip:(Test-IsWindows) {
+        $msi = Join-Path $TestDrive 'install.msi'
+        [System.IO.File]::WriteAllText($msi, "not a PE file, not a script`n", $utf8)
+        $r = Test-ArtifactSignature -Path $msi -SignerThumbprint ('0' * 40) -ErrorVariable ev -ErrorAction SilentlyContinue
         $r | Should -BeNullOrEmpty
         $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureNotSupported$FQ"
         $ev[0].CategoryInfo.Category | Should -Be 'NotImplemented'
@@ -396,6 +396,73 @@ Describe 'Test-ArtifactSignature -TrustedRoot (managed Authenticode, cabinets an
         $bad = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root (Join-Path $TestDrive 'containers/hostile.msi')
         $bad.Text | Should -Match 'MsiMalformed'
         $bad.ExitCode | Should -Not -Be 0
+    }
+}
+
+# Issue 21: PowerShell scripts (# SIG # Begin signature block) are verified in managed code too, picked by extension
+# (.ps1, .psm1, .psd1, .ps1xml); osslsigncode signs them as the PowerShell SIP does.
+Describe 'Test-ArtifactSignature -TrustedRoot (managed Authenticode, PowerShell scripts signed by osslsigncode)' {
+    BeforeAll {
+        $skip = Get-AuthenticodeLabSkipReason
+        $dir = Join-Path $TestDrive 'scripts'
+        $null = New-Item -ItemType Directory -Path $dir -Force
+        $plain = Join-Path $dir 'install.ps1'
+        [System.IO.File]::WriteAllText($plain, "param([string]`$Name = 'world')`r`nWrite-Output `"Hello, `$Name`"`r`n", $utf8)
+        if (-not $skip) {
+            $lab = New-AuthenticodeLab -Path (Join-Path $TestDrive 'script-lab')
+            $signed = Invoke-AuthenticodeSign -In $plain -Out (Join-Path $dir 'signed.ps1') -Signer $lab.Publisher
+            $byOther = Invoke-AuthenticodeSign -In $plain -Out (Join-Path $dir 'other.ps1') -Signer $lab.Other
+        }
+        $onWindows = Test-IsWindows
+    }
+
+    It 'verifies a signed .ps1 against the pinned thumbprint and root, and says it hashed the script' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $result = Test-ArtifactSignature -Path $signed -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root
+        $result.IsValid | Should -BeTrue
+        $result.Fingerprint | Should -BeExactly $lab.Publisher.Thumbprint
+        $result.Checks | Should -Match '^managed \(1 signature: script hash SHA256'
+    }
+
+    It 'writes SignatureInvalid for a script changed by one character after signing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $tampered = Join-Path $dir 'tampered.ps1'
+        [System.IO.File]::WriteAllText($tampered, ([System.IO.File]::ReadAllText($signed) -replace 'Hello,', 'Hellp,'), $utf8)
+        $r = Test-ArtifactSignature -Path $tampered -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.IsValid | Should -BeFalse
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $ev[0].Exception.Message | Should -Match 'changed after it was signed'
+    }
+
+    It 'writes SignerNotTrusted for a script signed by a certificate that is not pinned' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $r = Test-ArtifactSignature -Path $byOther -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r.Fingerprint | Should -BeExactly $lab.Other.Thumbprint
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignerNotTrusted$FQ"
+    }
+
+    It 'writes SignatureInvalid for an unsigned script, and SignatureFormatInvalid for text after the block' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $null = Test-ArtifactSignature -Path $plain -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        $appended = Join-Path $dir 'appended.ps1'
+        [System.IO.File]::WriteAllText($appended, [System.IO.File]::ReadAllText($signed) + "Remove-Item -Recurse ~`r`n", $utf8)
+        $null = Test-ArtifactSignature -Path $appended -SignerThumbprint $lab.Publisher.Thumbprint -TrustedRoot $lab.Root -ErrorVariable ev2 -ErrorAction SilentlyContinue
+        $ev2[0].FullyQualifiedErrorId | Should -BeExactly "SignatureFormatInvalid$FQ"
+        $ev2[0].CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+
+    It 'secureinstall verify-signature: exit 0 for the signed script, 1 for the other signer' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if ($onWindows) { Set-ItResult -Skipped -Because 'WinVerifyTrust does not trust the root the test made'; return }
+        $ok = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root $signed
+        $ok.ExitCode | Should -Be 0
+        $ok.Text | Should -Match 'script hash SHA256'
+        $bad = Invoke-Cli verify-signature --signer-thumbprint $lab.Publisher.Thumbprint --trusted-root $lab.Root $byOther
+        $bad.ExitCode | Should -Be 1
+        $bad.Text | Should -Match 'SignerNotTrusted'
     }
 }
 

@@ -39,6 +39,8 @@ public enum UnsafeEntryRule
     SpecialFile,
     /// <summary>An entry type the extractor does not write (sparse files, multi-volume parts, unknown types).</summary>
     UnsupportedEntryType,
+    /// <summary>An OPC (.nupkg) name's percent escape that is malformed, not UTF-8, or decodes to a path separator.</summary>
+    InvalidEscape,
 }
 
 /// <summary>An entry of the archive would escape the destination, alias another file or create something other than files, folders and safe links.</summary>

@@ -44,6 +44,12 @@ public sealed class ArchiveExtractionOptions
     /// <summary>Replace an existing destination (after the whole archive has been extracted beside it).</summary>
     public bool Overwrite { get; set; }
 
+    /// <summary>
+    /// Entry names are OPC part names (a .nupkg): percent escapes are decoded ("My%20Module.psm1" is "My Module.psm1"), as
+    /// NuGet and PSResourceGet do, before every rule runs on the decoded name. Zip only.
+    /// </summary>
+    public bool DecodePercentEscapes { get; set; }
+
     /// <summary>When set, the archive is hashed (through the same open handle that is then extracted) and refused on mismatch.</summary>
     public ChecksumEntry? ExpectedDigest { get; set; }
 

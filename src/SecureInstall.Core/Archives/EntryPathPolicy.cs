@@ -56,6 +56,50 @@ public static class EntryPathPolicy
     }
 
     /// <summary>
+    /// An OPC part name (a .nupkg entry) with its percent escapes decoded (UTF-8, as System.IO.Packaging writes them); the
+    /// result then goes through <see cref="Split"/> like any name, so "%2e%2e" is refused as '..' and "%00" as NUL. An
+    /// escape that is malformed ("%G0", a cut "%2"), not UTF-8, or that decodes to '/' or '\' is refused: a separator
+    /// hidden in an escape would make a folder the package's own file list does not have.
+    /// </summary>
+    public static string DecodePercentEscapes(string archivePath, string name)
+    {
+        if (name == null) throw new ArgumentNullException(nameof(name));
+        if (name.IndexOf('%') < 0) return name;
+        var decoded = new StringBuilder(name.Length);
+        var bytes = new List<byte>();
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+        for (int i = 0; i < name.Length;)
+        {
+            if (name[i] != '%')
+            {
+                decoded.Append(name[i++]);
+                continue;
+            }
+            bytes.Clear();
+            while (i < name.Length && name[i] == '%')
+            {
+                if (i + 2 >= name.Length || !Checksums.Hex.IsHexDigit(name[i + 1]) || !Checksums.Hex.IsHexDigit(name[i + 2]))
+                    throw Refuse(archivePath, name, UnsafeEntryRule.InvalidEscape, $"'%{(i + 1 < name.Length ? name.Substring(i + 1, Math.Min(2, name.Length - i - 1)) : "")}' at {i} is not a percent escape (% and two hex digits).");
+                bytes.Add(Convert.ToByte(name.Substring(i + 1, 2), 16));
+                i += 3;
+            }
+            string run;
+            try
+            {
+                run = strict.GetString(bytes.ToArray());
+            }
+            catch (DecoderFallbackException)
+            {
+                throw Refuse(archivePath, name, UnsafeEntryRule.InvalidEscape, "its percent escapes are not UTF-8 text.");
+            }
+            if (run.IndexOf('/') >= 0 || run.IndexOf('\\') >= 0)
+                throw Refuse(archivePath, name, UnsafeEntryRule.InvalidEscape, "a percent escape decodes to a path separator ('/' or '\\'), which a part name never hides in an escape.");
+            decoded.Append(run);
+        }
+        return decoded.ToString();
+    }
+
+    /// <summary>
     /// The segments of a symbolic link's target, ".." kept (the caller resolves it against the tree). A target is
     /// refused when it could not be relative to the link: absolute, drive, UNC or device, or with characters a name may not hold.
     /// </summary>

@@ -48,7 +48,7 @@ public sealed partial class SafeArchiveExtractor
                 {
                     ZipArchiveEntry entry = zip.Entries[i];
                     ZipCentralRecord record = records[i];
-                    string name = entry.FullName;
+                    string name = _options.DecodePercentEscapes ? EntryPathPolicy.DecodePercentEscapes(_archive, entry.FullName) : entry.FullName;
                     int mode = record.UnixMode;
                     ArchiveItemType type = (mode & 0xF000) switch
                     {

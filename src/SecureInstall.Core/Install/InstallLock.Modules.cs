@@ -23,6 +23,9 @@ public sealed class ModuleLockEntry
 
     /// <summary>The modules its .nuspec depends on, as "Name Version" of the pins that satisfied them.</summary>
     public List<string> Dependencies { get; set; } = new();
+
+    /// <summary>The Authenticode verdict on its files when the manifest pins a signer (<see cref="Modules.ModuleSignatureVerdict.Description"/>); null when none was pinned.</summary>
+    public string? Signature { get; set; }
 }
 
 /// <summary>The lock's <c>modules</c> section: name → version → entry, beside (never inside) <c>tools</c>.</summary>
@@ -62,6 +65,7 @@ public sealed partial class InstallLock
                 Source = e.GetProperty("source").GetString() ?? string.Empty,
                 TreeDigest = e.GetProperty("treeDigest").GetString() ?? string.Empty,
                 Dependencies = e.TryGetProperty("dependencies", out JsonElement d) ? d.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : new List<string>(),
+                Signature = e.TryGetProperty("signature", out JsonElement sig) ? sig.GetString() : null,
             });
         }
     }
@@ -82,6 +86,7 @@ public sealed partial class InstallLock
                 w.WriteStartArray("dependencies");
                 foreach (string d in e.Dependencies) w.WriteStringValue(d);
                 w.WriteEndArray();
+                if (e.Signature != null) w.WriteString("signature", e.Signature);
                 w.WriteEndObject();
             }
             w.WriteEndObject();

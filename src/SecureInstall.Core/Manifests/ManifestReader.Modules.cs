@@ -51,10 +51,36 @@ public sealed partial class ManifestReader
             module.Scope = OptionalScalar(body, "scope", source);
             if (module.Scope != null && !module.Scope.Equals("CurrentUser", StringComparison.OrdinalIgnoreCase) && !module.Scope.Equals("AllUsers", StringComparison.OrdinalIgnoreCase))
                 throw new ManifestFormatException(source, LineOf(body, "scope"), $"module '{name}': scope '{module.Scope}' is not CurrentUser or AllUsers.");
-            module.Signature = OptionalScalar(body, "signature", source);
+            module.SignaturePolicy = ReadModuleSignature(body, name, source);
+            module.Signature = module.SignaturePolicy == null ? null : string.Join(", ", module.SignaturePolicy.Settings.Where(s => s.Key != "scheme").Select(s => $"{s.Key} {s.Value}"));
             module.Problems.AddRange(asVersion.Problems);
             manifest.Modules.Add(module);
         }
+    }
+
+    /// <summary>
+    /// A module's <c>signature:</c> as the Authenticode policy a tool's takes: a scalar is the signer's thumbprint (40 hex
+    /// digits) or subject; a mapping is the tool form (thumbprint/subject/root; scheme, if given, must be authenticode).
+    /// </summary>
+    private static SignaturePolicy? ReadModuleSignature(YamlMappingNode body, string name, Context source)
+    {
+        YamlNode? node = Get(body, "signature");
+        if (node == null) return null;
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["scheme"] = "authenticode" };
+        if (node is YamlScalarNode scalar)
+        {
+            string value = (scalar.Value ?? string.Empty).Trim();
+            string compact = value.Replace(" ", string.Empty);
+            settings[compact.Length == 40 && Hex.IsHex(compact) ? "thumbprint" : "subject"] = value;
+        }
+        else if (node is YamlMappingNode map)
+        {
+            foreach (var kv in map.Children) settings[Scalar(kv.Key, source)] = kv.Value is YamlScalarNode s ? s.Value ?? string.Empty : string.Empty;
+            if (!Signatures.Authenticode.AuthenticodeRequirement.IsScheme(settings["scheme"]))
+                throw new ManifestFormatException(source, Line(node), $"module '{name}': a module's signature is Authenticode (the signer of its files), not '{settings["scheme"]}'.");
+        }
+        else throw new ManifestFormatException(source, Line(node), $"module '{name}': signature is the signer's thumbprint or subject, or a mapping of thumbprint, subject and root.");
+        return new SignaturePolicy { Scheme = "authenticode", Settings = settings, Line = Line(node), BaseDirectory = source.BaseDirectory };
     }
 
     /// <summary>

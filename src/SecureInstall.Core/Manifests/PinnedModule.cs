@@ -26,6 +26,9 @@ public sealed class PinnedModule
     /// <summary>The Authenticode signer the module's files must carry (recorded; checked where Authenticode is available).</summary>
     public string? Signature { get; set; }
 
+    /// <summary>The <c>signature:</c> as an Authenticode policy (a thumbprint or subject scalar, or the tool's mapping form); null when none.</summary>
+    public SignaturePolicy? SignaturePolicy { get; set; }
+
     public int Line { get; set; }
 
     /// <summary>Rule violations found while reading (no digest, a moving version, plain http); installing the module fails with the first.</summary>

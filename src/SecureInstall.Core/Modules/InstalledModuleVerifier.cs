@@ -21,6 +21,15 @@ public sealed class InstalledModuleStatus
     /// <summary>Changed, added and removed together, as a message names them.</summary>
     public TreeDiff Diff => new() { Changed = Changed, Added = Added, Removed = Removed };
 
+    /// <summary>The lock's Authenticode verdict on its files (null when no signer was pinned).</summary>
+    public string? Signature { get; internal set; }
+
+    /// <summary>The re-check of that verdict: true passed, false failed (<see cref="SignatureFailure"/>), null not re-checked (no signer pinned, or the manifest was not given).</summary>
+    public bool? SignatureVerified { get; internal set; }
+
+    /// <summary>Why the re-check failed: the file and the rule, as at install.</summary>
+    public SecureInstallException? SignatureFailure { get; internal set; }
+
     /// <summary>Other copies Import-Module &lt;Name&gt; would load instead of the pinned one: folders or module files.</summary>
     public IReadOnlyList<string> ShadowedBy { get; internal set; } = Array.Empty<string>();
 }
@@ -35,8 +44,9 @@ public static class InstalledModuleVerifier
     /// <param name="modulePath">The module folder the pin was installed into.</param>
     /// <param name="psModulePath">PSModulePath's folders, in order.</param>
     /// <param name="loadedFrom">Where modules of this name are loaded from in the caller's session (their ModuleBase).</param>
+    /// <param name="signature">The manifest's signer pin for the module: with the lock's verdict, every signable file is verified again.</param>
     public static InstalledModuleStatus Verify(string modulePath, ModuleLockEntry entry, IEnumerable<string> psModulePath, IEnumerable<string>? loadedFrom = null,
-        CancellationToken cancellationToken = default)
+        Signatures.Authenticode.AuthenticodeRequirement? signature = null, CancellationToken cancellationToken = default)
     {
         if (entry == null) throw new ArgumentNullException(nameof(entry));
         PackageVersion version = PackageVersion.TryParse(entry.Version)
@@ -51,10 +61,26 @@ public static class InstalledModuleVerifier
         {
             if (!InstallRootLayout.SamePath(loaded, dir)) shadows.Add($"{loaded} (loaded in this session)");
         }
+        bool? signed = null;
+        SecureInstallException? signatureFailure = null;
+        if (present && signature != null && entry.Signature != null)
+        {
+            try
+            {
+                ModuleSignatures.Verify(signature, dir, $"{entry.Name}/{entry.Version}", cancellationToken);
+                signed = true;
+            }
+            catch (SecureInstallException ex)
+            {
+                signed = false;
+                signatureFailure = ex;
+            }
+        }
         return new InstalledModuleStatus
         {
             Name = entry.Name, Version = entry.Version, Path = dir, TreeDigest = entry.TreeDigest,
             Changed = changed, Added = added, Removed = removed, ShadowedBy = shadows,
+            Signature = entry.Signature, SignatureVerified = signed, SignatureFailure = signatureFailure,
             Status = !present ? InstalledState.Missing : changed.Count + added.Count + removed.Count > 0 ? InstalledState.Tampered : InstalledState.Verified,
         };
     }
@@ -88,6 +114,9 @@ public static class InstalledModuleVerifier
         else if (status.Status == InstalledState.Tampered)
             failures.Add(new ModuleException(ErrorIds.InstalledTreeTampered, FailureKind.Security, status.Path,
                 $"{status.Name} {status.Version} at '{status.Path}' was changed after it was installed and verified ({status.Diff}). Reinstall it with {reinstall}, and find out what changed it."));
+        if (status.SignatureFailure is { } bad)
+            failures.Add(new ModuleException(bad.ErrorId, bad.Kind, status.Path,
+                $"{status.Name} {status.Version} at '{status.Path}' no longer passes the Authenticode check it passed at install ({status.Signature}): {bad.Message} Reinstall it with {reinstall}.", bad));
         if (status.ShadowedBy.Count > 0)
             failures.Add(new ModuleException(ErrorIds.ModuleShadowed, FailureKind.Security, status.Name,
                 $"Import-Module {status.Name} would not load the pinned {status.Name} {status.Version} at {status.Path}: {string.Join("; ", status.ShadowedBy)} comes first. " +

@@ -48,6 +48,12 @@ public sealed class ModuleInstallResult
     public bool IsDependency { get; internal set; }
 
     public bool FromCache { get; internal set; }
+
+    /// <summary>The Authenticode verdict on its files when the manifest pins a signer (as the lock records it); null otherwise.</summary>
+    public string? Signature { get; internal set; }
+
+    /// <summary>Catalog files (.cat) in the module: named, not relied on (each file must carry its own signature).</summary>
+    public IReadOnlyList<string> Catalogs { get; internal set; } = Array.Empty<string>();
 }
 
 /// <summary>
@@ -97,7 +103,9 @@ public sealed class ModuleInstaller
     /// <summary>What installing <paramref name="module"/> does, for -WhatIf and the confirmation prompt.</summary>
     public string Describe(PinnedModule module) =>
         $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), verify sha512 {module.Sha512Hex}, " +
-        $"check its .nuspec and .psd1 name {module.Name} {module.Version}, require its dependencies to be pinned, and install into {TargetOf(module)}";
+        $"check its .nuspec and .psd1 name {module.Name} {module.Version}, " +
+        (module.SignaturePolicy != null ? $"verify the Authenticode signature of every script and PE file by {module.Signature}, " : "") +
+        $"require its dependencies to be pinned, and install into {TargetOf(module)}";
 
     public string TargetOf(PinnedModule module) => ModulePaths.VersionDirectory(_options.ModulePath, module.Name, PackageVersion.TryParse(module.Version)!);
 
@@ -145,14 +153,14 @@ public sealed class ModuleInstaller
                 var entry = new ModuleLockEntry
                 {
                     Name = s.Module.Name, Version = s.Module.Version, Sha512 = s.Module.Sha512Hex, Source = s.Module.Source.AbsoluteUri,
-                    TreeDigest = s.TreeDigest, Dependencies = s.Pins.Select(p => p.Name + " " + p.Version).ToList(),
+                    TreeDigest = s.TreeDigest, Dependencies = s.Pins.Select(p => p.Name + " " + p.Version).ToList(), Signature = s.Signature,
                 };
                 entries.Add(entry);
                 results.Add(new ModuleInstallResult
                 {
                     Name = entry.Name, Version = entry.Version, Status = s.Staging == null ? ModuleInstallStatus.AlreadyInstalled : ModuleInstallStatus.Installed,
                     Path = s.Target, Sha512 = entry.Sha512, Source = UriText.Redact(s.Module.Source), TreeDigest = entry.TreeDigest, Dependencies = entry.Dependencies,
-                    IsDependency = !requested.Contains(entry.Name), FromCache = s.FromCache,
+                    IsDependency = !requested.Contains(entry.Name), FromCache = s.FromCache, Signature = entry.Signature, Catalogs = s.Catalogs,
                 });
             }
             InstallLock.Update(lockPath, _options.LockRoot, _options.LockTimeout, l => entries.ForEach(l.SetModule), cancellationToken);
@@ -222,12 +230,15 @@ public sealed class ModuleInstaller
         string nameDir = Path.GetDirectoryName(target)!;
         var s = new Staged(module, target);
 
+        Signatures.Authenticode.AuthenticodeRequirement? signature = ModuleSignatures.RequirementOf(module);
         if (!_options.Force && recorded.FindModule(module.Name, module.Version) is { } locked && Checksums.Hex.DigestEquals(locked.Sha512, module.Sha512Hex)
+            && (signature == null || locked.Signature != null) // a signer pinned since the install is checked by installing again
             && UnixFileSystem.TryGetEntry(target, out FileStatus existing) && existing.Kind == UnixEntryKind.Directory
             && InstalledTree.Compute(target, cancellationToken).Digest == locked.TreeDigest)
         {
             log($"{module.Name} {module.Version} is already installed at {target}; its tree verified against the lock ({locked.TreeDigest}).");
             s.TreeDigest = locked.TreeDigest;
+            s.Signature = locked.Signature;
             s.Dependencies = locked.Dependencies.Select(d => new NuSpecDependency(d.Split(' ')[0], "[" + d.Substring(d.IndexOf(' ') + 1) + "]")).ToList();
             return s;
         }
@@ -251,13 +262,24 @@ public sealed class ModuleInstaller
         string staging = Path.Combine(nameDir, ".staging-" + Guid.NewGuid().ToString("N"));
         temporaries.Add(staging);
         s.Staging = staging;
-        ArchiveExtractionResult extracted = new SafeArchiveExtractor(_options.Extraction.Clone()).Extract(downloaded.Path, staging, null, cancellationToken);
+        ArchiveExtractionOptions extraction = _options.Extraction.Clone();
+        extraction.DecodePercentEscapes = true; // a .nupkg's entry names are OPC part names ("My%20Module.psm1")
+        ArchiveExtractionResult extracted = new SafeArchiveExtractor(extraction).Extract(downloaded.Path, staging, null, cancellationToken);
         log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
 
         NuSpec spec = ReadNuSpec(module, staging, version, "nothing was installed");
         CheckModuleManifest(module, version, staging);
         RemovePackagingParts(staging, spec.Id);
         s.Dependencies = spec.Dependencies;
+        if (signature != null)
+        {
+            // In staging, before anything is placed: an unsigned or other-signer file refuses the whole install, naming the file.
+            log($"Verifying the {signature.Describe(null)} of {module.Name} {module.Version}'s files.");
+            ModuleSignatureVerdict verdict = ModuleSignatures.Verify(signature, staging, $"{module.Name}/{module.Version}", cancellationToken);
+            s.Signature = verdict.Description;
+            s.Catalogs = verdict.Catalogs;
+            log($"Verified the {verdict.Description}.");
+        }
 
         InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
         tree.RefuseEscapingLinks(module.Name, module.Version);
@@ -361,5 +383,7 @@ public sealed class ModuleInstaller
         public bool FromCache { get; set; }
         public IReadOnlyList<NuSpecDependency> Dependencies { get; set; } = Array.Empty<NuSpecDependency>();
         public List<PinnedModule> Pins { get; } = new();
+        public string? Signature { get; set; }
+        public IReadOnlyList<string> Catalogs { get; set; } = Array.Empty<string>();
     }
 }

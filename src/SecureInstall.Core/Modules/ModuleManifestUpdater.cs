@@ -218,7 +218,7 @@ public sealed class ModuleManifestUpdater
         DownloadResult downloaded = await _downloader.DownloadAsync(new DownloadRequest(uri, file) { SkipVerification = true, Token = TokenFor(uri, feed) }, null, cancellationToken).ConfigureAwait(false);
         string sha512 = FileHasher.HashFile(downloaded.Path, ChecksumAlgorithm.SHA512, null, cancellationToken);
         string staging = Path.Combine(_work, Guid.NewGuid().ToString("N"));
-        new SafeArchiveExtractor(new ArchiveExtractionOptions()).Extract(downloaded.Path, staging, null, cancellationToken);
+        new SafeArchiveExtractor(new ArchiveExtractionOptions { DecodePercentEscapes = true }).Extract(downloaded.Path, staging, null, cancellationToken);
         NuSpec spec = ModuleInstaller.ReadNuSpec(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned");
         return (sha512, spec);
     }

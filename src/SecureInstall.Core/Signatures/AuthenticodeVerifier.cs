@@ -45,10 +45,11 @@ public interface IPlatformAuthenticode
 /// <summary>
 /// Verifies the Authenticode signature embedded in a Windows file, then pins the signer certificate by thumbprint or
 /// subject: "signed by someone the machine trusts" is not enough to install a tool. PE files (.exe, .dll, .sys), cabinets
-/// and MSI packages, told apart by their first bytes, are verified in managed code on every OS (<see cref="ManagedAuthenticode"/>);
-/// on Windows WinVerifyTrust runs as well (revocation, machine policy) and both must accept the same signer, else the file
-/// fails. Other files (scripts) are WinVerifyTrust's alone: elsewhere they fail with <see cref="SignatureNotSupportedException"/>,
-/// as a check that cannot run never passes (PSResourceGet skips it off Windows and reports success).
+/// and MSI packages, told apart by their first bytes, and PowerShell scripts (.ps1, .psm1, .psd1, .ps1xml; by name) are
+/// verified in managed code on every OS (<see cref="ManagedAuthenticode"/>); on Windows WinVerifyTrust runs as well
+/// (revocation, machine policy) and both must accept the same signer, else the file fails. Other files are WinVerifyTrust's
+/// alone: elsewhere they fail with <see cref="SignatureNotSupportedException"/>, as a check that cannot run never passes
+/// (PSResourceGet skips it off Windows and reports success).
 /// </summary>
 public sealed class AuthenticodeVerifier
 {
@@ -111,7 +112,7 @@ public sealed class AuthenticodeVerifier
         + $", chained to {_options.Trust.Description}";
 
     /// <summary>Which checks run, for verbose output.</summary>
-    public string CheckDescription => "managed Authenticode for PE, cabinet and MSI files (file digest, CMS signature, chain, code-signing EKU, timestamp, nested signatures)"
+    public string CheckDescription => "managed Authenticode for PE, cabinet, MSI files and PowerShell scripts (file digest, CMS signature, chain, code-signing EKU, timestamp, nested signatures)"
         + (_platform != null ? $", and {_platform.Name}" : "");
 
     public SignatureResult Verify(string path) => Verify(path, CancellationToken.None);
@@ -131,9 +132,11 @@ public sealed class AuthenticodeVerifier
         var result = new SignatureResult(SignatureScheme.Authenticode, true, shownAs, shownAs);
         var checks = new List<string>();
         IReadOnlyList<AuthenticodeSigner>? signers = null;
-        if (ManagedAuthenticode.KindOf(path) is { } kind)
+        // A download is checked in a temporary file: its URI's name says whether it is a script.
+        string? kind = ManagedAuthenticode.KindOf(path, PowerShellScriptName(path, shownAs));
+        if (kind != null)
         {
-            signers = _managed.Verify(path, result, cancel);
+            signers = _managed.Verify(path, PowerShellScriptName(path, shownAs), result, cancel);
             checks.Add($"managed ({signers.Count} signature{(signers.Count == 1 ? "" : "s")}: {AuthenticodeContainer.HashName(kind)} {string.Join("/", signers.Select(s => s.ImageHash).Distinct())}, "
                        + $"CMS signature, code-signing chain to {(_options.Trust.UsesPlatformStore ? "the platform store" : "the trusted roots")}"
                        + (signers.Any(s => s.Timestamp != null) ? ", timestamp" : ", no timestamp") + "; revocation not checked)");
@@ -141,7 +144,7 @@ public sealed class AuthenticodeVerifier
         else if (_platform == null)
         {
             throw new SignatureNotSupportedException(shownAs,
-                $"it is not a PE file (exe, dll, sys), a cabinet (MSCF) or an MSI package (OLE compound file), and PowerShell-script Authenticode signatures are verified by Windows only (WinVerifyTrust); this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
+                $"it is not a PE file (exe, dll, sys), a cabinet (MSCF), an MSI package (OLE compound file) or a PowerShell script (.ps1, .psm1, .psd1, .ps1xml); this is {RuntimeInformation.OSDescription.Trim()}. Verify the file on Windows, or pin its SHA-256 or a minisign/OpenPGP signature instead");
         }
 
         if (_platform != null)
@@ -165,6 +168,10 @@ public sealed class AuthenticodeVerifier
                 "the file is validly signed, but by a certificate you did not pin");
         return result;
     }
+
+    /// <summary>The name that says whether the file is a script: its own, or (a temporary file) the name it is shown by.</summary>
+    private static string PowerShellScriptName(string path, string shownAs) =>
+        Authenticode.PowerShellScript.IsScriptName(path) || !Authenticode.PowerShellScript.IsScriptName(shownAs) ? path : shownAs;
 
     /// <summary>WinVerifyTrust through P/Invoke; the only Windows-specific code of the core.</summary>
     private sealed class WinTrust : IPlatformAuthenticode

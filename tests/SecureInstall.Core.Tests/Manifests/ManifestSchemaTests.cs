@@ -36,6 +36,15 @@ public class ManifestSchemaTests
     }
 
     [Fact]
+    public void ModuleSignature_ThumbprintOrMapping_IsValid_AnotherKeyIsNot()
+    {
+        string module = $"modules:\n  Pester:\n    version: \"5.9.0\"\n    source: https://example.test/v3/index.json\n    sha512: {new string('a', 128)}\n";
+        Assert.Empty(Validate(module + "    signature: 0123456789ABCDEF0123456789ABCDEF01234567\n"));
+        Assert.Empty(Validate(module + "    signature: { thumbprint: abc, root: root.pem }\n"));
+        Assert.NotEmpty(Validate(module + "    signature: { key: RWQ }\n"));
+    }
+
+    [Fact]
     public void BundledSampleManifest_IsValid()
     {
         Assert.Empty(Validate(File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "samples", "tools", "secureinstall.yml"))));

@@ -17,6 +17,9 @@ internal interface IAuthenticodeContainer
     /// <summary>The SpcIndirectDataContent data type a signature of this kind must carry (SpcPeImageData, SpcCabData, SpcSipInfo).</summary>
     string IndirectDataType { get; }
 
+    /// <summary>For an SpcSipInfo kind whose SIP is checked (PowerShell scripts), the SIP GUID its signatures must name; else null.</summary>
+    byte[]? SipGuid { get; }
+
     bool IsSigned { get; }
 
     /// <summary>Why the file counts as unsigned, for the message ("its certificate table is empty").</summary>
@@ -35,19 +38,33 @@ internal interface IAuthenticodeContainer
     string? FailureAfterDigest(ChecksumAlgorithm algorithm);
 }
 
-/// <summary>Picks the container by the file's first bytes (never by its name) and the helpers every container reads with.</summary>
+/// <summary>
+/// Picks the container by the file's first bytes (a program is one whatever its name), and only for text, which has no
+/// magic, by its name (PowerShell scripts, as Windows picks the SIP); and the helpers every container reads with.
+/// </summary>
 internal static class AuthenticodeContainer
 {
     internal static readonly byte[] CompoundFileMagic = { 0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1 };
 
-    /// <summary>How messages and the check list name a kind's digest: "image hash" (the specification's word), "cabinet hash", "MSI hash".</summary>
-    public static string HashName(string kind) => kind == PeImage.KindName ? "image hash" : kind + " hash";
+    /// <summary>How messages and the check list name a kind's digest: "image hash" (the specification's word), "cabinet hash", "MSI hash", "script hash".</summary>
+    public static string HashName(string kind) => kind switch
+    {
+        PeImage.KindName => "image hash",
+        PowerShellScript.KindName => "script hash",
+        _ => kind + " hash",
+    };
 
     /// <summary>A signature blob is read whole; real ones are a few KiB to a few hundred KiB.</summary>
     internal const int MaxSignatureBytes = 16 * 1024 * 1024;
 
-    /// <summary>The kind the magic names, or null: "MZ" a PE image, "MSCF" a cabinet, D0 CF 11 E0 A1 B1 1A E1 an OLE compound file (MSI).</summary>
-    public static string? KindOf(Stream stream)
+    /// <summary>
+    /// The kind the magic names: "MZ" a PE image, "MSCF" a cabinet, D0 CF 11 E0 A1 B1 1A E1 an OLE compound file (MSI);
+    /// else "PowerShell script" when <paramref name="name"/> ends in .ps1, .psm1, .psd1 or .ps1xml; else null.
+    /// </summary>
+    public static string? KindOf(Stream stream, string? name = null) =>
+        MagicKindOf(stream) ?? (PowerShellScript.IsScriptName(name) ? PowerShellScript.KindName : null);
+
+    private static string? MagicKindOf(Stream stream)
     {
         stream.Position = 0;
         byte[] head = new byte[8];
@@ -65,13 +82,15 @@ internal static class AuthenticodeContainer
         return null;
     }
 
-    /// <exception cref="InvalidOperationException">the file has none of the three magics (callers ask <see cref="KindOf"/> first).</exception>
-    public static IAuthenticodeContainer Read(Stream stream, string path, CancellationToken cancel) => KindOf(stream) switch
+    /// <param name="name">the name that says whether text is a PowerShell script (a download's URI while it is checked in a temporary file).</param>
+    /// <exception cref="InvalidOperationException">the file is none of the kinds (callers ask <see cref="KindOf"/> first).</exception>
+    public static IAuthenticodeContainer Read(Stream stream, string path, string name, CancellationToken cancel) => KindOf(stream, name) switch
     {
         PeImage.KindName => PeImage.Read(stream, path),
         CabinetImage.KindName => CabinetImage.Read(stream, path),
         MsiImage.KindName => MsiImage.Read(stream, path, cancel),
-        _ => throw new InvalidOperationException($"'{path}' is not a PE, cabinet or MSI file."),
+        PowerShellScript.KindName => PowerShellScript.Read(stream, name, path),
+        _ => throw new InvalidOperationException($"'{path}' is not a PE, cabinet, MSI file or PowerShell script."),
     };
 
     /// <summary><paramref name="count"/> bytes at <paramref name="offset"/>, or null when they are not all inside the stream.</summary>

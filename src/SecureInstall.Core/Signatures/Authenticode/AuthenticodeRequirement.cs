@@ -55,10 +55,14 @@ public sealed class AuthenticodeRequirement
               + (withChecks ? $" ({verified[0].Checks})" : "");
 
     /// <summary>Checks each executable; throws the first failure.</summary>
-    public IReadOnlyList<SignatureResult> Verify(IEnumerable<string> executables, CancellationToken cancel)
+    public IReadOnlyList<SignatureResult> Verify(IEnumerable<string> executables, CancellationToken cancel) =>
+        Verify(executables.Select(e => (e, e)), cancel);
+
+    /// <summary>Checks each file, naming it in results and errors as its <c>ShownAs</c> (a staged file by where it will be); throws the first failure.</summary>
+    public IReadOnlyList<SignatureResult> Verify(IEnumerable<(string Path, string ShownAs)> files, CancellationToken cancel)
     {
         var results = new List<SignatureResult>();
-        foreach (string exe in executables) results.Add(_verifier.Verify(exe, cancel));
+        foreach ((string path, string shownAs) in files) results.Add(_verifier.Verify(path, shownAs, cancel));
         // Nothing checked is not a verified signature: the caller must name what the policy covers.
         if (results.Count == 0) throw new InvalidOperationException("An Authenticode policy was given no executable to check.");
         return results;

@@ -49,7 +49,8 @@ internal sealed class AuthenticodeSignedData
     /// <exception cref="SignatureFormatException">the blob is not an Authenticode SignedData.</exception>
     /// <param name="dataType">the SpcIndirectDataContent type the file kind is signed with (a PE signature moved into an MSI is refused before any digest is compared).</param>
     /// <param name="kind">the file kind, for the message.</param>
-    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path, string dataType, string kind)
+    /// <param name="sipGuid">for SpcSipInfo kinds whose SIP is pinned (PowerShell scripts), the SIP GUID the signature must name; else null.</param>
+    public static IReadOnlyList<AuthenticodeSignedData> ReadAll(byte[] der, string path, string dataType, string kind, byte[]? sipGuid = null)
     {
         var all = new List<AuthenticodeSignedData>();
         var pending = new Queue<byte[]>();
@@ -57,7 +58,7 @@ internal sealed class AuthenticodeSignedData
         while (pending.Count > 0)
         {
             if (all.Count == MaxSignatures) throw new SignatureFormatException(path, $"the file carries more than {MaxSignatures} nested Authenticode signatures");
-            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count, dataType, kind);
+            AuthenticodeSignedData one = Read(pending.Dequeue(), path, all.Count, dataType, kind, sipGuid);
             all.Add(one);
             Org.BouncyCastle.Asn1.Cms.AttributeTable? unsigned = one.Signer.UnsignedAttributes;
             if (unsigned == null) continue;
@@ -69,7 +70,7 @@ internal sealed class AuthenticodeSignedData
         return all;
     }
 
-    private static AuthenticodeSignedData Read(byte[] der, string path, int index, string expectedType, string kind)
+    private static AuthenticodeSignedData Read(byte[] der, string path, int index, string expectedType, string kind, byte[]? sipGuid)
     {
         string which = index == 0 ? "the Authenticode signature" : $"nested Authenticode signature {index}";
         try
@@ -94,6 +95,14 @@ internal sealed class AuthenticodeSignedData
             string dataType = DerObjectIdentifier.GetInstance(data[0]).Id;
             if (dataType != expectedType)
                 throw new SignatureFormatException(path, $"{which} is for content of type {dataType}, not a {kind} ({expectedType})");
+            if (sipGuid != null)
+            {
+                // SpcSipInfo ::= SEQUENCE { INTEGER, OCTET STRING sipGuid, INTEGER × 5 }: the SIP whose digest this is must be the kind's.
+                byte[]? sip = data.Count > 1 && Asn1Sequence.GetInstance(data[1]) is { Count: > 1 } info
+                    ? Asn1OctetString.GetInstance(info[1]).GetOctets() : null;
+                if (sip == null || !sip.SequenceEqual(sipGuid))
+                    throw new SignatureFormatException(path, $"{which} is for content of type {dataType}{(sip != null ? $" (SIP {Hex.Encode(sip)})" : "")}, not a {kind} (SIP {Hex.Encode(sipGuid)})");
+            }
             Asn1Sequence digestInfo = Asn1Sequence.GetInstance(indirect[1]);
             string oid = DerObjectIdentifier.GetInstance(Asn1Sequence.GetInstance(digestInfo[0])[0]).Id;
             byte[] digest = Asn1OctetString.GetInstance(digestInfo[1]).GetOctets();

@@ -29,6 +29,7 @@ internal sealed class CabinetImage : IAuthenticodeContainer
     public long SignatureSize { get; }
     public string Kind => KindName;
     public string IndirectDataType => AuthenticodeSignedData.SpcCabData;
+    public byte[]? SipGuid => null;
     public bool IsSigned => SignatureSize > 0;
     public string UnsignedReason { get; }
     public string? FailureAfterDigest(ChecksumAlgorithm algorithm) => null;

@@ -43,8 +43,9 @@ public sealed class AuthenticodeSigner
 }
 
 /// <summary>
-/// Authenticode verification of PE, cabinet and MSI files in managed code, on every OS: the file's digest as its format
-/// defines it (<see cref="PeImage"/>, <see cref="CabinetImage"/>, <see cref="MsiImage"/>), the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
+/// Authenticode verification of PE, cabinet, MSI files and PowerShell scripts in managed code, on every OS: the file's
+/// digest as its format defines it (<see cref="PeImage"/>, <see cref="CabinetImage"/>, <see cref="MsiImage"/>,
+/// <see cref="PowerShellScript"/>), the SpcIndirectDataContent digest, the signer's signature over its signed attributes, the
 /// chain to <see cref="AuthenticodeTrust"/> with the code-signing EKU, at the time a verified timestamp states or else
 /// now, and every nested signature the same way. Any signature failing fails the file.
 /// </summary>
@@ -61,11 +62,18 @@ public sealed class ManagedAuthenticode
 
     public AuthenticodeTrust Trust => _trust;
 
-    /// <summary>The kind of the file when it starts like one this class verifies ("PE image", "cabinet", "MSI"), by content, never by name; else null.</summary>
-    public static string? KindOf(string path)
+    /// <summary>True when the file starts like a kind this class verifies or <paramref name="name"/> names a PowerShell script.</summary>
+    public static bool Handles(string path, string? name = null) => KindOf(path, name) != null;
+
+    /// <summary>
+    /// The kind of the file ("PE image", "cabinet", "MSI") by its first bytes (a program is one whatever its name), else
+    /// "PowerShell script" when <paramref name="name"/> (default the path; a download's URI while it is checked in a
+    /// temporary file) ends in .ps1, .psm1, .psd1 or .ps1xml (by name, as Windows picks the SIP: text has no magic); else null.
+    /// </summary>
+    public static string? KindOf(string path, string? name = null)
     {
         using FileStream stream = File.OpenRead(path);
-        return AuthenticodeContainer.KindOf(stream);
+        return AuthenticodeContainer.KindOf(stream, name ?? path);
     }
 
     /// <summary>Every signature of the file, verified; <paramref name="result"/> carries the facts into the exceptions.</summary>
@@ -75,14 +83,17 @@ public sealed class ManagedAuthenticode
     /// <exception cref="SignatureFormatException">the signature blob cannot be read.</exception>
     /// <exception cref="SignatureInvalidException">unsigned, changed after signing, or a signature does not verify.</exception>
     /// <exception cref="SignerNotTrustedException">a signer does not chain to the trust, is not for code signing, or was not valid at the signing time.</exception>
-    public IReadOnlyList<AuthenticodeSigner> Verify(string path, SignatureResult result, CancellationToken cancel = default)
+    public IReadOnlyList<AuthenticodeSigner> Verify(string path, SignatureResult result, CancellationToken cancel = default) => Verify(path, null, result, cancel);
+
+    /// <summary>As <see cref="Verify(string, SignatureResult, CancellationToken)"/>; <paramref name="name"/> picks a script's form when the path's own name does not (<see cref="KindOf"/>).</summary>
+    public IReadOnlyList<AuthenticodeSigner> Verify(string path, string? name, SignatureResult result, CancellationToken cancel = default)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (result == null) throw new ArgumentNullException(nameof(result));
         using FileStream stream = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        IAuthenticodeContainer container = AuthenticodeContainer.Read(stream, result.Path, cancel);
+        IAuthenticodeContainer container = AuthenticodeContainer.Read(stream, result.Path, name ?? path, cancel);
         if (!container.IsSigned) throw new SignatureInvalidException(result.AsInvalid(), $"the file carries no Authenticode signature ({container.UnsignedReason})");
-        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(container.ReadSignature(stream), result.Path, container.IndirectDataType, container.Kind);
+        IReadOnlyList<AuthenticodeSignedData> signatures = AuthenticodeSignedData.ReadAll(container.ReadSignature(stream), result.Path, container.IndirectDataType, container.Kind, container.SipGuid);
         IReadOnlyDictionary<ChecksumAlgorithm, byte[]> digests = container.Hash(stream, signatures.Select(s => s.ImageHashAlgorithm), cancel);
 
         var verified = new List<AuthenticodeSigner>();

@@ -33,6 +33,7 @@ internal sealed class MsiImage : IAuthenticodeContainer
     public string Path { get; }
     public string Kind => KindName;
     public string IndirectDataType => AuthenticodeSignedData.SpcSipInfo;
+    public byte[]? SipGuid => null;
     public bool IsSigned => _signature != null;
     public string UnsignedReason => "it has no \\u0005DigitalSignature stream";
 

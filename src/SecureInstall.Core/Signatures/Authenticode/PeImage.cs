@@ -39,6 +39,7 @@ internal sealed class PeImage : IAuthenticodeContainer
     public bool IsSigned => CertificateTableSize > 0;
     public string Kind => KindName;
     public string IndirectDataType => AuthenticodeSignedData.SpcPeImageData;
+    public byte[]? SipGuid => null;
     public string UnsignedReason => "its certificate table is empty";
     public string? FailureAfterDigest(ChecksumAlgorithm algorithm) => null;
 

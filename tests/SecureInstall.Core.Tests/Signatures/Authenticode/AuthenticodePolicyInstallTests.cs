@@ -67,6 +67,29 @@ public sealed class AuthenticodePolicyInstallTests(AuthenticodeLab lab) : IClass
         Assert.DoesNotContain(entry.VerifiedBy, v => v.Contains("managed") || v.Contains("revocation"));
     }
 
+    /// <summary>A PowerShell script artifact (archive: binary) is checked as the PowerShell SIP would, by its name (tool.ps1).</summary>
+    private string SignedScript(AuthenticodeLab.Identity signer)
+    {
+        string source = _dir.File("source.ps1", "Write-Output 'tool 1.0'\r\n");
+        string named = Path.Combine(_dir.Path, "tool.ps1");
+        File.Copy(lab.Sign(source, signer), named, overwrite: true);
+        return named;
+    }
+
+    [SkippableFact]
+    public async Task ScriptArtifact_PinnedSigner_Installs_AndAnotherSignerIsRefused()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "WinVerifyTrust does not trust the lab's root; the agreement rule refuses there by design");
+        InstallResult r = await Install(Manifest(SignedScript(lab.Publisher), $"thumbprint: {lab.Publisher.Thumbprint}"));
+        Assert.Contains(r.VerifiedBy, v => v.Contains("Authenticode signature by thumbprint " + lab.Publisher.Thumbprint));
+
+        string other = Manifest(SignedScript(lab.SecondPublisher), $"thumbprint: {lab.Publisher.Thumbprint}");
+        File.Delete(InstallLock.PathBeside(other));
+        Directory.Delete(Path.Combine(_dir.Path, "home"), recursive: true);
+        await Assert.ThrowsAsync<SignerNotTrustedException>(() => Install(other));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "home", "tools", "tool", "1.0")));
+    }
+
     [SkippableFact]
     public async Task AnotherSigner_StopsTheInstall_PlacesNothing_AndWritesNoLock()
     {

@@ -362,7 +362,7 @@ public sealed class AuthenticodeAgreementTests(AuthenticodeLab lab) : IClassFixt
     public void NotAPeFile_OnlyThePlatformChecks_AndThePinStillApplies()
     {
         using var dir = new TempDir();
-        string script = dir.File("install.ps1", "Write-Output 1\n");
+        string script = dir.File("install.msi", "an MSI is a compound file, neither PE nor script\n");
 
         SignatureResult result = Verifier(new Platform((_, _) => Says(lab.Publisher))).Verify(script);
         Assert.Equal("WinVerifyTrust (stand-in) (with revocation)", result.Checks);
