@@ -28,13 +28,13 @@ public sealed class CatalogSignaturePolicyTests : LoopbackCatalogTest
     private const string AttestationPath = "api/v3/repos/" + Owner + "/" + Repo + "/attestations/sha256:" + ArtifactSha256;
 
     /// <summary>A registry holding the beacon package: the raw asset a.txt, a checksum file, and the given attestation policy.</summary>
-    private string Registry(string signerWorkflow = Workflow, string extra = "")
+    private string Registry(string signerWorkflow = Workflow, string? policy = null)
     {
         string file = Path.Combine(_dir.Path, "registry", "pkgs", Owner, Repo, "registry.yaml");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, $"packages:\n  - type: github_release\n    repo_owner: {Owner}\n    repo_name: {Repo}\n    asset: a.txt\n    format: raw\n"
             + "    supported_envs: [linux/amd64]\n    files:\n      - name: beacon\n    checksum:\n      type: github_release\n      asset: SHA256SUMS\n      algorithm: sha256\n"
-            + $"    github_artifact_attestations:\n      signer_workflow: {signerWorkflow}\n" + extra);
+            + (policy ?? $"    github_artifact_attestations:\n      signer_workflow: {signerWorkflow}\n"));
         return Path.Combine(_dir.Path, "registry");
     }
 
@@ -120,6 +120,55 @@ public sealed class CatalogSignaturePolicyTests : LoopbackCatalogTest
         Assert.Contains("github-attestation", added.Signature);
         Assert.Contains("scheme: \"github-attestation\"", added.Entry);
         Assert.Contains(Workflow, added.Entry);
+    }
+
+    private const string Cosign = "    cosign:\n      bundle:\n        type: github_release\n        asset: \"{{.Asset}}.sigstore.json\"\n      opts:\n"
+        + "        - --certificate-identity\n        - " + SigstoreConformanceTests.DefaultIdentity + "\n        - --certificate-oidc-issuer\n        - " + SigstoreConformanceTests.DefaultIssuer + "\n";
+
+    [SkippableFact]
+    public async Task CosignBundleBesideTheArtifact_IsCarriedAsTheSigstorePolicy_AndTheInstallVerifiesIt()
+    {
+        Skip.If(CaseDir == null, "../shared/corpus/sigstore-conformance is not present on this machine");
+        ServeRelease(attestation: false);
+        // A message-signature bundle over a.txt by the conformance beacon's workflow, as `cosign sign-blob --bundle` writes.
+        byte[] bundle = File.ReadAllBytes(Path.Combine(SigstoreConformanceTests.CasesDir!, "happy-path-v0.3", "bundle.sigstore.json"));
+        _server.Map($"{Owner}/{Repo}/releases/download/v1.0.0/a.txt.sigstore.json", c => Serve.File(c, bundle));
+        InstallResult result = await AddThenInstall(Registry(policy: Cosign));
+        PinnedTool tool = new ManifestReader().ReadFile(ManifestPath).Find("beacon")!;
+        Assert.Equal("sigstore", tool.Signature!.Scheme);
+        Assert.Equal(SigstoreConformanceTests.DefaultIdentity, tool.Signature.Settings["identity"]);
+        Assert.Equal(SigstoreConformanceTests.DefaultIssuer, tool.Signature.Settings["issuer"]);
+        Assert.Equal("{url}.sigstore.json", tool.Signature.Settings["bundle"]);
+        Assert.Equal(InstallStatus.Installed, result.Status);
+        Assert.Contains(result.VerifiedBy, v => v.Contains("Sigstore bundle"));
+
+        // A bundle over other bytes (d.txt of another conformance case): the install fails closed.
+        byte[] other = File.ReadAllBytes(Path.Combine(SigstoreConformanceTests.CasesDir!, "intoto-with-custom-trust-root", "bundle.sigstore.json"));
+        _server.Map($"{Owner}/{Repo}/releases/download/v1.0.0/a.txt.sigstore.json", c => Serve.File(c, other));
+        File.Delete(InstallLock.PathBeside(ManifestPath));
+        Directory.Delete(Path.Combine(_dir.Path, "root"), recursive: true);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, _downloader);
+        await Assert.ThrowsAnyAsync<SecureInstallException>(() => installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(ManifestPath), new InstallLock(), "beacon", null), InstallLock.PathBeside(ManifestPath)));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "root", "beacon", "v1.0.0")));
+    }
+
+    [Theory]
+    [InlineData("    cosign:\n      bundle:\n        type: github_release\n        asset: \"{{.Asset}}.bundle\"\n      opts:\n        - --certificate-identity\n        - https://github.com/o/r/.github/workflows/release.yml@refs/tags/{{.Version}}\n        - --certificate-oidc-issuer\n        - https://token.actions.githubusercontent.com\n",
+        "identity_regex: \"^https://github\\\\.com/o/r/\\\\.github/workflows/release\\\\.yml@refs/tags/[^@]+$\"", null)]
+    [InlineData("    cosign:\n      opts:\n        - --certificate-identity\n        - https://github.com/o/r/.github/workflows/release.yml@refs/tags/{{.Version}}\n        - --certificate-oidc-issuer\n        - https://token.actions.githubusercontent.com\n        - --signature\n        - https://github.com/o/r/releases/download/{{.Version}}/a.txt.sig\n        - --certificate\n        - https://github.com/o/r/releases/download/{{.Version}}/a.txt.pem\n",
+        null, "cosign: the definition gives no Sigstore bundle")]
+    [InlineData("    cosign:\n      bundle:\n        type: github_release\n        asset: \"{{.Asset}}.bundle\"\n", null, "names no certificate identity")]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: multiple.intoto.jsonl\n", null, "slsa_provenance: the provenance asset")]
+    public async Task WhatIf_ShowsTheCarriedPolicy_OrNamesWhyNot(string policy, string? entryHas, string? notCarried)
+    {
+        CatalogAddition added = await new CatalogToolAdder(_downloader).AddAsync(Request(Registry(policy: policy), whatIf: true), CancellationToken.None);
+        Assert.Empty(_server.Requests);
+        if (entryHas != null) Assert.Contains(entryHas, added.Entry);
+        if (notCarried != null)
+        {
+            Assert.Contains(added.NotCarried, n => n.Contains(notCarried));
+            Assert.Null(added.Signature);
+        }
     }
 
     [Fact]

@@ -71,15 +71,8 @@ public static partial class AquaResolver
         if (pkg.TryGetValue("minisign", out YamlNode? m) && m is YamlMappingNode minisign && !Disabled(minisign))
         {
             var bag = Bag(minisign);
-            string type = Scalar(bag, "type") ?? "github_release";
             string? key = Scalar(bag, "public_key");
-            Uri? sig = type switch
-            {
-                "http" when Scalar(bag, "url") is string u => HttpsUrl(GoTemplate.Render(u, values, where), u, where),
-                "github_release" when Scalar(bag, "asset") is string a => ReleaseUrl(githubBase, Scalar(bag, "repo_owner") ?? Scalar(pkg, "repo_owner") ?? "",
-                    Scalar(bag, "repo_name") ?? Scalar(pkg, "repo_name") ?? "", values["Version"], FileNameOnly(GoTemplate.Render(a, values, where), a, where), where),
-                _ => null,
-            };
+            Uri? sig = Located(bag, pkg, values, githubBase, where);
             if (key == null || sig == null)
                 artifact.NotCarried.Add("minisign: the definition names no public_key or signature location, so it is not carried");
             else if (!sig.AbsoluteUri.StartsWith(artifact.Url.AbsoluteUri, StringComparison.Ordinal))
@@ -87,6 +80,8 @@ public static partial class AquaResolver
             else
                 artifact.Signature = new Dictionary<string, string> { ["scheme"] = "minisign", ["key"] = key, ["url"] = "{url}" + sig.AbsoluteUri.Substring(artifact.Url.AbsoluteUri.Length) };
         }
+        if (pkg.TryGetValue("cosign", out YamlNode? cs) && cs is YamlMappingNode cosign && !Disabled(cosign))
+            ReadCosign(cosign, pkg, values, githubBase, where, artifact);
         if (pkg.TryGetValue("github_artifact_attestations", out YamlNode? g) && g is YamlMappingNode gaa && !Disabled(gaa))
         {
             string? workflow = AquaDefinition.Text(gaa, "signer_workflow") ?? AquaDefinition.Text(gaa, "signer-workflow");

@@ -178,11 +178,10 @@ public static partial class AquaResolver
         artifact.Executables = kind == ArtifactKind.Binary ? Array.Empty<string>() : FilesOf(pkg, goos, values, where, artifact);
         ReadChecksum(pkg, goos, goarch, assetArch, values, githubBase, where, artifact);
         ReadSignatures(pkg, values, githubBase, where, artifact);
-        foreach (string unmapped in new[] { "cosign", "slsa_provenance" })
-        {
-            if (pkg.TryGetValue(unmapped, out YamlNode? n) && !Disabled(n))
-                artifact.NotCarried.Add($"{unmapped}: verified by aqua on the artifact; the manifest's signature vocabulary has no {(unmapped == "cosign" ? "cosign detached signature/certificate" : "SLSA in-toto provenance")} check, so it is not carried");
-        }
+        if (pkg.TryGetValue("slsa_provenance", out YamlNode? slsa) && !Disabled(slsa))
+            artifact.NotCarried.Add("slsa_provenance: the provenance asset (slsa-github-generator's .intoto.jsonl) is a bare DSSE envelope with a Fulcio certificate and no "
+                + "transparency-log proof; the core verifies in-toto provenance only inside a Sigstore bundle, offline, and has no reader for a bare envelope nor an online "
+                + "Rekor lookup (what slsa-verifier does), so it is not carried");
         return artifact;
     }
 
