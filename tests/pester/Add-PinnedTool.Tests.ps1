@@ -133,6 +133,18 @@ Describe 'Add-PinnedTool' {
             Should -Throw -ErrorId "ReasonRequired$FQ"
     }
 
+    It 'records a -TrustOnFirstUse waiver in the entry and, once installed, in the lock; Test-PinnedTool -Verbose shows it' {
+        $ws = New-TestFolder
+        $registry = New-HostileRegistry "    asset: `"tool_{{.OS}}_{{.Arch}}`"`n    supported_envs: [linux/amd64]`n"
+        $server.Routes['/owner/tool/releases/download/v1.0.0/tool_linux_amd64'] = @{ Body = [System.Text.Encoding]::UTF8.GetBytes("#!/bin/sh`necho tool`n") }
+        $r = Invoke-Child ("Add-PinnedTool -Manifest ./tools.yml -Name owner/tool -Version v1.0.0 -Registry '$registry' -GitHubBase $base/ -TrustOnFirstUse -Reason 'vendor ships no checksums; reviewed' | Out-Null; " +
+            "Install-PinnedTool -Manifest ./tools.yml -Name tool -Platform linux-x64 3>&1 | Out-String; Test-PinnedTool -Manifest ./tools.yml -Verbose 4>&1 | Out-String") $ws
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        [System.IO.File]::ReadAllText((Join-Path $ws 'tools.yml')) | Should -Match 'trusted_on_first_use: "vendor ships no checksums; reviewed"'
+        [System.IO.File]::ReadAllText((Join-Path $ws 'secureinstall.lock.json')) | Should -Match 'CatalogEntryUnpinned waived \(line \d+\): the linux-x64 digest was trusted on first use .*vendor ships no checksums; reviewed'
+        $r.Output | Should -Match 'tool v1\.0\.0 was installed under a waiver: CatalogEntryUnpinned waived'
+    }
+
     It 'refuses template syntax it does not render, by name (CatalogDefinitionUnsupported, NotImplemented)' {
         $registry = New-HostileRegistry "    asset: `"tool_{{env `\`"HOME`\`"}}`"`n"
         Add-PinnedTool -Manifest (Join-Path $TestDrive 'unsupported.yml') -Name owner/tool -Version v1.0.0 -Registry $registry -ErrorVariable ev -ErrorAction SilentlyContinue

@@ -74,7 +74,7 @@ public sealed class ToolInstaller
         return new InstallPlan
         {
             Tool = tool.Name, Version = pinned.Version, Platform = _options.Platform, Artifact = artifact, Uris = uris,
-            Waivers = pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
+            Waivers = artifact.TrustedOnFirstUse is { } tofu ? pinned.Waivers.Append(tofu).ToList() : pinned.Waivers, TargetDirectory = target, Shims = shims, Executables = executables, DigestSource = resolved.DigestSource, LockDigestSource = resolved.LockDigestSource, Actions = actions,
             ShimCommands = commands, OwnedShims = tool.OwnsShims,
             Signature = signature,
             // Named as the manifest gives it, not where this install reads it from (a bundle): the lock is the same either way.

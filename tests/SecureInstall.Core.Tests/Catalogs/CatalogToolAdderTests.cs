@@ -201,6 +201,16 @@ public sealed class CatalogToolAdderTests : LoopbackCatalogTest
         Assert.Contains("trust on first use", added.Text!);
         Assert.Contains("vendor publishes no checksums; reviewed 2026-12-03", added.Text!);
         Assert.Equal(Sha256(data), new ManifestReader().Read(new StringReader(added.Text!), ManifestPath).Find("tool")!.Versions[0].Artifacts[0].Sha256);
+
+        // The waiver travels: the entry says so, and the lock records it as it records every waiver.
+        File.WriteAllText(ManifestPath, added.Text!);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, _downloader);
+        InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(ManifestPath), new InstallLock(), "tool", null), InstallLock.PathBeside(ManifestPath));
+        string waiver = Assert.Single(result.Waivers);
+        Assert.Contains("trusted on first use", waiver);
+        Assert.Contains("vendor publishes no checksums; reviewed 2026-12-03", waiver);
+        Assert.StartsWith(ErrorIds.CatalogEntryUnpinned, waiver, StringComparison.Ordinal);
+        Assert.Equal(new[] { waiver }, Assert.Single(InstallLock.Load(InstallLock.PathBeside(ManifestPath)).Entries).Waivers);
     }
 
     [Fact]
