@@ -266,7 +266,7 @@ public sealed class ToolInstaller
         if (KindOf(plan.Artifact) == ArtifactKind.Binary)
         {
             UnixFileSystem.CreateDirectory(staging, 0x1ED /* 0755 whatever the umask */);
-            string exe = Path.Combine(staging, FileNameOf(plan.Artifact.Url));
+            string exe = Path.Combine(staging, InstallShims.BinaryFileName(plan.Artifact));
             File.Move(downloaded.Path, exe);
             UnixFileSystem.SetExecutable(exe, true);
         }

@@ -85,6 +85,10 @@ public sealed class CatalogSignaturePolicyTests : LoopbackCatalogTest
         InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(ManifestPath), new InstallLock(), added.Tool, null), InstallLock.PathBeside(ManifestPath));
         Assert.Equal(InstallStatus.Installed, result.Status);
         Assert.Contains(result.VerifiedBy, v => v.Contains("extremely-dangerous-oidc-beacon.yml"));
+        // A raw asset is installed under the command the definition names (files[].name), not the asset's file name.
+        Assert.Equal(new[] { "beacon" }, tool.Resolve("v1.0.0")!.ArtifactFor("linux-x64")!.Executables);
+        Assert.True(File.Exists(Path.Combine(result.Path, "beacon")));
+        Assert.True(File.Exists(InstallRootLayout.ShimPath(Path.Combine(_dir.Path, "root"), "beacon")));
         Assert.Single(_server.RequestsTo(AttestationPath));
         // The lock keeps the attestation, so Test-PinnedTool re-verifies it offline.
         InstallLock written = InstallLock.Load(InstallLock.PathBeside(ManifestPath));

@@ -175,7 +175,7 @@ public static partial class AquaResolver
         values["AssetWithoutExt"] = WithoutExtension(asset, format);
 
         var artifact = new CatalogArtifact { Platform = platform, Url = url, Asset = asset, Kind = kind, Format = format };
-        artifact.Executables = kind == ArtifactKind.Binary ? Array.Empty<string>() : FilesOf(pkg, goos, values, where, artifact);
+        artifact.Executables = kind == ArtifactKind.Binary ? RawCommand(pkg, goos, where) : FilesOf(pkg, goos, values, where, artifact);
         ReadChecksum(pkg, goos, goarch, assetArch, values, githubBase, where, artifact);
         ReadSignatures(pkg, values, githubBase, where, artifact);
         if (pkg.TryGetValue("slsa_provenance", out YamlNode? slsa) && !Disabled(slsa))
@@ -282,6 +282,16 @@ public static partial class AquaResolver
             bins.Add(goos == "windows" ? name + ".exe" : name);
         }
         return bins;
+    }
+
+    /// <summary>A raw asset is the command itself: installed under the definition's files[].name (Windows: .exe), else under its own name.</summary>
+    private static IReadOnlyList<string> RawCommand(Dictionary<string, YamlNode> pkg, string goos, string where)
+    {
+        string? name = pkg.TryGetValue("files", out YamlNode? node) && node is YamlSequenceNode files
+            ? files.OfType<YamlMappingNode>().Select(f => AquaDefinition.Text(f, "name")).FirstOrDefault() : null;
+        if (name == null) return Array.Empty<string>();
+        name = FileNameOnly(name, "files[].name " + name, where); // a name with '/' or '..' would place the binary elsewhere
+        return new[] { goos == "windows" && System.IO.Path.GetExtension(name).Length == 0 ? name + ".exe" : name };
     }
 
     private static string ToolNameFromPackage(Dictionary<string, YamlNode> pkg) =>
