@@ -54,6 +54,7 @@ public sealed class TestPinnedToolCommand : PinnedToolCmdlet
             try
             {
                 WriteVerbose($"Re-hashing {entry.Tool} {entry.Version} under {root}; the lock expects {entry.TreeDigest}.");
+                foreach (string waiver in entry.Waivers) WriteVerbose($"{entry.Tool} {entry.Version} was installed under a waiver: {waiver}");
                 status = InstalledToolVerifier.Verify(root, entry, CancelToken);
             }
             catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)

@@ -43,6 +43,7 @@ public static class CatalogEntryText
             b.Append("      url: ").Append(Quote(pin.Url.AbsoluteUri)).Append('\n');
             if (pin.Sha256 != null) b.Append("      sha256: ").Append(pin.Sha256).Append('\n');
             if (pin.Integrity != null) b.Append("      integrity: ").Append(Quote(pin.Integrity)).Append('\n');
+            if (pin.Waiver != null) b.Append("      trusted_on_first_use: ").Append(Quote(pin.Waiver)).Append('\n');
             if (pin.Size != null) b.Append("      size: ").Append(pin.Size.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
             b.Append("      archive: ").Append(ArchiveName(pin.Artifact.Kind)).Append('\n');
             if (pin.Artifact.Installer is { } installer) RenderInstaller(b, installer);

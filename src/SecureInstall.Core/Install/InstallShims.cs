@@ -11,7 +11,14 @@ internal static class InstallShims
 {
     /// <summary>Paths inside the installed tree that are executables: the manifest's bin, or the file itself for a plain binary; none for an installer (run, not put on PATH).</summary>
     public static IReadOnlyList<string> ExecutablesOf(PinnedArtifact artifact) =>
-        artifact.Installer != null ? Array.Empty<string>() : artifact.Executables.Count == 0 && ToolInstaller.KindOf(artifact) == ArtifactKind.Binary ? new[] { ToolInstaller.FileNameOf(artifact.Url) } : artifact.Executables;
+        artifact.Installer != null ? Array.Empty<string>() : artifact.Executables.Count == 0 && ToolInstaller.KindOf(artifact) == ArtifactKind.Binary ? new[] { BinaryFileName(artifact) } : artifact.Executables;
+
+    /// <summary>
+    /// The name a plain binary is placed under, which names its command: the manifest's one bin entry when it is a file name
+    /// (bin: tool for a release asset called tool_1.2.3_linux_amd64), else the file name of its URL.
+    /// </summary>
+    public static string BinaryFileName(PinnedArtifact artifact) =>
+        artifact.Executables.Count == 1 && artifact.Executables[0].IndexOfAny(new[] { '/', '\\' }) < 0 ? artifact.Executables[0] : ToolInstaller.FileNameOf(artifact.Url);
 
     /// <summary>
     /// The shims a tool gets: one per executable, named by its file name. Two tools of the manifest wanting the same command

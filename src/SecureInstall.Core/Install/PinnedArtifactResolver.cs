@@ -96,7 +96,7 @@ public static class PinnedArtifactResolver
             var settings = tool.Signature.Settings.ToDictionary(kv => kv.Key, kv => kv.Value);
             settings["scheme"] = tool.Signature.Scheme.Trim().ToLowerInvariant();
             resolved.Sigstore = SigstoreRequirement.FromSettings(settings, tool.Signature.BaseDirectory, where);
-            resolved.SigstoreBundleUri = resolved.Sigstore.BundleUri(artifact.Url, pinned.Version, where);
+            resolved.SigstoreBundleUri = resolved.Sigstore.BundleUri(artifact.Url, pinned.Version, where, artifact.Sha256);
         }
         else if (Signatures.Authenticode.AuthenticodeRequirement.IsScheme(tool.Signature.Scheme))
         {

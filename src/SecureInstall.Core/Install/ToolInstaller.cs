@@ -66,7 +66,7 @@ public sealed class ToolInstaller
             $"download {string.Join(" (then mirrors: ", uris.Select(u => u.AbsoluteUri))}{(uris.Count > 1 ? ")" : "")} and verify {(artifact.IsPinned ? artifact.DescribePin() : "sha256 (waived)")}",
             KindOf(artifact) == ArtifactKind.Binary ? $"copy the binary into {target}" : $"extract into {target}{(artifact.StripComponents > 0 ? $" (strip {artifact.StripComponents})" : "")}",
         };
-        IReadOnlyList<Waiver> waivers = pinned.Waivers;
+        IReadOnlyList<Waiver> waivers = artifact.TrustedOnFirstUse is { } tofu ? pinned.Waivers.Append(tofu).ToList() : pinned.Waivers;
         InstallerCommand? installerCommand = null;
         if (artifact.Installer is { } setup)
         {
@@ -296,7 +296,7 @@ public sealed class ToolInstaller
         if (KindOf(plan.Artifact) == ArtifactKind.Binary)
         {
             UnixFileSystem.CreateDirectory(staging, 0x1ED /* 0755 whatever the umask */);
-            string exe = Path.Combine(staging, FileNameOf(plan.Artifact.Url));
+            string exe = Path.Combine(staging, InstallShims.BinaryFileName(plan.Artifact));
             File.Move(downloaded.Path, exe);
             UnixFileSystem.SetExecutable(exe, true);
         }

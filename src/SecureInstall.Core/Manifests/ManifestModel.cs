@@ -96,6 +96,12 @@ public sealed class PinnedArtifact
     /// </summary>
     public Checksums.ChecksumEntry? Integrity { get; set; }
 
+    /// <summary>
+    /// The manifest's <c>trusted_on_first_use:</c> reason as a waiver of <see cref="ErrorIds.CatalogEntryUnpinned"/>: the digest is
+    /// what arrived when the entry was added, not what the publisher vouches for. Installing this artifact records it in the lock.
+    /// </summary>
+    public Waiver? TrustedOnFirstUse { get; set; }
+
     /// <summary>True when a digest pins the bytes (sha256: or integrity:); false for a waived entry.</summary>
     public bool IsPinned => Sha256 != null || Integrity != null;
 

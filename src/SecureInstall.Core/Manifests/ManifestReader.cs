@@ -247,6 +247,8 @@ public sealed partial class ManifestReader
         else if (sha != null)
             artifact.Sha256 = sha.ToLowerInvariant();
         if (integrity != null) ReadIntegrity(tool, version, artifact, integrity, source, LineOf(node, "integrity"));
+        if (OptionalScalar(node, "trusted_on_first_use", source) is { } tofu && tofu.Trim().Length > 0)
+            artifact.TrustedOnFirstUse = new Waiver(ErrorIds.CatalogEntryUnpinned, $"the {platform} digest was trusted on first use (nothing from the publisher vouches for it): {tofu.Trim()}", LineOf(node, "trusted_on_first_use"));
 
         if (OptionalScalar(node, "size", source) is { } size)
         {

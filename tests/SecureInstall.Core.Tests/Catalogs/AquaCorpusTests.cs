@@ -40,6 +40,8 @@ public class AquaCorpusTests
         Skip.If(Registry == null, "../shared/corpus/aqua-registry is not present on this machine");
         int resolved = 0, refused = 0, artifacts = 0, packages = 0;
         var resolvedPackages = new HashSet<string>();
+        var carried = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var notCarried = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var (package, version, file) in Cases())
         {
             packages++;
@@ -61,6 +63,17 @@ public class AquaCorpusTests
                     if (a.Checksum != null) Assert.Equal("https", a.Checksum.Url.Scheme);
                     if (a.Checksum == null) Assert.False(string.IsNullOrWhiteSpace(a.UnpinnedReason));
                     Assert.All(a.Executables, e => Assert.True(SecureInstall.Core.IO.RelativePath.IsInside(e), e));
+                    if (a.Signature != null)
+                    {
+                        Tally(carried, a.Signature["scheme"], package);
+                        // A carried policy is one the installer enforces: it builds, and its bundle or signature URL expands.
+                        if (Core.Signatures.Sigstore.SigstoreRequirement.IsSigstoreScheme(a.Signature["scheme"]))
+                            Assert.Equal("https", Core.Signatures.Sigstore.SigstoreRequirement.FromSettings(a.Signature, null, package).BundleUri(a.Url, version, package, new string('0', 64)).Scheme);
+                        else
+                            Assert.Equal("https", Core.Signatures.ManifestSignatureRequirement.Resolve(new SignaturePolicy { Scheme = a.Signature["scheme"], Settings = a.Signature }, package, version, a.Url).SignatureUri.Scheme);
+                    }
+                    foreach (string note in a.NotCarried.Where(n => !n.StartsWith("files:", StringComparison.Ordinal)))
+                        Tally(notCarried, (note.IndexOf(':') is int i && i > 0 ? note.Substring(0, i) : note) + (note.Contains("no Sigstore bundle") ? " (no bundle)" : ""), package);
                 }
             }
             catch (CatalogException ex)
@@ -71,10 +84,18 @@ public class AquaCorpusTests
                 Assert.False(string.IsNullOrWhiteSpace(ex.Reason));
             }
         }
+        foreach (var kv in carried) _output.WriteLine($"carried {kv.Key}: {kv.Value.Count} packages: {string.Join(", ", kv.Value)}");
+        foreach (var kv in notCarried) _output.WriteLine($"not carried {kv.Key}: {kv.Value.Count} packages: {string.Join(", ", kv.Value)}");
         _output.WriteLine($"{packages} package versions: {resolved} resolved ({artifacts} artifacts, {resolvedPackages.Count} packages), {refused} refused with a reason.");
         Assert.True(packages > 600, $"only {packages} package versions were walked");
         // The corpus is mostly github_release/http packages: all but a few resolve.
         Assert.True(resolvedPackages.Count >= 140, $"only {resolvedPackages.Count} packages resolved");
+    }
+
+    private static void Tally(SortedDictionary<string, SortedSet<string>> tally, string key, string package)
+    {
+        if (!tally.TryGetValue(key, out SortedSet<string>? set)) tally[key] = set = new SortedSet<string>(StringComparer.Ordinal);
+        set.Add(package);
     }
 
     [SkippableTheory]

@@ -15,30 +15,11 @@ namespace SecureInstall.Core.Tests.Catalogs;
 /// under the names the definition gives), the real cli/cli definition of ../shared/corpus/aqua-registry, and hostile
 /// definitions in a registry folder written by the test.
 /// </summary>
-public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
+public sealed class CatalogToolAdderTests : LoopbackCatalogTest
 {
     private const string Existing = "# my tools\ntools:\n  hello:   # keep this comment\n    version: \"1.0\"\n    url: https://example.org/hello-1.0\n    sha256: 1111111111111111111111111111111111111111111111111111111111111111\n    archive: binary\n";
-    private readonly TempDir _dir = new();
-    private LoopbackServer _server = null!;
-    private VerifiedDownloader _downloader = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await LoopbackServer.StartAsync();
-        _downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { NoCache = true, ServerCertificateValidation = _server.Trust, MaximumRetries = 0 });
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    public void Dispose()
-    {
-        _downloader.Dispose();
-        _dir.Dispose();
-    }
 
     private static string? CorpusRegistry => TestPaths.Corpus is { } c && Directory.Exists(Path.Combine(c, "aqua-registry")) ? Path.Combine(c, "aqua-registry") : null;
-
-    private string ManifestPath => Path.Combine(_dir.Path, "tools.yml");
 
     private static string Sha256(byte[] data) => Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
 
@@ -131,8 +112,10 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         CatalogPin linux = added.Pins.Single(p => p.Platform == "linux-x64");
         Assert.Equal("sha256 from " + _server.Https("cli/cli/releases/download/v2.98.0/gh_2.98.0_checksums.txt"), linux.DigestSource);
         Assert.Contains("url: \"" + _server.Https("cli/cli/releases/download/v2.98.0/gh_2.98.0_linux_amd64.tar.gz"), added.Entry);
-        // The definition's attestation policy is named, not dropped silently.
-        Assert.Contains(added.NotCarried, n => n.Contains("github_artifact_attestations") && n.Contains("cli/cli/.github/workflows/deployment.yml"));
+        // The definition's attestation policy is carried: the entry's signature block, fetched from the API by digest.
+        Assert.Contains("scheme: \"github-attestation\"", added.Entry);
+        Assert.Contains("workflow: \"cli/cli/.github/workflows/deployment.yml\"", added.Entry);
+        Assert.Contains("bundle: \"" + _server.HttpsBase.AbsoluteUri + "api/v3/repos/cli/cli/attestations/sha256:{sha256}\"", added.Entry);
     }
 
     [SkippableFact]
@@ -218,6 +201,16 @@ public sealed class CatalogToolAdderTests : IAsyncLifetime, IDisposable
         Assert.Contains("trust on first use", added.Text!);
         Assert.Contains("vendor publishes no checksums; reviewed 2026-12-03", added.Text!);
         Assert.Equal(Sha256(data), new ManifestReader().Read(new StringReader(added.Text!), ManifestPath).Find("tool")!.Versions[0].Artifacts[0].Sha256);
+
+        // The waiver travels: the entry says so, and the lock records it as it records every waiver.
+        File.WriteAllText(ManifestPath, added.Text!);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, _downloader);
+        InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(ManifestPath), new InstallLock(), "tool", null), InstallLock.PathBeside(ManifestPath));
+        string waiver = Assert.Single(result.Waivers);
+        Assert.Contains("trusted on first use", waiver);
+        Assert.Contains("vendor publishes no checksums; reviewed 2026-12-03", waiver);
+        Assert.StartsWith(ErrorIds.CatalogEntryUnpinned, waiver, StringComparison.Ordinal);
+        Assert.Equal(new[] { waiver }, Assert.Single(InstallLock.Load(InstallLock.PathBeside(ManifestPath)).Entries).Waivers);
     }
 
     [Fact]

@@ -71,15 +71,8 @@ public static partial class AquaResolver
         if (pkg.TryGetValue("minisign", out YamlNode? m) && m is YamlMappingNode minisign && !Disabled(minisign))
         {
             var bag = Bag(minisign);
-            string type = Scalar(bag, "type") ?? "github_release";
             string? key = Scalar(bag, "public_key");
-            Uri? sig = type switch
-            {
-                "http" when Scalar(bag, "url") is string u => HttpsUrl(GoTemplate.Render(u, values, where), u, where),
-                "github_release" when Scalar(bag, "asset") is string a => ReleaseUrl(githubBase, Scalar(bag, "repo_owner") ?? Scalar(pkg, "repo_owner") ?? "",
-                    Scalar(bag, "repo_name") ?? Scalar(pkg, "repo_name") ?? "", values["Version"], FileNameOnly(GoTemplate.Render(a, values, where), a, where), where),
-                _ => null,
-            };
+            Uri? sig = Located(bag, pkg, values, githubBase, where);
             if (key == null || sig == null)
                 artifact.NotCarried.Add("minisign: the definition names no public_key or signature location, so it is not carried");
             else if (!sig.AbsoluteUri.StartsWith(artifact.Url.AbsoluteUri, StringComparison.Ordinal))
@@ -87,10 +80,39 @@ public static partial class AquaResolver
             else
                 artifact.Signature = new Dictionary<string, string> { ["scheme"] = "minisign", ["key"] = key, ["url"] = "{url}" + sig.AbsoluteUri.Substring(artifact.Url.AbsoluteUri.Length) };
         }
+        if (pkg.TryGetValue("cosign", out YamlNode? cs) && cs is YamlMappingNode cosign && !Disabled(cosign))
+            ReadCosign(cosign, pkg, values, githubBase, where, artifact);
         if (pkg.TryGetValue("github_artifact_attestations", out YamlNode? g) && g is YamlMappingNode gaa && !Disabled(gaa))
         {
             string? workflow = AquaDefinition.Text(gaa, "signer_workflow") ?? AquaDefinition.Text(gaa, "signer-workflow");
-            artifact.NotCarried.Add($"github_artifact_attestations (signer workflow {workflow ?? "unnamed"}): GitHub serves attestations from its API by digest, which the manifest's bundle URL pattern cannot name; check them with Test-SigstoreBundle -Attestation");
+            string owner = Scalar(pkg, "repo_owner") ?? "", repo = Scalar(pkg, "repo_name") ?? "";
+            if (workflow == null || owner.Length == 0 || repo.Length == 0)
+                artifact.NotCarried.Add($"github_artifact_attestations: the definition names no {(workflow == null ? "signer_workflow" : "repository")}, and an attestation policy without one trusts any workflow");
+            else if (artifact.Signature != null)
+                artifact.NotCarried.Add($"github_artifact_attestations (signer workflow {workflow}): the entry carries the {artifact.Signature["scheme"]} policy, and a manifest states one signature policy per tool");
+            else
+            {
+                // GitHub serves attestations from its API by the artifact's digest: the pinned SHA-256 fills {sha256} at install.
+                var policy = new Dictionary<string, string>
+                {
+                    ["scheme"] = "github-attestation", ["repository"] = owner + "/" + repo, ["workflow"] = workflow,
+                    ["bundle"] = AttestationsApi(githubBase, owner, repo, where).AbsoluteUri + "sha256:{sha256}",
+                };
+                if (AquaDefinition.Text(gaa, "predicate_type") is string predicate) policy["predicate_type"] = predicate;
+                artifact.Signature = policy;
+            }
         }
+    }
+
+    /// <summary>
+    /// Where a repository's attestations are read by digest (append "sha256:HEX"): https://api.github.com/repos/O/R/attestations/
+    /// for github.com, BASE/api/v3/repos/O/R/attestations/ for GitHub Enterprise Server (--github-base, GH_HOST).
+    /// </summary>
+    public static Uri AttestationsApi(Uri githubBase, string owner, string repo, string where)
+    {
+        _ = ReleaseUrl(githubBase, owner, repo, "t", "a", where); // the same owner, repository and https checks
+        string api = string.Equals(githubBase.Host, "github.com", StringComparison.OrdinalIgnoreCase)
+            ? "https://api.github.com/" : githubBase.AbsoluteUri.TrimEnd('/') + "/api/v3/";
+        return new Uri(api + "repos/" + Uri.EscapeDataString(owner) + "/" + Uri.EscapeDataString(repo) + "/attestations/");
     }
 }

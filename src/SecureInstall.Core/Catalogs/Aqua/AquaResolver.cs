@@ -175,14 +175,13 @@ public static partial class AquaResolver
         values["AssetWithoutExt"] = WithoutExtension(asset, format);
 
         var artifact = new CatalogArtifact { Platform = platform, Url = url, Asset = asset, Kind = kind, Format = format };
-        artifact.Executables = kind == ArtifactKind.Binary ? Array.Empty<string>() : FilesOf(pkg, goos, values, where, artifact);
+        artifact.Executables = kind == ArtifactKind.Binary ? RawCommand(pkg, goos, where) : FilesOf(pkg, goos, values, where, artifact);
         ReadChecksum(pkg, goos, goarch, assetArch, values, githubBase, where, artifact);
         ReadSignatures(pkg, values, githubBase, where, artifact);
-        foreach (string unmapped in new[] { "cosign", "slsa_provenance" })
-        {
-            if (pkg.TryGetValue(unmapped, out YamlNode? n) && !Disabled(n))
-                artifact.NotCarried.Add($"{unmapped}: verified by aqua on the artifact; the manifest's signature vocabulary has no {(unmapped == "cosign" ? "cosign detached signature/certificate" : "SLSA in-toto provenance")} check, so it is not carried");
-        }
+        if (pkg.TryGetValue("slsa_provenance", out YamlNode? slsa) && !Disabled(slsa))
+            artifact.NotCarried.Add("slsa_provenance: the provenance asset (slsa-github-generator's .intoto.jsonl) is a bare DSSE envelope with a Fulcio certificate and no "
+                + "transparency-log proof; the core verifies in-toto provenance only inside a Sigstore bundle, offline, and has no reader for a bare envelope nor an online "
+                + "Rekor lookup (what slsa-verifier does), so it is not carried");
         return artifact;
     }
 
@@ -283,6 +282,16 @@ public static partial class AquaResolver
             bins.Add(goos == "windows" ? name + ".exe" : name);
         }
         return bins;
+    }
+
+    /// <summary>A raw asset is the command itself: installed under the definition's files[].name (Windows: .exe), else under its own name.</summary>
+    private static IReadOnlyList<string> RawCommand(Dictionary<string, YamlNode> pkg, string goos, string where)
+    {
+        string? name = pkg.TryGetValue("files", out YamlNode? node) && node is YamlSequenceNode files
+            ? files.OfType<YamlMappingNode>().Select(f => AquaDefinition.Text(f, "name")).FirstOrDefault() : null;
+        if (name == null) return Array.Empty<string>();
+        name = FileNameOnly(name, "files[].name " + name, where); // a name with '/' or '..' would place the binary elsewhere
+        return new[] { goos == "windows" && System.IO.Path.GetExtension(name).Length == 0 ? name + ".exe" : name };
     }
 
     private static string ToolNameFromPackage(Dictionary<string, YamlNode> pkg) =>

@@ -7,7 +7,7 @@ namespace SecureInstall.Core.Signatures.Sigstore;
 /// lock write them: <c>scheme: sigstore</c> with <c>identity</c> (or <c>identity_regex</c>) and <c>issuer</c>, or <c>key</c>
 /// (a PEM file); <c>scheme: github-attestation</c> with <c>repository</c>, <c>owner</c>, <c>workflow</c>,
 /// <c>predicate_type</c>, <c>deny_self_hosted_runners</c>; optional <c>trusted_root</c> (default: the shipped public-good
-/// root) and <c>bundle</c> (the bundle's URL pattern; default <c>{url}.sigstore.json</c>). It verifies offline, against the
+/// root) and <c>bundle</c> (the bundle's URL pattern; default <c>{url}.sigstore.json</c>; <c>{sha256}</c> the pinned digest). It verifies offline, against the
 /// artifact's SHA-256, so the lock can keep the bundle and re-verify later with no network.
 /// </summary>
 public sealed class SigstoreRequirement
@@ -81,8 +81,8 @@ public sealed class SigstoreRequirement
         return new SigstoreRequirement(new SigstoreVerifier(options.LoadTrustedRoot(), policy), "{url}.sigstore.json", new Dictionary<string, string>());
     }
 
-    /// <summary>The bundle's URL for an artifact.</summary>
-    public Uri BundleUri(Uri artifactUrl, string version, string where) => SignatureUrlPattern.Expand(BundlePattern, artifactUrl, version, where, "bundle");
+    /// <summary>The bundle's URL for an artifact; <paramref name="sha256"/> fills {sha256} (an attestation fetched by digest).</summary>
+    public Uri BundleUri(Uri artifactUrl, string version, string where, string? sha256 = null) => SignatureUrlPattern.Expand(BundlePattern, artifactUrl, version, where, "bundle", sha256);
 
     /// <summary>
     /// Verifies bundle JSON, offline, against the artifact's pinned digests (<paramref name="pinned"/> and its companions:
