@@ -18,6 +18,6 @@ internal sealed class RecordingInstallerLauncher(int exitCode) : IInstallerLaunc
 internal sealed class FixedElevation(bool elevated) : IMachineRootSecurity
 {
     public bool IsElevated => elevated;
-    public string? Problem(string path, bool isRoot) => null;
+    public string? Problem(string path) => null;
     public void Secure(string home) { }
 }
