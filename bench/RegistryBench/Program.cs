@@ -2,9 +2,11 @@
 // htpasswd Basic auth, all in one run so the ratios compare like with like:
 //   1. push N pinned artifacts of 1 MiB (default 200): time and blob bytes uploaded; a second push of the same set uploads 0.
 //   2. pull+verify one large artifact (default 1 GiB) from the registry, in a child process of its own, against `curl -o` of
-//      the same blob URL; each client timed with GNU time (wall seconds and peak RSS), best of --runs.
+//      the same blob URL; each client timed with GNU time (wall seconds, peak RSS, CPU seconds), best and median of --runs
+//      interleaved runs, with the load average. Clients: VerifiedDownloader in this program's child (as the cmdlets run it),
+//      and `secureinstall install --registry-only`, the managed CLI and the native one (issue 23), where built.
 //   3. 8 installs in parallel (8 processes) from the registry into 8 install roots: all succeed, each fetched the blob's
-//      bytes once (one attempt, size bytes), peak RSS per process.
+//      bytes once (one attempt, size bytes), peak RSS per process; then the same with each CLI.
 //   dotnet run -c Release --project bench/RegistryBench [-- --artifacts 200 --size-mib 1024 --runs 3 --parallel 8 --install-mib 64]
 using System.Diagnostics;
 using System.Globalization;
@@ -15,6 +17,7 @@ using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Manifests;
 using SecureInstall.Core.Registries;
+using SecureInstall.Core.Tests;
 using SecureInstall.Core.Tests.Registries;
 
 if (args.Length > 0 && args[0] == "fetch") return await Fetch(args[1], args[2], args[3], args[4]);
@@ -68,21 +71,46 @@ static async Task<int> Run(string[] args)
         Console.WriteLine($"push 1 x {sizeMib} MiB (chunked, {RegistryClient.DefaultChunkSize / 1048576} MiB chunks): {pushClock.Elapsed.TotalSeconds:F2} s");
         string blobUrl = $"https://{registry.Host}/v2/bench/big/blobs/sha256:{bigSha}";
         string output = Path.Combine(work, "pulled.bin");
-        var curl = new List<(double, long)>();
-        var ours = new List<(double, long)>();
+        // The clients: this program's child (VerifiedDownloader as the cmdlets run it), and the CLI as users run it, managed and
+        // native (issue 23), each as `secureinstall install --registry-only` into a fresh home, interleaved with curl.
+        // The manifest's own file:// URL is gone, so a CLI that did not fetch from the registry fails.
+        File.Delete(Path.Combine(work, "big", "tool0"));
+        var clients = new List<(string Name, Func<int, Timing> Run)>
+        {
+            ("VerifiedDownloader (this program's child)", i => Checked(TimedSelfWithOutput(registry, "fetch", registry.Host, "bench/big", bigSha, output), output, bigSha)),
+        };
+        foreach ((string name, string[] command) in CliCommands())
+        {
+            clients.Add((name, i =>
+            {
+                string home = Path.Combine(work, "home-pull-" + name.Split(' ')[0] + i);
+                Timing t = CliInstall(registry, command, big, "bench/big", home);
+                Directory.Delete(home, true);
+                File.Delete(Path.Combine(work, "big", "secureinstall.lock.json"));
+                return t;
+            }));
+        }
+        var curl = new List<Timing>();
+        var ours = clients.Select(_ => new List<Timing>()).ToList();
+        string loadBefore = LoadAverage();
         for (int i = 0; i < runs; i++)
         {
             File.Delete(output);
-            curl.Add(Timed("/usr/bin/curl", "-sSf", "--cacert", registry.CaPemPath, "-u", $"{RegistryProcess.User}:{RegistryProcess.Password}", "-o", output, blobUrl));
-            if (FileHasher.HashFile(output, ChecksumAlgorithm.SHA256) != bigSha) throw new InvalidOperationException("curl fetched other bytes");
+            curl.Add(Checked(TimedWithOutput("/usr/bin/curl", new[] { "-sSf", "--cacert", registry.CaPemPath, "-u", $"{RegistryProcess.User}:{RegistryProcess.Password}", "-o", output, blobUrl }, null), output, bigSha));
             File.Delete(output);
-            ours.Add(TimedSelf(registry, "fetch", registry.Host, "bench/big", bigSha, output));
-            if (FileHasher.HashFile(output, ChecksumAlgorithm.SHA256) != bigSha) throw new InvalidOperationException("the fetch placed other bytes");
+            for (int c = 0; c < clients.Count; c++)
+            {
+                ours[c].Add(clients[c].Run(i));
+                File.Delete(output);
+            }
         }
-        (double curlBest, long curlPeak) = curl.OrderBy(r => r.Item1).First();
-        (double oursBest, long oursPeak) = ours.OrderBy(r => r.Item1).First();
-        Console.WriteLine($"pull+verify {sizeMib} MiB blob: curl -o {curlBest:F2} s (peak {curlPeak / 1024} MiB); VerifiedDownloader from the registry {oursBest:F2} s " +
-                          $"(peak {oursPeak / 1024} MiB); ratio {oursBest / curlBest:F3} (target <= 1.1); best of {runs}");
+        Console.WriteLine($"pull+verify {sizeMib} MiB blob, {runs} interleaved runs, load average {loadBefore} before, {LoadAverage()} after:");
+        Console.WriteLine($"  curl -o (no verification)                    {Summary(curl)}");
+        for (int c = 0; c < clients.Count; c++)
+        {
+            List<Timing> r = ours[c];
+            Console.WriteLine($"  {clients[c].Name,-44} {Summary(r)}; ratio best {Best(r) / Best(curl):F3}, median {Median(r) / Median(curl):F3} (target <= 1.1)");
+        }
         File.Delete(output);
 
         // 3. parallel installs
@@ -95,16 +123,39 @@ static async Task<int> Run(string[] args)
                 PinnedArtifactResolver.Select(new ManifestReader().ReadFile(mid), Array.Empty<string>(), null, Array.Empty<string>()));
         }
         File.Delete(Path.Combine(work, "mid", "tool0"));
+        string loadBefore3 = LoadAverage();
         var clock3 = Stopwatch.StartNew();
         var tasks = Enumerable.Range(0, parallel).Select(i => Task.Run(() => TimedSelfWithOutput(registry, "install", registry.Host, mid, Path.Combine(work, "root" + i), midSha))).ToArray();
         var results = await Task.WhenAll(tasks);
         clock3.Stop();
         int ok = results.Count(r => r.Code == 0 && r.Out.Contains($"installed {(long)installMib * 1048576} bytes in 1 attempt", StringComparison.Ordinal));
-        long worstPeak = results.Max(r => r.PeakKib);
-        Console.WriteLine($"{parallel} parallel installs of a {installMib} MiB artifact into {parallel} roots: {ok}/{parallel} installed with the blob fetched once " +
-                          $"({(long)installMib * 1048576:N0} bytes, 1 attempt each), {clock3.Elapsed.TotalSeconds:F2} s; peak RSS per process max {worstPeak / 1024} MiB (target < 64 MiB)");
+        Console.WriteLine($"{parallel} parallel installs of a {installMib} MiB artifact into {parallel} roots, load average {loadBefore3} before, {LoadAverage()} after:");
+        Console.WriteLine($"  VerifiedDownloader (this program's child)    {ok}/{parallel} installed with the blob fetched once ({(long)installMib * 1048576:N0} bytes, 1 attempt each), " +
+                          $"{clock3.Elapsed.TotalSeconds:F2} s; peak RSS per process {results.Min(r => r.PeakKib) / 1024.0:F1}-{results.Max(r => r.PeakKib) / 1024.0:F1} MiB (target < 64 MiB)");
         foreach (var r in results.Where(r => r.Code != 0)) Console.WriteLine("  failed: " + r.Out.Trim());
-        return ok == parallel ? 0 : 1;
+        bool allOk = ok == parallel;
+        foreach ((string name, string[] command) in CliCommands())
+        {
+            var clock4 = Stopwatch.StartNew();
+            var cli = await Task.WhenAll(Enumerable.Range(0, parallel).Select(i => Task.Run(() =>
+            {
+                // Each root is a home of its own with its own copy of the manifest (the lock is written beside it).
+                string root = Path.Combine(work, "cli-" + name.Split(' ')[0] + i);
+                Directory.CreateDirectory(root);
+                string manifest = Path.Combine(root, "secureinstall.yml");
+                File.Copy(mid, manifest);
+                Timing t = CliInstall(registry, command, manifest, "bench/mid", Path.Combine(root, "home"));
+                string placed = Path.Combine(root, "home", "tools", "tool0", "1.0.0", "tool0");
+                bool good = File.Exists(placed) && FileHasher.HashFile(placed, ChecksumAlgorithm.SHA256) == midSha;
+                return (t, good);
+            })));
+            clock4.Stop();
+            int placedOk = cli.Count(r => r.good);
+            Console.WriteLine($"  {name,-44} {placedOk}/{parallel} installed and verified, {clock4.Elapsed.TotalSeconds:F2} s; peak RSS per process " +
+                              $"{cli.Min(r => r.t.PeakKib) / 1024.0:F1}-{cli.Max(r => r.t.PeakKib) / 1024.0:F1} MiB (target < 64 MiB)");
+            allOk &= placedOk == parallel;
+        }
+        return allOk ? 0 : 1;
     }
     finally
     {
@@ -177,40 +228,75 @@ static VerifiedDownloaderOptions ChildOptions(string host, string repository) =>
     RegistryCredential = new RegistryCredential(RegistryProcess.User, RegistryProcess.Password),
 };
 
-static (double Seconds, long PeakKib) Timed(string file, params string[] arguments)
+// The CLI as users run it: the managed build (src/SecureInstall.Cli, `dotnet build -c Release`) and the native one
+// (`./build.ps1 -Task Native`), whichever is built.
+static IEnumerable<(string Name, string[] Command)> CliCommands()
 {
-    var r = TimedWithOutput(file, arguments, null);
-    if (r.Code != 0) throw new InvalidOperationException($"{file} failed: {r.Out}");
-    return (r.Seconds, r.PeakKib);
+    string root = TestPaths.RepositoryRoot;
+    string managed = Path.Combine(root, "src", "SecureInstall.Cli", "bin", "Release", "net10.0", "secureinstall");
+    string native = Path.Combine(root, "out", "native", "linux-x64", "secureinstall");
+    if (File.Exists(managed)) yield return ("managed secureinstall install", new[] { managed });
+    else Console.WriteLine($"  ({managed} not built: its rows are skipped)");
+    if (File.Exists(native)) yield return ("native secureinstall install", new[] { native });
+    else Console.WriteLine($"  ({native} not built, ./build.ps1 -Task Native: its rows are skipped)");
 }
 
-static (double Seconds, long PeakKib) TimedSelf(RegistryProcess registry, params string[] arguments)
+// `secureinstall install tool0 --registry-only` from the registry into SECUREINSTALL_HOME=home, the password from the environment.
+static Timing CliInstall(RegistryProcess registry, string[] command, string manifest, string repository, string home)
 {
-    var r = TimedSelfWithOutput(registry, arguments);
-    if (r.Code != 0) throw new InvalidOperationException($"fetch failed: {r.Out}");
-    return (r.Seconds, r.PeakKib);
+    var arguments = command.Skip(1).Concat(new[] { "install", "tool0", "--quiet", "--manifest", manifest, "--platform", "linux-x64",
+        "--registry", $"oci://{registry.Host}/{repository}", "--registry-only", "--registry-user", RegistryProcess.User, "--password-env", "SI_BENCH_REGISTRY_PASSWORD" });
+    var environment = new Dictionary<string, string> { ["SECUREINSTALL_HOME"] = home, ["SI_BENCH_REGISTRY_PASSWORD"] = RegistryProcess.Password };
+    Timing t = TimedWithOutput(command[0], arguments.ToArray(), registry.CaPemPath, environment);
+    if (t.Code != 0) throw new InvalidOperationException($"{command[0]} install failed: {t.Out}");
+    return t;
 }
 
-static (int Code, double Seconds, long PeakKib, string Out) TimedSelfWithOutput(RegistryProcess registry, params string[] arguments) =>
+static Timing Checked(Timing t, string output, string sha256)
+{
+    if (t.Code != 0) throw new InvalidOperationException($"the client failed: {t.Out}");
+    if (FileHasher.HashFile(output, ChecksumAlgorithm.SHA256) != sha256) throw new InvalidOperationException("the client placed other bytes");
+    return t;
+}
+
+static Timing TimedSelfWithOutput(RegistryProcess registry, params string[] arguments) =>
     TimedWithOutput(Environment.ProcessPath!, arguments, registry.CaPemPath);
 
-// GNU time: wall seconds and peak RSS of the one client process.
-static (int Code, double Seconds, long PeakKib, string Out) TimedWithOutput(string file, string[] arguments, string? caPem)
+// GNU time: wall seconds, peak RSS and CPU seconds (user + system) of the one client process.
+static Timing TimedWithOutput(string file, string[] arguments, string? caPem, IDictionary<string, string>? environment = null)
 {
     string timing = Path.GetTempFileName();
     var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (string a in new[] { "-o", timing, "-f", "%e %M", file }.Concat(arguments)) start.ArgumentList.Add(a);
+    foreach (string a in new[] { "-o", timing, "-f", "%e %M %U %S", file }.Concat(arguments)) start.ArgumentList.Add(a);
     if (caPem != null) start.Environment["SSL_CERT_FILE"] = caPem;
+    foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
     using Process p = Process.Start(start)!;
-    string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+    Task<string> error = p.StandardError.ReadToEndAsync();
+    string output = p.StandardOutput.ReadToEnd() + error.Result;
     p.WaitForExit();
     string[] parts = File.ReadAllLines(timing).Last().Split(' ');
     File.Delete(timing);
-    return (p.ExitCode, double.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), output);
+    double Number(int i) => double.Parse(parts[i], CultureInfo.InvariantCulture);
+    return new Timing(p.ExitCode, Number(0), long.Parse(parts[1], CultureInfo.InvariantCulture), Number(2) + Number(3), output);
 }
+
+static double Best(List<Timing> runs) => runs.Min(r => r.Seconds);
+
+static double Median(List<Timing> runs)
+{
+    var sorted = runs.Select(r => r.Seconds).OrderBy(x => x).ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static string Summary(List<Timing> runs) =>
+    $"best {Best(runs):F2} s, median {Median(runs):F2} s, CPU {runs.Min(r => r.CpuSeconds):F2}-{runs.Max(r => r.CpuSeconds):F2} s, peak RSS {runs.Max(r => r.PeakKib) / 1024.0:F1} MiB";
+
+static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
 static int Option(string[] args, string name, int fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
+
+internal sealed record Timing(int Code, double Seconds, long PeakKib, double CpuSeconds, string Out);
