@@ -189,7 +189,7 @@ public sealed class IntegrityPinInstallTests : IDisposable
         // Every settable property gets a non-default value; a setting added later that Clone dropped would fail here.
         var options = new ArchiveExtractionOptions
         {
-            MaxTotalBytes = 7, MaxEntryCount = 8, MaxCompressionRatio = 9, MaxDepth = 10, StripComponents = 2, Overwrite = true,
+            MaxTotalBytes = 7, MaxEntryCount = 8, MaxCompressionRatio = 9, MaxDepth = 10, StripComponents = 2, Overwrite = true, DecodePercentEscapes = true,
             Include = new List<string> { "bin/*" },
             ExpectedDigest = SecureInstall.Core.Checksums.ChecksumEntry.FromDigest(Sha256, null, "test"),
         };
