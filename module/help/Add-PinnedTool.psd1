@@ -7,8 +7,12 @@ URL by the definition's own rules (version_constraint and version_overrides, ove
 supported_envs, rosetta2, format, files), fetches the publisher's checksum file once and pins every platform's digest
 from it. One tool entry is appended to the manifest (created when missing), after its last tool, leaving every other
 line as it was; a comment names the definition and the registry commit, each artifact's digest source, and every
-feature of the definition that is not carried (by name: a cosign signature on the checksum file, SLSA provenance,
-GitHub artifact attestations). A minisign signature beside the artifact becomes the entry's signature policy.
+feature of the definition that is not carried (by name: SLSA provenance, a cosign signature without a bundle, …).
+A minisign signature, a cosign bundle beside the artifact or GitHub artifact attestations become the entry's signature
+policy. When the publisher signs the checksum file (checksum.cosign with a Sigstore bundle), that bundle is fetched and
+verified over the file, offline, with the definition's certificate identity and OIDC issuer before any digest in it is
+pinned, and the digest comment says so; a missing bundle, one over other bytes or by another identity refuses the add
+(SignatureInvalid, SignerNotTrusted, SignatureFormatInvalid, or the download error naming the bundle) and writes nothing.
 An artifact nothing from the publisher pins (no checksum file, or only MD5/SHA-1) is refused with CatalogEntryUnpinned
 unless -TrustOnFirstUse -Reason: then it is downloaded now, hashed, and its digest and size are pinned with the reason
 written beside them. A definition that renders a name with '..', '/' or '\', an http: URL, a checksum pattern that

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using SecureInstall.Core.Catalogs.Aqua;
 using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Signatures;
+using SecureInstall.Core.Signatures.Sigstore;
 
 namespace SecureInstall.Core.Catalogs;
 
@@ -34,6 +36,9 @@ public sealed class CatalogPinOptions
 
     /// <summary>Plan only: fetch nothing, report where each digest would come from.</summary>
     public bool WhatIf { get; set; }
+
+    /// <summary>The trusted_root.json a signed checksum file's Sigstore bundle is verified against; null: the public-good root shipped in the core.</summary>
+    public string? SigstoreTrustedRoot { get; set; }
 }
 
 /// <summary>
@@ -72,11 +77,14 @@ public sealed class CatalogPinner
             else if (artifact.Checksum is { } source && !ChecksumAlgorithms.IsWeak(source.Algorithm))
             {
                 pin.DigestSource = $"{ChecksumAlgorithms.LowerName(source.Algorithm)} from {UriText.Redact(source.Url)}";
+                if (source.SigstoreBundle != null)
+                    pin.DigestSource += $", the checksum file {(options.WhatIf ? "to be " : "")}Sigstore-verified ({source.SignerText}; bundle {UriText.Redact(source.SigstoreBundle)})";
                 if (!options.WhatIf)
                 {
                     if (!lists.TryGetValue(source.Url.AbsoluteUri, out string? text))
                     {
                         byte[] bytes = await _downloader.FetchSmallAsync(source.Url, ChecksumListParser.DefaultMaximumBytes, "checksum list", cancellationToken: cancellationToken).ConfigureAwait(false);
+                        if (source.SigstoreBundle != null) await VerifyChecksumFileAsync(bytes, source, options, cancellationToken).ConfigureAwait(false);
                         lists[source.Url.AbsoluteUri] = text = ChecksumListParser.Decode(bytes, bytes.Length);
                     }
                     string digest = FindDigest(text, source, artifact.Asset, where);
@@ -100,6 +108,34 @@ public sealed class CatalogPinner
             pins.Add(pin);
         }
         return pins;
+    }
+
+    /// <summary>
+    /// The publisher signed the checksum file (aqua's checksum.cosign): its Sigstore bundle must verify over these exact
+    /// bytes, offline, under the definition's identity and issuer, before any digest in the file is trusted.
+    /// </summary>
+    /// <exception cref="SecureInstallException">the bundle cannot be fetched (missing), is malformed, does not verify, or another identity signed it.</exception>
+    private async Task VerifyChecksumFileAsync(byte[] checksumFile, CatalogChecksumSource source, CatalogPinOptions options, CancellationToken cancellationToken)
+    {
+        Uri bundleUri = source.SigstoreBundle!;
+        var policy = new SigstorePolicyOptions
+        {
+            CertificateIdentity = source.CertificateIdentity, CertificateIdentityRegex = source.CertificateIdentityRegex,
+            CertificateOidcIssuer = source.CertificateOidcIssuer, TrustedRootFile = options.SigstoreTrustedRoot,
+        };
+        SigstoreRequirement requirement;
+        try
+        {
+            requirement = SigstoreRequirement.FromOptions(policy);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SignatureFormatException(UriText.Redact(bundleUri), "the definition's checksum.cosign identity is not a Sigstore policy: " + ex.Message, ex);
+        }
+        byte[] json = await _downloader.FetchSmallAsync(bundleUri, SigstoreBundle.MaximumBytes, "Sigstore bundle of the checksum file", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var digest = new ChecksumEntry(null, ChecksumAlgorithm.SHA256, Hex.Encode(SigstoreKeys.Sha256(checksumFile)), UriText.Redact(source.Url));
+        SignatureResult verified = requirement.Verify(json, UriText.Redact(bundleUri), digest, cancellationToken);
+        _log($"{UriText.Redact(source.Url)}: Sigstore bundle verified ({requirement.Describe(verified)}).");
     }
 
     private async Task HashDownloadAsync(CatalogPin pin, CancellationToken cancellationToken)

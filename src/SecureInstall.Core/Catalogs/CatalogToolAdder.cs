@@ -26,6 +26,9 @@ public sealed class CatalogAddRequest
     public Uri? GitHubBase { get; set; }
     public string? TrustOnFirstUseReason { get; set; }
     public bool WhatIf { get; set; }
+
+    /// <summary>The trusted_root.json a signed checksum file's Sigstore bundle is verified against (a private Sigstore instance); null: public-good.</summary>
+    public string? SigstoreTrustedRoot { get; set; }
 }
 
 /// <summary>What was (or would be) added: the entry per platform and the new manifest text.</summary>
@@ -155,7 +158,7 @@ public sealed class CatalogToolAdder
         }
         foreach (var skipped in resolution.Skipped) _log($"{skipped.Key}: no entry: {skipped.Value}.");
         IReadOnlyList<CatalogPin> pins = await new CatalogPinner(_downloader, _log)
-            .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf }, cancellationToken)
+            .PinAsync(resolution, new CatalogPinOptions { TrustOnFirstUseReason = request.TrustOnFirstUseReason, WhatIf = request.WhatIf, SigstoreTrustedRoot = request.SigstoreTrustedRoot }, cancellationToken)
             .ConfigureAwait(false);
         return (resolution, pins);
     }

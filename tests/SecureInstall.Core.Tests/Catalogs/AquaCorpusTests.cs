@@ -61,6 +61,17 @@ public class AquaCorpusTests
                     Assert.DoesNotContain("{{", a.Url.AbsoluteUri);
                     Assert.EndsWith("/" + Uri.EscapeDataString(a.Asset), a.Url.AbsoluteUri);
                     if (a.Checksum != null) Assert.Equal("https", a.Checksum.Url.Scheme);
+                    if (a.Checksum?.SigstoreBundle is Uri checksumBundle)
+                    {
+                        // A signed checksum file carried is one the pinner verifies: an https bundle and a signer policy that builds.
+                        Tally(carried, "checksum.cosign (checksum file Sigstore-verified)", package);
+                        Assert.Equal("https", checksumBundle.Scheme);
+                        Assert.NotNull(new Core.Signatures.Sigstore.SigstorePolicyOptions
+                        {
+                            CertificateIdentity = a.Checksum.CertificateIdentity, CertificateIdentityRegex = a.Checksum.CertificateIdentityRegex,
+                            CertificateOidcIssuer = a.Checksum.CertificateOidcIssuer,
+                        }.CreatePolicy());
+                    }
                     if (a.Checksum == null) Assert.False(string.IsNullOrWhiteSpace(a.UnpinnedReason));
                     Assert.All(a.Executables, e => Assert.True(SecureInstall.Core.IO.RelativePath.IsInside(e), e));
                     if (a.Signature != null)

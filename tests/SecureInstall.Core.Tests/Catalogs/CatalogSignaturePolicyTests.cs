@@ -95,6 +95,59 @@ public sealed class CatalogSignaturePolicyTests : LoopbackCatalogTest
         Assert.NotNull(Assert.Single(written.Entries).SigstoreBundle);
     }
 
+    /// <summary>Newer API answers name the bundle by bundle_url (GitHub stores it snappy-compressed) instead of giving it inline.</summary>
+    private void ServeAttestationByUrl(Uri bundleUrl, byte[]? served)
+    {
+        if (served != null) _server.Map(bundleUrl.AbsolutePath, c => Serve.File(c, served));
+        byte[] answer = Encoding.UTF8.GetBytes("{\"attestations\":[{\"bundle_url\":\"" + bundleUrl.AbsoluteUri + "\",\"repository_id\":1}]}");
+        _server.Map(AttestationPath, c => Serve.File(c, answer, contentType: "application/json"));
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnswerWithBundleUrl_FetchesTheBundle_VerifiesItAsAnInlineOne_AndTheLockKeepsItInline(bool snappyCompressed)
+    {
+        Skip.If(CaseDir == null, "../shared/corpus/sigstore-conformance is not present on this machine");
+        ServeRelease(attestation: false);
+        byte[] bundle = File.ReadAllBytes(Path.Combine(CaseDir!, "bundle.sigstore.json"));
+        Uri url = _server.Https("blobs/attestation-1");
+        ServeAttestationByUrl(url, snappyCompressed ? Signatures.Sigstore.SnappyBlockTests.Encode(bundle) : bundle);
+
+        InstallResult result = await AddThenInstall(Registry());
+        Assert.Equal(InstallStatus.Installed, result.Status);
+        Assert.Contains(result.VerifiedBy, v => v.Contains("extremely-dangerous-oidc-beacon.yml"));
+        Assert.Single(_server.RequestsTo("blobs/attestation-1"));
+        string kept = Assert.Single(InstallLock.Load(InstallLock.PathBeside(ManifestPath)).Entries).SigstoreBundle!;
+        Assert.DoesNotContain("bundle_url", kept);
+        Assert.Single(Core.Signatures.Sigstore.SigstoreBundle.ParseAll(Encoding.UTF8.GetBytes(kept), "lock"));
+    }
+
+    [SkippableFact]
+    public async Task BundleUrl_ServingAnotherArtifactsBundle_FailsTheInstallClosed()
+    {
+        Skip.If(CaseDir == null, "../shared/corpus/sigstore-conformance is not present on this machine");
+        ServeRelease(attestation: false);
+        // A real bundle, but another signer's over another artifact (the sigstore-js demo): verification refuses it.
+        byte[] other = File.ReadAllBytes(Path.Combine(TestPaths.RepositoryRoot, "tests", "fixtures", "sigstore", "sigstore-js-demo-chain-with-root", "bundle.sigstore.json"));
+        ServeAttestationByUrl(_server.Https("blobs/attestation-1"), Signatures.Sigstore.SnappyBlockTests.Encode(other));
+        await Assert.ThrowsAnyAsync<Core.Signatures.SignatureVerificationException>(() => AddThenInstall(Registry()));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "root", "beacon", "v1.0.0")));
+        Assert.False(File.Exists(InstallLock.PathBeside(ManifestPath)));
+    }
+
+    [SkippableFact]
+    public async Task BundleUrl_OverPlainHttp_IsRefused_AndNotFetched()
+    {
+        Skip.If(CaseDir == null, "../shared/corpus/sigstore-conformance is not present on this machine");
+        ServeRelease(attestation: false);
+        ServeAttestationByUrl(_server.Http("blobs/attestation-1"), File.ReadAllBytes(Path.Combine(CaseDir!, "bundle.sigstore.json")));
+        var ex = await Assert.ThrowsAsync<Core.Signatures.SignatureFormatException>(() => AddThenInstall(Registry()));
+        Assert.Contains("is not an absolute https URL", ex.Message);
+        Assert.Empty(_server.RequestsTo("blobs/attestation-1"));
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "root", "beacon", "v1.0.0")));
+    }
+
     [SkippableFact]
     public async Task AnotherSignerWorkflow_FailsTheInstallClosed_AndInstallsNothing()
     {

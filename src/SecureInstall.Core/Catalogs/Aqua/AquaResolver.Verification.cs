@@ -59,11 +59,24 @@ public static partial class AquaResolver
         if (source.FileFormat == "regexp" && source.ChecksumPattern == null)
             throw new CatalogException(ErrorIds.CatalogDefinitionInvalid, where, "checksum file_format regexp names no pattern.checksum.");
         artifact.Checksum = source;
-        foreach (string signer in new[] { "cosign", "minisign" })
+        if (c.TryGetValue("cosign", out YamlNode? cs) && cs is YamlMappingNode cosign && !Disabled(cosign))
         {
-            if (c.TryGetValue(signer, out YamlNode? s) && !Disabled(s))
-                artifact.NotCarried.Add($"checksum.{signer}: the checksum file's {signer} signature is not checked; the manifest pins the digests it lists, trusted as served over https");
+            // The publisher signed the checksum file: its bundle is verified before any digest in it is trusted (CatalogPinner).
+            CosignBlock block = ReadCosignBlock(cosign, pkg, checksumValues, githubBase, where);
+            if (block.Why != null)
+            {
+                artifact.NotCarried.Add($"checksum.cosign: {block.Why}; the checksum file's signature is not checked, and the manifest pins the digests it lists, trusted as served over https");
+            }
+            else
+            {
+                source.SigstoreBundle = block.Bundle;
+                source.CertificateIdentity = block.Identity == null ? null : GoTemplate.Render(block.Identity, checksumValues, where);
+                source.CertificateIdentityRegex = block.IdentityRegex == null ? null : GoRegex(GoTemplate.Render(block.IdentityRegex, checksumValues, where));
+                source.CertificateOidcIssuer = GoTemplate.Render(block.Issuer!, checksumValues, where);
+            }
         }
+        if (c.TryGetValue("minisign", out YamlNode? m) && !Disabled(m))
+            artifact.NotCarried.Add("checksum.minisign: the checksum file's minisign signature is not checked; the manifest pins the digests it lists, trusted as served over https");
     }
 
     private static void ReadSignatures(Dictionary<string, YamlNode> pkg, Dictionary<string, string> values, Uri githubBase, string where, CatalogArtifact artifact)

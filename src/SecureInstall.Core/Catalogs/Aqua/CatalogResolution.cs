@@ -14,6 +14,17 @@ public sealed class CatalogChecksumSource
     public string FileFormat { get; internal set; } = string.Empty;
     public string? ChecksumPattern { get; internal set; }
     public string? FilePattern { get; internal set; }
+
+    /// <summary>The Sigstore bundle over the checksum file (aqua's <c>checksum.cosign.bundle</c>), verified before any digest in it is trusted; null when unsigned.</summary>
+    public Uri? SigstoreBundle { get; internal set; }
+
+    /// <summary>Who must have signed the checksum file: the certificate identity (or identity regex), rendered for this version, and its OIDC issuer.</summary>
+    public string? CertificateIdentity { get; internal set; }
+    public string? CertificateIdentityRegex { get; internal set; }
+    public string? CertificateOidcIssuer { get; internal set; }
+
+    /// <summary>"identity X, issuer Y" as the entry's comment and -WhatIf say it.</summary>
+    public string SignerText => (CertificateIdentity != null ? "identity " + CertificateIdentity : "identity matching " + CertificateIdentityRegex) + ", issuer " + CertificateOidcIssuer;
 }
 
 /// <summary>One platform's artifact as a catalog definition gives it, before anything is fetched.</summary>

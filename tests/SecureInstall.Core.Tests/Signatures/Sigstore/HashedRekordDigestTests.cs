@@ -57,7 +57,10 @@ public sealed class HashedRekordDigestTests : IDisposable
 
         private byte[] LogId => SHA256.HashData(_logKey.ExportSubjectPublicKeyInfo());
 
-        public TrustedRoot Root => TrustedRoot.Parse(Encoding.UTF8.GetBytes(new JsonObject
+        public TrustedRoot Root => TrustedRoot.Parse(Encoding.UTF8.GetBytes(RootJson), "test instance root");
+
+        /// <summary>The trusted root naming this instance, as a trusted_root.json file holds it.</summary>
+        public string RootJson => new JsonObject
         {
             ["mediaType"] = "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             ["tlogs"] = new JsonArray(new JsonObject
@@ -80,7 +83,7 @@ public sealed class HashedRekordDigestTests : IDisposable
             }),
             ["ctlogs"] = new JsonArray(),
             ["timestampAuthorities"] = new JsonArray(),
-        }.ToJsonString()), "test instance root");
+        }.ToJsonString();
 
         /// <summary>
         /// A bundle v0.1 for <paramref name="artifact"/>: a Fulcio-like certificate for <paramref name="curve"/>, the
