@@ -594,3 +594,72 @@ Describe 'Get-VerifiedArtifact -SignerThumbprint (Authenticode of a downloaded P
         Test-Path -LiteralPath (Join-Path $scriptDir 'cli-bad.ps1') | Should -BeFalse
     }
 }
+
+# Issue 21 (review): a download is checked in its temporary '.x.id.partial' file, and WinVerifyTrust picks a script's SIP
+# by the file name's extension; the platform check reads a private copy named 'artifact.ps1'. Only Windows has
+# WinVerifyTrust: elsewhere PlatformCopyTests (xunit) check what the platform check is given.
+Describe 'Get-VerifiedArtifact of a signed .ps1 through WinVerifyTrust' -Tag 'Windows' {
+    BeforeAll {
+        $skip = $null
+        if (-not (Test-IsWindows)) {
+            $skip = 'WinVerifyTrust exists only on Windows; off Windows the managed check runs alone (PlatformCopyTests cover what the platform check reads)'
+        }
+        elseif (-not ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+            $skip = 'needs Administrator: WinVerifyTrust trusts the test root only in Cert:\LocalMachine\Root (adding to CurrentUser\Root asks the user in a dialog)'
+        }
+        if (-not $skip) {
+            $dir = Join-Path $TestDrive 'wvt-ps1'
+            $null = New-Item -ItemType Directory -Path $dir -Force
+            $root = New-SelfSignedCertificate -Subject 'CN=SecureInstall Pester WVT Root' -CertStoreLocation 'Cert:\CurrentUser\My' -KeyUsage CertSign, CRLSign `
+                -TextExtension @('2.5.29.19={critical}{text}ca=1&pathlength=0') -NotAfter (Get-Date).AddDays(2)
+            $leaf = New-SelfSignedCertificate -Subject 'CN=SecureInstall Pester WVT Publisher' -CertStoreLocation 'Cert:\CurrentUser\My' -Type CodeSigningCert `
+                -Signer $root -NotAfter (Get-Date).AddDays(1)
+            $rootFile = Join-Path $dir 'root.cer'
+            [System.IO.File]::WriteAllBytes($rootFile, $root.RawData)
+            $machineRoot = New-Object System.Security.Cryptography.X509Certificates.X509Store('Root', 'LocalMachine')
+            $machineRoot.Open('ReadWrite')
+            $machineRoot.Add([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($root.RawData))
+            $machineRoot.Close()
+            $script = Join-Path $dir 'tool.ps1'
+            [System.IO.File]::WriteAllText($script, "param([string]`$Name = 'world')`r`nWrite-Output `"Hello, `$Name`"`r`n")
+            $signing = Set-AuthenticodeSignature -FilePath $script -Certificate $leaf -HashAlgorithm SHA256
+            if ($signing.Status -ne 'Valid') { throw "Set-AuthenticodeSignature: $($signing.Status) $($signing.StatusMessage)" }
+            $copiesBefore = @(Get-ChildItem -LiteralPath ([System.IO.Path]::GetTempPath()) -Directory -Filter 'secureinstall-wvt-*' -ErrorAction SilentlyContinue | ForEach-Object { $_.Name })
+        }
+        $outDir = Join-Path $TestDrive 'wvt-ps1-out'
+        $null = New-Item -ItemType Directory -Path $outDir -Force
+    }
+
+    AfterAll {
+        if ($skip) { return }
+        $machineRoot = New-Object System.Security.Cryptography.X509Certificates.X509Store('Root', 'LocalMachine')
+        $machineRoot.Open('ReadWrite')
+        $machineRoot.Remove([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($root.RawData))
+        $machineRoot.Close()
+        Remove-Item -LiteralPath "Cert:\CurrentUser\My\$($leaf.Thumbprint)", "Cert:\CurrentUser\My\$($root.Thumbprint)" -ErrorAction SilentlyContinue
+    }
+
+    It 'places the script signed by the pinned thumbprint: the managed check and WinVerifyTrust both ran and agreed' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $dest = Join-Path $outDir 'tool.ps1'
+        $result = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $script) -OutFile $dest -SignerThumbprint $leaf.Thumbprint -TrustedRoot $rootFile -NoCache
+        $result.Verified | Should -BeTrue
+        $result.Signature.Fingerprint | Should -BeExactly $leaf.Thumbprint
+        $result.Signature.Checks | Should -Match '^managed \(1 signature: '
+        $result.Signature.Checks | Should -Match 'WinVerifyTrust \(with revocation\)'
+        Get-Sha256 $dest | Should -BeExactly (Get-Sha256 $script)
+        (Get-AuthenticodeSignature -FilePath $dest).SignerCertificate.Thumbprint | Should -BeExactly $leaf.Thumbprint
+        $copiesAfter = @(Get-ChildItem -LiteralPath ([System.IO.Path]::GetTempPath()) -Directory -Filter 'secureinstall-wvt-*' -ErrorAction SilentlyContinue | ForEach-Object { $_.Name })
+        @($copiesAfter | Where-Object { $copiesBefore -notcontains $_ }).Count | Should -Be 0
+    }
+
+    It 'refuses the script changed after signing and places nothing' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $changed = Join-Path $dir 'changed.ps1'
+        [System.IO.File]::WriteAllText($changed, ([System.IO.File]::ReadAllText($script) -replace 'Hello', 'Hullo'))
+        $dest = Join-Path $outDir 'changed.ps1'
+        $null = Get-VerifiedArtifact -Uri (ConvertTo-FileUri $changed) -OutFile $dest -SignerThumbprint $leaf.Thumbprint -TrustedRoot $rootFile -NoCache -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly "SignatureInvalid$FQ"
+        Test-Path -LiteralPath $dest | Should -BeFalse
+    }
+}

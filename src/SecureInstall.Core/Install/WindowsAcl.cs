@@ -8,9 +8,14 @@ public static class WindowsAcl
 {
     /// <summary>
     /// Owner Administrators; protected DACL (inheritance from the parent removed); Administrators and SYSTEM full control,
-    /// Users read and execute (0x1200a9), each inherited by files and folders below.
+    /// Users read and execute (0x1200a9), and OWNER RIGHTS (S-1-3-4, "OW") read and execute only, each inherited by files
+    /// and folders below. An owner implicitly has WRITE_DAC and READ_CONTROL ("Owner of a New Object"); an ACE for OWNER
+    /// RIGHTS makes Windows ignore those implicit rights and grant the owner what the ACE says ("Security identifiers",
+    /// S-1-3-4). So whoever owns an entry below (an administrator's own account, when the policy "Default owner for objects
+    /// created by members of the Administrators group" is "Object creator") cannot rewrite its ACL from an unelevated,
+    /// UAC-filtered token: only the Administrators and SYSTEM entries grant WRITE_DAC.
     /// </summary>
-    public const string MachineRootSddl = "O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)";
+    public const string MachineRootSddl = "O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)(A;OICI;0x1200a9;;;OW)";
 
     private const string TrustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
 

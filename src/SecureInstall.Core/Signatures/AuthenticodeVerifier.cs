@@ -132,11 +132,15 @@ public sealed class AuthenticodeVerifier
         var result = new SignatureResult(SignatureScheme.Authenticode, true, shownAs, shownAs);
         var checks = new List<string>();
         IReadOnlyList<AuthenticodeSigner>? signers = null;
-        // A download is checked in a temporary file: its URI's name says whether it is a script.
-        string? kind = ManagedAuthenticode.KindOf(path, PowerShellScriptName(path, shownAs));
+        // A download is checked in a temporary file: its URI's name says what it is (a script has no magic bytes).
+        string typedName = TypedName(path, shownAs);
+        // With two checks, the file is held open with writers denied from before the first until after the second, and
+        // the platform's reads a private copy made from that hold (Authenticode.PlatformCopy): both see the same bytes.
+        using FileStream? held = _platform != null ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read) : null;
+        string? kind = ManagedAuthenticode.KindOf(path, typedName);
         if (kind != null)
         {
-            signers = _managed.Verify(path, PowerShellScriptName(path, shownAs), result, cancel);
+            signers = _managed.Verify(path, typedName, result, cancel);
             checks.Add($"managed ({signers.Count} signature{(signers.Count == 1 ? "" : "s")}: {AuthenticodeContainer.HashName(kind)} {string.Join("/", signers.Select(s => s.ImageHash).Distinct())}, "
                        + $"CMS signature, code-signing chain to {(_options.Trust.UsesPlatformStore ? "the platform store" : "the trusted roots")}"
                        + (signers.Any(s => s.Timestamp != null) ? ", timestamp" : ", no timestamp") + "; revocation not checked)");
@@ -149,7 +153,9 @@ public sealed class AuthenticodeVerifier
 
         if (_platform != null)
         {
-            PlatformAuthenticodeVerdict verdict = _platform.Verify(Path.GetFullPath(path), _options.CheckRevocation, result);
+            PlatformAuthenticodeVerdict verdict;
+            using (PlatformCopy copy = PlatformCopy.Of(held!, typedName, result, cancel))
+                verdict = _platform.Verify(copy.Path, _options.CheckRevocation, result);
             checks.Add(_platform.Name + (_options.CheckRevocation ? " (with revocation)" : " (revocation off)"));
             signers = AuthenticodeAgreement.Combine(signers, verdict, result);
         }
@@ -169,9 +175,12 @@ public sealed class AuthenticodeVerifier
         return result;
     }
 
-    /// <summary>The name that says whether the file is a script: its own, or (a temporary file) the name it is shown by.</summary>
-    private static string PowerShellScriptName(string path, string shownAs) =>
-        Authenticode.PowerShellScript.IsScriptName(path) || !Authenticode.PowerShellScript.IsScriptName(shownAs) ? path : shownAs;
+    /// <summary>
+    /// The name whose extension says what the file is: its own when it is a script name or is what the user named, else
+    /// (a temporary file, ".x.1a2b.partial") the name it is shown by, a download's URI.
+    /// </summary>
+    internal static string TypedName(string path, string shownAs) =>
+        Authenticode.PowerShellScript.IsScriptName(path) || string.Equals(path, shownAs, StringComparison.Ordinal) ? path : shownAs;
 
     /// <summary>WinVerifyTrust through P/Invoke; the only Windows-specific code of the core.</summary>
     private sealed class WinTrust : IPlatformAuthenticode

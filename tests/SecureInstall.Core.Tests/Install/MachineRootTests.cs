@@ -141,6 +141,28 @@ public sealed class WindowsAclTests
     [Fact]
     public void TheAclWeSet_IsTrusted() => Assert.Null(WindowsAcl.Problem(WindowsAcl.MachineRootSddl));
 
+    /// <summary>Review: an owner implicitly has WRITE_DAC; an inherited OWNER RIGHTS entry granting read/execute only takes it away below the root.</summary>
+    [Fact]
+    public void TheAclWeSet_GivesOwnerRights_ReadAndExecuteOnly_InheritedByEverythingBelow()
+    {
+        string dacl = WindowsAcl.MachineRootSddl.Substring(WindowsAcl.MachineRootSddl.IndexOf("D:", StringComparison.Ordinal));
+        string[] owner = dacl.Split('(', ')').Where(e => e.EndsWith(";OW", StringComparison.Ordinal)).ToArray();
+        string entry = Assert.Single(owner);
+        string[] fields = entry.Split(';');
+        Assert.Equal("A", fields[0]);
+        Assert.Equal("OICI", fields[1]); // inherited by files (OI) and folders (CI), and applying to the root itself (no IO)
+        uint rights = Convert.ToUInt32(fields[2], 16);
+        Assert.Equal(0x1200a9u, rights); // FILE_GENERIC_READ | FILE_GENERIC_EXECUTE
+        Assert.Equal(0u, rights & (0x40000u /* WRITE_DAC */ | 0x80000u /* WRITE_OWNER */ | 0x10000u /* DELETE */ | 0x2u | 0x4u | 0x10u | 0x40u | 0x100u));
+        Assert.StartsWith("D:P", dacl); // protected: no inherited entry can add rights back
+    }
+
+    [Theory]
+    [InlineData("O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)(A;OICI;FA;;;OW)", "OW is allowed FA")]
+    [InlineData("O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;OW)(A;OICI;WD;;;S-1-3-4)", "S-1-3-4 is allowed WD")]
+    public void OwnerRightsGrantingWrite_IsAProblem(string sddl, string expected) =>
+        Assert.Contains(expected, WindowsAcl.Problem(sddl) ?? "");
+
     [Theory]
     // ProgramData itself: Users may create files and folders (DCLC); that is why the root removes inheritance.
     [InlineData("O:SYG:SYD:PAI(A;OICIIO;FA;;;CO)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)(A;CI;DCLC;;;BU)", "BU is allowed DCLC")]

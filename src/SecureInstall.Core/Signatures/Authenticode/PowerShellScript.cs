@@ -74,16 +74,24 @@ internal sealed class PowerShellScript : IAuthenticodeContainer
     /// <summary>Whether <paramref name="name"/> (a path, file name or URI) names a script form the PowerShell SIP signs: .ps1, .psm1, .psd1, .ps1xml.</summary>
     public static bool IsScriptName(string? name) => StyleOf(name) != null;
 
-    private static CommentStyle? StyleOf(string? name)
+    /// <summary>
+    /// The extension (".ps1", with its dot, lower case) of a file name, a path or a URI (query and fragment left out), or ""
+    /// when its last segment has none.
+    /// </summary>
+    public static string ExtensionOf(string? name)
     {
-        if (string.IsNullOrEmpty(name)) return null;
+        if (string.IsNullOrEmpty(name)) return "";
         string leaf = name!;
         int cut = leaf.IndexOfAny(new[] { '?', '#' });
         if (cut >= 0 && leaf.Contains("://")) leaf = leaf.Substring(0, cut);
-        string extension = leaf.Substring(leaf.LastIndexOfAny(new[] { '/', '\\' }) + 1);
-        int dot = extension.LastIndexOf('.');
-        if (dot < 0) return null;
-        switch (extension.Substring(dot).ToLowerInvariant())
+        leaf = leaf.Substring(leaf.LastIndexOfAny(new[] { '/', '\\' }) + 1);
+        int dot = leaf.LastIndexOf('.');
+        return dot < 0 ? "" : leaf.Substring(dot).ToLowerInvariant();
+    }
+
+    private static CommentStyle? StyleOf(string? name)
+    {
+        switch (ExtensionOf(name))
         {
             case ".ps1":
             case ".psm1":
