@@ -154,18 +154,7 @@ public sealed class SigstoreBundle
                 return new[] { Read(whole, source) };
             }
         }
-        var bundles = new List<SigstoreBundle>();
-        int start = 0, line = 0;
-        while (start < json.Length)
-        {
-            int end = Array.IndexOf(json, (byte)'\n', start);
-            if (end < 0) end = json.Length;
-            line++;
-            var text = new ArraySegment<byte>(json, start, end - start);
-            if (text.Any(b => b != ' ' && b != '\t' && b != '\r'))
-                bundles.Add(Parse(text.ToArray(), $"{source}:{line}"));
-            start = end + 1;
-        }
+        var bundles = SigstoreJson.NonBlankLines(json).Select(l => Parse(l.Line, $"{source}:{l.Number}")).ToList();
         if (bundles.Count == 0) throw new SignatureFormatException(source, "not a usable Sigstore bundle: the file is empty.");
         return bundles;
     }
@@ -302,6 +291,23 @@ public sealed class SigstoreBundle
             throw new FormatException("the bundle has neither messageSignature nor dsseEnvelope");
         }
         return bundle;
+    }
+
+    /// <summary>
+    /// A bundle assembled from parts that arrived apart (a bare DSSE envelope and the log's answer for its entry, as
+    /// slsa-github-generator publishes and Rekor serves them): the same checks as any bundle then apply. A v0.2 bundle
+    /// when the entry carries an inclusion proof with a checkpoint (which is then required), else a v0.1 bundle (which
+    /// requires the signed entry timestamp).
+    /// </summary>
+    internal static SigstoreBundle FromParts(string source, X509Certificate certificate, TransparencyLogEntry entry, DsseEnvelope envelope)
+    {
+        int minor = entry.InclusionProof?.Checkpoint != null ? 2 : 1;
+        return new SigstoreBundle(source, $"application/vnd.dev.sigstore.bundle+json;version=0.{minor}", minor)
+        {
+            Certificates = new[] { certificate ?? throw new ArgumentNullException(nameof(certificate)) },
+            TransparencyLogEntries = new[] { entry ?? throw new ArgumentNullException(nameof(entry)) },
+            Envelope = envelope ?? throw new ArgumentNullException(nameof(envelope)),
+        };
     }
 
     private static int MinorVersionOf(string mediaType) => mediaType switch

@@ -161,7 +161,7 @@ public sealed class SigstoreVerifier
         {
             if (!SigstoreKeys.Verify(key, bundle.Envelope.PreAuthenticationEncoding(), bundle.Signature))
                 throw new SigstoreCheckException("the DSSE envelope's signature does not verify");
-            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact, _policy.Attestation?.PredicateType);
+            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact, _policy.Attestation is { AnySlsaProvenance: false } a ? a.PredicateType : null);
         }
         else
         {
