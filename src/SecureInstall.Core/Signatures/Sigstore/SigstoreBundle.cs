@@ -293,23 +293,6 @@ public sealed class SigstoreBundle
         return bundle;
     }
 
-    /// <summary>
-    /// A bundle assembled from parts that arrived apart (a bare DSSE envelope and the log's answer for its entry, as
-    /// slsa-github-generator publishes and Rekor serves them): the same checks as any bundle then apply. A v0.2 bundle
-    /// when the entry carries an inclusion proof with a checkpoint (which is then required), else a v0.1 bundle (which
-    /// requires the signed entry timestamp).
-    /// </summary>
-    internal static SigstoreBundle FromParts(string source, X509Certificate certificate, TransparencyLogEntry entry, DsseEnvelope envelope)
-    {
-        int minor = entry.InclusionProof?.Checkpoint != null ? 2 : 1;
-        return new SigstoreBundle(source, $"application/vnd.dev.sigstore.bundle+json;version=0.{minor}", minor)
-        {
-            Certificates = new[] { certificate ?? throw new ArgumentNullException(nameof(certificate)) },
-            TransparencyLogEntries = new[] { entry ?? throw new ArgumentNullException(nameof(entry)) },
-            Envelope = envelope ?? throw new ArgumentNullException(nameof(envelope)),
-        };
-    }
-
     private static int MinorVersionOf(string mediaType) => mediaType switch
     {
         "application/vnd.dev.sigstore.bundle+json;version=0.1" => 1,

@@ -42,7 +42,7 @@ public static class SlsaProvenance
         string repository = SourceRepository(sourceUri);
         var rules = new GitHubAttestationPolicy { Repository = repository, AnySlsaProvenance = true };
         rules.Validate();
-        return SigstorePolicy.ForIdentityRegex(builderIdentityRegex ?? TrustedBuilderIdentityRegex, GitHubAttestationPolicy.GitHubActionsIssuer).WithAttestation(rules);
+        return SigstorePolicy.ForIdentityRegex(builderIdentityRegex ?? TrustedBuilderIdentityRegex, GitHubAttestationPolicy.GitHubActionsIssuer).WithAttestation(rules); // ArgumentException: a bad regex
     }
 
     /// <summary>"github.com/OWNER/REPO" or "https://github.com/OWNER/REPO" → "OWNER/REPO".</summary>
@@ -222,13 +222,12 @@ public static class SlsaProvenance
         (hex != null && hex.Length > 0 ? Hex.TryDecode(hex) : null) ?? throw new FormatException($"'{what}' is not hex");
 
     /// <summary>
-    /// Verifies the artifact against the provenance and the log's entries: some envelope naming the artifact, paired with
-    /// some entry, must pass every check. The error of a failure names each pair and why it failed.
+    /// Pairs each envelope that names the artifact with each of the log's entries into a Sigstore bundle (v0.2 when the
+    /// entry has an inclusion proof with a checkpoint, else v0.1), as JSON Lines: what <see cref="SigstoreRequirement"/>
+    /// verifies and the lock keeps, so a later check needs no network. Nothing is believed here: the verifier decides.
     /// </summary>
-    /// <exception cref="SignatureInvalidException">no envelope names the artifact, no entry is for the envelope, or a check fails.</exception>
-    /// <exception cref="SignerNotTrustedException">sound, but not signed by a trusted builder for the source repository.</exception>
-    public static SignatureResult Verify(IReadOnlyList<Envelope> envelopes, IReadOnlyList<TransparencyLogEntry> entries, SigstoreArtifact artifact,
-        TrustedRoot root, SigstorePolicy policy, string provenanceSource, CancellationToken cancellationToken = default)
+    /// <exception cref="SignatureInvalidException">no envelope names the artifact, or no entry carries a signing certificate.</exception>
+    public static byte[] AssembleBundles(IReadOnlyList<Envelope> envelopes, IReadOnlyList<TransparencyLogEntry> entries, SigstoreArtifact artifact, string provenanceSource)
     {
         if (envelopes == null) throw new ArgumentNullException(nameof(envelopes));
         if (entries == null) throw new ArgumentNullException(nameof(entries));
@@ -237,22 +236,115 @@ public static class SlsaProvenance
         if (mine.Count == 0)
             throw new SignatureInvalidException(new SignatureResult(SignatureScheme.Sigstore, false, artifact.Display, provenanceSource),
                 $"no envelope of the provenance names this artifact ({artifact.DescribeDigests()}) among its subjects");
-        var bundles = new List<SigstoreBundle>();
+        var lines = new StringBuilder();
         foreach (Envelope envelope in mine)
         {
             foreach (TransparencyLogEntry entry in entries)
             {
                 X509Certificate? cert = envelope.Certificate ?? LoggedCertificate(entry);
-                if (cert != null) bundles.Add(SigstoreBundle.FromParts($"{envelope.Source} with log entry {entry.LogIndex}", cert, entry, envelope.Dsse));
+                if (cert != null) lines.Append(BundleJson(cert, entry, envelope.Dsse)).Append('\n');
             }
         }
-        if (bundles.Count == 0)
+        if (lines.Length == 0)
             throw new SignatureInvalidException(new SignatureResult(SignatureScheme.Sigstore, false, artifact.Display, provenanceSource),
                 $"the transparency log gave no entry with a signing certificate for this provenance ({entries.Count} entries)");
-        SignatureResult result = new SigstoreVerifier(root, policy).VerifyAny(bundles, artifact, cancellationToken);
-        if (result.PredicateType == null || !result.PredicateType.StartsWith(SlsaProvenancePrefix, StringComparison.Ordinal))
-            throw new SignatureInvalidException(result.AsInvalid(), $"the statement's predicate type is '{result.PredicateType}', not SLSA provenance");
-        return result;
+        return Encoding.UTF8.GetBytes(lines.ToString());
+    }
+
+    private static string BundleJson(X509Certificate cert, TransparencyLogEntry entry, DsseEnvelope envelope)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            InclusionProof? proof = entry.InclusionProof;
+            w.WriteStartObject();
+            w.WriteString("mediaType", $"application/vnd.dev.sigstore.bundle+json;version=0.{(proof?.Checkpoint != null ? 2 : 1)}");
+            w.WriteStartObject("verificationMaterial");
+            w.WriteStartObject("x509CertificateChain");
+            w.WriteStartArray("certificates");
+            w.WriteStartObject();
+            w.WriteBase64String("rawBytes", cert.GetEncoded());
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartArray("tlogEntries");
+            w.WriteStartObject();
+            w.WriteString("logIndex", entry.LogIndex.ToString(CultureInfo.InvariantCulture));
+            w.WriteStartObject("logId");
+            w.WriteBase64String("keyId", entry.LogId);
+            w.WriteEndObject();
+            w.WriteStartObject("kindVersion");
+            w.WriteString("kind", entry.Kind);
+            w.WriteString("version", entry.Version);
+            w.WriteEndObject();
+            if (entry.IntegratedTime is long t) w.WriteString("integratedTime", t.ToString(CultureInfo.InvariantCulture));
+            if (entry.SignedEntryTimestamp != null)
+            {
+                w.WriteStartObject("inclusionPromise");
+                w.WriteBase64String("signedEntryTimestamp", entry.SignedEntryTimestamp);
+                w.WriteEndObject();
+            }
+            if (proof != null)
+            {
+                w.WriteStartObject("inclusionProof");
+                w.WriteString("logIndex", proof.LogIndex.ToString(CultureInfo.InvariantCulture));
+                w.WriteBase64String("rootHash", proof.RootHash);
+                w.WriteString("treeSize", proof.TreeSize.ToString(CultureInfo.InvariantCulture));
+                w.WriteStartArray("hashes");
+                foreach (byte[] h in proof.Hashes) w.WriteBase64StringValue(h);
+                w.WriteEndArray();
+                if (proof.Checkpoint != null)
+                {
+                    w.WriteStartObject("checkpoint");
+                    w.WriteString("envelope", proof.Checkpoint);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteBase64String("canonicalizedBody", entry.CanonicalizedBody);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteStartObject("dsseEnvelope");
+            w.WriteBase64String("payload", envelope.Payload);
+            w.WriteString("payloadType", envelope.PayloadType);
+            w.WriteStartArray("signatures");
+            w.WriteStartObject();
+            w.WriteBase64String("sig", envelope.Signatures[0]);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
+    /// At install: fetches the provenance, asks the Rekor at <paramref name="rekor"/> for the entries about the artifact's
+    /// SHA-256 (index search, then each entry, at most <see cref="MaximumEntries"/>), all through the verified downloader,
+    /// and returns <see cref="AssembleBundles"/>' JSON Lines. Every answer is capped and read as hostile.
+    /// </summary>
+    public static async Task<byte[]> FetchAsync(Downloads.VerifiedDownloader downloader, Uri provenanceUri, Uri rekor, SigstoreArtifact artifact, CancellationToken cancellationToken)
+    {
+        if (downloader == null) throw new ArgumentNullException(nameof(downloader));
+        string source = provenanceUri.AbsoluteUri;
+        IReadOnlyList<Envelope> envelopes = ParseEnvelopes(
+            await downloader.FetchSmallAsync(provenanceUri, MaximumBytes, "SLSA provenance", cancellationToken: cancellationToken).ConfigureAwait(false), source);
+        if (ForArtifact(envelopes, artifact).Count == 0) return AssembleBundles(envelopes, Array.Empty<TransparencyLogEntry>(), artifact, source); // throws: names the artifact
+        Uri index = IndexUri(rekor);
+        IReadOnlyList<string> uuids = ParseIndexAnswer(
+            await downloader.QuerySmallAsync(index, IndexQuery(artifact), MaximumBytes, "Rekor index search", cancellationToken).ConfigureAwait(false), index.AbsoluteUri);
+        if (uuids.Count == 0)
+            throw new SignatureInvalidException(new SignatureResult(SignatureScheme.Sigstore, false, artifact.Display, source),
+                $"the transparency log {rekor.AbsoluteUri} has no entry for this artifact's sha256, so the provenance's signing cannot be checked");
+        var entries = new List<TransparencyLogEntry>();
+        foreach (string uuid in uuids)
+        {
+            Uri entryUri = EntryUri(uuid, rekor);
+            byte[] answer = await downloader.FetchSmallAsync(entryUri, MaximumBytes, "Rekor entry", cancellationToken: cancellationToken).ConfigureAwait(false);
+            entries.AddRange(ParseRekorEntries(answer, entryUri.AbsoluteUri));
+        }
+        return AssembleBundles(envelopes, entries, artifact, source);
     }
 
     // The certificate the log recorded for the entry: intoto 0.0.2 (spec.content.envelope.signatures[0].publicKey) or

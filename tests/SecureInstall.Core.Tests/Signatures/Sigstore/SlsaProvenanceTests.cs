@@ -76,9 +76,13 @@ public sealed class SlsaProvenanceTests
 
     private static TrustedRoot Root => TrustedRoot.Load(SigstoreConformanceTests.ProductionRoot!);
 
-    private static SignatureResult Verify(byte[] provenance, byte[] rekor, SigstorePolicy policy, SigstoreArtifact? artifact = null) =>
-        SlsaProvenance.Verify(SlsaProvenance.ParseEnvelopes(provenance, "x.intoto.jsonl"), SlsaProvenance.ParseRekorEntries(rekor, "rekor"),
-            artifact ?? Artifact, Root, policy, "x.intoto.jsonl");
+    /// <summary>What an install does: envelope + entry assembled into bundle JSON Lines, then verified as bundles.</summary>
+    private static SignatureResult Verify(byte[] provenance, byte[] rekor, SigstorePolicy policy, SigstoreArtifact? artifact = null)
+    {
+        byte[] bundles = SlsaProvenance.AssembleBundles(SlsaProvenance.ParseEnvelopes(provenance, "x.intoto.jsonl"), SlsaProvenance.ParseRekorEntries(rekor, "rekor"),
+            artifact ?? Artifact, "x.intoto.jsonl");
+        return new SigstoreVerifier(Root, policy).VerifyAny(SigstoreBundle.ParseAll(bundles, "x.intoto.jsonl"), artifact ?? Artifact);
+    }
 
     [SkippableFact]
     public void RealEnvelope_WithRealRekorEntry_Verifies_ForTheNamedBuilderAndSource()
@@ -137,7 +141,7 @@ public sealed class SlsaProvenanceTests
         // The envelope of a bundle whose signature does not match its logged entry, paired with that entry: real bytes.
         JsonNode good = Bundle("happy-path-intoto-in-dsse-v3"), other = Bundle("dsse-mismatch-envelope_fail");
         var ex = Assert.Throws<SignatureInvalidException>(() => Verify(EnvelopeLine(good), RekorAnswer(RekorEntry(other)), SlsaProvenance.Policy("github.com/" + Beacon, BeaconWorkflow)));
-        Assert.Contains("log entry", ex.Message);
+        Assert.Contains("the logged signature is not the bundle's signature", ex.Message);
     }
 
     [SkippableFact]
