@@ -75,9 +75,9 @@ public sealed class SlsaProvenanceInstallTests : LoopbackCatalogTest
         return ManifestPath;
     }
 
-    private async Task<InstallResult> Install(string manifest)
+    private async Task<InstallResult> Install(string manifest, string? source = null)
     {
-        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64" }, _downloader);
+        var installer = new ToolInstaller(new ToolInstallerOptions { Root = Path.Combine(_dir.Path, "root"), Platform = "linux-x64", Source = source }, _downloader);
         string lockPath = InstallLock.PathBeside(manifest);
         return await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "a", null), lockPath);
     }
@@ -105,6 +105,21 @@ public sealed class SlsaProvenanceInstallTests : LoopbackCatalogTest
         Assert.Equal(requests, _server.Requests.Count);
         entry.Sha256 = new string('0', 64);
         Assert.ThrowsAny<SecureInstallException>(() => InstalledToolVerifier.VerifyRecordedSignature(entry));
+    }
+
+    [SkippableFact]
+    public async Task SavePinnedTool_KeepsTheProvenancePairedWithItsEntry_AndTheOfflineInstallVerifiesItWithoutRekor()
+    {
+        Skip.If(CaseDir == null, "../shared/corpus/sigstore-conformance is not present on this machine");
+        ServeRelease();
+        string manifest = Manifest();
+        string saved = Path.Combine(_dir.Path, "offline");
+        await new ToolBundle(_downloader).SaveAsync(manifest, PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, new[] { "linux-x64" }), saved);
+        Assert.Single(Directory.GetFiles(saved, "a.txt.intoto.jsonl", SearchOption.AllDirectories));
+        int rekorRequests = _server.Requests.Count(r => r.Path.StartsWith("/rekor/", StringComparison.Ordinal));
+        InstallResult r = await Install(Path.Combine(saved, "tools.yml"), saved);
+        Assert.Contains(r.VerifiedBy, v => v.Contains("SLSA provenance"));
+        Assert.Equal(rekorRequests, _server.Requests.Count(q => q.Path.StartsWith("/rekor/", StringComparison.Ordinal)));
     }
 
     [SkippableFact]

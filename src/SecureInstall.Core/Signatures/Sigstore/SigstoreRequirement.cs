@@ -115,12 +115,16 @@ public sealed class SigstoreRequirement
 
     /// <summary>
     /// What to verify for an artifact: the bundle at <paramref name="bundleUri"/>, or for <c>slsa-provenance</c> the provenance
-    /// there paired with its Rekor entries (looked up by <paramref name="sha256"/>, the pinned digest), as bundle JSON Lines.
+    /// there paired with its Rekor entries (looked up by <paramref name="sha256"/>, the pinned digest), as bundle JSON Lines
+    /// (a file: URI, as a Save-PinnedTool bundle gives, already holds those bundles).
     /// </summary>
     public async Task<byte[]> FetchAsync(Downloads.VerifiedDownloader downloader, Uri bundleUri, string? sha256, CancellationToken cancellationToken)
     {
         if (downloader == null) throw new ArgumentNullException(nameof(downloader));
-        if (Rekor == null) return await downloader.FetchSmallAsync(bundleUri, SigstoreBundle.MaximumBytes, "Sigstore bundle", cancellationToken: cancellationToken).ConfigureAwait(false);
+        // A file beside a Save-PinnedTool artifact holds the provenance already paired with its entries (what FetchAsync
+        // returned when it was saved): it is verified as bundles, offline, like any other.
+        if (Rekor == null || bundleUri.IsFile)
+            return await downloader.FetchSmallAsync(bundleUri, SigstoreBundle.MaximumBytes, Rekor == null ? "Sigstore bundle" : "saved SLSA provenance", cancellationToken: cancellationToken).ConfigureAwait(false);
         byte[] digest = (sha256 == null ? null : Hex.TryDecode(sha256)) is { Length: 32 } d ? d
             : throw new SignatureFormatException(bundleUri.AbsoluteUri, "SLSA provenance is looked up in the transparency log by the artifact's sha256, and this artifact has no pinned sha256.");
         return await SlsaProvenance.FetchAsync(downloader, bundleUri, Rekor, SigstoreArtifact.FromDigest(digest), cancellationToken).ConfigureAwait(false);
