@@ -75,14 +75,15 @@ internal sealed class DownloadTransport : IDisposable
     /// The one capped fetch of a small document (a checksum list, a signature, a bundle) into memory: at most
     /// <paramref name="maximumBytes"/>, refused beyond (before the bytes are kept) and refused when it is an HTML page.
     /// </summary>
-    public async Task<byte[]> FetchSmallAsync(Uri uri, string? token, string what, long maximumBytes, CancellationToken cancellationToken)
+    /// <param name="postJson">When given, the request is a POST of this JSON (a read-only query such as Rekor's index search), never redirected.</param>
+    public async Task<byte[]> FetchSmallAsync(Uri uri, string? token, string what, long maximumBytes, CancellationToken cancellationToken, byte[]? postJson = null)
     {
         DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
         _log($"Fetching the {what} {UriText.Redact(uri)}.");
         using var buffer = new MemoryStream();
         using (var sink = new DigestSink(buffer, null))
         {
-            await FetchIntoAsync(uri, Bearer(token), sink, maximumBytes, null, checkHtml: true, null, cancellationToken).ConfigureAwait(false);
+            await FetchIntoAsync(uri, Bearer(token), sink, maximumBytes, null, checkHtml: true, null, cancellationToken, postJson).ConfigureAwait(false);
         }
         return buffer.ToArray();
     }
@@ -95,8 +96,9 @@ internal sealed class DownloadTransport : IDisposable
     /// <paramref name="authorization"/> goes to <paramref name="uri"/>'s own origin only, never after a redirect elsewhere.
     /// </summary>
     public async Task<FetchInfo> FetchIntoAsync(Uri uri, AuthenticationHeaderValue? authorization, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
-        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken, byte[]? postJson = null)
     {
+        if (uri.IsFile && postJson != null) throw new ArgumentException("a query is never sent to a file: URI", nameof(postJson));
         if (uri.IsFile) return await FetchFileIntoAsync(uri, sink, maximumSize, expectedSize, checkHtml, progress, cancellationToken).ConfigureAwait(false);
 
         int attempts = 0, retries = 0;
@@ -106,7 +108,7 @@ internal sealed class DownloadTransport : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            bool resume = sink.Length > 0 && acceptsRanges && validator != null;
+            bool resume = postJson == null && sink.Length > 0 && acceptsRanges && validator != null;
             if (sink.Length > 0 && !resume)
             {
                 _log("The server does not support resuming; starting again from byte 0.");
@@ -117,7 +119,7 @@ internal sealed class DownloadTransport : IDisposable
             try
             {
                 (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
-                    await SendAsync(uri, authorization, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken).ConfigureAwait(false);
+                    await SendAsync(uri, authorization, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken, postJson).ConfigureAwait(false);
                 using (response)
                 using (watch.OnStall(response.Dispose))
                 {
@@ -232,7 +234,7 @@ internal sealed class DownloadTransport : IDisposable
     /// a finite chain without loops, and the token only to the origin it was given for.
     /// </summary>
     private async Task<(HttpResponseMessage, Uri, List<Uri>)> SendAsync(Uri start, AuthenticationHeaderValue? authorization, long? rangeFrom, RangeConditionHeaderValue? validator,
-        StallWatch watch, CancellationToken cancellationToken)
+        StallWatch watch, CancellationToken cancellationToken, byte[]? postJson = null)
     {
         var redirects = new List<Uri>();
         var seen = new HashSet<string>(StringComparer.Ordinal) { start.AbsoluteUri };
@@ -240,7 +242,12 @@ internal sealed class DownloadTransport : IDisposable
         string? tokenOrigin = authorization != null ? Origin(start) : null;
         while (true)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            using var request = new HttpRequestMessage(postJson == null ? HttpMethod.Get : HttpMethod.Post, current);
+            if (postJson != null)
+            {
+                request.Content = new ByteArrayContent(postJson);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            }
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
             if (tokenOrigin != null && Origin(current) == tokenOrigin)
                 request.Headers.Authorization = authorization;
@@ -271,6 +278,12 @@ internal sealed class DownloadTransport : IDisposable
                 throw new ProxyAuthenticationRequiredException(current, ExplicitProxyFor(current));
             }
             if (status is not (301 or 302 or 303 or 307 or 308)) return (response, current, redirects);
+            if (postJson != null)
+            {
+                // A query's answer comes from the service asked; a redirect would send it (or turn it into a GET) elsewhere.
+                response.Dispose();
+                throw new DownloadFailedException(current, status, $"HTTP {status}: a query (POST) is not followed to another address.", 1);
+            }
 
             Uri? location = response.Headers.Location;
             response.Dispose();

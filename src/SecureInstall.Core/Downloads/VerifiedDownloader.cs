@@ -169,6 +169,19 @@ public sealed class VerifiedDownloader : IDisposable
     }
 
     /// <summary>
+    /// <see cref="FetchSmallAsync"/> for a read-only JSON query that must be POSTed (Rekor's index search): the same
+    /// transport rules, caps and retries; a redirect is refused rather than followed.
+    /// </summary>
+    public Task<byte[]> QuerySmallAsync(Uri uri, byte[] json, long maximumBytes, string what, CancellationToken cancellationToken = default)
+    {
+        if (uri == null) throw new ArgumentNullException(nameof(uri));
+        if (json == null) throw new ArgumentNullException(nameof(json));
+        if (!uri.IsAbsoluteUri || uri.IsFile) throw new InvalidUriException(uri, "The query URI");
+        if (maximumBytes <= 0) throw new ArgumentOutOfRangeException(nameof(maximumBytes), "The limit must be positive.");
+        return _transport.FetchSmallAsync(uri, null, what ?? "query", maximumBytes, cancellationToken, json);
+    }
+
+    /// <summary>
     /// Downloads many artifacts, <paramref name="throttleLimit"/> at a time. One failure does not stop the others:
     /// each outcome holds a result or an exception, in input order. <paramref name="progress"/> sums all transfers.
     /// </summary>

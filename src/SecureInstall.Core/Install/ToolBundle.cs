@@ -74,7 +74,7 @@ public sealed class ToolBundle
                 // The Sigstore bundle travels too, checked against the pinned digests now and again at the offline install.
                 Uri bundleUri = resolved.SigstoreBundleUri!;
                 string bundlePath = layout.BesideArtifact(artifact, ToolInstaller.FileNameOf(bundleUri));
-                byte[] json = await Signatures.Sigstore.AttestationBundleUrls.FetchAsync(_downloader, bundleUri, cancellationToken).ConfigureAwait(false);
+                byte[] json = await resolved.Sigstore.FetchAsync(_downloader, bundleUri, artifact.Sha256, cancellationToken).ConfigureAwait(false);
                 SignatureResult verified = resolved.Sigstore.Verify(json, bundleUri.AbsoluteUri, request.Expected!, cancellationToken);
                 AtomicFile.WriteAllBytes(bundlePath, json);
                 log?.Invoke($"Bundled its {resolved.Sigstore.Describe(verified)}.");

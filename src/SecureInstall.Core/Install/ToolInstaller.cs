@@ -276,8 +276,7 @@ public sealed class ToolInstaller
         {
             // The bundle is only data until it verifies against the artifact's digests, offline, before anything is placed.
             // Capped before it is fetched: nothing near a bundle's size limit is read, let alone the 8 GiB an artifact may have.
-            // GitHub's attestations API may name each bundle by bundle_url: fetched and kept inline in the lock.
-            byte[] json = bundleJson = await Signatures.Sigstore.AttestationBundleUrls.FetchAsync(_downloader, plan.SigstoreBundleUri!, cancellationToken).ConfigureAwait(false);
+            byte[] json = bundleJson = await plan.Sigstore.FetchAsync(_downloader, plan.SigstoreBundleUri!, plan.Artifact.Sha256, cancellationToken).ConfigureAwait(false);
             request.DigestCheck = (digests, ct) => plan.Sigstore.Verify(json, plan.SigstoreBundleUri!.AbsoluteUri, digests, ct);
         }
         DownloadResult downloaded = await _downloader.DownloadAsync(request, progress, cancellationToken).ConfigureAwait(false);

@@ -215,7 +215,13 @@ public sealed class CatalogSignaturePolicyTests : LoopbackCatalogTest
     [InlineData("    cosign:\n      opts:\n        - --certificate-identity\n        - https://github.com/o/r/.github/workflows/release.yml@refs/tags/{{.Version}}\n        - --certificate-oidc-issuer\n        - https://token.actions.githubusercontent.com\n        - --signature\n        - https://github.com/o/r/releases/download/{{.Version}}/a.txt.sig\n        - --certificate\n        - https://github.com/o/r/releases/download/{{.Version}}/a.txt.pem\n",
         null, "cosign: the definition gives no Sigstore bundle")]
     [InlineData("    cosign:\n      bundle:\n        type: github_release\n        asset: \"{{.Asset}}.bundle\"\n", null, "names no certificate identity")]
-    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: multiple.intoto.jsonl\n", null, "slsa_provenance: the provenance asset")]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: multiple.intoto.jsonl\n", "provenance: \"multiple.intoto.jsonl\"", null)]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: \"{{.Asset}}.intoto.jsonl\"\n", "provenance: \"{url}.intoto.jsonl\"", null)]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: \"beacon-{{.Version}}.intoto.jsonl\"\n", "provenance: \"beacon-{version}.intoto.jsonl\"", null)]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: multiple.intoto.jsonl\n", "source_uri: \"github.com/" + Owner + "/" + Repo + "\"", null)]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: \"beacon-{{.SemVer}}.intoto.jsonl\"\n", null, "holds the version without its 'v'")]
+    [InlineData("    slsa_provenance:\n      type: github_release\n      asset: multiple.intoto.jsonl\n      source_uri: gitlab.com/o/r\n", null, "is not github.com/OWNER/REPO")]
+    [InlineData("    slsa_provenance:\n      type: http\n      url: https://elsewhere.example/multiple.intoto.jsonl\n", null, "is not in the artifact's release")]
     public async Task WhatIf_ShowsTheCarriedPolicy_OrNamesWhyNot(string policy, string? entryHas, string? notCarried)
     {
         CatalogAddition added = await new CatalogToolAdder(_downloader).AddAsync(Request(Registry(policy: policy), whatIf: true), CancellationToken.None);

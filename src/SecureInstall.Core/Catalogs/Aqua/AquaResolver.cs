@@ -178,10 +178,8 @@ public static partial class AquaResolver
         artifact.Executables = kind == ArtifactKind.Binary ? RawCommand(pkg, goos, where) : FilesOf(pkg, goos, values, where, artifact);
         ReadChecksum(pkg, goos, goarch, assetArch, values, githubBase, where, artifact);
         ReadSignatures(pkg, values, githubBase, where, artifact);
-        if (pkg.TryGetValue("slsa_provenance", out YamlNode? slsa) && !Disabled(slsa))
-            artifact.NotCarried.Add("slsa_provenance: the provenance asset (slsa-github-generator's .intoto.jsonl) is a bare DSSE envelope with a Fulcio certificate and no "
-                + "transparency-log proof; the core verifies in-toto provenance only inside a Sigstore bundle, offline, and has no reader for a bare envelope nor an online "
-                + "Rekor lookup (what slsa-verifier does), so it is not carried");
+        if (pkg.TryGetValue("slsa_provenance", out YamlNode? slsa) && slsa is YamlMappingNode slsaNode && !Disabled(slsa))
+            ReadSlsaProvenance(slsaNode, pkg, values, githubBase, where, artifact);
         return artifact;
     }
 

@@ -22,6 +22,8 @@ public sealed class GitHubAttestationPolicy
     public string? SignerWorkflow { get; set; }
     public string PredicateType { get; set; } = SlsaProvenanceV1;
     public bool DenySelfHostedRunners { get; set; }
+    /// <summary>SLSA provenance of any version (v0.2 or v1) instead of <see cref="PredicateType"/>: the caller checks the prefix.</summary>
+    internal bool AnySlsaProvenance { get; set; }
 
     internal void Validate()
     {
@@ -36,7 +38,7 @@ public sealed class GitHubAttestationPolicy
         if (!string.IsNullOrEmpty(Repository)) parts.Add("repository " + Repository);
         if (!string.IsNullOrEmpty(Owner)) parts.Add("owner " + Owner);
         if (!string.IsNullOrEmpty(SignerWorkflow)) parts.Add("signer workflow " + SignerWorkflow);
-        parts.Add("predicate " + PredicateType);
+        parts.Add(AnySlsaProvenance ? "predicate SLSA provenance (any version)" : "predicate " + PredicateType);
         if (DenySelfHostedRunners) parts.Add("GitHub-hosted runners only");
         return string.Join(", ", parts);
     }

@@ -154,18 +154,7 @@ public sealed class SigstoreBundle
                 return new[] { Read(whole, source) };
             }
         }
-        var bundles = new List<SigstoreBundle>();
-        int start = 0, line = 0;
-        while (start < json.Length)
-        {
-            int end = Array.IndexOf(json, (byte)'\n', start);
-            if (end < 0) end = json.Length;
-            line++;
-            var text = new ArraySegment<byte>(json, start, end - start);
-            if (text.Any(b => b != ' ' && b != '\t' && b != '\r'))
-                bundles.Add(Parse(text.ToArray(), $"{source}:{line}"));
-            start = end + 1;
-        }
+        var bundles = SigstoreJson.NonBlankLines(json).Select(l => Parse(l.Line, $"{source}:{l.Number}")).ToList();
         if (bundles.Count == 0) throw new SignatureFormatException(source, "not a usable Sigstore bundle: the file is empty.");
         return bundles;
     }

@@ -42,4 +42,19 @@ internal static class SigstoreJson
     public static DateTimeOffset Time(string s, string what) =>
         DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t)
             ? t : throw new FormatException($"'{what}' is not an RFC 3339 time: '{s}'");
+
+    /// <summary>JSON Lines: each line that is not blank, with its 1-based line number.</summary>
+    public static IEnumerable<(byte[] Line, int Number)> NonBlankLines(byte[] bytes)
+    {
+        int start = 0, line = 0;
+        while (start < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0) end = bytes.Length;
+            line++;
+            var text = new ArraySegment<byte>(bytes, start, end - start);
+            if (text.Any(b => b != ' ' && b != '\t' && b != '\r')) yield return (text.ToArray(), line);
+            start = end + 1;
+        }
+    }
 }

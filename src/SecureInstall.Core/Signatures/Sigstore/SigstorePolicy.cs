@@ -47,8 +47,14 @@ public sealed class SigstorePolicy
     public static SigstorePolicy ForGitHubAttestation(GitHubAttestationPolicy attestation, string oidcIssuer = GitHubAttestationPolicy.GitHubActionsIssuer) =>
         new() { Attestation = attestation ?? throw new ArgumentNullException(nameof(attestation)), CertificateOidcIssuer = oidcIssuer };
 
+    /// <summary>An identity policy with attestation rules on top (slsa-github-generator: a trusted builder, for a source repository).</summary>
+    internal SigstorePolicy WithAttestation(GitHubAttestationPolicy attestation) =>
+        new() { CertificateIdentity = CertificateIdentity, CertificateIdentityRegex = CertificateIdentityRegex, CertificateOidcIssuer = CertificateOidcIssuer,
+                Attestation = attestation ?? throw new ArgumentNullException(nameof(attestation)) };
+
     public string Describe() =>
         PublicKey != null ? $"the {SigstoreKeys.Describe(PublicKey)} key {PublicKeySource}"
+        : Attestation != null && (CertificateIdentity != null || CertificateIdentityRegex != null) ? $"identity matching /{CertificateIdentityRegex ?? CertificateIdentity}/ from issuer {CertificateOidcIssuer}, {Attestation.Describe()}"
         : Attestation != null ? $"a GitHub Actions attestation ({Attestation.Describe()}) from issuer {CertificateOidcIssuer}"
         : $"identity {(CertificateIdentity != null ? "'" + CertificateIdentity + "'" : "matching /" + CertificateIdentityRegex + "/")} from issuer {CertificateOidcIssuer}";
 

@@ -161,7 +161,9 @@ public sealed class SigstoreVerifier
         {
             if (!SigstoreKeys.Verify(key, bundle.Envelope.PreAuthenticationEncoding(), bundle.Signature))
                 throw new SigstoreCheckException("the DSSE envelope's signature does not verify");
-            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact, _policy.Attestation?.PredicateType);
+            result.PredicateType = GitHubAttestationPolicy.CheckStatement(bundle.Envelope, artifact, _policy.Attestation is { AnySlsaProvenance: false } a ? a.PredicateType : null);
+            if (_policy.Attestation is { AnySlsaProvenance: true } && !result.PredicateType.StartsWith(SlsaProvenance.SlsaProvenancePrefix, StringComparison.Ordinal))
+                throw new SigstoreCheckException($"the statement's predicate type is '{result.PredicateType}', not SLSA provenance");
         }
         else
         {
