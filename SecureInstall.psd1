@@ -13,6 +13,7 @@
     CmdletsToExport        = @(
         'Add-PinnedTool'
         'Expand-VerifiedArchive'
+        'Get-PinnedModule'
         'Get-PinnedTool'
         'Get-VerifiedArtifact'
         'Install-PinnedModule'
@@ -25,6 +26,7 @@
         'Test-PinnedModule'
         'Test-PinnedTool'
         'Test-SigstoreBundle'
+        'Uninstall-PinnedModule'
         'Uninstall-PinnedTool'
         'Update-PinnedModuleManifest'
         'Update-PinnedToolManifest'
