@@ -20,6 +20,7 @@
         'Install-PinnedTool'
         'Invoke-VerifiedScript'
         'New-ChecksumFile'
+        'Save-PinnedModule'
         'Save-PinnedTool'
         'Test-ArtifactSignature'
         'Test-Checksum'

@@ -29,6 +29,7 @@ public static class Program
         ("test-module", TestModuleCommand.Create),
         ("update-module", UpdateModuleCommand.Create),
         ("uninstall-module", UninstallModuleCommand.Create),
+        ("save-module", SaveModuleCommand.Create),
     ];
 
     public static int Main(string[] args)

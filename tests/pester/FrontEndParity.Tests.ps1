@@ -21,6 +21,7 @@ BeforeDiscovery {
         'test-module'      = 'Test-PinnedModule'
         'update-module'    = 'Update-PinnedModuleManifest'
         'uninstall-module' = 'Uninstall-PinnedModule'
+        'save-module'      = 'Save-PinnedModule'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
@@ -104,6 +105,9 @@ BeforeDiscovery {
         @{ Verb = 'uninstall-module'; Id = 'NotInstalled'; Name = 'a module the lock does not record'
            CliArgs = { 'uninstall-module', '--manifest', $emptyLockManifest, 'Nope', '--module-path', (Join-Path $TestDrive 'm5') }
            CmdletCall = { Uninstall-PinnedModule -Manifest $emptyLockManifest -Name Nope -ModulePath (Join-Path $TestDrive 'm5') } }
+        @{ Verb = 'save-module'; Id = 'ChecksumMismatch'; Name = 'a package that is not the pinned one'
+           CliArgs = { 'save-module', '--manifest', $wrongShaModules, '--path', (Join-Path $TestDrive 'b1-cli') }
+           CmdletCall = { Save-PinnedModule -Manifest $wrongShaModules -Path (Join-Path $TestDrive 'b1-ps') } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
         @{ Verb = 'add'; Id = 'CatalogPackageNotFound'; Name = 'a package the registry does not define'

@@ -99,13 +99,7 @@ public static class ModuleUninstaller
         {
             BestEffort.DeleteFile(InstallRootLayout.TreeRecordPath(r.Path));
             // The <Name> folder this module leaves empty goes too, so no empty module shows in Get-Module -ListAvailable.
-            string nameDir = System.IO.Path.GetDirectoryName(r.Path)!;
-            try
-            {
-                if (Directory.Exists(nameDir) && !Directory.EnumerateFileSystemEntries(nameDir).Any()) Directory.Delete(nameDir);
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
+            BestEffort.DeleteEmptyDirectory(System.IO.Path.GetDirectoryName(r.Path)!);
         }
         return results;
     }
