@@ -36,5 +36,5 @@ folder left empty is removed too.
     )
     Inputs      = 'Objects with Name and Version properties (Install-PinnedModule and Test-PinnedModule output).'
     Outputs     = 'None.'
-    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound: the lock records no such module or version), InstalledTreeTampered (SecurityError: the tree changed since its install; -Force removes it anyway), ModuleRequiredByAnother (InvalidArgument), LockInvalid (InvalidData), InstallInProgress (ResourceUnavailable), PermissionDenied.'
+    Notes       = 'ErrorIds: NotInstalled (ObjectNotFound: the lock records no such module or version), InstalledTreeTampered (SecurityError: the tree changed since its install; -Force removes it anyway), ModuleRequiredByAnother (InvalidArgument), InstallRootNotTrusted (SecurityError: the module path is owned by another user or writable by others), LockInvalid (InvalidData), InstallInProgress (ResourceUnavailable), PermissionDenied.'
 }

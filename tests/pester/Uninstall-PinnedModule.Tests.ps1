@@ -121,6 +121,19 @@ Describe 'Uninstall-PinnedModule' {
     }
 }
 
+Describe 'Uninstall-PinnedModule in a module path others can write' {
+    It 'is refused (InstallRootNotTrusted, SecurityError) before anything is removed' -Skip:(Test-IsWindows) {
+        $ws = New-InstalledModules
+        & chmod o+w $ws.Modules
+        $before = Get-Content -Raw -LiteralPath $ws.Lock
+        Uninstall-PinnedModule -Manifest $ws.Manifest -Name Lantern -ModulePath $ws.Modules -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeExactly 'InstallRootNotTrusted,SecureInstall.Commands.UninstallPinnedModuleCommand'
+        $ev[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        Join-Path $ws.Modules 'Lantern/2.0.0/Lantern.psd1' | Should -Exist
+        Get-Content -Raw -LiteralPath $ws.Lock | Should -BeExactly $before
+    }
+}
+
 Describe 'secureinstall uninstall-module' {
     It 'removes what the lock records (exit 0); a changed tree is exit 1 with InstalledTreeTampered and nothing removed' {
         $ws = New-InstalledModules

@@ -41,6 +41,8 @@ public static class ModuleUninstaller
         string modulePath = options.ModulePath;
         bool force = options.Force;
         if (entries.Count == 0) return Array.Empty<ModuleUninstallResult>();
+        // As at install: a module path another user owns or can write is refused before anything is checked or removed.
+        InstallRootLayout.EnsureTrustedRoot(modulePath, create: false);
         InstallLock current = InstallLock.Load(lockPath);
         var leaving = new HashSet<string>(entries.Select(e => e.Name + " " + e.Version), StringComparer.OrdinalIgnoreCase);
         foreach (ModuleLockEntry entry in entries)
