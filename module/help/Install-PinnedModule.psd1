@@ -26,6 +26,7 @@ lock is kept (-Force reinstalls it).
         ModulePath = 'A module folder to install into instead of the scope''s; it need not be on PSModulePath.'
         FeedToken  = 'A bearer token (SecureString) for private feeds, sent only to the host of the feed the manifest names, never after a redirect to another host.'
         Force      = 'Reinstall even when the installed module verifies against the lock.'
+        Source     = 'A bundle folder Save-PinnedModule wrote: each .nupkg is read from it instead of the feed (no network) and checked exactly as a download; a package it lacks is NotInBundle.'
     }
     Examples    = @(
         @{

@@ -18,10 +18,11 @@ public static class InstallModuleCommand
         var scope = ModuleOptions.Scope();
         var tokenEnv = ModuleOptions.FeedTokenEnvironment();
         var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies against the lock." };
+        var source = new Option<string?>("--source") { Description = "A bundle folder save-module (Save-PinnedModule) wrote: the packages are read from it, each still held to its pin." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
         var command = new Command("install-module", "Install the PowerShell modules a manifest pins: each .nupkg held to its sha512, its .nuspec and .psd1 checked, its dependencies pinned, then the lock. Exit 0 installed, 1 a verification failed, 2 bad input.")
         {
-            names, manifest, modulePath, scope, tokenEnv, force, quiet,
+            names, manifest, modulePath, scope, tokenEnv, force, source, quiet,
         };
         OptionRules.SetAction(command, (parse, cancel) =>
         {
@@ -36,6 +37,7 @@ public static class InstallModuleCommand
                     ModulePath = ModuleOptions.ModulePath(parse.GetValue(modulePath), parse.GetValue(scope)),
                     LockRoot = ToolInstallerOptions.DefaultRoot(parse.GetValue(scope)),
                     Force = parse.GetValue(force),
+                    Source = parse.GetValue(source) is { } bundle ? Path.GetFullPath(bundle) : null,
                     FeedToken = ModuleOptions.FeedToken(parse.GetValue(tokenEnv)),
                 };
                 using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());

@@ -28,6 +28,8 @@ public static class Program
         ("install-module", InstallModuleCommand.Create),
         ("test-module", TestModuleCommand.Create),
         ("update-module", UpdateModuleCommand.Create),
+        ("uninstall-module", UninstallModuleCommand.Create),
+        ("save-module", SaveModuleCommand.Create),
     ];
 
     public static int Main(string[] args)

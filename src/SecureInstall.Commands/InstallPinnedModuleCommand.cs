@@ -30,6 +30,11 @@ public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>A bundle folder Save-PinnedModule wrote: the packages are read from it (no network), each still held to its pin.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Source { get; set; }
+
     protected override void EndProcessing()
     {
         PinnedManifest manifest = LoadManifest();
@@ -48,6 +53,7 @@ public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
             ModulePath = ResolveModulePath(),
             LockRoot = ToolInstallerOptions.DefaultRoot(Scope),
             Force = Force,
+            Source = Source == null ? null : ResolveOutputPath(Source),
             FeedToken = FeedToken == null ? null : new System.Net.NetworkCredential(string.Empty, FeedToken).Password,
         };
         WriteVerbose($"Installing {modules.Count} pinned module(s) into {options.ModulePath}.");

@@ -5,7 +5,7 @@ using SecureInstall.Core.Modules;
 namespace SecureInstall.Commands;
 
 /// <summary>What the *-PinnedModule cmdlets share: the modules named, and the module path they live in.</summary>
-public abstract class PinnedModuleCmdlet : PinnedToolCmdlet
+public abstract class PinnedModuleCmdlet : ModulePathCmdlet
 {
     protected List<string> Names { get; } = new();
 
@@ -14,6 +14,12 @@ public abstract class PinnedModuleCmdlet : PinnedToolCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = Array.Empty<string>();
 
+    protected override void ProcessRecord() => Names.AddRange(Name);
+}
+
+/// <summary>The module path the *-PinnedModule cmdlets act in: -ModulePath, else the -Scope folder of the running edition.</summary>
+public abstract class ModulePathCmdlet : PinnedToolCmdlet
+{
     [Parameter]
     public InstallScope Scope { get => (InstallScope)_scope; set => _scope = value; }
 
@@ -24,8 +30,6 @@ public abstract class PinnedModuleCmdlet : PinnedToolCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ModulePath { get; set; }
-
-    protected override void ProcessRecord() => Names.AddRange(Name);
 
     /// <summary>-ModulePath, else the -Scope folder of the running edition (Desktop: WindowsPowerShell; Core: PowerShell).</summary>
     protected string ResolveModulePath()

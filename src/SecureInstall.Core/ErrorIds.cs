@@ -96,6 +96,8 @@ public static class ErrorIds
     public const string FeedInvalid = nameof(FeedInvalid);
     /// <summary>Import-Module by name would load another copy of a pinned module (earlier on PSModulePath, a higher version, or already loaded) (SecurityError).</summary>
     public const string ModuleShadowed = nameof(ModuleShadowed);
+    /// <summary>A module to uninstall is a pinned dependency of another module the lock records and that stays installed (InvalidArgument).</summary>
+    public const string ModuleRequiredByAnother = nameof(ModuleRequiredByAnother);
     // OCI registries (issue 20)
     public const string RegistryReferenceInvalid = nameof(RegistryReferenceInvalid);
     /// <summary>The registry or its token service refused the credentials, or none were found (AuthenticationFailed).</summary>

@@ -20,10 +20,13 @@ BeforeDiscovery {
         'install-module'   = 'Install-PinnedModule'
         'test-module'      = 'Test-PinnedModule'
         'update-module'    = 'Update-PinnedModuleManifest'
+        'uninstall-module' = 'Uninstall-PinnedModule'
+        'save-module'      = 'Save-PinnedModule'
     }
     # Cmdlets with no verb, and why.
     $NoVerb = @{
         'Get-PinnedTool'            = 'a listing for scripts; verify-installed prints the same states'
+        'Get-PinnedModule'          = 'a listing for scripts, as Get-PinnedTool; test-module prints the same states'
         'Uninstall-PinnedTool'      = 'not offered to bash yet'
         'Update-PinnedToolManifest' = 'edits a manifest for review; a PowerShell task'
     }
@@ -99,6 +102,12 @@ BeforeDiscovery {
         @{ Verb = 'update-module'; Id = 'InvalidUri'; Name = 'a feed that is not an absolute URL'
            CliArgs = { 'update-module', '--manifest', $wrongShaModules, 'Helper', '--source', 'feed/index.json' }
            CmdletCall = { Update-PinnedModuleManifest -Manifest $wrongShaModules -Name Helper -Source 'feed/index.json' } }
+        @{ Verb = 'uninstall-module'; Id = 'NotInstalled'; Name = 'a module the lock does not record'
+           CliArgs = { 'uninstall-module', '--manifest', $emptyLockManifest, 'Nope', '--module-path', (Join-Path $TestDrive 'm5') }
+           CmdletCall = { Uninstall-PinnedModule -Manifest $emptyLockManifest -Name Nope -ModulePath (Join-Path $TestDrive 'm5') } }
+        @{ Verb = 'save-module'; Id = 'ChecksumMismatch'; Name = 'a package that is not the pinned one'
+           CliArgs = { 'save-module', '--manifest', $wrongShaModules, '--path', (Join-Path $TestDrive 'b1-cli') }
+           CmdletCall = { Save-PinnedModule -Manifest $wrongShaModules -Path (Join-Path $TestDrive 'b1-ps') } }
         @{ Verb = 'run-script'; Id = 'InvalidHash'; Name = 'a digest that is not hex'
            CliArgs = { 'run-script', $scriptUri, '--sha256', 'xyz' }; CmdletCall = { Invoke-VerifiedScript -Uri $scriptUri -Sha256 'xyz' } }
         @{ Verb = 'add'; Id = 'CatalogPackageNotFound'; Name = 'a package the registry does not define'

@@ -22,6 +22,17 @@ public static class BestEffort
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    /// <summary>Deletes a folder when it is empty (and is a folder); anything else is left.</summary>
+    public static void DeleteEmptyDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any()) Directory.Delete(path);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     /// <summary>Deletes whichever is there: a folder tree, a file or a link.</summary>
     public static void Delete(string path)
     {

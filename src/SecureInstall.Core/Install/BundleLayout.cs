@@ -51,6 +51,40 @@ public sealed class BundleLayout
 
     public string ManifestCopyPath(string manifestPath) => Path.Combine(Root, Path.GetFileName(manifestPath));
 
+    /// <summary>Save-PinnedModule's folder: <c>modules/sha512-&lt;hex&gt;/&lt;id&gt;.&lt;version&gt;.nupkg</c>, each package named by its pin.</summary>
+    public const string ModulesFolder = "modules";
+
+    public string ModulesDirectory => Path.Combine(Root, ModulesFolder);
+
+    /// <summary>Where a pinned module's .nupkg is kept: under its SHA-512 pin, named as a NuGet flat container names it.</summary>
+    public string ModulePackagePath(PinnedModule module)
+    {
+        if (module == null) throw new ArgumentNullException(nameof(module));
+        Modules.PackageVersion version = Modules.PackageVersion.TryParse(module.Version)
+            ?? throw new ArgumentException($"module {module.Name}: '{module.Version}' is not an exact package version.", nameof(module));
+        string file = $"{module.Name.ToLowerInvariant()}.{version.Normalized.ToLowerInvariant()}.nupkg";
+        if (!IO.RelativePath.IsPlainFileName(file))
+            throw new InstallException(ErrorIds.ManifestInvalid, FailureKind.InvalidData, module.Name, $"module '{module.Name}' {module.Version} cannot name a file in a bundle: '{file}' is not one plain file name.");
+        return Path.Combine(ModulesDirectory, "sha512-" + module.Sha512Hex, file);
+    }
+
+    /// <summary>Copies the manifest, and its lock when there is one, to the top of the bundle.</summary>
+    public void CopyManifest(string manifestPath)
+    {
+        File.Copy(manifestPath, ManifestCopyPath(manifestPath), overwrite: true);
+        string lockPath = InstallLock.PathBeside(manifestPath);
+        if (File.Exists(lockPath)) File.Copy(lockPath, LockPath, overwrite: true);
+    }
+
+    /// <summary>SHA256SUMS over everything the bundle carries (tools' artifacts and modules' packages), for whoever carries it across an air gap.</summary>
+    public void WriteChecksumList(CancellationToken cancellationToken)
+    {
+        var items = new[] { ArtifactsDirectory, ModulesDirectory }.Where(Directory.Exists)
+            .SelectMany(d => Directory.GetFiles(d, "*", SearchOption.AllDirectories))
+            .Select(f => new Checksums.ChecksumListItem(f, Checksums.ChecksumListWriter.NameFor(f, Root)));
+        Checksums.ChecksumListWriter.Save(new Checksums.ChecksumListWriter().Write(items, Checksums.ChecksumAlgorithm.SHA256, Checksums.ChecksumListFormat.Gnu, cancellationToken), ChecksumListPath);
+    }
+
     /// <summary>The artifact's full path when the bundle holds it, else null.</summary>
     public string? Existing(PinnedArtifact artifact)
     {

@@ -82,14 +82,9 @@ public sealed class ToolBundle
             written.Add(new BundledArtifact { Tool = resolved.Tool.Name, Version = resolved.Version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
         }
 
-        File.Copy(manifestPath, layout.ManifestCopyPath(manifestPath), overwrite: true);
-        string lockPath = InstallLock.PathBeside(manifestPath);
-        if (File.Exists(lockPath)) File.Copy(lockPath, layout.LockPath, overwrite: true);
-
+        layout.CopyManifest(manifestPath);
         // A list over the whole bundle, so whoever carries it across the air gap can check it with any sha256sum.
-        var items = Directory.GetFiles(layout.ArtifactsDirectory, "*", SearchOption.AllDirectories)
-            .Select(f => new ChecksumListItem(f, ChecksumListWriter.NameFor(f, bundleDirectory)));
-        ChecksumListWriter.Save(new ChecksumListWriter().Write(items, ChecksumAlgorithm.SHA256, ChecksumListFormat.Gnu, cancellationToken), layout.ChecksumListPath);
+        layout.WriteChecksumList(cancellationToken);
         return written;
     }
 }

@@ -35,28 +35,33 @@ public static class ToolUninstaller
                 removedShims.Add(shim);
             }
         }
-        if (UnixFileSystem.TryGetEntry(dir, out FileStatus folder))
-        {
-            if (folder.Kind != UnixEntryKind.Directory)
-            {
-                // A link (or file) in the version folder's place: remove it, never what it points at.
-                // On Windows a link to a folder is itself removed as a folder (non-recursive: the link, not its target).
-                if (UnixFileSystem.IsWindows && (File.GetAttributes(dir) & FileAttributes.Directory) != 0) Directory.Delete(dir, recursive: false);
-                else File.Delete(dir);
-            }
-            else
-            {
-                // Rename first: a half-deleted tree must not look installed.
-                string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N");
-                Directory.Move(dir, doomed);
-                BestEffort.DeleteTree(doomed);
-            }
-        }
+        if (MoveAside(dir) is { } doomed) BestEffort.DeleteTree(doomed);
         string record = InstallRootLayout.TreeRecordPath(dir);
         if (UnixFileSystem.TryGetEntry(record, out FileStatus recordEntry) && recordEntry.Kind != UnixEntryKind.Directory) File.Delete(record);
         if (UnixFileSystem.TryGetEntry(InstallRootState.PathIn(options.Root), out _))
             InstallRootState.Update(options.Root, options.LockTimeout, state => state.Remove(entry.Tool, entry.Version), cancellationToken);
         InstallLock.Update(lockPath, options.Root, options.LockTimeout, l => l.Remove(entry.Tool, entry.Version, entry.Platform), cancellationToken, log);
         return new UninstallResult { Name = entry.Tool, Version = entry.Version, Platform = entry.Platform, Path = dir, RecordedPath = recordedElsewhere, Shims = removedShims };
+    }
+
+    /// <summary>
+    /// Takes an installed version folder out of its place in one step, for Uninstall-PinnedTool and Uninstall-PinnedModule:
+    /// a folder is renamed beside itself (a half-deleted tree must not look installed) and that name returned, for the
+    /// caller to delete, or to move back if what follows fails; a link (or file) in its place is removed, never what it
+    /// points at, and null returned; null too when nothing is there.
+    /// </summary>
+    public static string? MoveAside(string dir)
+    {
+        if (!UnixFileSystem.TryGetEntry(dir, out FileStatus folder)) return null;
+        if (folder.Kind != UnixEntryKind.Directory)
+        {
+            // On Windows a link to a folder is itself removed as a folder (non-recursive: the link, not its target).
+            if (UnixFileSystem.IsWindows && (File.GetAttributes(dir) & FileAttributes.Directory) != 0) Directory.Delete(dir, recursive: false);
+            else File.Delete(dir);
+            return null;
+        }
+        string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N");
+        Directory.Move(dir, doomed);
+        return doomed;
     }
 }

@@ -32,6 +32,9 @@ public sealed class InstalledModuleStatus
 
     /// <summary>Other copies Import-Module &lt;Name&gt; would load instead of the pinned one: folders or module files.</summary>
     public IReadOnlyList<string> ShadowedBy { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>The version the manifest pins (Get-PinnedModule); null when the manifest no longer pins the module the lock records.</summary>
+    public string? PinnedVersion { get; internal set; }
 }
 
 /// <summary>
@@ -86,17 +89,67 @@ public static class InstalledModuleVerifier
     }
 
     /// <summary>
-    /// The lock's entries for <paramref name="names"/> (all of them when none is named); each name the lock does not record
-    /// is added to <paramref name="notRecorded"/> as a NotInstalled failure. Test-PinnedModule and `secureinstall test-module` share it.
+    /// Get-PinnedModule's listing: each module the manifest pins or the lock records (<paramref name="include"/> chooses by
+    /// name), once per recorded version — NotInstalled when the lock records none, else Installed or Missing by whether its
+    /// folder is there, or, with <paramref name="verify"/>, re-hashed and searched for shadows as by <see cref="Verify"/>.
     /// </summary>
-    public static IReadOnlyList<ModuleLockEntry> Select(InstallLock lockFile, string lockPath, IReadOnlyCollection<string> names, ICollection<ModuleException> notRecorded)
+    public static IEnumerable<InstalledModuleStatus> List(Manifests.PinnedManifest manifest, InstallLock lockFile, string modulePath, Func<string, bool> include,
+        bool verify, CancellationToken cancellationToken = default)
+    {
+        if (manifest == null) throw new ArgumentNullException(nameof(manifest));
+        if (lockFile == null) throw new ArgumentNullException(nameof(lockFile));
+        if (include == null) throw new ArgumentNullException(nameof(include));
+        IEnumerable<string> names = manifest.Modules.Select(m => m.Name)
+            .Concat(lockFile.Modules.Select(e => e.Name).Where(n => manifest.FindModule(n) == null))
+            .Distinct(StringComparer.OrdinalIgnoreCase).Where(include);
+        foreach (string name in names)
+        {
+            string? pinned = manifest.FindModule(name)?.Version;
+            var entries = lockFile.Modules.Where(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (entries.Count == 0)
+            {
+                yield return new InstalledModuleStatus { Name = name, Status = InstalledState.NotInstalled, PinnedVersion = pinned };
+                continue;
+            }
+            foreach (ModuleLockEntry entry in entries)
+            {
+                InstalledModuleStatus status;
+                if (verify)
+                {
+                    status = Verify(modulePath, entry, ModulePaths.Searched(), null, null, cancellationToken);
+                }
+                else
+                {
+                    PackageVersion version = PackageVersion.TryParse(entry.Version)
+                        ?? throw new LockFormatException(entry.Name, new InvalidDataException($"modules.{entry.Name}: '{entry.Version}' is not a package version."));
+                    string dir = ModulePaths.VersionDirectory(modulePath, entry.Name, version);
+                    status = new InstalledModuleStatus
+                    {
+                        Name = entry.Name, Version = entry.Version, Path = dir, TreeDigest = entry.TreeDigest, Signature = entry.Signature,
+                        Status = Directory.Exists(dir) ? InstalledState.Installed : InstalledState.Missing,
+                    };
+                }
+                status.PinnedVersion = pinned;
+                yield return status;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lock's entries for <paramref name="names"/> (all of them when none is named; of <paramref name="version"/> only
+    /// when given); each name the lock does not record is added to <paramref name="notRecorded"/> as a NotInstalled failure.
+    /// Test-PinnedModule, Uninstall-PinnedModule and their CLI verbs share it.
+    /// </summary>
+    public static IReadOnlyList<ModuleLockEntry> Select(InstallLock lockFile, string lockPath, IReadOnlyCollection<string> names, ICollection<ModuleException> notRecorded, string? version = null)
     {
         if (lockFile == null) throw new ArgumentNullException(nameof(lockFile));
         if (names == null) throw new ArgumentNullException(nameof(names));
         if (notRecorded == null) throw new ArgumentNullException(nameof(notRecorded));
-        foreach (string missing in names.Where(n => !lockFile.Modules.Any(e => string.Equals(e.Name, n, StringComparison.OrdinalIgnoreCase))))
-            notRecorded.Add(new ModuleException(ErrorIds.NotInstalled, FailureKind.NotFound, missing, $"the lock {lockPath} records no module '{missing}'."));
-        return lockFile.Modules.Where(e => names.Count == 0 || names.Contains(e.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        bool Matches(ModuleLockEntry e) => string.IsNullOrEmpty(version) || string.Equals(e.Version, version, StringComparison.OrdinalIgnoreCase);
+        foreach (string missing in names.Where(n => !lockFile.Modules.Any(e => string.Equals(e.Name, n, StringComparison.OrdinalIgnoreCase) && Matches(e))).Distinct(StringComparer.OrdinalIgnoreCase))
+            notRecorded.Add(new ModuleException(ErrorIds.NotInstalled, FailureKind.NotFound, missing,
+                $"the lock {lockPath} records no module '{missing}'{(string.IsNullOrEmpty(version) ? "" : " " + version)}."));
+        return lockFile.Modules.Where(e => (names.Count == 0 || names.Contains(e.Name, StringComparer.OrdinalIgnoreCase)) && Matches(e)).ToList();
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed class ModuleInstallerOptions
     /// <summary>Reinstall even when the installed tree verifies against the lock.</summary>
     public bool Force { get; set; }
 
+    /// <summary>A bundle folder Save-PinnedModule wrote: each .nupkg is read from it instead of the feed (no network), and still held to its pin.</summary>
+    public string? Source { get; set; }
+
     /// <summary>A bearer token for the feeds: sent to each feed's own host only, never after a redirect to another.</summary>
     public string? FeedToken { get; set; }
 
@@ -93,7 +96,7 @@ public sealed class ModuleInstaller
         return chosen;
     }
 
-    private static void CheckPinned(PinnedModule module)
+    internal static void CheckPinned(PinnedModule module)
     {
         if (module.Problems.Count > 0) throw module.Problems[0];
         if (module.Sha512 == null || PackageVersion.TryParse(module.Version) == null)
@@ -102,7 +105,8 @@ public sealed class ModuleInstaller
 
     /// <summary>What installing <paramref name="module"/> does, for -WhatIf and the confirmation prompt.</summary>
     public string Describe(PinnedModule module) =>
-        $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), verify sha512 {module.Sha512Hex}, " +
+        (_options.Source != null ? $"read {module.Name} {module.Version} from the bundle {_options.Source}, " : $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), ") +
+        $"verify sha512 {module.Sha512Hex}, " +
         $"check its .nuspec and .psd1 name {module.Name} {module.Version}, " +
         (module.SignaturePolicy != null ? $"verify the Authenticode signature of every script and PE file by {module.Signature}, " : "") +
         $"require its dependencies to be pinned, and install into {TargetOf(module)}";
@@ -183,18 +187,21 @@ public sealed class ModuleInstaller
     }
 
     /// <summary>The pin a dependency resolves to: the manifest must pin it, at a version inside the .nuspec's range.</summary>
-    private static PinnedModule PinOf(PinnedManifest manifest, PinnedModule dependent, NuSpecDependency dependency)
+    /// <param name="outcome">What the failure left undone, for the message.</param>
+    internal static PinnedModule PinOf(PinnedManifest manifest, PinnedModule dependent, NuSpecDependency dependency, string outcome = "nothing was installed")
     {
         PinnedModule pin = manifest.FindModule(dependency.Id)
             ?? throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, dependent.Name,
                 $"{dependent.Name} {dependent.Version} depends on {dependency}, which {manifest.Source} does not pin. Pin it under modules: " +
-                "(Update-PinnedModuleManifest writes the pins of a module and its dependencies); a dependency is never fetched unpinned. Nothing was installed.");
+                $"(Update-PinnedModuleManifest writes the pins of a module and its dependencies); a dependency is never fetched unpinned. {Capitalised(outcome)}.");
         PackageVersion pinned = PackageVersion.TryParse(pin.Version)!;
         if (pinned.Satisfies(dependency.Range) != true)
             throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, dependent.Name,
-                $"{dependent.Name} {dependent.Version} depends on {dependency.Id} {dependency.Range}, and the manifest pins {pin.Name} {pin.Version}, outside that range. Nothing was installed.");
+                $"{dependent.Name} {dependent.Version} depends on {dependency.Id} {dependency.Range}, and the manifest pins {pin.Name} {pin.Version}, outside that range. {Capitalised(outcome)}.");
         return pin;
     }
+
+    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text.Substring(1);
 
     /// <summary>Dependencies before their dependents; a cycle is refused, naming it.</summary>
     private static List<Staged> DependenciesFirst(Dictionary<string, Staged> staged)
@@ -245,7 +252,7 @@ public sealed class ModuleInstaller
 
         if (!Directory.Exists(nameDir)) temporaries.Add(nameDir + Path.DirectorySeparatorChar); // removed again if it stays empty
         UnixFileSystem.CreateDirectory(nameDir, 0x1ED /* 0755 */);
-        Uri uri = await NuGetFeed.PackageUriAsync(module.Source, module.Name, version, _downloader, _options.FeedToken, cancellationToken).ConfigureAwait(false);
+        Uri uri = _options.Source != null ? BundledPackage(module) : await NuGetFeed.PackageUriAsync(module.Source, module.Name, version, _downloader, _options.FeedToken, cancellationToken).ConfigureAwait(false);
         string work = Path.Combine(nameDir, ".download-" + Guid.NewGuid().ToString("N"));
         temporaries.Add(work);
         UnixFileSystem.CreateDirectory(work, 0x1ED);
@@ -286,6 +293,16 @@ public sealed class ModuleInstaller
         s.Tree = tree;
         s.TreeDigest = tree.Digest;
         return s;
+    }
+
+    /// <summary>The module's .nupkg in the bundle <see cref="ModuleInstallerOptions.Source"/> (Save-PinnedModule's layout), held to the same pin as from the feed.</summary>
+    private Uri BundledPackage(PinnedModule module)
+    {
+        string path = new BundleLayout(_options.Source!).ModulePackagePath(module);
+        if (!File.Exists(path))
+            throw new ModuleException(ErrorIds.NotInBundle, FailureKind.NotFound, module.Name,
+                $"the bundle '{_options.Source}' holds no package of {module.Name} {module.Version} pinned by sha512 {module.Sha512Hex}; save it again with Save-PinnedModule. Nothing was installed.");
+        return new Uri(Path.GetFullPath(path));
     }
 
     /// <summary>Whether a feed credential may go to <paramref name="a"/>: the feed <paramref name="b"/>'s own origin only.</summary>
