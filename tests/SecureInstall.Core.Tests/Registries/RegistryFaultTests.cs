@@ -52,9 +52,6 @@ public sealed class RegistryFaultTests : IDisposable
         return options;
     }
 
-    private static string BlobData(RegistryProcess registry, string sha256) =>
-        Path.Combine(registry.StoragePath, "docker", "registry", "v2", "blobs", "sha256", sha256.Substring(0, 2), sha256, "data");
-
     [SkippableFact]
     public async Task RegistryRestartedMidPull_TheDownloadResumesOrRestarts_AndVerifies()
     {
@@ -96,7 +93,7 @@ public sealed class RegistryFaultTests : IDisposable
         (RegistryProcess registry, string manifest, var files) = await Pushed();
         using (registry)
         {
-            File.WriteAllBytes(BlobData(registry, files["linux-x64"].Sha256), RandomNumberGenerator.GetBytes(3000));
+            File.WriteAllBytes(registry.BlobData(files["linux-x64"].Sha256), RandomNumberGenerator.GetBytes(3000));
             var refused = await Assert.ThrowsAsync<ChecksumMismatchException>(() => Install(PullOptions(registry, registryOnly: true), manifest));
             Assert.Equal(ErrorIds.ChecksumMismatch, refused.ErrorId);
             Assert.False(Directory.Exists(VersionDir));
@@ -115,7 +112,7 @@ public sealed class RegistryFaultTests : IDisposable
         (RegistryProcess registry, string manifest, var files) = await Pushed();
         using (registry)
         {
-            string data = BlobData(registry, files["linux-x64"].Sha256);
+            string data = registry.BlobData(files["linux-x64"].Sha256);
             File.WriteAllBytes(data, File.ReadAllBytes(data).AsSpan(0, 1000).ToArray());
             var refused = await Assert.ThrowsAsync<ChecksumMismatchException>(() => Install(PullOptions(registry, registryOnly: true), manifest));
             Assert.Equal(ErrorIds.ChecksumMismatch, refused.ErrorId);

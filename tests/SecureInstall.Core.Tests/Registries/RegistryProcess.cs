@@ -46,6 +46,9 @@ internal sealed class RegistryProcess : IDisposable
 
     public string StoragePath => Path.Combine(_dir.Path, "data");
 
+    /// <summary>Where the registry's filesystem storage keeps the bytes of the blob with this sha256 (a sha512-pushed blob too).</summary>
+    public string BlobData(string sha256) => Path.Combine(StoragePath, "docker", "registry", "v2", "blobs", "sha256", sha256.Substring(0, 2), sha256, "data");
+
     public string Host => $"127.0.0.1:{Port}";
 
     public string Output => _output.ToString();

@@ -79,7 +79,7 @@ public sealed class RegistrySha512Tests : IDisposable
         await Push(registry, manifest);
         // The registry's storage holds the blob under its sha256; overwrite those bytes (same length) behind its back.
         string sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
-        string data = Path.Combine(registry.StoragePath, "docker", "registry", "v2", "blobs", "sha256", sha256.Substring(0, 2), sha256, "data");
+        string data = registry.BlobData(sha256);
         File.WriteAllBytes(data, RandomNumberGenerator.GetBytes(4000));
         File.Delete(file);
 
