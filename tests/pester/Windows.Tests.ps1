@@ -127,6 +127,8 @@ Describe 'Entry and bin paths that name another root' -Tag 'Windows' {
         @{ Entry = '\\.\PhysicalDrive0'; Rule = 'UncOrDevicePath' }
         @{ Entry = 'C:\Windows\x'; Rule = 'DrivePath' }
         @{ Entry = 'C:/Windows/x'; Rule = 'DrivePath' }
+        @{ Entry = 'PROGRA~1/tool.exe'; Rule = 'ShortNameAlias' }
+        @{ Entry = 'bin/LONGNA~1.EXE'; Rule = 'ShortNameAlias' }
     ) {
         Assert-EntryRefused $Entry $Rule
     }

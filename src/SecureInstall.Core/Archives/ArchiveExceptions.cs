@@ -41,6 +41,11 @@ public enum UnsafeEntryRule
     UnsupportedEntryType,
     /// <summary>An OPC (.nupkg) name's percent escape that is malformed, not UTF-8, or decodes to a path separator.</summary>
     InvalidEscape,
+    /// <summary>
+    /// A segment shaped like an 8.3 short name (<c>PROGRA~1</c>, <c>LONGNA~1.EXE</c>): on NTFS with short names on it may be
+    /// another entry's alias, so writing it would replace that file (Git refuses such names under core.protectNTFS).
+    /// </summary>
+    ShortNameAlias,
 }
 
 /// <summary>An entry of the archive would escape the destination, alias another file or create something other than files, folders and safe links.</summary>

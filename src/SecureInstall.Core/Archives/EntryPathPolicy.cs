@@ -134,8 +134,28 @@ public static class EntryPathPolicy
         string stem = (dot < 0 ? part : part.Substring(0, dot)).TrimEnd(' ');
         if (Reserved.Contains(stem))
             throw Refuse(archivePath, name, UnsafeEntryRule.ReservedName, $"'{part}' is a Windows device name; opening it opens the device, not a file.");
+        if (LooksLikeShortName(part))
+            throw Refuse(archivePath, name, UnsafeEntryRule.ShortNameAlias, $"'{part}' has the form of an 8.3 short name, which on NTFS can be another file's alias (writing it would replace that file).");
         if (Encoding.UTF8.GetByteCount(part) > 255)
             throw Refuse(archivePath, name, UnsafeEntryRule.NameTooLong, "a segment is longer than 255 bytes, the limit of common file systems.");
+    }
+
+    /// <summary>
+    /// An 8.3 short name's shape: a base of at most 8 characters ending in <c>~</c> and digits (<c>~1</c> to <c>~999999</c>),
+    /// with at most one dot and an extension of at most 3 characters. <c>notes.txt~</c> or <c>a~b</c> are not.
+    /// </summary>
+    internal static bool LooksLikeShortName(string part)
+    {
+        int dot = part.IndexOf('.');
+        if (dot >= 0 && (part.IndexOf('.', dot + 1) >= 0 || part.Length - dot - 1 > 3)) return false;
+        string stem = dot < 0 ? part : part.Substring(0, dot);
+        int tilde = stem.LastIndexOf('~');
+        if (tilde < 1 || stem.Length > 8 || tilde == stem.Length - 1) return false;
+        for (int i = tilde + 1; i < stem.Length; i++)
+        {
+            if (stem[i] < '0' || stem[i] > '9') return false;
+        }
+        return true;
     }
 
     internal static UnsafeArchiveEntryException Refuse(string archivePath, string name, UnsafeEntryRule rule, string detail) => new(archivePath, name, rule, detail);

@@ -35,6 +35,9 @@ public sealed class EntryPathPolicyTests
     [InlineData("a|b", UnsafeEntryRule.InvalidCharacter)]
     [InlineData("name ", UnsafeEntryRule.TrailingDotOrSpace)]
     [InlineData("", UnsafeEntryRule.EmptyName)]
+    [InlineData("PROGRA~1/tool.exe", UnsafeEntryRule.ShortNameAlias)]
+    [InlineData("bin/LONGNA~1.EXE", UnsafeEntryRule.ShortNameAlias)]
+    [InlineData("git~12", UnsafeEntryRule.ShortNameAlias)]
     public void UnsafeNames_AreRefusedWithTheirRule(string name, UnsafeEntryRule rule)
     {
         var ex = Assert.Throws<UnsafeArchiveEntryException>(() => EntryPathPolicy.Split("a.tar", name));
@@ -49,6 +52,16 @@ public sealed class EntryPathPolicyTests
         Assert.Contains("x\\x1b[2Jy", ex.Message);
         Assert.False(ex.Message.Contains((char)0x1b), "raw ESC in the message");
     }
+
+    [Theory]
+    [InlineData("notes.txt~")]
+    [InlineData("a~b")]
+    [InlineData("~1")]
+    [InlineData("longername~1")]
+    [InlineData("tool~1.tar.gz")]
+    [InlineData("tool~1.json")]
+    [InlineData("v1.2~3")]
+    public void NamesWithATilde_ThatNoShortNameHas_AreKept(string name) => Assert.NotEmpty(EntryPathPolicy.Split("a.tar", name));
 
     [Fact]
     public void SegmentOf255Bytes_IsAccepted_256IsNot()
