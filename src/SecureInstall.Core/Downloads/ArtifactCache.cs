@@ -4,7 +4,8 @@ using SecureInstall.Core.IO;
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>
-/// Verified artifacts kept by their SHA-256 (<c>sha256/ab/abcdef…</c>). An entry is only trusted after it is
+/// Verified artifacts kept by their SHA-256 (<c>sha256/ab/abcdef…</c>), and by their SHA-512 too when that is what they were
+/// pinned by (<c>sha512/ab/…</c>, a second name for the same file: a module's .nupkg is pinned by SHA-512 alone). An entry is only trusted after it is
 /// hashed again on the way out, so a corrupted or tampered cache costs a download, never a bad file; and only when it is
 /// a regular file nobody else can change (<see cref="Inspect"/>), so the bytes hashed stay the bytes placed. The cache
 /// itself must be this user's own (<see cref="EnsureTrusted"/>).
@@ -42,13 +43,21 @@ public sealed class ArtifactCache
     }
 
     /// <summary>Where the entry for <paramref name="sha256"/> lives (whether or not it exists).</summary>
-    public string PathFor(string sha256)
+    public string PathFor(string sha256) => PathFor(ChecksumAlgorithm.SHA256, sha256);
+
+    /// <summary>Where the entry for <paramref name="digest"/> by <paramref name="algorithm"/> (SHA-256 or SHA-512, see <see cref="Keeps"/>) lives.</summary>
+    public string PathFor(ChecksumAlgorithm algorithm, string digest)
     {
-        if (sha256 == null) throw new ArgumentNullException(nameof(sha256));
-        string hex = sha256.ToLowerInvariant();
-        if (hex.Length != 64 || !Hex.IsHex(hex)) throw new ArgumentException("A SHA-256 digest has 64 hex digits.", nameof(sha256));
-        return Path.Combine(Directory, "sha256", hex.Substring(0, 2), hex);
+        if (digest == null) throw new ArgumentNullException(nameof(digest));
+        if (!Keeps(algorithm)) throw new ArgumentException($"The cache keeps entries by SHA-256 and SHA-512, not {ChecksumAlgorithms.LowerName(algorithm)}.", nameof(algorithm));
+        string hex = digest.ToLowerInvariant();
+        int length = algorithm == ChecksumAlgorithm.SHA256 ? 64 : 128;
+        if (hex.Length != length || !Hex.IsHex(hex)) throw new ArgumentException($"A {ChecksumAlgorithms.LowerName(algorithm)} digest has {length} hex digits.", nameof(digest));
+        return Path.Combine(Directory, ChecksumAlgorithms.LowerName(algorithm), hex.Substring(0, 2), hex);
     }
+
+    /// <summary>The algorithms entries are named by: SHA-256 (every entry) and SHA-512 (entries pinned by it).</summary>
+    public static bool Keeps(ChecksumAlgorithm algorithm) => algorithm is ChecksumAlgorithm.SHA256 or ChecksumAlgorithm.SHA512;
 
     public bool Contains(string sha256) => File.Exists(PathFor(sha256));
 
@@ -92,9 +101,9 @@ public sealed class ArtifactCache
     /// link"). A symbolic or hard link planted in the cache would be hashed through the link and then placed as the link: the
     /// verified file would be a file its owner rewrites afterwards.
     /// </summary>
-    internal EntryState Inspect(string sha256, out string? reason)
+    internal EntryState Inspect(ChecksumAlgorithm algorithm, string digest, out string? reason)
     {
-        string path = PathFor(sha256);
+        string path = PathFor(algorithm, digest);
         reason = null;
         if (!UnixFileSystem.CanReadOwners)
         {
@@ -112,7 +121,7 @@ public sealed class ArtifactCache
     }
 
     /// <summary>
-    /// Why the folders an entry sits in (sha256/ and sha256/ab/) cannot be trusted, or null: whoever owns or can write one
+    /// Why the folders an entry sits in (sha256/ and sha256/ab/, or sha512/…) cannot be trusted, or null: whoever owns or can write one
     /// can swap the entry's name between our checks and our use (a FIFO that blocks the read, another file), even while
     /// the cache folder itself is ours and 0700 (they may have made it while the cache was open to them). Owners read only.
     /// </summary>
@@ -163,15 +172,19 @@ public sealed class ArtifactCache
     /// copied) and the file is one only this user can change, else as a copy (0600). The caller vouches that
     /// <paramref name="sha256"/> is its digest.
     /// </summary>
-    public async Task AddAsync(string verifiedFile, string sha256, CancellationToken cancellationToken)
+    public Task AddAsync(string verifiedFile, string sha256, CancellationToken cancellationToken) =>
+        AddAsync(verifiedFile, ChecksumAlgorithm.SHA256, sha256, cancellationToken);
+
+    /// <summary><see cref="AddAsync(string, string, CancellationToken)"/> under the name of its <paramref name="algorithm"/> digest, which the caller vouches for.</summary>
+    public async Task AddAsync(string verifiedFile, ChecksumAlgorithm algorithm, string digest, CancellationToken cancellationToken)
     {
-        string target = PathFor(sha256);
-        EntryState state = Inspect(sha256, out _);
+        string target = PathFor(algorithm, digest);
+        EntryState state = Inspect(algorithm, digest, out _);
         if (state is EntryState.Trusted or EntryState.Unchecked) return;
-        if (state == EntryState.Untrusted) Evict(sha256);
+        if (state == EntryState.Untrusted) Evict(algorithm, digest);
         // Never into a folder someone else controls: they could swap what we add for their own file.
         if (UnixFileSystem.CanReadOwners && FolderProblem(target) is string why)
-            throw new IOException($"the cache entry for sha256:{sha256} would be {why}; not cached");
+            throw new IOException($"the cache entry for {ChecksumAlgorithms.LowerName(algorithm)}:{digest} would be {why}; not cached");
         UnixFileSystem.CreateDirectory(Path.GetDirectoryName(target)!, FolderMode);
         if (!UnixFileSystem.CanReadOwners || UnixFileSystem.Status(verifiedFile, followLinks: false) is FileStatus own && Distrust(own) == null)
         {
@@ -213,16 +226,19 @@ public sealed class ArtifactCache
     /// <see cref="EntryState.Trusted"/>; the caller checks the linked file again through the handle it hashes it with
     /// (<see cref="Distrust(FileStream, string)"/>), since the name may have been swapped in between.
     /// </summary>
-    internal string? TryLinkOut(string sha256, string destination)
+    internal string? TryLinkOut(ChecksumAlgorithm algorithm, string digest, string destination)
     {
         string temporary = AtomicFile.TemporaryPathFor(destination);
-        return HardLink.TryCreate(PathFor(sha256), temporary) ? temporary : null;
+        return HardLink.TryCreate(PathFor(algorithm, digest), temporary) ? temporary : null;
     }
 
     /// <summary>Removes an entry that failed its re-hash or its check (a link's name, never what it points to); false when it is still there.</summary>
-    public bool Evict(string sha256)
+    public bool Evict(string sha256) => Evict(ChecksumAlgorithm.SHA256, sha256);
+
+    /// <summary><see cref="Evict(string)"/> for the entry named by its <paramref name="algorithm"/> digest.</summary>
+    public bool Evict(ChecksumAlgorithm algorithm, string digest)
     {
-        string path = PathFor(sha256);
+        string path = PathFor(algorithm, digest);
         BestEffort.DeleteFile(path);
         return !File.Exists(path) && !(UnixFileSystem.CanReadOwners && UnixFileSystem.Status(path, followLinks: false) != null);
     }

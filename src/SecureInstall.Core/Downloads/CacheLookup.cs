@@ -5,7 +5,7 @@ using SecureInstall.Core.IO;
 namespace SecureInstall.Core.Downloads;
 
 /// <summary>
-/// Serves a pinned SHA-256 from the <see cref="ArtifactCache"/>, in one flow: inspect the entry; link it beside the
+/// Serves a pinned SHA-256 or SHA-512 from the <see cref="ArtifactCache"/>, in one flow: inspect the entry; link it beside the
 /// destination (an entry only this user can change, on the same volume) or copy it; check the file opened through its
 /// handle and re-hash it through that handle; place it, or distrust and evict it. An entry is never trusted as stored:
 /// a bad one costs a download, never a bad file.
@@ -39,13 +39,13 @@ internal sealed class CacheLookup
     public async Task<DownloadResult?> TryServeAsync(DownloadRequest request, ChecksumEntry expected, string destination,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
-        ArtifactCache.EntryState state = _cache.Inspect(expected.Digest, out string? reason);
+        ArtifactCache.EntryState state = _cache.Inspect(expected.Algorithm, expected.Digest, out string? reason);
         if (state == ArtifactCache.EntryState.Missing)
         {
-            _log($"Cache miss for sha256:{expected.Digest}.");
+            _log($"Cache miss for {Name(expected)}.");
             return null;
         }
-        if (state == ArtifactCache.EntryState.Untrusted) return Distrusted(expected.Digest, reason!);
+        if (state == ArtifactCache.EntryState.Untrusted) return Distrusted(expected, reason!);
         // Only an entry nobody else can change may be linked: its bytes stay the bytes hashed. Any other is copied.
         (Outcome outcome, DownloadResult? result) = state == ArtifactCache.EntryState.Trusted
             ? await ServeAsync(link: true, request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false)
@@ -64,11 +64,11 @@ internal sealed class CacheLookup
     private async Task<(Outcome, DownloadResult?)> ServeAsync(bool link, DownloadRequest request, ChecksumEntry expected, string destination,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
-        string cached = _cache.PathFor(expected.Digest);
+        string cached = _cache.PathFor(expected.Algorithm, expected.Digest);
         string? linked = null;
         if (link)
         {
-            linked = _cache.TryLinkOut(expected.Digest, destination);
+            linked = _cache.TryLinkOut(expected.Algorithm, expected.Digest, destination);
             if (linked == null) return (Outcome.CopyInstead, null);
         }
         try
@@ -81,7 +81,7 @@ internal sealed class CacheLookup
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
-                _log($"Cache miss for sha256:{expected.Digest}.");
+                _log($"Cache miss for {Name(expected)}.");
                 return (Outcome.Miss, null);
             }
             var cacheUri = new Uri(cached);
@@ -92,27 +92,28 @@ internal sealed class CacheLookup
                 if (ArtifactCache.Distrust(source, opened) is string swapped)
                 {
                     source.Dispose();
-                    return (Outcome.Miss, Distrusted(expected.Digest, swapped));
+                    return (Outcome.Miss, Distrusted(expected, swapped));
                 }
-                string sha256;
+                string sha256, actual;
                 long size;
-                if (linked != null)
+                if (linked != null && expected.Algorithm == ChecksumAlgorithm.SHA256)
                 {
                     size = source.Length;
-                    sha256 = await HashAsync(source, cacheUri, progress, cancellationToken).ConfigureAwait(false);
+                    sha256 = actual = await HashAsync(source, cacheUri, progress, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    copy = AtomicFile.Create(destination, privateFile: request.Token != null);
-                    (sha256, size) = await CopyAsync(source, copy, cacheUri, progress, cancellationToken).ConfigureAwait(false);
+                    // Copied out, or linked but pinned by SHA-512: one pass gives both digests (the result names the SHA-256).
+                    if (linked == null) copy = AtomicFile.Create(destination, privateFile: request.Token != null);
+                    (sha256, actual, size) = await CopyAsync(source, copy?.Stream ?? Stream.Null, expected.Algorithm, cacheUri, progress, cancellationToken).ConfigureAwait(false);
                 }
-                if (!Hex.DigestEquals(sha256, expected.Digest))
+                if (!Hex.DigestEquals(actual, expected.Digest))
                 {
                     // A cache entry is re-hashed on every use; a bad one is dropped and the file fetched again.
-                    _log($"The cache entry {cached} hashes to {sha256}, not {expected.Digest}; evicting it and downloading.");
+                    _log($"The cache entry {cached} hashes to {actual}, not {expected.Digest}; evicting it and downloading.");
                     copy?.Dispose();
                     source.Dispose();
-                    _cache.Evict(expected.Digest);
+                    _cache.Evict(expected.Algorithm, expected.Digest);
                     return (Outcome.Miss, null);
                 }
                 if (request.ExpectedSize.HasValue && request.ExpectedSize.Value != size)
@@ -170,21 +171,23 @@ internal sealed class CacheLookup
         return Task.Run(() => FileHasher.Hash(source, ChecksumAlgorithm.SHA256, bytes, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Copies an entry into a new file, hashing the bytes as they are written.</summary>
-    private async Task<(string Sha256, long Size)> CopyAsync(FileStream source, AtomicFile file, Uri cacheUri, IProgress<DownloadProgress>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>Copies an entry into <paramref name="target"/> (a new file, or nowhere), hashing the bytes as they are written: SHA-256 and the pin's <paramref name="algorithm"/>.</summary>
+    private async Task<(string Sha256, string Expected, long Size)> CopyAsync(FileStream source, Stream target, ChecksumAlgorithm algorithm, Uri cacheUri,
+        IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
-        using var sink = new DigestSink(file.Stream, null, _options.FlushToDisk);
+        using var sink = new DigestSink(target, algorithm, _options.FlushToDisk && target != Stream.Null);
         await _copy.CopyAsync(source, sink, source.Length, _options.MaximumSize, cacheUri, progress, null, cancellationToken).ConfigureAwait(false);
-        (string sha256, _) = sink.Finish();
-        return (sha256, sink.Length);
+        (string sha256, string expected) = sink.Finish();
+        return (sha256, expected, sink.Length);
     }
 
+    private static string Name(ChecksumEntry expected) => $"{ChecksumAlgorithms.LowerName(expected.Algorithm)}:{expected.Digest}";
+
     /// <summary>An entry that is a link, or a file someone else can change, is a miss: evicted where possible, and said so.</summary>
-    private DownloadResult? Distrusted(string digest, string reason)
+    private DownloadResult? Distrusted(ChecksumEntry expected, string reason)
     {
-        bool evicted = _cache.Evict(digest);
-        _log($"The cache entry {_cache.PathFor(digest)} is {reason}; it is not used ({(evicted ? "evicted" : "it could not be evicted")}). Cache miss for sha256:{digest}.");
+        bool evicted = _cache.Evict(expected.Algorithm, expected.Digest);
+        _log($"The cache entry {_cache.PathFor(expected.Algorithm, expected.Digest)} is {reason}; it is not used ({(evicted ? "evicted" : "it could not be evicted")}). Cache miss for {Name(expected)}.");
         return null;
     }
 }

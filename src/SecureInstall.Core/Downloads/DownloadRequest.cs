@@ -80,6 +80,15 @@ public sealed class DownloadRequest
     /// <summary>Sent as a bearer token to the host of the URI it was given for, never to another host after a redirect.</summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// When set, the file's URL has to be looked up first (a NuGet v3 feed names its flat container in a service index):
+    /// <see cref="Uris"/> then holds the one URI it is looked up from, which names the source (and the origin a
+    /// <see cref="Token"/> may go to) but is not itself downloaded. The lookup runs only when the cache and the registries
+    /// did not serve the pinned file, and never with -RegistryOnly, so a warm cache or a fleet registry installs with the
+    /// feed down. Its answer is then downloaded (and mirrored) like any URI.
+    /// </summary>
+    public Func<CancellationToken, Task<Uri>>? ResolveUri { get; set; }
+
     /// <summary>The file name a checksum list is searched for.</summary>
     public string LookupName
     {

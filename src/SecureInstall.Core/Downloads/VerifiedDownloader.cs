@@ -84,8 +84,8 @@ public sealed class VerifiedDownloader : IDisposable
         ExpectedDigest resolved = await _resolver.ResolveAsync(request, cancellationToken).ConfigureAwait(false);
         ChecksumEntry? expected = resolved.Entry;
 
-        // A list giving the file a second digest is checked on the bytes as they arrive; a cache hit re-hashes SHA-256 only.
-        if (expected != null && expected.Algorithm == ChecksumAlgorithm.SHA256 && expected.Companions.Count == 0 && _cacheLookup != null && resolved.ArtifactSignature == null)
+        // A list giving the file a second digest is checked on the bytes as they arrive; a cache hit re-hashes the pin's SHA-256 or SHA-512.
+        if (expected != null && ArtifactCache.Keeps(expected.Algorithm) && expected.Companions.Count == 0 && _cacheLookup != null && resolved.ArtifactSignature == null)
         {
             DownloadResult? hit = await _cacheLookup.TryServeAsync(request, expected, destination, progress, clock, cancellationToken).ConfigureAwait(false);
             if (hit != null)
@@ -95,62 +95,103 @@ public sealed class VerifiedDownloader : IDisposable
             }
         }
 
-        IReadOnlyList<Uri> uris = request.Uris;
         var registryOf = new Dictionary<Uri, RegistrySource>();
+        MirrorConfiguration? mirrors = null;
         if (expected != null)
         {
             // Configured mirrors only ever serve pinned downloads: the digest, not the mirror, is what is trusted.
-            MirrorConfiguration mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
-            uris = _options.RegistryOnly ? Array.Empty<Uri>() : mirrors.Expand(request.Uris);
-            foreach (Uri mirror in uris.Except(request.Uris)) _log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
+            mirrors = _options.Mirrors ?? MirrorConfiguration.Load(MirrorConfiguration.DefaultPath());
             // Registries serve a blob by an OCI digest, sha256 or sha512: a pin by another algorithm alone cannot be asked for there (issue 20).
             IReadOnlyList<RegistrySource> registries = _options.Registries.Concat(mirrors.Registries).ToList();
             if (OciArtifact.RegistryDigestOf(expected) is string registryDigest)
             {
                 foreach ((Uri blob, RegistrySource source) in _registries.UrisFor(registryDigest, registries))
                 {
+                    DownloadPreflight.CheckScheme(blob, _options.AllowInsecureTransport);
                     registryOf[blob] = source;
                     _log($"Trying the registry {source} first: {UriText.Redact(blob)}.");
                 }
-                uris = registryOf.Keys.Concat(uris).ToList();
             }
             else if (registries.Count > 0)
             {
                 _log($"Not asking the registries for {request.Uris[0].Segments.LastOrDefault()}: it is pinned by {ChecksumAlgorithms.LowerName(expected.Algorithm)} alone, and a registry addresses blobs by sha256 or sha512 only; its own URL is used.");
             }
-            foreach (Uri uri in uris) DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
         }
         if (_options.RegistryOnly && registryOf.Count == 0)
             throw new RegistryRequestException(UriText.Redact(request.Uris[0]), null, expected == null || OciArtifact.RegistryDigestOf(expected) == null
                 ? "-RegistryOnly (--registry-only): a registry serves blobs by SHA-256 or SHA-512, and this artifact is not pinned by either; its own URL is not used."
                 : "-RegistryOnly (--registry-only) was given, but no registry is configured (-Registry, or a \"registry\" entry in mirrors.json).");
 
+        // The registries first, then the file's own URL and its mirrors; a URL that must be looked up (ResolveUri) only then.
+        IReadOnlyList<Uri>? origins = _options.RegistryOnly ? Array.Empty<Uri>() : request.ResolveUri == null ? WithMirrors(request.Uris, mirrors) : null;
         var failures = new List<SecureInstallException>();
-        foreach (Uri uri in uris)
+        List<Uri> blobs = registryOf.Keys.ToList();
+        for (int i = 0; i < blobs.Count; i++)
+        {
+            bool more = i < blobs.Count - 1 || origins == null || origins.Count > 0;
+            DownloadResult? served = await TryFetchAsync(blobs[i], registryOf[blobs[i]], more, request, expected, resolved, destination, progress, clock, failures, cancellationToken).ConfigureAwait(false);
+            if (served != null) return served;
+        }
+        if (origins == null)
         {
             try
             {
-                System.Net.Http.Headers.AuthenticationHeaderValue? authorization = registryOf.TryGetValue(uri, out RegistrySource? registry)
-                    ? await _registries.AuthorizeAsync(registry, cancellationToken).ConfigureAwait(false)
-                    : DownloadTransport.Bearer(DownloadTransport.TokenFor(request, uri));
-                DownloadResult result = await FetchArtifactAsync(uri, authorization, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
-                if (resolved.DigestSignature != null) result.Signature = resolved.DigestSignature;
-                result.Signature ??= resolved.ListSignature;
-                await AddToCacheAsync(result, cancellationToken).ConfigureAwait(false);
-                return result;
+                Uri found = await request.ResolveUri!(cancellationToken).ConfigureAwait(false);
+                if (!found.IsAbsoluteUri) throw new InvalidUriException(found, "The looked-up URI");
+                origins = WithMirrors(new[] { found }, mirrors);
             }
-            catch (SecureInstallException ex) when (uris.Count > 1 && ex is not ProxyAuthenticationRequiredException)
+            catch (SecureInstallException ex) when (failures.Count > 0)
             {
-                // The digest is pinned, so any mirror may serve the file; a failing one is passed over, not trusted.
-                // A proxy that refused the credentials would refuse them for every mirror: that one stops here.
                 failures.Add(ex);
-                _log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(failures.Count < uris.Count ? "; trying the next mirror" : "")}.");
+                origins = Array.Empty<Uri>();
             }
+        }
+        for (int i = 0; i < origins.Count; i++)
+        {
+            DownloadResult? served = await TryFetchAsync(origins[i], null, i < origins.Count - 1, request, expected, resolved, destination, progress, clock, failures, cancellationToken).ConfigureAwait(false);
+            if (served != null) return served;
         }
         // A security failure (a mirror serving other bytes) says more than "the last mirror was down".
         SecureInstallException report = failures.Find(f => f.Kind == FailureKind.Security) ?? failures[failures.Count - 1];
         ExceptionDispatchInfo.Capture(report).Throw();
         throw report;
+    }
+
+    /// <summary>The configured mirrors of <paramref name="uris"/> first (pinned downloads only), each checked for its scheme.</summary>
+    private IReadOnlyList<Uri> WithMirrors(IReadOnlyList<Uri> uris, MirrorConfiguration? mirrors)
+    {
+        IReadOnlyList<Uri> expanded = mirrors == null ? uris : mirrors.Expand(uris);
+        if (mirrors != null)
+            foreach (Uri mirror in expanded.Except(uris)) _log($"Trying the configured mirror {UriText.Redact(mirror)} (from {mirrors.Source}) first.");
+        foreach (Uri uri in expanded) DownloadPreflight.CheckScheme(uri, _options.AllowInsecureTransport);
+        return expanded;
+    }
+
+    /// <summary>
+    /// One source of a download: the result, or null after adding its failure to <paramref name="failures"/> (the digest is
+    /// pinned, so any mirror or registry may serve the file; a failing one is passed over, not trusted). A proxy that refused
+    /// the credentials would refuse them for every source: that one is thrown at once.
+    /// </summary>
+    private async Task<DownloadResult?> TryFetchAsync(Uri uri, RegistrySource? registry, bool more, DownloadRequest request, ChecksumEntry? expected, ExpectedDigest resolved,
+        string destination, IProgress<DownloadProgress>? progress, Stopwatch clock, List<SecureInstallException> failures, CancellationToken cancellationToken)
+    {
+        try
+        {
+            System.Net.Http.Headers.AuthenticationHeaderValue? authorization = registry != null
+                ? await _registries.AuthorizeAsync(registry, cancellationToken).ConfigureAwait(false)
+                : DownloadTransport.Bearer(DownloadTransport.TokenFor(request, uri));
+            DownloadResult result = await FetchArtifactAsync(uri, authorization, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+            if (resolved.DigestSignature != null) result.Signature = resolved.DigestSignature;
+            result.Signature ??= resolved.ListSignature;
+            await AddToCacheAsync(result, expected, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (SecureInstallException ex) when (ex is not ProxyAuthenticationRequiredException)
+        {
+            failures.Add(ex);
+            _log($"{UriText.Redact(uri)} failed ({ex.ErrorId}){(more ? "; trying the next mirror" : "")}.");
+            return null;
+        }
     }
 
     /// <summary>
@@ -239,13 +280,19 @@ public sealed class VerifiedDownloader : IDisposable
 
     private static string SourceText(ChecksumEntry entry) => ExpectedDigestResolver.SourceText(entry);
 
-    private async Task AddToCacheAsync(DownloadResult result, CancellationToken cancellationToken)
+    private async Task AddToCacheAsync(DownloadResult result, ChecksumEntry? expected, CancellationToken cancellationToken)
     {
         if (_cache == null || !result.Verified) return;
         try
         {
             await _cache.AddAsync(result.Path, result.Sha256, cancellationToken).ConfigureAwait(false);
             _log($"Cached as {_cache.PathFor(result.Sha256)}.");
+            // A file pinned by SHA-512 alone (a module's .nupkg) is looked up by that digest: give the entry that name too.
+            if (expected is { Algorithm: ChecksumAlgorithm.SHA512 })
+            {
+                await _cache.AddAsync(result.Path, ChecksumAlgorithm.SHA512, expected.Digest, cancellationToken).ConfigureAwait(false);
+                _log($"Cached as {_cache.PathFor(ChecksumAlgorithm.SHA512, expected.Digest)} as well (its pin is a SHA-512).");
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

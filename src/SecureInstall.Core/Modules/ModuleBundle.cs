@@ -53,12 +53,7 @@ public sealed class ModuleBundle
             PackageVersion version = PackageVersion.TryParse(module.Version)!;
             string target = layout.ModulePackagePath(module);
             UnixFileSystem.CreateDirectory(System.IO.Path.GetDirectoryName(target)!, 0x1ED);
-            Uri uri = await NuGetFeed.PackageUriAsync(module.Source, module.Name, version, _downloader, FeedToken, cancellationToken).ConfigureAwait(false);
-            var request = new DownloadRequest(uri, target)
-            {
-                Expected = module.Sha512,
-                Token = ModuleInstaller.SameOrigin(uri, module.Source) ? FeedToken : null,
-            };
+            DownloadRequest request = NuGetFeed.PackageRequest(module, version, target, _downloader, FeedToken);
             DownloadResult result;
             try
             {

@@ -252,16 +252,13 @@ public sealed class ModuleInstaller
 
         if (!Directory.Exists(nameDir)) temporaries.Add(nameDir + Path.DirectorySeparatorChar); // removed again if it stays empty
         UnixFileSystem.CreateDirectory(nameDir, 0x1ED /* 0755 */);
-        Uri uri = _options.Source != null ? BundledPackage(module) : await NuGetFeed.PackageUriAsync(module.Source, module.Name, version, _downloader, _options.FeedToken, cancellationToken).ConfigureAwait(false);
         string work = Path.Combine(nameDir, ".download-" + Guid.NewGuid().ToString("N"));
         temporaries.Add(work);
         UnixFileSystem.CreateDirectory(work, 0x1ED);
-        var request = new DownloadRequest(uri, Path.Combine(work, $"{module.Name.ToLowerInvariant()}.{version.Normalized}.nupkg"))
-        {
-            Expected = module.Sha512,
-            // The feed's credential goes to the feed's own origin: not to a flat container its index points elsewhere.
-            Token = SameOrigin(uri, module.Source) ? _options.FeedToken : null,
-        };
+        string package = Path.Combine(work, $"{module.Name.ToLowerInvariant()}.{version.Normalized}.nupkg");
+        DownloadRequest request = _options.Source != null
+            ? new DownloadRequest(BundledPackage(module), package) { Expected = module.Sha512 }
+            : NuGetFeed.PackageRequest(module, version, package, _downloader, _options.FeedToken);
         DownloadResult downloaded = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
         s.FromCache = downloaded.FromCache;
         log($"Downloaded {UriText.Redact(downloaded.FinalUri)} ({downloaded.Size} bytes{(downloaded.FromCache ? ", from the cache" : "")}); sha512 {module.Sha512Hex} matches the manifest.");

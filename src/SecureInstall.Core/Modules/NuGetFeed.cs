@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Manifests;
 
 namespace SecureInstall.Core.Modules;
 
@@ -28,6 +29,27 @@ public static class NuGetFeed
         if (!IsV3(source)) return V2PackageUri(source, id, version.Normalized);
         Uri flat = await FlatContainerAsync(source, downloader, token, cancellationToken).ConfigureAwait(false);
         return FlatContainerPackageUri(flat, id, version);
+    }
+
+    /// <summary>
+    /// The download of <paramref name="module"/>'s pinned .nupkg from its feed into <paramref name="destination"/>. On a v3
+    /// feed the flat container is looked up in the service index only if the cache and the registries do not hold the pinned
+    /// package (<see cref="DownloadRequest.ResolveUri"/>): a warm cache or a fleet registry installs with the feed down, and
+    /// -RegistryOnly never asks the feed. <paramref name="token"/> goes to the feed's own origin only, not to a flat container
+    /// its index places elsewhere.
+    /// </summary>
+    public static DownloadRequest PackageRequest(PinnedModule module, PackageVersion version, string destination, VerifiedDownloader downloader, string? token)
+    {
+        if (module == null) throw new ArgumentNullException(nameof(module));
+        if (downloader == null) throw new ArgumentNullException(nameof(downloader));
+        if (!IsV3(module.Source))
+            return new DownloadRequest(V2PackageUri(module.Source, module.Name, version.Normalized), destination) { Expected = module.Sha512, Token = token };
+        return new DownloadRequest(module.Source, destination)
+        {
+            Expected = module.Sha512,
+            Token = token,
+            ResolveUri = ct => PackageUriAsync(module.Source, module.Name, version, downloader, token, ct),
+        };
     }
 
     /// <summary>v2: &lt;source&gt;/package/&lt;id&gt;/&lt;version&gt; (the Gallery redirects it to its storage).</summary>
