@@ -4,9 +4,11 @@ using System.Globalization;
 /// <summary>
 /// Samples a client's memory from /proc while it runs, beside GNU time's peak RSS. Of eight install processes running side
 /// by side, the pages they map from the same files (the runtime, the framework's assemblies, libcrypto) are in memory once:
-/// RSS counts them in every process, PSS divides each such page between the processes that map it, and the private pages
-/// (anonymous memory, the JIT's code and the type loader's data, pages written in a mapped file) are what each process
-/// adds on its own. The client is the child of /usr/bin/time (found through /proc/PID/task/PID/children).
+/// RSS counts them in every process, PSS divides each such page between the processes that map it (other .NET processes on
+/// the machine included), and the private dirty pages (anonymous memory, the JIT's code and the type loader's data, pages
+/// written in a mapped file) are what each process adds on its own whoever else runs. (Private_Clean is left out: a file
+/// page counts as private whenever no other process happens to map it, as when one install of eight finishes last.)
+/// The client is the child of /usr/bin/time (found through /proc/PID/task/PID/children).
 /// </summary>
 internal sealed class MemorySampler
 {
@@ -23,8 +25,8 @@ internal sealed class MemorySampler
     /// <summary>The largest PSS seen, KiB.</summary>
     public long PeakPssKib { get; private set; }
 
-    /// <summary>The largest private memory seen (Private_Clean + Private_Dirty), KiB.</summary>
-    public long PeakPrivateKib { get; private set; }
+    /// <summary>The largest private dirty memory seen (Private_Dirty), KiB.</summary>
+    public long PeakPrivateDirtyKib { get; private set; }
 
     /// <summary>Starts sampling the child of <paramref name="time"/> every 10 ms.</summary>
     public static MemorySampler Start(Process time)
@@ -68,14 +70,11 @@ internal sealed class MemorySampler
 
     private void Read(string[] rollup)
     {
-        long pss = 0, privateKib = 0;
         foreach (string line in rollup)
         {
-            if (line.StartsWith("Pss:", StringComparison.Ordinal)) pss = Kib(line);
-            else if (line.StartsWith("Private_Clean:", StringComparison.Ordinal) || line.StartsWith("Private_Dirty:", StringComparison.Ordinal)) privateKib += Kib(line);
+            if (line.StartsWith("Pss:", StringComparison.Ordinal)) PeakPssKib = Math.Max(PeakPssKib, Kib(line));
+            else if (line.StartsWith("Private_Dirty:", StringComparison.Ordinal)) PeakPrivateDirtyKib = Math.Max(PeakPrivateDirtyKib, Kib(line));
         }
-        PeakPssKib = Math.Max(PeakPssKib, pss);
-        PeakPrivateKib = Math.Max(PeakPrivateKib, privateKib);
     }
 
     private static long Kib(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);

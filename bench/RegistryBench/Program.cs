@@ -280,13 +280,13 @@ static Timing TimedWithOutput(string file, string[] arguments, string? caPem, ID
     string[] parts = File.ReadAllLines(timing).Last().Split(' ');
     File.Delete(timing);
     double Number(int i) => double.Parse(parts[i], CultureInfo.InvariantCulture);
-    return new Timing(p.ExitCode, Number(0), long.Parse(parts[1], CultureInfo.InvariantCulture), Number(2) + Number(3), output, memory.PeakPssKib, memory.PeakPrivateKib);
+    return new Timing(p.ExitCode, Number(0), long.Parse(parts[1], CultureInfo.InvariantCulture), Number(2) + Number(3), output, memory.PeakPssKib, memory.PeakPrivateDirtyKib);
 }
 
-// Per process of a parallel run: GNU time's peak RSS, and the largest PSS and private memory sampled (MemorySampler).
+// Per process of a parallel run: GNU time's peak RSS, and the largest PSS and private dirty memory sampled (MemorySampler).
 static string Memory(IReadOnlyCollection<Timing> runs) =>
     $"peak RSS per process {runs.Min(r => r.PeakKib) / 1024.0:F1}-{runs.Max(r => r.PeakKib) / 1024.0:F1} MiB (target < 64 MiB), " +
-    $"peak PSS {runs.Min(r => r.PeakPssKib) / 1024.0:F1}-{runs.Max(r => r.PeakPssKib) / 1024.0:F1} MiB, private {runs.Min(r => r.PeakPrivateKib) / 1024.0:F1}-{runs.Max(r => r.PeakPrivateKib) / 1024.0:F1} MiB";
+    $"peak PSS {runs.Min(r => r.PeakPssKib) / 1024.0:F1}-{runs.Max(r => r.PeakPssKib) / 1024.0:F1} MiB, private dirty {runs.Min(r => r.PeakPrivateDirtyKib) / 1024.0:F1}-{runs.Max(r => r.PeakPrivateDirtyKib) / 1024.0:F1} MiB";
 
 // The install child's own RSS when it began (printed by InstallOne): the runtime and this program, before any SecureInstall work.
 static long StartKib(Timing t) =>
@@ -316,5 +316,5 @@ static int Option(string[] args, string name, int fallback)
 }
 
 /// <param name="PeakKib">GNU time's peak RSS.</param>
-/// <param name="PeakPssKib">The largest PSS and private memory sampled (<see cref="MemorySampler"/>).</param>
-internal sealed record Timing(int Code, double Seconds, long PeakKib, double CpuSeconds, string Out, long PeakPssKib, long PeakPrivateKib);
+/// <param name="PeakPssKib">The largest PSS and private dirty memory sampled (<see cref="MemorySampler"/>).</param>
+internal sealed record Timing(int Code, double Seconds, long PeakKib, double CpuSeconds, string Out, long PeakPssKib, long PeakPrivateDirtyKib);
