@@ -131,7 +131,7 @@ static async Task<int> Run(string[] args)
         int ok = results.Count(r => r.Code == 0 && r.Out.Contains($"installed {(long)installMib * 1048576} bytes in 1 attempt", StringComparison.Ordinal));
         Console.WriteLine($"{parallel} parallel installs of a {installMib} MiB artifact into {parallel} roots, load average {loadBefore3} before, {LoadAverage()} after:");
         Console.WriteLine($"  VerifiedDownloader (this program's child)    {ok}/{parallel} installed with the blob fetched once ({(long)installMib * 1048576:N0} bytes, 1 attempt each), " +
-                          $"{clock3.Elapsed.TotalSeconds:F2} s; peak RSS per process {results.Min(r => r.PeakKib) / 1024.0:F1}-{results.Max(r => r.PeakKib) / 1024.0:F1} MiB (target < 64 MiB)");
+                          $"{clock3.Elapsed.TotalSeconds:F2} s; {Memory(results)}; RSS at the child's start {results.Min(StartKib) / 1024.0:F1}-{results.Max(StartKib) / 1024.0:F1} MiB");
         foreach (var r in results.Where(r => r.Code != 0)) Console.WriteLine("  failed: " + r.Out.Trim());
         bool allOk = ok == parallel;
         foreach ((string name, string[] command) in CliCommands())
@@ -151,8 +151,8 @@ static async Task<int> Run(string[] args)
             })));
             clock4.Stop();
             int placedOk = cli.Count(r => r.good);
-            Console.WriteLine($"  {name,-44} {placedOk}/{parallel} installed and verified, {clock4.Elapsed.TotalSeconds:F2} s; peak RSS per process " +
-                              $"{cli.Min(r => r.t.PeakKib) / 1024.0:F1}-{cli.Max(r => r.t.PeakKib) / 1024.0:F1} MiB (target < 64 MiB)");
+            Console.WriteLine($"  {name,-44} {placedOk}/{parallel} installed and verified, {clock4.Elapsed.TotalSeconds:F2} s; " +
+                              $"{Memory(cli.Select(r => r.t).ToList())}");
             allOk &= placedOk == parallel;
         }
         return allOk ? 0 : 1;
@@ -206,6 +206,7 @@ static async Task<int> Fetch(string host, string repository, string sha256, stri
 // Child: install tool0 of `manifest` into `root` from the registry only.
 static async Task<int> InstallOne(string host, string manifest, string root, string sha256)
 {
+    long startKib = RssKib();
     var options = ChildOptions(host, "bench/mid");
     using var downloader = new VerifiedDownloader(options);
     var installer = new ToolInstaller(new ToolInstallerOptions { Root = root, Platform = "linux-x64" }, downloader);
@@ -215,7 +216,7 @@ static async Task<int> InstallOne(string host, string manifest, string root, str
     InstallResult result = await installer.InstallAsync(installer.Plan(new ManifestReader().ReadFile(manifest), InstallLock.Load(lockPath), "tool0", null), lockPath);
     long size = new FileInfo(Path.Combine(result.Path, "tool0")).Length;
     bool fetchedOnce = attempts.Count == 0 && result.Sha256 == sha256;
-    Console.WriteLine($"{result.Status}: installed {size} bytes in {(fetchedOnce ? "1 attempt" : attempts.Count + 1 + " attempts")}");
+    Console.WriteLine($"{result.Status}: installed {size} bytes in {(fetchedOnce ? "1 attempt" : attempts.Count + 1 + " attempts")}; rss at start {startKib} KiB");
     return result.Status == InstallStatus.Installed && fetchedOnce ? 0 : 1;
 }
 
@@ -271,14 +272,29 @@ static Timing TimedWithOutput(string file, string[] arguments, string? caPem, ID
     if (caPem != null) start.Environment["SSL_CERT_FILE"] = caPem;
     foreach (var pair in environment ?? new Dictionary<string, string>()) start.Environment[pair.Key] = pair.Value;
     using Process p = Process.Start(start)!;
+    MemorySampler memory = MemorySampler.Start(p);
     Task<string> error = p.StandardError.ReadToEndAsync();
     string output = p.StandardOutput.ReadToEnd() + error.Result;
     p.WaitForExit();
+    memory.Stop();
     string[] parts = File.ReadAllLines(timing).Last().Split(' ');
     File.Delete(timing);
     double Number(int i) => double.Parse(parts[i], CultureInfo.InvariantCulture);
-    return new Timing(p.ExitCode, Number(0), long.Parse(parts[1], CultureInfo.InvariantCulture), Number(2) + Number(3), output);
+    return new Timing(p.ExitCode, Number(0), long.Parse(parts[1], CultureInfo.InvariantCulture), Number(2) + Number(3), output, memory.PeakPssKib, memory.PeakPrivateDirtyKib);
 }
+
+// Per process of a parallel run: GNU time's peak RSS, and the largest PSS and private dirty memory sampled (MemorySampler).
+static string Memory(IReadOnlyCollection<Timing> runs) =>
+    $"peak RSS per process {runs.Min(r => r.PeakKib) / 1024.0:F1}-{runs.Max(r => r.PeakKib) / 1024.0:F1} MiB (target < 64 MiB), " +
+    $"peak PSS {runs.Min(r => r.PeakPssKib) / 1024.0:F1}-{runs.Max(r => r.PeakPssKib) / 1024.0:F1} MiB, private dirty {runs.Min(r => r.PeakPrivateDirtyKib) / 1024.0:F1}-{runs.Max(r => r.PeakPrivateDirtyKib) / 1024.0:F1} MiB";
+
+// The install child's own RSS when it began (printed by InstallOne): the runtime and this program, before any SecureInstall work.
+static long StartKib(Timing t) =>
+    long.Parse(t.Out.Split("rss at start ")[1].Split(' ')[0], CultureInfo.InvariantCulture);
+
+// This process's resident set now, KiB.
+static long RssKib() =>
+    long.Parse(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 
 static double Best(List<Timing> runs) => runs.Min(r => r.Seconds);
 
@@ -299,4 +315,6 @@ static int Option(string[] args, string name, int fallback)
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
-internal sealed record Timing(int Code, double Seconds, long PeakKib, double CpuSeconds, string Out);
+/// <param name="PeakKib">GNU time's peak RSS.</param>
+/// <param name="PeakPssKib">The largest PSS and private dirty memory sampled (<see cref="MemorySampler"/>).</param>
+internal sealed record Timing(int Code, double Seconds, long PeakKib, double CpuSeconds, string Out, long PeakPssKib, long PeakPrivateDirtyKib);
