@@ -17,7 +17,8 @@ internal sealed class DigestSink : IDisposable
     /// larger write() makes the kernel copy into freshly allocated large folios, and that copy cost 2-3x the system time per
     /// byte. Measured (issue 20) pulling 1 GiB from the loopback docker-registry, three interleaved runs each: 128 KiB slices
     /// 3.36-3.51 s system time, 16 KiB 0.84-1.61 s, 8 KiB 1.04-1.77 s (user time the same, 1.4-1.5 s); a write loop of 1 GiB
-    /// alone showed the same step between 16 KiB and 64 KiB writes.
+    /// alone showed the same step between 16 KiB and 64 KiB writes. Re-checked with 5 interleaved runs each (load 17-45): system
+    /// time 8 KiB 1.14-2.57 s, 16 KiB 1.06-1.49 s, 32 KiB 1.17-2.77 s, 64 KiB 2.22-3.39 s, 128 KiB 2.58-3.83 s.
     /// </summary>
     private const int Slice = 16 * 1024;
     private readonly Stream _target;

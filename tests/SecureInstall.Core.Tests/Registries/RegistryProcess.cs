@@ -36,6 +36,20 @@ internal sealed class RegistryProcess : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The registry's process id while it runs (the bench reads its CPU time), else 0.</summary>
+    public int ProcessId => _process?.Id ?? 0;
+
+    /// <summary>CPU seconds (user + system) the running registry has used so far, from /proc (Linux only; the bench reads it).</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            string stat = File.ReadAllText($"/proc/{ProcessId}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
+    }
+
     /// <summary>The test CA; the registry's certificate is issued by it.</summary>
     public X509Certificate2 Ca { get; }
 
