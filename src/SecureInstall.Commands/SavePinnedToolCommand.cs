@@ -98,6 +98,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
                 using var client = new Core.Registries.RegistryClient(registry, options, Core.Registries.DockerConfig.Resolve(registry.Host, options.RegistryCredential, options.Log));
                 WriteObject(Wait(new Core.Registries.RegistryPush(downloader, client) { MountFrom = MountFrom, FeedToken = FeedTokenText }.PushAsync(ManifestPath, selection, Log, CancelToken)));
                 WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{ManifestPath}' -Registry '{registry.RepositoryText}'");
+                if (selection.Modules.Count > 0) WriteVerbose($"and the modules with: Install-PinnedModule -Manifest '{ManifestPath}' -Registry '{registry.RepositoryText}'");
                 return;
             }
             SavedBundle saved = Wait(new ToolBundle(downloader) { FeedToken = FeedTokenText }.SaveAsync(ManifestPath, selection, bundle, Log, CancelToken));
@@ -107,6 +108,7 @@ public sealed class SavePinnedToolCommand : PinnedToolCmdlet
             string digest = Core.Registries.OciImageLayout.Write(bundle, Core.Registries.OciReference.DefaultTag, CancelToken);
             WriteVerbose($"Wrote the OCI image layout beside the bundle (manifest {digest}); -Registry '{bundle}' reads it.");
             WriteVerbose($"Install from it with: Install-PinnedTool -Manifest '{System.IO.Path.Combine(bundle, System.IO.Path.GetFileName(ManifestPath))}' -Source '{bundle}'");
+            if (saved.Modules.Count > 0) WriteVerbose($"and the modules with: Install-PinnedModule -Manifest '{System.IO.Path.Combine(bundle, System.IO.Path.GetFileName(ManifestPath))}' -Source '{bundle}'");
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not PipelineStoppedException)
         {

@@ -20,8 +20,9 @@ public sealed class BundledArtifact
 
 /// <summary>
 /// An offline bundle for air-gapped machines (laid out as <see cref="BundleLayout"/> says): each artifact verified against
-/// its pin while it was fetched, the manifest, its lock when there is one, and a SHA256SUMS over the artifacts.
-/// Another machine installs from it with Install-PinnedTool -Source &lt;bundle&gt;.
+/// its pin while it was fetched, the chosen modules' packages (<see cref="ModuleBundle"/>), the manifest, its lock when
+/// there is one, and a SHA256SUMS over them. Another machine installs from it with Install-PinnedTool -Source &lt;bundle&gt;
+/// and Install-PinnedModule -Source &lt;bundle&gt;; <see cref="Registries.RegistryPush"/> pushes the same folder.
 /// </summary>
 public sealed class ToolBundle
 {
