@@ -48,6 +48,9 @@ public sealed class BundleSelection
         // A name is a module's only when no tool has it: a tool keeps the name it always had on this command.
         var moduleNames = names.Where(n => manifest.Find(n) == null && manifest.FindModule(n) != null).ToList();
         var toolNames = names.Except(moduleNames, StringComparer.OrdinalIgnoreCase).ToList();
+        if (manifest.Modules.Count > 0 && toolNames.FirstOrDefault(n => manifest.Find(n) == null) is { } unknown)
+            throw new InstallException(ErrorIds.ToolNotInManifest, FailureKind.NotFound, unknown,
+                $"{manifest.Source} pins no tool or module named '{unknown}' (it pins the tools {string.Join(", ", manifest.Tools.Select(t => t.Name))}; the modules {string.Join(", ", manifest.Modules.Select(m => m.Name))}).");
         IReadOnlyList<ResolvedArtifact> artifacts = toolNames.Count == 0 ? Array.Empty<ResolvedArtifact>() : PinnedArtifactResolver.Select(manifest, toolNames, version, platforms);
         IReadOnlyList<PinnedModule> modules = moduleNames.Count == 0 ? Array.Empty<PinnedModule>() : ModuleInstaller.Select(manifest, moduleNames);
         return new BundleSelection(manifest, artifacts, modules);

@@ -69,5 +69,6 @@ public sealed class BundleSelectionTests : IDisposable
     {
         var ex = Assert.ThrowsAny<SecureInstallException>(() => BundleSelection.Of(Manifest(), new[] { "nope" }, null, Array.Empty<string>()));
         Assert.Equal(ErrorIds.ToolNotInManifest, ex.ErrorId);
+        Assert.EndsWith("pins no tool or module named 'nope' (it pins the tools hello; the modules Lantern, Wick).", ex.Message, StringComparison.Ordinal);
     }
 }
