@@ -27,6 +27,10 @@ lock is kept (-Force reinstalls it).
         FeedToken  = 'A bearer token (SecureString) for private feeds, sent only to the host of the feed the manifest names, never after a redirect to another host.'
         Force      = 'Reinstall even when the installed module verifies against the lock.'
         Source     = 'A bundle folder Save-PinnedModule wrote: each .nupkg is read from it instead of the feed (no network) and checked exactly as a download; a package it lacks is NotInBundle.'
+        Registry   = 'OCI registries (oci://HOST[:PORT]/REPO) or OCI image layout folders that Save-PinnedTool filled (-Destination oci://... or a folder): each .nupkg is fetched there first by its pin, as GET /v2/REPO/blobs/sha512:<hex>, then from its feed. Registries in mirrors.json ({"registry": "oci://..."}) are tried too. What a registry serves is held to the sha512 pin like any download: other bytes are ChecksumMismatch and nothing is installed. HTTPS only unless -AllowInsecureTransport; the Authorization header never follows a redirect to another host.'
+        RegistryOnly = 'Fetch only from the registries (-Registry, mirrors.json), never the modules'' feeds (not even a v3 service index): for air-gapped fleets.'
+        RegistryCredential = 'User name and password (or token) for the registries: Basic auth, or the Bearer token flow. Without it, the Docker config''s entry for the host ($env:DOCKER_CONFIG/config.json, else ~/.docker/config.json), as Install-PinnedTool reads it.'
+        AllowInsecureTransport = 'Speak plain HTTP to the -Registry registries (as oras --plain-http), and use a mirrors.json registry marked "plainHttp": true. What is fetched is still held to the pins, but credentials cross the network unencrypted.'
     }
     Examples    = @(
         @{
@@ -37,8 +41,12 @@ lock is kept (-Force reinstalls it).
             Code    = 'Install-PinnedModule .\tools.yml -Name Pester -WhatIf'
             Remarks = 'Shows what would be downloaded, checked and installed, and changes nothing.'
         }
+        @{
+            Code    = 'Install-PinnedModule -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly'
+            Remarks = 'On a fleet machine: installs the pinned modules from the organisation''s registry, which Save-PinnedTool -Destination oci://... filled, without asking their feeds; each package is still held to its sha512.'
+        }
     )
     Inputs      = 'System.String[]: module names to -Name.'
     Outputs     = 'SecureInstall.Core.Modules.ModuleInstallResult (Name, Version, Status, Path, Sha512, Source, TreeDigest, Dependencies, IsDependency).'
-    Notes       = 'ErrorIds: ChecksumMismatch, ModuleIdentityMismatch, UnsafeArchiveEntry, InsecureRedirect (SecurityError); ModuleDependencyNotPinned, ModuleDependencyCycle, ModulePackageInvalid, FeedInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl (SecurityError).'
+    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed, DownloadFailed (ResourceUnavailable); ChecksumMismatch, ModuleIdentityMismatch, UnsafeArchiveEntry, InsecureRedirect (SecurityError); ModuleDependencyNotPinned, ModuleDependencyCycle, ModulePackageInvalid, FeedInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl (SecurityError).'
 }

@@ -20,27 +20,22 @@ public static class InstallCommand
         var source = new Option<string?>("--source") { Description = "A bundle folder written by 'save': install from it with no network." };
         var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
-        var registry = new Option<string[]>("--registry") { Description = "oci://HOST/REPO or an OCI image layout folder: pinned artifacts are fetched there by digest first (repeatable)." };
-        var registryOnly = new Option<bool>("--registry-only") { Description = "Fetch only from the registries (--registry, mirrors.json), never the artifacts' own URLs." };
-        var insecure = new Option<bool>("--allow-insecure-transport") { Description = "Speak plain HTTP to the --registry registries (as oras --plain-http) and to mirrors.json registries marked \"plainHttp\": true." };
-        var credentials = new RegistryOptions();
+        var registries = new RegistryPullOptions("pinned artifacts are", "the artifacts' own URLs");
 
         var command = new Command("install", "Install the tool versions a manifest pins: verified download, safe extraction, shims, lock. Exit 0 installed, 1 a verification or pin failed, 2 bad input.")
         {
-            names, manifest, version, platform, scope, locked, source, force, quiet, registry, registryOnly, insecure,
+            names, manifest, version, platform, scope, locked, source, force, quiet,
         };
-        credentials.AddTo(command);
+        registries.AddTo(command);
         OptionRules.SetAction(command, (parse, cancel) =>
         {
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
             // The registries are checked before the manifest is read, as Install-PinnedTool does.
-            var downloaderOptions = new VerifiedDownloaderOptions { RegistryOnly = parse.GetValue(registryOnly), AllowInsecureTransport = parse.GetValue(insecure) };
-            OptionRules.Announce(LoosenedLimits.Of(downloaderOptions, name => name == nameof(downloaderOptions.AllowInsecureTransport) ? insecure.Name : name), silent);
+            VerifiedDownloaderOptions downloaderOptions;
             try
             {
-                downloaderOptions.RegistryCredential = credentials.Read(parse);
-                downloaderOptions.Registries = (parse.GetValue(registry) ?? Array.Empty<string>()).Select(r => Core.Registries.RegistrySource.Parse(r, plainHttp: downloaderOptions.AllowInsecureTransport)).ToList();
+                downloaderOptions = registries.Read(parse, silent);
             }
             catch (SecureInstallException ex)
             {

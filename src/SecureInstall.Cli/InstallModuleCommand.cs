@@ -20,16 +20,20 @@ public static class InstallModuleCommand
         var force = new Option<bool>("--force") { Description = "Reinstall even when the installed tree verifies against the lock." };
         var source = new Option<string?>("--source") { Description = "A bundle folder save-module (Save-PinnedModule) wrote: the packages are read from it, each still held to its pin." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only errors." };
+        var registries = new RegistryPullOptions("each .nupkg is", "the modules' feeds");
         var command = new Command("install-module", "Install the PowerShell modules a manifest pins: each .nupkg held to its sha512, its .nuspec and .psd1 checked, its dependencies pinned, then the lock. Exit 0 installed, 1 a verification failed, 2 bad input.")
         {
             names, manifest, modulePath, scope, tokenEnv, force, source, quiet,
         };
+        registries.AddTo(command);
         OptionRules.SetAction(command, (parse, cancel) =>
         {
             bool silent = parse.GetValue(quiet);
             string manifestPath = parse.GetValue(manifest)!;
             try
             {
+                // The registries are checked before the manifest is read, as Install-PinnedModule does.
+                VerifiedDownloaderOptions downloaderOptions = registries.Read(parse, silent);
                 PinnedManifest pinned = new ManifestReader().ReadFile(manifestPath);
                 IReadOnlyList<PinnedModule> modules = ModuleInstaller.Select(pinned, parse.GetValue(names));
                 var options = new ModuleInstallerOptions
@@ -40,7 +44,7 @@ public static class InstallModuleCommand
                     Source = parse.GetValue(source) is { } bundle ? Path.GetFullPath(bundle) : null,
                     FeedToken = ModuleOptions.FeedToken(parse.GetValue(tokenEnv)),
                 };
-                using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());
+                using var downloader = new VerifiedDownloader(downloaderOptions);
                 var installer = new ModuleInstaller(options, downloader);
                 IReadOnlyList<ModuleInstallResult> results = installer.InstallAsync(pinned, modules, InstallLock.PathBeside(manifestPath),
                     e => { if (!silent || e.IsWarning) Console.Error.WriteLine("  " + UriText.RedactText(e.Message)); }, cancel).GetAwaiter().GetResult();

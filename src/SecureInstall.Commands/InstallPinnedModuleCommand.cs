@@ -35,8 +35,28 @@ public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
     [ValidateNotNullOrEmpty]
     public string? Source { get; set; }
 
+    /// <summary>Registries (oci://HOST/REPO) or OCI image layout folders to fetch each .nupkg from by its sha512 pin, before its feed.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Registry { get; set; } = Array.Empty<string>();
+
+    /// <summary>Fetch only from the registries (-Registry, mirrors.json): never the modules' feeds.</summary>
+    [Parameter]
+    public SwitchParameter RegistryOnly { get; set; }
+
+    /// <summary>The registry's user name and password (or token); by default the Docker config's entry for the host.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? RegistryCredential { get; set; }
+
+    /// <summary>Speak plain HTTP to the -Registry registries (as ORAS's --plain-http), and to mirrors.json registries marked "plainHttp": true.</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureTransport { get; set; }
+
     protected override void EndProcessing()
     {
+        // The registries are checked before the manifest is read, as Install-PinnedTool does.
+        VerifiedDownloaderOptions downloaderOptions = RegistryPullOptions(Registry, RegistryOnly, RegistryCredential, AllowInsecureTransport, "module package (by its sha512 pin)");
         PinnedManifest manifest = LoadManifest();
         IReadOnlyList<PinnedModule> modules;
         try
@@ -58,7 +78,7 @@ public sealed class InstallPinnedModuleCommand : PinnedModuleCmdlet
         };
         WriteVerbose($"Installing {modules.Count} pinned module(s) into {options.ModulePath}.");
 
-        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions { Log = Log });
+        using var downloader = new VerifiedDownloader(downloaderOptions);
         var installer = new ModuleInstaller(options, downloader);
         var chosen = modules.Where(m => ShouldProcess($"Install {m.Name} {m.Version}: {installer.Describe(m)}", $"Install {m.Name} {m.Version} into {installer.TargetOf(m)}?", "Install-PinnedModule")).ToList();
         if (chosen.Count == 0) return;

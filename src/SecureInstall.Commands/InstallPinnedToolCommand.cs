@@ -83,22 +83,7 @@ public sealed class InstallPinnedToolCommand : PinnedToolCmdlet
     protected override void EndProcessing()
     {
         // The registries are checked before the manifest is read: a mistyped reference is the first thing to hear about.
-        var downloaderOptions = new VerifiedDownloaderOptions
-        {
-            Log = Log, RegistryOnly = RegistryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(RegistryCredential), AllowInsecureTransport = AllowInsecureTransport,
-        };
-        foreach (string loosened in Core.LoosenedLimits.Of(downloaderOptions, name => "-" + name)) WriteVerbose(loosened);
-        try
-        {
-            downloaderOptions.Registries = Registry.Select(r => Core.Registries.OciReference.IsReference(r)
-                ? Core.Registries.RegistrySource.Parse(r, plainHttp: AllowInsecureTransport)
-                : Core.Registries.RegistrySource.Parse(ResolveOutputPath(r))).ToList();
-        }
-        catch (Core.SecureInstallException ex)
-        {
-            ThrowTerminatingError(Errors.From(ex, string.Join(", ", Registry)));
-        }
-        if (downloaderOptions.Registries.Count > 0) WriteVerbose($"Trying the registries {string.Join(", ", downloaderOptions.Registries)} first for every artifact pinned by SHA-256{(RegistryOnly ? ", and nothing else" : "")}.");
+        VerifiedDownloaderOptions downloaderOptions = RegistryPullOptions(Registry, RegistryOnly, RegistryCredential, AllowInsecureTransport, "artifact pinned by SHA-256");
         PinnedManifest manifest = LoadManifest();
         InstallLock lockFile = LoadLock();
         var options = new ToolInstallerOptions

@@ -36,6 +36,32 @@ public abstract class PinnedToolCmdlet : SecureInstallCmdlet
         }
     }
 
+    /// <summary>
+    /// The downloader options of -Registry, -RegistryOnly, -RegistryCredential and -AllowInsecureTransport, as Install-PinnedTool
+    /// and Install-PinnedModule take them: each registry an oci:// reference or an image layout folder (resolved here). A
+    /// malformed one makes the command meaningless (terminating), before the manifest is read.
+    /// </summary>
+    protected Core.Downloads.VerifiedDownloaderOptions RegistryPullOptions(string[] registry, bool registryOnly, PSCredential? credential, bool allowInsecureTransport, string pinnedBy)
+    {
+        var options = new Core.Downloads.VerifiedDownloaderOptions
+        {
+            Log = Log, RegistryOnly = registryOnly, RegistryCredential = SavePinnedToolCommand.RegistryCredentialOf(credential), AllowInsecureTransport = allowInsecureTransport,
+        };
+        foreach (string loosened in Core.LoosenedLimits.Of(options, name => "-" + name)) WriteVerbose(loosened);
+        try
+        {
+            options.Registries = registry.Select(r => Core.Registries.OciReference.IsReference(r)
+                ? Core.Registries.RegistrySource.Parse(r, plainHttp: allowInsecureTransport)
+                : Core.Registries.RegistrySource.Parse(ResolveOutputPath(r))).ToList();
+        }
+        catch (Core.SecureInstallException ex)
+        {
+            ThrowTerminatingError(Errors.From(ex, string.Join(", ", registry)));
+        }
+        if (options.Registries.Count > 0) WriteVerbose($"Trying the registries {string.Join(", ", options.Registries)} first for every {pinnedBy}{(registryOnly ? ", and nothing else" : "")}.");
+        return options;
+    }
+
     protected InstallLock LoadLock()
     {
         try

@@ -84,6 +84,9 @@ BeforeDiscovery {
            CliArgs = { 'push', '--manifest', $emptyLockManifest, '--to', 'oci://127.0.0.1:9' }; CmdletCall = { Save-PinnedTool -Manifest $emptyLockManifest -Destination 'oci://127.0.0.1:9' } }
         @{ Verb = 'install'; Id = 'RegistryReferenceInvalid'; Name = 'a registry repository the distribution spec does not allow'
            CliArgs = { 'install', '--manifest', $emptyLockManifest, '--registry', 'oci://127.0.0.1:9/Upper/Case' }; CmdletCall = { Install-PinnedTool -Manifest $emptyLockManifest -Registry 'oci://127.0.0.1:9/Upper/Case' } }
+        @{ Verb = 'install-module'; Id = 'RegistryReferenceInvalid'; Name = 'a registry repository the distribution spec does not allow'
+           CliArgs = { 'install-module', '--manifest', $emptyLockManifest, '--registry', 'oci://127.0.0.1:9/Upper/Case', '--module-path', (Join-Path $TestDrive 'm0-cli') }
+           CmdletCall = { Install-PinnedModule -Manifest $emptyLockManifest -Registry 'oci://127.0.0.1:9/Upper/Case' -ModulePath (Join-Path $TestDrive 'm0-ps') } }
         @{ Verb = 'install-module'; Id = 'ChecksumMismatch'; Name = 'a .nupkg whose SHA-512 differs from the pin'
            CliArgs = { 'install-module', '--manifest', $wrongShaModules, '--module-path', (Join-Path $TestDrive 'm1-cli') }
            CmdletCall = { Install-PinnedModule -Manifest $wrongShaModules -ModulePath (Join-Path $TestDrive 'm1-ps') } }

@@ -351,3 +351,119 @@ Describe 'Registry credentials from a Docker credential helper: credsStore and c
         $anonymous.Err | Should -Match 'docker-credential-pass holds no credentials'
     }
 }
+
+Describe 'Save-PinnedTool carries the manifest''s modules; a fleet machine installs them with the feed gone (issues 20, 22)' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        $skipRegistry = Get-TestRegistrySkipReason
+        if (-not $skipRegistry) { $registry = Start-TestRegistry }
+        # A loopback NuGet v3 feed holding Greeter 1.2.0, which depends on Helper 1.0.0; the manifest pins both beside the sample tools.
+        $feed = Start-ModuleFeed
+        $helperPin = Publish-ModulePackage -Feed $feed -Id 'Helper' -Version '1.0.0' -Bytes (New-ModulePackage 'Helper' '1.0.0')
+        $greeterPin = Publish-ModulePackage -Feed $feed -Id 'Greeter' -Version '1.2.0' -Bytes (New-ModulePackage 'Greeter' '1.2.0' -Dependencies @{ Helper = '[1.0.0]' })
+        $greeterHex = Get-Sha512Hex $feed.Packages['Greeter 1.2.0']
+        $helperHex = Get-Sha512Hex $feed.Packages['Helper 1.0.0']
+        $ws = New-Workspace
+        $m = Join-Path $ws 'secureinstall.yml'
+        [IO.File]::AppendAllText($m, "modules:`n$greeterPin$helperPin")
+        # The children trust the feed's certificate and the registry's test CA (SSL_CERT_FILE is one file).
+        $trust = Join-Path $TestDrive 'trust.pem'
+        [IO.File]::WriteAllText($trust, [IO.File]::ReadAllText($feed.Pem) + $(if ($registry) { [IO.File]::ReadAllText($registry.CaPem) } else { '' }))
+        $trusting = @{ SSL_CERT_FILE = $trust }
+        # "Another machine": its own folder with a copy of the manifest (so its own lock), its own module path, home and cache.
+        function New-FleetMachine {
+            $machine = New-TestFolder
+            Copy-Item -LiteralPath $m -Destination $machine
+            [pscustomobject]@{ Manifest = (Join-Path $machine 'secureinstall.yml'); ModulePath = (Join-Path $machine 'Modules'); Folder = $machine }
+        }
+    }
+    AfterAll {
+        if ($registry) { Stop-TestRegistry $registry }
+        Stop-LoopbackServer $feed.Server
+    }
+
+    It 'writes each module''s .nupkg into the folder and its image layout as a sha512 blob, whatever -Platform says; -Registry FOLDER -RegistryOnly installs it' {
+        $bundle = Join-Path $ws 'bundle'
+        $save = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -Environment @{ SSL_CERT_FILE = $feed.Pem; SECUREINSTALL_CACHE = (Join-Path $ws 'cache-save') } -TimeoutSeconds 180 -ArgumentList @(
+            '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$((Resolve-Path (Join-Path $PSScriptRoot '../../SecureInstall.psd1')).Path)'; Save-PinnedTool -Manifest '$m' -Destination '$bundle' -Platform $platform | ForEach-Object { `$_.GetType().Name + '|' + `$(if (`$_.Name) { `$_.Name } else { `$_.Tool }) }")
+        $save.ExitCode | Should -Be 0 -Because $save.Text
+        ($save.Out.Trim() -split '\r?\n') | Should -Be @('BundledArtifact|hello', 'BundledModule|Greeter', 'BundledModule|Helper')
+        Test-Path -LiteralPath (Join-Path $bundle "modules/sha512-$greeterHex/greeter.1.2.0.nupkg") | Should -BeTrue
+        Test-Path -LiteralPath (Join-Path $bundle "blobs/sha512/$greeterHex") | Should -BeTrue
+        Test-Path -LiteralPath (Join-Path $bundle "blobs/sha512/$helperHex") | Should -BeTrue
+
+        $fleet = New-FleetMachine
+        $cache = $env:SECUREINSTALL_CACHE
+        $env:SECUREINSTALL_CACHE = Join-Path $fleet.Folder 'cache'
+        try { $install = Install-PinnedModule -Manifest $fleet.Manifest -ModulePath $fleet.ModulePath -Registry $bundle -RegistryOnly -Verbose 4>&1 }
+        finally { $env:SECUREINSTALL_CACHE = $cache }
+        @($install | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] } | ForEach-Object { "$($_.Name) $($_.Status)" }) | Should -Be @('Helper Installed', 'Greeter Installed')
+        ($install | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | Out-String) | Should -Match ([regex]::Escape("blobs/sha512/$greeterHex"))
+    }
+
+    It 'pushes tools and modules in one image manifest (a .nupkg layer skopeo shows, a sha512 blob); a second push uploads 0 bytes; secureinstall push does the same' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $script = "Save-PinnedTool -Manifest '$m' -Destination 'oci://$($registry.Host)/tools/fleet:v1' -Platform $platform -RegistryCredential `$cred | ForEach-Object { '{0}|{1}|{2}|{3}' -f `$_.BlobsUploaded, `$_.BytesUploaded, `$_.Digest, ((`$_.Modules | ForEach-Object { `$_.Name + ' ' + `$_.Version }) -join ',') }"
+        $push = Invoke-RegistryPwsh $registry $script $trusting
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $first = $push.Out.Trim().Split('|')
+        [long]$first[1] | Should -BeGreaterThan ($feed.Packages['Greeter 1.2.0'].Length + $feed.Packages['Helper 1.0.0'].Length)
+        $first[3] | Should -BeExactly 'Greeter 1.2.0,Helper 1.0.0'
+        $again = Invoke-RegistryPwsh $registry $script $trusting
+        $again.Out.Trim() | Should -BeExactly "0|0|$($first[2])|Greeter 1.2.0,Helper 1.0.0"
+
+        $raw = & /usr/bin/skopeo inspect --raw --creds "$($registry.User):$($registry.Password)" --cert-dir $registry.CertDirectory "docker://$($registry.Host)/tools/fleet:v1"
+        $LASTEXITCODE | Should -Be 0
+        $layers = ($raw | ConvertFrom-Json).layers
+        $greeter = @($layers | Where-Object { $_.digest -eq "sha512:$greeterHex" })
+        $greeter.Count | Should -Be 1
+        $greeter[0].annotations.'org.opencontainers.image.title' | Should -BeExactly "modules/sha512-$greeterHex/greeter.1.2.0.nupkg"
+        $greeter[0].mediaType | Should -BeExactly 'application/vnd.oci.image.layer.v1.tar'
+        @($layers | Where-Object { $_.annotations.'org.opencontainers.image.title' -like 'artifacts/*' }).Count | Should -Be 1 -Because "-Platform $platform narrows the tools, not the modules"
+
+        $cli = Invoke-RegistryCli $registry @('push', '--manifest', $m, '--to', "oci://$($registry.Host)/tools/fleet-cli:v1", '--platform', $platform, '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password; SSL_CERT_FILE = $trust }
+        $cli.ExitCode | Should -Be 0 -Because $cli.Text
+        $cli.Out | Should -Match ([regex]::Escape("Greeter 1.2.0: pushed as sha512:$greeterHex"))
+    }
+
+    It 'installs the modules on a fleet machine from the registry alone, with Install-PinnedModule -RegistryOnly and install-module --registry-only, while the feed is down' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        Stop-LoopbackServer $feed.Server
+        $fleet = New-FleetMachine
+        $install = Invoke-RegistryPwsh $registry "Install-PinnedModule -Manifest '$($fleet.Manifest)' -ModulePath '$($fleet.ModulePath)' -Registry 'oci://$($registry.Host)/tools/fleet' -RegistryOnly -RegistryCredential `$cred | ForEach-Object { `$_.Name + ' ' + `$_.Status }"
+        $install.ExitCode | Should -Be 0 -Because $install.Text
+        ($install.Out.Trim() -split '\r?\n') | Should -Be @('Helper Installed', 'Greeter Installed')
+        $import = "`$env:PSModulePath = '$($fleet.ModulePath)' + [IO.Path]::PathSeparator + `$env:PSModulePath; Import-Module Greeter -RequiredVersion 1.2.0 -ErrorAction Stop; Get-Greeter; Get-Helper"
+        $child = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $import)
+        ($child.Out.Trim() -split '\r?\n') | Should -Be @('Greeter 1.2.0', 'Helper 1.0.0') -Because $child.Text
+        (Get-Content -Raw -LiteralPath (Join-Path $fleet.Folder 'secureinstall.lock.json') | ConvertFrom-Json).modules.Greeter.'1.2.0'.sha512 | Should -BeExactly $greeterHex
+
+        $cliMachine = New-FleetMachine
+        $cli = Invoke-RegistryCli $registry @('install-module', '--manifest', $cliMachine.Manifest, '--module-path', $cliMachine.ModulePath, '--registry', "oci://$($registry.Host)/tools/fleet-cli", '--registry-only', '--registry-user', $registry.User, '--password-env', 'REGISTRY_PASSWORD') @{ REGISTRY_PASSWORD = $registry.Password }
+        $cli.ExitCode | Should -Be 0 -Because $cli.Text
+        $cli.Out | Should -Match 'Greeter 1\.2\.0: installed to .*; sha512 [0-9a-f]{128} verified'
+        Test-Path -LiteralPath (Join-Path $cliMachine.ModulePath 'Helper/1.0.0/Helper.psd1') | Should -BeTrue
+    }
+
+    It 'refuses a registry serving other bytes under a module''s digest: ChecksumMismatch, nothing installed, no lock' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        # The registry keeps every blob under its sha256; other bytes of the same length put there behind its back.
+        $bytes = $feed.Packages['Greeter 1.2.0']
+        $sha256 = Get-Sha256Hex $bytes
+        $data = Join-Path $registry.Directory "data/docker/registry/v2/blobs/sha256/$($sha256.Substring(0, 2))/$sha256/data"
+        Test-Path -LiteralPath $data | Should -BeTrue
+        $other = [byte[]]::new($bytes.Length); [System.Security.Cryptography.RandomNumberGenerator]::Create().GetBytes($other)
+        [IO.File]::WriteAllBytes($data, $other)
+        try {
+            $fleet = New-FleetMachine
+            $r = Invoke-RegistryPwsh $registry "Install-PinnedModule -Manifest '$($fleet.Manifest)' -ModulePath '$($fleet.ModulePath)' -Registry 'oci://$($registry.Host)/tools/fleet' -RegistryOnly -RegistryCredential `$cred -ErrorVariable ev -ErrorAction SilentlyContinue; `$ev[0].FullyQualifiedErrorId; `$ev[0].CategoryInfo.Category"
+            ($r.Out.Trim() -split '\r?\n') | Should -Be @('ChecksumMismatch,SecureInstall.Commands.InstallPinnedModuleCommand', 'SecurityError') -Because $r.Text
+            Test-Path -LiteralPath (Join-Path $fleet.ModulePath 'Greeter') | Should -BeFalse
+            Test-Path -LiteralPath (Join-Path $fleet.ModulePath 'Helper') | Should -BeFalse
+            Test-Path -LiteralPath (Join-Path $fleet.Folder 'secureinstall.lock.json') | Should -BeFalse
+        }
+        finally {
+            [IO.File]::WriteAllBytes($data, $bytes)
+        }
+    }
+}

@@ -2,6 +2,7 @@ using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.IO;
 using SecureInstall.Core.Manifests;
+using SecureInstall.Core.Modules;
 using SecureInstall.Core.Signatures;
 
 namespace SecureInstall.Core.Install;
@@ -19,8 +20,9 @@ public sealed class BundledArtifact
 
 /// <summary>
 /// An offline bundle for air-gapped machines (laid out as <see cref="BundleLayout"/> says): each artifact verified against
-/// its pin while it was fetched, the manifest, its lock when there is one, and a SHA256SUMS over the artifacts.
-/// Another machine installs from it with Install-PinnedTool -Source &lt;bundle&gt;.
+/// its pin while it was fetched, the chosen modules' packages (<see cref="ModuleBundle"/>), the manifest, its lock when
+/// there is one, and a SHA256SUMS over them. Another machine installs from it with Install-PinnedTool -Source &lt;bundle&gt;
+/// and Install-PinnedModule -Source &lt;bundle&gt;; <see cref="Registries.RegistryPush"/> pushes the same folder.
 /// </summary>
 public sealed class ToolBundle
 {
@@ -28,11 +30,44 @@ public sealed class ToolBundle
 
     public ToolBundle(VerifiedDownloader downloader) => _downloader = downloader ?? throw new ArgumentNullException(nameof(downloader));
 
+    /// <summary>A bearer token for the modules' feeds: sent to each feed's own host only (as Save-PinnedModule -FeedToken).</summary>
+    public string? FeedToken { get; set; }
+
+    /// <summary>The tools' artifacts only.</summary>
     public async Task<IReadOnlyList<BundledArtifact>> SaveAsync(string manifestPath, IReadOnlyList<ResolvedArtifact> selection,
         string bundleDirectory, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var layout = new BundleLayout(bundleDirectory);
         UnixFileSystem.CreateDirectory(bundleDirectory, 0x1ED /* 0755 whatever the umask */);
+        IReadOnlyList<BundledArtifact> written = await SaveArtifactsAsync(selection, layout, log, cancellationToken).ConfigureAwait(false);
+        layout.CopyManifest(manifestPath);
+        // A list over the whole bundle, so whoever carries it across the air gap can check it with any sha256sum.
+        layout.WriteChecksumList(cancellationToken);
+        return written;
+    }
+
+    /// <summary>
+    /// The tools' artifacts and the modules' packages <paramref name="selection"/> chose (each module's .nupkg through
+    /// <see cref="ModuleBundle"/>: the verified downloader, its SHA-512 pin, its pinned dependencies), then the manifest, its
+    /// lock and one SHA256SUMS over both.
+    /// </summary>
+    public async Task<SavedBundle> SaveAsync(string manifestPath, BundleSelection selection, string bundleDirectory, Action<string>? log = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (selection == null) throw new ArgumentNullException(nameof(selection));
+        var layout = new BundleLayout(bundleDirectory);
+        UnixFileSystem.CreateDirectory(bundleDirectory, 0x1ED /* 0755 whatever the umask */);
+        IReadOnlyList<BundledArtifact> artifacts = await SaveArtifactsAsync(selection.Artifacts, layout, log, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<BundledModule> modules = selection.Modules.Count == 0 ? Array.Empty<BundledModule>()
+            : await new ModuleBundle(_downloader) { FeedToken = FeedToken }.SavePackagesAsync(selection.Manifest, selection.Modules, layout, log, cancellationToken).ConfigureAwait(false);
+        layout.CopyManifest(manifestPath);
+        layout.WriteChecksumList(cancellationToken);
+        return new SavedBundle(artifacts, modules);
+    }
+
+    private async Task<IReadOnlyList<BundledArtifact>> SaveArtifactsAsync(IReadOnlyList<ResolvedArtifact> selection, BundleLayout layout, Action<string>? log,
+        CancellationToken cancellationToken)
+    {
         var written = new List<BundledArtifact>();
         // Platforms often share one artifact (a universal tarball): fetch each pin once.
         // Grouped by every pin, not only the folder key: two platforms with one sha256 but different integrity: are two checks.
@@ -81,10 +116,19 @@ public sealed class ToolBundle
             }
             written.Add(new BundledArtifact { Tool = resolved.Tool.Name, Version = resolved.Version.Version, Platform = platforms, Path = target, Sha256 = result.Sha256, Size = result.Size });
         }
-
-        layout.CopyManifest(manifestPath);
-        // A list over the whole bundle, so whoever carries it across the air gap can check it with any sha256sum.
-        layout.WriteChecksumList(cancellationToken);
         return written;
     }
+}
+
+/// <summary>What <see cref="ToolBundle"/> wrote: the tools' artifacts and the modules' packages.</summary>
+public sealed class SavedBundle
+{
+    public SavedBundle(IReadOnlyList<BundledArtifact> artifacts, IReadOnlyList<BundledModule> modules)
+    {
+        Artifacts = artifacts;
+        Modules = modules;
+    }
+
+    public IReadOnlyList<BundledArtifact> Artifacts { get; }
+    public IReadOnlyList<BundledModule> Modules { get; }
 }

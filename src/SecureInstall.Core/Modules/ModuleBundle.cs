@@ -37,10 +37,24 @@ public sealed class ModuleBundle
     public async Task<IReadOnlyList<BundledModule>> SaveAsync(string manifestPath, PinnedManifest manifest, IReadOnlyList<PinnedModule> modules, string bundleDirectory,
         Action<string>? log = null, CancellationToken cancellationToken = default)
     {
-        if (manifest == null) throw new ArgumentNullException(nameof(manifest));
-        if (modules == null) throw new ArgumentNullException(nameof(modules));
         var layout = new BundleLayout(bundleDirectory);
         UnixFileSystem.CreateDirectory(bundleDirectory, 0x1ED /* 0755 whatever the umask */);
+        IReadOnlyList<BundledModule> written = await SavePackagesAsync(manifest, modules, layout, log, cancellationToken).ConfigureAwait(false);
+        layout.CopyManifest(manifestPath);
+        layout.WriteChecksumList(cancellationToken);
+        return written;
+    }
+
+    /// <summary>
+    /// The packages alone, into <paramref name="layout"/>'s modules folder: what Save-PinnedModule writes, and what
+    /// Save-PinnedTool and <c>secureinstall push</c> carry beside the tools (<see cref="ToolBundle"/>), which then copy the
+    /// manifest and write SHA256SUMS once over both.
+    /// </summary>
+    internal async Task<IReadOnlyList<BundledModule>> SavePackagesAsync(PinnedManifest manifest, IReadOnlyList<PinnedModule> modules, BundleLayout layout,
+        Action<string>? log, CancellationToken cancellationToken)
+    {
+        if (manifest == null) throw new ArgumentNullException(nameof(manifest));
+        if (modules == null) throw new ArgumentNullException(nameof(modules));
         var requested = new HashSet<string>(modules.Select(m => m.Name), StringComparer.OrdinalIgnoreCase);
         var done = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var written = new List<BundledModule>();
@@ -80,8 +94,6 @@ public sealed class ModuleBundle
             foreach (NuSpecDependency dependency in spec.Dependencies)
                 queue.Enqueue(ModuleInstaller.PinOf(manifest, module, dependency, "nothing more was saved"));
         }
-        layout.CopyManifest(manifestPath);
-        layout.WriteChecksumList(cancellationToken);
         return written;
     }
 

@@ -30,7 +30,8 @@ public sealed class OciLayer
 
 /// <summary>
 /// The OCI form of a Save-PinnedTool bundle: every file of the bundle (each artifact under <c>artifacts/&lt;pin&gt;/</c>, its
-/// signatures and Sigstore bundles, the manifest, the lock, SHA256SUMS) one layer titled by its path, so <c>oras pull</c>
+/// signatures and Sigstore bundles, each module's .nupkg under <c>modules/sha512-&lt;hex&gt;/</c>, the manifest, the lock,
+/// SHA256SUMS) one layer titled by its path, so <c>oras pull</c>
 /// writes back exactly the bundle that Install-PinnedTool -Source reads; an empty config as ORAS writes it; our artifactType.
 /// </summary>
 public static class OciArtifact
@@ -38,6 +39,12 @@ public static class OciArtifact
     public const string ArtifactType = "application/vnd.secureinstall.tools.v1+json";
     public const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
     public const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
+    /// <summary>
+    /// Every layer's, a module's .nupkg too: what <c>oras push</c> gives a file, so <c>oras pull</c> writes each back by its
+    /// title; one type for the whole artifact, so a registry that restricts layer types per artifact (Quay's
+    /// ALLOWED_OCI_ARTIFACT_TYPES, Harbor's and Artifactory's policies) and accepts the tools accepts the modules; and no
+    /// install reads it: a pull asks for a blob by its pinned digest and verifies the bytes.
+    /// </summary>
     public const string LayerMediaType = "application/vnd.oci.image.layer.v1.tar";
     public const string EmptyMediaType = "application/vnd.oci.empty.v1+json";
     public const string TitleAnnotation = "org.opencontainers.image.title";
@@ -59,7 +66,7 @@ public static class OciArtifact
     /// The layers of the bundle at <paramref name="bundleDirectory"/>, each file hashed now; an artifact's SHA-256 must be its
     /// folder's pin, so what is pushed under a pin is what the pin names.
     /// </summary>
-    /// <exception cref="ChecksumMismatchException">a file under artifacts/&lt;sha256&gt;/ does not hash to that pin.</exception>
+    /// <exception cref="ChecksumMismatchException">a file under artifacts/&lt;sha256&gt;/ or modules/sha512-&lt;hex&gt;/ does not hash to that pin.</exception>
     public static IReadOnlyList<OciLayer> LayersOf(string bundleDirectory, CancellationToken cancellationToken)
     {
         var layers = new List<OciLayer>();
@@ -67,17 +74,24 @@ public static class OciArtifact
         var layout = new BundleLayout(root);
         var files = new List<string>();
         if (Directory.Exists(layout.ArtifactsDirectory)) files.AddRange(Directory.GetFiles(layout.ArtifactsDirectory, "*", SearchOption.AllDirectories));
+        if (Directory.Exists(layout.ModulesDirectory)) files.AddRange(Directory.GetFiles(layout.ModulesDirectory, "*", SearchOption.AllDirectories));
         files.AddRange(Directory.GetFiles(root, "*", SearchOption.TopDirectoryOnly).Where(f => !IsLayoutFile(System.IO.Path.GetFileName(f))));
         foreach (string file in files.OrderBy(f => f, StringComparer.Ordinal))
         {
             string title = file.Substring(root.Length).TrimStart(System.IO.Path.DirectorySeparatorChar).Replace(System.IO.Path.DirectorySeparatorChar, '/');
             // artifacts/sha512-<hex>/: pinned by a sha512 integrity alone; the file that hashes to it is addressed by it (OCI
             // digests allow sha512, and the distribution registry verifies uploads by it), so a pull can ask for it by its pin.
-            string? sha512Pin = title.Split('/') is { Length: 3 } parts && parts[0] == BundleLayout.ArtifactsFolder && parts[1].StartsWith(Sha512Folder, StringComparison.Ordinal)
+            // modules/sha512-<hex>/<id>.<version>.nupkg (Save-PinnedModule's folder): a module is pinned by its package's sha512,
+            // the digest Install-PinnedModule -Registry asks for, so every file there is addressed by it.
+            bool module = title.StartsWith(BundleLayout.ModulesFolder + "/", StringComparison.Ordinal);
+            string? sha512Pin = title.Split('/') is { Length: 3 } parts && (parts[0] == BundleLayout.ArtifactsFolder || module) && parts[1].StartsWith(Sha512Folder, StringComparison.Ordinal)
                 ? parts[1].Substring(Sha512Folder.Length) : null;
-            ChecksumAlgorithm[] algorithms = sha512Pin != null ? new[] { ChecksumAlgorithm.SHA256, ChecksumAlgorithm.SHA512 } : new[] { ChecksumAlgorithm.SHA256 };
+            ChecksumAlgorithm[] algorithms = sha512Pin != null || module ? new[] { ChecksumAlgorithm.SHA256, ChecksumAlgorithm.SHA512 } : new[] { ChecksumAlgorithm.SHA256 };
             (string[] digests, long length) = FileHasher.HashFile(file, algorithms, null, cancellationToken);
             bool bySha512 = sha512Pin != null && Hex.DigestEquals(digests[1], sha512Pin);
+            if (module && !bySha512)
+                throw new ChecksumMismatchException(file, ChecksumAlgorithm.SHA512, sha512Pin ?? "(a sha512-<hex> folder)", digests[1],
+                    $"its bundle folder {title.Substring(0, title.LastIndexOf('/'))}: a module's package is pushed only under its pin");
             layers.Add(new OciLayer(file, title, bySha512 ? "sha512:" + digests[1] : "sha256:" + digests[0], length));
         }
         // artifacts/<sha256>/ holds the artifact (and its signatures beside it): one of its files must hash to the folder's pin,

@@ -24,6 +24,9 @@ public sealed class RegistryPushResult
     public long BytesUploaded { get; internal set; }
 
     public IReadOnlyList<BundledArtifact> Artifacts { get; internal set; } = Array.Empty<BundledArtifact>();
+
+    /// <summary>The modules' packages pushed (each a blob addressed sha512:&lt;its pin&gt;, as Install-PinnedModule -Registry asks for it).</summary>
+    public IReadOnlyList<Modules.BundledModule> Modules { get; internal set; } = Array.Empty<Modules.BundledModule>();
 }
 
 /// <summary>
@@ -45,15 +48,32 @@ public sealed class RegistryPush
     /// <summary>Repositories on the same registry to mount blobs from before uploading them.</summary>
     public IReadOnlyList<string> MountFrom { get; set; } = Array.Empty<string>();
 
-    public async Task<RegistryPushResult> PushAsync(string manifestPath, IReadOnlyList<ResolvedArtifact> selection, Action<string>? log = null, CancellationToken cancellationToken = default)
+    /// <summary>A bearer token for the modules' feeds: sent to each feed's own host only.</summary>
+    public string? FeedToken { get; set; }
+
+    /// <summary>The tools' artifacts only.</summary>
+    public Task<RegistryPushResult> PushAsync(string manifestPath, IReadOnlyList<ResolvedArtifact> selection, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        PushSavedAsync(async (work, ct) => new SavedBundle(await new ToolBundle(_downloader).SaveAsync(manifestPath, selection, work, log, ct).ConfigureAwait(false), Array.Empty<Modules.BundledModule>()),
+            log, cancellationToken);
+
+    /// <summary>
+    /// The tools' artifacts and the modules' .nupkg files <paramref name="selection"/> chose, in one artifact: every file
+    /// fetched and verified (a module by its SHA-512 pin) into a private folder before a byte is sent, so a pin that fails
+    /// pushes nothing.
+    /// </summary>
+    public Task<RegistryPushResult> PushAsync(string manifestPath, BundleSelection selection, Action<string>? log = null, CancellationToken cancellationToken = default) =>
+        PushSavedAsync((work, ct) => new ToolBundle(_downloader) { FeedToken = FeedToken }.SaveAsync(manifestPath, selection, work, log, ct), log, cancellationToken);
+
+    private async Task<RegistryPushResult> PushSavedAsync(Func<string, CancellationToken, Task<SavedBundle>> save, Action<string>? log, CancellationToken cancellationToken)
     {
         string work = Path.Combine(Path.GetTempPath(), "secureinstall-push-" + Guid.NewGuid().ToString("N"));
         UnixFileSystem.CreateDirectory(work, 0x1C0 /* 0700 */);
         try
         {
-            IReadOnlyList<BundledArtifact> saved = await new ToolBundle(_downloader).SaveAsync(manifestPath, selection, work, log, cancellationToken).ConfigureAwait(false);
+            SavedBundle saved = await save(work, cancellationToken).ConfigureAwait(false);
             RegistryPushResult result = await PushDirectoryAsync(work, log, cancellationToken).ConfigureAwait(false);
-            result.Artifacts = saved;
+            result.Artifacts = saved.Artifacts;
+            result.Modules = saved.Modules;
             return result;
         }
         finally

@@ -21,7 +21,7 @@ public sealed class RegistryModuleTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <summary>A .nupkg as nuget pack writes one (the .nuspec, the module, the OPC parts), as New-ModulePackage in TestHelpers.psm1.</summary>
-    private static byte[] Package(string id, string version)
+    internal static byte[] Package(string id, string version)
     {
         var entries = new Dictionary<string, string>
         {
