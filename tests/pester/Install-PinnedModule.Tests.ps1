@@ -177,6 +177,15 @@ Describe 'Install-PinnedModule in this session' {
         Test-Path -LiteralPath (Join-Path $dir 'secureinstall.lock.json') | Should -BeFalse
     }
 
+    It '-WhatIf with -RegistryOnly says the registries serve it by sha512 and the feed is never asked' {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        $code = "Import-Module '$root/SecureInstall.psd1'; Install-PinnedModule -Manifest '$(Join-Path $dir 'tools.yml')' -ModulePath '$(Join-Path $dir 'Modules')' -Registry oci://registry.example/tools -RegistryOnly -WhatIf"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code)
+        $child.Out | Should -Match 'What if: Install Helper 1\.0\.0: fetch Helper 1\.0\.0 from the registries by sha512 only \(never from https://127\.0\.0\.1:\d+/v3/index\.json\), verify sha512 [0-9a-f]{128}'
+        Test-Path -LiteralPath (Join-Path $dir 'Modules') | Should -BeFalse
+    }
+
     It 'a module the manifest does not pin: ModuleNotInManifest (ObjectNotFound)' {
         $dir = New-TestFolder
         Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"

@@ -105,7 +105,9 @@ public sealed class ModuleInstaller
 
     /// <summary>What installing <paramref name="module"/> does, for -WhatIf and the confirmation prompt.</summary>
     public string Describe(PinnedModule module) =>
-        (_options.Source != null ? $"read {module.Name} {module.Version} from the bundle {_options.Source}, " : $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), ") +
+        (_options.Source != null ? $"read {module.Name} {module.Version} from the bundle {_options.Source}, "
+            : _downloader.Options.RegistryOnly ? $"fetch {module.Name} {module.Version} from the registries by sha512 only (never from {UriText.Redact(module.Source)}), "
+            : $"download {module.Name} {module.Version} from {UriText.Redact(module.Source)} ({(NuGetFeed.IsV3(module.Source) ? "NuGet v3 flat container" : "NuGet v2")}), ") +
         $"verify sha512 {module.Sha512Hex}, " +
         $"check its .nuspec and .psd1 name {module.Name} {module.Version}, " +
         (module.SignaturePolicy != null ? $"verify the Authenticode signature of every script and PE file by {module.Signature}, " : "") +
