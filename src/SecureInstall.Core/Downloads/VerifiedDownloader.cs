@@ -317,7 +317,7 @@ public sealed class VerifiedDownloader : IDisposable
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
         // A size the checksum list states (Debian Release) is held like one the caller gave.
         long? expectedSize = request.ExpectedSize ?? expected?.Size;
-        FetchInfo info = await _transport.FetchIntoAsync(uri, authorization, sink, _options.MaximumSize, expectedSize, checkHtml, progress, cancellationToken)
+        FetchInfo info = await _transport.FetchIntoAsync(uri, authorization, sink, Math.Min(_options.MaximumSize, request.MaximumSize ?? long.MaxValue), expectedSize, checkHtml, progress, cancellationToken)
             .ConfigureAwait(false);
 
         if (expectedSize.HasValue && expectedSize.Value != sink.Length)
