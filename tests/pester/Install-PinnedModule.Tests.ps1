@@ -206,7 +206,15 @@ Describe 'Install-PinnedModule in this session' {
         Set-TestEnvironment SECUREINSTALL_HOME (Join-Path $dir 'home')
         Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $dir 'cache')
         try {
-            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            $first = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
+            ($first | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'Installed'
+            # -Verbose narrates each trust decision: the digest's source, the cache, the sha512, the archive rules, the package's identity and dependencies.
+            $told = ($first | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+            $told | Should -Match 'Expected SHA512 [0-9a-f]{128} from sha512 of module Helper in .*tools\.yml:\d+'
+            $told | Should -Match 'Cache miss for sha512:'
+            $told | Should -Match 'sha512 [0-9a-f]{128} matches the manifest'
+            $told | Should -Match 'every one checked against the archive rules'
+            $told | Should -Match 'Helper 1\.0\.0: its \.nuspec and Helper\.psd1 name the pinned module and version; it depends on no module'
             $again = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
             ($again | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'AlreadyInstalled'
             ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'its tree verified against the lock'
@@ -376,6 +384,7 @@ Describe 'Install-PinnedModule with signature: (the module''s files signed by os
 # feed and a real .nupkg, refused with its ErrorId and leaving no module folder, staging folder or lock behind.
 Describe 'Install-PinnedModule refuses a hostile package' {
     BeforeAll {
+        Add-Type -AssemblyName System.IO.Compression
         function Assert-NothingInstalled($Run) {
             @(Get-ChildItem -LiteralPath $Run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty -Because 'a refused module leaves no file, staging or empty folder'
             Test-Path -LiteralPath $Run.Lock | Should -BeFalse
@@ -422,6 +431,13 @@ Describe 'Install-PinnedModule refuses a hostile package' {
         $run.Errors[0].Category | Should -Be 'InvalidData'
         $run.Errors[0].Message | Should -Match "RequiredModules names Helper, Unpinned"
         Assert-NothingInstalled $run
+    }
+
+    It 'but a RequiredModules module the package declares external (PSData.ExternalModuleDependencies, on no feed) installs' {
+        $bytes = New-ModulePackage 'Admin' '1.0.0' -Extra @{ 'Admin.psd1' = "@{`n    RootModule = 'Admin.psm1'`n    ModuleVersion = '1.0.0'`n    GUID = '$([guid]::NewGuid())'`n    RequiredModules = @('ActiveDirectory')`n    PrivateData = @{ PSData = @{ ExternalModuleDependencies = @('ActiveDirectory') } }`n}`n" }
+        $run = Invoke-ModuleInstall (Publish-Package 'Admin' '1.0.0' $bytes)
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        $run.Results.Status | Should -Be 'Installed'
     }
 
     It 'refuses the entry <Entry> with UnsafeArchiveEntry and installs nothing' -ForEach @(
@@ -523,7 +539,7 @@ Describe 'Install-PinnedModule keeps the feed token on the feed''s origin (v3)' 
     }
 }
 
-# Issue 22: "the .nupkg is downloaded through the verified downloader (cache …)": with the cache warm, an install into
+# Issue 22: "the .nupkg is downloaded through the verified downloader (cache ...)": with the cache warm, an install into
 # another module path needs no feed at all, and makes no request to it.
 Describe 'Install-PinnedModule with the feed down and the cache warm' {
     It 'installs <Kind> from the cache without a request to the feed' -ForEach @(

@@ -273,7 +273,10 @@ public sealed class ModuleInstaller
         ArchiveExtractionResult extracted = new SafeArchiveExtractor(extraction).Extract(downloaded.Path, staging, null, cancellationToken);
         log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
 
-        NuSpec spec = CheckPackage(module, staging, version, "nothing was installed");
+        NuSpec spec = CheckPackage(module, staging, version, "nothing was installed", out IReadOnlyList<string> external);
+        log($"{module.Name} {module.Version}: its .nuspec and {module.Name}.psd1 name the pinned module and version; it depends on " +
+            $"{(spec.Dependencies.Count == 0 ? "no module" : string.Join(", ", spec.Dependencies))}, and its RequiredModules names none but those" +
+            (external.Count == 0 ? "." : $" and {string.Join(", ", external)}, which it declares external (ExternalModuleDependencies: on no feed, so not pinned; Import-Module loads them from PSModulePath)."));
         RemovePackagingParts(staging, spec.Id);
         s.Dependencies = spec.Dependencies;
         if (signature != null)
@@ -328,10 +331,11 @@ public sealed class ModuleInstaller
     /// (so held to a pin); returns the .nuspec. Install-PinnedModule and Update-PinnedModuleManifest both hold a package to it.
     /// </summary>
     /// <param name="outcome">What the failure left undone, for the message ("nothing was installed").</param>
-    internal static NuSpec CheckPackage(PinnedModule module, string staging, PackageVersion version, string outcome)
+    /// <param name="external">The modules its PSData.ExternalModuleDependencies names (outside any feed, so never pinned: Publish-Module leaves them out of the .nuspec).</param>
+    internal static NuSpec CheckPackage(PinnedModule module, string staging, PackageVersion version, string outcome, out IReadOnlyList<string> external)
     {
         NuSpec spec = ReadNuSpec(module, staging, version, outcome);
-        CheckModuleManifest(module, version, staging, spec, outcome);
+        external = CheckModuleManifest(module, version, staging, spec, outcome);
         return spec;
     }
 
@@ -367,9 +371,11 @@ public sealed class ModuleInstaller
     /// The module manifest &lt;Name&gt;.psd1 at the package root, read as data (<see cref="PowerShellDataFile"/>), must give the
     /// pinned version as ModuleVersion (and PrivateData.PSData.Prerelease for a prerelease): the name is the file's, as
     /// PowerShell requires. Each module its RequiredModules names must be a .nuspec dependency: Import-Module loads a required
-    /// module from wherever PSModulePath finds it, so one the .nuspec keeps quiet about would escape the pins.
+    /// module from wherever PSModulePath finds it, so one the .nuspec keeps quiet about would escape the pins. The one
+    /// exception is a module the package itself declares external (PSData.ExternalModuleDependencies: ActiveDirectory and
+    /// the like, on no feed); those are returned, so the install names them.
     /// </summary>
-    private static void CheckModuleManifest(PinnedModule module, PackageVersion version, string staging, NuSpec spec, string outcome)
+    private static IReadOnlyList<string> CheckModuleManifest(PinnedModule module, PackageVersion version, string staging, NuSpec spec, string outcome)
     {
         string? psd1 = Directory.GetFiles(staging, "*.psd1", SearchOption.TopDirectoryOnly)
             .FirstOrDefault(f => string.Equals(Path.GetFileName(f), module.Name + ".psd1", StringComparison.OrdinalIgnoreCase));
@@ -386,24 +392,27 @@ public sealed class ModuleInstaller
             throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name, $"{module.Name} {module.Version}: {ex.Message}", ex);
         }
         string? moduleVersion = data.TryGetValue("ModuleVersion", out object? mv) ? mv as string : null;
-        string prerelease = data.TryGetValue("PrivateData", out object? pd) && pd is IDictionary<string, object?> privateData
-            && privateData.TryGetValue("PSData", out object? ps) && ps is IDictionary<string, object?> psData
-            && psData.TryGetValue("Prerelease", out object? pr) && pr is string label ? label : string.Empty;
+        IDictionary<string, object?>? psData = data.TryGetValue("PrivateData", out object? pd) && pd is IDictionary<string, object?> privateData
+            && privateData.TryGetValue("PSData", out object? ps) && ps is IDictionary<string, object?> d ? d : null;
+        string prerelease = psData != null && psData.TryGetValue("Prerelease", out object? pr) && pr is string label ? label : string.Empty;
         PackageVersion? declared = PackageVersion.TryParse(moduleVersion + (prerelease.Length > 0 ? "-" + prerelease : string.Empty));
         if (declared == null || !declared.SameAs(version))
             throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
                 $"{module.Name}.psd1 in the package pinned as {module.Name} {module.Version} declares ModuleVersion '{moduleVersion}'{(prerelease.Length > 0 ? $" Prerelease '{prerelease}'" : "")}: " +
                 $"the package is not the pinned module. {Capitalised(outcome)}.");
+        List<string> external = RequiredModuleNames(psData != null && psData.TryGetValue("ExternalModuleDependencies", out object? ext) ? ext : null).ToList();
         List<string> undeclared = RequiredModuleNames(data.TryGetValue("RequiredModules", out object? required) ? required : null)
-            .Where(n => !spec.Dependencies.Any(d => string.Equals(d.Id, n, StringComparison.OrdinalIgnoreCase))).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            .Where(n => !spec.Dependencies.Any(d => string.Equals(d.Id, n, StringComparison.OrdinalIgnoreCase)) && !external.Contains(n, StringComparer.OrdinalIgnoreCase))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (undeclared.Count > 0)
             throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, module.Name,
                 $"{module.Name}.psd1 in the package pinned as {module.Name} {module.Version}: its RequiredModules names {string.Join(", ", undeclared)}, which its .nuspec does not declare " +
                 $"({(spec.Dependencies.Count == 0 ? "it declares no dependency" : "it declares " + string.Join(", ", spec.Dependencies.Select(d => d.Id)))}). " +
                 $"Import-Module would load {(undeclared.Count == 1 ? "it" : "them")} from wherever PSModulePath finds {(undeclared.Count == 1 ? "it" : "them")}, unpinned. {Capitalised(outcome)}.");
+        return external;
     }
 
-    /// <summary>The module names of a RequiredModules value: 'Name' strings and @{ ModuleName = 'Name'; … } specifications.</summary>
+    /// <summary>The module names of a RequiredModules (or ExternalModuleDependencies) value: 'Name' strings and @{ ModuleName = 'Name'; … } specifications.</summary>
     private static IEnumerable<string> RequiredModuleNames(object? value)
     {
         foreach (object? item in value is object?[] several ? several : new[] { value })

@@ -219,7 +219,7 @@ public sealed class ModuleManifestUpdater
         string sha512 = FileHasher.HashFile(downloaded.Path, ChecksumAlgorithm.SHA512, null, cancellationToken);
         string staging = Path.Combine(_work, Guid.NewGuid().ToString("N"));
         new SafeArchiveExtractor(new ArchiveExtractionOptions { DecodePercentEscapes = true }).Extract(downloaded.Path, staging, null, cancellationToken);
-        NuSpec spec = ModuleInstaller.CheckPackage(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned");
+        NuSpec spec = ModuleInstaller.CheckPackage(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned", out _);
         return (sha512, spec);
     }
 
