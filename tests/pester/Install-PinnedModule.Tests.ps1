@@ -580,6 +580,30 @@ Describe 'Install-PinnedModule target paths' {
         Test-Path -LiteralPath (Join-Path $home2 '.local/share/powershell/Modules/Helper/1.0.0/Helper.psd1') | Should -BeTrue
     }
 
+    It '-Scope AllUsers targets /usr/local/share/powershell/Modules/Name/Version (pwsh on Linux)' -Skip:(-not (Test-IsLinux)) {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        $code = "Import-Module '$root/SecureInstall.psd1'; Install-PinnedModule -Manifest '$(Join-Path $dir 'tools.yml')' -Scope AllUsers -WhatIf"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment @{ SECUREINSTALL_HOME = (Join-Path $dir 'si') }
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        ($child.Out -replace '\s+', ' ') | Should -Match 'install into /usr/local/share/powershell/Modules/Helper/1\.0\.0'
+    }
+
+    It 'an existing Name folder another user owns: InstallRootNotTrusted (SecurityError), nothing written into it' -Skip:((Test-IsWindows) -or (& id -u) -ne '0') {
+        # chown needs root: CI runs the suite as root in its container; elsewhere this case is skipped.
+        $dir = New-TestFolder
+        $foreign = Join-Path $dir 'Modules/Helper'
+        $null = New-Item -ItemType Directory -Path $foreign -Force
+        & chown 4321 $foreign
+        $run = Invoke-ModuleInstall $helperPin -Folder $dir
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Id | Should -Be 'InstallRootNotTrusted,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Category | Should -Be 'SecurityError'
+        $run.Errors[0].Message | Should -Match 'owned by another user \(uid 4321\)'
+        @(Get-ChildItem -LiteralPath $foreign -Force | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $run.Lock | Should -BeFalse
+    }
+
     It 'an existing <What> that is a symbolic link elsewhere: refused, nothing written through it' -Skip:(Test-IsWindows) -ForEach @(
         @{ What = 'Name/Version folder'; Link = 'Modules/Helper/1.0.0' }
         @{ What = 'Name folder'; Link = 'Modules/Helper' }
