@@ -483,6 +483,7 @@ Describe 'Install-PinnedModule refuses a hostile package' {
         $run.Errors.Count | Should -Be 1 -Because $run.Text
         $run.Errors[0].Id | Should -Be 'SizeLimitExceeded,SecureInstall.Commands.InstallPinnedModuleCommand'
         $run.Errors[0].Message | Should -Match '268.?435.?456'
+        $run.Errors[0].Message | Should -Not -Match 'Raise -MaximumSize' -Because 'Install-PinnedModule has no -MaximumSize: the cap is the package limit'
         Assert-NothingInstalled $run
     }
 }

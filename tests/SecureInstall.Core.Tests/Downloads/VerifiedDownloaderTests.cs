@@ -483,6 +483,7 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
         SizeLimitExceededException ex = await FailsWith<SizeLimitExceededException>(request, Options(), "SizeLimitExceeded");
 
         Assert.Equal(1_000_000, ex.Limit);
+        Assert.DoesNotContain("-MaximumSize (", ex.Message); // the request's own cap: raising the downloader's would not help
         AssertNothingLeft();
     }
 
