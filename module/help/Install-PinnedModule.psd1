@@ -10,6 +10,11 @@ The .nupkg is downloaded through the verified downloader (HTTPS only, redirects 
 compared with the pin before a byte is extracted, and extracted under the archive rules (no path escaping the folder, no
 links out, size limits). Its .nuspec must name the pinned id and version, and its <Name>.psd1 — read as data, never run —
 must declare the pinned ModuleVersion (and Prerelease): a package that says otherwise is refused (ModuleIdentityMismatch).
+A module its RequiredModules names must be a .nuspec dependency too, so pinned (ModuleDependencyNotPinned otherwise),
+unless the package declares it external (PrivateData.PSData.ExternalModuleDependencies: on no feed; -Verbose names it). A
+.nupkg is at most 256 MiB (the Gallery's own limit is 250 MB): a feed that sends more is cut off (SizeLimitExceeded).
+An existing <Name> or <Name>/<Version> folder that is a link, or that another user owns or can write, is refused
+(InstallRootNotTrusted) before anything is downloaded.
 The NuGet packaging parts ([Content_Types].xml, _rels/, package/ and the .nuspec) are removed, as PSResourceGet removes them.
 
 Every dependency the .nuspec declares must be pinned in the manifest at a version inside the declared range: an unpinned
@@ -48,5 +53,5 @@ lock is kept (-Force reinstalls it).
     )
     Inputs      = 'System.String[]: module names to -Name.'
     Outputs     = 'SecureInstall.Core.Modules.ModuleInstallResult (Name, Version, Status, Path, Sha512, Source, TreeDigest, Dependencies, IsDependency).'
-    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed, DownloadFailed (ResourceUnavailable); ChecksumMismatch, ModuleIdentityMismatch, UnsafeArchiveEntry, InsecureRedirect (SecurityError); ModuleDependencyNotPinned, ModuleDependencyCycle, ModulePackageInvalid, FeedInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl (SecurityError).'
+    Notes       = 'ErrorIds: RegistryAuthenticationFailed (AuthenticationError), RegistryReferenceInvalid (InvalidArgument), RegistryRequestFailed, DownloadFailed (ResourceUnavailable); ChecksumMismatch, ModuleIdentityMismatch, UnsafeArchiveEntry, InsecureRedirect (SecurityError); ModuleDependencyNotPinned, ModuleDependencyCycle, ModulePackageInvalid, FeedInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); ManifestEntryUnpinned, ManifestVersionNotPinned, ManifestInsecureUrl, InstallRootNotTrusted (SecurityError); SizeLimitExceeded (LimitsExceeded).'
 }

@@ -4,7 +4,7 @@
 Update-PinnedModuleManifest asks the module's feed for its versions (NuGet v3: the flat container's <id>/index.json
 named by the service index; v2: OData FindPackagesById()), takes -Version or the highest release, downloads the .nupkg
 through the verified downloader (https only, size capped, no cache) and computes its SHA-512. It reads the package's
-.nuspec and pins each dependency the same way, at the highest version the feed has inside the dependency's range (what
+.nuspec (and its .psd1, held to the rules Install-PinnedModule applies) and pins each dependency the same way, at the highest version the feed has inside the dependency's range (what
 Install-PSResource installs for a range), and their dependencies in turn. The manifest's modules: section is edited as
 text: a pinned module's version and sha512 are replaced in place, a new one is appended, comments and layout stay, and
 the result is read back before it is written atomically. A version already pinned whose package now has another
@@ -29,5 +29,5 @@ SHA-512 is refused with PinnedDigestChanged and the manifest is left as it was. 
     )
     Inputs      = 'None.'
     Outputs     = 'SecureInstall.Core.Modules.ModulePinUpdate (Name, Version, FromVersion, Change, Sha512, Source, IsDependency, Dependencies), one per module pinned.'
-    Notes       = 'ErrorIds: PinnedDigestChanged, ModuleIdentityMismatch, InsecureRedirect, ManifestInsecureUrl (SecurityError); FeedInvalid, ModulePackageInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); DownloadFailed.'
+    Notes       = 'ErrorIds: PinnedDigestChanged, ModuleIdentityMismatch, InsecureRedirect, ManifestInsecureUrl (SecurityError); FeedInvalid, ModulePackageInvalid, ManifestInvalid (InvalidData); ModuleNotInManifest (ObjectNotFound); ModuleDependencyNotPinned (InvalidData); SizeLimitExceeded (LimitsExceeded); DownloadFailed.'
 }

@@ -6,6 +6,8 @@
 # loopback certificate through SSL_CERT_FILE; the installed modules are imported in another child with
 # Import-Module -RequiredVersion. SecureInstall's own Gallery package is installed the same way in Release.Tests.ps1,
 # which builds the release once.
+BeforeDiscovery { Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force }
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Join-Path $PSScriptRoot '../../SecureInstall.psd1') -Force
@@ -23,8 +25,8 @@ BeforeAll {
     function Publish-Package([string]$Id, [string]$Version, [byte[]]$Bytes, [string]$Source = "$base/v3/index.json") { Publish-ModulePackage -Feed $feed -Id $Id -Version $Version -Bytes $Bytes -Source $Source }
 
     # Runs Install-PinnedModule in a child pwsh (trusting the loopback certificate); returns its results and errors.
-    function Invoke-ModuleInstall([string]$Modules, [string]$Arguments = '', [hashtable]$Environment = @{}) {
-        $dir = New-TestFolder
+    function Invoke-ModuleInstall([string]$Modules, [string]$Arguments = '', [hashtable]$Environment = @{}, [string]$Folder) {
+        $dir = if ($Folder) { $Folder } else { New-TestFolder }
         $manifest = Join-Path $dir 'tools.yml'
         Write-Fixture $manifest "modules:`n$Modules"
         $modulePath = Join-Path $dir 'Modules'
@@ -213,7 +215,15 @@ Describe 'Install-PinnedModule in this session' {
         Set-TestEnvironment SECUREINSTALL_HOME (Join-Path $dir 'home')
         Set-TestEnvironment SECUREINSTALL_CACHE (Join-Path $dir 'cache')
         try {
-            (Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop).Status | Should -Be 'Installed'
+            $first = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
+            ($first | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'Installed'
+            # -Verbose narrates each trust decision: the digest's source, the cache, the sha512, the archive rules, the package's identity and dependencies.
+            $told = ($first | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+            $told | Should -Match 'Expected SHA512 [0-9a-f]{128} from sha512 of module Helper in .*tools\.yml:\d+'
+            $told | Should -Match 'Cache miss for sha512:'
+            $told | Should -Match 'sha512 [0-9a-f]{128} matches the manifest'
+            $told | Should -Match 'every one checked against the archive rules'
+            $told | Should -Match 'Helper 1\.0\.0: its \.nuspec and Helper\.psd1 name the pinned module and version; it depends on no module'
             $again = Install-PinnedModule -Manifest $manifest -ModulePath $modules -ErrorAction Stop -Verbose 4>&1
             ($again | Where-Object { $_ -is [SecureInstall.Core.Modules.ModuleInstallResult] }).Status | Should -Be 'AlreadyInstalled'
             ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'its tree verified against the lock'
@@ -376,5 +386,248 @@ Describe 'Install-PinnedModule with signature: (the module''s files signed by os
         $run.Errors.Id | Should -Be 'SignerNotTrusted,SecureInstall.Commands.InstallPinnedModuleCommand'
         $run.Errors[0].Message | Should -Match 'OtherSigned/1\.0\.0/OtherSigned\.ps[dm]1'
         Test-Path -LiteralPath (Join-Path $run.ModulePath 'OtherSigned/1.0.0') | Should -BeFalse
+    }
+}
+
+# Issue 22, reviewed as an attacker: every kind of hostile package and feed the issue names, each against a real loopback
+# feed and a real .nupkg, refused with its ErrorId and leaving no module folder, staging folder or lock behind.
+Describe 'Install-PinnedModule refuses a hostile package' {
+    BeforeAll {
+        Add-Type -AssemblyName System.IO.Compression
+        function Assert-NothingInstalled($Run) {
+            @(Get-ChildItem -LiteralPath $Run.ModulePath -Recurse -Force -ErrorAction SilentlyContinue | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty -Because 'a refused module leaves no file, staging or empty folder'
+            Test-Path -LiteralPath $Run.Lock | Should -BeFalse
+        }
+        # A .nupkg with one more entry, of the given Unix mode (0x8000 a file, 0xA000 a symbolic link, 0x2000 a character device), as zip tools on Unix write it.
+        function New-PackageWithEntryMode([string]$Id, [string]$Entry, [string]$Text, [int]$Mode, [byte[]]$Bytes = (New-ModulePackage $Id '1.0.0')) {
+            $buffer = [System.IO.MemoryStream]::new(); $buffer.Write($Bytes, 0, $Bytes.Length)
+            $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Update, $true)
+            $e = $zip.CreateEntry($Entry)
+            $e.ExternalAttributes = ($Mode -bor 0x1FF) -shl 16
+            $w = [System.IO.StreamWriter]::new($e.Open()); $w.Write($Text); $w.Dispose()
+            $zip.Dispose()
+            , $buffer.ToArray()
+        }
+    }
+
+    It 'a .nuspec naming another version than the pin: ModuleIdentityMismatch (SecurityError)' {
+        $bytes = New-ModulePackage 'Drift' '1.0.0' -Extra @{ 'Drift.nuspec' = "<?xml version=`"1.0`"?><package><metadata><id>Drift</id><version>1.0.1</version><authors>a</authors><description>d</description></metadata></package>" }
+        $run = Invoke-ModuleInstall (Publish-Package 'Drift' '1.0.0' $bytes)
+        $run.Errors.Id | Should -Be 'ModuleIdentityMismatch,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Category | Should -Be 'SecurityError'
+        $run.Errors[0].Message | Should -Match 'is Drift 1\.0\.1 by its \.nuspec'
+        Assert-NothingInstalled $run
+    }
+
+    It 'a package whose only module manifest names another module: ModulePackageInvalid' {
+        $bytes = New-ModulePackage 'Other' '1.0.0' -NuspecId 'Named'
+        $buffer = [System.IO.MemoryStream]::new(); $buffer.Write($bytes, 0, $bytes.Length)
+        $zip = [System.IO.Compression.ZipArchive]::new($buffer, [System.IO.Compression.ZipArchiveMode]::Update, $true)
+        $zip.GetEntry('Other.nuspec').Delete()
+        $e = $zip.CreateEntry('Named.nuspec'); $w = [System.IO.StreamWriter]::new($e.Open())
+        $w.Write("<?xml version=`"1.0`"?><package><metadata><id>Named</id><version>1.0.0</version><authors>a</authors><description>d</description></metadata></package>"); $w.Dispose()
+        $zip.Dispose()
+        $run = Invoke-ModuleInstall (Publish-Package 'Named' '1.0.0' $buffer.ToArray())
+        $run.Errors.Id | Should -Be 'ModulePackageInvalid,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match 'no module manifest Named\.psd1'
+        Assert-NothingInstalled $run
+    }
+
+    It 'a .psd1 whose RequiredModules names a module its .nuspec does not declare: ModuleDependencyNotPinned naming it' {
+        $bytes = New-ModulePackage 'Sneaky' '1.0.0' -Extra @{ 'Sneaky.psd1' = "@{`n    RootModule = 'Sneaky.psm1'`n    ModuleVersion = '1.0.0'`n    GUID = '$([guid]::NewGuid())'`n    RequiredModules = @('Helper', @{ ModuleName = 'Unpinned'; ModuleVersion = '1.0' })`n}`n" }
+        $run = Invoke-ModuleInstall ((Publish-Package 'Sneaky' '1.0.0' $bytes) + $helperPin) '-Name Sneaky'
+        $run.Errors.Id | Should -Be 'ModuleDependencyNotPinned,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Category | Should -Be 'InvalidData'
+        $run.Errors[0].Message | Should -Match "RequiredModules names Helper, Unpinned"
+        Assert-NothingInstalled $run
+    }
+
+    It 'but a RequiredModules module the package declares external (PSData.ExternalModuleDependencies, on no feed) installs' {
+        $bytes = New-ModulePackage 'Admin' '1.0.0' -Extra @{ 'Admin.psd1' = "@{`n    RootModule = 'Admin.psm1'`n    ModuleVersion = '1.0.0'`n    GUID = '$([guid]::NewGuid())'`n    RequiredModules = @('ActiveDirectory')`n    PrivateData = @{ PSData = @{ ExternalModuleDependencies = @('ActiveDirectory') } }`n}`n" }
+        $run = Invoke-ModuleInstall (Publish-Package 'Admin' '1.0.0' $bytes)
+        $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+        $run.Results.Status | Should -Be 'Installed'
+    }
+
+    It 'refuses the entry <Entry> with UnsafeArchiveEntry and installs nothing' -ForEach @(
+        @{ Entry = '..%2F..%2Fescaped.ps1' }
+        @{ Entry = '/tmp/escaped.ps1' }
+        @{ Entry = 'C:/escaped.ps1' }
+        @{ Entry = '%2Ftmp%2Fescaped.ps1' }
+        @{ Entry = 'sub\..\..\escaped.ps1' }
+    ) {
+        $id = 'Abs' + [Math]::Abs($Entry.GetHashCode())
+        $run = Invoke-ModuleInstall (Publish-Package $id '1.0.0' (New-ModulePackage $id '1.0.0' -Extra @{ $Entry = 'owned' }))
+        $run.Errors.Id | Should -Be 'UnsafeArchiveEntry,SecureInstall.Commands.InstallPinnedModuleCommand'
+        @(Get-ChildItem -LiteralPath $run.Folder -Recurse -Filter 'escaped.ps1').Count | Should -Be 0
+        Assert-NothingInstalled $run
+    }
+
+    It 'two entries whose names differ only in case: refused (DuplicateArchiveEntry or UnsafeArchiveEntry), nothing installed' {
+        $bytes = New-PackageWithEntryMode 'Twins' 'lib/run.ps1' 'two' 0x8000 -Bytes (New-ModulePackage 'Twins' '1.0.0' -Extra @{ 'Lib/Run.ps1' = 'one' })
+        $run = Invoke-ModuleInstall (Publish-Package 'Twins' '1.0.0' $bytes)
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Id | Should -Match '^(DuplicateArchiveEntry|UnsafeArchiveEntry|ArchiveEntryCollision),'
+        Assert-NothingInstalled $run
+    }
+
+    It 'a symbolic link entry inside the .nupkg is refused, nothing installed' -Skip:(Test-IsWindows) {
+        $run = Invoke-ModuleInstall (Publish-Package 'Linky' '1.0.0' (New-PackageWithEntryMode 'Linky' 'passwd' '/etc/passwd' 0xA000))
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Category | Should -BeIn @('SecurityError', 'InvalidData')
+        Assert-NothingInstalled $run
+    }
+
+    It 'a device entry inside the .nupkg is refused, nothing installed' -Skip:(Test-IsWindows) {
+        $run = Invoke-ModuleInstall (Publish-Package 'Devy' '1.0.0' (New-PackageWithEntryMode 'Devy' 'tty' '' 0x2000))
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        Assert-NothingInstalled $run
+    }
+
+    It 'a feed answering far more bytes than any module package is cut off (SizeLimitExceeded) before the disk fills, nothing installed' {
+        # The feed claims 3 GiB and would stream them: the pin has no size, so the module cap is what stops it.
+        $server.Routes['/v3/flat/huge/1.0.0/huge.1.0.0.nupkg'] = @{ Body = [byte[]]::new(16); ContentLength = 3GB }
+        $pin = "  Huge:`n    version: `"1.0.0`"`n    sha512: `"$('ab' * 64)`"`n    source: $base/v3/index.json`n"
+        $run = Invoke-ModuleInstall $pin
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Id | Should -Be 'SizeLimitExceeded,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Message | Should -Match '268.?435.?456'
+        $run.Errors[0].Message | Should -Not -Match 'Raise -MaximumSize' -Because 'Install-PinnedModule has no -MaximumSize: the cap is the package limit'
+        Assert-NothingInstalled $run
+    }
+}
+
+# Issue 22: the feed credential goes to the feed's own origin only: not after a redirect, not to a flat container the
+# service index places on another host, not when the service index itself is redirected.
+Describe 'Install-PinnedModule keeps the feed token on the feed''s origin (v3)' {
+    BeforeAll {
+        $token = "-FeedToken (ConvertTo-SecureString 'feed-secret' -AsPlainText -Force)"
+        function Assert-NoToken($Server) {
+            @($Server.Heads).Count | Should -BeGreaterThan 0
+            @($Server.Heads) -join "`n" | Should -Not -Match 'Authorization|feed-secret'
+        }
+    }
+
+    It 'a flat container that redirects the .nupkg to another host: the token is not sent there' {
+        $storage = Start-LoopbackServer -Certificate $certificate
+        try {
+            $storage.Routes['/blobs/helper.nupkg'] = @{ Body = $packages['Helper 1.0.0'] }
+            $server.Routes['/v3r/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3r/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+            $server.Routes['/v3r/flat/helper/1.0.0/helper.1.0.0.nupkg'] = @{ Status = 302; Reason = 'Found'; Headers = @{ Location = "$($storage.Base)/blobs/helper.nupkg" } }
+            $run = Invoke-ModuleInstall ($helperPin -replace '/v3/index\.json', '/v3r/index.json') $token
+            $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+            @($server.Heads | Where-Object { $_ -like 'GET /v3r/*' }) | ForEach-Object { $_ | Should -Match 'Authorization: Bearer feed-secret' }
+            Assert-NoToken $storage
+        }
+        finally { Stop-LoopbackServer $storage }
+    }
+
+    It 'a service index naming a flat container on another host: the token is not sent there' {
+        $storage = Start-LoopbackServer -Certificate $certificate
+        try {
+            $storage.Routes['/flat/helper/1.0.0/helper.1.0.0.nupkg'] = @{ Body = $packages['Helper 1.0.0'] }
+            $server.Routes['/v3x/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$($storage.Base)/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+            $run = Invoke-ModuleInstall ($helperPin -replace '/v3/index\.json', '/v3x/index.json') $token
+            $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+            @($server.Heads | Where-Object { $_ -like 'GET /v3x/index.json *' })[-1] | Should -Match 'Authorization: Bearer feed-secret'
+            Assert-NoToken $storage
+        }
+        finally { Stop-LoopbackServer $storage }
+    }
+
+    It 'a service index that redirects to another host: the token is not sent there' {
+        $storage = Start-LoopbackServer -Certificate $certificate
+        try {
+            $storage.Routes['/index.json'] = @{ Body = $utf8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$($storage.Base)/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+            $storage.Routes['/flat/helper/1.0.0/helper.1.0.0.nupkg'] = @{ Body = $packages['Helper 1.0.0'] }
+            $server.Routes['/v3m/index.json'] = @{ Status = 301; Reason = 'Moved'; Headers = @{ Location = "$($storage.Base)/index.json" } }
+            $run = Invoke-ModuleInstall ($helperPin -replace '/v3/index\.json', '/v3m/index.json') $token
+            $run.Errors | Should -BeNullOrEmpty -Because $run.Text
+            Assert-NoToken $storage
+        }
+        finally { Stop-LoopbackServer $storage }
+    }
+}
+
+# Issue 22: "the .nupkg is downloaded through the verified downloader (cache ...)": with the cache warm, an install into
+# another module path needs no feed at all, and makes no request to it.
+Describe 'Install-PinnedModule with the feed down and the cache warm' {
+    It 'installs <Kind> from the cache without a request to the feed' -ForEach @(
+        @{ Kind = 'a v3 pin (feed answering 503)'; V2 = $false }
+        @{ Kind = 'a v2 pin (feed answering 503)'; V2 = $true }
+    ) {
+        $down = Start-ModuleFeed
+        try {
+            $pin = Publish-ModulePackage -Feed $down -Id 'Helper' -Version '1.0.0' -Bytes $packages['Helper 1.0.0']
+            if ($V2) { $pin = $pin -replace '/v3/index\.json', '/api/v2' }
+            $cache = Join-Path (New-TestFolder) 'cache'
+            $first = Invoke-ModuleInstall $pin -Environment @{ SSL_CERT_FILE = $down.Pem; SECUREINSTALL_CACHE = $cache }
+            $first.Errors | Should -BeNullOrEmpty -Because $first.Text
+            foreach ($k in @($down.Server.Routes.Keys)) { $down.Server.Routes[$k] = @{ Status = 503; Reason = 'Service Unavailable' } }
+            $before = @($down.Server.Requests).Count
+            $second = Invoke-ModuleInstall $pin -Environment @{ SSL_CERT_FILE = $down.Pem; SECUREINSTALL_CACHE = $cache }
+            $second.Errors | Should -BeNullOrEmpty -Because $second.Text
+            $second.Results.Status | Should -Be 'Installed'
+            Test-Path -LiteralPath (Join-Path $second.ModulePath 'Helper/1.0.0/Helper.psd1') | Should -BeTrue
+            @($down.Server.Requests).Count | Should -Be $before -Because "the cache holds the pinned package: $(@($down.Server.Requests)[$before..999] -join ', ')"
+        }
+        finally { Stop-LoopbackServer $down.Server }
+    }
+}
+
+# Issue 22: where a module goes. Without -ModulePath, the CurrentUser module path of the running edition; the
+# <Name>/<Version> folder PowerShellGet writes; an existing folder that is a link elsewhere is never written through.
+Describe 'Install-PinnedModule target paths' {
+    It 'installs into ~/.local/share/powershell/Modules (CurrentUser, pwsh on Linux) without -ModulePath' -Skip:(-not (Test-IsLinux)) {
+        $dir = New-TestFolder
+        $home2 = Join-Path $dir 'userhome'
+        $null = New-Item -ItemType Directory -Path $home2
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        $code = "Import-Module '$root/SecureInstall.psd1'; `$r = Install-PinnedModule -Manifest '$(Join-Path $dir 'tools.yml')' -ErrorAction Stop; `$r.Path"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment @{ HOME = $home2; XDG_DATA_HOME = ''; SSL_CERT_FILE = $pem; SECUREINSTALL_HOME = (Join-Path $dir 'si'); SECUREINSTALL_CACHE = (Join-Path $dir 'cache') }
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        $child.Out.Trim() | Should -BeExactly (Join-Path $home2 '.local/share/powershell/Modules/Helper/1.0.0')
+        Test-Path -LiteralPath (Join-Path $home2 '.local/share/powershell/Modules/Helper/1.0.0/Helper.psd1') | Should -BeTrue
+    }
+
+    It '-Scope AllUsers targets /usr/local/share/powershell/Modules/Name/Version (pwsh on Linux)' -Skip:(-not (Test-IsLinux)) {
+        $dir = New-TestFolder
+        Write-Fixture (Join-Path $dir 'tools.yml') "modules:`n$helperPin"
+        $code = "Import-Module '$root/SecureInstall.psd1'; Install-PinnedModule -Manifest '$(Join-Path $dir 'tools.yml')' -Scope AllUsers -WhatIf"
+        $child = Invoke-ChildProcess -FilePath $pwsh -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -Environment @{ SECUREINSTALL_HOME = (Join-Path $dir 'si') }
+        $child.ExitCode | Should -Be 0 -Because $child.Text
+        ($child.Out -replace '\s+', ' ') | Should -Match 'install into /usr/local/share/powershell/Modules/Helper/1\.0\.0'
+    }
+
+    It 'an existing Name folder another user owns: InstallRootNotTrusted (SecurityError), nothing written into it' -Skip:((Test-IsWindows) -or (& id -u) -ne '0') {
+        # chown needs root: CI runs the suite as root in its container; elsewhere this case is skipped.
+        $dir = New-TestFolder
+        $foreign = Join-Path $dir 'Modules/Helper'
+        $null = New-Item -ItemType Directory -Path $foreign -Force
+        & chown 4321 $foreign
+        $run = Invoke-ModuleInstall $helperPin -Folder $dir
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Id | Should -Be 'InstallRootNotTrusted,SecureInstall.Commands.InstallPinnedModuleCommand'
+        $run.Errors[0].Category | Should -Be 'SecurityError'
+        $run.Errors[0].Message | Should -Match 'owned by another user \(uid 4321\)'
+        @(Get-ChildItem -LiteralPath $foreign -Force | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $run.Lock | Should -BeFalse
+    }
+
+    It 'an existing <What> that is a symbolic link elsewhere: refused, nothing written through it' -Skip:(Test-IsWindows) -ForEach @(
+        @{ What = 'Name/Version folder'; Link = 'Modules/Helper/1.0.0' }
+        @{ What = 'Name folder'; Link = 'Modules/Helper' }
+    ) {
+        $dir = New-TestFolder
+        $elsewhere = Join-Path $dir 'elsewhere'
+        $null = New-Item -ItemType Directory -Path $elsewhere
+        $link = Join-Path $dir $Link
+        $null = New-Item -ItemType Directory -Path (Split-Path $link) -Force
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target $elsewhere
+        $run = Invoke-ModuleInstall $helperPin -Folder $dir
+        $run.Errors.Count | Should -Be 1 -Because $run.Text
+        $run.Errors[0].Category | Should -Be 'SecurityError'
+        @(Get-ChildItem -LiteralPath $elsewhere -Recurse -Force | ForEach-Object { $_.FullName }) | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $run.Lock | Should -BeFalse
     }
 }

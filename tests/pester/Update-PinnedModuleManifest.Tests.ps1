@@ -128,3 +128,42 @@ Describe 'Update-PinnedModuleManifest' {
         finally { Stop-LoopbackServer $storage }
     }
 }
+
+# Issue 22, reviewed: the manifest is left as it was on any failure, and a package the installer would refuse is never pinned.
+Describe 'Update-PinnedModuleManifest leaves the manifest untouched when it fails' {
+    It '<What>: <Id>, manifest unchanged' -ForEach @(
+        @{ What = 'a .psd1 declaring another ModuleVersion (v3)'; Id = 'ModuleIdentityMismatch'; Module = 'Fibber'; Kind = 'v3'; Extra = @{ 'Fibber.psd1' = "@{ ModuleVersion = '9.9.9' }" } }
+        @{ What = 'a .psd1 requiring a module the .nuspec does not declare (v2)'; Id = 'ModuleDependencyNotPinned'; Module = 'Hider'; Kind = 'v2'; Extra = @{ 'Hider.psd1' = "@{ ModuleVersion = '1.0.0'; RequiredModules = @('Unlisted') }" } }
+        @{ What = 'a dependency with no release in its range (v3)'; Id = 'ModuleNotInManifest'; Module = 'Needy'; Kind = 'v3'; Deps = @{ Base = '[7.0.0,8.0.0)' } }
+    ) {
+        $deps = if ($Deps) { $Deps } else { @{} }
+        $extra = if ($Extra) { $Extra } else { @{} }
+        $null = Publish-ModulePackage -Feed $feed -Id $Module -Version '1.0.0' -Bytes (New-ModulePackage $Module '1.0.0' -Dependencies $deps -Extra $extra)
+        $source = if ($Kind -eq 'v2') { $v2 } else { $v3 }
+        $run = Invoke-ModuleUpdate $oldApp "-Name $Module -Source $source"
+        $run.Errors.Id | Should -Be "$Id,SecureInstall.Commands.UpdatePinnedModuleManifestCommand" -Because $run.Out
+        $run.Pins | Should -BeNullOrEmpty
+        $run.Text | Should -BeExactly $oldApp
+    }
+
+    It 'a .nupkg larger than any module package is cut off (SizeLimitExceeded), manifest unchanged' {
+        $feed.Server.Routes['/v3/flat/vast/index.json'] = @{ Body = [System.Text.Encoding]::UTF8.GetBytes('{ "versions": [ "1.0.0" ] }') }
+        $feed.Server.Routes['/v3/flat/vast/1.0.0/vast.1.0.0.nupkg'] = @{ Body = [byte[]]::new(16); ContentLength = 3GB }
+        $run = Invoke-ModuleUpdate $oldApp "-Name Vast -Source $v3"
+        $run.Errors.Id | Should -Be 'SizeLimitExceeded,SecureInstall.Commands.UpdatePinnedModuleManifestCommand' -Because $run.Out
+        $run.Text | Should -BeExactly $oldApp
+    }
+
+    It 'a feed that redirects its service index to another host: the token does not follow' {
+        $storage = Start-LoopbackServer -Certificate $feed.Certificate
+        try {
+            $storage.Routes['/index.json'] = @{ Body = [System.Text.Encoding]::UTF8.GetBytes("{ `"version`": `"3.0.0`", `"resources`": [ { `"@id`": `"$base/v3/flat/`", `"@type`": `"PackageBaseAddress/3.0.0`" } ] }") }
+            $feed.Server.Routes['/v3moved/index.json'] = @{ Status = 301; Reason = 'Moved'; Headers = @{ Location = "$($storage.Base)/index.json" } }
+            $run = Invoke-ModuleUpdate "modules: {}`n" "-Name Base -Version 1.0.0 -Source $base/v3moved/index.json -FeedToken (ConvertTo-SecureString 'feed-secret-idx' -AsPlainText -Force)"
+            $run.Errors | Should -BeNullOrEmpty -Because $run.Out
+            @($storage.Heads).Count | Should -BeGreaterThan 0
+            $storage.Heads | Should -Not -Match 'Authorization|feed-secret'
+        }
+        finally { Stop-LoopbackServer $storage }
+    }
+}

@@ -4,7 +4,13 @@ namespace SecureInstall.Core.Downloads;
 public sealed class SizeLimitExceededException : UriFailureException
 {
     public SizeLimitExceededException(Uri uri, long limit, long seen)
-        : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. Raise -MaximumSize (--maximum-size) if this file is meant to be this large.",
+        : this(uri, limit, seen, "Raise -MaximumSize (--maximum-size) if this file is meant to be this large.")
+    {
+    }
+
+    /// <param name="remedy">What the user can do; the default names -MaximumSize, which a file's own cap (<see cref="DownloadRequest.MaximumSize"/>) does not follow.</param>
+    public SizeLimitExceededException(Uri uri, long limit, long seen, string remedy)
+        : base($"'{UriText.Redact(uri)}' is larger than the limit of {limit:N0} bytes (at least {seen:N0} bytes). The download was stopped and nothing was kept. {remedy}",
                ErrorIds.SizeLimitExceeded, FailureKind.LimitExceeded, uri)
     {
         Limit = limit;

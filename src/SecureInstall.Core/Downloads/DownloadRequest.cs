@@ -74,6 +74,12 @@ public sealed class DownloadRequest
     /// <summary>The exact size in bytes, when known: checked against Content-Length up front and the bytes received.</summary>
     public long? ExpectedSize { get; set; }
 
+    /// <summary>
+    /// A cap for this file below the downloader's <see cref="VerifiedDownloaderOptions.MaximumSize"/> (a NuGet package:
+    /// <see cref="Modules.NuGetFeed.MaximumPackageBytes"/>): a pin with no size still stops a feed that streams without end.
+    /// </summary>
+    public long? MaximumSize { get; set; }
+
     /// <summary>Download without a digest to check. The result still carries the SHA-256 seen, so the caller can pin it.</summary>
     public bool SkipVerification { get; set; }
 

@@ -317,8 +317,16 @@ public sealed class VerifiedDownloader : IDisposable
         bool checkHtml = !LooksLikeHtmlName(request.LookupName) && !LooksLikeHtmlName(destination);
         // A size the checksum list states (Debian Release) is held like one the caller gave.
         long? expectedSize = request.ExpectedSize ?? expected?.Size;
-        FetchInfo info = await _transport.FetchIntoAsync(uri, authorization, sink, _options.MaximumSize, expectedSize, checkHtml, progress, cancellationToken)
-            .ConfigureAwait(false);
+        long limit = Math.Min(_options.MaximumSize, request.MaximumSize ?? long.MaxValue);
+        FetchInfo info;
+        try
+        {
+            info = await _transport.FetchIntoAsync(uri, authorization, sink, limit, expectedSize, checkHtml, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SizeLimitExceededException ex) when (limit < _options.MaximumSize)
+        {
+            throw new SizeLimitExceededException(uri, ex.Limit, ex.Seen, "That is the limit for this kind of file (a NuGet package's, for one), not -MaximumSize's: no genuine file of its kind is larger.");
+        }
 
         if (expectedSize.HasValue && expectedSize.Value != sink.Length)
             throw new SizeMismatchException(uri, expectedSize.Value, sink.Length);

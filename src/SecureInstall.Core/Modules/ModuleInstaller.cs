@@ -239,6 +239,8 @@ public sealed class ModuleInstaller
         string nameDir = Path.GetDirectoryName(target)!;
         var s = new Staged(module, target);
 
+        RefuseUntrustedFolder(module, nameDir);
+        RefuseUntrustedFolder(module, target);
         Signatures.Authenticode.AuthenticodeRequirement? signature = ModuleSignatures.RequirementOf(module);
         if (!_options.Force && recorded.FindModule(module.Name, module.Version) is { } locked && Checksums.Hex.DigestEquals(locked.Sha512, module.Sha512Hex)
             && (signature == null || locked.Signature != null) // a signer pinned since the install is checked by installing again
@@ -259,7 +261,7 @@ public sealed class ModuleInstaller
         UnixFileSystem.CreateDirectory(work, 0x1ED);
         string package = Path.Combine(work, $"{module.Name.ToLowerInvariant()}.{version.Normalized}.nupkg");
         DownloadRequest request = _options.Source != null
-            ? new DownloadRequest(BundledPackage(module), package) { Expected = module.Sha512 }
+            ? new DownloadRequest(BundledPackage(module), package) { Expected = module.Sha512, MaximumSize = NuGetFeed.MaximumPackageBytes }
             : NuGetFeed.PackageRequest(module, version, package, _downloader, _options.FeedToken);
         DownloadResult downloaded = await _downloader.DownloadAsync(request, null, cancellationToken).ConfigureAwait(false);
         s.FromCache = downloaded.FromCache;
@@ -273,8 +275,10 @@ public sealed class ModuleInstaller
         ArchiveExtractionResult extracted = new SafeArchiveExtractor(extraction).Extract(downloaded.Path, staging, null, cancellationToken);
         log($"Extracted {extracted.Entries.Count} entries of {module.Name} {module.Version}, every one checked against the archive rules.");
 
-        NuSpec spec = ReadNuSpec(module, staging, version, "nothing was installed");
-        CheckModuleManifest(module, version, staging);
+        NuSpec spec = CheckPackage(module, staging, version, "nothing was installed", out IReadOnlyList<string> external);
+        log($"{module.Name} {module.Version}: its .nuspec and {module.Name}.psd1 name the pinned module and version; it depends on " +
+            $"{(spec.Dependencies.Count == 0 ? "no module" : string.Join(", ", spec.Dependencies))}, and its RequiredModules names none but those" +
+            (external.Count == 0 ? "." : $" and {string.Join(", ", external)}, which it declares external (ExternalModuleDependencies: on no feed, so not pinned; Import-Module loads them from PSModulePath)."));
         RemovePackagingParts(staging, spec.Id);
         s.Dependencies = spec.Dependencies;
         if (signature != null)
@@ -294,6 +298,21 @@ public sealed class ModuleInstaller
         return s;
     }
 
+    /// <summary>
+    /// An existing &lt;Name&gt; or &lt;Name&gt;/&lt;Version&gt; folder is held to the module path's own rule: a link there would put the
+    /// module (and the staging folder) outside the module path, and a folder another user owns or can write lets them change
+    /// the module after it is verified.
+    /// </summary>
+    private static void RefuseUntrustedFolder(PinnedModule module, string folder)
+    {
+        if (!UnixFileSystem.TryGetEntry(folder, out FileStatus entry)) return;
+        if (entry.Kind != UnixEntryKind.Directory)
+            throw new ModuleException(ErrorIds.InstallRootNotTrusted, FailureKind.Security, folder,
+                $"'{folder}' is {(entry.Kind == UnixEntryKind.SymbolicLink ? "a symbolic link" : "not a folder")}, where {module.Name} {module.Version} would be installed: " +
+                "a module is only installed into a real folder of the module path. Remove it (or install elsewhere with -ModulePath). Nothing was installed.");
+        DirectoryTrust.Check(folder, ErrorIds.InstallRootNotTrusted, "module folder", "Make it yours (chown; chmod go-w) or remove it, or install elsewhere (-ModulePath). Nothing was installed.");
+    }
+
     /// <summary>The module's .nupkg in the bundle <see cref="ModuleInstallerOptions.Source"/> (Save-PinnedModule's layout), held to the same pin as from the feed.</summary>
     private Uri BundledPackage(PinnedModule module)
     {
@@ -308,9 +327,23 @@ public sealed class ModuleInstaller
     internal static bool SameOrigin(Uri a, Uri b) =>
         string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
 
+    /// <summary>
+    /// What an extracted package must be to be <paramref name="module"/> at <paramref name="version"/>: its .nuspec names
+    /// them, its &lt;Name&gt;.psd1 declares the version, and every module its RequiredModules names is a .nuspec dependency
+    /// (so held to a pin); returns the .nuspec. Install-PinnedModule and Update-PinnedModuleManifest both hold a package to it.
+    /// </summary>
+    /// <param name="outcome">What the failure left undone, for the message ("nothing was installed").</param>
+    /// <param name="external">The modules its PSData.ExternalModuleDependencies names (outside any feed, so never pinned: Publish-Module leaves them out of the .nuspec).</param>
+    internal static NuSpec CheckPackage(PinnedModule module, string staging, PackageVersion version, string outcome, out IReadOnlyList<string> external)
+    {
+        NuSpec spec = ReadNuSpec(module, staging, version, outcome);
+        external = CheckModuleManifest(module, version, staging, spec, outcome);
+        return spec;
+    }
+
     /// <summary>The one .nuspec at the root of an extracted package, which must name <paramref name="module"/> at <paramref name="version"/>.</summary>
     /// <param name="outcome">What the failure left undone, for the message ("nothing was installed").</param>
-    internal static NuSpec ReadNuSpec(PinnedModule module, string staging, PackageVersion version, string outcome)
+    private static NuSpec ReadNuSpec(PinnedModule module, string staging, PackageVersion version, string outcome)
     {
         NuSpec spec = ReadNuSpec(module, staging);
         if (!string.Equals(spec.Id, module.Name, StringComparison.OrdinalIgnoreCase) || PackageVersion.TryParse(spec.Version) is not { } specVersion || !specVersion.SameAs(version))
@@ -339,9 +372,12 @@ public sealed class ModuleInstaller
     /// <summary>
     /// The module manifest &lt;Name&gt;.psd1 at the package root, read as data (<see cref="PowerShellDataFile"/>), must give the
     /// pinned version as ModuleVersion (and PrivateData.PSData.Prerelease for a prerelease): the name is the file's, as
-    /// PowerShell requires.
+    /// PowerShell requires. Each module its RequiredModules names must be a .nuspec dependency: Import-Module loads a required
+    /// module from wherever PSModulePath finds it, so one the .nuspec keeps quiet about would escape the pins. The one
+    /// exception is a module the package itself declares external (PSData.ExternalModuleDependencies: ActiveDirectory and
+    /// the like, on no feed); those are returned, so the install names them.
     /// </summary>
-    private static void CheckModuleManifest(PinnedModule module, PackageVersion version, string staging)
+    private static IReadOnlyList<string> CheckModuleManifest(PinnedModule module, PackageVersion version, string staging, NuSpec spec, string outcome)
     {
         string? psd1 = Directory.GetFiles(staging, "*.psd1", SearchOption.TopDirectoryOnly)
             .FirstOrDefault(f => string.Equals(Path.GetFileName(f), module.Name + ".psd1", StringComparison.OrdinalIgnoreCase));
@@ -358,14 +394,34 @@ public sealed class ModuleInstaller
             throw new ModuleException(ErrorIds.ModulePackageInvalid, FailureKind.InvalidData, module.Name, $"{module.Name} {module.Version}: {ex.Message}", ex);
         }
         string? moduleVersion = data.TryGetValue("ModuleVersion", out object? mv) ? mv as string : null;
-        string prerelease = data.TryGetValue("PrivateData", out object? pd) && pd is IDictionary<string, object?> privateData
-            && privateData.TryGetValue("PSData", out object? ps) && ps is IDictionary<string, object?> psData
-            && psData.TryGetValue("Prerelease", out object? pr) && pr is string label ? label : string.Empty;
+        IDictionary<string, object?>? psData = data.TryGetValue("PrivateData", out object? pd) && pd is IDictionary<string, object?> privateData
+            && privateData.TryGetValue("PSData", out object? ps) && ps is IDictionary<string, object?> d ? d : null;
+        string prerelease = psData != null && psData.TryGetValue("Prerelease", out object? pr) && pr is string label ? label : string.Empty;
         PackageVersion? declared = PackageVersion.TryParse(moduleVersion + (prerelease.Length > 0 ? "-" + prerelease : string.Empty));
         if (declared == null || !declared.SameAs(version))
             throw new ModuleException(ErrorIds.ModuleIdentityMismatch, FailureKind.Security, module.Name,
                 $"{module.Name}.psd1 in the package pinned as {module.Name} {module.Version} declares ModuleVersion '{moduleVersion}'{(prerelease.Length > 0 ? $" Prerelease '{prerelease}'" : "")}: " +
-                "the package is not the pinned module. Nothing was installed.");
+                $"the package is not the pinned module. {Capitalised(outcome)}.");
+        List<string> external = RequiredModuleNames(psData != null && psData.TryGetValue("ExternalModuleDependencies", out object? ext) ? ext : null).ToList();
+        List<string> undeclared = RequiredModuleNames(data.TryGetValue("RequiredModules", out object? required) ? required : null)
+            .Where(n => !spec.Dependencies.Any(d => string.Equals(d.Id, n, StringComparison.OrdinalIgnoreCase)) && !external.Contains(n, StringComparer.OrdinalIgnoreCase))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (undeclared.Count > 0)
+            throw new ModuleException(ErrorIds.ModuleDependencyNotPinned, FailureKind.InvalidData, module.Name,
+                $"{module.Name}.psd1 in the package pinned as {module.Name} {module.Version}: its RequiredModules names {string.Join(", ", undeclared)}, which its .nuspec does not declare " +
+                $"({(spec.Dependencies.Count == 0 ? "it declares no dependency" : "it declares " + string.Join(", ", spec.Dependencies.Select(d => d.Id)))}). " +
+                $"Import-Module would load {(undeclared.Count == 1 ? "it" : "them")} from wherever PSModulePath finds {(undeclared.Count == 1 ? "it" : "them")}, unpinned. {Capitalised(outcome)}.");
+        return external;
+    }
+
+    /// <summary>The module names of a RequiredModules (or ExternalModuleDependencies) value: 'Name' strings and @{ ModuleName = 'Name'; … } specifications.</summary>
+    private static IEnumerable<string> RequiredModuleNames(object? value)
+    {
+        foreach (object? item in value is object?[] several ? several : new[] { value })
+        {
+            if (item is string name && name.Trim().Length > 0) yield return name.Trim();
+            else if (item is IDictionary<string, object?> spec && spec.TryGetValue("ModuleName", out object? n) && n is string specName && specName.Trim().Length > 0) yield return specName.Trim();
+        }
     }
 
     /// <summary>What PSResourceGet deletes after extracting a module (Utils.DeleteExtraneousFiles): the NuGet packaging parts and the .nuspec.</summary>

@@ -215,11 +215,11 @@ public sealed class ModuleManifestUpdater
     {
         Uri uri = await NuGetFeed.PackageUriAsync(feed, id, version, _downloader, _token, cancellationToken).ConfigureAwait(false);
         string file = Path.Combine(_work, Guid.NewGuid().ToString("N") + ".nupkg");
-        DownloadResult downloaded = await _downloader.DownloadAsync(new DownloadRequest(uri, file) { SkipVerification = true, Token = TokenFor(uri, feed) }, null, cancellationToken).ConfigureAwait(false);
+        DownloadResult downloaded = await _downloader.DownloadAsync(new DownloadRequest(uri, file) { SkipVerification = true, Token = TokenFor(uri, feed), MaximumSize = NuGetFeed.MaximumPackageBytes }, null, cancellationToken).ConfigureAwait(false);
         string sha512 = FileHasher.HashFile(downloaded.Path, ChecksumAlgorithm.SHA512, null, cancellationToken);
         string staging = Path.Combine(_work, Guid.NewGuid().ToString("N"));
         new SafeArchiveExtractor(new ArchiveExtractionOptions { DecodePercentEscapes = true }).Extract(downloaded.Path, staging, null, cancellationToken);
-        NuSpec spec = ModuleInstaller.ReadNuSpec(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned");
+        NuSpec spec = ModuleInstaller.CheckPackage(new PinnedModule { Name = id, Version = version.Normalized }, staging, version, "nothing was pinned", out _);
         return (sha512, spec);
     }
 

@@ -15,6 +15,12 @@ public static class NuGetFeed
     /// <summary>Service indexes are a few KiB.</summary>
     public const long MaximumIndexBytes = 1024 * 1024;
 
+    /// <summary>
+    /// The largest .nupkg a module install, save or update downloads: nuget.org and the PowerShell Gallery refuse packages
+    /// over 250 MB, and a module pin has no size, so without this a hostile feed could stream until the disk is full.
+    /// </summary>
+    public const long MaximumPackageBytes = 256L * 1024 * 1024;
+
     private const string PackageBaseAddress = "PackageBaseAddress/3.0.0";
 
     public static bool IsV3(Uri source) =>
@@ -43,11 +49,12 @@ public static class NuGetFeed
         if (module == null) throw new ArgumentNullException(nameof(module));
         if (downloader == null) throw new ArgumentNullException(nameof(downloader));
         if (!IsV3(module.Source))
-            return new DownloadRequest(V2PackageUri(module.Source, module.Name, version.Normalized), destination) { Expected = module.Sha512, Token = token };
+            return new DownloadRequest(V2PackageUri(module.Source, module.Name, version.Normalized), destination) { Expected = module.Sha512, Token = token, MaximumSize = MaximumPackageBytes };
         return new DownloadRequest(module.Source, destination)
         {
             Expected = module.Sha512,
             Token = token,
+            MaximumSize = MaximumPackageBytes,
             ResolveUri = ct => PackageUriAsync(module.Source, module.Name, version, downloader, token, ct),
         };
     }

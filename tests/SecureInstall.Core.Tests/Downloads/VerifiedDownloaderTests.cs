@@ -471,6 +471,23 @@ public sealed class VerifiedDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestMaximumSize_CapsBelowTheDownloadersLimit_WhileStreaming()
+    {
+        _server.Map("chunked-request.bin", async c =>
+        {
+            for (int i = 0; i < 10; i++) await c.Response.Body.WriteAsync(_data.AsMemory(0, 250_000));
+        });
+        DownloadRequest request = Pinned(_server.Https("chunked-request.bin"));
+        request.MaximumSize = 1_000_000; // a NuGet package's cap: the downloader's own stays at its 8 GiB default
+
+        SizeLimitExceededException ex = await FailsWith<SizeLimitExceededException>(request, Options(), "SizeLimitExceeded");
+
+        Assert.Equal(1_000_000, ex.Limit);
+        Assert.DoesNotContain("-MaximumSize (", ex.Message); // the request's own cap: raising the downloader's would not help
+        AssertNothingLeft();
+    }
+
+    [Fact]
     public async Task HtmlErrorPage_FailsWithUnexpectedHtml_AndLeavesNothing()
     {
         _server.Map("login", c =>

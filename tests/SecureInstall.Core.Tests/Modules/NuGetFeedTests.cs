@@ -1,4 +1,7 @@
 using System.Text;
+using SecureInstall.Core.Checksums;
+using SecureInstall.Core.Downloads;
+using SecureInstall.Core.Manifests;
 using SecureInstall.Core.Modules;
 
 namespace SecureInstall.Core.Tests.Modules;
@@ -28,6 +31,19 @@ public class NuGetFeedTests
         Assert.False(NuGetFeed.IsV3(new Uri("https://www.powershellgallery.com/api/v2")));
         Assert.Equal("https://www.powershellgallery.com/api/v2/package/Pester/5.9.0",
             NuGetFeed.V2PackageUri(new Uri("https://www.powershellgallery.com/api/v2"), "Pester", "5.9.0").AbsoluteUri);
+    }
+
+    [Theory]
+    [InlineData("https://www.powershellgallery.com/api/v2")]
+    [InlineData("https://feed.test/v3/index.json")]
+    public void PackageRequest_CapsTheDownloadAtTheGallerysPackageLimit(string source)
+    {
+        // A module pin has no size: without the cap a hostile feed could stream until the disk is full.
+        var module = new PinnedModule { Name = "Pester", Version = "5.9.0", Source = new Uri(source), Sha512 = new ChecksumEntry("Pester", ChecksumAlgorithm.SHA512, new string('a', 128), "test") };
+        using var downloader = new VerifiedDownloader(new VerifiedDownloaderOptions());
+        DownloadRequest request = NuGetFeed.PackageRequest(module, PackageVersion.TryParse("5.9.0")!, Path.Combine(Path.GetTempPath(), "x.nupkg"), downloader, null);
+        Assert.Equal(NuGetFeed.MaximumPackageBytes, request.MaximumSize);
+        Assert.Equal(256L * 1024 * 1024, NuGetFeed.MaximumPackageBytes);
     }
 
     [Theory]
