@@ -79,7 +79,10 @@ case "${1:-}" in
       export SECUREINSTALL_MIRRORS
     fi
     SECUREINSTALL_HOME=$home
-    export SECUREINSTALL_HOME
+    # The cache folder is the one setup named as cache-path (what actions/cache saves and restores), even when the
+    # workflow sets SECUREINSTALL_CACHE for its own steps.
+    SECUREINSTALL_CACHE=$home/cache
+    export SECUREINSTALL_HOME SECUREINSTALL_CACHE
     set -- install --manifest "$manifest"
     [ -z "${INPUT_PLATFORM:-}" ] || set -- "$@" --platform "$INPUT_PLATFORM"
     [ "${LOCKED:-false}" != true ] || set -- "$@" --locked

@@ -138,6 +138,21 @@ Describe 'The action''s steps, run as the runner runs them' -Skip:$noRun {
         $r.ExitCode | Should -Be 0 -Because $r.Text
     }
 
+    It 'fills the cache-path actions/cache saves, even when the workflow points SECUREINSTALL_CACHE elsewhere' {
+        Reset-Runner
+        $cachePath = "$runner/temp/secureinstall/cache"
+        # A fresh runner: neither the tools nor the cache are there yet.
+        Remove-Item -LiteralPath "$runner/temp/secureinstall" -Recurse -Force -ErrorAction SilentlyContinue
+        $elsewhere = Join-Path $TestDrive 'workflow-cache'
+        $r = Invoke-Step setup
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        (Read-Outputs)['cache-path'] | Should -Be $cachePath
+        $r = Invoke-Step install @{ LOCKED = 'true'; SECUREINSTALL_CACHE = $elsewhere }
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        @(Get-ChildItem -LiteralPath $cachePath -Recurse -File).Count | Should -BeGreaterThan 0 -Because 'the pinned artifacts are cached where the cache step looks'
+        Test-Path -LiteralPath $elsewhere | Should -BeFalse
+    }
+
     It 'refuses an install.sh that does not hash to the pin, and runs nothing (exit 1)' {
         Reset-Runner
         Remove-Item -Recurse -Force -LiteralPath "$runner/temp/secureinstall-cli" -ErrorAction SilentlyContinue
