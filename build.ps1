@@ -266,13 +266,13 @@ function Invoke-Test {
     # The same CLI tests a second time, against the Native AOT binary (issue 23), where it can be compiled here.
     $nativeLine = 'native CLI: not built (Native AOT is compiled and tested on linux-x64 with clang and lld)'
     if ($nativeBuilt) {
-        $again = New-TestConfiguration -Path @((Join-Path $root 'tests/pester/Cli.Tests.ps1'), (Join-Path $root 'tests/pester/FrontEndParity.Tests.ps1')) -ResultFile 'pester-native.xml'
+        $again = New-TestConfiguration -Path @((Join-Path $root 'tests/pester/Cli.Tests.ps1'), (Join-Path $root 'tests/pester/Cli.Modules.Tests.ps1'), (Join-Path $root 'tests/pester/FrontEndParity.Tests.ps1')) -ResultFile 'pester-native.xml'
         $env:SECUREINSTALL_CLI = Get-NativeCliPath
         try { $native = Invoke-Pester -Configuration $again }
         finally { Remove-Item Env:SECUREINSTALL_CLI }
         $passed += $native.PassedCount
         $failed += $native.FailedCount + $native.FailedBlocksCount + $native.FailedContainersCount
-        $nativeLine = 'native CLI (Cli, FrontEndParity): {0} passed, {1} failed' -f $native.PassedCount, $native.FailedCount
+        $nativeLine = 'native CLI (Cli, Cli.Modules, FrontEndParity): {0} passed, {1} failed' -f $native.PassedCount, $native.FailedCount
     }
     elseif ((Get-NativeRuntime) -eq 'linux-x64') {
         Write-Warning 'clang or ld.lld not found (apt-get install clang lld): the CLI tests did not run against the native binary.'

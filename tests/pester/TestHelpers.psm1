@@ -30,7 +30,8 @@ function Get-CliPath {
 }
 
 # The command line that starts the CLI under test: `dotnet secureinstall.dll`, or the executable SECUREINSTALL_CLI names
-# (issue 23: build.ps1 -Task Test runs Cli.Tests.ps1 and FrontEndParity.Tests.ps1 again with it set to the native binary).
+# (issue 23: build.ps1 -Task Test runs Cli.Tests.ps1, Cli.Modules.Tests.ps1 and FrontEndParity.Tests.ps1 again with it set to
+# the native binary).
 function Get-CliCommand {
     if ($env:SECUREINSTALL_CLI) {
         if (-not (Test-Path -LiteralPath $env:SECUREINSTALL_CLI -PathType Leaf)) { throw "SECUREINSTALL_CLI names $env:SECUREINSTALL_CLI, which is not a file." }
