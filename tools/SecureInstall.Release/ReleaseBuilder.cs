@@ -107,8 +107,10 @@ public sealed class ReleaseBuilder
             string bootstrapPath = Path.Combine(_output, "Install-SecureInstall.ps1");
             File.WriteAllBytes(bootstrapPath, BootstrapStamp.Encode(stamped));
 
+            var nativeAssets = native.Select(n => new Sbom.NativeAsset(InstallScriptStamp.AssetName(n.Key), n.Value)).ToList();
             File.WriteAllBytes(Path.Combine(_output, $"SecureInstall-{version}.cdx.json"),
-                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Loader", "src/SecureInstall.Cli" }, version, sourceDate));
+                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Loader", "src/SecureInstall.Cli" }, version, sourceDate,
+                    nativeAssets, new[] { "src/SecureInstall.Core", "src/SecureInstall.Cli" }));
 
             // checksums.txt by the same writer as New-ChecksumFile: sorted, LF, UTF-8 without BOM.
             var items = Directory.GetFiles(_output).Select(f => new ChecksumListItem(f, Path.GetFileName(f)));
