@@ -396,10 +396,10 @@ Describe 'The README one-liner for sh' {
         function Get-ShOneLiner([string]$Uri, [string]$Pin) {
             $shLine -replace "u='[^']*'", "u='$Uri'" -replace "pin='[^']*'", "pin='$Pin'"
         }
-        function Invoke-OneLiner([string]$Line) {
+        function Invoke-OneLiner([string]$Line, [string]$Shell = 'dash') {
             $script:childHome = New-TestFolder
             $script:childTemp = New-TestFolder
-            Invoke-ChildProcess -FilePath 'dash' -ArgumentList @('-c', $Line) -TimeoutSeconds 60 `
+            Invoke-ChildProcess -FilePath $Shell -ArgumentList @('-c', $Line) -TimeoutSeconds 60 `
                 -Environment @{ HOME = $script:childHome; TMPDIR = $script:childTemp; PATH = '/usr/bin:/bin'; CURL_CA_BUNDLE = $pem }
         }
     }
@@ -410,8 +410,11 @@ Describe 'The README one-liner for sh' {
         $shLine | Should -Not -Match '\| *(ba|da)?sh\b' -Because 'nothing is piped into sh'
     }
 
-    It 'downloads install.sh, checks the pin, runs it: the binary lands in ~/.local/bin; the temporary file is gone' -Skip:$noDash {
-        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" $scripts.good.Sha)
+    It 'under <Shell>: downloads install.sh, checks the pin, runs it: the binary lands in ~/.local/bin; the temporary file is gone' -Skip:$noDash -ForEach @(
+        @{ Shell = 'dash' }
+        @{ Shell = 'bash' }
+    ) {
+        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" $scripts.good.Sha) $Shell
         $r.ExitCode | Should -Be 0 -Because $r.Text
         Get-Sha256 (Join-Path $script:childHome '.local/bin/secureinstall') | Should -Be $binarySha
         @(Get-ChildItem -LiteralPath $script:childTemp -Force).Count | Should -Be 0
