@@ -50,6 +50,14 @@ Describe 'action.yml' {
         }
     }
 
+    It 'fetches install.sh from this version''s release, as the README''s sh one-liner does (the release workflow checks both against the tag)' {
+        $version = (Import-PowerShellDataFile (Join-Path $root 'SecureInstall.psd1')).ModuleVersion
+        $action | Should -Match ("(?m)^    default: https://\S+/releases/download/v{0}/install\.sh$" -f [regex]::Escape($version))
+        Get-Content -LiteralPath (Join-Path $root 'README.md') -Raw | Should -Match ("\(u='https://\S+/releases/download/v{0}/install\.sh'" -f [regex]::Escape($version))
+        $workflow = Get-Content -LiteralPath (Join-Path $root '.github/workflows/release.yml') -Raw
+        $workflow | Should -Match ([regex]::Escape('/releases/download/v$version/install.sh$" action.yml'))
+    }
+
     It 'steps.sh is POSIX sh: clean under shellcheck -s sh' -Skip:(-not (Get-Command shellcheck -ErrorAction SilentlyContinue)) {
         $out = & shellcheck -s sh $steps 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 0 -Because $out
