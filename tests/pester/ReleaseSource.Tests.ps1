@@ -12,9 +12,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $tool = Get-ChildItem -Path (Join-Path $root 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll |
-        Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+    $tool = Get-ReleaseToolPath
     if (-not $tool) { throw 'Build first: tools/SecureInstall.Release answers `source`.' }
     $repo = New-TestFolder
     function Invoke-Git {
@@ -31,7 +29,7 @@ BeforeAll {
         (Invoke-Git rev-parse HEAD).Trim()
     }
     function Get-Source {
-        $out = & dotnet $tool.FullName source --root $repo 2>&1
+        $out = & dotnet $tool source --root $repo 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
         ($out | Select-Object -Last 1).Trim()
     }

@@ -49,6 +49,13 @@ function Invoke-Cli {
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
 }
 
+# The built release tool (tools/SecureInstall.Release): its .dll, run with `dotnet`; $null before a build.
+function Get-ReleaseToolPath {
+    $dll = Get-ChildItem -Path (Join-Path $script:RepoRoot 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll -ErrorAction SilentlyContinue |
+        Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+    if ($dll) { $dll.FullName }
+}
+
 # Lower-case hex SHA-256 of a file, the form the cmdlets print and the manifests pin.
 function Get-Sha256([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant() }
 
@@ -459,7 +466,7 @@ function Publish-ModulePackage {
 
 #endregion
 
-Export-ModuleMember -Function New-EcdsaPublicKeyPem, Get-AuthenticodeContainerSkipReason, New-AuthenticodeContainer, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function New-EcdsaPublicKeyPem, Get-AuthenticodeContainerSkipReason, New-AuthenticodeContainer, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-ReleaseToolPath, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign,
     Get-Sha512Hex, New-ModulePackage, Start-ModuleFeed, Publish-ModulePackage
