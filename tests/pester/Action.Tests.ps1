@@ -188,4 +188,12 @@ Describe 'The action''s steps, run as the runner runs them' -Skip:$noRun {
         $r.ExitCode | Should -Be 1
         $r.Out | Should -Match 'is not os-arch'
     }
+
+    It 'keeps an input''s line breaks out of the ::error command: no workflow command of its own (escaped as %0A, %0D, %25)' {
+        $r = Invoke-Step setup @{ INPUT_MANIFEST = "tools 50%`n::add-mask::secret`r`n::stop-commands::x" }
+        $r.ExitCode | Should -Be 1
+        $lines = @($r.Out -split "`n" | Where-Object { $_ -like '::*' })
+        $lines.Count | Should -Be 1
+        $lines[0] | Should -BeExactly '::error title=SecureInstall::the manifest tools 50%25%0A::add-mask::secret%0D%0A::stop-commands::x is not a file.'
+    }
 }
