@@ -324,7 +324,14 @@ function Invoke-Native {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
     $pathMap = '-p:PathMap={0}=/_/' -f ($root.TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar)
-    Invoke-Dotnet @('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish)
+    # The commit compiled in is the one the release build embeds (its `source` command: the last change outside the files
+    # that pin the assets), not HEAD: the release workflow's runners build these binaries from the commit that pins them.
+    $source = (& dotnet run --project (Join-Path $root 'tools/SecureInstall.Release/SecureInstall.Release.csproj') -c Release -- source --root $root | Select-Object -Last 1)
+    if ($LASTEXITCODE -ne 0) { throw 'tools/SecureInstall.Release source failed.' }
+    $revision = @('-p:EnableSourceControlManagerQueries=false', '-p:EnableSourceLink=false')
+    $commit = ($source -split ' ')[0]
+    if ($commit) { $revision += "-p:SourceRevisionId=$commit" }
+    Invoke-Dotnet (@('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish) + $revision)
     # Only the executable is the product; the separated debug symbols and the core's .pdb stay out of the folder users get.
     Get-ChildItem -LiteralPath $publish -File | Where-Object { $_.Name -notmatch '^secureinstall(\.exe)?$' } | Remove-Item -Force
     $binary = Get-NativeCliPath
