@@ -90,6 +90,25 @@ public static class Sbom
 
     private static string Purl(string name, string version) => $"pkg:nuget/{name}@{version}";
 
+    private static void WriteComponent(Utf8JsonWriter json, string type, string purl, string name, string version, string scope, string algorithm, string hash, string? description)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", type);
+        json.WriteString("bom-ref", purl);
+        json.WriteString("name", name);
+        json.WriteString("version", version);
+        if (description != null) json.WriteString("description", description);
+        json.WriteString("scope", scope);
+        json.WriteStartArray("hashes");
+        json.WriteStartObject();
+        json.WriteString("alg", algorithm);
+        json.WriteString("content", hash);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteString("purl", purl);
+        json.WriteEndObject();
+    }
+
     private static byte[] Write(SortedDictionary<string, Package> packages, Release release, string? serial)
     {
         (string self, string version, DateTimeOffset sourceDate) = (release.Self, release.Version, release.SourceDate);
@@ -124,39 +143,11 @@ public static class Sbom
             json.WriteStartArray("components");
             foreach (NativeAsset asset in release.Native)
             {
-                json.WriteStartObject();
-                json.WriteString("type", "application");
-                json.WriteString("bom-ref", NativeRef(asset, version));
-                json.WriteString("name", asset.Name);
-                json.WriteString("version", version);
-                json.WriteString("description", "the native (Native AOT) secureinstall executable, a release asset");
-                json.WriteString("scope", "required");
-                json.WriteStartArray("hashes");
-                json.WriteStartObject();
-                json.WriteString("alg", "SHA-256");
-                json.WriteString("content", asset.Sha256Hex);
-                json.WriteEndObject();
-                json.WriteEndArray();
-                json.WriteString("purl", NativeRef(asset, version));
-                json.WriteEndObject();
+                WriteComponent(json, "application", NativeRef(asset, version), asset.Name, version, "required", "SHA-256", asset.Sha256Hex,
+                    "the native (Native AOT) secureinstall executable, a release asset");
             }
             foreach ((string purl, Package p) in packages)
-            {
-                json.WriteStartObject();
-                json.WriteString("type", "library");
-                json.WriteString("bom-ref", purl);
-                json.WriteString("name", p.Name);
-                json.WriteString("version", p.Version);
-                json.WriteString("scope", p.CompileOnly ? "excluded" : "required");
-                json.WriteStartArray("hashes");
-                json.WriteStartObject();
-                json.WriteString("alg", "SHA-512");
-                json.WriteString("content", p.Sha512Hex);
-                json.WriteEndObject();
-                json.WriteEndArray();
-                json.WriteString("purl", purl);
-                json.WriteEndObject();
-            }
+                WriteComponent(json, "library", purl, p.Name, p.Version, p.CompileOnly ? "excluded" : "required", "SHA-512", p.Sha512Hex, null);
             json.WriteEndArray();
 
             json.WriteStartArray("dependencies");
