@@ -266,13 +266,13 @@ function Invoke-Test {
     # The same CLI tests a second time, against the Native AOT binary (issue 23), where it can be compiled here.
     $nativeLine = 'native CLI: not built (Native AOT is compiled and tested on linux-x64 with clang and lld)'
     if ($nativeBuilt) {
-        $again = New-TestConfiguration -Path @((Join-Path $root 'tests/pester/Cli.Tests.ps1'), (Join-Path $root 'tests/pester/FrontEndParity.Tests.ps1')) -ResultFile 'pester-native.xml'
+        $again = New-TestConfiguration -Path @((Join-Path $root 'tests/pester/Cli.Tests.ps1'), (Join-Path $root 'tests/pester/Cli.Modules.Tests.ps1'), (Join-Path $root 'tests/pester/FrontEndParity.Tests.ps1')) -ResultFile 'pester-native.xml'
         $env:SECUREINSTALL_CLI = Get-NativeCliPath
         try { $native = Invoke-Pester -Configuration $again }
         finally { Remove-Item Env:SECUREINSTALL_CLI }
         $passed += $native.PassedCount
         $failed += $native.FailedCount + $native.FailedBlocksCount + $native.FailedContainersCount
-        $nativeLine = 'native CLI (Cli, FrontEndParity): {0} passed, {1} failed' -f $native.PassedCount, $native.FailedCount
+        $nativeLine = 'native CLI (Cli, Cli.Modules, FrontEndParity): {0} passed, {1} failed' -f $native.PassedCount, $native.FailedCount
     }
     elseif ((Get-NativeRuntime) -eq 'linux-x64') {
         Write-Warning 'clang or ld.lld not found (apt-get install clang lld): the CLI tests did not run against the native binary.'
@@ -324,7 +324,14 @@ function Invoke-Native {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
     $pathMap = '-p:PathMap={0}=/_/' -f ($root.TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar)
-    Invoke-Dotnet @('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish)
+    # The commit compiled in is the one the release build embeds (its `source` command: the last change outside the files
+    # that pin the assets), not HEAD: the release workflow's runners build these binaries from the commit that pins them.
+    $source = (& dotnet run --project (Join-Path $root 'tools/SecureInstall.Release/SecureInstall.Release.csproj') -c Release -- source --root $root | Select-Object -Last 1)
+    if ($LASTEXITCODE -ne 0) { throw 'tools/SecureInstall.Release source failed.' }
+    $revision = @('-p:EnableSourceControlManagerQueries=false', '-p:EnableSourceLink=false')
+    $commit = ($source -split ' ')[0]
+    if ($commit) { $revision += "-p:SourceRevisionId=$commit" }
+    Invoke-Dotnet (@('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish) + $revision)
     # Only the executable is the product; the separated debug symbols and the core's .pdb stay out of the folder users get.
     Get-ChildItem -LiteralPath $publish -File | Where-Object { $_.Name -notmatch '^secureinstall(\.exe)?$' } | Remove-Item -Force
     $binary = Get-NativeCliPath

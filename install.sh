@@ -38,15 +38,21 @@ sha256_of() {
 }
 
 expected_self=''
-prefix="${HOME:-}/.local"
+prefix=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --expected-sha256) [ $# -ge 2 ] || fail 2 "$1 needs a value."; expected_self=$2; shift 2 ;;
-    --prefix) [ $# -ge 2 ] || fail 2 "$1 needs a value."; prefix=$2; shift 2 ;;
+    --prefix) [ $# -ge 2 ] || fail 2 "$1 needs a value."; [ -n "$2" ] || fail 2 "$1 needs a folder, not ''."; prefix=$2; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail 2 "unknown argument '$1' (usage: sh install.sh --expected-sha256 HEX [--prefix DIR])." ;;
   esac
 done
+
+# Without --prefix, ~/.local; never "/.local" because HOME is unset (as it can be in a container step).
+if [ -z "$prefix" ]; then
+  [ -n "${HOME:-}" ] || fail 2 'HOME is not set: give the install folder with --prefix DIR.'
+  prefix="$HOME/.local"
+fi
 
 # 1. Its own bytes: the digest the caller pinned must be this file's. Nothing is written before this.
 [ -n "$expected_self" ] || fail 1 'BootstrapNotVerified: give this file'"'"'s pinned digest with --expected-sha256 (the README one-liner does); not run.'
@@ -89,7 +95,8 @@ esac
 
 # 3. Download into a private temporary folder (0700), removed on every exit.
 work=$(mktemp -d "${TMPDIR:-/tmp}/secureinstall-install.XXXXXXXX") || fail 2 'cannot create a temporary folder.'
-trap 'rm -rf "$work"' EXIT
+staged=''
+trap 'rm -rf "$work"; [ -z "$staged" ] || rm -f "$staged"' EXIT
 trap 'exit 2' HUP INT TERM
 download="$work/secureinstall"
 
@@ -104,7 +111,8 @@ fetch_with_wget() {
       *) fail 1 "InsecureRedirect: redirected to $url, which is not https; refused." ;;
     esac
     rm -f "$download" "$work/headers"
-    if wget --quiet --server-response --max-redirect=0 --output-document="$download" "$url" 2>"$work/headers"; then
+    # --tries=1: wget retries a cut-off transfer 20 times by default, minutes of waiting before it reports one.
+    if wget --quiet --server-response --max-redirect=0 --tries=1 --timeout=60 --output-document="$download" "$url" 2>"$work/headers"; then
       return 0
     fi
     location=$(sed -n 's/^ *[Ll]ocation: *//p' "$work/headers" | tr -d '\r' | tail -n 1)
@@ -120,8 +128,9 @@ fetch_with_wget() {
 
 if command -v curl >/dev/null 2>&1; then
   # --proto =https: the first request is https only; --proto-redir =https: so is every redirect (https->http refused).
+  # A server that stops sending fails the step after a minute instead of holding the job until its timeout.
   if ! curl --fail --silent --show-error --location --max-redirs 10 --proto '=https' --proto-redir '=https' \
-      --output "$download" "$uri" 2>"$work/error"; then
+      --connect-timeout 30 --speed-limit 1024 --speed-time 60 --output "$download" "$uri" 2>"$work/error"; then
     if grep -qi 'protocol' "$work/error"; then
       fail 1 "InsecureRedirect: $uri redirected to a URL that is not https; refused. ($(head -n 1 "$work/error"))"
     fi
@@ -137,13 +146,23 @@ fi
 actual=$(sha256_of "$download")
 [ "$actual" = "$expected" ] || fail 1 "ChecksumMismatch: $uri hashes to $actual, not the $expected stamped for $rid in release $release_version; nothing installed."
 
-# 5. Only now the destination: copied beside it, then renamed over it (a reader never sees half a file).
+# 5. Only now the destination: copied beside it into a new file of its own (mktemp: a name planted there, a symlink
+# included, is never opened), then renamed over it (a reader never sees half a file).
 bin="$prefix/bin"
+target="$bin/secureinstall"
 mkdir -p "$bin" || fail 2 "cannot create $bin."
-staged="$bin/.secureinstall.$$.tmp"
-cp "$download" "$staged" || { rm -f "$staged"; fail 2 "cannot write $staged."; }
+staged=$(mktemp "$bin/.secureinstall.XXXXXXXX") || fail 2 "cannot create a file in $bin."
+cp "$download" "$staged" || fail 2 "cannot write $staged."
 chmod 0755 "$staged"
-mv -f "$staged" "$bin/secureinstall" || { rm -f "$staged"; fail 2 "cannot move the binary into $bin."; }
+# mv onto a symlink to a folder would move the binary into that folder: a link there is removed (never followed), and
+# a real folder is refused.
+if [ -L "$target" ]; then
+  rm -f "$target" || fail 2 "cannot remove the symbolic link $target."
+elif [ -d "$target" ]; then
+  fail 2 "$target is a folder; not replaced."
+fi
+mv -f "$staged" "$target" || fail 2 "cannot move the binary into $bin."
+staged=''
 
 say "installed secureinstall $release_version ($rid) as $bin/secureinstall"
 say "  from $uri"

@@ -9,7 +9,13 @@
 set -eu
 
 say() { printf 'secureinstall-action: %s\n' "$*" >&2; }
-fail() { say "$*"; printf '::error title=SecureInstall::%s\n' "$*"; exit 1; }
+# A workflow command is one line: % and line breaks in the message (an input's text) are escaped as the runner requires,
+# so an input cannot start a command of its own on the next line.
+fail() {
+  say "$*"
+  printf '::error title=SecureInstall::%s\n' "$(printf '%s' "$*" | sed 's/%/%25/g; s/\r/%0D/g' | awk 'NR > 1 { printf "%%0A" } { printf "%s", $0 }')"
+  exit 1
+}
 
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum -b "$1" | cut -d' ' -f1; else shasum -a 256 -b "$1" | cut -d' ' -f1; fi
@@ -79,7 +85,10 @@ case "${1:-}" in
       export SECUREINSTALL_MIRRORS
     fi
     SECUREINSTALL_HOME=$home
-    export SECUREINSTALL_HOME
+    # The cache folder is the one setup named as cache-path (what actions/cache saves and restores), even when the
+    # workflow sets SECUREINSTALL_CACHE for its own steps.
+    SECUREINSTALL_CACHE=$home/cache
+    export SECUREINSTALL_HOME SECUREINSTALL_CACHE
     set -- install --manifest "$manifest"
     [ -z "${INPUT_PLATFORM:-}" ] || set -- "$@" --platform "$INPUT_PLATFORM"
     [ "${LOCKED:-false}" != true ] || set -- "$@" --locked

@@ -50,6 +50,14 @@ Describe 'action.yml' {
         }
     }
 
+    It 'fetches install.sh from this version''s release, as the README''s sh one-liner does (the release workflow checks both against the tag)' {
+        $version = (Import-PowerShellDataFile (Join-Path $root 'SecureInstall.psd1')).ModuleVersion
+        $action | Should -Match ("(?m)^    default: https://\S+/releases/download/v{0}/install\.sh$" -f [regex]::Escape($version))
+        Get-Content -LiteralPath (Join-Path $root 'README.md') -Raw | Should -Match ("\(u='https://\S+/releases/download/v{0}/install\.sh'" -f [regex]::Escape($version))
+        $workflow = Get-Content -LiteralPath (Join-Path $root '.github/workflows/release.yml') -Raw
+        $workflow | Should -Match ([regex]::Escape('/releases/download/v$version/install.sh$" action.yml'))
+    }
+
     It 'steps.sh is POSIX sh: clean under shellcheck -s sh' -Skip:(-not (Get-Command shellcheck -ErrorAction SilentlyContinue)) {
         $out = & shellcheck -s sh $steps 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 0 -Because $out
@@ -138,6 +146,21 @@ Describe 'The action''s steps, run as the runner runs them' -Skip:$noRun {
         $r.ExitCode | Should -Be 0 -Because $r.Text
     }
 
+    It 'fills the cache-path actions/cache saves, even when the workflow points SECUREINSTALL_CACHE elsewhere' {
+        Reset-Runner
+        $cachePath = "$runner/temp/secureinstall/cache"
+        # A fresh runner: neither the tools nor the cache are there yet.
+        Remove-Item -LiteralPath "$runner/temp/secureinstall" -Recurse -Force -ErrorAction SilentlyContinue
+        $elsewhere = Join-Path $TestDrive 'workflow-cache'
+        $r = Invoke-Step setup
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        (Read-Outputs)['cache-path'] | Should -Be $cachePath
+        $r = Invoke-Step install @{ LOCKED = 'true'; SECUREINSTALL_CACHE = $elsewhere }
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        @(Get-ChildItem -LiteralPath $cachePath -Recurse -File).Count | Should -BeGreaterThan 0 -Because 'the pinned artifacts are cached where the cache step looks'
+        Test-Path -LiteralPath $elsewhere | Should -BeFalse
+    }
+
     It 'refuses an install.sh that does not hash to the pin, and runs nothing (exit 1)' {
         Reset-Runner
         Remove-Item -Recurse -Force -LiteralPath "$runner/temp/secureinstall-cli" -ErrorAction SilentlyContinue
@@ -164,5 +187,13 @@ Describe 'The action''s steps, run as the runner runs them' -Skip:$noRun {
         $r = Invoke-Step setup @{ INPUT_PLATFORM = 'linux x64; rm -rf /' }
         $r.ExitCode | Should -Be 1
         $r.Out | Should -Match 'is not os-arch'
+    }
+
+    It 'keeps an input''s line breaks out of the ::error command: no workflow command of its own (escaped as %0A, %0D, %25)' {
+        $r = Invoke-Step setup @{ INPUT_MANIFEST = "tools 50%`n::add-mask::secret`r`n::stop-commands::x" }
+        $r.ExitCode | Should -Be 1
+        $lines = @($r.Out -split "`n" | Where-Object { $_ -like '::*' })
+        $lines.Count | Should -Be 1
+        $lines[0] | Should -BeExactly '::error title=SecureInstall::the manifest tools 50%25%0A::add-mask::secret%0D%0A::stop-commands::x is not a file.'
     }
 }

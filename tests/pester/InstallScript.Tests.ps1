@@ -43,7 +43,20 @@ BeforeAll {
     $routes['/tampered/secureinstall-linux-x64'] = @{ Body = $tampered }
     $routes['/hop/secureinstall-linux-x64'] = @{ Status = 302; Headers = @{ Location = "$base/good/secureinstall-linux-x64" } }
     $routes['/to-http/secureinstall-linux-x64'] = @{ Status = 302; Headers = @{ Location = "$($plain.Base)/secureinstall-linux-x64" } }
+    $html = [System.Text.Encoding]::ASCII.GetBytes("<!DOCTYPE html>`n<html><head><title>Sign in</title></head><body>captive portal</body></html>`n")
+    $routes['/html/secureinstall-linux-x64'] = @{ Body = $html; Headers = @{ 'Content-Type' = 'text/html' } }
+    $routes['/html404/secureinstall-linux-x64'] = @{ Status = 404; Reason = 'Not Found'; Body = $html }
+    # Half the binary, then the connection closes although Content-Length promised all of it.
+    $routes['/partial/secureinstall-linux-x64'] = @{ Body = $binary[0..24]; ContentLength = $binary.Length }
+    $routes['/good/secureinstall-linux-arm64'] = @{ Body = $binary }
+    $routes['/good/secureinstall-osx-arm64'] = @{ Body = $binary }
     $scripts = @{}
+    foreach ($case in 'html', 'html404', 'partial') {
+        $bytes = New-StampedScript "$base/$case/" @{ 'linux-x64' = $binarySha }
+        $scripts[$case] = @{ Bytes = $bytes; Sha = (Get-Sha256Hex $bytes) }
+    }
+    # Every platform install.sh knows, so the uname mapping decides which binary is fetched.
+    $allPlatforms = New-StampedScript "$base/good/" @{ 'linux-x64' = $binarySha; 'linux-arm64' = $binarySha; 'osx-arm64' = $binarySha }
     foreach ($case in 'good', 'tampered', 'hop', 'to-http') {
         $bytes = New-StampedScript "$base/$case/" @{ 'linux-x64' = $binarySha }
         $scripts[$case] = @{ Bytes = $bytes; Sha = (Get-Sha256Hex $bytes) }
@@ -57,9 +70,10 @@ BeforeAll {
     # A folder of the tools install.sh uses, for a PATH without curl (the wget path) or with a uname that lies.
     function New-ToolFolder([string[]]$Without = @(), [hashtable]$Fake = @{}) {
         $dir = New-TestFolder
-        foreach ($tool in 'sh', 'dash', 'sha256sum', 'cut', 'tr', 'sed', 'grep', 'head', 'tail', 'mktemp', 'rm', 'mkdir', 'cp', 'chmod', 'mv', 'uname', 'curl', 'wget', 'cat') {
+        foreach ($tool in 'sh', 'dash', 'bash', 'sha256sum', 'shasum', 'perl', 'openssl', 'cut', 'tr', 'sed', 'grep', 'head', 'tail', 'mktemp', 'rm', 'mkdir', 'cp', 'chmod', 'mv', 'uname', 'curl', 'wget', 'cat') {
             if ($Without -contains $tool -or $Fake.ContainsKey($tool)) { continue }
-            $path = (Get-Command $tool -CommandType Application | Select-Object -First 1).Source
+            $path = (Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+            if (-not $path) { continue }
             $null = New-Item -ItemType SymbolicLink -Path (Join-Path $dir $tool) -Target $path
         }
         foreach ($name in $Fake.Keys) {
@@ -70,7 +84,7 @@ BeforeAll {
     }
 
     # Runs install.sh (saved to a file, as the one-liner does) under dash with its own HOME, TMPDIR and prefix.
-    function Invoke-InstallScript([byte[]]$Script, [string]$Pin, [string]$Path = '/usr/local/bin:/usr/bin:/bin', [string[]]$Extra = @()) {
+    function Invoke-InstallScript([byte[]]$Script, [string]$Pin, [string]$Path = '/usr/local/bin:/usr/bin:/bin', [string[]]$Extra = @(), [string]$Shell = 'dash', [hashtable]$ExtraEnvironment = @{}) {
         $script:childHome = New-TestFolder
         $script:childTemp = New-TestFolder
         $script:prefix = Join-Path (New-TestFolder) 'prefix'
@@ -80,7 +94,8 @@ BeforeAll {
         if ($Pin) { $arguments += @('--expected-sha256', $Pin) }
         $arguments += @('--prefix', $script:prefix) + $Extra
         $environment = @{ HOME = $script:childHome; TMPDIR = $script:childTemp; PATH = $Path; CURL_CA_BUNDLE = $pem; WGETRC = $wgetrc; SSL_CERT_FILE = $pem }
-        Invoke-ChildProcess -FilePath 'dash' -ArgumentList $arguments -Environment $environment -TimeoutSeconds 60
+        foreach ($k in $ExtraEnvironment.Keys) { $environment[$k] = $ExtraEnvironment[$k] }
+        Invoke-ChildProcess -FilePath $Shell -ArgumentList $arguments -Environment $environment -TimeoutSeconds 60
     }
 
     function Assert-NothingWritten {
@@ -188,16 +203,149 @@ Describe 'install.sh under dash, against an HTTPS loopback release' {
         @{ Name = 'an x64 machine, arm64-only release'; Uname = ''; Release = 'arm-only'; Expect = 'no native secureinstall for linux-x64' }
         @{ Name = 'FreeBSD'; Uname = 'if [ "$1" = -m ]; then echo amd64; else echo FreeBSD; fi'; Release = 'good'; Expect = "operating system 'FreeBSD'" }
         @{ Name = 'a riscv64 Linux'; Uname = 'if [ "$1" = -m ]; then echo riscv64; else echo Linux; fi'; Release = 'good'; Expect = "processor 'riscv64'" }
+        @{ Name = 'an Intel Mac, no osx-x64 is released'; Uname = 'if [ "$1" = -m ]; then echo x86_64; else echo Darwin; fi'; Release = 'all'; Expect = 'no native secureinstall for osx-x64' }
     ) {
         $fake = @{}
         if ($Uname) { $fake['uname'] = $Uname }
         $tools = New-ToolFolder -Fake $fake
-        $bytes = if ($Release -eq 'arm-only') { $armOnly } else { $scripts.good.Bytes }
+        $bytes = switch ($Release) { 'arm-only' { $armOnly } 'all' { $allPlatforms } default { $scripts.good.Bytes } }
         $before = $server.Requests.Count
         $r = Invoke-InstallScript $bytes (Get-Sha256Hex $bytes) -Path $tools
         $r.ExitCode | Should -Be 2
         $r.Err | Should -Match "WrongPlatform: .*$([regex]::Escape($Expect))"
         $server.Requests.Count | Should -Be $before
+        Assert-NothingWritten
+    }
+}
+
+Describe 'install.sh: the uname mapping picks the binary it downloads' {
+    It '<Name> installs secureinstall-<Rid>' -Skip:$noDash -ForEach @(
+        @{ Name = 'Linux x86_64'; Uname = 'if [ "$1" = -m ]; then echo x86_64; else echo Linux; fi'; Rid = 'linux-x64' }
+        @{ Name = 'Linux aarch64'; Uname = 'if [ "$1" = -m ]; then echo aarch64; else echo Linux; fi'; Rid = 'linux-arm64' }
+        @{ Name = 'Darwin arm64'; Uname = 'if [ "$1" = -m ]; then echo arm64; else echo Darwin; fi'; Rid = 'osx-arm64' }
+    ) {
+        $tools = New-ToolFolder -Fake @{ uname = $Uname }
+        $r = Invoke-InstallScript $allPlatforms (Get-Sha256Hex $allPlatforms) -Path $tools
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Err | Should -Match "installed secureinstall 9\.9\.9 \($Rid\)"
+        @($server.Requests)[-1] | Should -BeExactly "/good/secureinstall-$Rid"
+        Get-Sha256 (Join-Path $script:prefix 'bin/secureinstall') | Should -Be $binarySha
+    }
+}
+
+Describe 'install.sh: answers that are not the binary' {
+    It 'refuses <Name> (exit 1, nothing installed)' -Skip:$noDash -ForEach @(
+        @{ Name = 'an HTML page served as the binary (a captive portal, a login page): ChecksumMismatch'; Case = 'html'; Expect = 'ChecksumMismatch: .*/html/secureinstall-linux-x64 hashes to {0}, not the {1}' }
+        @{ Name = 'an HTTP 404: DownloadFailed'; Case = 'html404'; Expect = 'DownloadFailed: .*/html404/secureinstall-linux-x64 could not be downloaded.*404' }
+        @{ Name = 'a download cut short (fewer bytes than Content-Length): DownloadFailed'; Case = 'partial'; Expect = 'DownloadFailed: .*/partial/secureinstall-linux-x64 could not be downloaded' }
+    ) {
+        $r = Invoke-InstallScript $scripts[$Case].Bytes $scripts[$Case].Sha
+        $r.ExitCode | Should -Be 1 -Because $r.Text
+        $r.Err | Should -Match ($Expect -f (Get-Sha256Hex $html), $binarySha)
+        Assert-NothingWritten
+    }
+}
+
+Describe 'install.sh: what is already at the destination' {
+    BeforeEach {
+        $script:dest = New-TestFolder
+        $null = New-Item -ItemType Directory -Path (Join-Path $script:dest 'bin')
+        $script:target = Join-Path $script:dest 'bin/secureinstall'
+        $script:victim = New-TestFolder
+    }
+
+    It 'replaces an older binary by a rename; nothing else is left in bin' -Skip:$noDash {
+        Write-Fixture $script:target 'old secureinstall'
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Extra @('--prefix', $script:dest)
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Get-Sha256 $script:target | Should -Be $binarySha
+        @(Get-ChildItem -LiteralPath (Join-Path $script:dest 'bin') -Force).Name | Should -Be @('secureinstall')
+    }
+
+    It 'replaces a symlink planted at bin/secureinstall and never writes through it (link to a file)' -Skip:$noDash {
+        $outside = Join-Path $script:victim 'profile'
+        Write-Fixture $outside 'do not touch'
+        $null = New-Item -ItemType SymbolicLink -Path $script:target -Target $outside
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Extra @('--prefix', $script:dest)
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        (Get-Item -LiteralPath $script:target -Force).LinkType | Should -BeNullOrEmpty
+        Get-Sha256 $script:target | Should -Be $binarySha
+        Get-Content -LiteralPath $outside -Raw | Should -BeExactly 'do not touch'
+    }
+
+    It 'replaces a symlink planted at bin/secureinstall and never writes through it (link to a folder)' -Skip:$noDash {
+        $null = New-Item -ItemType SymbolicLink -Path $script:target -Target $script:victim
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Extra @('--prefix', $script:dest)
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        @(Get-ChildItem -LiteralPath $script:victim -Force).Count | Should -Be 0 -Because 'mv onto a link to a folder would move the binary into that folder'
+        (Get-Item -LiteralPath $script:target -Force).LinkType | Should -BeNullOrEmpty
+        Get-Sha256 $script:target | Should -Be $binarySha
+    }
+
+    It 'refuses a real folder at bin/secureinstall (exit 2) and leaves neither it changed nor a staged file behind' -Skip:$noDash {
+        $null = New-Item -ItemType Directory -Path $script:target
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Extra @('--prefix', $script:dest)
+        $r.ExitCode | Should -Be 2
+        $r.Err | Should -Match 'bin/secureinstall is a folder; not replaced'
+        @(Get-ChildItem -LiteralPath $script:target -Force).Count | Should -Be 0
+        @(Get-ChildItem -LiteralPath (Join-Path $script:dest 'bin') -Force).Name | Should -Be @('secureinstall')
+        @(Get-ChildItem -LiteralPath $script:childTemp -Force).Count | Should -Be 0
+    }
+
+    It 'refuses to guess a folder when HOME is unset and no --prefix is given (exit 2, nothing written)' -Skip:$noDash {
+        $file = Join-Path (New-TestFolder) 'install.sh'
+        [System.IO.File]::WriteAllBytes($file, $scripts.good.Bytes)
+        $temp = New-TestFolder
+        $r = Invoke-ChildProcess -FilePath 'dash' -ArgumentList @($file, '--expected-sha256', $scripts.good.Sha) -TimeoutSeconds 60 `
+            -Environment @{ HOME = $null; TMPDIR = $temp; PATH = '/usr/bin:/bin'; CURL_CA_BUNDLE = $pem }
+        $r.ExitCode | Should -Be 2
+        $r.Err | Should -Match 'HOME is not set: give the install folder with --prefix DIR'
+        @(Get-ChildItem -LiteralPath $temp -Force).Count | Should -Be 0
+    }
+
+    It 'refuses an empty --prefix, which would install into /bin, as a usage error before anything else (exit 2)' -Skip:$noDash {
+        # A pin that does not match: a script that took '' would stop at its self-check instead of writing /bin/secureinstall.
+        $r = Invoke-InstallScript $scripts.good.Bytes ('0' * 64) -Extra @('--prefix', '')
+        $r.ExitCode | Should -Be 2
+        $r.Err | Should -Match "--prefix needs a folder, not ''"
+    }
+}
+
+Describe 'install.sh without sha256sum (macOS, busybox images)' {
+    It 'checks itself and the binary with <Tool> and installs' -Skip:$noDash -ForEach @(
+        @{ Tool = 'shasum'; Without = @('sha256sum') }
+        @{ Tool = 'openssl'; Without = @('sha256sum', 'shasum') }
+    ) {
+        $tools = New-ToolFolder -Without $Without
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Path $tools
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Get-Sha256 (Join-Path $script:prefix 'bin/secureinstall') | Should -Be $binarySha
+        $r = Invoke-InstallScript $scripts.tampered.Bytes $scripts.tampered.Sha -Path $tools
+        $r.ExitCode | Should -Be 1
+        $r.Err | Should -Match "ChecksumMismatch: .* hashes to $(Get-Sha256Hex $tampered)"
+    }
+
+    It 'refuses to run with none of sha256sum, shasum and openssl (exit 2, nothing written)' -Skip:$noDash {
+        $tools = New-ToolFolder -Without @('sha256sum', 'shasum', 'openssl')
+        $r = Invoke-InstallScript $scripts.good.Bytes $scripts.good.Sha -Path $tools
+        $r.ExitCode | Should -Be 2
+        $r.Err | Should -Match 'needs sha256sum, shasum or openssl'
+        Assert-NothingWritten
+    }
+}
+
+Describe 'install.sh under bash (set -eu holds there too)' {
+    It 'installs the stamped binary, and refuses a tampered one and an https->http redirect' -Skip:($noDash -or -not (Get-Command bash -CommandType Application -ErrorAction SilentlyContinue)) {
+        $r = Invoke-InstallScript $scripts.hop.Bytes $scripts.hop.Sha -Shell 'bash'
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        Get-Sha256 (Join-Path $script:prefix 'bin/secureinstall') | Should -Be $binarySha
+        $r = Invoke-InstallScript $scripts.tampered.Bytes $scripts.tampered.Sha -Shell 'bash'
+        $r.ExitCode | Should -Be 1
+        $r.Err | Should -Match 'ChecksumMismatch'
+        Assert-NothingWritten
+        $r = Invoke-InstallScript $scripts.'to-http'.Bytes $scripts.'to-http'.Sha -Shell 'bash'
+        $r.ExitCode | Should -Be 1
+        $r.Err | Should -Match 'InsecureRedirect'
         Assert-NothingWritten
     }
 }
@@ -220,6 +368,17 @@ Describe 'install.sh with wget instead of curl' {
         Assert-NothingWritten
     }
 
+    It 'refuses a download cut short at once, without retrying it for minutes (DownloadFailed, exit 1)' -Skip:$noWget {
+        $tools = New-ToolFolder -Without 'curl'
+        $before = $server.Requests.Count
+        $r = Invoke-InstallScript $scripts.partial.Bytes $scripts.partial.Sha -Path $tools
+        $r.TimedOut | Should -BeFalse
+        $r.ExitCode | Should -Be 1 -Because $r.Text
+        $r.Err | Should -Match 'DownloadFailed: .*/partial/secureinstall-linux-x64'
+        $server.Requests.Count - $before | Should -Be 1 -Because 'wget retries a cut-off transfer 20 times by default'
+        Assert-NothingWritten
+    }
+
     It 'refuses a tampered binary (ChecksumMismatch, exit 1)' -Skip:$noWget {
         $tools = New-ToolFolder -Without 'curl'
         $r = Invoke-InstallScript $scripts.tampered.Bytes $scripts.tampered.Sha -Path $tools
@@ -237,10 +396,10 @@ Describe 'The README one-liner for sh' {
         function Get-ShOneLiner([string]$Uri, [string]$Pin) {
             $shLine -replace "u='[^']*'", "u='$Uri'" -replace "pin='[^']*'", "pin='$Pin'"
         }
-        function Invoke-OneLiner([string]$Line) {
+        function Invoke-OneLiner([string]$Line, [string]$Shell = 'dash') {
             $script:childHome = New-TestFolder
             $script:childTemp = New-TestFolder
-            Invoke-ChildProcess -FilePath 'dash' -ArgumentList @('-c', $Line) -TimeoutSeconds 60 `
+            Invoke-ChildProcess -FilePath $Shell -ArgumentList @('-c', $Line) -TimeoutSeconds 60 `
                 -Environment @{ HOME = $script:childHome; TMPDIR = $script:childTemp; PATH = '/usr/bin:/bin'; CURL_CA_BUNDLE = $pem }
         }
     }
@@ -251,8 +410,11 @@ Describe 'The README one-liner for sh' {
         $shLine | Should -Not -Match '\| *(ba|da)?sh\b' -Because 'nothing is piped into sh'
     }
 
-    It 'downloads install.sh, checks the pin, runs it: the binary lands in ~/.local/bin; the temporary file is gone' -Skip:$noDash {
-        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" $scripts.good.Sha)
+    It 'under <Shell>: downloads install.sh, checks the pin, runs it: the binary lands in ~/.local/bin; the temporary file is gone' -Skip:$noDash -ForEach @(
+        @{ Shell = 'dash' }
+        @{ Shell = 'bash' }
+    ) {
+        $r = Invoke-OneLiner (Get-ShOneLiner "$base/good/install.sh" $scripts.good.Sha) $Shell
         $r.ExitCode | Should -Be 0 -Because $r.Text
         Get-Sha256 (Join-Path $script:childHome '.local/bin/secureinstall') | Should -Be $binarySha
         @(Get-ChildItem -LiteralPath $script:childTemp -Force).Count | Should -Be 0

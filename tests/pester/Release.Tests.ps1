@@ -194,4 +194,18 @@ Describe 'the native assets (issue 23)' {
         $sbom = Get-Content -LiteralPath (Join-Path $out "SecureInstall-$version.cdx.json") -Raw | ConvertFrom-Json
         @($sbom.components.name) | Should -Contain 'runtime.linux-x64.Microsoft.DotNet.ILCompiler'
     }
+
+    It 'the SBOM lists the native binary itself, with the SHA-256 checksums.txt lists and the packages compiled into it' -Skip:(-not (Test-IsLinux)) {
+        $sbom = Get-Content -LiteralPath (Join-Path $out "SecureInstall-$version.cdx.json") -Raw | ConvertFrom-Json
+        $component = @($sbom.components | Where-Object { $_.name -eq 'secureinstall-linux-x64' })
+        $component.Count | Should -Be 1
+        $component[0].type | Should -BeExactly 'application'
+        $component[0].hashes[0].alg | Should -BeExactly 'SHA-256'
+        $component[0].hashes[0].content | Should -BeExactly (Get-Sha256 (Join-Path $out 'secureinstall-linux-x64'))
+        $dependsOn = @(@($sbom.dependencies | Where-Object { $_.ref -eq $component[0].'bom-ref' })[0].dependsOn)
+        @($dependsOn | Where-Object { $_ -like 'pkg:nuget/System.CommandLine@*' }).Count | Should -Be 1
+        @($dependsOn | Where-Object { $_ -like 'pkg:nuget/runtime.linux-x64.Microsoft.DotNet.ILCompiler@*' }).Count | Should -Be 1
+        @($dependsOn | Where-Object { $_ -like 'pkg:nuget/YamlDotNet@*' }).Count | Should -Be 1 -Because 'the core is compiled into it'
+        @($dependsOn | Where-Object { $_ -like 'pkg:nuget/PowerShellStandard.Library@*' }).Count | Should -Be 0 -Because 'the cmdlets are not'
+    }
 }

@@ -30,7 +30,8 @@ function Get-CliPath {
 }
 
 # The command line that starts the CLI under test: `dotnet secureinstall.dll`, or the executable SECUREINSTALL_CLI names
-# (issue 23: build.ps1 -Task Test runs Cli.Tests.ps1 and FrontEndParity.Tests.ps1 again with it set to the native binary).
+# (issue 23: build.ps1 -Task Test runs Cli.Tests.ps1, Cli.Modules.Tests.ps1 and FrontEndParity.Tests.ps1 again with it set to
+# the native binary).
 function Get-CliCommand {
     if ($env:SECUREINSTALL_CLI) {
         if (-not (Test-Path -LiteralPath $env:SECUREINSTALL_CLI -PathType Leaf)) { throw "SECUREINSTALL_CLI names $env:SECUREINSTALL_CLI, which is not a file." }
@@ -46,6 +47,13 @@ function Invoke-Cli {
     $prefix = @($command | Select-Object -Skip 1)
     $out = & $command[0] @prefix @args 2>&1
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Text = ($out | Out-String) }
+}
+
+# The built release tool (tools/SecureInstall.Release): its .dll, run with `dotnet`; $null before a build.
+function Get-ReleaseToolPath {
+    $dll = Get-ChildItem -Path (Join-Path $script:RepoRoot 'tools/SecureInstall.Release/bin') -Recurse -Filter SecureInstall.Release.dll -ErrorAction SilentlyContinue |
+        Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+    if ($dll) { $dll.FullName }
 }
 
 # Lower-case hex SHA-256 of a file, the form the cmdlets print and the manifests pin.
@@ -458,7 +466,7 @@ function Publish-ModulePackage {
 
 #endregion
 
-Export-ModuleMember -Function New-EcdsaPublicKeyPem, Get-AuthenticodeContainerSkipReason, New-AuthenticodeContainer, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
+Export-ModuleMember -Function New-EcdsaPublicKeyPem, Get-AuthenticodeContainerSkipReason, New-AuthenticodeContainer, Test-IsWindows, Test-IsLinux, Test-IsMacOS, ConvertTo-ArgumentString, Stop-ProcessTree, Get-CliPath, Get-CliCommand, Invoke-Cli, Get-ReleaseToolPath, Get-Sha256, Get-Sha256Hex, ConvertTo-FileUri, New-TestFolder, Write-Fixture,
     New-ZipBytes, Copy-SampleTools, New-Workspace, Set-TestEnvironment, Restore-TestEnvironment, Invoke-ChildProcess, New-LoopbackCertificate,
     Start-LoopbackServer, Stop-LoopbackServer, Get-AuthenticodeLabSkipReason, New-AuthenticodeLab, Invoke-AuthenticodeSign,
     Get-Sha512Hex, New-ModulePackage, Start-ModuleFeed, Publish-ModulePackage

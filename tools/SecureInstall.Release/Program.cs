@@ -9,6 +9,8 @@ namespace SecureInstall.Release;
 ///   dotnet run --project tools/SecureInstall.Release -c Release -- build [--output DIR] [--base-uri URI] [--native DIR]
 /// and the bootstrap stamp alone (tests stamp a bootstrap for a package they made):
 ///   … stamp --bootstrap FILE --output FILE --version V --package-uri URI --sha256 HEX --size N
+/// the commit and time a build embeds (the last commit outside README.md and action.yml, which pin the assets):
+///   … source [--root DIR]
 /// and install.sh's stamp alone (tests stamp it for binaries they serve):
 ///   … stamp-sh --script FILE --output FILE --version V --base-uri URI [--sha256-linux-x64 HEX] [--sha256-linux-arm64 HEX] [--sha256-osx-arm64 HEX]
 /// </summary>
@@ -28,6 +30,11 @@ public static class Program
                         options.TryGetValue("base-uri", out string? baseUri) ? baseUri : null, Console.Out,
                         options.TryGetValue("native", out string? native) ? Path.GetFullPath(native) : null);
                     builder.Build();
+                    return 0;
+                case "source":
+                    // The commit and time a release build of --root embeds (build.ps1 -Task Native compiles with the same).
+                    (string? commit, DateTimeOffset date) = ReleaseBuilder.SourceRevision(Path.GetFullPath(Get(options, "root", FindRoot())));
+                    Console.WriteLine($"{commit ?? ""} {date.ToUnixTimeSeconds()}");
                     return 0;
                 case "stamp":
                     string script = File.ReadAllText(Required(options, "bootstrap"));
@@ -59,6 +66,7 @@ public static class Program
     private static int Usage(int code)
     {
         Console.Error.WriteLine("usage: release build [--output DIR] [--base-uri URI] [--root DIR] [--native DIR]");
+        Console.Error.WriteLine("       release source [--root DIR]   (the commit and time a build embeds: the last change outside the pin files)");
         Console.Error.WriteLine("       release stamp --bootstrap FILE --output FILE --version V --package-uri URI --sha256 HEX --size N");
         Console.Error.WriteLine("       release stamp-sh --script FILE --output FILE --version V --base-uri URI [--sha256-<rid> HEX]...");
         return code;

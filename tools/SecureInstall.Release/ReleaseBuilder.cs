@@ -39,10 +39,10 @@ public sealed class ReleaseBuilder
     {
         var manifest = new ModuleManifestText(File.ReadAllText(Path.Combine(_root, "SecureInstall.psd1")));
         string version = manifest.Version;
-        string? commit = Git("rev-parse", "HEAD");
-        DateTimeOffset sourceDate = SourceDate();
-        _log.WriteLine($"SecureInstall {version}, commit {commit ?? "(no git)"}, source date {sourceDate:u}");
-        if (!string.IsNullOrEmpty(Git("status", "--porcelain", "--untracked-files=no")))
+        string? commit = Git(_root, "rev-parse", "HEAD");
+        (string? codeCommit, DateTimeOffset sourceDate) = SourceRevision(_root);
+        _log.WriteLine($"SecureInstall {version}, commit {commit ?? "(no git)"}, built as {codeCommit ?? "(no git)"}, source date {sourceDate:u}");
+        if (!string.IsNullOrEmpty(Git(_root, "status", "--porcelain", "--untracked-files=no")))
             _log.WriteLine("warning: the work tree has uncommitted changes; this build will not match a build of the commit.");
 
         if (Directory.Exists(_output)) Directory.Delete(_output, recursive: true);
@@ -50,7 +50,7 @@ public sealed class ReleaseBuilder
         string work = Path.Combine(Path.GetTempPath(), "secureinstall-release-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            string[] properties = CompileProperties(commit);
+            string[] properties = CompileProperties(codeCommit);
 
             // The module: the cmdlet assembly and what it needs, the manifest, the format and schema files, the help.
             string module = Path.Combine(work, "module");
@@ -107,8 +107,10 @@ public sealed class ReleaseBuilder
             string bootstrapPath = Path.Combine(_output, "Install-SecureInstall.ps1");
             File.WriteAllBytes(bootstrapPath, BootstrapStamp.Encode(stamped));
 
+            var nativeAssets = native.Select(n => new Sbom.NativeAsset(InstallScriptStamp.AssetName(n.Key), n.Value)).ToList();
             File.WriteAllBytes(Path.Combine(_output, $"SecureInstall-{version}.cdx.json"),
-                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Loader", "src/SecureInstall.Cli" }, version, sourceDate));
+                Sbom.Create(_root, new[] { "src/SecureInstall.Core", "src/SecureInstall.Commands", "src/SecureInstall.Loader", "src/SecureInstall.Cli" }, version, sourceDate,
+                    nativeAssets, new[] { "src/SecureInstall.Core", "src/SecureInstall.Cli" }));
 
             // checksums.txt by the same writer as New-ChecksumFile: sorted, LF, UTF-8 without BOM.
             var items = Directory.GetFiles(_output).Select(f => new ChecksumListItem(f, Path.GetFileName(f)));
@@ -238,13 +240,27 @@ public sealed class ReleaseBuilder
         return list.ToArray();
     }
 
-    /// <summary>SOURCE_DATE_EPOCH, else the commit time, else a fixed date: never the clock.</summary>
-    private DateTimeOffset SourceDate()
+    /// <summary>
+    /// The files that pin the assets (the README's one-liners, action.yml's install.sh digest). They are committed after
+    /// the assets are built, so no asset may depend on them.
+    /// </summary>
+    public static readonly IReadOnlyList<string> PinFiles = new[] { "README.md", "action.yml" };
+
+    /// <summary>
+    /// The commit a build compiles into its assemblies and the time it dates its archives by: the last commit that changed
+    /// anything but <see cref="PinFiles"/>. The commit that records the pins (and is tagged) then builds the same bytes as
+    /// the one the pins were taken from; with HEAD's SHA and time every pin would be stale as soon as it was committed.
+    /// The time is SOURCE_DATE_EPOCH when set, else that commit's, else a fixed date: never the clock.
+    /// </summary>
+    public static (string? Commit, DateTimeOffset Date) SourceRevision(string root)
     {
-        string? epoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") ?? Git("log", "-1", "--format=%ct");
+        string[] code = new[] { "--", "." }.Concat(PinFiles.Select(f => ":(exclude)" + f)).ToArray();
+        string? commit = Git(root, new[] { "log", "-1", "--format=%H" }.Concat(code).ToArray());
+        if (string.IsNullOrEmpty(commit)) commit = null;
+        string? epoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH") ?? Git(root, new[] { "log", "-1", "--format=%ct" }.Concat(code).ToArray());
         if (long.TryParse(epoch, NumberStyles.Integer, CultureInfo.InvariantCulture, out long seconds) && seconds >= 315532800)
-            return DateTimeOffset.FromUnixTimeSeconds(seconds);
-        return new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            return (commit, DateTimeOffset.FromUnixTimeSeconds(seconds));
+        return (commit, new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero));
     }
 
     private static string PowerShell()
@@ -272,11 +288,11 @@ public sealed class ReleaseBuilder
         if (process.ExitCode != 0) throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', arguments.Take(2))} failed with exit code {process.ExitCode}.");
     }
 
-    private string? Git(params string[] arguments)
+    private static string? Git(string root, params string[] arguments)
     {
         try
         {
-            var start = new ProcessStartInfo("git") { WorkingDirectory = _root, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo("git") { WorkingDirectory = root, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string a in arguments) start.ArgumentList.Add(a);
             using Process process = Process.Start(start)!;
             string text = process.StandardOutput.ReadToEnd().Trim();

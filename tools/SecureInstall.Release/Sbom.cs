@@ -13,16 +13,25 @@ namespace SecureInstall.Release;
 /// A CycloneDX 1.5 JSON SBOM derived from the NuGet lock files of the shipped projects: every package with its exact
 /// version, purl and the SHA-512 the lock pins, and the dependency graph. Deterministic: the time is the source date
 /// and the serial number is derived from the content, so two builds of a commit give the same bytes.
+/// The native `secureinstall` executables of the release (issue 23) are components of their own, each with the SHA-256
+/// checksums.txt lists, depending on the packages compiled into them (the CLI project's and the core's).
 /// </summary>
 public static class Sbom
 {
     private sealed record Package(string Name, string Version, string Sha512Hex, bool CompileOnly, SortedSet<string> DependsOn);
 
-    public static byte[] Create(string root, IReadOnlyList<string> projects, string version, DateTimeOffset sourceDate)
+    /// <summary>A native executable shipped as a release asset: its asset name and SHA-256 (lower-case hex).</summary>
+    public sealed record NativeAsset(string Name, string Sha256Hex);
+
+    public static byte[] Create(string root, IReadOnlyList<string> projects, string version, DateTimeOffset sourceDate,
+        IReadOnlyList<NativeAsset>? native = null, IReadOnlyList<string>? nativeProjects = null)
     {
+        ArgumentNullException.ThrowIfNull(projects);
         var packages = new SortedDictionary<string, Package>(StringComparer.Ordinal);
+        var compiledIn = new SortedSet<string>(StringComparer.Ordinal);
         foreach (string project in projects)
         {
+            bool inNative = nativeProjects != null && nativeProjects.Contains(project, StringComparer.Ordinal);
             string dir = Path.Combine(root, project);
             string csproj = File.ReadAllText(Directory.GetFiles(dir, "*.csproj").Single());
             using JsonDocument lockFile = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, "packages.lock.json")));
@@ -35,6 +44,7 @@ public static class Sbom
                     string purl = Purl(name, resolved);
                     // A reference-only package (ExcludeAssets="runtime") is needed to compile but does not ship.
                     bool compileOnly = Regex.IsMatch(csproj, $"Include=\"{Regex.Escape(name)}\"[^>]*ExcludeAssets=\"[^\"]*runtime", RegexOptions.IgnoreCase);
+                    if (inNative && !compileOnly) compiledIn.Add(purl);
                     if (!packages.TryGetValue(purl, out Package? package))
                     {
                         string hash = Convert.ToHexString(Convert.FromBase64String(dep.Value.GetProperty("contentHash").GetString()!)).ToLowerInvariant();
@@ -54,14 +64,20 @@ public static class Sbom
         }
 
         string self = $"pkg:nuget/SecureInstall@{version}";
-        byte[] body = Write(packages, self, version, sourceDate, serial: null);
+        var executables = (native ?? Array.Empty<NativeAsset>()).OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        var release = new Release(self, version, sourceDate, executables, compiledIn);
+        byte[] body = Write(packages, release, serial: null);
         // The serial number names this exact content (RFC 4122 layout over a SHA-256 of the document without it).
         byte[] h = SHA256.HashData(body);
         h[6] = (byte)((h[6] & 0x0F) | 0x50);
         h[8] = (byte)((h[8] & 0x3F) | 0x80);
         string serial = "urn:uuid:" + new Guid(Convert.ToHexString(h, 0, 16)).ToString();
-        return Write(packages, self, version, sourceDate, serial);
+        return Write(packages, release, serial);
     }
+
+    private sealed record Release(string Self, string Version, DateTimeOffset SourceDate, IReadOnlyList<NativeAsset> Native, SortedSet<string> CompiledIn);
+
+    private static string NativeRef(NativeAsset asset, string version) => $"pkg:generic/{asset.Name}@{version}";
 
     private static string? ResolvedVersion(JsonElement framework, string name)
     {
@@ -74,8 +90,28 @@ public static class Sbom
 
     private static string Purl(string name, string version) => $"pkg:nuget/{name}@{version}";
 
-    private static byte[] Write(SortedDictionary<string, Package> packages, string self, string version, DateTimeOffset sourceDate, string? serial)
+    private static void WriteComponent(Utf8JsonWriter json, string type, string purl, string name, string version, string scope, string algorithm, string hash, string? description)
     {
+        json.WriteStartObject();
+        json.WriteString("type", type);
+        json.WriteString("bom-ref", purl);
+        json.WriteString("name", name);
+        json.WriteString("version", version);
+        if (description != null) json.WriteString("description", description);
+        json.WriteString("scope", scope);
+        json.WriteStartArray("hashes");
+        json.WriteStartObject();
+        json.WriteString("alg", algorithm);
+        json.WriteString("content", hash);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteString("purl", purl);
+        json.WriteEndObject();
+    }
+
+    private static byte[] Write(SortedDictionary<string, Package> packages, Release release, string? serial)
+    {
+        (string self, string version, DateTimeOffset sourceDate) = (release.Self, release.Version, release.SourceDate);
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
@@ -105,23 +141,13 @@ public static class Sbom
             json.WriteEndObject();
 
             json.WriteStartArray("components");
-            foreach ((string purl, Package p) in packages)
+            foreach (NativeAsset asset in release.Native)
             {
-                json.WriteStartObject();
-                json.WriteString("type", "library");
-                json.WriteString("bom-ref", purl);
-                json.WriteString("name", p.Name);
-                json.WriteString("version", p.Version);
-                json.WriteString("scope", p.CompileOnly ? "excluded" : "required");
-                json.WriteStartArray("hashes");
-                json.WriteStartObject();
-                json.WriteString("alg", "SHA-512");
-                json.WriteString("content", p.Sha512Hex);
-                json.WriteEndObject();
-                json.WriteEndArray();
-                json.WriteString("purl", purl);
-                json.WriteEndObject();
+                WriteComponent(json, "application", NativeRef(asset, version), asset.Name, version, "required", "SHA-256", asset.Sha256Hex,
+                    "the native (Native AOT) secureinstall executable, a release asset");
             }
+            foreach ((string purl, Package p) in packages)
+                WriteComponent(json, "library", purl, p.Name, p.Version, p.CompileOnly ? "excluded" : "required", "SHA-512", p.Sha512Hex, null);
             json.WriteEndArray();
 
             json.WriteStartArray("dependencies");
@@ -129,8 +155,18 @@ public static class Sbom
             json.WriteString("ref", self);
             json.WriteStartArray("dependsOn");
             foreach (string purl in packages.Keys) json.WriteStringValue(purl);
+            foreach (NativeAsset asset in release.Native) json.WriteStringValue(NativeRef(asset, version));
             json.WriteEndArray();
             json.WriteEndObject();
+            foreach (NativeAsset asset in release.Native)
+            {
+                json.WriteStartObject();
+                json.WriteString("ref", NativeRef(asset, version));
+                json.WriteStartArray("dependsOn");
+                foreach (string purl in release.CompiledIn) json.WriteStringValue(purl);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
             foreach ((string purl, Package p) in packages)
             {
                 json.WriteStartObject();
