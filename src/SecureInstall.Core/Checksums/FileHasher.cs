@@ -61,12 +61,13 @@ public static class FileHasher
             }
             buffer = scratch?.Buffer ?? ArrayPool<byte>.Shared.Rent(BufferSize);
             int count;
-            while ((count = read(buffer, 0, BufferSize)) > 0)
+            while ((count = read(buffer, 0, Math.Min(buffer.Length, BufferSize))) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 foreach (HashAlgorithm hash in hashes) hash.TransformBlock(buffer, 0, count, null, 0);
                 total += count;
                 progress?.Report(total);
+                if (scratch != null && count == buffer.Length && buffer.Length < BufferSize) buffer = scratch.Grow();
             }
             cancellationToken.ThrowIfCancellationRequested();
             var digests = new string[hashes.Length];
@@ -106,9 +107,24 @@ public static class FileHasher
     /// </summary>
     internal sealed class HashScratch : IDisposable
     {
+        /// <summary>Where a worker starts: below the large-object heap's 85,000 bytes.</summary>
+        private const int FirstBufferBytes = 64 * 1024;
+
         private readonly HashAlgorithm?[] _idle = new HashAlgorithm?[(int)ChecksumAlgorithm.SHA512 + 1];
 
-        public byte[] Buffer { get; } = ArrayPool<byte>.Shared.Rent(BufferSize);
+        /// <summary>
+        /// 64 KiB until a file fills it, then <see cref="BufferSize"/>. A 1 MiB buffer per worker up front is a
+        /// large-object allocation, and the second one (after the list's own buffer) set off a full, blocking collection
+        /// of the 10,000 parsed entries just as hashing began: 4.5% of the CPU of checking 10,000 files of 4 KiB.
+        /// </summary>
+        public byte[] Buffer { get; private set; } = new byte[FirstBufferBytes];
+
+        /// <summary>The full-size buffer, from now on (a file larger than the first one is being read).</summary>
+        public byte[] Grow()
+        {
+            if (Buffer.Length < BufferSize) Buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+            return Buffer;
+        }
 
         /// <summary>A hash object of <paramref name="algorithm"/> no one else holds until it is given back.</summary>
         public HashAlgorithm Take(ChecksumAlgorithm algorithm)
@@ -134,7 +150,7 @@ public static class FileHasher
                 _idle[i]?.Dispose();
                 _idle[i] = null;
             }
-            ArrayPool<byte>.Shared.Return(Buffer);
+            if (Buffer.Length >= BufferSize) ArrayPool<byte>.Shared.Return(Buffer);
         }
     }
 
