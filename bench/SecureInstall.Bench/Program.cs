@@ -196,7 +196,7 @@ public static class ChecksumBench
                 double cliMs = Measure.Best(options.Repeat, () => Measure.Tool(cli, "verify --quiet --checksums SHA256SUMS", dir));
                 Measure.Row("secureinstall verify (whole process)", cliMs, "sha256sum -c", coreutils, 1.0);
             }
-            NativeCliBench.Run(options, dir, options.Files, coreutils);
+            NativeCliBench.Run(options, dir, options.Files);
         }
         else
         {

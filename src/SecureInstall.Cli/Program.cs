@@ -60,11 +60,12 @@ public static class Program
         // Its default is to give the action 2 s and then exit 130/143 while the work runs on: an install would be dropped between
         // swapping the tree in and recording the lock. Our verbs stop promptly on the token and clean up (staging folders,
         // temporary files); they get the time to, and the exit code stays in the documented 0/1/2.
+        if (OptionRules.TryRunHere(parsed, TerminationGrace, out int direct)) return direct;
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TerminationGrace };
         int code = parsed.InvokeAsync(invocation, CancellationToken.None).GetAwaiter().GetResult();
         if (code is 130 or 143)
         {
-            System.Console.Error.WriteLine($"secureinstall: cancelled (the work did not stop within {TerminationGrace.TotalSeconds:F0} s).");
+            System.Console.Error.WriteLine(OptionRules.NotStopped(TerminationGrace));
             return ExitCodes.UsageError;
         }
         return code;

@@ -39,7 +39,30 @@ public static class VerifyCommand
         return command;
     }
 
+    /// <summary>A list this long names several files, which are hashed with the platform's implementation (see <see cref="FileHasher.WarmUpAsync"/>).</summary>
+    private const long WarmUpListBytes = 4096;
+
     private static int Run(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet, CancellationToken cancel)
+    {
+        Task? warmUp = listPath != null && paths.Length == 0 && LongerThan(listPath, WarmUpListBytes) ? FileHasher.WarmUpAsync() : null;
+        try
+        {
+            return Check(paths, digest, listPath, algorithm, allowWeak, quiet, cancel);
+        }
+        finally
+        {
+            // Not left running into the process's exit (OpenSSL's exit handlers); a failure to load shows in the checks themselves.
+            try { warmUp?.Wait(CancellationToken.None); } catch (AggregateException) { }
+        }
+    }
+
+    private static bool LongerThan(string path, long bytes)
+    {
+        try { return new FileInfo(path).Length > bytes; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException) { return false; }
+    }
+
+    private static int Check(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet, CancellationToken cancel)
     {
         var targets = new List<ChecksumTarget>();
         int worst = ExitCodes.Verified;

@@ -236,6 +236,8 @@ public sealed class ChecksumListParser
         }
         if (indented) return false;
         s.ReleaseAlgorithm = null;
+        // Both fields below hold a colon; the regexes are not run on the lines of a GNU list (a third of reading one).
+        if (line.IndexOf(':') < 0) return false;
         Match section = ReleaseSection.Match(line);
         if (section.Success)
         {

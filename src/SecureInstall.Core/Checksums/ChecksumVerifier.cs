@@ -52,7 +52,8 @@ public sealed class ChecksumVerifier
         Verify(target, progress, alone: false, cancellationToken);
 
     /// <param name="alone">The only file this run checks (see <see cref="FileHasher.SmallFileBytes"/>).</param>
-    private ChecksumResult Verify(ChecksumTarget target, IProgress<long>? progress, bool alone, CancellationToken cancellationToken)
+    /// <param name="scratch">The calling worker's reused buffer and hash objects, or null.</param>
+    private ChecksumResult Verify(ChecksumTarget target, IProgress<long>? progress, bool alone, CancellationToken cancellationToken, FileHasher.HashScratch? scratch = null)
     {
         if (target == null) throw new ArgumentNullException(nameof(target));
         ChecksumEntry expected = target.Expected;
@@ -61,13 +62,13 @@ public sealed class ChecksumVerifier
         string source = SourceOf(expected);
         if (expected.Companions.Count == 0 && expected.Size == null)
         {
-            string actual = FileHasher.HashFile(target.Path, new[] { expected.Algorithm }, progress, alone, cancellationToken).Digests[0];
+            string actual = FileHasher.HashFile(target.Path, new[] { expected.Algorithm }, progress, alone, cancellationToken, scratch).Digests[0];
             return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, actual, source);
         }
         // Every digest the source gave for the file is computed in the same read: two that disagree are a mismatch.
         var algorithms = new List<ChecksumAlgorithm> { expected.Algorithm };
         algorithms.AddRange(expected.Companions.Select(c => c.Algorithm));
-        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, alone, cancellationToken);
+        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, alone, cancellationToken, scratch);
         var companions = expected.Companions.Select((c, i) => new ChecksumResult(target.Path, c.Algorithm, c.Digest, digests[i + 1], SourceOf(c))).ToList();
         return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, digests[0], source, expected.Size, length, companions);
     }
@@ -111,11 +112,11 @@ public sealed class ChecksumVerifier
         while (pipeline.TryTake(out ChecksumOutcome? outcome)) yield return outcome!;
     }
 
-    private ChecksumOutcome VerifyOutcome(ChecksumTarget target, bool alone, CancellationToken cancellationToken)
+    private ChecksumOutcome VerifyOutcome(ChecksumTarget target, bool alone, CancellationToken cancellationToken, FileHasher.HashScratch? scratch = null)
     {
         try
         {
-            return new ChecksumOutcome(target, Verify(target, null, alone, cancellationToken), null);
+            return new ChecksumOutcome(target, Verify(target, null, alone, cancellationToken, scratch), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -159,6 +160,7 @@ public sealed class ChecksumVerifier
         private void Work()
         {
             var batch = new ChecksumTarget[Batch];
+            using var scratch = new FileHasher.HashScratch();
             try
             {
                 while (true)
@@ -202,7 +204,7 @@ public sealed class ChecksumVerifier
                     }
                     for (int i = 0; i < count; i++)
                     {
-                        ChecksumOutcome outcome = _verifier.VerifyOutcome(batch[i], alone: false, _stop.Token);
+                        ChecksumOutcome outcome = _verifier.VerifyOutcome(batch[i], alone: false, _stop.Token, scratch);
                         batch[i] = null!;
                         // No wake-up call per outcome: waking the caller for each small file costs a core more than the
                         // hashing. It polls every millisecond instead and then takes every outcome that is ready.

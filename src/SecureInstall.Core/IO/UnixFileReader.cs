@@ -24,22 +24,28 @@ internal static class UnixFileReader
     public static int Open(string path) => UnixFileSystem.OpenWithFlags(path, OpenFlags);
 
     /// <summary>Reads up to <paramref name="count"/> bytes at the start of <paramref name="buffer"/>; 0 at the end of the file.</summary>
-    public static int Read(int fd, byte[] buffer, int count, string path)
+    public static int Read(int fd, byte[] buffer, int count, string path) => Read(fd, buffer, 0, count, path);
+
+    /// <summary>Reads up to <paramref name="count"/> bytes into <paramref name="buffer"/> at <paramref name="offset"/>; 0 at the end of the file.</summary>
+    public static unsafe int Read(int fd, byte[] buffer, int offset, int count, string path)
     {
-        if (count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count));
-        while (true)
+        if (offset < 0 || count < 0 || count > buffer.Length - offset) throw new ArgumentOutOfRangeException(nameof(count));
+        fixed (byte* start = buffer)
         {
-            long n = read(fd, buffer, new IntPtr(count)).ToInt64();
-            if (n >= 0) return (int)n;
-            int errno = Marshal.GetLastWin32Error();
-            if (errno != EINTR) throw UnixFileSystem.ErrnoError(errno, path);
+            while (true)
+            {
+                long n = read(fd, start + offset, new IntPtr(count)).ToInt64();
+                if (n >= 0) return (int)n;
+                int errno = Marshal.GetLastWin32Error();
+                if (errno != EINTR) throw UnixFileSystem.ErrnoError(errno, path);
+            }
         }
     }
 
     public static void Close(int fd) => _ = close(fd);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern IntPtr read(int fd, byte[] buffer, IntPtr count);
+    private static extern unsafe IntPtr read(int fd, byte* buffer, IntPtr count);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int close(int fd);

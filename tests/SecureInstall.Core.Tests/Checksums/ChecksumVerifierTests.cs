@@ -59,6 +59,59 @@ public class ChecksumVerifierTests
         Assert.Equal(599, outcomes.Count(o => o.Result is { IsValid: true }));
     }
 
+    // Each worker reuses its buffer and hash objects from file to file: every digest must still be of its own file's
+    // bytes, after a file of another algorithm, a larger or empty one, a mismatch, or a read that failed halfway.
+    [Fact]
+    public void VerifyMany_WorkersReuseHashState_EveryDigestIsOfItsOwnFile()
+    {
+        using var dir = new TempDir();
+        var random = new Random(23);
+        int[] sizes = { 0, 1, 63, 64, 65, 4096, FileHasher.BufferSize + 3, 5, 2 * FileHasher.BufferSize };
+        var targets = new List<ChecksumTarget>();
+        var actual = new List<string?>();
+        for (int i = 0; i < 80; i++)
+        {
+            if (i % 13 == 5)
+            {
+                // A folder opens but fails on its first read (EISDIR), after the worker took a hash object.
+                string folder = Path.Combine(dir.Path, "d" + i);
+                Directory.CreateDirectory(folder);
+                targets.Add(new ChecksumTarget(folder, ChecksumEntry.FromDigest(new string('0', 64), null, "t")));
+                actual.Add(null);
+                continue;
+            }
+            byte[] bytes = new byte[sizes[i % sizes.Length]];
+            random.NextBytes(bytes);
+            string path = Path.Combine(dir.Path, "f" + i);
+            File.WriteAllBytes(path, bytes);
+            (ChecksumAlgorithm algorithm, byte[] digest) = (i % 3) switch
+            {
+                0 => (ChecksumAlgorithm.SHA256, SHA256.HashData(bytes)),
+                1 => (ChecksumAlgorithm.SHA512, SHA512.HashData(bytes)),
+                _ => (ChecksumAlgorithm.SHA384, SHA384.HashData(bytes)),
+            };
+            string hex = Convert.ToHexString(digest).ToLowerInvariant();
+            // Every seventh is listed with a wrong digest: a mismatch must not leave state behind either.
+            string listed = i % 7 == 3 ? new string('a', hex.Length) : hex;
+            targets.Add(new ChecksumTarget(path, new ChecksumEntry(null, algorithm, listed, "t")));
+            actual.Add(hex);
+        }
+
+        List<ChecksumOutcome> outcomes = new ChecksumVerifier(new ChecksumVerifierOptions { MaxDegreeOfParallelism = 2 }).VerifyMany(targets).ToList();
+
+        Assert.Equal(targets.Count, outcomes.Count);
+        for (int i = 0; i < outcomes.Count; i++)
+        {
+            if (actual[i] == null)
+            {
+                Assert.NotNull(outcomes[i].Error);
+                continue;
+            }
+            Assert.Equal(actual[i], outcomes[i].Result!.ActualHash);
+            Assert.Equal(i % 7 != 3, outcomes[i].Result!.IsValid);
+        }
+    }
+
     [Fact]
     public void VerifyMany_Cancelled_Stops()
     {
