@@ -26,7 +26,7 @@ public abstract class PinnedToolCmdlet : SecureInstallCmdlet
         try
         {
             PinnedManifest manifest = new ManifestReader().ReadFile(ManifestPath);
-            WriteVerbose($"Read {manifest.Tools.Count} tool(s) from {ManifestPath} ({manifest.Layout} layout).");
+            WriteVerbose($"Read {manifest.Tools.Count} tool(s){(manifest.Modules.Count > 0 ? $" and {manifest.Modules.Count} module(s)" : "")} from {ManifestPath} ({manifest.Layout} layout).");
             return manifest;
         }
         catch (Exception ex) when (ex is Core.SecureInstallException or System.IO.IOException or UnauthorizedAccessException)

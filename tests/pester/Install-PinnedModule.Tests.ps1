@@ -220,6 +220,7 @@ Describe 'Install-PinnedModule in this session' {
             # -Verbose narrates each trust decision: the digest's source, the cache, the sha512, the archive rules, the package's identity and dependencies.
             $told = ($first | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
             $told | Should -Match 'Expected SHA512 [0-9a-f]{128} from sha512 of module Helper in .*tools\.yml:\d+'
+            $told | Should -Match 'Read 0 tool\(s\) and 1 module\(s\) from '
             $told | Should -Match 'Cache miss for sha512:'
             $told | Should -Match 'sha512 [0-9a-f]{128} matches the manifest'
             $told | Should -Match 'every one checked against the archive rules'

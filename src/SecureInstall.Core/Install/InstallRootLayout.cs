@@ -22,7 +22,7 @@ public static class InstallRootLayout
     {
         if (value.Length == 0 || value == "." || value == ".." || value.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
             || value.Trim() != value || value.EndsWith(".", StringComparison.Ordinal))
-            return $"'{value}' cannot be a folder name; tool names and versions must be plain names (no separators, no surrounding spaces, no trailing dot).";
+            return $"'{value}' cannot be a folder name; names and versions must be plain names (no separators, no surrounding spaces, no trailing dot).";
         if (value.StartsWith(".", StringComparison.Ordinal))
             return $"'{value}' starts with a dot: the install root keeps its own working folders (.staging-, .download-, .locks, *.partial) under such names, and an install deletes them.";
         if (value.IndexOf(".old-", StringComparison.OrdinalIgnoreCase) >= 0 || value.IndexOf(".removing-", StringComparison.OrdinalIgnoreCase) >= 0)
