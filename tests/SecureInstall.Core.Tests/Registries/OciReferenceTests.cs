@@ -65,6 +65,21 @@ public sealed class OciReferenceTests
         Assert.Null(DockerConfig.Find("r.example", Path.Combine(dir.Path, "none.json")));
     }
 
+    [Fact]
+    public void DockerConfig_AnAuthsEntryWithAnIdentityToken_IsThatToken_NotItsEmptyPassword()
+    {
+        // Review finding: docker login to ACR writes {"auth": base64("00000000-…:"), "identitytoken": "…"}; the empty password
+        // was sent as Basic and refused. The identity token is what docker sends, to the token service.
+        using var dir = new TempDir();
+        string auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("00000000-0000-0000-0000-000000000000:"));
+        string file = dir.File("config.json", $$$"""{"auths": {"fleet.azurecr.io": {"auth": "{{{auth}}}", "identitytoken": "eyJ-refresh"} } }""");
+        RegistryCredential? found = DockerConfig.Find("fleet.azurecr.io", file);
+        Assert.NotNull(found);
+        Assert.True(found!.IsIdentityToken);
+        Assert.Equal("eyJ-refresh", found.Password);
+        Assert.Equal(file, found.Source);
+    }
+
     [Theory]
     [InlineData("""{"auths": {"r.example": {"auth": "not base64!"}}}""")]
     [InlineData("""{"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}}""")]

@@ -137,6 +137,23 @@ public sealed class RegistryFaultTests : IDisposable
         }
     }
 
+    /// <summary>A -RegistryOnly pull of the blob <paramref name="sha"/> from oci://&lt;server&gt;/tools/x; retry waits are recorded, not slept.</summary>
+    private async Task<DownloadResult> PullFromLoopbackRegistry(LoopbackServer server, string sha, List<TimeSpan> waits, TimeSpan? maximumRetryAfter = null)
+    {
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
+        };
+        if (maximumRetryAfter is TimeSpan cap) options.MaximumRetryAfter = cap;
+        using var downloader = new VerifiedDownloader(options);
+        return await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+    }
+
     [Fact]
     public async Task TooManyRequests_WithRetryAfter_IsWaitedFor_AndTheBlobStillVerifies()
     {
@@ -157,20 +174,35 @@ public sealed class RegistryFaultTests : IDisposable
             await Serve.File(c, bytes);
         });
         var waits = new List<TimeSpan>();
-        var options = new VerifiedDownloaderOptions
-        {
-            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
-            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
-            Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
-        };
-        using var downloader = new VerifiedDownloader(options);
-        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        });
+        DownloadResult result = await PullFromLoopbackRegistry(server, sha, waits);
         Assert.True(result.Verified);
         Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
         Assert.DoesNotContain(server.Requests, r => r.Host == "example.invalid");
+    }
+
+    [Fact]
+    public async Task RegistryBusyAtItsVersionCheck_429Then503_IsWaitedFor_RetryAfterCapped_AndTheBlobVerifies()
+    {
+        // Review finding: GET /v2/ (asked before any blob) was sent once; a rate-limited registry's 429 there was
+        // "does not look like an OCI registry", and a -RegistryOnly install failed without waiting.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        int pings = 0;
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        server.Map("v2/", c =>
+        {
+            int n = Interlocked.Increment(ref pings);
+            if (n == 1) { c.Response.StatusCode = 429; c.Response.Headers.RetryAfter = "1"; }
+            // An HTTP date an hour away: honoured, but no longer than MaximumRetryAfter.
+            if (n == 2) { c.Response.StatusCode = 503; c.Response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddHours(1).ToString("r", System.Globalization.CultureInfo.InvariantCulture); }
+            return Task.CompletedTask;
+        });
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c => Serve.File(c, bytes));
+        var waits = new List<TimeSpan>();
+        DownloadResult result = await PullFromLoopbackRegistry(server, sha, waits, maximumRetryAfter: TimeSpan.FromSeconds(7));
+        Assert.True(result.Verified);
+        Assert.Equal(3, pings);
+        Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(7) }, waits);
     }
 
     [Fact]
