@@ -50,6 +50,19 @@ public sealed class OciReferenceTests
     }
 
     [Fact]
+    public void ABundleWrittenBeforeTheImageLayout_GivenAsARegistry_IsRefusedSayingThatSourceReadsIt()
+    {
+        // Review finding: the refusal only said to write a new layout, which an air-gapped machine holding an older bundle
+        // cannot do (Save-PinnedTool fetches from the manifest's URLs); -Source reads that bundle as it is.
+        using var dir = new TempDir();
+        dir.File("artifacts/" + new string('a', 64) + "/tool.tar.gz", "x");
+        dir.File("secureinstall.yml", "tools: {}\n");
+        var ex = Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse(dir.Path));
+        Assert.Equal(ErrorIds.RegistryReferenceInvalid, ex.ErrorId);
+        Assert.Contains($"install from it with -Source {dir.Path} (--source)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DockerConfig_FindsTheHostsAuth_InAnyKeyForm()
     {
         using var dir = new TempDir();
