@@ -27,7 +27,8 @@ public sealed partial class RegistryClient
             var ping = new Uri(Base, "v2/");
             AuthenticationHeaderValue? header = null;
             DateTimeOffset until = DateTimeOffset.MaxValue;
-            using (HttpResponseMessage probe = await SendRetryingAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken).ConfigureAwait(false))
+            // A registry that cannot be reached at all is passed over at once (the next source is tried), not retried per artifact.
+            using (HttpResponseMessage probe = await SendRetryingAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken, retryConnectionFailures: false).ConfigureAwait(false))
             {
                 if ((int)probe.StatusCode == 401)
                     (header, until) = await AnswerChallengeAsync(probe, scope, cancellationToken).ConfigureAwait(false);

@@ -211,10 +211,12 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>
-    /// <see cref="SendOnceAsync"/>, retried after a failed connection and after 429/502/503/504 (Retry-After honoured and
-    /// capped by the downloader's rule): every request to the registry and its token service, the /v2/ check included.
+    /// <see cref="SendOnceAsync"/>, retried after 429/502/503/504 (Retry-After honoured and capped by the downloader's rule)
+    /// and, unless <paramref name="retryConnectionFailures"/> is false, after a failed connection: every request to the
+    /// registry and its token service, the /v2/ check included.
     /// </summary>
-    private async Task<HttpResponseMessage> SendRetryingAsync(Func<HttpRequestMessage> make, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken, string? origin = null)
+    private async Task<HttpResponseMessage> SendRetryingAsync(Func<HttpRequestMessage> make, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken,
+        string? origin = null, bool retryConnectionFailures = true)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -223,7 +225,7 @@ public sealed partial class RegistryClient : IDisposable
             {
                 response = await SendOnceAsync(make, authorization, cancellationToken, origin).ConfigureAwait(false);
             }
-            catch (RegistryRequestException ex) when (ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
+            catch (RegistryRequestException ex) when (retryConnectionFailures && ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
                                                       && !cancellationToken.IsCancellationRequested)
             {
                 // The connection failed (a registry restarting, a reset): the request is made afresh from its factory.

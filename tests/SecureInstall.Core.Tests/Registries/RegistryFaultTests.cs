@@ -205,6 +205,36 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(7) }, waits);
     }
 
+    [Fact]
+    public async Task ARegistryThatCannotBeReached_IsPassedOverAtOnce_ForTheOriginalUrl_WithNoRetryWaits()
+    {
+        // The /v2/ check retries a busy registry (429/503), but not one that refuses the connection: a fleet whose registry is
+        // down falls back to each artifact's own URL without paying the retry delays once per artifact.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("tool", c => Serve.File(c, bytes));
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var waits = new List<TimeSpan>();
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{port}/tools/x") },
+            Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
+        };
+        using var downloader = new VerifiedDownloader(options);
+        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(server.Https("tool"), Path.Combine(_dir.Path, "tool"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+        Assert.True(result.Verified);
+        Assert.Empty(waits);
+        Assert.Contains(_log, l => l.Contains("(RegistryRequestFailed); trying the next mirror", StringComparison.Ordinal));
+    }
+
     [SkippableFact]
     public async Task TheRealRegistryRedirectingBlobsToAStorageHost_SendsThereNoAuthorization_AndTheInstallVerifies()
     {
