@@ -209,6 +209,10 @@ internal sealed class DownloadTransport : IDisposable
     private async Task<FetchInfo> FetchFileIntoAsync(Uri uri, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
         IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
+        // A bundle or an image layout on a removable drive may hold a FIFO or a device under a blob's name: opening one for
+        // reading blocks until something writes to it, which nothing cancels. Only a regular file (or a link to one) is read.
+        if (!IO.UnixFileSystem.IsWindows && IO.UnixFileSystem.Status(uri.LocalPath, followLinks: true) is IO.FileStatus kind && !kind.IsRegularFile && !kind.IsDirectory)
+            throw new DownloadFailedException(uri, null, $"it is not a regular file (it is a {Install.InstalledTree.Describe(kind.Kind)}).", 1);
         FileStream source;
         try
         {

@@ -236,6 +236,40 @@ public sealed class RegistryFaultTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task AnImageLayoutWhoseBlobIsAFifo_IsPassedOverWithoutHanging_AndTheOriginalUrlServes()
+    {
+        // Review finding: a hostile layout folder (sneakernet) with a FIFO under blobs/sha256/<pin> blocked the install for
+        // ever in open(2); nothing could cancel it.
+        Skip.If(OperatingSystem.IsWindows(), "a FIFO is a Unix file kind");
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("tool", c => Serve.File(c, bytes));
+        string layout = Path.Combine(_dir.Path, "layout");
+        Directory.CreateDirectory(Path.Combine(layout, "blobs", "sha256"));
+        File.WriteAllText(Path.Combine(layout, OciImageLayout.LayoutFileName), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        string fifo = OciImageLayout.BlobPath(layout, "sha256:" + sha);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", new[] { fifo })) mkfifo.WaitForExit();
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse(layout) },
+        };
+        using var downloader = new VerifiedDownloader(options);
+        Task<DownloadResult> download = Task.Run(() => downloader.DownloadAsync(new DownloadRequest(server.Https("tool"), Path.Combine(_dir.Path, "tool"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        }));
+        if (await Task.WhenAny(download, Task.Delay(TimeSpan.FromSeconds(30))) != download)
+        {
+            using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }   // lets the blocked reader go, so the test run ends
+            Assert.Fail("the download blocked on the FIFO in the layout");
+        }
+        Assert.True((await download).Verified);
+        Assert.Contains(_log, l => l.Contains("(DownloadFailed); trying the next mirror", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task TheRealRegistryRedirectingBlobsToAStorageHost_SendsThereNoAuthorization_AndTheInstallVerifies()
     {
         // docker-registry with its "redirect" storage middleware answers a blob GET with a 307 to another host, as registries
