@@ -20,8 +20,6 @@ BeforeDiscovery {
             'Authenticode: needs a PE signed by the pinned certificate under that root; Test-ArtifactSignature.Tests.ps1 runs the same command on PE files osslsigncode signs with certificates the test makes'
         "Save-PinnedTool help: Save-PinnedTool -Manifest .\tools.yml -Destination oci://registry.corp.example/tools/secureinstall:v1 -Platform all -RegistryCredential (Get-Credential)" =
             'a push to a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (interactive Get-Credential aside)'
-        "Install-PinnedTool help: Install-PinnedTool -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
-            'a pull from a registry: Save-PinnedTool.Tests.ps1 and RegistryPushPullTests run it against the real docker-registry (Install-PinnedTool.Tests.ps1 against an OCI image layout)'
         "Install-PinnedModule help: Install-PinnedModule -Manifest .\tools.yml -Registry oci://registry.corp.example/tools/secureinstall -RegistryOnly" =
             'a pull from a registry: Save-PinnedTool.Tests.ps1 (the modules'' fleet story) and RegistryModulePushTests run it against the real docker-registry, and against an OCI image layout folder'
         "Get-VerifiedArtifact help: Get-VerifiedArtifact -Uri https://example.org/setup.exe -OutFile . -Sha256 '5f5d2e3c...' -SignerThumbprint '0123456789ABCDEF0123456789ABCDEF01234567' -TrustedRoot .\publisher-root.cer" =
@@ -32,6 +30,13 @@ BeforeDiscovery {
     if (-not (Test-Path -LiteralPath $sigstoreCorpus)) {
         foreach ($e in $examples | Where-Object { $_.Text -match 'Test-SigstoreBundle|-SigstoreBundle|-Attestation|verify-bundle' -and -not $NotRunnable.ContainsKey($_.Id) }) {
             $NotRunnable[$e.Id] = 'a Sigstore example: its bundles come from the sigstore-conformance corpus (../shared/corpus), absent on this machine'
+        }
+    }
+    # The fleet examples push to and pull from the CNCF distribution registry (registry.corp.example is a docker-registry on loopback).
+    . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+    if (Get-TestRegistrySkipReason) {
+        foreach ($e in $examples | Where-Object { $_.Text -match 'registry\.corp\.example' -and -not $NotRunnable.ContainsKey($_.Id) }) {
+            $NotRunnable[$e.Id] = "a fleet example: it $(Get-TestRegistrySkipReason)"
         }
     }
     # The Add-PinnedTool examples add cli/cli from the aqua-registry corpus; without it they cannot.
@@ -76,6 +81,11 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $server = Start-LoopbackServer -Certificate (New-LoopbackCertificate -PemPath $pem) -Routes @{}
         $base = $server.Base
         $routes = $server.Routes
+
+        # --- registry.corp.example: the real docker-registry on loopback (TLS from its own test CA, htpasswd), with the
+        # child's `docker login` already done (~/.docker/config.json auths) and REGISTRY_PASSWORD set for the CLI line ---
+        . (Join-Path $PSScriptRoot 'RegistryHelpers.ps1')
+        $registry = if (-not (Get-TestRegistrySkipReason)) { Start-TestRegistry }
 
         # --- fixture bytes ---
         $toolBytes = [System.IO.File]::ReadAllBytes((Join-Path $vectors 'release/tool-1.0.zip'))   # "release bytes of tool 1.0", in the signed list
@@ -225,6 +235,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
             @{ When = '-Attestation'; Pattern = '[\w.-]+\.sigstore\.json'; Value = 'attestation.sigstore.json' }
             @{ When = '-PublicKey|--key '; Pattern = '[\w.-]+\.sigstore\.json'; Value = 'keyed.sigstore.json' }
             @{ Pattern = 'sha256:HEX\b'; Value = "sha256:$signedSha" }
+            @{ Pattern = 'registry\.corp\.example'; Value = $(if ($registry) { $registry.Host } else { 'registry.corp.example' }) }
             @{ Pattern = 'https://(?!127\.0\.0\.1)[A-Za-z0-9.-]+(?=/)'; Value = $base }                       # every URL → loopback HTTPS
             @{ Pattern = "'<the Install-SecureInstall\.ps1 digest[^']*>'"; Value = "'$(Get-Sha256Hex $bootstrapBytes)'" }
             @{ Pattern = 'terraform_1\.9\.0_windows_amd64\.zip'; Value = 'tool-1.0.zip' }                     # the name the signed fixture list gives
@@ -299,6 +310,15 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
         $code = ". '$(Join-Path $PSScriptRoot 'Examples.Helpers.ps1')'; Invoke-ExamplePlan -PlanPath '$planPath' -ResultPath '$resultPath'"
         $environment = [hashtable]::new([StringComparer]::Ordinal)   # HTTPS_PROXY and https_proxy are two variables
         $environment.SSL_CERT_FILE = $pem
+        $environment.DOCKER_CONFIG = $null
+        if ($registry) {
+            $trusted = Join-Path $TestDrive 'loopback-and-registry-ca.pem'
+            [System.IO.File]::WriteAllText($trusted, [System.IO.File]::ReadAllText($pem) + "`n" + [System.IO.File]::ReadAllText($registry.CaPem))
+            $environment.SSL_CERT_FILE = $trusted
+            $environment.REGISTRY_PASSWORD = $registry.Password
+            $auth = [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes("$($registry.User):$($registry.Password)"))
+            Write-Fixture (Join-Path $childHome '.docker/config.json') ('{"auths": {"' + $registry.Host + '": {"auth": "' + $auth + '"}}}')
+        }
         $environment.HOME = $childHome
         $environment.XDG_DATA_HOME = Join-Path $childHome 'data'
         $environment.XDG_CONFIG_HOME = Join-Path $childHome 'config'
@@ -318,6 +338,7 @@ Describe 'Documented examples' -ForEach @(@{ NotRunnableIds = [string[]]@($NotRu
 
     AfterAll {
         Stop-LoopbackServer $server
+        if ($registry) { Stop-TestRegistry $registry }
     }
 
     It 'finds the examples (README statements, help examples and CLI lines)' {

@@ -173,6 +173,19 @@ Describe 'Save-PinnedTool to an OCI image layout and an OCI registry (issue 20)'
         $refused.ExitCode | Should -Be 2
         $refused.Err | Should -Match 'secureinstall: RegistryAuthenticationFailed:'
     }
+
+    It 'secureinstall push takes the password from stdin (--password-stdin), as docker login does, and never prints it' {
+        if ($skipRegistry) { Set-ItResult -Skipped -Because $skipRegistry; return }
+        $ref = "oci://$($registry.Host)/tools/stdin:v1"
+        $run = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $pipeline = "printf '%s\n' `"`$REGISTRY_PASSWORD`" | dotnet '$(Get-CliPath)' push --manifest '$m' --to '$ref' --registry-user '$($registry.User)' --password-stdin"
+        $push = Invoke-ChildProcess -FilePath 'bash' -ArgumentList @('-c', $pipeline) -TimeoutSeconds 180 -Environment @{
+            SSL_CERT_FILE = $registry.CaPem; SECUREINSTALL_HOME = (Join-Path $run 'home'); SECUREINSTALL_CACHE = (Join-Path $run 'cache')
+            SECUREINSTALL_MIRRORS = (Join-Path $run 'no-mirrors.json'); DOCKER_CONFIG = (Join-Path $run 'docker'); REGISTRY_PASSWORD = $registry.Password }
+        $push.ExitCode | Should -Be 0 -Because $push.Text
+        $push.Out | Should -Match 'sha256:[0-9a-f]{64}'
+        $push.Text | Should -Not -Match ([regex]::Escape($registry.Password))
+    }
 }
 
 Describe 'A registry without TLS, with -AllowInsecureTransport (issue 20)' {

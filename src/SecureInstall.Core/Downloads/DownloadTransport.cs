@@ -125,7 +125,7 @@ internal sealed class DownloadTransport : IDisposable
                 {
                     int status = (int)response.StatusCode;
                     if (status == 408 || status == 429 || status >= 500)
-                        throw new TransientFailure($"HTTP {status} {response.ReasonPhrase}", status, RetryAfter(response));
+                        throw new TransientFailure($"HTTP {status} {response.ReasonPhrase}", status, RetryAfter(response, _options.MaximumRetryAfter));
                     if (status == 416 && resume)
                     {
                         sink.Reset();
@@ -209,6 +209,10 @@ internal sealed class DownloadTransport : IDisposable
     private async Task<FetchInfo> FetchFileIntoAsync(Uri uri, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
         IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
+        // A bundle or an image layout on a removable drive may hold a FIFO or a device under a blob's name: opening one for
+        // reading blocks until something writes to it, which nothing cancels. Only a regular file (or a link to one) is read.
+        if (!IO.UnixFileSystem.IsWindows && IO.UnixFileSystem.Status(uri.LocalPath, followLinks: true) is IO.FileStatus kind && !kind.IsRegularFile && !kind.IsDirectory)
+            throw new DownloadFailedException(uri, null, $"it is not a regular file (it is a {Install.InstalledTree.Describe(kind.Kind)}).", 1);
         FileStream source;
         try
         {
@@ -336,13 +340,14 @@ internal sealed class DownloadTransport : IDisposable
         }
     }
 
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>The wait a Retry-After header asks for (seconds or an HTTP date), at most <paramref name="maximum"/>; null without one.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response, TimeSpan maximum)
     {
         RetryConditionHeaderValue? header = response.Headers.RetryAfter;
         TimeSpan? wait = header?.Delta ?? (header?.Date is DateTimeOffset date ? date - DateTimeOffset.UtcNow : null);
         if (wait == null) return null;
         if (wait.Value < TimeSpan.Zero) return TimeSpan.Zero;
-        return wait.Value > _options.MaximumRetryAfter ? _options.MaximumRetryAfter : wait.Value;
+        return wait.Value > maximum ? maximum : wait.Value;
     }
 
     /// <summary>Exponential backoff with "equal jitter": half the step is fixed, half random, so clients do not retry in lockstep.</summary>

@@ -19,15 +19,19 @@ public sealed partial class RegistryClient
         await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_authorizations.TryGetValue(scope, out AuthenticationHeaderValue? known)) return known;
+            // A bearer token is asked for again once most of its lifetime has passed: registries refuse expired ones (HTTP 401),
+            // and a fleet's install of many artifacts, or a push of large ones, outlasts a token of minutes.
+            if (_authorizations.TryGetValue(scope, out (AuthenticationHeaderValue? Header, DateTimeOffset Until) known) && DateTimeOffset.UtcNow < known.Until) return known.Header;
             Reference.CheckTransport(_options.AllowInsecureTransport);
             if (Insecure) _log($"The registry {Reference.Host} is spoken to over plain HTTP (-AllowInsecureTransport): what it serves is still verified against the pins{(_credential != null ? ", but the credential from " + _credential.Source + " crosses the network unencrypted" : "")}.");
             var ping = new Uri(Base, "v2/");
             AuthenticationHeaderValue? header = null;
-            using (HttpResponseMessage probe = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken).ConfigureAwait(false))
+            DateTimeOffset until = DateTimeOffset.MaxValue;
+            // A registry that cannot be reached at all is passed over at once (the next source is tried), not retried per artifact.
+            using (HttpResponseMessage probe = await SendRetryingAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), null, cancellationToken, retryConnectionFailures: false).ConfigureAwait(false))
             {
                 if ((int)probe.StatusCode == 401)
-                    header = await AnswerChallengeAsync(probe, scope, cancellationToken).ConfigureAwait(false);
+                    (header, until) = await AnswerChallengeAsync(probe, scope, cancellationToken).ConfigureAwait(false);
                 else if (!probe.IsSuccessStatusCode)
                     throw new RegistryRequestException(Describe(ping), (int)probe.StatusCode, $"GET /v2/ answered HTTP {(int)probe.StatusCode}; this does not look like an OCI registry.");
                 else
@@ -36,11 +40,11 @@ public sealed partial class RegistryClient
             if (header != null && header.Scheme == "Basic")
             {
                 // Basic is checked here, once: a refused password is a clear error before any blob moves.
-                using HttpResponseMessage check = await SendOnceAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), header, cancellationToken).ConfigureAwait(false);
+                using HttpResponseMessage check = await SendRetryingAsync(() => new HttpRequestMessage(HttpMethod.Get, ping), header, cancellationToken).ConfigureAwait(false);
                 if ((int)check.StatusCode == 401 || (int)check.StatusCode == 403)
                     throw new RegistryAuthenticationException(Reference.Host, $"it refused the user '{_credential!.UserName}' (from {_credential.Source}), HTTP {(int)check.StatusCode}. Check the user name and password.");
             }
-            _authorizations[scope] = header;
+            _authorizations[scope] = (header, until);
             return header;
         }
         finally
@@ -49,7 +53,8 @@ public sealed partial class RegistryClient
         }
     }
 
-    private async Task<AuthenticationHeaderValue> AnswerChallengeAsync(HttpResponseMessage challenge, string scope, CancellationToken cancellationToken)
+    /// <summary>The header the challenge asks for, and until when to reuse it (a bearer token: until 90% of its expires_in).</summary>
+    private async Task<(AuthenticationHeaderValue Header, DateTimeOffset Until)> AnswerChallengeAsync(HttpResponseMessage challenge, string scope, CancellationToken cancellationToken)
     {
         AuthenticationHeaderValue? offered = challenge.Headers.WwwAuthenticate.FirstOrDefault(h => h.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
             ?? challenge.Headers.WwwAuthenticate.FirstOrDefault(h => h.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase));
@@ -62,7 +67,7 @@ public sealed partial class RegistryClient
             if (_credential.IsIdentityToken)
                 throw new RegistryAuthenticationException(Reference.Host, $"it asks for a user name and password (Basic), and the credential from {_credential.Source} is an identity token, which goes only to a token service.");
             _log($"The registry {Reference.Host} asks for Basic authentication; using {_credential}.");
-            return new AuthenticationHeaderValue("Basic", _credential.BasicParameter);
+            return (new AuthenticationHeaderValue("Basic", _credential.BasicParameter), DateTimeOffset.MaxValue);
         }
         Dictionary<string, string> parameters = ChallengeParameters(offered.Parameter ?? string.Empty);
         if (!parameters.TryGetValue("realm", out string? realmText) || !Uri.TryCreate(realmText, UriKind.Absolute, out Uri? realm)
@@ -88,7 +93,7 @@ public sealed partial class RegistryClient
                 }),
             }
             : () => new HttpRequestMessage(HttpMethod.Get, tokenUri);
-        using HttpResponseMessage answer = await SendOnceAsync(tokenRequest, basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
+        using HttpResponseMessage answer = await SendRetryingAsync(tokenRequest, basic, cancellationToken, origin: DownloadTransport.Origin(tokenUri)).ConfigureAwait(false);
         int status = (int)answer.StatusCode;
         if (status == 401 || status == 403)
             throw new RegistryAuthenticationException(Reference.Host, $"its token service refused {(_credential != null ? "the user '" + _credential.UserName + "'" : "an anonymous request")} for {scope} (HTTP {status}).");
@@ -96,6 +101,8 @@ public sealed partial class RegistryClient
             throw new RegistryRequestException(UriText.Redact(new UriBuilder(tokenUri) { Query = string.Empty }.Uri), status, $"the token service answered HTTP {status}.");
         byte[] json = await ReadCappedAsync(answer, "token answer").ConfigureAwait(false);
         string? token = null;
+        // The token spec: expires_in in seconds, 60 when absent.
+        double lifetime = 60;
         try
         {
             using JsonDocument doc = JsonDocument.Parse(json);
@@ -105,6 +112,9 @@ public sealed partial class RegistryClient
                     token = v;
                     break;
                 }
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("expires_in", out JsonElement e) && e.ValueKind == JsonValueKind.Number
+                && e.TryGetDouble(out double seconds) && seconds > 0)
+                lifetime = Math.Min(seconds, TimeSpan.FromDays(1).TotalSeconds);
         }
         catch (JsonException ex)
         {
@@ -112,7 +122,7 @@ public sealed partial class RegistryClient
         }
         if (token == null || token.Any(c => c < 0x21 || c > 0x7e))
             throw new RegistryRequestException(Reference.Host, status, "the token service's answer holds no usable token.");
-        return new AuthenticationHeaderValue("Bearer", token);
+        return (new AuthenticationHeaderValue("Bearer", token), DateTimeOffset.UtcNow.AddSeconds(lifetime * 0.9));
     }
 
     /// <summary>realm="https://auth.example/token",service="registry",scope="repository:x:pull" → dictionary.</summary>

@@ -26,7 +26,7 @@ public sealed partial class RegistryClient : IDisposable
     private readonly HttpClient _client;
     private readonly RegistryCredential? _credential;
     private readonly Action<string> _log;
-    private readonly Dictionary<string, AuthenticationHeaderValue?> _authorizations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (AuthenticationHeaderValue? Header, DateTimeOffset Until)> _authorizations = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _authLock = new(1, 1);
 
     public RegistryClient(OciReference reference, VerifiedDownloaderOptions? options = null, RegistryCredential? credential = null, HttpMessageHandler? handler = null)
@@ -200,14 +200,32 @@ public sealed partial class RegistryClient : IDisposable
     private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> make, string actions, CancellationToken cancellationToken)
     {
         AuthenticationHeaderValue? authorization = await AuthorizeAsync(actions, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response = await SendRetryingAsync(make, authorization, cancellationToken).ConfigureAwait(false);
+        int status = (int)response.StatusCode;
+        if (status == 401 || status == 403)
+        {
+            response.Dispose();
+            throw new RegistryAuthenticationException(Reference.Host, $"HTTP {status} for {actions} on {Reference.Repository}{(_credential == null ? " with no credentials" : " as " + _credential)}.");
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// <see cref="SendOnceAsync"/>, retried after 429/502/503/504 (Retry-After honoured and capped by the downloader's rule)
+    /// and, unless <paramref name="retryConnectionFailures"/> is false, after a failed connection: every request to the
+    /// registry and its token service, the /v2/ check included.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendRetryingAsync(Func<HttpRequestMessage> make, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken,
+        string? origin = null, bool retryConnectionFailures = true)
+    {
         for (int attempt = 0; ; attempt++)
         {
             HttpResponseMessage response;
             try
             {
-                response = await SendOnceAsync(make, authorization, cancellationToken).ConfigureAwait(false);
+                response = await SendOnceAsync(make, authorization, cancellationToken, origin).ConfigureAwait(false);
             }
-            catch (RegistryRequestException ex) when (ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
+            catch (RegistryRequestException ex) when (retryConnectionFailures && ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
                                                       && !cancellationToken.IsCancellationRequested)
             {
                 // The connection failed (a registry restarting, a reset): the request is made afresh from its factory.
@@ -218,17 +236,12 @@ public sealed partial class RegistryClient : IDisposable
             int status = (int)response.StatusCode;
             if ((status == 429 || status == 502 || status == 503 || status == 504) && attempt < _options.MaximumRetries)
             {
-                TimeSpan wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(_options.InitialRetryDelay.TotalMilliseconds * Math.Pow(2, attempt));
-                if (wait > _options.MaximumRetryAfter) wait = _options.MaximumRetryAfter;
+                TimeSpan wait = DownloadTransport.RetryAfter(response, _options.MaximumRetryAfter)
+                    ?? TimeSpan.FromMilliseconds(Math.Min(_options.InitialRetryDelay.TotalMilliseconds * Math.Pow(2, attempt), _options.MaximumRetryDelay.TotalMilliseconds));
                 response.Dispose();
                 _log($"The registry answered HTTP {status}; retrying in {wait.TotalSeconds:0.##} s.");
                 await _options.Delay(wait, cancellationToken).ConfigureAwait(false);
                 continue;
-            }
-            if (status == 401 || status == 403)
-            {
-                response.Dispose();
-                throw new RegistryAuthenticationException(Reference.Host, $"HTTP {status} for {actions} on {Reference.Repository}{(_credential == null ? " with no credentials" : " as " + _credential)}.");
             }
             return response;
         }

@@ -105,6 +105,10 @@ public static class DockerConfig
 
     private static RegistryCredential? FromEntry(JsonElement entry, string path, string key)
     {
+        // docker login to a registry with an OAuth2 token service (ACR, for one) stores "identitytoken" beside an auth whose
+        // password is empty: the identity token is what authenticates, exchanged at the token service, never sent as Basic.
+        if (entry.TryGetProperty("identitytoken", out JsonElement identity) && identity.ValueKind == JsonValueKind.String && identity.GetString() is { Length: > 0 } identityToken)
+            return RegistryCredential.FromIdentityToken(identityToken, path);
         if (entry.TryGetProperty("auth", out JsonElement auth) && auth.ValueKind == JsonValueKind.String && auth.GetString() is { Length: > 0 } encoded)
         {
             string decoded;

@@ -36,7 +36,10 @@ public sealed class RegistrySource
         string path = text.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(text).LocalPath : text;
         path = Path.GetFullPath(baseDirectory == null ? path : Path.Combine(baseDirectory, path));
         if (!OciImageLayout.IsLayout(path))
-            throw new RegistryReferenceException(text, $"the folder {path} holds no OCI image layout (no {OciImageLayout.LayoutFileName}); write one with Save-PinnedTool -Destination {path}");
+            throw new RegistryReferenceException(text, Directory.Exists(new Install.BundleLayout(path).ArtifactsDirectory)
+                // A bundle Save-PinnedTool wrote before it wrote the image layout beside it: still read, by -Source.
+                ? $"the folder {path} is a bundle without an OCI image layout (no {OciImageLayout.LayoutFileName}), as Save-PinnedTool wrote them before; install from it with -Source {path} (--source), or save it again with Save-PinnedTool -Destination to add the layout"
+                : $"the folder {path} holds no OCI image layout (no {OciImageLayout.LayoutFileName}); write one with Save-PinnedTool -Destination {path}");
         return new RegistrySource(null, path);
     }
 

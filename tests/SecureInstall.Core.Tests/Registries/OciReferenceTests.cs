@@ -50,6 +50,19 @@ public sealed class OciReferenceTests
     }
 
     [Fact]
+    public void ABundleWrittenBeforeTheImageLayout_GivenAsARegistry_IsRefusedSayingThatSourceReadsIt()
+    {
+        // Review finding: the refusal only said to write a new layout, which an air-gapped machine holding an older bundle
+        // cannot do (Save-PinnedTool fetches from the manifest's URLs); -Source reads that bundle as it is.
+        using var dir = new TempDir();
+        dir.File("artifacts/" + new string('a', 64) + "/tool.tar.gz", "x");
+        dir.File("secureinstall.yml", "tools: {}\n");
+        var ex = Assert.Throws<RegistryReferenceException>(() => RegistrySource.Parse(dir.Path));
+        Assert.Equal(ErrorIds.RegistryReferenceInvalid, ex.ErrorId);
+        Assert.Contains($"install from it with -Source {dir.Path} (--source)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DockerConfig_FindsTheHostsAuth_InAnyKeyForm()
     {
         using var dir = new TempDir();
@@ -63,6 +76,21 @@ public sealed class OciReferenceTests
         Assert.DoesNotContain("pa:ss", found.ToString(), StringComparison.Ordinal);
         Assert.Null(DockerConfig.Find("r.example", file));
         Assert.Null(DockerConfig.Find("r.example", Path.Combine(dir.Path, "none.json")));
+    }
+
+    [Fact]
+    public void DockerConfig_AnAuthsEntryWithAnIdentityToken_IsThatToken_NotItsEmptyPassword()
+    {
+        // Review finding: docker login to ACR writes {"auth": base64("00000000-…:"), "identitytoken": "…"}; the empty password
+        // was sent as Basic and refused. The identity token is what docker sends, to the token service.
+        using var dir = new TempDir();
+        string auth = Convert.ToBase64String(Encoding.UTF8.GetBytes("00000000-0000-0000-0000-000000000000:"));
+        string file = dir.File("config.json", $$$"""{"auths": {"fleet.azurecr.io": {"auth": "{{{auth}}}", "identitytoken": "eyJ-refresh"} } }""");
+        RegistryCredential? found = DockerConfig.Find("fleet.azurecr.io", file);
+        Assert.NotNull(found);
+        Assert.True(found!.IsIdentityToken);
+        Assert.Equal("eyJ-refresh", found.Password);
+        Assert.Equal(file, found.Source);
     }
 
     [Theory]

@@ -137,6 +137,23 @@ public sealed class RegistryFaultTests : IDisposable
         }
     }
 
+    /// <summary>A -RegistryOnly pull of the blob <paramref name="sha"/> from oci://&lt;server&gt;/tools/x; retry waits are recorded, not slept.</summary>
+    private async Task<DownloadResult> PullFromLoopbackRegistry(LoopbackServer server, string sha, List<TimeSpan> waits, TimeSpan? maximumRetryAfter = null)
+    {
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
+        };
+        if (maximumRetryAfter is TimeSpan cap) options.MaximumRetryAfter = cap;
+        using var downloader = new VerifiedDownloader(options);
+        return await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+    }
+
     [Fact]
     public async Task TooManyRequests_WithRetryAfter_IsWaitedFor_AndTheBlobStillVerifies()
     {
@@ -157,20 +174,128 @@ public sealed class RegistryFaultTests : IDisposable
             await Serve.File(c, bytes);
         });
         var waits = new List<TimeSpan>();
+        DownloadResult result = await PullFromLoopbackRegistry(server, sha, waits);
+        Assert.True(result.Verified);
+        Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
+        Assert.DoesNotContain(server.Requests, r => r.Host == "example.invalid");
+    }
+
+    [Fact]
+    public async Task RegistryBusyAtItsVersionCheck_429Then503_IsWaitedFor_RetryAfterCapped_AndTheBlobVerifies()
+    {
+        // Review finding: GET /v2/ (asked before any blob) was sent once; a rate-limited registry's 429 there was
+        // "does not look like an OCI registry", and a -RegistryOnly install failed without waiting.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        int pings = 0;
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        server.Map("v2/", c =>
+        {
+            int n = Interlocked.Increment(ref pings);
+            if (n == 1) { c.Response.StatusCode = 429; c.Response.Headers.RetryAfter = "1"; }
+            // An HTTP date an hour away: honoured, but no longer than MaximumRetryAfter.
+            if (n == 2) { c.Response.StatusCode = 503; c.Response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddHours(1).ToString("r", System.Globalization.CultureInfo.InvariantCulture); }
+            return Task.CompletedTask;
+        });
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c => Serve.File(c, bytes));
+        var waits = new List<TimeSpan>();
+        DownloadResult result = await PullFromLoopbackRegistry(server, sha, waits, maximumRetryAfter: TimeSpan.FromSeconds(7));
+        Assert.True(result.Verified);
+        Assert.Equal(3, pings);
+        Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(7) }, waits);
+    }
+
+    [Fact]
+    public async Task ARegistryThatCannotBeReached_IsPassedOverAtOnce_ForTheOriginalUrl_WithNoRetryWaits()
+    {
+        // The /v2/ check retries a busy registry (429/503), but not one that refuses the connection: a fleet whose registry is
+        // down falls back to each artifact's own URL without paying the retry delays once per artifact.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("tool", c => Serve.File(c, bytes));
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var waits = new List<TimeSpan>();
         var options = new VerifiedDownloaderOptions
         {
             NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
-            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{port}/tools/x") },
             Delay = (t, _) => { waits.Add(t); return Task.CompletedTask; },
         };
         using var downloader = new VerifiedDownloader(options);
-        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(server.Https("tool"), Path.Combine(_dir.Path, "tool"))
         {
             Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
         });
         Assert.True(result.Verified);
-        Assert.Equal(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }, waits);
-        Assert.DoesNotContain(server.Requests, r => r.Host == "example.invalid");
+        Assert.Empty(waits);
+        Assert.Contains(_log, l => l.Contains("(RegistryRequestFailed); trying the next mirror", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task AnImageLayoutWhoseBlobIsAFifo_IsPassedOverWithoutHanging_AndTheOriginalUrlServes()
+    {
+        // Review finding: a hostile layout folder (sneakernet) with a FIFO under blobs/sha256/<pin> blocked the install for
+        // ever in open(2); nothing could cancel it.
+        Skip.If(OperatingSystem.IsWindows(), "a FIFO is a Unix file kind");
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("tool", c => Serve.File(c, bytes));
+        string layout = Path.Combine(_dir.Path, "layout");
+        Directory.CreateDirectory(Path.Combine(layout, "blobs", "sha256"));
+        File.WriteAllText(Path.Combine(layout, OciImageLayout.LayoutFileName), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        string fifo = OciImageLayout.BlobPath(layout, "sha256:" + sha);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", new[] { fifo })) mkfifo.WaitForExit();
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse(layout) },
+        };
+        using var downloader = new VerifiedDownloader(options);
+        Task<DownloadResult> download = Task.Run(() => downloader.DownloadAsync(new DownloadRequest(server.Https("tool"), Path.Combine(_dir.Path, "tool"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        }));
+        if (await Task.WhenAny(download, Task.Delay(TimeSpan.FromSeconds(30))) != download)
+        {
+            using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }   // lets the blocked reader go, so the test run ends
+            Assert.Fail("the download blocked on the FIFO in the layout");
+        }
+        Assert.True((await download).Verified);
+        Assert.Contains(_log, l => l.Contains("(DownloadFailed); trying the next mirror", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task TheRealRegistryRedirectingBlobsToAStorageHost_SendsThereNoAuthorization_AndTheInstallVerifies()
+    {
+        // docker-registry with its "redirect" storage middleware answers a blob GET with a 307 to another host, as registries
+        // on S3 or Azure storage do; "localhost" is that other host. The registry's Basic credential must not follow.
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        await using LoopbackServer storage = await LoopbackServer.StartAsync();
+        using RegistryProcess registry = RegistryProcess.Start(storageRedirect: storage.HttpsLocalhost(""));
+        (string manifest, var files) = RegistryPushPullTests.Fixture(_dir, count: 1);
+        VerifiedDownloaderOptions pushOptions = registry.Options(_log.Add);
+        using (var downloader = new VerifiedDownloader(pushOptions))
+        using (var client = new RegistryClient(registry.Reference(), pushOptions, pushOptions.RegistryCredential))
+            await new RegistryPush(downloader, client).PushAsync(manifest,
+                PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>()));
+        string sha = files["linux-x64"].Sha256;
+        string stored = RegistryProcess.BlobStoragePath(sha);
+        storage.Map(stored, c => Serve.File(c, File.ReadAllBytes(registry.BlobData(sha))));
+        File.Delete(files["linux-x64"].Path);
+
+        VerifiedDownloaderOptions options = PullOptions(registry, registryOnly: true);
+        options.ServerCertificateValidation = (m, c, ch, e) => registry.Trust(m, c, ch, e) || storage.Trust(m, c, ch, e);
+        InstallResult result = await Install(options, manifest);
+        Assert.Equal(InstallStatus.Installed, result.Status);
+        Assert.Equal(sha, FileHasher.HashFile(Path.Combine(result.Path, "hello"), ChecksumAlgorithm.SHA256));
+        SeenRequest fetched = Assert.Single(storage.RequestsTo(stored));
+        Assert.Null(fetched.Authorization);
+        Assert.DoesNotContain(_log, l => l.Contains(RegistryProcess.Password, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -71,17 +71,22 @@ internal sealed class RegistryProcess : IDisposable
         File.Exists(Binary) ? null : $"needs the CNCF distribution registry at {Binary} (Debian package docker-registry; .ci/run installs it)";
 
     /// <summary>Basic auth (htpasswd) unless <paramref name="tokenRealm"/> is given: then the token flow, tokens signed by <paramref name="tokenSigner"/>.</summary>
-    /// <paramref name="plainHttp"/> starts it without TLS.
-    public static RegistryProcess Start(Uri? tokenRealm = null, X509Certificate2? tokenSigner = null, bool plainHttp = false)
+    /// <paramref name="plainHttp"/> starts it without TLS. <paramref name="storageRedirect"/>: blob GETs are answered with a
+    /// redirect to that base URL plus the blob's storage path (distribution's "redirect" storage middleware, as a registry on
+    /// S3 or Azure storage redirects to a pre-signed URL).
+    public static RegistryProcess Start(Uri? tokenRealm = null, X509Certificate2? tokenSigner = null, bool plainHttp = false, Uri? storageRedirect = null)
     {
         X509Certificate2 ca = CreateCa();
         var registry = new RegistryProcess(FreePort(), ca, plainHttp);
-        registry.WriteConfig(tokenRealm, tokenSigner);
+        registry.WriteConfig(tokenRealm, tokenSigner, storageRedirect);
         registry.Launch();
         return registry;
     }
 
-    private void WriteConfig(Uri? tokenRealm, X509Certificate2? tokenSigner)
+    /// <summary>The storage path of the blob with this sha256, as the redirect middleware appends it to its base URL.</summary>
+    public static string BlobStoragePath(string sha256) => $"docker/registry/v2/blobs/sha256/{sha256.Substring(0, 2)}/{sha256}/data";
+
+    private void WriteConfig(Uri? tokenRealm, X509Certificate2? tokenSigner, Uri? storageRedirect)
     {
         Directory.CreateDirectory(StoragePath);
         Directory.CreateDirectory(CertDirectory);
@@ -139,6 +144,7 @@ internal sealed class RegistryProcess : IDisposable
                 rootdirectory: {StoragePath}
               delete:
                 enabled: true
+            {(storageRedirect == null ? "" : $"middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {storageRedirect.AbsoluteUri}")}
             http:
               addr: 127.0.0.1:{Port}
             {tls}

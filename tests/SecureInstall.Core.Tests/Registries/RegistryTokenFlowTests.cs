@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using SecureInstall.Core.Checksums;
 using SecureInstall.Core.Downloads;
 using SecureInstall.Core.Install;
 using SecureInstall.Core.Manifests;
@@ -25,6 +26,12 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
     private LoopbackServer _server = null!;
     private X509Certificate2 _signer = null!;
     private RSA _signingKey = null!;
+
+    /// <summary>The expires_in the token endpoint states; the JWT's exp is set so that the registry refuses it after that.</summary>
+    private int _expiresIn = 600;
+
+    /// <summary>distribution accepts a token up to 60 s past its exp (clock skew, token.Leeway).</summary>
+    private const int RegistryLeeway = 60;
 
     public async Task InitializeAsync()
     {
@@ -77,7 +84,7 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         string header = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new { typ = "JWT", alg = "RS256", x5c = new[] { Convert.ToBase64String(_signer.RawData) } }));
         string claims = Base64Url(JsonSerializer.SerializeToUtf8Bytes(new
         {
-            iss = "secureinstall-test-issuer", sub = RegistryProcess.User, aud = "secureinstall-test", exp = now + 600, nbf = now - 30, iat = now,
+            iss = "secureinstall-test-issuer", sub = RegistryProcess.User, aud = "secureinstall-test", exp = now + _expiresIn - RegistryLeeway, nbf = now - 30, iat = now,
             jti = Guid.NewGuid().ToString("N"), access,
         }));
         string signature = Base64Url(_signingKey.SignData(Encoding.ASCII.GetBytes(header + "." + claims), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
@@ -85,8 +92,8 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         lock (_issued) _issued.Add(token);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(HttpMethods.IsPost(context.Request.Method)
-            ? JsonSerializer.Serialize(new { access_token = token, expires_in = 600 })
-            : JsonSerializer.Serialize(new { token, expires_in = 600 }));
+            ? JsonSerializer.Serialize(new { access_token = token, expires_in = _expiresIn })
+            : JsonSerializer.Serialize(new { token, expires_in = _expiresIn }));
     }
 
     private const string IdentityToken = "identity-token-for-fleet";
@@ -159,6 +166,44 @@ public sealed class RegistryTokenFlowTests : IAsyncLifetime, IDisposable
         using var basicClient = new RegistryClient(basic.Reference(), basicOptions, identity);
         var refused = await Assert.ThrowsAsync<RegistryAuthenticationException>(() => basicClient.BlobExistsAsync("sha256:" + new string('0', 64), CancellationToken.None));
         Assert.Contains("is an identity token, which goes only to a token service", refused.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task TokenFlow_ATokenPastItsExpiresIn_IsAskedForAgain_ForAPushAndForAPull()
+    {
+        // Review finding: a bearer token was kept for the client's whole life; once the registry's token expired (minutes on
+        // real registries), every later request of a long push or of a fleet's install was HTTP 401 (RegistryAuthenticationFailed).
+        Skip.If(RegistryProcess.SkipReason() != null, RegistryProcess.SkipReason());
+        _expiresIn = 3;
+        using RegistryProcess registry = RegistryProcess.Start(_server.Https("token"), _signer);
+        (string manifest, var files) = RegistryPushPullTests.Fixture(_dir, count: 2);
+        VerifiedDownloaderOptions options = Options(registry, new RegistryCredential(RegistryProcess.User, RegistryProcess.Password));
+        using (var downloader = new VerifiedDownloader(options))
+        using (var client = new RegistryClient(registry.Reference(), options, options.RegistryCredential))
+        {
+            var selection = PinnedArtifactResolver.Select(new ManifestReader().ReadFile(manifest), Array.Empty<string>(), null, Array.Empty<string>());
+            await new RegistryPush(downloader, client).PushAsync(manifest, selection, _log.Add);
+            int issued = _issued.Count;
+            await Task.Delay(TimeSpan.FromSeconds(_expiresIn + 1));
+            Assert.True(await client.BlobExistsAsync("sha256:" + files["linux-x64"].Sha256, CancellationToken.None));
+            Assert.Equal(issued + 1, _issued.Count);
+        }
+
+        options.Registries = new[] { RegistrySource.Parse($"oci://{registry.Host}/tools/secureinstall") };
+        options.RegistryOnly = true;
+        options.NoCache = true;
+        using (var downloader = new VerifiedDownloader(options))
+        {
+            foreach (string platform in new[] { "linux-x64", "darwin-arm64" })
+            {
+                if (platform != "linux-x64") await Task.Delay(TimeSpan.FromSeconds(_expiresIn + 1));
+                DownloadResult pulled = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/" + platform), Path.Combine(_dir.Path, "pulled-" + platform))
+                {
+                    Expected = ChecksumEntry.FromDigest(files[platform].Sha256, ChecksumAlgorithm.SHA256, "test pin"),
+                });
+                Assert.True(pulled.Verified);
+            }
+        }
     }
 
     [SkippableFact]
