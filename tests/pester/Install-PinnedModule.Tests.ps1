@@ -570,7 +570,7 @@ Describe 'Install-PinnedModule with the feed down and the cache warm' {
             $second.Errors | Should -BeNullOrEmpty -Because $second.Text
             $second.Results.Status | Should -Be 'Installed'
             Test-Path -LiteralPath (Join-Path $second.ModulePath 'Helper/1.0.0/Helper.psd1') | Should -BeTrue
-            @($down.Server.Requests).Count | Should -Be $before -Because "the cache holds the pinned package: $(@($down.Server.Requests)[$before..999] -join ', ')"
+            @($down.Server.Requests).Count | Should -Be $before -Because "the cache holds the pinned package: $(@($down.Server.Requests | Select-Object -Skip $before) -join ', ')"
         }
         finally { Stop-LoopbackServer $down.Server }
     }

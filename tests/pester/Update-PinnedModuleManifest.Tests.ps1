@@ -132,13 +132,11 @@ Describe 'Update-PinnedModuleManifest' {
 # Issue 22, reviewed: the manifest is left as it was on any failure, and a package the installer would refuse is never pinned.
 Describe 'Update-PinnedModuleManifest leaves the manifest untouched when it fails' {
     It '<What>: <Id>, manifest unchanged' -ForEach @(
-        @{ What = 'a .psd1 declaring another ModuleVersion (v3)'; Id = 'ModuleIdentityMismatch'; Module = 'Fibber'; Kind = 'v3'; Extra = @{ 'Fibber.psd1' = "@{ ModuleVersion = '9.9.9' }" } }
-        @{ What = 'a .psd1 requiring a module the .nuspec does not declare (v2)'; Id = 'ModuleDependencyNotPinned'; Module = 'Hider'; Kind = 'v2'; Extra = @{ 'Hider.psd1' = "@{ ModuleVersion = '1.0.0'; RequiredModules = @('Unlisted') }" } }
-        @{ What = 'a dependency with no release in its range (v3)'; Id = 'ModuleNotInManifest'; Module = 'Needy'; Kind = 'v3'; Deps = @{ Base = '[7.0.0,8.0.0)' } }
+        @{ What = 'a .psd1 declaring another ModuleVersion (v3)'; Id = 'ModuleIdentityMismatch'; Module = 'Fibber'; Kind = 'v3'; Deps = @{}; Extra = @{ 'Fibber.psd1' = "@{ ModuleVersion = '9.9.9' }" } }
+        @{ What = 'a .psd1 requiring a module the .nuspec does not declare (v2)'; Id = 'ModuleDependencyNotPinned'; Module = 'Hider'; Kind = 'v2'; Deps = @{}; Extra = @{ 'Hider.psd1' = "@{ ModuleVersion = '1.0.0'; RequiredModules = @('Unlisted') }" } }
+        @{ What = 'a dependency with no release in its range (v3)'; Id = 'ModuleNotInManifest'; Module = 'Needy'; Kind = 'v3'; Deps = @{ Base = '[7.0.0,8.0.0)' }; Extra = @{} }
     ) {
-        $deps = if ($Deps) { $Deps } else { @{} }
-        $extra = if ($Extra) { $Extra } else { @{} }
-        $null = Publish-ModulePackage -Feed $feed -Id $Module -Version '1.0.0' -Bytes (New-ModulePackage $Module '1.0.0' -Dependencies $deps -Extra $extra)
+        $null = Publish-ModulePackage -Feed $feed -Id $Module -Version '1.0.0' -Bytes (New-ModulePackage $Module '1.0.0' -Dependencies $Deps -Extra $Extra)
         $source = if ($Kind -eq 'v2') { $v2 } else { $v3 }
         $run = Invoke-ModuleUpdate $oldApp "-Name $Module -Source $source"
         $run.Errors.Id | Should -Be "$Id,SecureInstall.Commands.UpdatePinnedModuleManifestCommand" -Because $run.Out
