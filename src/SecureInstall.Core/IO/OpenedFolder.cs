@@ -4,8 +4,8 @@ namespace SecureInstall.Core.IO;
 
 /// <summary>
 /// A folder held open while many files below it are read, on Linux: each file is opened relative to it (openat), so the
-/// kernel walks only the file's own name, not the folder's whole path again for every file (about 5% of checking 10,000
-/// small files from one list). Where it cannot be held (Windows, macOS, a folder that cannot be opened) files are
+/// kernel walks only the file's own name, not the folder's whole path again for every file (the kernel's path walk of a
+/// 10,000-file list halves; with the folder's full path no longer rebuilt per file, about 6% less CPU in all). Where it cannot be held (Windows, macOS, a folder that cannot be opened) files are
 /// opened by their full path, as before. Only names already checked to stay inside the folder are opened through it
 /// (<see cref="Checksums.ChecksumList.ListedTarget"/>): the kernel then resolves exactly what the full path names.
 /// </summary>
