@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SecureInstall.Core;
 using SecureInstall.Core.Checksums;
+using SecureInstall.Core.IO;
 
 namespace SecureInstall.Cli;
 
@@ -64,6 +65,21 @@ public static class VerifyCommand
 
     private static int Check(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet, CancellationToken cancel)
     {
+        OpenedFolder? listFolder = null;
+        try
+        {
+            return Check(paths, digest, listPath, algorithm, allowWeak, quiet, folder => listFolder = OpenedFolder.Open(folder), cancel);
+        }
+        finally
+        {
+            listFolder?.Dispose();
+        }
+    }
+
+    /// <param name="openListFolder">Holds the list's folder open for the whole run (the caller closes it after the last file is read).</param>
+    private static int Check(string[] paths, string? digest, string? listPath, ChecksumAlgorithm? algorithm, bool allowWeak, bool quiet,
+        Func<string, OpenedFolder> openListFolder, CancellationToken cancel)
+    {
         var targets = new List<ChecksumTarget>();
         int worst = ExitCodes.Verified;
         bool listed = false;
@@ -89,7 +105,9 @@ public static class VerifyCommand
                     // No stat per listed file before it is read: opening it is the check (a missing file fails there and
                     // is reported in list order, as sha256sum -c does; see MissingListedFile).
                     listed = true;
-                    foreach (ChecksumEntry entry in list.EntriesToCheck(algorithm)) targets.Add(new ChecksumTarget(list.ResolveListedPath(entry, baseDir), entry));
+                    // Each file is opened relative to the list's folder, held open (see OpenedFolder): the same files, fewer path lookups.
+                    OpenedFolder folder = openListFolder(baseDir);
+                    foreach (ChecksumEntry entry in list.EntriesToCheck(algorithm)) targets.Add(list.ListedTarget(entry, folder));
                 }
                 else
                 {

@@ -125,7 +125,22 @@ public sealed class ChecksumList
     /// <c>sha256sum -c</c> does). A name that is not inside the folder by <see cref="IO.RelativePath"/>'s rule (absolute,
     /// a drive, "..", NUL, and on Windows an NTFS stream "f:s") is refused: a hostile list must not make us read, and report on, files elsewhere on the machine.
     /// </summary>
-    public string ResolveListedPath(ChecksumEntry entry, string baseDirectory)
+    public string ResolveListedPath(ChecksumEntry entry, string baseDirectory) =>
+        Path.Combine(Path.GetFullPath(baseDirectory), ListedName(entry).Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>
+    /// <see cref="ResolveListedPath"/> as a target opened through <paramref name="folder"/> (the list's folder, held open):
+    /// the same file, the same refusals, and on Linux the kernel walks only the listed name (see <see cref="IO.OpenedFolder"/>).
+    /// </summary>
+    public ChecksumTarget ListedTarget(ChecksumEntry entry, IO.OpenedFolder folder)
+    {
+        if (folder == null) throw new ArgumentNullException(nameof(folder));
+        string name = ListedName(entry);
+        return new ChecksumTarget(Path.Combine(folder.FullPath, name.Replace('/', Path.DirectorySeparatorChar)), entry, folder, name);
+    }
+
+    /// <summary>The entry's normalized name ('/'-separated), refused unless it stays inside the list's folder.</summary>
+    private string ListedName(ChecksumEntry entry)
     {
         if (entry == null) throw new ArgumentNullException(nameof(entry));
         if (entry.FileName == null)
@@ -133,7 +148,7 @@ public sealed class ChecksumList
         string name = NormalizeName(entry.FileName);
         if (IO.RelativePath.Check(name, colonNamesStream: IO.UnixFileSystem.IsWindows) != IO.RelativePathProblem.None)
             throw new ChecksumListFormatException(Source, entry.LineNumber, $"'{entry.FileName}' points outside the list's folder; refusing to read it.");
-        return Path.Combine(Path.GetFullPath(baseDirectory), name.Replace('/', Path.DirectorySeparatorChar));
+        return name;
     }
 
     private bool TryPick(string key, ChecksumAlgorithm? algorithm, out ChecksumEntry? entry)

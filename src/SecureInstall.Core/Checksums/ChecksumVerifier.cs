@@ -9,8 +9,22 @@ public sealed class ChecksumTarget
         Expected = expected ?? throw new ArgumentNullException(nameof(expected));
     }
 
+    /// <summary>A listed file, opened through <paramref name="folder"/> by <paramref name="nameInFolder"/>: only <see cref="ChecksumList.ListedTarget"/> makes one, after checking the name stays inside.</summary>
+    internal ChecksumTarget(string path, ChecksumEntry expected, IO.OpenedFolder folder, string nameInFolder)
+        : this(path, expected)
+    {
+        Folder = folder;
+        NameInFolder = nameInFolder;
+    }
+
     public string Path { get; }
     public ChecksumEntry Expected { get; }
+
+    /// <summary>The folder the file is opened through, or null: opened by <see cref="Path"/>.</summary>
+    internal IO.OpenedFolder? Folder { get; }
+
+    /// <summary>The file's name inside <see cref="Folder"/> ('/'-separated), when there is one.</summary>
+    internal string? NameInFolder { get; }
 }
 
 /// <summary>The result of one target, or the failure that kept it from being checked (missing file, access denied, weak algorithm).</summary>
@@ -62,13 +76,13 @@ public sealed class ChecksumVerifier
         string source = SourceOf(expected);
         if (expected.Companions.Count == 0 && expected.Size == null)
         {
-            string actual = FileHasher.HashFile(target.Path, new[] { expected.Algorithm }, progress, alone, cancellationToken, scratch).Digests[0];
+            string actual = FileHasher.HashFile(target.Path, new[] { expected.Algorithm }, progress, alone, cancellationToken, scratch, target.Folder, target.NameInFolder).Digests[0];
             return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, actual, source);
         }
         // Every digest the source gave for the file is computed in the same read: two that disagree are a mismatch.
         var algorithms = new List<ChecksumAlgorithm> { expected.Algorithm };
         algorithms.AddRange(expected.Companions.Select(c => c.Algorithm));
-        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, alone, cancellationToken, scratch);
+        (string[] digests, long length) = FileHasher.HashFile(target.Path, algorithms, progress, alone, cancellationToken, scratch, target.Folder, target.NameInFolder);
         var companions = expected.Companions.Select((c, i) => new ChecksumResult(target.Path, c.Algorithm, c.Digest, digests[i + 1], SourceOf(c))).ToList();
         return new ChecksumResult(target.Path, expected.Algorithm, expected.Digest, digests[0], source, expected.Size, length, companions);
     }

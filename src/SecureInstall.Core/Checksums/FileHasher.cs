@@ -183,8 +183,9 @@ public static class FileHasher
 
     /// <param name="managedWhenSmall">The file is the only one this process hashes: up to <see cref="SmallFileBytes"/> it is hashed with the managed implementation.</param>
     /// <param name="scratch">The calling thread's reused buffer and hash objects (<see cref="ChecksumVerifier.VerifyMany"/>'s workers), or null.</param>
+    /// <param name="folder">The folder to open <paramref name="nameInFolder"/> through (the same file as <paramref name="path"/>), or null.</param>
     internal static (string[] Digests, long Length) HashFile(string path, IReadOnlyList<ChecksumAlgorithm> algorithms, IProgress<long>? progress,
-        bool managedWhenSmall, CancellationToken cancellationToken, HashScratch? scratch = null)
+        bool managedWhenSmall, CancellationToken cancellationToken, HashScratch? scratch = null, IO.OpenedFolder? folder = null, string? nameInFolder = null)
     {
         if (path == null) throw new ArgumentNullException(nameof(path));
         if (algorithms == null || algorithms.Count == 0) throw new ArgumentException("Name at least one algorithm.", nameof(algorithms));
@@ -193,7 +194,7 @@ public static class FileHasher
             using FileStream stream = OpenRead(path);
             return HashChunks((buffer, offset, count) => stream.Read(buffer, offset, count), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
-        int fd = UnixFileReader.Open(path);
+        int fd = folder != null && nameInFolder != null ? folder.OpenFile(nameInFolder, path) : UnixFileReader.Open(path);
         try
         {
             return HashChunks((buffer, offset, count) => UnixFileReader.Read(fd, buffer, offset, count, path), algorithms, progress, managedWhenSmall, scratch, cancellationToken);

@@ -23,6 +23,29 @@ internal static class UnixFileReader
     /// <summary>Opens <paramref name="path"/> read-only; failures are the exceptions FileStream throws for the same cause.</summary>
     public static int Open(string path) => UnixFileSystem.OpenWithFlags(path, OpenFlags);
 
+    /// <summary>
+    /// Opens <paramref name="name"/> read-only relative to the folder <paramref name="directory"/> (openat, Linux only);
+    /// failures are the exceptions FileStream throws for <paramref name="path"/>, the same file by its full path.
+    /// </summary>
+    public static int OpenAt(int directory, string name, string path)
+    {
+        byte[] native = UnixFileSystem.Utf8z(name);
+        while (true)
+        {
+            int fd = openat(directory, native, OpenFlags, 0);
+            if (fd >= 0) return fd;
+            int errno = Marshal.GetLastWin32Error();
+            if (errno != EINTR) throw UnixFileSystem.ErrnoError(errno, path);
+        }
+    }
+
+    /// <summary>An O_PATH handle of the folder <paramref name="path"/> for <see cref="OpenAt"/> (Linux), or -1 when it cannot be opened.</summary>
+    internal static int TryOpenFolder(string path)
+    {
+        try { return UnixFileSystem.OpenWithFlags(path, 0x200000 /* O_PATH */ | 0x10000 /* O_DIRECTORY */ | 0x80000 /* O_CLOEXEC */); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return -1; }
+    }
+
     /// <summary>Reads up to <paramref name="count"/> bytes at the start of <paramref name="buffer"/>; 0 at the end of the file.</summary>
     public static int Read(int fd, byte[] buffer, int count, string path) => Read(fd, buffer, 0, count, path);
 
@@ -43,6 +66,9 @@ internal static class UnixFileReader
     }
 
     public static void Close(int fd) => _ = close(fd);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int openat(int directory, byte[] path, int flags, uint mode);
 
     [DllImport("libc", SetLastError = true)]
     private static extern unsafe IntPtr read(int fd, byte* buffer, IntPtr count);

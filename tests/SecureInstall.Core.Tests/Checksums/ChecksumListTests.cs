@@ -70,6 +70,54 @@ public class ChecksumListTests
     {
         ChecksumList list = _parser.Parse($"{A64}  {name}\n", "t");
         Assert.Throws<ChecksumListFormatException>(() => list.ResolveListedPath(list.Entries[0], "/base"));
+        using var dir = new TempDir();
+        using var folder = SecureInstall.Core.IO.OpenedFolder.Open(dir.Path);
+        Assert.Throws<ChecksumListFormatException>(() => list.ListedTarget(list.Entries[0], folder));
+    }
+
+    // Issue 23: a listed file is opened relative to the list's folder, held open. It must be the file the full path
+    // names, with the same failures (named by the full path) for a missing file, a name below a file and a folder.
+    [Fact]
+    public void ListedTarget_IsTheFileOfResolveListedPath_AndFailsAsItDoes()
+    {
+        using var dir = new TempDir();
+        dir.File("sub/a", "A");   // listed as sub\a, as lists written on Windows name it
+        dir.File("b", "B");
+        dir.File("plain", "P");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "folder"));
+        string sha(string text) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
+        ChecksumList list = _parser.Parse(
+            $"{sha("A")}  sub\\a\n{sha("B")}  ./b\n{sha("X")}  .//plain\n{A64}  absent\n{A64}  plain/below\n{A64}  folder\n", "t");
+        using var folder = SecureInstall.Core.IO.OpenedFolder.Open(Path.Combine(dir.Path, "sub", ".."));
+        List<ChecksumTarget> targets = list.Entries.Select(e => list.ListedTarget(e, folder)).ToList();
+        Assert.Equal(list.Entries.Select(e => list.ResolveListedPath(e, dir.Path)), targets.Select(t => t.Path));
+
+        List<ChecksumOutcome> outcomes = new ChecksumVerifier().VerifyMany(targets).ToList();
+        Assert.True(outcomes[0].Result!.IsValid);
+        Assert.True(outcomes[1].Result!.IsValid);
+        Assert.False(outcomes[2].Result!.IsValid);
+        Assert.Equal(sha("P"), outcomes[2].Result!.ActualHash);
+        Assert.Contains(targets[3].Path, Assert.IsType<FileNotFoundException>(outcomes[3].Error).Message);
+        Assert.Contains(targets[4].Path, Assert.IsType<DirectoryNotFoundException>(outcomes[4].Error).Message);
+        Assert.IsType<SecureInstall.Core.IO.PathIsDirectoryException>(outcomes[5].Error);
+    }
+
+    // The folder is held from the start: a folder put in its place while files are checked is not read (Linux, where
+    // the files are opened through it; elsewhere they are opened by full path, as before).
+    [Fact]
+    public void ListedTarget_ReadsFromTheFolderHeldOpen_NotOneSwappedIntoItsPlace()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        string held = Path.Combine(dir.Path, "release");
+        dir.File("release/tool", "genuine");
+        ChecksumList list = _parser.Parse($"{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData("genuine"u8.ToArray())).ToLowerInvariant()}  tool\n", "t");
+        using var folder = SecureInstall.Core.IO.OpenedFolder.Open(held);
+        ChecksumTarget target = list.ListedTarget(list.Entries[0], folder);
+        Directory.Move(held, Path.Combine(dir.Path, "moved"));
+        dir.File("release/tool", "swapped");
+        Assert.True(new ChecksumVerifier().Verify(target).IsValid);
+        Assert.Equal(Path.Combine(held, "tool"), target.Path);
     }
 
     [Fact]
