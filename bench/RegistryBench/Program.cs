@@ -7,7 +7,7 @@
 //      and `secureinstall install --registry-only`, the managed CLI and the native one (issue 23), where built.
 //   3. 8 installs in parallel (8 processes) from the registry into 8 install roots: all succeed, each fetched the blob's
 //      bytes once (one attempt, size bytes), peak RSS per process; then the same with each CLI.
-//   dotnet run -c Release --project bench/RegistryBench [-- --artifacts 200 --size-mib 1024 --runs 5 --parallel 8 --install-mib 64]
+//   dotnet run -c Release --project bench/RegistryBench [-- --artifacts 200 --size-mib 1024 --runs 5 --parallel 8 --install-mib 64]  (--parallel 0: push and pull rows only)
 //   dotnet run -c Release --project bench/RegistryBench -- serve [--size-mib 1024]: the registry with one blob, until stdin closes,
 //   to profile clients by hand (perf stat / perf record / strace against the printed URL; `fetch` is this program's client).
 using System.Diagnostics;
@@ -136,7 +136,12 @@ static async Task<int> Run(string[] args)
                           $"{Environment.ProcessorCount} cores = {floor:F2} s = {floor / Best(curl):F2}x of curl's best");
         File.Delete(output);
 
-        // 3. parallel installs
+        // 3. parallel installs (--parallel 0: only the push and pull rows, e.g. for an A/B of the pull)
+        if (parallel < 1)
+        {
+            Console.WriteLine("parallel installs skipped (--parallel 0)");
+            return 0;
+        }
         string mid = WriteManifest(work, "mid", 1, installMib);
         string midSha = File.ReadAllText(mid).Split("sha256: \"")[1].Substring(0, 64);
         await PushAll(registry, options, mid, "bench/mid");
