@@ -333,6 +333,46 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.DoesNotContain(_log, l => l.Contains("abc", StringComparison.Ordinal) && l.Contains("X-Amz-Signature", StringComparison.Ordinal) && !l.Contains("***", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ABlobGetRefused401_IsAskedAgainOnceWithRenewedCredentials_NotInALoop_AndIsDownloadFailed()
+    {
+        // Issue 20: a 401 to a registry blob GET renews the Authorization once and sends the request again; a second 401 in a
+        // row is the registry's answer (credentials it does not accept for this blob), not a reason to ask again for ever.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(5000);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        server.Map("v2/", c =>
+        {
+            if (c.Request.Headers.Authorization.Count == 0)
+            {
+                c.Response.StatusCode = 401;
+                c.Response.Headers.WWWAuthenticate = "Basic realm=\"test\"";
+            }
+            return Task.CompletedTask;
+        });
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
+        {
+            c.Response.StatusCode = 401;
+            return Task.CompletedTask;
+        });
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            RegistryCredential = new RegistryCredential("fleet", "pass"),
+        };
+        using var downloader = new VerifiedDownloader(options);
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        }));
+        Assert.Equal(401, refused.StatusCode);
+        Assert.Equal(2, server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Count);
+        Assert.All(server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}"), r => Assert.StartsWith("Basic ", r.Authorization, StringComparison.Ordinal));
+        Assert.Single(_log, l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
+    }
+
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
     {
         public void Report(DownloadProgress value) => report(value);
