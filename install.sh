@@ -37,6 +37,26 @@ sha256_of() {
   fi
 }
 
+# The musl C library (Alpine): the Linux binaries are linked against glibc and would not even start there. musl's ldd
+# names itself on --version, glibc's says GNU libc or GLIBC; without an ldd (a minimal image), musl's loader present and
+# no glibc loader beside it (Debian's musl package puts its loader on a glibc system) says musl.
+is_musl() {
+  if command -v ldd >/dev/null 2>&1; then
+    case "$(ldd --version 2>&1 || true)" in
+      *musl*) return 0 ;;
+      *GNU*|*GLIBC*|*glibc*) return 1 ;;
+    esac
+  fi
+  for loader in /lib/ld-musl-*.so.1; do
+    [ -e "$loader" ] || continue
+    for glibc_loader in /lib64/ld-linux-*.so.* /lib/ld-linux-*.so.*; do
+      [ -e "$glibc_loader" ] && return 1
+    done
+    return 0
+  done
+  return 1
+}
+
 expected_self=''
 prefix=''
 while [ $# -gt 0 ]; do
@@ -79,6 +99,9 @@ case "$arch" in
   aarch64|arm64) arch=arm64 ;;
   *) fail 2 "WrongPlatform: no native secureinstall is built for the processor '$arch' (x86_64 and arm64 are)." ;;
 esac
+if [ "$os" = linux ] && is_musl; then
+  fail 2 "WrongPlatform: this system is linux-musl-$arch (the musl C library, as on Alpine), which the glibc-linked native secureinstall cannot run on; only glibc Linux and macOS are served. Nothing installed."
+fi
 rid="$os-$arch"
 case "$rid" in
   linux-x64) expected=$sha256_linux_x64 ;;

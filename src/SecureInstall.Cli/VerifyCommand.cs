@@ -134,11 +134,13 @@ public static class VerifyCommand
                 ok++;
                 if (!quiet) Console.Out.WriteLine($"{Display(outcome.Target.Path, cwd)}: OK");
             }
-            else if (listed && MissingListedFile(outcome))
+            else if (listed && (outcome.Error is NotAFileException || MissingListedFile(outcome)))
             {
+                // A FIFO, socket or device under a listed name is refused unread (it would block or never end): reported on its line as a missing file is.
                 missing++;
                 ChecksumEntry entry = outcome.Target.Expected;
-                worst = Max(worst, Fail($"{entry.FileName}: FAILED open or read (listed at line {entry.LineNumber}, file missing)"));
+                string why = outcome.Error is NotAFileException other ? $"a {other.Kind}, not a regular file" : "file missing";
+                worst = Max(worst, Fail($"{entry.FileName}: FAILED open or read (listed at line {entry.LineNumber}, {why})"));
             }
             else if (outcome.Result != null)
             {

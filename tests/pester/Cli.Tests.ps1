@@ -61,6 +61,39 @@ Describe 'secureinstall verify' {
         $r.Text | Should -Match 'ChecksumNotFound'
     }
 
+    It 'reports a listed FIFO, socket or device on its own line instead of hanging on it (issue 23)' -Skip:(Test-IsWindows) {
+        $special = Join-Path $TestDrive 'special'
+        $null = New-Item -ItemType Directory -Path $special
+        [System.IO.File]::WriteAllText((Join-Path $special 'a.bin'), 'alpha', $utf8)
+        & mkfifo (Join-Path $special 'pipe')
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $special 'zero') -Target '/dev/zero'
+        $socket = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+        try {
+            $socket.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new((Join-Path $special 'sock')))
+            $sha = $shaA.ToLowerInvariant()
+            $list = Join-Path $special 'SHA256SUMS'
+            [System.IO.File]::WriteAllText($list, "$sha  a.bin`n$sha  pipe`n$sha  zero`n$sha  sock`n", $utf8)
+            $command = Get-CliCommand
+            $prefix = @($command | Select-Object -Skip 1)
+            # In a child with a timeout: a verify that blocks on the FIFO fails this test instead of blocking the run.
+            $r = Invoke-ChildProcess -FilePath $command[0] -ArgumentList ($prefix + @('verify', '--checksums', $list)) -TimeoutSeconds 60
+            $r.TimedOut | Should -BeFalse -Because 'opening a FIFO for reading waits for a writer'
+            $r.ExitCode | Should -Be 1
+            $r.Out | Should -Match '(?m)[\\/]a\.bin: OK$'
+            $r.Out | Should -Match '(?m)^pipe: FAILED open or read \(listed at line 2, a FIFO, not a regular file\)$'
+            $r.Out | Should -Match '(?m)^zero: FAILED open or read \(listed at line 3, a character device, not a regular file\)$'
+            $r.Out | Should -Match '(?m)^sock: FAILED open or read \(listed at line 4, a socket or device, not a regular file\)$'
+            # Named on the command line, the FIFO is FileReadFailed (exit 2), not a hang either.
+            $one = Invoke-ChildProcess -FilePath $command[0] -ArgumentList ($prefix + @('verify', '--sha256', $sha, (Join-Path $special 'pipe'))) -TimeoutSeconds 60
+            $one.TimedOut | Should -BeFalse
+            $one.ExitCode | Should -Be 2
+            $one.Err | Should -Match 'secureinstall: FileReadFailed: .*pipe'' is not a regular file \(it is a FIFO\)'
+        }
+        finally {
+            $socket.Dispose()
+        }
+    }
+
     It 'verifies the bundled sample release (the README main job)' {
         $r = Invoke-Cli verify --checksums (Join-Path $root 'samples/release/SHA256SUMS')
         $r.ExitCode | Should -Be 0

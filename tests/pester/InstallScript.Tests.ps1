@@ -218,6 +218,37 @@ Describe 'install.sh under dash, against an HTTPS loopback release' {
     }
 }
 
+Describe 'install.sh on a musl Linux (Alpine)' {
+    # The Linux binaries are linked against glibc: on musl they would be installed and then not start (issue 23).
+    It 'refuses <Machine> under <Shell>, naming linux-musl-<Arch>, before any download (WrongPlatform, exit 2)' -Skip:$noDash -ForEach @(
+        @{ Shell = 'dash'; Machine = 'x86_64'; Arch = 'x64' }
+        @{ Shell = 'bash'; Machine = 'x86_64'; Arch = 'x64' }
+        @{ Shell = 'dash'; Machine = 'aarch64'; Arch = 'arm64' }
+    ) {
+        # What musl's ldd (a script running ld-musl-<arch>.so.1 --list) prints for --version: on stderr, exit 1.
+        $tools = New-ToolFolder -Fake @{
+            uname = "if [ `"`$1`" = -m ]; then echo $Machine; else echo Linux; fi"
+            ldd   = "printf 'musl libc ($Machine)\nVersion 1.2.5\nDynamic Program Path: /lib/ld-musl-$Machine.so.1\n' >&2; exit 1"
+        }
+        $before = $server.Requests.Count
+        $r = Invoke-InstallScript $allPlatforms (Get-Sha256Hex $allPlatforms) -Path $tools -Shell $Shell
+        $r.ExitCode | Should -Be 2 -Because $r.Text
+        $r.Err | Should -Match "WrongPlatform: this system is linux-musl-$Arch \(the musl C library, as on Alpine\).* only glibc Linux and macOS are served\. Nothing installed\."
+        $server.Requests.Count | Should -Be $before
+        Assert-NothingWritten
+    }
+
+    It 'still installs on a glibc Linux whose ldd says "<Ldd>"' -Skip:$noDash -ForEach @(
+        @{ Ldd = 'ldd (Debian GLIBC 2.36-9+deb12u14) 2.36' }
+        @{ Ldd = 'ldd (GNU libc) 2.39' }
+    ) {
+        $tools = New-ToolFolder -Fake @{ uname = 'if [ "$1" = -m ]; then echo x86_64; else echo Linux; fi'; ldd = "echo '$Ldd'" }
+        $r = Invoke-InstallScript $allPlatforms (Get-Sha256Hex $allPlatforms) -Path $tools
+        $r.ExitCode | Should -Be 0 -Because $r.Text
+        $r.Err | Should -Match 'installed secureinstall 9\.9\.9 \(linux-x64\)'
+    }
+}
+
 Describe 'install.sh: the uname mapping picks the binary it downloads' {
     It '<Name> installs secureinstall-<Rid>' -Skip:$noDash -ForEach @(
         @{ Name = 'Linux x86_64'; Uname = 'if [ "$1" = -m ]; then echo x86_64; else echo Linux; fi'; Rid = 'linux-x64' }

@@ -217,6 +217,31 @@ Describe 'Test-Checksum -ChecksumFile' {
     }
 }
 
+Describe 'Test-Checksum and a listed file that is not a regular file' {
+    It 'writes FileReadFailed for a listed FIFO and device and verifies the rest, without hanging (issue 23)' -Skip:(Test-IsWindows) {
+        $special = Join-Path $TestDrive 'special'
+        Write-Fixture (Join-Path $special 'a.bin') 'alpha'
+        & mkfifo (Join-Path $special 'pipe')
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $special 'zero') -Target '/dev/zero'
+        $sha = Get-Sha256 (Join-Path $special 'a.bin')
+        $list = Join-Path $special 'SHA256SUMS'
+        Write-Fixture $list "$sha  a.bin`n$sha  pipe`n$sha  zero`n"
+        # In a child pwsh with a timeout: a cmdlet blocked on the FIFO fails this test instead of blocking the run.
+        $code = "Import-Module '$(Join-Path $PSScriptRoot '../../SecureInstall.psd1')'`n" +
+            "`$r = @(Test-Checksum -ChecksumFile '$list' -ErrorVariable ev -ErrorAction SilentlyContinue)`n" +
+            "[pscustomobject]@{ Valid = @(`$r | ForEach-Object { `$_.IsValid }); Errors = @(`$ev | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Category = `"`$(`$_.CategoryInfo.Category)`"; Message = `$_.Exception.Message } }) } | ConvertTo-Json -Depth 3"
+        $child = Invoke-ChildProcess -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $code) -TimeoutSeconds 120
+        $child.TimedOut | Should -BeFalse -Because 'opening a FIFO for reading waits for a writer'
+        $out = $child.Out | ConvertFrom-Json
+        @($out.Valid) | Should -Be @($true)
+        @($out.Errors).Count | Should -Be 2
+        @($out.Errors | ForEach-Object { $_.Id }) | Should -Be @("FileReadFailed$FQ", "FileReadFailed$FQ")
+        @($out.Errors)[0].Category | Should -Be 'ReadError'
+        @($out.Errors)[0].Message | Should -Match 'pipe'' is not a regular file \(it is a FIFO\)'
+        @($out.Errors)[1].Message | Should -Match 'zero'' is not a regular file \(it is a character device\)'
+    }
+}
+
 Describe 'Test-Checksum -Checksums and -Quiet' {
     BeforeAll {
         $dir = Join-Path $TestDrive 'quiet'

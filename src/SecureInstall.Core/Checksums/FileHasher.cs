@@ -194,10 +194,20 @@ public static class FileHasher
             using FileStream stream = OpenRead(path);
             return HashChunks((buffer, offset, count) => stream.Read(buffer, offset, count), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
-        int fd = folder != null && nameInFolder != null ? folder.OpenFile(nameInFolder, path) : UnixFileReader.Open(path);
+        // Only a regular file is hashed: a FIFO or device listed for checking would hang the run (issue 23).
+        int fd = RegularFile.OpenToRead(path, folder, nameInFolder, out long size);
         try
         {
-            return HashChunks((buffer, offset, count) => UnixFileReader.Read(fd, buffer, offset, count, path), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
+            // Read to the end, as sha256sum does; once exactly the size fstat gave is read, the read that would answer 0 is
+            // not made (it would cost the check of a small file the system call the fstat added).
+            long left = size;
+            return HashChunks((buffer, offset, count) =>
+            {
+                if (size > 0 && left == 0) return 0;
+                int n = UnixFileReader.Read(fd, buffer, offset, count, path);
+                left -= n;
+                return n;
+            }, algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
         finally
         {

@@ -83,7 +83,7 @@ internal sealed class DownloadTransport : IDisposable
         using var buffer = new MemoryStream();
         using (var sink = new DigestSink(buffer, null))
         {
-            await FetchIntoAsync(uri, Bearer(token), sink, maximumBytes, null, checkHtml: true, null, cancellationToken, postJson).ConfigureAwait(false);
+            await FetchIntoAsync(uri, RequestAuthorization.Fixed(Bearer(token)), sink, maximumBytes, null, checkHtml: true, null, cancellationToken, postJson).ConfigureAwait(false);
         }
         return buffer.ToArray();
     }
@@ -93,9 +93,10 @@ internal sealed class DownloadTransport : IDisposable
 
     /// <summary>
     /// Streams <paramref name="uri"/> into <paramref name="sink"/>, with redirects, retries and resume.
-    /// <paramref name="authorization"/> goes to <paramref name="uri"/>'s own origin only, never after a redirect elsewhere.
+    /// <paramref name="authorization"/> goes to <paramref name="uri"/>'s own origin only, never after a redirect elsewhere; it is
+    /// asked for at every attempt (a resume after a registry token expired gets a current one) and renewed once on a 401.
     /// </summary>
-    public async Task<FetchInfo> FetchIntoAsync(Uri uri, AuthenticationHeaderValue? authorization, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
+    public async Task<FetchInfo> FetchIntoAsync(Uri uri, RequestAuthorization? authorization, DigestSink sink, long maximumSize, long? expectedSize, bool checkHtml,
         IProgress<DownloadProgress>? progress, CancellationToken cancellationToken, byte[]? postJson = null)
     {
         if (uri.IsFile && postJson != null) throw new ArgumentException("a query is never sent to a file: URI", nameof(postJson));
@@ -103,7 +104,7 @@ internal sealed class DownloadTransport : IDisposable
 
         int attempts = 0, retries = 0;
         RangeConditionHeaderValue? validator = null;
-        bool acceptsRanges = false;
+        bool acceptsRanges = false, renewed = false;
         var rate = new RateMeter();
         while (true)
         {
@@ -115,15 +116,26 @@ internal sealed class DownloadTransport : IDisposable
                 sink.Reset();
             }
             attempts++;
+            AuthenticationHeaderValue? header = authorization == null ? null : await authorization.CurrentAsync(cancellationToken).ConfigureAwait(false);
             using var watch = new StallWatch(_options.StallTimeout, cancellationToken);
             try
             {
                 (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
-                    await SendAsync(uri, authorization, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken, postJson).ConfigureAwait(false);
+                    await SendAsync(uri, header, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken, postJson).ConfigureAwait(false);
                 using (response)
                 using (watch.OnStall(response.Dispose))
                 {
                     int status = (int)response.StatusCode;
+                    // Refused by the origin the header went to (the chain never left it): a token that expired since it was
+                    // asked for, or that the registry revoked. Asked for anew once; a second 401 in a row is the answer.
+                    if (status == 401 && header != null && authorization!.CanRenew && !renewed && redirects.TrueForAll(r => Origin(r) == Origin(uri)))
+                    {
+                        renewed = true;
+                        _log($"{UriText.Redact(uri)} refused the credentials sent{(resume ? " with the resume" : "")} (HTTP 401); asking for new ones and trying again.");
+                        await authorization.RenewAsync(header, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
+                    if (status != 401) renewed = false;
                     if (status == 408 || status == 429 || status >= 500)
                         throw new TransientFailure($"HTTP {status} {response.ReasonPhrase}", status, RetryAfter(response, _options.MaximumRetryAfter));
                     if (status == 416 && resume)

@@ -177,10 +177,13 @@ public sealed class VerifiedDownloader : IDisposable
     {
         try
         {
-            System.Net.Http.Headers.AuthenticationHeaderValue? authorization = registry != null
-                ? await _registries.AuthorizeAsync(registry, cancellationToken).ConfigureAwait(false)
-                : DownloadTransport.Bearer(DownloadTransport.TokenFor(request, uri));
-            DownloadResult result = await FetchArtifactAsync(uri, authorization, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
+            // Each attempt and each resume asks for the header again: a registry's bearer token may expire mid-download (issue 20).
+            RequestAuthorization? authorization = registry != null
+                ? _registries.AuthorizationFor(registry)
+                : RequestAuthorization.Fixed(DownloadTransport.Bearer(DownloadTransport.TokenFor(request, uri)));
+            // Asked once before any file is made: a registry that refuses the credentials or cannot be reached is passed over here.
+            bool withCredentials = authorization != null && await authorization.CurrentAsync(cancellationToken).ConfigureAwait(false) != null;
+            DownloadResult result = await FetchArtifactAsync(uri, authorization, withCredentials, request, expected, resolved.ArtifactSignature, destination, progress, clock, cancellationToken).ConfigureAwait(false);
             if (resolved.DigestSignature != null) result.Signature = resolved.DigestSignature;
             result.Signature ??= resolved.ListSignature;
             await AddToCacheAsync(result, expected, cancellationToken).ConfigureAwait(false);
@@ -301,12 +304,12 @@ public sealed class VerifiedDownloader : IDisposable
         }
     }
 
-    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, System.Net.Http.Headers.AuthenticationHeaderValue? authorization, DownloadRequest request, ChecksumEntry? expected, byte[]? signature, string destination,
+    private async Task<DownloadResult> FetchArtifactAsync(Uri uri, RequestAuthorization? authorization, bool withCredentials, DownloadRequest request, ChecksumEntry? expected, byte[]? signature, string destination,
         IProgress<DownloadProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         _log($"Downloading {UriText.Redact(uri)} to {destination}.");
         // A download made with a token (or a private registry's credentials) is private: 0600 from the moment it exists.
-        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null || authorization != null);
+        using AtomicFile file = AtomicFile.Create(destination, privateFile: request.Token != null || withCredentials);
         IReadOnlyList<ChecksumEntry> companions = expected?.Companions ?? Array.Empty<ChecksumEntry>();
         // With no pin, a bundle vouches for the bytes received by whichever digest it names (an npm subject's sha512, a
         // hashedrekord entry's SHA-384 or SHA-512): they are computed in the same pass as the SHA-256.

@@ -11,13 +11,28 @@ internal sealed class SymbolicLinkRefusedException : IOException
     }
 }
 
-/// <summary>A path that names a socket (or a device without a driver), which open(2) refuses with ENXIO.</summary>
-internal sealed class NotAFileException : IOException
+/// <summary>
+/// A path that names something other than a regular file where only one is read: a socket (or a device without a driver),
+/// which open(2) refuses with ENXIO, or a FIFO, device or socket found by fstat. Public so that a front end can report it
+/// on the line of the list that named it (secureinstall verify).
+/// </summary>
+public sealed class NotAFileException : IOException
 {
-    public NotAFileException(string path)
+    internal NotAFileException(string path)
         : base($"'{path}' is a socket or a device, not a file.")
     {
+        Kind = "socket or device";
     }
+
+    /// <param name="kind">What it is instead ("FIFO", "character device", …).</param>
+    internal NotAFileException(string path, string kind)
+        : base($"'{path}' is not a regular file (it is a {kind}).")
+    {
+        Kind = kind;
+    }
+
+    /// <summary>What the path names instead of a regular file: "FIFO", "character device", "socket or device", ….</summary>
+    public string Kind { get; }
 }
 
 /// <summary>What kind of thing a directory entry is (lstat's file type).</summary>

@@ -20,7 +20,7 @@ internal static class RegularFile
         {
             FileStatus status = UnixFileSystem.Status(fd);
             if (status.IsDirectory) throw new PathIsDirectoryException(path);
-            if (!status.IsRegularFile) throw new IOException($"'{path}' is not a regular file (it is a {Describe(status.Kind)}).");
+            if (!status.IsRegularFile) throw new NotAFileException(path, Describe(status.Kind));
             // Link counts are read where owners are (Linux); elsewhere only the kind and the size are checked.
             if (!allowHardLinks && UnixFileSystem.CanReadOwners && status.LinkCount > 1)
                 throw new IOException($"'{path}' is one of {status.LinkCount} names of the same file (a hard link), so it may be a file from elsewhere.");
@@ -38,6 +38,33 @@ internal static class RegularFile
         finally
         {
             UnixFileReader.Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Opens a file about to be read to its end (a file being hashed), following links, and keeps it only when it is a
+    /// regular file: a FIFO, socket or device named in a checksum list would block the reader (the open and each read wait
+    /// for a writer) or never end (/dev/zero). The open does not wait (O_NONBLOCK); fstat says what was opened. Linux and
+    /// macOS (<see cref="UnixFileReader.IsAvailable"/>). A folder is <see cref="PathIsDirectoryException"/>, anything else
+    /// not a regular file <see cref="NotAFileException"/>.
+    /// </summary>
+    /// <param name="folder">The folder to open <paramref name="nameInFolder"/> through (the same file as <paramref name="path"/>), or null.</param>
+    /// <param name="size">The file's size when it was opened (0 where fstat does not say: macOS).</param>
+    internal static int OpenToRead(string path, OpenedFolder? folder, string? nameInFolder, out long size)
+    {
+        int fd = folder != null && nameInFolder != null ? folder.OpenFile(nameInFolder, path) : UnixFileReader.Open(path);
+        try
+        {
+            FileStatus status = UnixFileSystem.Status(fd);
+            if (status.IsDirectory) throw new PathIsDirectoryException(path);
+            if (!status.IsRegularFile) throw new NotAFileException(path, Describe(status.Kind));
+            size = status.Size;
+            return fd;
+        }
+        catch
+        {
+            UnixFileReader.Close(fd);
+            throw;
         }
     }
 

@@ -13,14 +13,18 @@ internal static class UnixFileReader
 {
     private const int EINTR = 4;
 
-    /// <summary>O_RDONLY | O_CLOEXEC for this kernel, or 0 where the raw path is not used (Windows, other Unixes).</summary>
+    /// <summary>
+    /// O_RDONLY | O_CLOEXEC | O_NONBLOCK for this kernel, or 0 where the raw path is not used (Windows, other Unixes).
+    /// O_NONBLOCK changes nothing for a regular file; it keeps the open of a FIFO from waiting for a writer for ever, so
+    /// that <see cref="RegularFile.OpenToRead"/> can refuse it (issue 23).
+    /// </summary>
     private static readonly int OpenFlags =
-        RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? 0x80000 :
-        RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? 0x1000000 : 0;
+        RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? 0x80000 | 0x800 :
+        RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? 0x1000000 | 0x4 : 0;
 
     public static bool IsAvailable { get; } = OpenFlags != 0;
 
-    /// <summary>Opens <paramref name="path"/> read-only; failures are the exceptions FileStream throws for the same cause.</summary>
+    /// <summary>Opens <paramref name="path"/> read-only, without waiting on a FIFO; failures are the exceptions FileStream throws for the same cause.</summary>
     public static int Open(string path) => UnixFileSystem.OpenWithFlags(path, OpenFlags);
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using SecureInstall.Core.Downloads;
 
 namespace SecureInstall.Core.Registries;
@@ -29,7 +28,11 @@ internal sealed class RegistryBlobs : IDisposable
         return result;
     }
 
-    public async Task<AuthenticationHeaderValue?> AuthorizeAsync(RegistrySource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// The pull authorization of <paramref name="source"/>'s registry (null for an image layout folder): each attempt asks its
+    /// client, which renews a bearer token when most of its lifetime has passed, and a 401 asks the client for a new one.
+    /// </summary>
+    public RequestAuthorization? AuthorizationFor(RegistrySource source)
     {
         if (source.Reference == null) return null;
         RegistryClient client;
@@ -42,7 +45,7 @@ internal sealed class RegistryBlobs : IDisposable
                 _clients[key] = client;
             }
         }
-        return await client.AuthorizeAsync("pull", cancellationToken).ConfigureAwait(false);
+        return new RequestAuthorization(cancellationToken => client.AuthorizeAsync("pull", cancellationToken), (refused, cancellationToken) => client.RenewAsync("pull", refused, cancellationToken));
     }
 
     /// <summary>

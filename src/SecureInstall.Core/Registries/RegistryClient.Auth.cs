@@ -15,7 +15,7 @@ public sealed partial class RegistryClient
     /// <exception cref="RegistryAuthenticationException">credentials refused, or needed and none found.</exception>
     public async Task<AuthenticationHeaderValue?> AuthorizeAsync(string actions, CancellationToken cancellationToken)
     {
-        string scope = $"repository:{Reference.Repository}:{actions}";
+        string scope = ScopeOf(actions);
         await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -52,6 +52,30 @@ public sealed partial class RegistryClient
             _authLock.Release();
         }
     }
+
+    /// <summary>
+    /// The header for <paramref name="actions"/> after the registry refused <paramref name="refused"/> (HTTP 401: a token expired
+    /// early, or revoked): the cached one is dropped and asked for anew, unless another request has renewed it already.
+    /// </summary>
+    /// <exception cref="RegistryAuthenticationException">credentials refused, or needed and none found.</exception>
+    public async Task<AuthenticationHeaderValue?> RenewAsync(string actions, AuthenticationHeaderValue refused, CancellationToken cancellationToken)
+    {
+        if (refused == null) throw new ArgumentNullException(nameof(refused));
+        string scope = ScopeOf(actions);
+        await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_authorizations.TryGetValue(scope, out (AuthenticationHeaderValue? Header, DateTimeOffset Until) known) && refused.Equals(known.Header)) _authorizations.Remove(scope);
+        }
+        finally
+        {
+            _authLock.Release();
+        }
+        return await AuthorizeAsync(actions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The token scope of <paramref name="actions"/> on the repository, the key of the cached header.</summary>
+    private string ScopeOf(string actions) => $"repository:{Reference.Repository}:{actions}";
 
     /// <summary>The header the challenge asks for, and until when to reuse it (a bearer token: until 90% of its expires_in).</summary>
     private async Task<(AuthenticationHeaderValue Header, DateTimeOffset Until)> AnswerChallengeAsync(HttpResponseMessage challenge, string scope, CancellationToken cancellationToken)

@@ -249,6 +249,43 @@ public class ChecksumVerifierTests
         Assert.IsType<FileNotFoundException>(missing.Error);
     }
 
+    [SkippableFact]
+    public async Task ListedFifoSocketAndDevice_AreRefusedUnread_WithoutHanging_AndTheRegularFileVerifies()
+    {
+        // Review finding (issue 23): `secureinstall verify --checksums LIST` (and Test-Checksum) opened a FIFO named in the
+        // list and blocked in open(2) for ever. Only a regular file is read; the others fail on their own line.
+        Skip.If(OperatingSystem.IsWindows(), "FIFOs, Unix sockets and /dev are Unix file kinds");
+        using var dir = new TempDir();
+        dir.File("good", "hello");
+        string fifo = Path.Combine(dir.Path, "pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", new[] { fifo })) mkfifo.WaitForExit();
+        File.CreateSymbolicLink(Path.Combine(dir.Path, "zero"), "/dev/zero");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(dir.Path, "sock")));
+        string hello = Sha256Of("hello");
+        ChecksumList list = new ChecksumListParser().Parse($"{hello}  good\n{hello}  pipe\n{hello}  zero\n{hello}  sock\n", "SHA256SUMS");
+        using var folder = SecureInstall.Core.IO.OpenedFolder.Open(dir.Path);
+        List<ChecksumTarget> targets = list.Entries.Select(e => list.ListedTarget(e, folder)).ToList();
+
+        Task<List<ChecksumOutcome>> many = Task.Run(() => new ChecksumVerifier(new ChecksumVerifierOptions { MaxDegreeOfParallelism = 2 }).VerifyMany(targets).ToList());
+        // One file alone, by its path (Test-Checksum -Path pipe; verify --sha256 … pipe), takes the other way in.
+        Task<Exception> alone = Task.Run(() => Record.Exception(() => new ChecksumVerifier().Verify(new ChecksumTarget(fifo, ChecksumEntry.FromDigest(hello, null, "-Hash")))));
+        Task both = Task.WhenAll(many, alone);
+        if (await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(30))) != both)
+        {
+            for (int i = 0; i < 2; i++) using (new FileStream(fifo, FileMode.Open, FileAccess.Write)) { }   // let a blocked reader go, so the run ends
+            Assert.Fail("checking a listed FIFO blocked");
+        }
+        List<ChecksumOutcome> outcomes = await many;
+        Assert.True(outcomes[0].Result!.IsValid);
+        Assert.Equal("FIFO", Assert.IsType<SecureInstall.Core.IO.NotAFileException>(outcomes[1].Error).Kind);
+        Assert.Contains("is not a regular file (it is a FIFO)", outcomes[1].Error!.Message, StringComparison.Ordinal);
+        Assert.Equal("character device", Assert.IsType<SecureInstall.Core.IO.NotAFileException>(outcomes[2].Error).Kind);
+        Assert.IsType<SecureInstall.Core.IO.NotAFileException>(outcomes[3].Error);
+        Assert.Equal((ErrorIds.FileReadFailed, FailureKind.ReadError), ErrorIds.Classify(outcomes[1].Error!));
+        Assert.Equal("FIFO", Assert.IsType<SecureInstall.Core.IO.NotAFileException>(await alone).Kind);
+    }
+
     private sealed class Progress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);

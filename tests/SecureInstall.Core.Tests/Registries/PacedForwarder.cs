@@ -8,6 +8,7 @@ namespace SecureInstall.Core.Tests.Registries;
 /// then a pause), so a pull lasts long enough for a fault to land in the middle of it: on an idle machine a 48 MiB blob
 /// crosses the loopback faster than the downloader's first progress report (every 1/8 s), and a restart "mid-pull"
 /// then came after the last byte. When the upstream connection ends (the registry stopped) the client's ends with it.
+/// With a cut, the first connection to pass that many bytes to the client is closed there, once: a blob cut off mid-way.
 /// </summary>
 internal sealed class PacedForwarder : IDisposable
 {
@@ -15,16 +16,22 @@ internal sealed class PacedForwarder : IDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _upstreamPort;
     private readonly TimeSpan _pause;
+    private readonly long? _cutOnceAfter;
+    private int _cut;
 
-    public PacedForwarder(int upstreamPort, TimeSpan pause)
+    public PacedForwarder(int upstreamPort, TimeSpan pause, long? cutOnceAfter = null)
     {
         _upstreamPort = upstreamPort;
         _pause = pause;
+        _cutOnceAfter = cutOnceAfter;
         _listener.Start();
         TcpAcceptLoop.Start(_listener, ForwardAsync);
     }
 
     public string Host => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    /// <summary>Whether the cut has been made.</summary>
+    public bool HasCut => Volatile.Read(ref _cut) == 1;
 
     public void Dispose() => _listener.Stop();
 
@@ -53,10 +60,17 @@ internal sealed class PacedForwarder : IDisposable
     {
         var buffer = new byte[ChunkSize];
         int n;
+        long sent = 0;
         while ((n = await from.ReadAsync(buffer)) > 0)
         {
             await to.WriteAsync(buffer.AsMemory(0, n));
-            await Task.Delay(_pause);
+            sent += n;
+            if (sent > _cutOnceAfter && Interlocked.Exchange(ref _cut, 1) == 0)
+            {
+                await Task.Delay(200);   // let the client read what was sent before the connection closes
+                return;
+            }
+            if (_pause > TimeSpan.Zero) await Task.Delay(_pause);
         }
     }
 }

@@ -298,31 +298,36 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.DoesNotContain(_log, l => l.Contains(RegistryProcess.Password, StringComparison.Ordinal));
     }
 
+    /// <summary>A loopback registry's /v2/ that asks for Basic credentials and accepts any.</summary>
+    private static void MapBasicChallenge(LoopbackServer server) => server.Map("v2/", c =>
+    {
+        if (c.Request.Headers.Authorization.Count == 0)
+        {
+            c.Response.StatusCode = 401;
+            c.Response.Headers.WWWAuthenticate = "Basic realm=\"test\"";
+        }
+        return Task.CompletedTask;
+    });
+
+    /// <summary>A -RegistryOnly pull from oci://&lt;server&gt;/tools/x with a Basic credential.</summary>
+    private VerifiedDownloaderOptions BasicRegistryOptions(LoopbackServer server) => new()
+    {
+        NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+        Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+        RegistryCredential = new RegistryCredential("fleet", "pass"),
+    };
+
     [Fact]
     public async Task BlobRedirectedToAStorageHost_GetsNoAuthorizationHeader_ButTheRegistryDoes()
     {
         await using LoopbackServer server = await LoopbackServer.StartAsync();
         byte[] bytes = RandomNumberGenerator.GetBytes(5000);
         string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        server.Map("v2/", c =>
-        {
-            if (c.Request.Headers.Authorization.Count == 0)
-            {
-                c.Response.StatusCode = 401;
-                c.Response.Headers.WWWAuthenticate = "Basic realm=\"test\"";
-            }
-            return Task.CompletedTask;
-        });
+        MapBasicChallenge(server);
         // "localhost" is another host as far as the client is concerned: a storage URL, pre-signed in real registries.
         server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
         server.Map("storage/blob", c => Serve.File(c, bytes));
-        var options = new VerifiedDownloaderOptions
-        {
-            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
-            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
-            RegistryCredential = new RegistryCredential("fleet", "pass"),
-        };
-        using var downloader = new VerifiedDownloader(options);
+        using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
         DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
         {
             Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
@@ -331,6 +336,31 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
         Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
         Assert.DoesNotContain(_log, l => l.Contains("abc", StringComparison.Ordinal) && l.Contains("X-Amz-Signature", StringComparison.Ordinal) && !l.Contains("***", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ABlobGetRefused401_IsAskedAgainOnceWithRenewedCredentials_NotInALoop_AndIsDownloadFailed()
+    {
+        // Issue 20: a 401 to a registry blob GET renews the Authorization once and sends the request again; a second 401 in a
+        // row is the registry's answer (credentials it does not accept for this blob), not a reason to ask again for ever.
+        string sha = new('5', 64);   // never served
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        MapBasicChallenge(server);
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
+        {
+            c.Response.StatusCode = 401;
+            return Task.CompletedTask;
+        });
+        using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        }));
+        Assert.Equal(401, refused.StatusCode);
+        Assert.Equal(2, server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Count);
+        Assert.All(server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}"), r => Assert.StartsWith("Basic ", r.Authorization, StringComparison.Ordinal));
+        Assert.Single(_log, l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
     }
 
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
