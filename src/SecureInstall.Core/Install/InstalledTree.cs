@@ -53,7 +53,15 @@ public sealed class InstalledTree
     }
 
     /// <summary>Lists the tree at <paramref name="root"/>, which must be a folder (not a link to one).</summary>
-    public static InstalledTree Compute(string root, CancellationToken cancellationToken = default)
+    public static InstalledTree Compute(string root, CancellationToken cancellationToken = default) => Compute(root, null, cancellationToken);
+
+    /// <summary>
+    /// Lists the tree, taking the SHA-256 of a file from <paramref name="known"/> (by path relative to the root) instead of
+    /// reading it again, when the entry there is still the very file that was hashed: same device, inode and size. A file
+    /// the installer has just verified while downloading it (a raw binary is moved into the tree as it is) is not read a
+    /// second time; anything else, or a file replaced since, is read.
+    /// </summary>
+    internal static InstalledTree Compute(string root, IReadOnlyDictionary<string, KnownFile>? known, CancellationToken cancellationToken)
     {
         if (!UnixFileSystem.TryGetEntry(root, out FileStatus top)) throw new DirectoryNotFoundException($"'{root}' does not exist.");
         if (top.Kind != UnixEntryKind.Directory) throw new IOException($"'{root}' is a {Describe(top.Kind)}, not a folder.");
@@ -61,7 +69,7 @@ public sealed class InstalledTree
         byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
         {
-            Walk(root, root, string.Empty, files, buffer, cancellationToken);
+            Walk(root, root, string.Empty, files, buffer, known, cancellationToken);
         }
         finally
         {
@@ -169,7 +177,8 @@ public sealed class InstalledTree
         _ => "FIFO, device or socket",
     };
 
-    private static void Walk(string root, string directory, string prefix, List<TreeFile> files, byte[] buffer, CancellationToken cancellationToken)
+    private static void Walk(string root, string directory, string prefix, List<TreeFile> files, byte[] buffer, IReadOnlyDictionary<string, KnownFile>? known,
+        CancellationToken cancellationToken)
     {
         foreach (string full in Directory.EnumerateFileSystemEntries(directory))
         {
@@ -181,10 +190,11 @@ public sealed class InstalledTree
             {
                 case UnixEntryKind.Directory:
                     files.Add(new TreeFile(relative, TreeEntryKind.Directory, entry.Mode, "-"));
-                    Walk(root, full, relative + "/", files, buffer, cancellationToken);
+                    Walk(root, full, relative + "/", files, buffer, known, cancellationToken);
                     break;
                 case UnixEntryKind.RegularFile:
-                    files.Add(new TreeFile(relative, TreeEntryKind.File, entry.Mode, HashRegular(full, buffer, cancellationToken) ?? "replaced"));
+                    string? digest = known != null && known.TryGetValue(relative, out KnownFile k) && k.Is(entry) ? k.Sha256 : HashRegular(full, buffer, cancellationToken);
+                    files.Add(new TreeFile(relative, TreeEntryKind.File, entry.Mode, digest ?? "replaced"));
                     break;
                 case UnixEntryKind.SymbolicLink:
                     string target = UnixFileSystem.ReadLink(full) ?? "?";
@@ -325,4 +335,29 @@ public sealed class InstalledTree
         using SHA256 sha = SHA256.Create();
         return sha.ComputeHash(Encoding.UTF8.GetBytes(text));
     }
+}
+
+/// <summary>A file whose SHA-256 is already known, tied to its identity when it was hashed (see <see cref="InstalledTree.Compute(string, IReadOnlyDictionary{string, KnownFile}?, CancellationToken)"/>).</summary>
+internal readonly struct KnownFile
+{
+    private readonly FileStatus _identity;
+
+    private KnownFile(FileStatus identity, string sha256)
+    {
+        _identity = identity;
+        Sha256 = sha256;
+    }
+
+    /// <summary>Lowercase hex, as the tree listing writes it.</summary>
+    public string Sha256 { get; }
+
+    /// <summary>The regular file at <paramref name="path"/> (not followed) with its SHA-256; null where a file has no identity to tie it to (Windows).</summary>
+    public static KnownFile? Of(string path, string sha256) =>
+        !UnixFileSystem.IsWindows && UnixFileSystem.TryGetEntry(path, out FileStatus entry) && entry.Kind == UnixEntryKind.RegularFile && entry.Inode != 0
+            ? new KnownFile(entry, sha256.ToLowerInvariant())
+            : null;
+
+    /// <summary>Whether <paramref name="entry"/> is still that file: the same device, inode and size.</summary>
+    public bool Is(FileStatus entry) =>
+        entry.Kind == UnixEntryKind.RegularFile && entry.Inode == _identity.Inode && entry.Device == _identity.Device && entry.Size == _identity.Size;
 }

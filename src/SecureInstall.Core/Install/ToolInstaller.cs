@@ -169,11 +169,11 @@ public sealed class ToolInstaller
             (DownloadResult downloaded, byte[]? bundleJson) = await DownloadAsync(plan, work, progress, log, cancellationToken).ConfigureAwait(false);
             // Verified, and refused before anything is placed where installers do not run.
             if (plan.Artifact.Installer is { } refused) InstallerRun.CheckCanRun(refused, $"{plan.Tool} {plan.Version}", _options.RunsInstallers, _options.MachineSecurity ?? MachineRoot.Platform);
-            Stage(plan, downloaded, staging, log, cancellationToken);
+            IReadOnlyDictionary<string, KnownFile>? known = Stage(plan, downloaded, staging, log, cancellationToken);
             IReadOnlyList<Signatures.SignatureResult>? authenticode = plan.Authenticode?.Verify(plan.Executables.Select(e => RelativePath.Combine(staging, e)), cancellationToken);
             if (authenticode != null) log?.Invoke($"Verified the {plan.Authenticode!.Describe(authenticode)}.");
 
-            InstalledTree tree = InstalledTree.Compute(staging, cancellationToken);
+            InstalledTree tree = InstalledTree.Compute(staging, known, cancellationToken);
             tree.RefuseEscapingLinks(plan.Tool, plan.Version);
             AtomicFile.WriteAllText(InstallRootLayout.TreeRecordPath(plan.TargetDirectory), tree.Listing);
             DirectorySwap.MoveIntoPlace(staging, plan.TargetDirectory, replace: Directory.Exists(plan.TargetDirectory));
@@ -290,14 +290,19 @@ public sealed class ToolInstaller
     }
 
     /// <summary>Lays the verified download out in <paramref name="staging"/>: a plain binary copied, an archive extracted under the archive rules.</summary>
-    private void Stage(InstallPlan plan, DownloadResult downloaded, string staging, Action<string>? log, CancellationToken cancellationToken)
+    /// <returns>For a raw binary, the file moved into the tree with the SHA-256 it was verified by, so the tree listing does not read it again.</returns>
+    private IReadOnlyDictionary<string, KnownFile>? Stage(InstallPlan plan, DownloadResult downloaded, string staging, Action<string>? log, CancellationToken cancellationToken)
     {
+        Dictionary<string, KnownFile>? known = null;
         if (KindOf(plan.Artifact) == ArtifactKind.Binary)
         {
             UnixFileSystem.CreateDirectory(staging, 0x1ED /* 0755 whatever the umask */);
-            string exe = Path.Combine(staging, InstallShims.BinaryFileName(plan.Artifact));
+            string name = InstallShims.BinaryFileName(plan.Artifact);
+            string exe = Path.Combine(staging, name);
             File.Move(downloaded.Path, exe);
             UnixFileSystem.SetExecutable(exe, true);
+            // Taken after the move, inside the staging folder of an install root already checked to be ours alone.
+            if (KnownFile.Of(exe, downloaded.Sha256) is KnownFile file) known = new Dictionary<string, KnownFile>(StringComparer.Ordinal) { [name] = file };
         }
         else
         {
@@ -315,6 +320,7 @@ public sealed class ToolInstaller
             // The manifest declares it an executable; archives made on Windows often lose the bit. Never setuid/setgid.
             if (!UnixFileSystem.IsWindows && !UnixFileSystem.IsExecutable(path)) UnixFileSystem.SetExecutable(path, true);
         }
+        return known;
     }
 
     public string ShimPath(string name) => InstallRootLayout.ShimPath(_options.Root, name);

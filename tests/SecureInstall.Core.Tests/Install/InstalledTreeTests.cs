@@ -51,4 +51,29 @@ public class InstalledTreeTests
         File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Assert.NotEqual(before, InstalledTree.Compute(dir.Path).Digest);
     }
+
+    [SkippableFact]
+    public void KnownDigest_IsUsedForTheVeryFileHashed_AndAReplacedOrChangedFileIsReadAgain()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "file identity (device, inode) is what ties a known digest to a file; on Windows every file is read");
+        using var dir = new TempDir();
+        string tool = dir.File("bin/tool", "x");
+        string real = InstalledTree.Compute(dir.Path).Digest;
+        // A known digest that is not the content's shows whether the file was read: it is taken as given for the same file.
+        string claimed = new string('a', 64);
+        var known = new Dictionary<string, KnownFile> { ["bin/tool"] = KnownFile.Of(tool, claimed)!.Value };
+        InstalledTree taken = InstalledTree.Compute(dir.Path, known, default);
+        Assert.Contains($" {claimed} - bin/tool", taken.Listing, StringComparison.Ordinal);
+        Assert.NotEqual(real, taken.Digest);
+
+        // Replaced by another file under the same name (a new inode): read again.
+        string other = dir.File("other", "x");
+        File.Move(other, tool, overwrite: true);
+        Assert.Equal(real, InstalledTree.Compute(dir.Path, known, default).Digest);
+
+        // The same inode rewritten to another size: read again.
+        known = new Dictionary<string, KnownFile> { ["bin/tool"] = KnownFile.Of(tool, claimed)!.Value };
+        File.AppendAllText(tool, "y");
+        Assert.DoesNotContain(claimed, InstalledTree.Compute(dir.Path, known, default).Listing, StringComparison.Ordinal);
+    }
 }
