@@ -116,10 +116,20 @@ internal sealed class DownloadTransport : IDisposable
                 sink.Reset();
             }
             attempts++;
-            AuthenticationHeaderValue? header = authorization == null ? null : await authorization.CurrentAsync(cancellationToken).ConfigureAwait(false);
             using var watch = new StallWatch(_options.StallTimeout, cancellationToken);
             try
             {
+                AuthenticationHeaderValue? header;
+                try
+                {
+                    header = authorization == null ? null : await authorization.CurrentAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Registries.RegistryRequestException ex) when (ex.IsConnectionFailure && !cancellationToken.IsCancellationRequested)
+                {
+                    // A token due for renewal at a resume asks the registry again; one restarting mid-pull is waited for and
+                    // asked again, as the resume's own connection failing would be, instead of ending the download.
+                    throw new TransientFailure(ex.Message.TrimEnd('.'), inner: ex);
+                }
                 (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
                     await SendAsync(uri, header, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken, postJson).ConfigureAwait(false);
                 using (response)

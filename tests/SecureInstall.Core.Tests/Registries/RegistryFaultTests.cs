@@ -148,10 +148,7 @@ public sealed class RegistryFaultTests : IDisposable
         };
         if (maximumRetryAfter is TimeSpan cap) options.MaximumRetryAfter = cap;
         using var downloader = new VerifiedDownloader(options);
-        return await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        });
+        return await PullPinned(downloader, sha);
     }
 
     [Fact]
@@ -309,6 +306,20 @@ public sealed class RegistryFaultTests : IDisposable
         return Task.CompletedTask;
     });
 
+    /// <summary>Answers <paramref name="path"/> with <paramref name="status"/> and no body.</summary>
+    private static void MapStatus(LoopbackServer server, string path, int status) => server.Map(path, c =>
+    {
+        c.Response.StatusCode = status;
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Downloads the artifact pinned by <paramref name="sha"/> (from the registries the downloader is given) to x in the test folder.</summary>
+    private Task<DownloadResult> PullPinned(VerifiedDownloader downloader, string sha) =>
+        downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+
     /// <summary>A -RegistryOnly pull from oci://&lt;server&gt;/tools/x with a Basic credential.</summary>
     private VerifiedDownloaderOptions BasicRegistryOptions(LoopbackServer server) => new()
     {
@@ -328,10 +339,7 @@ public sealed class RegistryFaultTests : IDisposable
         server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
         server.Map("storage/blob", c => Serve.File(c, bytes));
         using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
-        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        });
+        DownloadResult result = await PullPinned(downloader, sha);
         Assert.True(result.Verified);
         Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
         Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
@@ -346,21 +354,82 @@ public sealed class RegistryFaultTests : IDisposable
         string sha = new('5', 64);   // never served
         await using LoopbackServer server = await LoopbackServer.StartAsync();
         MapBasicChallenge(server);
-        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
-        {
-            c.Response.StatusCode = 401;
-            return Task.CompletedTask;
-        });
+        MapStatus(server, $"v2/tools/x/blobs/sha256:{sha}", 401);
         using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
-        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        }));
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => PullPinned(downloader, sha));
         Assert.Equal(401, refused.StatusCode);
         Assert.Equal(2, server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Count);
         Assert.All(server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}"), r => Assert.StartsWith("Basic ", r.Authorization, StringComparison.Ordinal));
         Assert.Single(_log, l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
+    }
+
+    [Fact]
+    public async Task ABlobRedirectedToStorage_ThatAnswers401_RenewsNothing_AndSendsTheStorageHostNoCredentials()
+    {
+        // The renewal on a 401 is for the origin the credentials went to: a storage host's 401 (a pre-signed URL that expired)
+        // is that host's answer. Renewing would ask the registry again for nothing; following with the header would leak it.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        string sha = new('7', 64);
+        MapBasicChallenge(server);
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
+        MapStatus(server, "storage/blob", 401);
+        using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
+
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => PullPinned(downloader, sha));
+
+        Assert.Equal(401, refused.StatusCode);
+        Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
+        Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
+        // The /v2/ probe and the Basic check made once, when the download started: no renewal.
+        Assert.Equal(2, server.RequestsTo("v2/").Count);
+        Assert.DoesNotContain(_log, l => l.Contains("refused the credentials", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
+    }
+
+    [Fact]
+    public async Task ATokenRenewedAtAResume_WhileTheRegistryRestarts_IsRetriedAsTheResumeIs_AndTheDownloadVerifies()
+    {
+        // Review finding (issue 20): each attempt asks for a current header, and a bearer token due for renewal sends the /v2/
+        // check again. A registry restarting mid-pull refused that connection, and the failure ended the download at once,
+        // with retries left, where the resume's own connection failing would have been retried after a pause.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(256 * 1024);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        int probes = 0, dropped = 0;
+        server.Map("v2/", c =>
+        {
+            // After the first check the registry goes down for two connections (two: .NET sends a GET again by itself once
+            // when a kept-alive connection closes before any answer).
+            if (Interlocked.Increment(ref probes) > 1 && Interlocked.Increment(ref dropped) <= 2)
+            {
+                c.Abort();
+                return Task.CompletedTask;
+            }
+            c.Response.StatusCode = 401;
+            c.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{server.Https("token")}\",service=\"test\"";
+            return Task.CompletedTask;
+        });
+        // A token the client renews after 90% of its 2 s.
+        server.Map("token", c => c.Response.WriteAsync("{\"token\":\"t" + Guid.NewGuid().ToString("N") + "\",\"expires_in\":2}"));
+        int served = 0;
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c => Serve.File(c, bytes, abortAfter: Interlocked.Increment(ref served) == 1 ? bytes.Length / 2 : null));
+        int waits = 0;
+        var options = new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            // The pause after the cut outlasts the token; the others are short.
+            Delay = (wait, cancel) => Task.Delay(Interlocked.Increment(ref waits) == 1 ? TimeSpan.FromSeconds(2.5) : TimeSpan.FromMilliseconds(10), cancel),
+        };
+        using var downloader = new VerifiedDownloader(options);
+
+        DownloadResult result = await PullPinned(downloader, sha);
+
+        Assert.True(result.Verified);
+        Assert.Equal(sha, FileHasher.HashFile(Path.Combine(_dir.Path, "x"), ChecksumAlgorithm.SHA256));
+        Assert.True(Volatile.Read(ref dropped) >= 1, "the renewal's /v2/ check was never dropped");
+        Assert.Contains(_log, l => l.StartsWith("Attempt ", StringComparison.Ordinal) && l.Contains("/v2/ failed", StringComparison.Ordinal) && l.Contains("retrying in", StringComparison.Ordinal));
     }
 
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
