@@ -387,20 +387,16 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
     }
 
-    [Fact]
-    public async Task ATokenRenewedAtAResume_WhileTheRegistryRestarts_IsRetriedAsTheResumeIs_AndTheDownloadVerifies()
+    /// <summary>
+    /// A loopback registry with the bearer token flow (tokens of 2 s, so renewed after 1.8 s) whose /v2/ check, after the first,
+    /// drops the next two connections, as a registry restarting does (two: .NET sends a GET again by itself once when a
+    /// kept-alive connection closes before any answer). Returns how many were dropped so far.
+    /// </summary>
+    private static Func<int> MapRestartingBearerRegistry(LoopbackServer server)
     {
-        // Review finding (issue 20): each attempt asks for a current header, and a bearer token due for renewal sends the /v2/
-        // check again. A registry restarting mid-pull refused that connection, and the failure ended the download at once,
-        // with retries left, where the resume's own connection failing would have been retried after a pause.
-        await using LoopbackServer server = await LoopbackServer.StartAsync();
-        byte[] bytes = RandomNumberGenerator.GetBytes(256 * 1024);
-        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         int probes = 0, dropped = 0;
         server.Map("v2/", c =>
         {
-            // After the first check the registry goes down for two connections (two: .NET sends a GET again by itself once
-            // when a kept-alive connection closes before any answer).
             if (Interlocked.Increment(ref probes) > 1 && Interlocked.Increment(ref dropped) <= 2)
             {
                 c.Abort();
@@ -410,26 +406,56 @@ public sealed class RegistryFaultTests : IDisposable
             c.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{server.Https("token")}\",service=\"test\"";
             return Task.CompletedTask;
         });
-        // A token the client renews after 90% of its 2 s.
         server.Map("token", c => c.Response.WriteAsync("{\"token\":\"t" + Guid.NewGuid().ToString("N") + "\",\"expires_in\":2}"));
-        int served = 0;
-        server.Map($"v2/tools/x/blobs/sha256:{sha}", c => Serve.File(c, bytes, abortAfter: Interlocked.Increment(ref served) == 1 ? bytes.Length / 2 : null));
+        return () => Math.Min(Volatile.Read(ref dropped), 2);
+    }
+
+    /// <summary>A -RegistryOnly anonymous pull from oci://&lt;server&gt;/tools/x whose first retry pause is <paramref name="firstPause"/> (the others 10 ms).</summary>
+    private VerifiedDownloaderOptions BearerRegistryOptions(LoopbackServer server, TimeSpan firstPause)
+    {
         int waits = 0;
-        var options = new VerifiedDownloaderOptions
+        return new VerifiedDownloaderOptions
         {
             NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
             Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
-            // The pause after the cut outlasts the token; the others are short.
-            Delay = (wait, cancel) => Task.Delay(Interlocked.Increment(ref waits) == 1 ? TimeSpan.FromSeconds(2.5) : TimeSpan.FromMilliseconds(10), cancel),
+            Delay = (wait, cancel) => Task.Delay(Interlocked.Increment(ref waits) == 1 ? firstPause : TimeSpan.FromMilliseconds(10), cancel),
         };
-        using var downloader = new VerifiedDownloader(options);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATokenRenewedWhileTheRegistryRestarts_IsRetriedAsTheResumeIs_AndTheDownloadVerifies(bool after401)
+    {
+        // Review finding (issue 20): each attempt asks for a current header, and a bearer token due for renewal (at a resume
+        // after a cut) or refused (a 401: revoked) sends the /v2/ check again. A registry restarting mid-pull refused that
+        // connection, and the failure ended the download at once, with retries left, where the resume's own connection
+        // failing would have been retried after a pause.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(256 * 1024);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Func<int> dropped = MapRestartingBearerRegistry(server);
+        int asked = 0;
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
+        {
+            bool first = Interlocked.Increment(ref asked) == 1;
+            if (after401 && first)
+            {
+                c.Response.StatusCode = 401;
+                return Task.CompletedTask;
+            }
+            return Serve.File(c, bytes, abortAfter: first ? bytes.Length / 2 : null);
+        });
+        // After a cut, the pause outlasts the token.
+        using var downloader = new VerifiedDownloader(BearerRegistryOptions(server, after401 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromSeconds(2.5)));
 
         DownloadResult result = await PullPinned(downloader, sha);
 
         Assert.True(result.Verified);
         Assert.Equal(sha, FileHasher.HashFile(Path.Combine(_dir.Path, "x"), ChecksumAlgorithm.SHA256));
-        Assert.True(Volatile.Read(ref dropped) >= 1, "the renewal's /v2/ check was never dropped");
+        Assert.True(dropped() >= 1, "the renewal's /v2/ check was never dropped");
         Assert.Contains(_log, l => l.StartsWith("Attempt ", StringComparison.Ordinal) && l.Contains("/v2/ failed", StringComparison.Ordinal) && l.Contains("retrying in", StringComparison.Ordinal));
+        Assert.Equal(after401 ? 1 : 0, _log.Count(l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal)));
     }
 
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
