@@ -116,10 +116,10 @@ internal sealed class DownloadTransport : IDisposable
                 sink.Reset();
             }
             attempts++;
-            AuthenticationHeaderValue? header = authorization == null ? null : await authorization.CurrentAsync(cancellationToken).ConfigureAwait(false);
             using var watch = new StallWatch(_options.StallTimeout, cancellationToken);
             try
             {
+                AuthenticationHeaderValue? header = authorization == null ? null : await AskAsync(() => authorization.CurrentAsync(cancellationToken), cancellationToken).ConfigureAwait(false);
                 (HttpResponseMessage response, Uri finalUri, List<Uri> redirects) =
                     await SendAsync(uri, header, resume ? sink.Length : null, resume ? validator : null, watch, cancellationToken, postJson).ConfigureAwait(false);
                 using (response)
@@ -132,7 +132,7 @@ internal sealed class DownloadTransport : IDisposable
                     {
                         renewed = true;
                         _log($"{UriText.Redact(uri)} refused the credentials sent{(resume ? " with the resume" : "")} (HTTP 401); asking for new ones and trying again.");
-                        await authorization.RenewAsync(header, cancellationToken).ConfigureAwait(false);
+                        await AskAsync(() => authorization.RenewAsync(header, cancellationToken), cancellationToken).ConfigureAwait(false);
                         continue;
                     }
                     if (status != 401) renewed = false;
@@ -215,6 +215,23 @@ internal sealed class DownloadTransport : IDisposable
                 _log($"Attempt {attempts} failed: {failure.Message}; retrying in {delay.TotalSeconds:0.##} s.");
                 await _options.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// A header from <paramref name="ask"/> (asked for, or renewed, within an attempt). A token due for renewal asks the
+    /// registry again; one unreachable for the moment (restarting mid-pull) is a <see cref="TransientFailure"/>, waited for
+    /// and asked again as the resume's own connection failing would be, instead of ending the download.
+    /// </summary>
+    private static async Task<AuthenticationHeaderValue?> AskAsync(Func<Task<AuthenticationHeaderValue?>> ask, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ask().ConfigureAwait(false);
+        }
+        catch (Registries.RegistryRequestException ex) when (ex.IsConnectionFailure && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TransientFailure(ex.Message.TrimEnd('.'), inner: ex);
         }
     }
 

@@ -225,7 +225,7 @@ public sealed partial class RegistryClient : IDisposable
             {
                 response = await SendOnceAsync(make, authorization, cancellationToken, origin).ConfigureAwait(false);
             }
-            catch (RegistryRequestException ex) when (retryConnectionFailures && ex.StatusCode == null && ex.InnerException is HttpRequestException && attempt < _options.MaximumRetries
+            catch (RegistryRequestException ex) when (retryConnectionFailures && ex.IsConnectionFailure && attempt < _options.MaximumRetries
                                                       && !cancellationToken.IsCancellationRequested)
             {
                 // The connection failed (a registry restarting, a reset): the request is made afresh from its factory.

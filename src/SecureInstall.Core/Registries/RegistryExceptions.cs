@@ -38,6 +38,9 @@ public sealed class RegistryRequestException : SecureInstallException
     }
 
     public int? StatusCode { get; }
+
+    /// <summary>No answer at all: the connection failed (a registry restarting, a reset), so asking again later may succeed.</summary>
+    internal bool IsConnectionFailure => StatusCode == null && InnerException is System.Net.Http.HttpRequestException;
 }
 
 /// <summary>The registry holds no manifest under the tag or digest asked for.</summary>

@@ -148,10 +148,7 @@ public sealed class RegistryFaultTests : IDisposable
         };
         if (maximumRetryAfter is TimeSpan cap) options.MaximumRetryAfter = cap;
         using var downloader = new VerifiedDownloader(options);
-        return await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        });
+        return await PullPinned(downloader, sha);
     }
 
     [Fact]
@@ -309,6 +306,20 @@ public sealed class RegistryFaultTests : IDisposable
         return Task.CompletedTask;
     });
 
+    /// <summary>Answers <paramref name="path"/> with <paramref name="status"/> and no body.</summary>
+    private static void MapStatus(LoopbackServer server, string path, int status) => server.Map(path, c =>
+    {
+        c.Response.StatusCode = status;
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Downloads the artifact pinned by <paramref name="sha"/> (from the registries the downloader is given) to x in the test folder.</summary>
+    private Task<DownloadResult> PullPinned(VerifiedDownloader downloader, string sha) =>
+        downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
+        {
+            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
+        });
+
     /// <summary>A -RegistryOnly pull from oci://&lt;server&gt;/tools/x with a Basic credential.</summary>
     private VerifiedDownloaderOptions BasicRegistryOptions(LoopbackServer server) => new()
     {
@@ -328,10 +339,7 @@ public sealed class RegistryFaultTests : IDisposable
         server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
         server.Map("storage/blob", c => Serve.File(c, bytes));
         using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
-        DownloadResult result = await downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        });
+        DownloadResult result = await PullPinned(downloader, sha);
         Assert.True(result.Verified);
         Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
         Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
@@ -346,21 +354,108 @@ public sealed class RegistryFaultTests : IDisposable
         string sha = new('5', 64);   // never served
         await using LoopbackServer server = await LoopbackServer.StartAsync();
         MapBasicChallenge(server);
-        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
-        {
-            c.Response.StatusCode = 401;
-            return Task.CompletedTask;
-        });
+        MapStatus(server, $"v2/tools/x/blobs/sha256:{sha}", 401);
         using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
-        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => downloader.DownloadAsync(new DownloadRequest(new Uri("https://example.invalid/x"), Path.Combine(_dir.Path, "x"))
-        {
-            Expected = ChecksumEntry.FromDigest(sha, ChecksumAlgorithm.SHA256, "test pin"),
-        }));
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => PullPinned(downloader, sha));
         Assert.Equal(401, refused.StatusCode);
         Assert.Equal(2, server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Count);
         Assert.All(server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}"), r => Assert.StartsWith("Basic ", r.Authorization, StringComparison.Ordinal));
         Assert.Single(_log, l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
+    }
+
+    [Fact]
+    public async Task ABlobRedirectedToStorage_ThatAnswers401_RenewsNothing_AndSendsTheStorageHostNoCredentials()
+    {
+        // The renewal on a 401 is for the origin the credentials went to: a storage host's 401 (a pre-signed URL that expired)
+        // is that host's answer. Renewing would ask the registry again for nothing; following with the header would leak it.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        string sha = new('7', 64);
+        MapBasicChallenge(server);
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", Serve.Redirect(server.HttpsLocalhost("storage/blob?X-Amz-Signature=abc"), 307));
+        MapStatus(server, "storage/blob", 401);
+        using var downloader = new VerifiedDownloader(BasicRegistryOptions(server));
+
+        var refused = await Assert.ThrowsAsync<DownloadFailedException>(() => PullPinned(downloader, sha));
+
+        Assert.Equal(401, refused.StatusCode);
+        Assert.StartsWith("Basic ", server.RequestsTo($"v2/tools/x/blobs/sha256:{sha}").Single().Authorization, StringComparison.Ordinal);
+        Assert.Null(server.RequestsTo("storage/blob").Single().Authorization);
+        // The /v2/ probe and the Basic check made once, when the download started: no renewal.
+        Assert.Equal(2, server.RequestsTo("v2/").Count);
+        Assert.DoesNotContain(_log, l => l.Contains("refused the credentials", StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "x")));
+    }
+
+    /// <summary>
+    /// A loopback registry with the bearer token flow (tokens of 2 s, so renewed after 1.8 s) whose /v2/ check, after the first,
+    /// drops the next two connections, as a registry restarting does (two: .NET sends a GET again by itself once when a
+    /// kept-alive connection closes before any answer). Returns how many were dropped so far.
+    /// </summary>
+    private static Func<int> MapRestartingBearerRegistry(LoopbackServer server)
+    {
+        int probes = 0, dropped = 0;
+        server.Map("v2/", c =>
+        {
+            if (Interlocked.Increment(ref probes) > 1 && Interlocked.Increment(ref dropped) <= 2)
+            {
+                c.Abort();
+                return Task.CompletedTask;
+            }
+            c.Response.StatusCode = 401;
+            c.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{server.Https("token")}\",service=\"test\"";
+            return Task.CompletedTask;
+        });
+        server.Map("token", c => c.Response.WriteAsync("{\"token\":\"t" + Guid.NewGuid().ToString("N") + "\",\"expires_in\":2}"));
+        return () => Math.Min(Volatile.Read(ref dropped), 2);
+    }
+
+    /// <summary>A -RegistryOnly anonymous pull from oci://&lt;server&gt;/tools/x whose first retry pause is <paramref name="firstPause"/> (the others 10 ms).</summary>
+    private VerifiedDownloaderOptions BearerRegistryOptions(LoopbackServer server, TimeSpan firstPause)
+    {
+        int waits = 0;
+        return new VerifiedDownloaderOptions
+        {
+            NoCache = true, Mirrors = MirrorConfiguration.Empty, ServerCertificateValidation = server.Trust, Log = _log.Add,
+            Registries = new[] { RegistrySource.Parse($"oci://127.0.0.1:{server.HttpsBase.Port}/tools/x") }, RegistryOnly = true,
+            Delay = (wait, cancel) => Task.Delay(Interlocked.Increment(ref waits) == 1 ? firstPause : TimeSpan.FromMilliseconds(10), cancel),
+        };
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATokenRenewedWhileTheRegistryRestarts_IsRetriedAsTheResumeIs_AndTheDownloadVerifies(bool after401)
+    {
+        // Review finding (issue 20): each attempt asks for a current header, and a bearer token due for renewal (at a resume
+        // after a cut) or refused (a 401: revoked) sends the /v2/ check again. A registry restarting mid-pull refused that
+        // connection, and the failure ended the download at once, with retries left, where the resume's own connection
+        // failing would have been retried after a pause.
+        await using LoopbackServer server = await LoopbackServer.StartAsync();
+        byte[] bytes = RandomNumberGenerator.GetBytes(256 * 1024);
+        string sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Func<int> dropped = MapRestartingBearerRegistry(server);
+        int asked = 0;
+        server.Map($"v2/tools/x/blobs/sha256:{sha}", c =>
+        {
+            bool first = Interlocked.Increment(ref asked) == 1;
+            if (after401 && first)
+            {
+                c.Response.StatusCode = 401;
+                return Task.CompletedTask;
+            }
+            return Serve.File(c, bytes, abortAfter: first ? bytes.Length / 2 : null);
+        });
+        // After a cut, the pause outlasts the token.
+        using var downloader = new VerifiedDownloader(BearerRegistryOptions(server, after401 ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromSeconds(2.5)));
+
+        DownloadResult result = await PullPinned(downloader, sha);
+
+        Assert.True(result.Verified);
+        Assert.Equal(sha, FileHasher.HashFile(Path.Combine(_dir.Path, "x"), ChecksumAlgorithm.SHA256));
+        Assert.True(dropped() >= 1, "the renewal's /v2/ check was never dropped");
+        Assert.Contains(_log, l => l.StartsWith("Attempt ", StringComparison.Ordinal) && l.Contains("/v2/ failed", StringComparison.Ordinal) && l.Contains("retrying in", StringComparison.Ordinal));
+        Assert.Equal(after401 ? 1 : 0, _log.Count(l => l.Contains("refused the credentials sent (HTTP 401); asking for new ones", StringComparison.Ordinal)));
     }
 
     private sealed class InlineProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
