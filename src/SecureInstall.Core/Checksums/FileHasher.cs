@@ -195,19 +195,12 @@ public static class FileHasher
             return HashChunks((buffer, offset, count) => stream.Read(buffer, offset, count), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
         // Only a regular file is hashed: a FIFO or device listed for checking would hang the run (issue 23).
-        int fd = RegularFile.OpenToRead(path, folder, nameInFolder, out long size);
+        int fd = RegularFile.OpenToRead(path, folder, nameInFolder, out _);
         try
         {
-            // Read to the end, as sha256sum does; once exactly the size fstat gave is read, the read that would answer 0 is
-            // not made (it would cost the check of a small file the system call the fstat added).
-            long left = size;
-            return HashChunks((buffer, offset, count) =>
-            {
-                if (size > 0 && left == 0) return 0;
-                int n = UnixFileReader.Read(fd, buffer, offset, count, path);
-                left -= n;
-                return n;
-            }, algorithms, progress, managedWhenSmall, scratch, cancellationToken);
+            // Read until read() answers 0, as sha256sum does, not until the size fstat gave: a file that grows while it is
+            // read, or a file system whose size is stale, must not have bytes after that size left out of its digest.
+            return HashChunks((buffer, offset, count) => UnixFileReader.Read(fd, buffer, offset, count, path), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
         finally
         {
