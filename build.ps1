@@ -320,6 +320,16 @@ function Invoke-Native {
         Write-Warning "packages.lock.json pins the Native AOT compiler for linux-x64 only: restoring for $rid unlocked."
         $restore += '-p:RestoreLockedMode=false'
     }
+    $cross = @()
+    $hostArch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
+    if ($rid.StartsWith('linux-') -and -not $rid.EndsWith("-$hostArch")) {
+        # Another architecture on Linux (linux-arm64 on x64): restored for that RID with its lock in obj/ (the committed
+        # locks are neither read nor rewritten), compiled for it by ILC, and linked by lld with clang targeting it (the
+        # system's ld links only its own); clang finds Debian's cross C library (apt-get install libc6-dev-arm64-cross
+        # libgcc-12-dev-arm64-cross). The release builds each platform on a runner of its own; this is for checking here.
+        $restore += @('-r', $rid, '-p:NuGetLockFilePath=obj/packages.cross.lock.json')
+        $cross = @('-p:LinkerFlavor=lld')
+    }
     Invoke-Dotnet $restore
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     # PathMap as the release build sets it: the clone's folder is not compiled into the binary (two clones, same bytes).
@@ -331,7 +341,7 @@ function Invoke-Native {
     $revision = @('-p:EnableSourceControlManagerQueries=false', '-p:EnableSourceLink=false')
     $commit = ($source -split ' ')[0]
     if ($commit) { $revision += "-p:SourceRevisionId=$commit" }
-    Invoke-Dotnet (@('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish) + $revision)
+    Invoke-Dotnet (@('publish', $cli, '-c', 'Release', '-r', $rid, '--no-restore', '--nologo', '-v', 'quiet', $pathMap, '-o', $publish) + $revision + $cross)
     # Only the executable is the product; the separated debug symbols and the core's .pdb stay out of the folder users get.
     Get-ChildItem -LiteralPath $publish -File | Where-Object { $_.Name -notmatch '^secureinstall(\.exe)?$' } | Remove-Item -Force
     $binary = Get-NativeCliPath
