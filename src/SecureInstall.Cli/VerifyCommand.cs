@@ -152,7 +152,8 @@ public static class VerifyCommand
                 worst = Max(worst, ExitCodes.Report(outcome.Error!));
             }
         }
-        if (!quiet) Console.Error.WriteLine($"secureinstall: {ok} of {targets.Count - missing} file(s) verified.");
+        // Every listed file counts, as sha256sum -c's warning does: one that could not be read is not left out of the total.
+        if (!quiet) Console.Error.WriteLine($"secureinstall: {ok} of {targets.Count} file(s) verified{(missing > 0 ? $"; {missing} listed file(s) could not be read" : "")}.");
         return worst;
     }
 

@@ -83,6 +83,8 @@ Describe 'secureinstall verify' {
             $r.Out | Should -Match '(?m)^pipe: FAILED open or read \(listed at line 2, a FIFO, not a regular file\)$'
             $r.Out | Should -Match '(?m)^zero: FAILED open or read \(listed at line 3, a character device, not a regular file\)$'
             $r.Out | Should -Match '(?m)^sock: FAILED open or read \(listed at line 4, a socket or device, not a regular file\)$'
+            # The total counts them: four listed, one verified, three not read (it said "1 of 1 file(s) verified").
+            $r.Err | Should -Match 'secureinstall: 1 of 4 file\(s\) verified; 3 listed file\(s\) could not be read\.'
             # Named on the command line, the FIFO is FileReadFailed (exit 2), not a hang either.
             $one = Invoke-ChildProcess -FilePath $command[0] -ArgumentList ($prefix + @('verify', '--sha256', $sha, (Join-Path $special 'pipe'))) -TimeoutSeconds 60
             $one.TimedOut | Should -BeFalse
