@@ -195,7 +195,7 @@ public static class FileHasher
             return HashChunks((buffer, offset, count) => stream.Read(buffer, offset, count), algorithms, progress, managedWhenSmall, scratch, cancellationToken);
         }
         // Only a regular file is hashed: a FIFO or device listed for checking would hang the run (issue 23).
-        int fd = RegularFile.OpenToRead(path, folder, nameInFolder, out _);
+        int fd = RegularFile.OpenToRead(path, folder, nameInFolder);
         try
         {
             // Read until read() answers 0, as sha256sum does, not until the size fstat gave: a file that grows while it is

@@ -65,9 +65,7 @@ internal sealed class DigestSink : IDisposable
         for (int offset = 0; offset < count; offset += Slice)
         {
             int n = Math.Min(Slice, count - offset);
-            _sha256.TransformBlock(buffer, offset, n, null, 0);
-            _extraHash?.TransformBlock(buffer, offset, n, null, 0);
-            foreach (HashAlgorithm companion in _companionHashes) companion.TransformBlock(buffer, offset, n, null, 0);
+            HashSlice(buffer, offset, n);
             _target.Write(buffer, offset, n);
         }
         Length += count;
@@ -125,13 +123,15 @@ internal sealed class DigestSink : IDisposable
 
     private void Hash(byte[] buffer, int count)
     {
-        for (int offset = 0; offset < count; offset += Slice)
-        {
-            int n = Math.Min(Slice, count - offset);
-            _sha256.TransformBlock(buffer, offset, n, null, 0);
-            _extraHash?.TransformBlock(buffer, offset, n, null, 0);
-            foreach (HashAlgorithm companion in _companionHashes) companion.TransformBlock(buffer, offset, n, null, 0);
-        }
+        for (int offset = 0; offset < count; offset += Slice) HashSlice(buffer, offset, Math.Min(Slice, count - offset));
+    }
+
+    /// <summary>Every digest the sink keeps, over one slice.</summary>
+    private void HashSlice(byte[] buffer, int offset, int count)
+    {
+        _sha256.TransformBlock(buffer, offset, count, null, 0);
+        _extraHash?.TransformBlock(buffer, offset, count, null, 0);
+        foreach (HashAlgorithm companion in _companionHashes) companion.TransformBlock(buffer, offset, count, null, 0);
     }
 
     private void WriteOnly(byte[] buffer, int count)

@@ -18,9 +18,7 @@ internal static class RegularFile
         if (fd < 0) return ReadChecked(path, maximumBytes, followLinks);
         try
         {
-            FileStatus status = UnixFileSystem.Status(fd);
-            if (status.IsDirectory) throw new PathIsDirectoryException(path);
-            if (!status.IsRegularFile) throw new NotAFileException(path, Describe(status.Kind));
+            FileStatus status = RequireRegular(fd, path);
             // Link counts are read where owners are (Linux); elsewhere only the kind and the size are checked.
             if (!allowHardLinks && UnixFileSystem.CanReadOwners && status.LinkCount > 1)
                 throw new IOException($"'{path}' is one of {status.LinkCount} names of the same file (a hard link), so it may be a file from elsewhere.");
@@ -49,16 +47,12 @@ internal static class RegularFile
     /// not a regular file <see cref="NotAFileException"/>.
     /// </summary>
     /// <param name="folder">The folder to open <paramref name="nameInFolder"/> through (the same file as <paramref name="path"/>), or null.</param>
-    /// <param name="size">The file's size when it was opened (0 where fstat does not say: macOS).</param>
-    internal static int OpenToRead(string path, OpenedFolder? folder, string? nameInFolder, out long size)
+    internal static int OpenToRead(string path, OpenedFolder? folder, string? nameInFolder)
     {
         int fd = folder != null && nameInFolder != null ? folder.OpenFile(nameInFolder, path) : UnixFileReader.Open(path);
         try
         {
-            FileStatus status = UnixFileSystem.Status(fd);
-            if (status.IsDirectory) throw new PathIsDirectoryException(path);
-            if (!status.IsRegularFile) throw new NotAFileException(path, Describe(status.Kind));
-            size = status.Size;
+            RequireRegular(fd, path);
             return fd;
         }
         catch
@@ -66,6 +60,15 @@ internal static class RegularFile
             UnixFileReader.Close(fd);
             throw;
         }
+    }
+
+    /// <summary>What fstat says of the open <paramref name="fd"/>, when it is a regular file; a folder is <see cref="PathIsDirectoryException"/>, anything else <see cref="NotAFileException"/>.</summary>
+    private static FileStatus RequireRegular(int fd, string path)
+    {
+        FileStatus status = UnixFileSystem.Status(fd);
+        if (status.IsDirectory) throw new PathIsDirectoryException(path);
+        if (!status.IsRegularFile) throw new NotAFileException(path, Describe(status.Kind));
+        return status;
     }
 
     private static string Describe(UnixEntryKind kind) => kind switch
